@@ -1,0 +1,29 @@
+"""ctx: git for AI conversations.
+
+The public Python API lives in :mod:`ctx.api`; it is re-exported here lazily so that
+``import ctx`` stays cheap for the CLI's start-up.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+
+_API = {
+    "open_project",
+    "init_project",
+    "Project",
+    "Memory",
+    "Session",
+    "Turn",
+    "CtxError",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        from ctx import api
+
+        return getattr(api, name)
+    raise AttributeError(name)

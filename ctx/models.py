@@ -1,0 +1,105 @@
+"""Plain dataclasses returned by the headless core. Adapters (CLI, MCP, TUI, hooks) render these."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+MEMORY_TYPES = ("fact", "decision", "procedure", "preference", "episode")
+ROLES = ("user", "assistant", "tool", "system")
+
+
+@dataclass
+class Memory:
+    id: str
+    type: str
+    content: str
+    tags: list[str] = field(default_factory=list)
+    author: str = ""
+    branch: str | None = None
+    commit: str | None = None
+    created_at: str = ""  # ISO-8601 UTC, e.g. 2026-11-21T14:42:00.123Z
+    updated_at: str = ""
+    source_session: str | None = None
+    source_turn: int | None = None
+    private: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": "memory", **asdict(self)}
+
+
+@dataclass
+class Turn:
+    n: int  # 0-based position in the session
+    role: str
+    text: str
+    ts: str | None = None
+    id: str | None = None  # external id given by an importer (returned by search)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Session:
+    id: str
+    tool: str
+    title: str = ""
+    status: str = "complete"  # open | complete | recovered
+    started_at: str = ""
+    ended_at: str | None = None
+    cwd: str | None = None
+    branch: str | None = None
+    commit: str | None = None  # HEAD at start
+    commit_end: str | None = None  # HEAD at end
+    author: str = ""
+    command: list[str] | None = None
+    exit_status: int | None = None
+    external_id: str | None = None  # the tool's own session id
+    tags: list[str] = field(default_factory=list)
+    private: bool = False
+    turn_count: int = 0
+    meta: dict[str, Any] = field(default_factory=dict)
+    turns: list[Turn] | None = None  # loaded on demand
+
+    def to_dict(self, with_turns: bool = True) -> dict[str, Any]:
+        d = asdict(self)
+        d["kind"] = "session"
+        if not with_turns or self.turns is None:
+            d.pop("turns")
+        return d
+
+
+@dataclass
+class TranscriptHeader:
+    """What an importer knows about a session before it is stored (the generic JSONL header)."""
+
+    tool: str
+    external_id: str | None = None
+    title: str | None = None
+    started_at: str | None = None
+    ended_at: str | None = None
+    cwd: str | None = None
+    branch: str | None = None
+    command: list[str] | None = None
+    exit_status: int | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TranscriptTurn:
+    """One turn as an importer reads it, before it is numbered and stored."""
+
+    role: str
+    text: str
+    ts: str | None = None
+    id: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ImportResult:
+    session: Session
+    created: bool  # False when the session already existed
+    added_turns: int  # 0 on an idempotent re-import
