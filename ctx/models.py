@@ -100,6 +100,15 @@ class TranscriptTurn:
 
 @dataclass
 class ImportResult:
-    session: Session
+    session: Session | None  # None when the import was skipped (see note)
     created: bool  # False when the session already existed
     added_turns: int  # 0 on an idempotent re-import
+    note: str = ""  # why nothing was added, e.g. "forgotten"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "session_id": self.session.id if self.session else None,
+            "created": self.created,
+            "added_turns": self.added_turns,
+            "note": self.note,
+        }

@@ -1,0 +1,3 @@
+from ctx.cli.app import main
+
+main()

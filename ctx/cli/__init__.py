@@ -1,0 +1,1 @@
+"""The `ctx` command line: one module per command group, all thin adapters over the core."""

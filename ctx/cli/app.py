@@ -1,0 +1,125 @@
+"""The root `ctx` command and the single error handler."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import typer
+
+from ctx import __version__
+from ctx.cli import common
+from ctx.errors import EXIT_INTERNAL, EXIT_USER, CtxError
+
+app = typer.Typer(
+    name="ctx",
+    help="ctx: git for AI conversations. Sessions and memories that live in your repository.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"ctx {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    directory: Path | None = typer.Option(
+        None, "-C", help="Run as if ctx was started in this directory (like git -C)."
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No warnings on stderr."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    common.state.cwd = directory
+    common.state.quiet = quiet
+
+
+def _register() -> None:
+    from ctx.cli import (
+        cmd_capture,
+        cmd_memory,
+        cmd_project,
+        cmd_sessions,
+        cmd_transfer,
+    )
+
+    for module in (cmd_project, cmd_memory, cmd_sessions, cmd_capture, cmd_transfer):
+        module.register(app)
+    for name in ("cmd_search", "cmd_wrap", "cmd_hooks", "cmd_mcp", "cmd_browse", "cmd_sync"):
+        try:
+            mod = __import__(f"ctx.cli.{name}", fromlist=["register"])
+        except ModuleNotFoundError as exc:
+            if exc.name != f"ctx.cli.{name}":
+                raise
+            continue
+        mod.register(app)
+
+
+_register()
+
+
+def _error(err: CtxError, as_json: bool) -> int:
+    if as_json:
+        sys.stderr.write(json.dumps(err.to_dict(), ensure_ascii=False) + "\n")
+    else:
+        advice = f" — {err.advice}" if err.advice else ""
+        sys.stderr.write(f"ctx: error: {err.message}{advice}\n")
+    return err.exit_code
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the command, map every failure to one line and an exit code."""
+    try:  # typer >= 0.17 vendors click
+        from typer._click import exceptions as click_exc  # type: ignore[import-not-found]
+    except ImportError:  # pragma: no cover
+        from click import exceptions as click_exc
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    as_json = "--json" in args
+    try:
+        rv = app(args=args, prog_name="ctx", standalone_mode=False)
+        code = rv if isinstance(rv, int) else 0
+    except CtxError as err:
+        code = _error(err, as_json)
+    except typer.Exit as exc:
+        code = exc.exit_code
+    except typer.Abort:
+        sys.stderr.write("ctx: aborted\n")
+        code = 130
+    except click_exc.ClickException as exc:  # bad arguments
+        err = CtxError(exc.format_message(), "see `ctx --help`", exit_code=2, code="usage")
+        code = _error(err, as_json)
+    except KeyboardInterrupt:
+        sys.stderr.write("ctx: interrupted\n")
+        code = 130
+    except BrokenPipeError:
+        # `ctx ... | head`: the reader went away; not an error worth a traceback
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code = 0
+    except Exception as exc:  # an internal error: a bug in ctx
+        if os.environ.get("CTX_DEBUG"):
+            raise
+        err = CtxError(
+            f"internal error: {type(exc).__name__}: {exc}",
+            "this is a bug in ctx; rerun with CTX_DEBUG=1 for the traceback and report it",
+            exit_code=EXIT_INTERNAL,
+            code="internal",
+        )
+        code = _error(err, as_json)
+    if argv is None:
+        sys.exit(code)
+    return code
+
+
+__all__ = ["EXIT_USER", "app", "main"]

@@ -1,0 +1,141 @@
+"""`ctx memory add|list|show|edit|rm`: typed memories."""
+
+from __future__ import annotations
+
+import typer
+
+from ctx.cli.common import JSON_OPT, emit_json, one_line, open_project, read_text, report_problems, short_time
+from ctx.models import MEMORY_TYPES, Memory
+
+memory_app = typer.Typer(help="Typed memories: facts, decisions, procedures, preferences, episodes.",
+                         no_args_is_help=True)
+TYPES = "|".join(MEMORY_TYPES)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(memory_app, name="memory")
+
+
+def _print_memory(m: Memory) -> None:
+    print(f"{m.id}  {m.type}" + ("  (private)" if m.private else ""))
+    if m.tags:
+        print(f"tags     {', '.join(m.tags)}")
+    print(f"author   {m.author}")
+    print(f"created  {short_time(m.created_at)} on {m.branch or '-'} at {(m.commit or '-')[:10]}")
+    if m.updated_at != m.created_at:
+        print(f"updated  {short_time(m.updated_at)}")
+    if m.source_session:
+        turn = f" turn {m.source_turn}" if m.source_turn is not None else ""
+        print(f"source   {m.source_session}{turn}")
+    print()
+    print(m.content)
+
+
+@memory_app.command("add")
+def add(
+    content: str | None = typer.Argument(None, help="The memory text; `-` (or piped stdin) reads stdin."),
+    type: str = typer.Option("fact", "--type", "-t", help=f"One of {TYPES}."),
+    tag: list[str] | None = typer.Option(None, "--tag", help="A tag (repeat, or comma-separated)."),
+    session: str | None = typer.Option(None, "--session", help="Source session id (or prefix)."),
+    turn: int | None = typer.Option(None, "--turn", help="Source turn number in that session."),
+    private: bool = typer.Option(False, "--private", help="Keep it on this machine, never committed."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Add a memory.
+
+    Example: ctx memory add -t decision --tag auth "We sign JWTs with RS256 so services verify
+    with the public key only."
+    """
+    project = open_project()
+    m = project.add_memory(
+        read_text(content, "memory text"), type, tag or [], source_session=session,
+        source_turn=turn, private=private,
+    )
+    if as_json:
+        emit_json(m.to_dict())
+    else:
+        print(m.id)
+    report_problems(project)
+
+
+@memory_app.command("list")
+def list_(
+    type: str | None = typer.Option(None, "--type", "-t", help=f"Only this type ({TYPES})."),
+    tag: list[str] | None = typer.Option(None, "--tag", help="Only memories with this tag (repeatable: all must match)."),
+    since: str | None = typer.Option(None, "--since", help="Created since: 7d, 12h, 2w or a date."),
+    limit: int | None = typer.Option(None, "--limit", "-n", min=1, help="At most this many."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """List memories, newest first."""
+    from ctx.timeutil import parse_since
+
+    project = open_project()
+    mems = project.list_memories(type=type, tag=tag or None, since=parse_since(since) if since else None)
+    if limit:
+        mems = mems[:limit]
+    if as_json:
+        emit_json([m.to_dict() for m in mems])
+    else:
+        if not mems:
+            print("no memories" + (" match" if (type or tag or since) else " yet: add one with `ctx memory add`"))
+        for m in mems:
+            tags = f" [{','.join(m.tags)}]" if m.tags else ""
+            priv = " (private)" if m.private else ""
+            print(f"{m.id}  {m.type:10} {short_time(m.created_at)}  {one_line(m.content, 60)}{tags}{priv}")
+    report_problems(project)
+
+
+@memory_app.command("show")
+def show(ident: str = typer.Argument(..., help="Memory id (or a unique prefix)."), as_json: bool = JSON_OPT) -> None:
+    """Show one memory in full."""
+    project = open_project()
+    m = project.get_memory(ident)
+    if as_json:
+        emit_json(m.to_dict())
+    else:
+        _print_memory(m)
+    report_problems(project)
+
+
+@memory_app.command("edit")
+def edit(
+    ident: str = typer.Argument(..., help="Memory id (or a unique prefix)."),
+    content: str | None = typer.Option(None, "--content", "-c", help="New text; `-` reads stdin."),
+    type: str | None = typer.Option(None, "--type", "-t", help=f"New type ({TYPES})."),
+    tags: str | None = typer.Option(None, "--tags", help="Replace all tags (comma-separated; '' clears)."),
+    tag: list[str] | None = typer.Option(None, "--tag", help="Add a tag (repeatable)."),
+    untag: list[str] | None = typer.Option(None, "--untag", help="Remove a tag (repeatable)."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Change a memory's text, type or tags (each field merges separately across clones)."""
+    project = open_project()
+    new_content = read_text(content, "content") if content is not None else None
+    m = project.edit_memory(
+        ident,
+        content=new_content,
+        type=type,
+        tags=[t for t in tags.split(",") if t.strip()] if tags is not None else None,
+        add_tags=tag or [],
+        remove_tags=untag or [],
+    )
+    if as_json:
+        emit_json(m.to_dict())
+    else:
+        print(f"updated {m.id}")
+    report_problems(project)
+
+
+@memory_app.command("rm")
+def rm(
+    idents: list[str] = typer.Argument(..., help="Memory ids (or unique prefixes)."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Remove memories (the removal reaches every clone; `ctx forget` also blocks re-import)."""
+    project = open_project()
+    removed = [project.remove_memory(i) for i in idents]
+    if as_json:
+        emit_json({"removed": [m.id for m in removed]})
+    else:
+        for m in removed:
+            print(f"removed {m.id}")
+    report_problems(project)

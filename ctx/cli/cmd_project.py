@@ -1,0 +1,79 @@
+"""`ctx init`, `ctx status`, `ctx doctor`."""
+
+from __future__ import annotations
+
+import typer
+
+from ctx.cli.common import JSON_OPT, emit_json, open_project, report_problems
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+    app.command("status")(status)
+    app.command("doctor")(doctor)
+
+
+def init(as_json: bool = JSON_OPT) -> None:
+    """Create .contextfs/ at the repository root (safe to run again)."""
+    project = open_project(require_store=False)
+    result = project.init()
+    if as_json:
+        emit_json({"root": str(result.root), "store": str(result.store), "created": result.created})
+        return
+    if result.created:
+        print(f"Initialized ctx store in {result.store}")
+        print("Commit it with your code:  git add .contextfs && git commit -m 'Add ctx store'")
+    else:
+        print(f"ctx store already initialized in {result.store}")
+
+
+def status(as_json: bool = JSON_OPT) -> None:
+    """Where the store is, what it holds, what is not yet committed, index and model state."""
+    from ctx.status import project_status
+
+    project = open_project()
+    st = project_status(project)
+    if as_json:
+        emit_json(st)
+    else:
+        c = st["counts"]
+        print(f"project   {st['root']}")
+        print(f"store     {st['store']} (format {st['format']}, replica {st['replica']})")
+        print(f"branch    {st['branch'] or '(detached)'} at {(st['head'] or '-')[:10]}")
+        print(
+            f"contents  {c['memories']} memories ({c['private_memories']} private), "
+            f"{c['sessions']} sessions, {c['open_sessions']} open"
+        )
+        idx = st["index"]
+        print(f"index     {idx['state']}" + (f" ({idx['detail']})" if idx.get("detail") else ""))
+        print(f"model     {st['model']['detail']}")
+        unc = st["uncommitted"]
+        if unc:
+            print(f"not committed ({len(unc)}):")
+            for p in unc[:10]:
+                print(f"  {p}")
+            if len(unc) > 10:
+                print(f"  … and {len(unc) - 10} more")
+            print("  commit them:  git add .contextfs && git commit -m 'ctx: update context'")
+        else:
+            print("committed  everything in .contextfs/ is committed")
+    report_problems(project)
+
+
+def doctor(as_json: bool = JSON_OPT) -> None:
+    """Check the environment and say how to fix each problem."""
+    from ctx.cli.common import state
+    from ctx.doctor import run_checks, summary_exit
+
+    checks = run_checks(state.cwd)
+    if as_json:
+        emit_json({"checks": [c.to_dict() for c in checks], "ok": summary_exit(checks) == 0})
+    else:
+        marks = {"ok": "ok  ", "warn": "warn", "fail": "FAIL"}
+        for c in checks:
+            print(f"[{marks[c.status]}] {c.name:16} {c.detail}")
+            if c.fix and c.status != "ok":
+                print(f"       {'':16} fix: {c.fix}")
+    code = summary_exit(checks)
+    if code:
+        raise typer.Exit(code)

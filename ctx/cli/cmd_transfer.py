@@ -1,0 +1,87 @@
+"""`ctx import`, `ctx export`, `ctx forget`: moving context in and out."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+from ctx.cli.common import JSON_OPT, emit_json, open_project, report_problems, warn
+from ctx.errors import CtxError
+
+SOURCES = ("jsonl", "claude", "aider", "codex")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("import")(import_)
+    app.command("export")(export)
+    app.command("forget")(forget)
+
+
+def import_(
+    source: str = typer.Argument(..., help="jsonl | claude | aider | codex"),
+    path: Path | None = typer.Argument(None, help="File or directory to import (`-` = stdin for jsonl)."),
+    all_: bool = typer.Option(False, "--all", help="claude/codex: every transcript of this project."),
+    session: str | None = typer.Option(None, "--session", help="claude/codex: the tool's session id."),
+    private: bool = typer.Option(False, "--private", help="Keep imported sessions on this machine."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Import transcripts; importing the same thing again adds nothing.
+
+    Examples: ctx import jsonl notes.jsonl · ctx import claude --all · ctx import aider
+    """
+    if source not in SOURCES:
+        raise CtxError(f"unknown import source '{source}'", f"use one of: {', '.join(SOURCES)}", exit_code=2)
+    project = open_project()
+    from ctx.importers import run_import
+
+    summary = run_import(project, source, path, all_=all_, session=session, private=private)
+    for msg in summary.problems:
+        warn(msg)
+    if as_json:
+        emit_json(summary.to_dict())
+    else:
+        for line in summary.lines():
+            print(line)
+    report_problems(project)
+
+
+def export(
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write to this file (default: stdout)."),
+    include_private: bool = typer.Option(False, "--include-private", help="Also export private data."),
+) -> None:
+    """Export every memory and session as JSONL (re-import with `ctx import jsonl FILE`)."""
+    project = open_project()
+    if output is None:
+        project.export(sys.stdout, include_private=include_private)
+    else:
+        with open(output, "w", encoding="utf-8") as fh:
+            n = project.export(fh, include_private=include_private)
+        sys.stderr.write(f"exported {n} records to {output}\n")
+    report_problems(project)
+
+
+def forget(
+    idents: list[str] = typer.Argument(..., help="Memory or session ids (or unique prefixes)."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Delete memories or sessions for good, in every clone after the next sync.
+
+    Git history still holds them until you rewrite it (for example with git filter-repo);
+    ctx does not rewrite history for you.
+    """
+    project = open_project()
+    if not yes and sys.stdin.isatty():
+        typer.confirm(f"Forget {', '.join(idents)} for good?", abort=True)
+    done = [project.forget(i) for i in idents]
+    if as_json:
+        emit_json({"forgotten": [{"kind": f.kind, "id": f.id} for f in done], "note": done[0].note})
+    else:
+        for f in done:
+            print(f"forgot {f.kind} {f.id}")
+        print(f"note: {done[0].note}")
+
+

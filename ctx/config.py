@@ -1,0 +1,112 @@
+"""Configuration: built-in defaults < project `.contextfs/config.toml` < user config < environment.
+
+The user config (platformdirs, or ``CTX_CONFIG_DIR``) wins over the committed project file
+because it holds machine-specific settings such as a local model directory. Every key is
+documented in `.contextfs.example`.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ctx import paths
+from ctx.errors import CtxError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+DEFAULTS: dict[str, Any] = {
+    "store": {"format": 1},
+    "embedding": {"model": DEFAULT_MODEL, "model_path": "", "threads": 0},
+    "search": {
+        "mode": "hybrid",
+        "limit": 10,
+        "half_life_days": 90.0,
+        "type_weights": {
+            "decision": 1.15,
+            "fact": 1.1,
+            "procedure": 1.1,
+            "preference": 1.05,
+            "episode": 1.0,
+        },
+    },
+    "capture": {"record_input": False, "keep_recordings": True},
+    "sessions": {"default_private": False},
+}
+
+ENV_KEYS = {
+    "CTX_EMBED_MODEL": ("embedding", "model"),
+    "CTX_EMBED_MODEL_PATH": ("embedding", "model_path"),
+}
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise CtxError(
+            f"cannot read config file {path}: {exc}",
+            "fix the TOML syntax (see .contextfs.example for every key) or move the file away",
+            code="bad_config",
+        ) from None
+    except OSError as exc:
+        raise CtxError(
+            f"cannot read config file {path}: {exc.strerror}",
+            "check the file's permissions",
+            code="bad_config",
+        ) from None
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = value
+    return base
+
+
+@dataclass
+class Config:
+    data: dict[str, Any] = field(default_factory=lambda: copy.deepcopy(DEFAULTS))
+    sources: list[str] = field(default_factory=list)
+
+    def get(self, section: str, key: str, default: Any = None) -> Any:
+        return self.data.get(section, {}).get(key, default)
+
+    @property
+    def embed_model(self) -> str:
+        return str(self.get("embedding", "model") or DEFAULT_MODEL)
+
+    @property
+    def embed_model_path(self) -> Path | None:
+        p = self.get("embedding", "model_path")
+        return Path(os.path.expanduser(str(p))) if p else None
+
+
+def load_config(project_config: Path | None = None) -> Config:
+    cfg = Config()
+    if project_config is not None:
+        _merge(cfg.data, read_toml(project_config))
+        cfg.sources.append(str(project_config))
+    user = paths.user_config_file()
+    if user.exists():
+        _merge(cfg.data, read_toml(user))
+        cfg.sources.append(str(user))
+    for env, (section, key) in ENV_KEYS.items():
+        if os.environ.get(env):
+            cfg.data.setdefault(section, {})[key] = os.environ[env]
+            cfg.sources.append(f"${env}")
+    return cfg

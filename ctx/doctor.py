@@ -1,0 +1,184 @@
+"""Environment checks for `ctx doctor`: each says what is wrong and how to fix it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ctx import paths
+from ctx.config import Config, load_config
+from ctx.errors import CtxError
+
+
+@dataclass
+class Check:
+    name: str
+    status: str  # ok | warn | fail
+    detail: str
+    fix: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+def check_python() -> Check:
+    v = sys.version_info
+    ok = v >= (3, 10)
+    return Check(
+        "python",
+        "ok" if ok else "fail",
+        f"Python {v.major}.{v.minor}.{v.micro} at {sys.executable}",
+        "" if ok else "install Python 3.10 or newer",
+    )
+
+
+def check_git() -> Check:
+    exe = shutil.which("git")
+    if not exe:
+        return Check("git", "fail", "the git command is not on PATH", "install git")
+    return Check("git", "ok", f"git at {exe}")
+
+
+def check_sqlite() -> list[Check]:
+    out: list[Check] = []
+    try:
+        import apsw
+
+        con = apsw.Connection(":memory:")
+        opts = {r[0] for r in con.execute("pragma compile_options")}
+        fts = any("FTS5" in o for o in opts)
+        out.append(
+            Check(
+                "sqlite",
+                "ok" if fts else "fail",
+                f"apsw {apsw.apsw_version()} with SQLite {apsw.sqlite_lib_version()}"
+                + ("" if fts else " without FTS5"),
+                "" if fts else "reinstall apsw from wheels (pip install --force-reinstall apsw)",
+            )
+        )
+        try:
+            import sqlite_vec
+
+            con.enable_load_extension(True)
+            con.load_extension(sqlite_vec.loadable_path())
+            (ver,) = con.execute("select vec_version()").fetchone()  # type: ignore[misc]
+            out.append(Check("sqlite-vec", "ok", f"sqlite-vec {ver} loads"))
+        except Exception as exc:
+            out.append(
+                Check(
+                    "sqlite-vec",
+                    "warn",
+                    f"the vector extension does not load ({exc}); search is keyword-only",
+                    "pip install --force-reinstall sqlite-vec",
+                )
+            )
+    except ImportError as exc:
+        out.append(Check("sqlite", "fail", f"apsw is missing ({exc})", "pip install apsw"))
+    return out
+
+
+def check_model(cfg: Config) -> Check:
+    path = cfg.embed_model_path
+    if path is not None:
+        if (path / "model.onnx").exists() or any(path.glob("*.onnx")):
+            return Check("embedding-model", "ok", f"local model directory {path}")
+        return Check(
+            "embedding-model",
+            "fail",
+            f"model directory {path} has no .onnx model",
+            "point CTX_EMBED_MODEL_PATH / embedding.model_path at a fastembed model directory",
+        )
+    cache = paths.models_cache_dir()
+    name = cfg.embed_model
+    slug = name.split("/")[-1].lower()
+    cached = cache.exists() and any(slug in p.name.lower() for p in cache.iterdir())
+    if cached:
+        return Check("embedding-model", "ok", f"{name} cached in {cache}")
+    return Check(
+        "embedding-model",
+        "warn",
+        f"{name} is not downloaded yet; the first search downloads it into {cache} "
+        "(offline: search is keyword-only)",
+        "run `ctx index` once while online, or set CTX_EMBED_MODEL_PATH to a local model directory",
+    )
+
+
+def check_dirs() -> Check:
+    bad = []
+    for d in (paths.config_dir(), paths.cache_dir(), paths.data_dir()):
+        try:
+            d.mkdir(parents=True, exist_ok=True)
+            probe = d / ".ctx-write-test"
+            probe.write_text("")
+            probe.unlink()
+        except OSError as exc:
+            bad.append(f"{d} ({exc.strerror})")
+    if bad:
+        return Check("user-dirs", "fail", "not writable: " + ", ".join(bad), "fix permissions or set CTX_*_DIR")
+    return Check("user-dirs", "ok", f"config {paths.config_dir()}, cache {paths.cache_dir()}")
+
+
+def run_checks(start: Path | None) -> list[Check]:
+    from ctx.store.project import Project
+
+    checks = [check_python(), check_git()]
+    project: Project | None = None
+    cfg: Config | None = None
+    try:
+        project = Project.open(start, require_store=False)
+        checks.append(Check("repository", "ok", f"project root {project.root}"))
+    except CtxError as err:
+        checks.append(Check("repository", "fail", err.message, err.advice))
+    if project is not None:
+        if not project.exists:
+            checks.append(Check("store", "fail", f"no .contextfs/ in {project.root}", "run `ctx init`"))
+        else:
+            try:
+                project.require_store()
+                project.refresh()
+                probs = project.problems
+                checks.append(
+                    Check(
+                        "store",
+                        "ok" if not probs else "warn",
+                        f"{project.store_dir}"
+                        + (f"; {len(probs)} unreadable record(s), skipped: {probs[0]}" if probs else ""),
+                        "" if not probs else "the rest of the store is fine; see docs/format.md",
+                    )
+                )
+            except CtxError as err:
+                checks.append(Check("store", "fail", err.message, err.advice))
+        try:
+            cfg = project.config
+        except CtxError as err:
+            checks.append(Check("config", "fail", err.message, err.advice))
+        checks.extend(_hook_checks(project))
+    checks.extend(check_sqlite())
+    if cfg is None:
+        try:
+            cfg = load_config(None)
+        except CtxError as err:
+            checks.append(Check("config", "fail", err.message, err.advice))
+    if cfg is not None:
+        checks.append(check_model(cfg))
+    checks.append(check_dirs())
+    return checks
+
+
+def _hook_checks(project: object) -> list[Check]:
+    try:
+        from ctx.hooks_install import hook_status
+    except ImportError:
+        return []
+    return hook_status(project)
+
+
+def summary_exit(checks: list[Check]) -> int:
+    return 1 if any(c.status == "fail" for c in checks) else 0
+
+
+def environ_flag(name: str) -> bool:
+    return os.environ.get(name, "").lower() in ("1", "true", "yes")

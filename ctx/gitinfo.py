@@ -1,0 +1,85 @@
+"""What git knows about where we are: the project root, branch, HEAD and the author.
+
+A linked worktree resolves to its main worktree's root, so every worktree of a repository is
+one project with one `.contextfs/`; branch and HEAD come from the worktree we are in.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ctx.errors import CtxError
+
+
+@dataclass
+class GitContext:
+    root: Path  # the project root: the main worktree's top directory
+    worktree: Path  # the worktree we are in
+    branch: str | None
+    head: str | None
+    author: str
+
+
+def _repo(start: Path):  # type: ignore[no-untyped-def]
+    import pygit2
+
+    path = pygit2.discover_repository(str(start))
+    if path is None:
+        raise CtxError(
+            f"not inside a git repository: {start}",
+            "run ctx inside a git repository (git init creates one)",
+            code="no_repo",
+        )
+    return pygit2.Repository(path)
+
+
+def find_root(start: Path | None = None) -> Path:
+    return context(start).root
+
+
+def context(start: Path | None = None) -> GitContext:
+    start = (start or Path.cwd()).resolve()
+    repo = _repo(start)
+    if repo.is_bare:
+        raise CtxError(
+            f"{start} is a bare git repository", "run ctx inside a working tree", code="no_repo"
+        )
+    worktree = Path(repo.workdir).resolve()
+    root = worktree
+    gitdir = Path(repo.path).resolve()
+    if gitdir.parent.name == "worktrees":
+        # a linked worktree: .git/worktrees/<name>; the main worktree holds .git
+        common = gitdir.parent.parent
+        if common.name == ".git":
+            root = common.parent
+    branch: str | None = None
+    head: str | None = None
+    try:
+        if not repo.head_is_unborn:
+            head = str(repo.head.target)
+            branch = None if repo.head_is_detached else repo.head.shorthand
+        else:
+            ref = repo.references.get("HEAD")
+            target = ref.target if ref is not None else None
+            if isinstance(target, str) and target.startswith("refs/heads/"):
+                branch = target[len("refs/heads/") :]
+    except Exception:  # a broken HEAD must not stop ctx
+        pass
+    return GitContext(root=root, worktree=worktree, branch=branch, head=head, author=_author(repo))
+
+
+def _author(repo) -> str:  # type: ignore[no-untyped-def]
+    name = email = None
+    try:
+        name = repo.config["user.name"]
+    except (KeyError, Exception):
+        name = None
+    try:
+        email = repo.config["user.email"]
+    except (KeyError, Exception):
+        email = None
+    name = name or os.environ.get("GIT_AUTHOR_NAME") or os.environ.get("USER") or "unknown"
+    email = email or os.environ.get("GIT_AUTHOR_EMAIL")
+    return f"{name} <{email}>" if email else name

@@ -1,0 +1,122 @@
+"""Import transcripts from files and tools into a project (used by `ctx import` and hooks)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ctx.errors import CtxError
+from ctx.models import ImportResult
+
+if TYPE_CHECKING:
+    from ctx.store.project import Project
+
+
+@dataclass
+class ImportSummary:
+    source: str
+    results: list[tuple[str, ImportResult]] = field(default_factory=list)
+    export_counts: dict[str, int] | None = None
+    problems: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "source": self.source,
+            "sessions": [{"file": f, **r.to_dict()} for f, r in self.results],
+            "created": sum(1 for _, r in self.results if r.created),
+            "added_turns": sum(r.added_turns for _, r in self.results),
+            "problems": self.problems,
+        }
+        if self.export_counts is not None:
+            d["export"] = self.export_counts
+        return d
+
+    def lines(self) -> list[str]:
+        out = []
+        if self.export_counts is not None:
+            c = self.export_counts
+            out.append(
+                f"imported {c['memories_added']} memories ({c['memories_skipped']} already present), "
+                f"{c['sessions_added']} new sessions, {c['turns_added']} turns"
+            )
+        for f, r in self.results:
+            sid = r.session.id if r.session else "-"
+            if r.note:
+                out.append(f"{sid}  skipped ({r.note}): {f}")
+            elif r.created:
+                out.append(f"{sid}  new session, {r.added_turns} turns  ({f})")
+            elif r.added_turns:
+                out.append(f"{sid}  {r.added_turns} new turns  ({f})")
+            else:
+                out.append(f"{sid}  already imported, nothing new  ({f})")
+        if not out:
+            out.append("nothing to import")
+        return out
+
+
+def _stdin_to_file() -> Path:
+    tmp = tempfile.NamedTemporaryFile("wb", suffix=".jsonl", delete=False)
+    with tmp:
+        tmp.write(sys.stdin.buffer.read())
+    return Path(tmp.name)
+
+
+def _first_line(path: Path) -> str:
+    with open(path, "rb") as fh:
+        return fh.readline(1_000_000).decode("utf-8", errors="replace")
+
+
+def import_jsonl(project: Project, path: Path, private: bool, summary: ImportSummary) -> None:
+    from ctx.capture.adapters.generic_jsonl import parse_generic_jsonl
+
+    if not path.is_file():
+        raise CtxError(f"no such file: {path}", "give the path of a JSONL transcript")
+    try:
+        first = json.loads(_first_line(path) or "null")
+    except ValueError:
+        first = None
+    if isinstance(first, dict) and first.get("kind") == "ctx-export":
+        from ctx.store.transcripts import read_jsonl
+
+        records, problems = read_jsonl(path)
+        summary.problems.extend(str(p) for p in problems)
+        summary.export_counts = project.import_export(records)
+        return
+    header, turns, problems = parse_generic_jsonl(path)
+    summary.problems.extend(problems)
+    if not turns and problems:
+        raise CtxError(f"{path} holds no readable turns", "see docs/adapters.md for the JSONL format")
+    key = hashlib.sha256(path.read_bytes()).hexdigest()
+    res = project.import_transcript(header, turns, source_key=key, private=private)
+    summary.results.append((str(path), res))
+
+
+def run_import(
+    project: Project,
+    source: str,
+    path: Path | None,
+    *,
+    all_: bool = False,
+    session: str | None = None,
+    private: bool = False,
+) -> ImportSummary:
+    summary = ImportSummary(source)
+    if source == "jsonl":
+        if path is None:
+            raise CtxError("ctx import jsonl needs a FILE", "e.g. ctx import jsonl transcript.jsonl")
+        real = _stdin_to_file() if str(path) == "-" else path
+        try:
+            import_jsonl(project, real, private, summary)
+        finally:
+            if real is not path:
+                real.unlink(missing_ok=True)
+        return summary
+    from ctx.importers_tools import import_tool
+
+    import_tool(project, source, path, all_=all_, session=session, private=private, summary=summary)
+    return summary

@@ -1,0 +1,273 @@
+"""Text embeddings: a small Protocol, the fastembed implementation and a content cache.
+
+fastembed and onnxruntime are imported inside functions only: importing this module costs
+nothing, so `ctx --help` stays fast. The cache keys vectors by sha256(model name + text)
+in a database under the user cache directory, outside the project, so `ctx index --rebuild`
+or a second clone on the same machine does not recompute a single vector.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from ctx import paths
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    Vector = npt.NDArray[np.float32]
+else:
+    Vector = Any
+
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+BATCH_SIZE = 32
+# A failed download is not retried on every command for this long (offline laptops).
+DOWNLOAD_RETRY_AFTER_S = 3600
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Anything that turns text into unit-length float32 vectors of a fixed size."""
+
+    name: str
+    dim: int
+
+    def embed_documents(self, texts: Sequence[str]) -> list[Vector]: ...
+
+    def embed_query(self, text: str) -> Vector: ...
+
+
+def default_threads() -> int:
+    """onnxruntime threads: all cores up to 4 (more only adds contention on laptops)."""
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+class FastEmbedEmbedder:
+    """fastembed's TextEmbedding, batched by similar length to limit padding."""
+
+    def __init__(
+        self,
+        model_name: str = DEFAULT_MODEL,
+        model_path: Path | None = None,
+        cache_dir: Path | None = None,
+        threads: int | None = None,
+        local_files_only: bool = False,
+    ) -> None:
+        from fastembed import TextEmbedding
+
+        kwargs: dict[str, Any] = {}
+        if model_path is not None:
+            kwargs["specific_model_path"] = str(model_path)
+        if local_files_only:
+            kwargs["local_files_only"] = True
+        self.name = model_name
+        self._model = TextEmbedding(
+            model_name,
+            cache_dir=str(cache_dir or paths.models_cache_dir()),
+            threads=threads or default_threads(),
+            **kwargs,
+        )
+        self.dim = int(len(self.embed_query("dimension probe")))
+
+    def embed_documents(self, texts: Sequence[str]) -> list[Vector]:
+        import numpy as np
+
+        if not texts:
+            return []
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        vecs = self._model.embed([texts[i] for i in order], batch_size=BATCH_SIZE)
+        out: list[Vector] = [np.empty(0, dtype=np.float32)] * len(texts)
+        for i, v in zip(order, vecs):
+            out[i] = np.asarray(v, dtype=np.float32)
+        return out
+
+    def embed_query(self, text: str) -> Vector:
+        import numpy as np
+
+        return np.asarray(next(iter(self._model.query_embed(text))), dtype=np.float32)
+
+
+def _silence_fastembed_logs() -> None:
+    try:
+        from loguru import logger
+
+        logger.disable("fastembed")
+    except ImportError:  # pragma: no cover - loguru is a fastembed dependency
+        pass
+
+
+def resolve_model(model_name: str | None, model_path: Path | str | None) -> tuple[str, Path | None]:
+    """Environment (CTX_EMBED_MODEL, CTX_EMBED_MODEL_PATH) overrides the given config values."""
+    name = os.environ.get("CTX_EMBED_MODEL") or model_name or DEFAULT_MODEL
+    raw = os.environ.get("CTX_EMBED_MODEL_PATH") or model_path
+    return name, (Path(os.path.expanduser(str(raw))) if raw else None)
+
+
+def _failed_marker(name: str) -> Path:
+    return paths.models_cache_dir() / f".download-failed-{hashlib.sha1(name.encode()).hexdigest()[:12]}"
+
+
+def try_load_embedder(
+    model_name: str | None = None,
+    model_path: Path | str | None = None,
+    *,
+    threads: int | None = None,
+    quiet: bool = False,
+) -> tuple[FastEmbedEmbedder | None, str | None]:
+    """Load the configured model; return (embedder, None) or (None, reason it is unusable).
+
+    A local directory is used as is (no network). Otherwise the model is looked up in the
+    fastembed cache and, on first use, downloaded there with a message on stderr.
+    """
+    name, path = resolve_model(model_name, model_path)
+    _silence_fastembed_logs()
+    if path is not None:
+        if not path.is_dir():
+            return None, f"model directory {path} does not exist"
+        if not any(path.glob("*.onnx")) or not (path / "tokenizer.json").exists():
+            return None, f"model directory {path} has no .onnx model or no tokenizer.json"
+        try:
+            return FastEmbedEmbedder(name, model_path=path, threads=threads), None
+        except Exception as exc:
+            return None, f"cannot load model {name} from {path}: {exc}"
+    cache = paths.models_cache_dir()
+    try:
+        return FastEmbedEmbedder(name, cache_dir=cache, threads=threads, local_files_only=True), None
+    except Exception:
+        pass  # not cached yet
+    marker = _failed_marker(name)
+    try:
+        if time.time() - marker.stat().st_mtime < DOWNLOAD_RETRY_AFTER_S:
+            return None, (
+                f"embedding model {name} is not available offline (download failed recently); "
+                "set CTX_EMBED_MODEL_PATH to a local model directory"
+            )
+    except FileNotFoundError:
+        pass
+    if not quiet:
+        print(f"ctx: downloading embedding model {name} into {cache} (first use)...", file=sys.stderr)
+    try:
+        emb = FastEmbedEmbedder(name, cache_dir=cache, threads=threads)
+    except Exception as exc:
+        cache.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+        return None, f"cannot download embedding model {name}: {exc}"
+    marker.unlink(missing_ok=True)
+    return emb, None
+
+
+_last_reason: str | None = None
+
+
+def load_embedder(
+    model_name: str | None = None, model_path: Path | str | None = None
+) -> FastEmbedEmbedder | None:
+    """Like :func:`try_load_embedder`; the reason for a None is in :func:`last_load_error`."""
+    global _last_reason
+    emb, _last_reason = try_load_embedder(model_name, model_path)
+    return emb
+
+
+def last_load_error() -> str | None:
+    return _last_reason
+
+
+class EmbeddingCache:
+    """sha256(model + text) -> float32 vector, in a small SQLite database shared by projects."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        import apsw
+
+        self.path = path or paths.embeddings_cache_dir() / "vectors.sqlite"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = apsw.Connection(str(self.path))
+        self._conn.set_busy_timeout(10_000)
+        try:
+            self._conn.execute("pragma journal_mode=wal")
+            self._conn.execute("pragma synchronous=normal")
+            self._conn.execute(
+                "create table if not exists vectors(key blob primary key, vec blob not null)"
+                " without rowid"
+            )
+        except (apsw.CorruptError, apsw.NotADBError):
+            # A cache: throw it away rather than fail.
+            self._conn.close()
+            from ctx.search.db import remove_db_files
+
+            remove_db_files(self.path)
+            self._conn = apsw.Connection(str(self.path))
+            self._conn.set_busy_timeout(10_000)
+            self._conn.execute("pragma journal_mode=wal")
+            self._conn.execute(
+                "create table vectors(key blob primary key, vec blob not null) without rowid"
+            )
+
+    @staticmethod
+    def key(model: str, text: str) -> bytes:
+        return hashlib.sha256(model.encode() + b"\0" + text.encode("utf-8", "surrogatepass")).digest()
+
+    def get_many(self, keys: Sequence[bytes]) -> dict[bytes, bytes]:
+        out: dict[bytes, bytes] = {}
+        for i in range(0, len(keys), 500):
+            part = keys[i : i + 500]
+            q = "select key, vec from vectors where key in (%s)" % ",".join("?" * len(part))
+            for k, v in self._conn.execute(q, tuple(part)):
+                out[k] = v
+        return out
+
+    def put_many(self, items: Sequence[tuple[bytes, bytes]]) -> None:
+        with self._conn:
+            self._conn.executemany("insert or replace into vectors(key, vec) values(?, ?)", items)
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+class CachedEmbedder:
+    """Wraps an Embedder; documents already embedded by this model are read from the cache."""
+
+    def __init__(self, inner: Embedder, cache: EmbeddingCache | None) -> None:
+        self.inner = inner
+        self.cache = cache
+        self.name = inner.name
+        self.dim = inner.dim
+        self.computed = 0  # vectors actually computed by the model (for progress and tests)
+
+    def embed_documents(self, texts: Sequence[str]) -> list[Vector]:
+        import numpy as np
+
+        if self.cache is None:
+            self.computed += len(texts)
+            return self.inner.embed_documents(texts)
+        keys = [EmbeddingCache.key(self.name, t) for t in texts]
+        found = self.cache.get_many(keys)
+        out: list[Vector | None] = [None] * len(texts)
+        missing: dict[bytes, list[int]] = {}
+        for i, k in enumerate(keys):
+            blob = found.get(k)
+            if blob is not None and len(blob) == 4 * self.dim:
+                out[i] = np.frombuffer(blob, dtype=np.float32)
+            else:
+                missing.setdefault(k, []).append(i)
+        if missing:
+            todo = [texts[idx[0]] for idx in missing.values()]
+            vecs = self.inner.embed_documents(todo)
+            self.computed += len(todo)
+            rows = []
+            for (k, idx), v in zip(missing.items(), vecs):
+                v = np.asarray(v, dtype=np.float32)
+                rows.append((k, v.tobytes()))
+                for i in idx:
+                    out[i] = v
+            self.cache.put_many(rows)
+        return [v for v in out if v is not None]
+
+    def embed_query(self, text: str) -> Vector:
+        return self.inner.embed_query(text)

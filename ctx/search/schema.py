@@ -1,0 +1,132 @@
+"""Schema of the search index: named migrations applied in order and recorded in a table.
+
+The index is derived data. An index written by a newer ctx (it records a migration this
+version does not know) or a file that is not a readable database is deleted and rebuilt
+rather than repaired: the store in `.contextfs/` is the truth and re-indexing is cheap.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import apsw
+
+from ctx.search.db import Opened, connect, remove_db_files
+
+# Porter stemming over unicode61: "painted" finds "painting"; remove_diacritics folds
+# accents so "cafe" finds "café". Separators stay unicode61's (so `parse_jwt_header` and
+# `src/auth/keys.py` become token sequences matched as phrases); CamelCase parts and CJK
+# bigrams go into the second column, `extra` (see ctx.search.text).
+FTS_TOKENIZE = "porter unicode61 remove_diacritics 2"
+
+
+def m001_initial(conn: apsw.Connection) -> None:
+    """Documents, their tags, the FTS5 table over them and the chunk table for vectors."""
+    conn.execute(
+        f"""
+        create table meta(key text primary key, value text);
+        create table docs(
+            rowid integer primary key,
+            doc_id text not null unique,
+            kind text not null,
+            fingerprint text not null,
+            text text not null,
+            extra text not null,
+            ts real not null,
+            memory_type text,
+            tags text not null default '[]',
+            session_id text,
+            turn_n integer,
+            turn_ext_id text,
+            role text,
+            tool text,
+            branch text,
+            author text,
+            title text,
+            embedded integer not null default 0
+        );
+        create index docs_session on docs(session_id, turn_n);
+        create index docs_ts on docs(ts);
+        create index docs_kind on docs(kind, memory_type);
+        create index docs_pending on docs(embedded) where embedded = 0;
+        create table doc_tags(
+            tag text not null,
+            doc_rowid integer not null,
+            primary key(tag, doc_rowid)
+        ) without rowid;
+        create index doc_tags_doc on doc_tags(doc_rowid);
+        create virtual table fts using fts5(
+            text, extra, content='docs', content_rowid='rowid',
+            tokenize='{FTS_TOKENIZE}'
+        );
+        create table chunks(
+            rowid integer primary key,
+            doc_rowid integer not null,
+            ord integer not null,
+            start integer not null,
+            end integer not null
+        );
+        create index chunks_doc on chunks(doc_rowid);
+        """
+    )
+
+
+MIGRATIONS: list[Callable[[apsw.Connection], None]] = [m001_initial]
+
+
+class NeedsRebuild(Exception):
+    """The file must be thrown away (newer schema, or not a database we can read)."""
+
+
+def _applied(conn: apsw.Connection) -> list[str]:
+    conn.execute(
+        "create table if not exists schema_migrations(name text primary key, applied_at real)"
+    )
+    return [r[0] for r in conn.execute("select name from schema_migrations order by rowid")]
+
+
+def migrate(conn: apsw.Connection) -> list[str]:
+    """Apply missing migrations; return the names applied now. Raises NeedsRebuild."""
+    known = [m.__name__ for m in MIGRATIONS]
+    with conn:
+        done = _applied(conn)
+        unknown = [n for n in done if n not in known]
+        if unknown:
+            raise NeedsRebuild(f"index written by a newer ctx (migration {unknown[0]})")
+        applied = []
+        for fn in MIGRATIONS:
+            if fn.__name__ in done:
+                continue
+            fn(conn)
+            conn.execute(
+                "insert into schema_migrations(name, applied_at) values(?, ?)",
+                (fn.__name__, time.time()),
+            )
+            applied.append(fn.__name__)
+    return applied
+
+
+def open_index_db(path: Path) -> tuple[Opened, str | None]:
+    """Open and migrate the index at ``path``; rebuild it from scratch if unusable.
+
+    Returns the connection and, when the old file was thrown away, the reason.
+    """
+    reason: str | None = None
+    for _attempt in range(2):
+        opened = None
+        try:
+            opened = connect(path)
+            migrate(opened.conn)
+            # Touch every table we rely on: a damaged schema page fails here, not mid-search.
+            opened.conn.execute("select count(*) from meta").fetchall()
+            opened.conn.execute("select rowid from docs limit 1").fetchall()
+            return opened, reason
+        except (NeedsRebuild, apsw.CorruptError, apsw.NotADBError, apsw.SQLError) as exc:
+            # SQLError covers a half-written schema (a table missing after a crash mid-migration).
+            if opened is not None:
+                opened.conn.close()
+            reason = f"search index was rebuilt: {exc}"
+            remove_db_files(path)
+    raise RuntimeError(f"cannot create the search index at {path}")  # pragma: no cover

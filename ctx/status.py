@@ -1,0 +1,58 @@
+"""`ctx status` as data (the CLI, MCP server and TUI all show it)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ctx.store.layout import FORMAT_VERSION
+
+if TYPE_CHECKING:
+    from ctx.store.project import Project
+
+
+def index_state(project: Project) -> dict[str, Any]:
+    try:
+        from ctx.search.freshness import index_status
+    except ImportError:
+        exists = project.layout.index_db.exists()
+        return {"state": "present" if exists else "not built", "detail": ""}
+    return index_status(project)
+
+
+def model_state(project: Project) -> dict[str, Any]:
+    cfg = project.config
+    path = cfg.embed_model_path
+    if path is not None:
+        ok = path.exists()
+        return {
+            "name": cfg.embed_model,
+            "path": str(path),
+            "available": ok,
+            "detail": f"{cfg.embed_model} from {path}" + ("" if ok else " (MISSING: keyword-only)"),
+        }
+    from ctx.doctor import check_model
+
+    chk = check_model(cfg)
+    return {"name": cfg.embed_model, "path": None, "available": chk.status == "ok", "detail": chk.detail}
+
+
+def project_status(project: Project) -> dict[str, Any]:
+    counts = project.counts()
+    try:
+        unc = project.uncommitted()
+    except Exception as exc:  # git status failing must not hide the rest
+        unc = [f"(git status failed: {exc})"]
+    return {
+        "root": str(project.root),
+        "store": str(project.store_dir),
+        "format": FORMAT_VERSION,
+        "replica": project.replica,
+        "branch": project.git.branch,
+        "head": project.git.head,
+        "counts": counts,
+        "open_sessions": [s for s in project._open_ids()],
+        "uncommitted": unc,
+        "index": index_state(project),
+        "model": model_state(project),
+        "problems": project.warnings(),
+    }

@@ -1,0 +1,231 @@
+"""Typed memories: add, list, show, edit, remove (mixed into Project)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from ctx.errors import CtxError
+from ctx.ids import MEMORY_PREFIX, new_id
+from ctx.models import MEMORY_TYPES, Memory
+from ctx.store.base import ProjectBase
+from ctx.store.redaction import redact_text
+from ctx.store.state import StateDoc
+from ctx.timeutil import now_iso, parse_iso
+
+_TAG_RE = re.compile(r"^[\w][\w.:/+-]*$", re.UNICODE)
+MAX_CONTENT = 1_000_000  # characters; a memory is a note, not a dump
+
+
+def check_type(mtype: str) -> str:
+    t = (mtype or "").strip().lower()
+    if t not in MEMORY_TYPES:
+        raise CtxError(
+            f"invalid memory type '{mtype}'",
+            f"use one of: {', '.join(MEMORY_TYPES)}",
+            code="invalid_type",
+        )
+    return t
+
+
+def clean_tags(tags: list[str] | tuple[str, ...] | None) -> list[str]:
+    out: list[str] = []
+    for raw in tags or ():
+        for tag in str(raw).split(","):
+            tag = tag.strip().lstrip("#")
+            if not tag:
+                continue
+            if not _TAG_RE.match(tag):
+                raise CtxError(
+                    f"invalid tag '{tag}'",
+                    "tags are words: letters, digits and . _ - : / + (no spaces)",
+                    code="invalid_tag",
+                )
+            if tag not in out:
+                out.append(tag)
+    return out
+
+
+def _content(text: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise CtxError("a memory needs some content", "pass the text, or `-` to read stdin")
+    if len(text) > MAX_CONTENT:
+        raise CtxError(
+            f"memory content is {len(text):,} characters, more than {MAX_CONTENT:,}",
+            "store long material as a session (`ctx import jsonl`) and link a short memory to it",
+        )
+    return redact_text(text)
+
+
+def to_memory(mid: str, rec: dict[str, Any], private: bool) -> Memory:
+    turn = rec.get("source_turn")
+    return Memory(
+        id=mid,
+        type=str(rec.get("type") or "fact"),
+        content=str(rec.get("content") or ""),
+        tags=list(rec.get("tags") or []),
+        author=str(rec.get("author") or ""),
+        branch=rec.get("branch"),
+        commit=rec.get("commit"),
+        created_at=str(rec.get("created_at") or ""),
+        updated_at=str(rec.get("updated_at") or rec.get("created_at") or ""),
+        source_session=rec.get("source_session"),
+        source_turn=int(turn) if isinstance(turn, (int, float)) else None,
+        private=private,
+    )
+
+
+class MemoryOps(ProjectBase):
+    def add_memory(
+        self,
+        content: str,
+        type: str = "fact",
+        tags: list[str] | tuple[str, ...] | None = None,
+        *,
+        source_session: str | None = None,
+        source_turn: int | None = None,
+        private: bool = False,
+        memory_id: str | None = None,
+        created_at: str | None = None,
+        author: str | None = None,
+    ) -> Memory:
+        mtype = check_type(type)
+        text = _content(content)
+        tag_list = clean_tags(tags)
+        if source_session:
+            source_session = self.resolve_session_id(source_session)  # type: ignore[attr-defined]
+        if source_turn is not None and not source_session:
+            raise CtxError("--turn needs --session", "name the session the turn belongs to")
+        mid = memory_id or new_id(MEMORY_PREFIX)
+        ts = now_iso()
+        fields = {
+            "type": mtype,
+            "content": text,
+            "author": author or self.git.author,
+            "branch": self.git.branch,
+            "commit": self.git.head,
+            "created_at": created_at or ts,
+            "updated_at": ts,
+            "source_session": source_session,
+            "source_turn": source_turn,
+        }
+
+        def put(doc: StateDoc) -> None:
+            doc.put_record(doc.memories, mid, fields, tag_list)
+
+        self.mutate(private, put)
+        return self.get_memory(mid)
+
+    def _find_memory(self, ident: str) -> tuple[str, dict[str, Any], bool]:
+        ident = (ident or "").strip()
+        matches: list[tuple[str, dict[str, Any], bool]] = []
+        for doc, private in self.docs():
+            rec = doc.memory(ident)
+            if rec is not None:
+                return ident, rec, private
+        want = ident if ident.startswith(MEMORY_PREFIX) else MEMORY_PREFIX + ident
+        if len(ident) >= 4:
+            for doc, private in self.docs():
+                for mid in doc.memory_ids():
+                    if mid.startswith(want):
+                        rec = doc.memory(mid)
+                        if rec is not None:
+                            matches.append((mid, rec, private))
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise CtxError(
+                f"'{ident}' matches {len(matches)} memories",
+                "give more characters of the id: " + ", ".join(m[0] for m in matches[:5]),
+                code="ambiguous",
+            )
+        raise CtxError(
+            f"no memory matches '{ident}'",
+            "list them with `ctx memory list`",
+            code="not_found",
+        )
+
+    def get_memory(self, ident: str) -> Memory:
+        mid, rec, private = self._find_memory(ident)
+        return to_memory(mid, rec, private)
+
+    def has_memory(self, mid: str) -> bool:
+        return any(doc.memory(mid) is not None for doc, _ in self.docs())
+
+    def list_memories(
+        self,
+        type: str | None = None,
+        tag: str | list[str] | None = None,
+        since: datetime | None = None,
+        *,
+        include_private: bool = True,
+    ) -> list[Memory]:
+        want_type = check_type(type) if type else None
+        want_tags = clean_tags([tag] if isinstance(tag, str) else tag) if tag else []
+        out: list[Memory] = []
+        for doc, private in self.docs():
+            if private and not include_private:
+                continue
+            for mid, rec in doc.all_memories().items():
+                m = to_memory(mid, rec, private)
+                if want_type and m.type != want_type:
+                    continue
+                if want_tags and not all(t in m.tags for t in want_tags):
+                    continue
+                if since and m.created_at and parse_iso(m.created_at) < since:
+                    continue
+                out.append(m)
+        out.sort(key=lambda m: (m.created_at, m.id), reverse=True)
+        return out
+
+    def edit_memory(
+        self,
+        ident: str,
+        *,
+        content: str | None = None,
+        type: str | None = None,
+        tags: list[str] | None = None,
+        add_tags: list[str] | tuple[str, ...] = (),
+        remove_tags: list[str] | tuple[str, ...] = (),
+    ) -> Memory:
+        mid, _rec, private = self._find_memory(ident)
+        fields: dict[str, Any] = {}
+        if content is not None:
+            fields["content"] = _content(content)
+        if type is not None:
+            fields["type"] = check_type(type)
+        new_tags = clean_tags(tags) if tags is not None else None
+        add = clean_tags(list(add_tags))
+        remove = clean_tags(list(remove_tags))
+        if not fields and new_tags is None and not add and not remove:
+            raise CtxError("nothing to change", "pass --content, --type, --tags, --tag or --untag")
+
+        def edit(doc: StateDoc) -> None:
+            rec = doc.memories.get(mid)
+            if rec is None:  # removed by another process meanwhile
+                raise CtxError(f"memory {mid} was removed meanwhile", code="not_found")
+            if new_tags is not None:
+                current = set(doc.memory(mid)["tags"])  # type: ignore[index]
+                doc.edit_tags(rec, [t for t in new_tags if t not in current], [
+                    t for t in current if t not in new_tags
+                ])
+            doc.edit_tags(rec, add, remove)
+            doc.set_fields(rec, {**fields, "updated_at": now_iso()})
+
+        self.mutate(private, edit)
+        return self.get_memory(mid)
+
+    def remove_memory(self, ident: str, *, forget: bool = False) -> Memory:
+        mid, rec, private = self._find_memory(ident)
+        memory = to_memory(mid, rec, private)
+
+        def rm(doc: StateDoc) -> None:
+            if mid in doc.memories:
+                del doc.memories[mid]
+            if forget:
+                doc.forgotten[mid] = now_iso()
+
+        self.mutate(private, rm)
+        return memory

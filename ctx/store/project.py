@@ -1,0 +1,203 @@
+"""Project: the facade that every adapter (CLI, MCP server, TUI, hooks) calls."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from ctx import registry
+from ctx.errors import CtxError
+from ctx.gitinfo import context
+from ctx.ids import MEMORY_PREFIX, SESSION_PREFIX
+from ctx.models import ImportResult, Memory, Session, TranscriptHeader, TranscriptTurn
+from ctx.store.layout import CONFIG_TEMPLATE, FORMAT_VERSION, GITIGNORE
+from ctx.store.memories import MemoryOps
+from ctx.store.sessions import SessionOps
+
+EXPORT_VERSION = 1
+
+
+@dataclass
+class InitResult:
+    root: Path
+    store: Path
+    created: list[str] = field(default_factory=list)  # files created (empty: already initialised)
+
+
+@dataclass
+class Forgotten:
+    kind: str  # memory | session
+    id: str
+    note: str
+
+
+class Project(MemoryOps, SessionOps):
+    @classmethod
+    def open(cls, path: str | Path | None = None, *, require_store: bool = True) -> Project:
+        git = context(Path(path) if path else None)
+        project = cls(git.root, git)
+        if require_store:
+            project.require_store()
+        return project
+
+    # ---- init ----------------------------------------------------------------------------
+    def init(self) -> InitResult:
+        lay = self.layout
+        result = InitResult(self.root, lay.store)
+        lay.store.mkdir(exist_ok=True)
+        if not lay.config.exists():
+            lay.config.write_text(CONFIG_TEMPLATE.format(format=FORMAT_VERSION))
+            result.created.append(str(lay.config.relative_to(self.root)))
+        else:
+            self.require_store()  # refuses a newer format
+        if not lay.gitignore.exists():
+            lay.gitignore.write_text(GITIGNORE)
+            result.created.append(str(lay.gitignore.relative_to(self.root)))
+        for d in (lay.state_dir, lay.sessions_dir):
+            d.mkdir(exist_ok=True)
+            keep = d / ".gitkeep"
+            if not keep.exists():
+                keep.write_text("")
+                result.created.append(str(keep.relative_to(self.root)))
+        lay.local.mkdir(exist_ok=True)
+        self._config = None
+        registry.register(self.root)
+        return result
+
+    # ---- forget ----------------------------------------------------------------------------
+    def forget(self, ident: str) -> Forgotten:
+        note = (
+            "removed from the working tree and marked forgotten for every clone; it is still in "
+            "git history until you rewrite it (e.g. git filter-repo)"
+        )
+        if ident.startswith(SESSION_PREFIX):
+            return Forgotten("session", self.forget_session(ident).id, note)
+        if ident.startswith(MEMORY_PREFIX):
+            return Forgotten("memory", self.remove_memory(ident, forget=True).id, note)
+        try:
+            return Forgotten("memory", self.remove_memory(ident, forget=True).id, note)
+        except CtxError as exc:
+            if exc.code != "not_found":
+                raise
+        try:
+            return Forgotten("session", self.forget_session(ident).id, note)
+        except CtxError as exc:
+            if exc.code != "not_found":
+                raise
+        raise CtxError(
+            f"no memory or session matches '{ident}'",
+            "list them with `ctx memory list` or `ctx sessions list`",
+            code="not_found",
+        )
+
+    # ---- export / import of everything -----------------------------------------------------
+    def export_records(self, *, include_private: bool = False) -> Iterator[dict[str, Any]]:
+        yield {"kind": "ctx-export", "version": EXPORT_VERSION, "format": FORMAT_VERSION}
+        for m in sorted(self.list_memories(include_private=include_private), key=lambda m: m.id):
+            yield m.to_dict()
+        for s in sorted(self.list_sessions(include_open=False), key=lambda s: s.id):
+            if s.private and not include_private:
+                continue
+            full = self.get_session(s.id)
+            rec = full.to_dict(with_turns=False)
+            yield rec
+            for t in full.turns or []:
+                yield {"kind": "turn", "session_id": s.id, **t.to_dict()}
+
+    def export(self, fp: IO[str], *, include_private: bool = False) -> int:
+        n = 0
+        for rec in self.export_records(include_private=include_private):
+            fp.write(json.dumps(rec, ensure_ascii=False, sort_keys=True) + "\n")
+            n += 1
+        return n
+
+    def import_export(self, records: list[dict[str, Any]]) -> dict[str, int]:
+        """Re-import `ctx export` output: ids are kept, so it is idempotent."""
+        counts = {"memories_added": 0, "memories_skipped": 0, "sessions_added": 0, "turns_added": 0}
+        sessions: dict[str, tuple[dict[str, Any], list[TranscriptTurn]]] = {}
+        for rec in records:
+            kind = rec.get("kind")
+            if kind == "memory":
+                mid = str(rec.get("id") or "")
+                forgotten = any(doc.is_forgotten(mid) for doc, _ in self.docs())
+                if not mid or self.has_memory(mid) or forgotten:
+                    counts["memories_skipped"] += 1
+                    continue
+                self.add_memory(
+                    str(rec.get("content") or ""),
+                    str(rec.get("type") or "fact"),
+                    rec.get("tags") or [],
+                    private=bool(rec.get("private")),
+                    memory_id=mid,
+                    created_at=rec.get("created_at"),
+                    author=rec.get("author"),
+                )
+                counts["memories_added"] += 1
+            elif kind == "session":
+                sessions[str(rec["id"])] = (rec, [])
+            elif kind == "turn" and str(rec.get("session_id")) in sessions:
+                sessions[str(rec["session_id"])][1].append(
+                    TranscriptTurn(
+                        role=str(rec.get("role") or "assistant"),
+                        text=str(rec.get("text") or ""),
+                        ts=rec.get("ts"),
+                        id=rec.get("id"),
+                        meta=rec.get("meta") or {},
+                    )
+                )
+        for sid, (rec, turns) in sessions.items():
+            header = TranscriptHeader(
+                tool=str(rec.get("tool") or "unknown"),
+                external_id=rec.get("external_id"),
+                title=rec.get("title"),
+                started_at=rec.get("started_at"),
+                ended_at=rec.get("ended_at"),
+                cwd=rec.get("cwd"),
+                branch=rec.get("branch"),
+                command=rec.get("command"),
+                exit_status=rec.get("exit_status"),
+                meta=rec.get("meta") or {},
+            )
+            res = self.import_session(header, turns, private=bool(rec.get("private")), session_id=sid)
+            counts["sessions_added"] += int(res.created)
+            counts["turns_added"] += res.added_turns
+        return counts
+
+    def import_transcript(
+        self, header: TranscriptHeader, turns: list[TranscriptTurn], *, source_key: str, private: bool = False
+    ) -> ImportResult:
+        """Import with an id from the header's external id, or else from `source_key`."""
+        from ctx.ids import derived_id
+
+        sid = (
+            derived_id(SESSION_PREFIX, header.tool, str(header.external_id))
+            if header.external_id
+            else derived_id(SESSION_PREFIX, header.tool, source_key)
+        )
+        return self.import_session(header, turns, private=private, session_id=sid)
+
+    # ---- status ----------------------------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        mems = sum(len(doc.memory_ids()) for doc, _ in self.docs())
+        ids = self._all_ids()
+        return {
+            "memories": mems,
+            "sessions": sum(1 for w in ids.values() if w != "open"),
+            "open_sessions": sum(1 for w in ids.values() if w == "open"),
+            "private_memories": len(self.private.memory_ids()),
+        }
+
+    def uncommitted(self) -> list[str]:
+        """Files under .contextfs/ that git would commit but has not (new, modified, deleted)."""
+        import pygit2
+
+        repo = pygit2.Repository(str(self.git.worktree))
+        prefix = str(self.layout.store.relative_to(self.root)) + "/"
+        out = []
+        for path, flags in repo.status().items():
+            if path.startswith(prefix) and flags != pygit2.GIT_STATUS_IGNORED:
+                out.append(path)
+        return sorted(out)

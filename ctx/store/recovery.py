@@ -1,0 +1,62 @@
+"""Finish sessions whose capturing process died (SIGKILL, closed terminal, crash).
+
+A journal under `local/active/` whose header names an `owner_pid` that no longer runs is
+completed with status "recovered" by the next ctx command, with every turn it holds. Manual
+captures (`ctx capture`) have no owner and stay open until `ctx complete`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ctx.store import transcripts as tx
+
+if TYPE_CHECKING:
+    from ctx.store.project import Project
+
+# Capture modes may register a finisher that rebuilds turns from their own recording
+# (for example the terminal renderer for `ctx wrap` of a generic program).
+Finisher = Callable[["Project", str, dict[str, Any]], "list[Any] | None"]
+FINISHERS: dict[str, Finisher] = {}
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def recover_interrupted(project: Project) -> list[str]:
+    messages: list[str] = []
+    try:
+        names = os.listdir(project.layout.active_dir)
+    except FileNotFoundError:
+        return messages
+    for name in sorted(names):
+        if not name.endswith(".jsonl"):
+            continue
+        sid = name[:-6]
+        path = project.layout.active_dir / name
+        header = tx.read_journal(path).header
+        pid = header.get("owner_pid")
+        if not isinstance(pid, int) or pid_alive(pid):
+            continue
+        turns = None
+        finisher = FINISHERS.get(str(header.get("capture") or ""))
+        if finisher is not None:
+            try:
+                turns = finisher(project, sid, header)
+            except Exception as exc:  # recovery must never block the user's command
+                messages.append(f"session {sid}: could not rebuild its transcript ({exc})")
+        session = project.complete_session(sid, status="recovered", turns=turns)
+        messages.append(
+            f"recovered interrupted session {sid} ({session.turn_count} turns) "
+            "whose capture was killed"
+        )
+    return messages

@@ -1,0 +1,115 @@
+"""The mutable state as a pycrdt document: memories, session summaries, tags, deletions.
+
+Root maps:
+  memories   id -> Map(type, content, tags: Map(tag -> True), author, branch, commit,
+                       created_at, updated_at, source_session, source_turn)
+  sessions   id -> Map(summary fields of the transcript + the editable title and tags)
+  forgotten  id -> ISO time: ids deleted for good, so no clone or re-import revives them
+
+Each field of a record is its own map entry, so concurrent edits of different fields both
+survive; concurrent edits of one field resolve last-writer-wins by the CRDT's deterministic
+order; a deleted record takes concurrent edits of it along (delete wins). Tags are a map so
+that concurrent additions and removals of different tags all survive.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from pycrdt import Doc, Map
+
+TAGS = "tags"
+
+
+class StateDoc:
+    def __init__(self) -> None:
+        self.doc: Doc = Doc()
+        self.memories: Map = self.doc.get("memories", type=Map)
+        self.sessions: Map = self.doc.get("sessions", type=Map)
+        self.forgotten: Map = self.doc.get("forgotten", type=Map)
+
+    def apply(self, update: bytes) -> str | None:
+        """Apply one update; return an error message instead of raising (pyo3 panics too)."""
+        try:
+            self.doc.apply_update(update)
+        except BaseException as exc:  # noqa: BLE001 - a panic in the CRDT library is a BaseException
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            return f"update could not be applied ({type(exc).__name__}), skipped"
+        return None
+
+    @contextlib.contextmanager
+    def change(self) -> Iterator[list[bytes]]:
+        """Make changes in one transaction; the yielded list receives the encoded update."""
+        out: list[bytes] = []
+        before = self.doc.get_state()
+        with self.doc.transaction():
+            yield out
+        update = self.doc.get_update(before)
+        out.append(update)
+
+    def full_update(self) -> bytes:
+        return self.doc.get_update()
+
+    # ---- reading -------------------------------------------------------------------------
+    def memory_ids(self) -> list[str]:
+        return list(self.memories.keys())
+
+    def memory(self, mid: str) -> dict[str, Any] | None:
+        rec = self.memories.get(mid)
+        return _plain(rec) if rec is not None else None
+
+    def all_memories(self) -> dict[str, dict[str, Any]]:
+        return {k: _plain(v) for k, v in self.memories.items()}
+
+    def session(self, sid: str) -> dict[str, Any] | None:
+        rec = self.sessions.get(sid)
+        return _plain(rec) if rec is not None else None
+
+    def all_sessions(self) -> dict[str, dict[str, Any]]:
+        return {k: _plain(v) for k, v in self.sessions.items()}
+
+    def is_forgotten(self, ident: str) -> bool:
+        return ident in self.forgotten
+
+    # ---- writing (call inside change()) --------------------------------------------------
+    def put_record(self, root: Map, rid: str, fields: dict[str, Any], tags: list[str]) -> None:
+        rec = Map({k: v for k, v in fields.items() if v is not None})
+        root[rid] = rec
+        rec[TAGS] = Map({t: True for t in tags})
+
+    @staticmethod
+    def set_fields(rec: Map, fields: dict[str, Any]) -> None:
+        for k, v in fields.items():
+            if v is None:
+                if k in rec:
+                    del rec[k]
+            elif rec.get(k) != v:
+                rec[k] = v
+
+    @staticmethod
+    def edit_tags(rec: Map, add: list[str], remove: list[str]) -> None:
+        tags = rec.get(TAGS)
+        if not isinstance(tags, Map):
+            tags = Map({})
+            rec[TAGS] = tags
+        for t in remove:
+            if t in tags:
+                del tags[t]
+        for t in add:
+            if t not in tags:
+                tags[t] = True
+
+
+def _plain(rec: Any) -> dict[str, Any]:
+    if isinstance(rec, Map):
+        d = rec.to_py()
+    elif isinstance(rec, dict):
+        d = dict(rec)
+    else:
+        return {}
+    tags = d.get(TAGS)
+    d[TAGS] = sorted(tags.keys()) if isinstance(tags, dict) else []
+    return d
