@@ -133,7 +133,7 @@ def iter_jsonl(path: Path) -> Iterator[JsonlLine]:
         try:
             value = json.loads(raw.decode("utf-8", errors="replace"))
         except ValueError as exc:
-            yield JsonlLine(i + 1, None, f"invalid JSON: {exc.msg}", complete)
+            yield JsonlLine(i + 1, None, f"invalid JSON: {exc}", complete)
             continue
         yield JsonlLine(i + 1, value, None, True)
 

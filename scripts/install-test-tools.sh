@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Install the real AI CLIs that the test-suite drives, into a cache OUTSIDE the repository.
+#
+#   scripts/install-test-tools.sh            # claude (the default; what the tests need)
+#   scripts/install-test-tools.sh claude aider
+#
+# Where: ${CTX_TEST_TOOLS:-$HOME/.cache/ctx-test-tools}/{claude-code,aider-venv}.
+# Idempotent: a quick no-op when the pinned version is already there.
+#
+# Claude Code: since 2.1.x the npm package ships a native (Bun-compiled) executable as an
+# optional dependency per platform (@anthropic-ai/claude-code-linux-x64, ...). npm fetches it
+# from the same registry as the package, and the postinstall step only copies it in place,
+# so the install needs nothing but npm (no other download). The package's "engines" asks for
+# node >= 22, but node only runs the postinstall copy; node 20 works (npm prints an EBADENGINE
+# warning). Bump the pin deliberately: the transcript format changes between releases.
+set -euo pipefail
+
+CLAUDE_CODE_VERSION="${CLAUDE_CODE_VERSION:-2.1.330}"
+AIDER_VERSION="${AIDER_VERSION:-0.86.1}"
+DEST="${CTX_TEST_TOOLS:-$HOME/.cache/ctx-test-tools}"
+
+install_claude() {
+    local prefix="$DEST/claude-code"
+    local bin="$prefix/node_modules/.bin/claude"
+    if [ -x "$bin" ] && [ "$("$bin" --version 2>/dev/null | cut -d' ' -f1)" = "$CLAUDE_CODE_VERSION" ]; then
+        echo "claude $CLAUDE_CODE_VERSION already installed: $bin"
+        return 0
+    fi
+    command -v npm >/dev/null || { echo "npm is required to install Claude Code" >&2; exit 1; }
+    mkdir -p "$prefix"
+    npm install --prefix "$prefix" --no-audit --no-fund --loglevel=error \
+        "@anthropic-ai/claude-code@$CLAUDE_CODE_VERSION"
+    local got
+    got="$("$bin" --version | cut -d' ' -f1)"
+    if [ "$got" != "$CLAUDE_CODE_VERSION" ]; then
+        echo "installed claude reports version '$got', expected $CLAUDE_CODE_VERSION" >&2
+        exit 1
+    fi
+    echo "claude $got installed: $bin"
+}
+
+install_aider() {
+    local venv="$DEST/aider-venv"
+    if [ -x "$venv/bin/aider" ] && "$venv/bin/python" -c \
+        "import importlib.metadata as m,sys; sys.exit(m.version('aider-chat')!='$AIDER_VERSION')" 2>/dev/null; then
+        echo "aider $AIDER_VERSION already installed: $venv/bin/aider"
+        return 0
+    fi
+    local py="${PYTHON:-python3}"
+    "$py" -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "aider-chat==$AIDER_VERSION"
+    echo "aider $AIDER_VERSION installed: $venv/bin/aider"
+}
+
+[ "$#" -gt 0 ] || set -- claude
+for tool in "$@"; do
+    case "$tool" in
+        claude) install_claude ;;
+        aider) install_aider ;;
+        *) echo "unknown tool '$tool' (known: claude aider)" >&2; exit 2 ;;
+    esac
+done
