@@ -358,6 +358,7 @@ class _Parser:
             meta["tool"] = self._tool_names[tool_id]
         if block.get("is_error"):
             meta["is_error"] = True
+        raw = raw.rstrip()
         text = clip(raw)
         if text != raw:
             meta["truncated"] = True
