@@ -1,9 +1,9 @@
 """The public Python API: the same functions the CLI, MCP server and TUI call.
 
-    import ctx
-    project = ctx.open_project(".")          # or ctx.init_project(".")
-    project.add_memory("We sign JWTs with RS256", type="decision", tags=["auth"])
-    for m in project.list_memories(type="decision"): print(m.id, m.content)
+import ctx
+project = ctx.open_project(".")          # or ctx.init_project(".")
+project.add_memory("We sign JWTs with RS256", type="decision", tags=["auth"])
+for m in project.list_memories(type="decision"): print(m.id, m.content)
 """
 
 from __future__ import annotations

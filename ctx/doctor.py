@@ -117,7 +117,12 @@ def check_dirs() -> Check:
         except OSError as exc:
             bad.append(f"{d} ({exc.strerror})")
     if bad:
-        return Check("user-dirs", "fail", "not writable: " + ", ".join(bad), "fix permissions or set CTX_*_DIR")
+        return Check(
+            "user-dirs",
+            "fail",
+            "not writable: " + ", ".join(bad),
+            "fix permissions or set CTX_*_DIR",
+        )
     return Check("user-dirs", "ok", f"config {paths.config_dir()}, cache {paths.cache_dir()}")
 
 
@@ -134,7 +139,9 @@ def run_checks(start: Path | None) -> list[Check]:
         checks.append(Check("repository", "fail", err.message, err.advice))
     if project is not None:
         if not project.exists:
-            checks.append(Check("store", "fail", f"no .contextfs/ in {project.root}", "run `ctx init`"))
+            checks.append(
+                Check("store", "fail", f"no .contextfs/ in {project.root}", "run `ctx init`")
+            )
         else:
             try:
                 project.require_store()
@@ -145,7 +152,11 @@ def run_checks(start: Path | None) -> list[Check]:
                         "store",
                         "ok" if not probs else "warn",
                         f"{project.store_dir}"
-                        + (f"; {len(probs)} unreadable record(s), skipped: {probs[0]}" if probs else ""),
+                        + (
+                            f"; {len(probs)} unreadable record(s), skipped: {probs[0]}"
+                            if probs
+                            else ""
+                        ),
                         "" if not probs else "the rest of the store is fine; see docs/format.md",
                     )
                 )

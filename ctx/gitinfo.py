@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ctx.errors import CtxError
 
@@ -22,7 +23,7 @@ class GitContext:
     author: str
 
 
-def _repo(start: Path):  # type: ignore[no-untyped-def]
+def _repo(start: Path) -> Any:
     import pygit2
 
     path = pygit2.discover_repository(str(start))
@@ -70,7 +71,7 @@ def context(start: Path | None = None) -> GitContext:
     return GitContext(root=root, worktree=worktree, branch=branch, head=head, author=_author(repo))
 
 
-def _author(repo) -> str:  # type: ignore[no-untyped-def]
+def _author(repo: Any) -> str:
     name = email = None
     try:
         name = repo.config["user.name"]

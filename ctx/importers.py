@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -41,7 +42,8 @@ class ImportSummary:
         if self.export_counts is not None:
             c = self.export_counts
             out.append(
-                f"imported {c['memories_added']} memories ({c['memories_skipped']} already present), "
+                f"imported {c['memories_added']} memories "
+                f"({c['memories_skipped']} already present), "
                 f"{c['sessions_added']} new sessions, {c['turns_added']} turns"
             )
         for f, r in self.results:
@@ -60,10 +62,10 @@ class ImportSummary:
 
 
 def _stdin_to_file() -> Path:
-    tmp = tempfile.NamedTemporaryFile("wb", suffix=".jsonl", delete=False)
-    with tmp:
-        tmp.write(sys.stdin.buffer.read())
-    return Path(tmp.name)
+    fd, name = tempfile.mkstemp(suffix=".jsonl")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(sys.stdin.buffer.read())
+    return Path(name)
 
 
 def _first_line(path: Path) -> str:
@@ -83,14 +85,16 @@ def import_jsonl(project: Project, path: Path, private: bool, summary: ImportSum
     if isinstance(first, dict) and first.get("kind") == "ctx-export":
         from ctx.store.transcripts import read_jsonl
 
-        records, problems = read_jsonl(path)
-        summary.problems.extend(str(p) for p in problems)
+        records, read_problems = read_jsonl(path)
+        summary.problems.extend(str(p) for p in read_problems)
         summary.export_counts = project.import_export(records)
         return
     header, turns, problems = parse_generic_jsonl(path)
     summary.problems.extend(problems)
     if not turns and problems:
-        raise CtxError(f"{path} holds no readable turns", "see docs/adapters.md for the JSONL format")
+        raise CtxError(
+            f"{path} holds no readable turns", "see docs/adapters.md for the JSONL format"
+        )
     key = hashlib.sha256(path.read_bytes()).hexdigest()
     res = project.import_transcript(header, turns, source_key=key, private=private)
     summary.results.append((str(path), res))
@@ -108,7 +112,9 @@ def run_import(
     summary = ImportSummary(source)
     if source == "jsonl":
         if path is None:
-            raise CtxError("ctx import jsonl needs a FILE", "e.g. ctx import jsonl transcript.jsonl")
+            raise CtxError(
+                "ctx import jsonl needs a FILE", "e.g. ctx import jsonl transcript.jsonl"
+            )
         real = _stdin_to_file() if str(path) == "-" else path
         try:
             import_jsonl(project, real, private, summary)

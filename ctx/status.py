@@ -33,7 +33,12 @@ def model_state(project: Project) -> dict[str, Any]:
     from ctx.doctor import check_model
 
     chk = check_model(cfg)
-    return {"name": cfg.embed_model, "path": None, "available": chk.status == "ok", "detail": chk.detail}
+    return {
+        "name": cfg.embed_model,
+        "path": None,
+        "available": chk.status == "ok",
+        "detail": chk.detail,
+    }
 
 
 def project_status(project: Project) -> dict[str, Any]:

@@ -70,7 +70,9 @@ def store_contains(root: Path, needle: str, *, tracked_only: bool = False) -> li
 
     store = root / ".contextfs"
     if tracked_only:
-        out = subprocess.run(["git", "ls-files", ".contextfs"], cwd=root, capture_output=True, text=True).stdout
+        out = subprocess.run(
+            ["git", "ls-files", ".contextfs"], cwd=root, capture_output=True, text=True
+        ).stdout
         files = [root / p for p in out.split()]
     else:
         files = [p for p in store.rglob("*") if p.is_file()]

@@ -19,9 +19,7 @@ for i in range(250):
 
 def test_four_processes_adding_250_each(repo: Path) -> None:
     assert ctx_proc(repo, "init").code == 0
-    procs = [
-        subprocess.Popen([sys.executable, "-c", WRITER, str(n)], cwd=repo) for n in range(4)
-    ]
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(n)], cwd=repo) for n in range(4)]
     assert [p.wait(timeout=300) for p in procs] == [0, 0, 0, 0]
     r = ctx_proc(repo, "memory", "list", "--json")
     mems = json.loads(r.out)

@@ -18,7 +18,9 @@ def store(repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFix
 
 
 def test_add_list_show_edit_rm(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    r = run_ctx(capsys, "memory", "add", "-t", "decision", "--tag", "auth,jwt", "We sign JWTs with RS256")
+    r = run_ctx(
+        capsys, "memory", "add", "-t", "decision", "--tag", "auth,jwt", "We sign JWTs with RS256"
+    )
     assert r.code == 0, r.err
     mid = r.out.strip()
     assert mid.startswith("m-")
@@ -35,8 +37,21 @@ def test_add_list_show_edit_rm(store: Path, capsys: pytest.CaptureFixture[str]) 
     text = run_ctx(capsys, "memory", "show", mid[2:8])  # a unique prefix without m-
     assert "We sign JWTs with RS256" in text.out and "decision" in text.out
 
-    r = run_ctx(capsys, "memory", "edit", mid, "--content", "We sign JWTs with EdDSA", "--type",
-                "fact", "--tag", "crypto", "--untag", "jwt", "--json")
+    r = run_ctx(
+        capsys,
+        "memory",
+        "edit",
+        mid,
+        "--content",
+        "We sign JWTs with EdDSA",
+        "--type",
+        "fact",
+        "--tag",
+        "crypto",
+        "--untag",
+        "jwt",
+        "--json",
+    )
     assert r.code == 0, r.err
     edited = r.json()
     assert edited["content"] == "We sign JWTs with EdDSA"
@@ -52,26 +67,57 @@ def test_add_list_show_edit_rm(store: Path, capsys: pytest.CaptureFixture[str]) 
 
 def test_filters(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run_ctx(capsys, "memory", "add", "-t", "fact", "--tag", "db", "Postgres 16 in production")
-    run_ctx(capsys, "memory", "add", "-t", "procedure", "--tag", "db", "--tag", "ops", "Restore: pg_restore -d app dump")
+    run_ctx(
+        capsys,
+        "memory",
+        "add",
+        "-t",
+        "procedure",
+        "--tag",
+        "db",
+        "--tag",
+        "ops",
+        "Restore: pg_restore -d app dump",
+    )
     run_ctx(capsys, "memory", "add", "-t", "preference", "Use ruff, not black")
     assert len(run_ctx(capsys, "memory", "list", "--json").json()) == 3
-    assert [m["type"] for m in run_ctx(capsys, "memory", "list", "-t", "procedure", "--json").json()] == ["procedure"]
+    assert [
+        m["type"] for m in run_ctx(capsys, "memory", "list", "-t", "procedure", "--json").json()
+    ] == ["procedure"]
     assert len(run_ctx(capsys, "memory", "list", "--tag", "db", "--json").json()) == 2
-    assert len(run_ctx(capsys, "memory", "list", "--tag", "db", "--tag", "ops", "--json").json()) == 1
+    assert (
+        len(run_ctx(capsys, "memory", "list", "--tag", "db", "--tag", "ops", "--json").json()) == 1
+    )
     assert len(run_ctx(capsys, "memory", "list", "--since", "1h", "--json").json()) == 3
     assert run_ctx(capsys, "memory", "list", "--since", "2999-01-01", "--json").json() == []
     bad = run_ctx(capsys, "memory", "list", "--since", "last tuesday")
     assert bad.code == 1 and "--since" in bad.err
 
 
-def test_stdin_content_and_source_link(store: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_stdin_content_and_source_link(
+    store: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     sid = run_ctx(capsys, "capture", "--tool", "chat").out.strip()
     run_ctx(capsys, "append", "How do we rotate keys?")
     run_ctx(capsys, "complete")
     import io
 
-    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO("Rotate keys monthly\nwith kms\n".encode())))
-    r = run_ctx(capsys, "memory", "add", "-", "-t", "procedure", "--session", sid[:8], "--turn", "0", "--json")
+    monkeypatch.setattr(
+        "sys.stdin", io.TextIOWrapper(io.BytesIO(b"Rotate keys monthly\nwith kms\n"))
+    )
+    r = run_ctx(
+        capsys,
+        "memory",
+        "add",
+        "-",
+        "-t",
+        "procedure",
+        "--session",
+        sid[:8],
+        "--turn",
+        "0",
+        "--json",
+    )
     assert r.code == 0, r.err
     m = r.json()
     assert m["content"] == "Rotate keys monthly\nwith kms"
@@ -97,7 +143,9 @@ def test_invalid_input(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert r.code == 1
 
 
-def test_secrets_are_redacted_before_writing(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_secrets_are_redacted_before_writing(
+    store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     key = "AKIA" + "IOSFODNN7" + "EXAMPLQ"
     token = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
     r = run_ctx(capsys, "memory", "add", f"deploy uses {key} and {token}", "--json")

@@ -23,7 +23,9 @@ def store(repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFix
     return repo
 
 
-def test_outside_a_git_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_outside_a_git_repo(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     plain = tmp_path / "plain"
     plain.mkdir()
     monkeypatch.chdir(plain)
@@ -34,7 +36,9 @@ def test_outside_a_git_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cap
     assert json.loads(j.err)["error"] == "no_repo"
 
 
-def test_no_store_yet(repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_store_yet(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.chdir(repo)
     for args in (("status",), ("memory", "list"), ("sessions", "list"), ("capture",)):
         r = run_ctx(capsys, *args)
@@ -75,7 +79,9 @@ def test_newer_format_is_refused(store: Path, capsys: pytest.CaptureFixture[str]
     assert r.code == 1 and "newer ctx" in r.err
 
 
-def test_corrupt_state_line_is_skipped_and_reported(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_corrupt_state_line_is_skipped_and_reported(
+    store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     ids = [run_ctx(capsys, "memory", "add", f"memory number {i}").out.strip() for i in range(3)]
     log = next((store / ".contextfs" / "state").glob("*.log"))
     lines = log.read_bytes().split(b"\n")
@@ -96,7 +102,9 @@ def test_corrupt_state_line_is_skipped_and_reported(store: Path, capsys: pytest.
     assert len(run_ctx(capsys, "memory", "list", "--json").json()) == 2
 
 
-def test_conflict_markers_in_a_log_do_not_take_the_store_down(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_conflict_markers_in_a_log_do_not_take_the_store_down(
+    store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     run_ctx(capsys, "memory", "add", "survivor")
     log = next((store / ".contextfs" / "state").glob("*.log"))
     log.write_bytes(log.read_bytes() + b"<<<<<<< HEAD\n=======\n>>>>>>> other\n")
@@ -131,7 +139,9 @@ def test_killed_writer_leaves_a_loadable_store(store: Path) -> None:
         "    p.add_memory(f'mem {i} ' + 'x' * 500)\n"
         "    print(i, flush=True)\n"
     )
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=store, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], cwd=store, stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout is not None
     done = -1
     deadline = time.time() + 30
@@ -145,7 +155,9 @@ def test_killed_writer_leaves_a_loadable_store(store: Path) -> None:
     assert ctx_proc(store, "memory", "add", "still writable").code == 0
 
 
-def test_worktree_and_subdirectory_resolve_to_one_project(store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_worktree_and_subdirectory_resolve_to_one_project(
+    store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     run_ctx(capsys, "memory", "add", "from the main worktree")
     git(store, "add", ".contextfs")
     git(store, "commit", "-qm", "ctx")

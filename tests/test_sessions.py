@@ -22,8 +22,14 @@ def test_capture_append_complete_show(store: Path, capsys: pytest.CaptureFixture
     sid = run_ctx(capsys, "capture", "--tool", "chat", "--title", "Key rotation").out.strip()
     assert sid.startswith("s-")
     assert run_ctx(capsys, "append", "How do we rotate signing keys?").code == 0
-    assert run_ctx(capsys, "append", "--role", "assistant", "Publish the new key in JWKS first.").code == 0
-    assert run_ctx(capsys, "append", "--role", "tool", "--id", "call-7", "kubectl get secrets").code == 0
+    assert (
+        run_ctx(capsys, "append", "--role", "assistant", "Publish the new key in JWKS first.").code
+        == 0
+    )
+    assert (
+        run_ctx(capsys, "append", "--role", "tool", "--id", "call-7", "kubectl get secrets").code
+        == 0
+    )
     listed = run_ctx(capsys, "sessions", "list", "--json").json()
     assert listed[0]["status"] == "open" and listed[0]["turn_count"] == 3
     r = run_ctx(capsys, "complete", "--exit-status", "0")
@@ -64,10 +70,30 @@ def test_list_filters(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 GENERIC = [
-    {"type": "session", "tool": "chatgpt", "id": "conv-42", "title": "Caching plan",
-     "started_at": "2026-03-01T10:00:00Z", "ended_at": "2026-03-01T10:05:00Z", "branch": "main"},
-    {"type": "turn", "role": "user", "text": "Should we cache user profiles in Redis?", "ts": "2026-03-01T10:00:00Z", "id": "u1"},
-    {"type": "turn", "role": "assistant", "text": "Yes, with a 5 minute TTL.", "ts": "2026-03-01T10:01:00Z", "id": "a1", "meta": {"model": "x"}},
+    {
+        "type": "session",
+        "tool": "chatgpt",
+        "id": "conv-42",
+        "title": "Caching plan",
+        "started_at": "2026-03-01T10:00:00Z",
+        "ended_at": "2026-03-01T10:05:00Z",
+        "branch": "main",
+    },
+    {
+        "type": "turn",
+        "role": "user",
+        "text": "Should we cache user profiles in Redis?",
+        "ts": "2026-03-01T10:00:00Z",
+        "id": "u1",
+    },
+    {
+        "type": "turn",
+        "role": "assistant",
+        "text": "Yes, with a 5 minute TTL.",
+        "ts": "2026-03-01T10:01:00Z",
+        "id": "a1",
+        "meta": {"model": "x"},
+    },
 ]
 
 
@@ -76,7 +102,9 @@ def _write(path: Path, records: list[dict]) -> Path:
     return path
 
 
-def test_import_jsonl_twice_does_not_duplicate(store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_import_jsonl_twice_does_not_duplicate(
+    store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     f = _write(tmp_path / "conv.jsonl", GENERIC)
     first = run_ctx(capsys, "import", "jsonl", str(f), "--json")
     assert first.code == 0, first.err
@@ -91,14 +119,26 @@ def test_import_jsonl_twice_does_not_duplicate(store: Path, tmp_path: Path, caps
     assert s["started_at"] == "2026-03-01T10:00:00.000Z"
     # a longer version of the same conversation adds only the new turn
     longer = [*GENERIC, {"type": "turn", "role": "user", "text": "And invalidation?", "id": "u2"}]
-    third = run_ctx(capsys, "import", "jsonl", str(_write(tmp_path / "conv2.jsonl", longer)), "--json").json()
+    third = run_ctx(
+        capsys, "import", "jsonl", str(_write(tmp_path / "conv2.jsonl", longer)), "--json"
+    ).json()
     assert third["created"] == 0 and third["added_turns"] == 1
-    assert run_ctx(capsys, "sessions", "show", sessions[0]["id"], "--json").json()["turn_count"] == 3
+    assert (
+        run_ctx(capsys, "sessions", "show", sessions[0]["id"], "--json").json()["turn_count"] == 3
+    )
 
 
-def test_import_reports_bad_lines_and_keeps_good_ones(store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_import_reports_bad_lines_and_keeps_good_ones(
+    store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     f = tmp_path / "messy.jsonl"
-    f.write_text(json.dumps(GENERIC[0]) + "\n{not json\n" + json.dumps(GENERIC[1]) + "\n" + '{"type":"turn","role":"user","te')
+    f.write_text(
+        json.dumps(GENERIC[0])
+        + "\n{not json\n"
+        + json.dumps(GENERIC[1])
+        + "\n"
+        + '{"type":"turn","role":"user","te'
+    )
     r = run_ctx(capsys, "import", "jsonl", str(f), "--json")
     assert r.code == 0, r.err
     assert r.json()["added_turns"] == 1
@@ -109,7 +149,9 @@ def test_import_reports_bad_lines_and_keeps_good_ones(store: Path, tmp_path: Pat
     assert unknown.code == 2 and "unknown import source" in unknown.err
 
 
-def test_export_and_reimport_elsewhere(store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_export_and_reimport_elsewhere(
+    store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     run_ctx(capsys, "memory", "add", "-t", "decision", "--tag", "db", "Use Postgres")
     run_ctx(capsys, "import", "jsonl", str(_write(tmp_path / "c.jsonl", GENERIC)))
     run_ctx(capsys, "capture")
@@ -143,7 +185,9 @@ def test_export_and_reimport_elsewhere(store: Path, tmp_path: Path, capsys: pyte
     assert strip(run_ctx(capsys, "export").out) == strip(export)
 
 
-def test_forget_memory_and_session(store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_forget_memory_and_session(
+    store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     mid = run_ctx(capsys, "memory", "add", "forget me please").out.strip()
     run_ctx(capsys, "import", "jsonl", str(_write(tmp_path / "c.jsonl", GENERIC)))
     sid = run_ctx(capsys, "sessions", "list", "--json").json()[0]["id"]

@@ -40,8 +40,9 @@ def test_status_command_loads_no_heavy_library(repo) -> None:  # type: ignore[no
 
 
 def test_every_command_has_help() -> None:
-    from ctx.cli.app import app
     from typer.main import get_command
+
+    from ctx.cli.app import app
 
     root = get_command(app)
     seen = []
@@ -55,8 +56,12 @@ def test_every_command_has_help() -> None:
             if not getattr(cmd, "hidden", False):
                 assert (cmd.help or "").strip(), f"`ctx {' '.join(path)}` has no help text"
             seen.append(" ".join(path))
-            r = subprocess.run([sys.executable, "-m", "ctx", *path, "--help"], capture_output=True, text=True)
+            r = subprocess.run(
+                [sys.executable, "-m", "ctx", *path, "--help"], capture_output=True, text=True
+            )
             assert r.returncode == 0 and "Usage" in r.stdout, path
 
     walk(root, [])
-    assert {"init", "status", "doctor", "memory add", "sessions list", "capture", "import"} <= set(seen)
+    assert {"init", "status", "doctor", "memory add", "sessions list", "capture", "import"} <= set(
+        seen
+    )

@@ -6,6 +6,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -77,12 +78,19 @@ def _error(err: CtxError, as_json: bool) -> int:
     return err.exit_code
 
 
+def _click_exceptions() -> Any:
+    """typer >= 0.26 vendors click as typer._click; older versions use click itself."""
+    import importlib
+
+    try:
+        return importlib.import_module("typer._click.exceptions")
+    except ImportError:  # pragma: no cover
+        return importlib.import_module("click.exceptions")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the command, map every failure to one line and an exit code."""
-    try:  # typer >= 0.17 vendors click
-        from typer._click import exceptions as click_exc  # type: ignore[import-not-found]
-    except ImportError:  # pragma: no cover
-        from click import exceptions as click_exc
+    click_exc = _click_exceptions()
 
     args = list(sys.argv[1:] if argv is None else argv)
     as_json = "--json" in args
@@ -97,8 +105,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write("ctx: aborted\n")
         code = 130
     except click_exc.ClickException as exc:  # bad arguments
-        err = CtxError(exc.format_message(), "see `ctx --help`", exit_code=2, code="usage")
-        code = _error(err, as_json)
+        usage = CtxError(exc.format_message(), "see `ctx --help`", exit_code=2, code="usage")
+        code = _error(usage, as_json)
     except KeyboardInterrupt:
         sys.stderr.write("ctx: interrupted\n")
         code = 130
@@ -110,13 +118,13 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # an internal error: a bug in ctx
         if os.environ.get("CTX_DEBUG"):
             raise
-        err = CtxError(
+        internal = CtxError(
             f"internal error: {type(exc).__name__}: {exc}",
             "this is a bug in ctx; rerun with CTX_DEBUG=1 for the traceback and report it",
             exit_code=EXIT_INTERNAL,
             code="internal",
         )
-        code = _error(err, as_json)
+        code = _error(internal, as_json)
     if argv is None:
         sys.exit(code)
     return code

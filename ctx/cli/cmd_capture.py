@@ -15,8 +15,12 @@ def register(app: typer.Typer) -> None:
 
 def capture(
     tool: str = typer.Option("manual", "--tool", help="Which tool the conversation is with."),
-    title: str | None = typer.Option(None, "--title", help="A title (default: the first user turn)."),
-    private: bool = typer.Option(False, "--private", help="Keep this session on this machine only."),
+    title: str | None = typer.Option(
+        None, "--title", help="A title (default: the first user turn)."
+    ),
+    private: bool = typer.Option(
+        False, "--private", help="Keep this session on this machine only."
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Start a session; prints its id. Then `ctx append`, then `ctx complete`."""
@@ -29,15 +33,23 @@ def capture(
 
 
 def append(
-    text: str | None = typer.Argument(None, help="The turn's text; `-` (or piped stdin) reads stdin."),
+    text: str | None = typer.Argument(
+        None, help="The turn's text; `-` (or piped stdin) reads stdin."
+    ),
     role: str = typer.Option("user", "--role", "-r", help="user | assistant | tool | system"),
-    session: str | None = typer.Option(None, "--session", "-s", help="Session id (default: the one `ctx capture` started)."),
-    turn_id: str | None = typer.Option(None, "--id", help="An external id for this turn (returned by search)."),
+    session: str | None = typer.Option(
+        None, "--session", "-s", help="Session id (default: the one `ctx capture` started)."
+    ),
+    turn_id: str | None = typer.Option(
+        None, "--id", help="An external id for this turn (returned by search)."
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Add a turn to an open session (redacted before it is written)."""
     project = open_project()
-    turn = project.append_turn(read_text(text, "turn text"), role, session_id=session, ext_id=turn_id)
+    turn = project.append_turn(
+        read_text(text, "turn text"), role, session_id=session, ext_id=turn_id
+    )
     if as_json:
         emit_json(turn.to_dict())
     else:
@@ -45,8 +57,12 @@ def append(
 
 
 def complete(
-    session: str | None = typer.Option(None, "--session", "-s", help="Session id (default: the current one)."),
-    exit_status: int | None = typer.Option(None, "--exit-status", help="Record the tool's exit status."),
+    session: str | None = typer.Option(
+        None, "--session", "-s", help="Session id (default: the current one)."
+    ),
+    exit_status: int | None = typer.Option(
+        None, "--exit-status", help="Record the tool's exit status."
+    ),
     title: str | None = typer.Option(None, "--title", help="Set the title now."),
     as_json: bool = JSON_OPT,
 ) -> None:

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import typer
 
-from ctx.cli.common import JSON_OPT, emit_json, one_line, open_project, read_text, report_problems, short_time
+from ctx.cli.common import (
+    JSON_OPT,
+    emit_json,
+    one_line,
+    open_project,
+    read_text,
+    report_problems,
+    short_time,
+)
 from ctx.models import MEMORY_TYPES, Memory
 
-memory_app = typer.Typer(help="Typed memories: facts, decisions, procedures, preferences, episodes.",
-                         no_args_is_help=True)
+memory_app = typer.Typer(
+    help="Typed memories: facts, decisions, procedures, preferences, episodes.",
+    no_args_is_help=True,
+)
 TYPES = "|".join(MEMORY_TYPES)
 
 
@@ -33,12 +43,16 @@ def _print_memory(m: Memory) -> None:
 
 @memory_app.command("add")
 def add(
-    content: str | None = typer.Argument(None, help="The memory text; `-` (or piped stdin) reads stdin."),
+    content: str | None = typer.Argument(
+        None, help="The memory text; `-` (or piped stdin) reads stdin."
+    ),
     type: str = typer.Option("fact", "--type", "-t", help=f"One of {TYPES}."),
     tag: list[str] | None = typer.Option(None, "--tag", help="A tag (repeat, or comma-separated)."),
     session: str | None = typer.Option(None, "--session", help="Source session id (or prefix)."),
     turn: int | None = typer.Option(None, "--turn", help="Source turn number in that session."),
-    private: bool = typer.Option(False, "--private", help="Keep it on this machine, never committed."),
+    private: bool = typer.Option(
+        False, "--private", help="Keep it on this machine, never committed."
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Add a memory.
@@ -48,8 +62,12 @@ def add(
     """
     project = open_project()
     m = project.add_memory(
-        read_text(content, "memory text"), type, tag or [], source_session=session,
-        source_turn=turn, private=private,
+        read_text(content, "memory text"),
+        type,
+        tag or [],
+        source_session=session,
+        source_turn=turn,
+        private=private,
     )
     if as_json:
         emit_json(m.to_dict())
@@ -61,7 +79,9 @@ def add(
 @memory_app.command("list")
 def list_(
     type: str | None = typer.Option(None, "--type", "-t", help=f"Only this type ({TYPES})."),
-    tag: list[str] | None = typer.Option(None, "--tag", help="Only memories with this tag (repeatable: all must match)."),
+    tag: list[str] | None = typer.Option(
+        None, "--tag", help="Only memories with this tag (repeatable: all must match)."
+    ),
     since: str | None = typer.Option(None, "--since", help="Created since: 7d, 12h, 2w or a date."),
     limit: int | None = typer.Option(None, "--limit", "-n", min=1, help="At most this many."),
     as_json: bool = JSON_OPT,
@@ -70,23 +90,34 @@ def list_(
     from ctx.timeutil import parse_since
 
     project = open_project()
-    mems = project.list_memories(type=type, tag=tag or None, since=parse_since(since) if since else None)
+    mems = project.list_memories(
+        type=type, tag=tag or None, since=parse_since(since) if since else None
+    )
     if limit:
         mems = mems[:limit]
     if as_json:
         emit_json([m.to_dict() for m in mems])
     else:
         if not mems:
-            print("no memories" + (" match" if (type or tag or since) else " yet: add one with `ctx memory add`"))
+            print(
+                "no memories"
+                + (" match" if (type or tag or since) else " yet: add one with `ctx memory add`")
+            )
         for m in mems:
             tags = f" [{','.join(m.tags)}]" if m.tags else ""
             priv = " (private)" if m.private else ""
-            print(f"{m.id}  {m.type:10} {short_time(m.created_at)}  {one_line(m.content, 60)}{tags}{priv}")
+            print(
+                f"{m.id}  {m.type:10} {short_time(m.created_at)}  "
+                f"{one_line(m.content, 60)}{tags}{priv}"
+            )
     report_problems(project)
 
 
 @memory_app.command("show")
-def show(ident: str = typer.Argument(..., help="Memory id (or a unique prefix)."), as_json: bool = JSON_OPT) -> None:
+def show(
+    ident: str = typer.Argument(..., help="Memory id (or a unique prefix)."),
+    as_json: bool = JSON_OPT,
+) -> None:
     """Show one memory in full."""
     project = open_project()
     m = project.get_memory(ident)
@@ -102,7 +133,9 @@ def edit(
     ident: str = typer.Argument(..., help="Memory id (or a unique prefix)."),
     content: str | None = typer.Option(None, "--content", "-c", help="New text; `-` reads stdin."),
     type: str | None = typer.Option(None, "--type", "-t", help=f"New type ({TYPES})."),
-    tags: str | None = typer.Option(None, "--tags", help="Replace all tags (comma-separated; '' clears)."),
+    tags: str | None = typer.Option(
+        None, "--tags", help="Replace all tags (comma-separated; '' clears)."
+    ),
     tag: list[str] | None = typer.Option(None, "--tag", help="Add a tag (repeatable)."),
     untag: list[str] | None = typer.Option(None, "--untag", help="Remove a tag (repeatable)."),
     as_json: bool = JSON_OPT,

@@ -15,9 +15,13 @@ def register(app: typer.Typer) -> None:
 
 @sessions_app.command("list")
 def list_(
-    tool: str | None = typer.Option(None, "--tool", help="Only sessions of this tool (claude, aider, …)."),
+    tool: str | None = typer.Option(
+        None, "--tool", help="Only sessions of this tool (claude, aider, …)."
+    ),
     since: str | None = typer.Option(None, "--since", help="Started since: 7d, 12h, 2w or a date."),
-    branch: str | None = typer.Option(None, "--branch", help="Only sessions captured on this branch."),
+    branch: str | None = typer.Option(
+        None, "--branch", help="Only sessions captured on this branch."
+    ),
     limit: int | None = typer.Option(None, "--limit", "-n", min=1, help="At most this many."),
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -33,8 +37,14 @@ def list_(
         emit_json([s.to_dict(with_turns=False) for s in sessions])
     else:
         if not sessions:
-            print("no sessions" + (" match" if (tool or since or branch) else
-                  " yet: capture one with `ctx wrap -- CMD` or `ctx capture`"))
+            print(
+                "no sessions"
+                + (
+                    " match"
+                    if (tool or since or branch)
+                    else " yet: capture one with `ctx wrap -- CMD` or `ctx capture`"
+                )
+            )
         for s in sessions:
             state = "" if s.status == "complete" else f" ({s.status})"
             print(

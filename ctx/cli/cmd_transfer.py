@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -22,10 +21,18 @@ def register(app: typer.Typer) -> None:
 
 def import_(
     source: str = typer.Argument(..., help="jsonl | claude | aider | codex"),
-    path: Path | None = typer.Argument(None, help="File or directory to import (`-` = stdin for jsonl)."),
-    all_: bool = typer.Option(False, "--all", help="claude/codex: every transcript of this project."),
-    session: str | None = typer.Option(None, "--session", help="claude/codex: the tool's session id."),
-    private: bool = typer.Option(False, "--private", help="Keep imported sessions on this machine."),
+    path: Path | None = typer.Argument(
+        None, help="File or directory to import (`-` = stdin for jsonl)."
+    ),
+    all_: bool = typer.Option(
+        False, "--all", help="claude/codex: every transcript of this project."
+    ),
+    session: str | None = typer.Option(
+        None, "--session", help="claude/codex: the tool's session id."
+    ),
+    private: bool = typer.Option(
+        False, "--private", help="Keep imported sessions on this machine."
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Import transcripts; importing the same thing again adds nothing.
@@ -33,7 +40,9 @@ def import_(
     Examples: ctx import jsonl notes.jsonl · ctx import claude --all · ctx import aider
     """
     if source not in SOURCES:
-        raise CtxError(f"unknown import source '{source}'", f"use one of: {', '.join(SOURCES)}", exit_code=2)
+        raise CtxError(
+            f"unknown import source '{source}'", f"use one of: {', '.join(SOURCES)}", exit_code=2
+        )
     project = open_project()
     from ctx.importers import run_import
 
@@ -49,8 +58,12 @@ def import_(
 
 
 def export(
-    output: Path | None = typer.Option(None, "--output", "-o", help="Write to this file (default: stdout)."),
-    include_private: bool = typer.Option(False, "--include-private", help="Also export private data."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Write to this file (default: stdout)."
+    ),
+    include_private: bool = typer.Option(
+        False, "--include-private", help="Also export private data."
+    ),
 ) -> None:
     """Export every memory and session as JSONL (re-import with `ctx import jsonl FILE`)."""
     project = open_project()
@@ -83,5 +96,3 @@ def forget(
         for f in done:
             print(f"forgot {f.kind} {f.id}")
         print(f"note: {done[0].note}")
-
-

@@ -55,7 +55,8 @@ class ProjectBase:
         fmt = read_toml(self.layout.config).get("store", {}).get("format", 1)
         if not isinstance(fmt, int) or fmt > FORMAT_VERSION:
             raise CtxError(
-                f"{self.layout.config} says store format {fmt}, this ctx reads up to {FORMAT_VERSION}",
+                f"{self.layout.config} says store format {fmt}, "
+                f"this ctx reads up to {FORMAT_VERSION}",
                 "upgrade ctx (pip install -U contextfs-cli); nothing was changed",
                 code="newer_format",
             )

@@ -208,9 +208,11 @@ class MemoryOps(ProjectBase):
                 raise CtxError(f"memory {mid} was removed meanwhile", code="not_found")
             if new_tags is not None:
                 current = set(doc.memory(mid)["tags"])  # type: ignore[index]
-                doc.edit_tags(rec, [t for t in new_tags if t not in current], [
-                    t for t in current if t not in new_tags
-                ])
+                doc.edit_tags(
+                    rec,
+                    [t for t in new_tags if t not in current],
+                    [t for t in current if t not in new_tags],
+                )
             doc.edit_tags(rec, add, remove)
             doc.set_fields(rec, {**fields, "updated_at": now_iso()})
 

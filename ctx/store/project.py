@@ -12,7 +12,7 @@ from ctx import registry
 from ctx.errors import CtxError
 from ctx.gitinfo import context
 from ctx.ids import MEMORY_PREFIX, SESSION_PREFIX
-from ctx.models import ImportResult, Memory, Session, TranscriptHeader, TranscriptTurn
+from ctx.models import ImportResult, TranscriptHeader, TranscriptTurn
 from ctx.store.layout import CONFIG_TEMPLATE, FORMAT_VERSION, GITIGNORE
 from ctx.store.memories import MemoryOps
 from ctx.store.sessions import SessionOps
@@ -161,13 +161,20 @@ class Project(MemoryOps, SessionOps):
                 exit_status=rec.get("exit_status"),
                 meta=rec.get("meta") or {},
             )
-            res = self.import_session(header, turns, private=bool(rec.get("private")), session_id=sid)
+            res = self.import_session(
+                header, turns, private=bool(rec.get("private")), session_id=sid
+            )
             counts["sessions_added"] += int(res.created)
             counts["turns_added"] += res.added_turns
         return counts
 
     def import_transcript(
-        self, header: TranscriptHeader, turns: list[TranscriptTurn], *, source_key: str, private: bool = False
+        self,
+        header: TranscriptHeader,
+        turns: list[TranscriptTurn],
+        *,
+        source_key: str,
+        private: bool = False,
     ) -> ImportResult:
         """Import with an id from the header's external id, or else from `source_key`."""
         from ctx.ids import derived_id

@@ -41,7 +41,9 @@ HEADER_KEYS = (*SUMMARY_KEYS, "cwd", "command", "meta")
 def check_role(role: str) -> str:
     r = (role or "").strip().lower()
     if r not in ROLES:
-        raise CtxError(f"invalid role '{role}'", f"use one of: {', '.join(ROLES)}", code="invalid_role")
+        raise CtxError(
+            f"invalid role '{role}'", f"use one of: {', '.join(ROLES)}", code="invalid_role"
+        )
     return r
 
 
@@ -79,7 +81,7 @@ def to_session(sid: str, rec: dict[str, Any], private: bool) -> Session:
         tags=list(rec.get("tags") or []),
         private=private,
         turn_count=int(tc) if isinstance(tc, (int, float)) else 0,
-        meta=rec.get("meta") if isinstance(rec.get("meta"), dict) else {},
+        meta=dict(rec["meta"]) if isinstance(rec.get("meta"), dict) else {},
     )
 
 
@@ -125,7 +127,9 @@ class SessionOps(ProjectBase):
         }
         if owner_pid:
             header["owner_pid"] = owner_pid
-        tx.journal_append(self.journal_path(sid), {k: v for k, v in header.items() if v is not None})
+        tx.journal_append(
+            self.journal_path(sid), {k: v for k, v in header.items() if v is not None}
+        )
         if make_current:
             self.layout.current_file.parent.mkdir(parents=True, exist_ok=True)
             self.layout.current_file.write_text(sid + "\n")
@@ -173,7 +177,9 @@ class SessionOps(ProjectBase):
         def add() -> Turn:
             n = len(tx.read_journal(path).turns)
             turn = _clean_turn(
-                TranscriptTurn(role=role, text=text, ts=ts or now_iso(), id=ext_id, meta=meta or {}),
+                TranscriptTurn(
+                    role=role, text=text, ts=ts or now_iso(), id=ext_id, meta=meta or {}
+                ),
                 n,
             )
             tx.journal_append(path, tx.turn_record(turn))
@@ -247,8 +253,16 @@ class SessionOps(ProjectBase):
         else:
             first = turns[0].n if turns else head.get("turn_count", 0)
             tx.write_part(
-                sdir, part, {"type": "part", "session": sid, "part": part, "first_turn": first,
-                             "written_at": now_iso()}, turns,
+                sdir,
+                part,
+                {
+                    "type": "part",
+                    "session": sid,
+                    "part": part,
+                    "first_turn": first,
+                    "written_at": now_iso(),
+                },
+                turns,
             )
         summary = {k: head.get(k) for k in SUMMARY_KEYS}
         tags = clean_tags(head.get("tags") or [])
@@ -258,7 +272,9 @@ class SessionOps(ProjectBase):
             if rec is None:
                 doc.put_record(doc.sessions, sid, summary, tags)
             else:
-                doc.set_fields(rec, {k: v for k, v in summary.items() if v is not None and k != "title"})
+                doc.set_fields(
+                    rec, {k: v for k, v in summary.items() if v is not None and k != "title"}
+                )
 
         self.mutate(private, put)
 
@@ -294,8 +310,11 @@ class SessionOps(ProjectBase):
                 "started_at": normalize_iso(header.started_at)
                 or (clean[0].ts if clean and clean[0].ts else now_iso()),
                 "ended_at": normalize_iso(header.ended_at) or (clean[-1].ts if clean else None),
-                "cwd": header.cwd if header.cwd and not os.path.isabs(header.cwd)
-                else self.relative_cwd(header.cwd) if header.cwd else None,
+                "cwd": header.cwd
+                if header.cwd and not os.path.isabs(header.cwd)
+                else self.relative_cwd(header.cwd)
+                if header.cwd
+                else None,
                 "branch": header.branch,
                 "author": self.git.author,
                 "command": redact_data(header.command) if header.command else None,
@@ -336,14 +355,19 @@ class SessionOps(ProjectBase):
     # ---- reading ---------------------------------------------------------------------------
     def _open_ids(self) -> list[str]:
         try:
-            return sorted(n[:-6] for n in os.listdir(self.layout.active_dir) if n.endswith(".jsonl"))
+            return sorted(
+                n[:-6] for n in os.listdir(self.layout.active_dir) if n.endswith(".jsonl")
+            )
         except FileNotFoundError:
             return []
 
     def _all_ids(self) -> dict[str, str]:
         """id -> where: 'shared' | 'private' | 'open'."""
         out: dict[str, str] = {}
-        for where, base in (("shared", self.layout.sessions_dir), ("private", self.layout.private_sessions_dir)):
+        for where, base in (
+            ("shared", self.layout.sessions_dir),
+            ("private", self.layout.private_sessions_dir),
+        ):
             try:
                 names = os.listdir(base)
             except FileNotFoundError:

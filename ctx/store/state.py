@@ -34,7 +34,7 @@ class StateDoc:
         """Apply one update; return an error message instead of raising (pyo3 panics too)."""
         try:
             self.doc.apply_update(update)
-        except BaseException as exc:  # noqa: BLE001 - a panic in the CRDT library is a BaseException
+        except BaseException as exc:
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
             return f"update could not be applied ({type(exc).__name__}), skipped"
@@ -104,8 +104,9 @@ class StateDoc:
 
 
 def _plain(rec: Any) -> dict[str, Any]:
+    d: dict[str, Any]
     if isinstance(rec, Map):
-        d = rec.to_py()
+        d = rec.to_py() or {}
     elif isinstance(rec, dict):
         d = dict(rec)
     else:

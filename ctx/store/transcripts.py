@@ -46,7 +46,7 @@ def turn_from_record(rec: dict[str, Any], default_n: int) -> Turn:
         text=str(rec.get("text") or ""),
         ts=rec.get("ts"),
         id=str(rec["id"]) if rec.get("id") is not None else None,
-        meta=rec.get("meta") if isinstance(rec.get("meta"), dict) else {},
+        meta=dict(rec["meta"]) if isinstance(rec.get("meta"), dict) else {},
     )
 
 
@@ -58,7 +58,9 @@ class Transcript:
     parts: int = 0
 
 
-def read_jsonl(path: Path, display: str | None = None) -> tuple[list[dict[str, Any]], list[Problem]]:
+def read_jsonl(
+    path: Path, display: str | None = None
+) -> tuple[list[dict[str, Any]], list[Problem]]:
     """Every complete, valid JSON object line; the rest reported, never fatal."""
     name = display or str(path)
     records: list[dict[str, Any]] = []
@@ -76,7 +78,9 @@ def read_jsonl(path: Path, display: str | None = None) -> tuple[list[dict[str, A
         except (ValueError, UnicodeDecodeError):
             torn = i == len(lines)  # last line without newline: a torn write
             problems.append(
-                Problem(name, i, "incomplete last line, skipped" if torn else "not valid JSON, skipped")
+                Problem(
+                    name, i, "incomplete last line, skipped" if torn else "not valid JSON, skipped"
+                )
             )
             continue
         if not isinstance(obj, dict):
@@ -88,7 +92,9 @@ def read_jsonl(path: Path, display: str | None = None) -> tuple[list[dict[str, A
 
 def part_paths(session_dir: Path) -> list[Path]:
     try:
-        names = sorted(n for n in os.listdir(session_dir) if n.endswith(".jsonl") and n[:3].isdigit())
+        names = sorted(
+            n for n in os.listdir(session_dir) if n.endswith(".jsonl") and n[:3].isdigit()
+        )
     except FileNotFoundError:
         return []
     return [session_dir / n for n in names]
