@@ -1,0 +1,495 @@
+"""Secrets that show only by their context: a secret-named key followed by a value.
+
+Covers ``.env`` and shell lines (``API_KEY=...``, ``export SECRET_TOKEN=...``), JSON / YAML / TOML /
+dict entries (``"password": "..."``), ``Authorization:`` headers, ``--password value`` flags and
+``<password>...</password>``. Only the value is redacted; the name stays readable.
+
+The hard part is what must *not* be redacted: code that merely mentions a secret
+(``token = request.headers["Authorization"]``, ``connect(password=password)``), placeholders
+(``${DB_PASSWORD}``, ``<your-key>``, ``xxx``, ``changeme``), type annotations (``password: str``)
+and prose. The rules for that are in :func:`classify_value`; docs/privacy.md lists them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+# Keywords searched in the lower-cased text; every secret-looking name contains one of them.
+KEYWORDS: tuple[bytes, ...] = (b"pass", b"pwd", b"secret", b"token", b"key", b"credential", b"auth")
+
+# The last word of a name that makes its value a secret.
+_SECRET_WORDS = frozenset(
+    {
+        "password",
+        "passwd",
+        "passphrase",
+        "passwort",
+        "pass",
+        "pwd",
+        "secret",
+        "token",
+        "credential",
+        "credentials",
+        "apikey",
+        "pat",
+    }
+)
+# "<qualifier>_key" is a secret; a bare "key" (sort key, cache key, primary key) is not.
+_KEY_QUALIFIERS = frozenset(
+    {
+        "api",
+        "access",
+        "secret",
+        "private",
+        "signing",
+        "encryption",
+        "master",
+        "client",
+        "app",
+        "auth",
+        "account",
+        "license",
+        "licence",
+        "service",
+        "consumer",
+        "session",
+        "webhook",
+        "admin",
+        "deploy",
+        "ssh",
+        "gpg",
+        "pgp",
+        "jwt",
+        "hmac",
+        "shared",
+        "root",
+        "storage",
+        "subscription",
+        "sas",
+        "crypt",
+        "cipher",
+        "decryption",
+        "write",
+        "read",
+        "ingest",
+        "management",
+    }
+)
+# Lower-case names glued without separators: "mytoken", "dbpassword", "accesskey".
+_GLUED_SUFFIXES = (
+    "password",
+    "passwd",
+    "passphrase",
+    "secret",
+    "token",
+    "apikey",
+    "accesskey",
+    "secretkey",
+    "privatekey",
+    "authkey",
+)
+# "<first word>_token" that name counts or tokenizer symbols, not credentials.
+_NOT_CREDENTIAL_TOKENS = frozenset(
+    {
+        "max",
+        "min",
+        "num",
+        "n",
+        "total",
+        "count",
+        "input",
+        "output",
+        "prompt",
+        "completion",
+        "reasoning",
+        "cached",
+        "special",
+        "eos",
+        "bos",
+        "pad",
+        "unk",
+        "sep",
+        "cls",
+        "mask",
+        "start",
+        "end",
+        "stop",
+        "image",
+        "audio",
+        "video",
+        "default",
+    }
+)
+# Values that are not secrets: placeholders, literals, type names.
+_PLACEHOLDERS = frozenset(
+    {
+        "changeme",
+        "change_me",
+        "change-me",
+        "changeit",
+        "placeholder",
+        "example",
+        "redacted",
+        "removed",
+        "hidden",
+        "masked",
+        "secret",
+        "password",
+        "passwd",
+        "token",
+        "apikey",
+        "api_key",
+        "api-key",
+        "key",
+        "none",
+        "null",
+        "nil",
+        "true",
+        "false",
+        "yes",
+        "no",
+        "on",
+        "off",
+        "undefined",
+        "nan",
+        "todo",
+        "tbd",
+        "tba",
+        "n/a",
+        "na",
+        "empty",
+        "required",
+        "optional",
+        "string",
+        "str",
+        "bytes",
+        "int",
+        "bool",
+        "boolean",
+        "number",
+        "any",
+        "object",
+        "secretstr",
+        "secretbytes",
+        "env",
+        "inherit",
+        "auto",
+        "default",
+        "unset",
+        "not set",
+        "notset",
+    }
+)
+_PLACEHOLDER_PREFIXES = (
+    "your",
+    "my_",
+    "my-",
+    "insert",
+    "replace",
+    "enter",
+    "put_",
+    "put-",
+    "example",
+    "sample",
+    "dummy",
+    "fake",
+    "placeholder",
+    "change",
+    "redacted",
+)
+_AUTH_SCHEMES = (
+    rb"bearer|basic|token|bot|digest|negotiate|apikey|api-key|sso-key|ssws|oauth|jwt|hmac|key"
+)
+
+_NAME_CHAR = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+_NAME_TAIL = re.compile(rb"[A-Za-z0-9_.-]*")
+_OP = re.compile(rb"""(\\?["'])?\]?([ \t]*)(:=|=>|\?=|=(?!=)|:(?![:=]))([ \t]*)""")
+_FLAG_GAP = re.compile(rb"[ \t]+")
+_VAL_DQ = re.compile(rb'"((?:[^"\\\r\n]|\\[^\r\n])*)"')
+_VAL_SQ = re.compile(rb"'((?:[^'\\\r\n]|\\[^\r\n])*)'")
+_VAL_BQ = re.compile(rb"`([^`\r\n]*)`")
+_VAL_EDQ = re.compile(rb'\\"((?:[^"\\\r\n]|\\[^"\r\n])*)\\"')
+_VAL_UQ = re.compile(rb"""[^\s"'`,;&|()\[\]{}<>\\]+""")
+_VAL_XML = re.compile(rb"([^<\r\n]+)</")
+_AUTH_VALUE = re.compile(
+    rb"""(?:\\?["'])?(?:(?i:""" + _AUTH_SCHEMES + rb""")[ \t]+)?([A-Za-z0-9._~+/=:-]+)"""
+)
+_AUTH_SCHEME_ONLY = re.compile(rb"""(?:\\?["'])?(?i:""" + _AUTH_SCHEMES + rb""")[ \t]+""")
+_BEARER = re.compile(rb"(?i:bearer)[ \t]+([A-Za-z0-9._~+/-]{16,}=*)")
+
+_WORDS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_DOTTED = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*(?:\.[A-Za-z_$][A-Za-z0-9_$]*)+")
+_VARIABLE = re.compile(
+    r"\$\{\{.*\}\}|\$\{[^}]*\}|\$\([^)]*\)|\$[A-Za-z_][A-Za-z0-9_]*|%[A-Za-z_][A-Za-z0-9_]*%"
+)
+_TEMPLATE = re.compile(r".*(\{\{.*\}\}|\{[A-Za-z_][\w.\[\]'\"]*\}|%\(\w+\)[sd]|%s|\$\{).*")
+_BRACKETED = re.compile(r"<[^<>]*>|\[[^\[\]]*\]|\([^()]*\)")
+_URLISH = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+_PATHISH = re.compile(r"(?:~|\.{1,2})?/[\w.@-]+(?:/[\w.@-]*)*|[A-Za-z]:\\[\w\\. -]*")
+_MARKER = "[REDACTED:"
+
+
+def name_words(name: str) -> list[str]:
+    """Split ``DB_PASSWORD``, ``clientSecret``, ``x-api-key`` into lower-case words."""
+    return [w.lower() for w in _WORDS.findall(name)]
+
+
+def secret_name_kind(name: str) -> str | None:
+    """``"auth"`` for Authorization-like names, ``"secret"`` for secret-named keys, else None."""
+    words = name_words(name.lstrip("-"))
+    if not words:
+        return None
+    last = words[-1]
+    if last == "authorization":
+        return "auth"
+    if last in _SECRET_WORDS:
+        if last == "pwd" and len(words) == 1:
+            return None  # the shell's PWD is the working directory
+        if last == "token" and len(words) > 1 and words[0] in _NOT_CREDENTIAL_TOKENS:
+            return None
+        return "secret"
+    if last == "key" and len(words) > 1 and words[-2] in _KEY_QUALIFIERS:
+        return "secret"
+    if last.endswith(_GLUED_SUFFIXES) and last != "oldpwd":
+        return "secret"
+    return None
+
+
+def vendor_label(name: str, default: str) -> str:
+    """A more telling rule name when the key names the vendor (AWS, Heroku, Twilio, ...)."""
+    words = name_words(name)
+    joined = "".join(words)
+    if ("aws" in joined and "secret" in joined) or joined.endswith("secretaccesskey"):
+        return "aws-secret-access-key"
+    if "aws" in joined and "session" in joined:
+        return "aws-session-token"
+    for vendor, label in (
+        ("heroku", "heroku-api-key"),
+        ("twilio", "twilio-auth-token"),
+        ("mailgun", "mailgun-api-key"),
+        ("atlassian", "atlassian-api-token"),
+        ("jira", "atlassian-api-token"),
+        ("confluence", "atlassian-api-token"),
+        ("databricks", "databricks-token"),
+        ("discord", "discord-bot-token"),
+    ):
+        if vendor in joined:
+            return label
+    return default
+
+
+def is_placeholder(value: str) -> bool:
+    """True for values that stand for a secret without being one."""
+    v = value.strip()
+    if not v or v.startswith(_MARKER):
+        return True
+    low = v.lower()
+    if low in _PLACEHOLDERS:
+        return True
+    if _VARIABLE.fullmatch(v) or _BRACKETED.fullmatch(v):
+        return True
+    if "..." in v or "***" in v or "\u2026" in v or "\u2022" in v:
+        return True  # masked or truncated: sk-...abcd, ****1234
+    squeezed = re.sub(r"[\s_.:/-]", "", low)
+    if len(v) >= 3 and len(set(squeezed)) <= 1:
+        return True  # xxx, ****, 0000-0000
+    return low.startswith(_PLACEHOLDER_PREFIXES) and re.fullmatch(r"[a-z_\- ]+", low) is not None
+
+
+def _looks_like_code(value: str, name: str, next_byte: int, spaced: bool, flag: bool) -> bool:
+    """An unquoted value that is an expression, a variable or a literal of the language."""
+    if next_byte in b"([":
+        return True  # a call or a subscript: get_token(), request.headers["..."]
+    if _DOTTED.fullmatch(value):
+        return True  # attribute access: self.token, settings.SECRET_KEY, process.env.TOKEN
+    if value.isdigit():
+        return len(value) < 6  # counts and ids, not PINs of six digits or more
+    if _IDENT.fullmatch(value) is None:
+        return False
+    low = value.lower()
+    if low.endswith(_GLUED_SUFFIXES) or low.endswith(("key", "pwd", "pass", "creds", "auth")):
+        return True  # password=db_password, api_key=self_key
+    has_digit = any(c.isdigit() for c in value)
+    if flag:  # "--password hunter2" but not "use the --token flag"
+        return not (has_digit or value != value.lower())
+    if any(c.isalpha() for c in name) and name == name.upper():
+        return False  # .env, shell, compose: PASSWORD=swordfish, POSTGRES_PASSWORD: swordfish
+    return not (has_digit and len(value) >= 4)
+
+
+def classify_value(value: str, quoted: bool) -> bool:
+    """Common checks for a candidate secret value: True when it should be redacted."""
+    if is_placeholder(value):
+        return False
+    if _URLISH.match(value) or _PATHISH.fullmatch(value):
+        return False  # the URL rule handles passwords in URLs; paths are not secrets
+    if quoted:
+        if _TEMPLATE.fullmatch(value):
+            return False
+        if value.count(" ") >= 4:
+            return False  # a sentence, not a passphrase
+    return True
+
+
+def _name_start(b: bytes, i: int) -> int:
+    j = i
+    lo = max(0, i - 128)
+    while j > lo and b[j - 1] in _NAME_CHAR:
+        j -= 1
+    return j
+
+
+def _parse_value(b: bytes, p: int) -> tuple[int, int, bool] | None:
+    """Span of the value starting at ``p`` and whether it was quoted."""
+    if p >= len(b):
+        return None
+    c = b[p]
+    m: re.Match[bytes] | None
+    if c == 0x22:  # "
+        m = _VAL_DQ.match(b, p)
+    elif c == 0x27:  # '
+        m = _VAL_SQ.match(b, p)
+    elif c == 0x60:  # `
+        m = _VAL_BQ.match(b, p)
+    elif c == 0x5C and b[p + 1 : p + 2] == b'"':
+        m = _VAL_EDQ.match(b, p)
+    else:
+        m = _VAL_UQ.match(b, p)
+        return (m.start(), m.end(), False) if m else None
+    return (m.start(1), m.end(1), True) if m else None
+
+
+def _auth_value(b: bytes, p: int, end: int) -> tuple[int, int] | None:
+    """The credential of an Authorization value: after the scheme word when there is one."""
+    m = _AUTH_VALUE.match(b, p, end)
+    if not m:
+        return None
+    cred = m.group(1).decode("utf-8", "replace")
+    schemed = _AUTH_SCHEME_ONLY.match(b, p, end) is not None
+    if not schemed and (len(cred) < 12 or not looks_random(cred)):
+        return None
+    if schemed and m.start(1) == p:
+        return None  # only the scheme word, no credential after it
+    if len(cred) < 4 or is_placeholder(cred):
+        return None
+    return m.start(1), m.end(1)
+
+
+def looks_random(value: str) -> bool:
+    """Letters and digits mixed, as in generated credentials (not English words)."""
+    has_alpha = any(c.isalpha() for c in value)
+    has_digit = any(c.isdigit() for c in value)
+    return has_alpha and has_digit and len(set(value)) >= 6
+
+
+def _decode(b: bytes) -> str:
+    return b.decode("utf-8", "replace")
+
+
+def _assignment(b: bytes, ns: int, ne: int) -> tuple[str, int, int] | None:
+    """The finding for the name ``b[ns:ne]`` if a secret value is assigned to it."""
+    raw_name = _decode(b[ns:ne])
+    flag = raw_name.startswith("-")
+    name = raw_name.lstrip("-")
+    kind = secret_name_kind(name)
+    if kind is None:
+        return None
+    if ns > 0 and b[ns - 1] == 0x3C and b[ne : ne + 1] == b">":  # <password>value</password>
+        m = _VAL_XML.match(b, ne + 1)
+        if m and classify_value(_decode(m.group(1)), quoted=True):
+            return vendor_label(name, "secret-assignment"), m.start(1), m.end(1)
+        return None
+    op = _OP.match(b, ne)
+    if op:
+        p = op.end()
+        spaced = bool(op.group(2) or op.group(4))
+        rule = "dotenv" if op.group(3) == b"=" else "secret-assignment"
+    elif flag:
+        gap = _FLAG_GAP.match(b, ne)
+        if not gap:
+            return None
+        p, spaced, rule = gap.end(), True, "cli-secret-flag"
+    else:
+        return None
+    if kind == "auth":
+        line_end = b.find(b"\n", p)
+        span = _auth_value(b, p, len(b) if line_end < 0 else line_end)
+        return ("auth-header", *span) if span else None
+    if p < len(b) and b[p] in b"${%<":
+        return None  # $VAR, ${VAR}, $(cmd), ${{ secrets.X }}, {{ var }}, %VAR%, <your-key>
+    parsed = _parse_value(b, p)
+    if parsed is None:
+        return None
+    vs, ve, quoted = parsed
+    if vs == ve:
+        return None
+    value = _decode(b[vs:ve])
+    if not classify_value(value, quoted):
+        return None
+    if not quoted:
+        nxt = b[ve] if ve < len(b) else 0x20
+        if flag and value.startswith("-"):
+            return None  # the next flag, not a value
+        if _looks_like_code(value, name, nxt, spaced, flag):
+            return None
+    return vendor_label(name, rule), vs, ve
+
+
+def scan_assignments(b: bytes, low: bytes) -> Iterator[tuple[str, int, int]]:
+    """Findings for secret-named keys in ``b`` (``low`` is ``b.lower()``)."""
+    seen: set[int] = set()
+    for kw in KEYWORDS:
+        i = low.find(kw)
+        while i >= 0:
+            m = _NAME_TAIL.match(b, i)
+            ne = m.end() if m else i + len(kw)
+            while ne > i and b[ne - 1] in b".-":
+                ne -= 1
+            if ne not in seen:
+                seen.add(ne)
+                found = _assignment(b, _name_start(b, i), ne)
+                if found:
+                    yield found
+            i = low.find(kw, max(ne, i + 1))
+
+
+def scan_bearer(b: bytes, low: bytes) -> Iterator[tuple[str, int, int]]:
+    """``Bearer <token>`` anywhere (curl lines, logs), when the token looks generated."""
+    i = low.find(b"bearer")
+    while i >= 0:
+        if i == 0 or not chr(b[i - 1]).isalnum():
+            m = _BEARER.match(b, i)
+            if m and looks_random(_decode(m.group(1))):
+                yield "bearer-token", m.start(1), m.end(1)
+        i = low.find(b"bearer", i + 6)
+
+
+def flag_takes_secret(arg: str) -> bool:
+    """``--password`` / ``--api-key`` (without ``=value``): the next argv item is a secret."""
+    return (
+        arg.startswith("-")
+        and "=" not in arg
+        and len(arg.lstrip("-")) > 1
+        and _IDENT.fullmatch(arg.lstrip("-").replace("-", "_").replace(".", "_")) is not None
+        and secret_name_kind(arg) == "secret"
+    )
+
+
+def keyed_value_secret(key: str, value: str) -> tuple[str, int, int] | None:
+    """The finding for ``value`` stored under ``key`` in a dict (JSON-like data)."""
+    kind = secret_name_kind(key)
+    if kind is None:
+        return None
+    if kind == "auth":
+        data = value.encode("utf-8", "surrogatepass")
+        span = _auth_value(data, 0, len(data))
+        if span is None:
+            return None
+        start = len(data[: span[0]].decode("utf-8", "surrogatepass"))
+        end = start + len(data[span[0] : span[1]].decode("utf-8", "surrogatepass"))
+        return "auth-header", start, end
+    if not classify_value(value, quoted=True):
+        return None
+    return vendor_label(key, "secret-assignment"), 0, len(value)

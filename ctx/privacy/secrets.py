@@ -1,0 +1,318 @@
+"""Secret detection and redaction at the store boundary.
+
+Everything written under ``.contextfs/`` passes through :func:`redact` / :func:`redact_obj`, and
+the git pre-commit hook calls :func:`contains_secret` as a second line of defence. A secret's
+*value* becomes ``[REDACTED:<rule>]``; names, users, hosts and the text around it stay.
+
+Speed matters because a captured session can be many megabytes, so the scan works on bytes in
+three cheap stages:
+
+1. Token-shaped secrets (``ghp_...``, ``AKIA...``, JWTs) always sit in a run of at least
+   ``RUN_MIN`` token characters. One ``bytes.translate`` marks token characters, ``bytes.find``
+   jumps from long run to long run, and the runs are joined into a much smaller buffer. A rule's
+   regex runs only if one of its literal anchors occurs in that buffer.
+2. Context secrets (``PASSWORD=...``, ``Authorization:``) are found from a handful of keywords in
+   the lower-cased text, each hit checked by an anchored regex.
+3. Passwords in URLs and PEM private key blocks are found from ``://`` and ``-----BEGIN``.
+
+Overlapping findings are merged (the most specific rule names the result), and anything that
+overlaps an existing marker is left alone, so redaction is idempotent.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from ctx.privacy import assign
+from ctx.privacy.rules import TOKEN_RULES
+
+MARKER_PREFIX = "[REDACTED:"
+MARKER_RE = re.compile(r"\[REDACTED:[a-z0-9-]+\]")
+RUN_MIN = 20  # every token rule matches at least this many token characters
+
+_TOKEN_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.+/=~:%"
+_RUN_TABLE = bytes(0x61 if i in _TOKEN_CHARS else 0x20 for i in range(256))
+_RUN_NEEDLE = b"a" * RUN_MIN
+_MARKER_B = re.compile(rb"\[REDACTED:[a-z0-9-]+\]")
+
+# Context-dependent rules: the lower the number, the more specific the rule (it names a merge).
+_PRIORITY = {
+    "dotenv": 3,
+    "secret-assignment": 3,
+    "cli-secret-flag": 3,
+    "bearer-token": 2,
+    "auth-header": 2,
+    "url-password": 2,
+    "basic-auth-credentials": 2,
+}
+
+_URL_PW = re.compile(rb"""://([^\s:/?#@"'<>\[\]]*):([^\s/?#"'<>]+)@""")
+_PEM_BEGIN = re.compile(rb"-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY( BLOCK)?-----")
+_PEM_END = re.compile(rb"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
+_PEM_TRUNCATED = re.compile(
+    rb"(?:(?:\\r\\n|\\n|\r?\n)[A-Za-z-]+: [^\r\n\\]*)*(?:\\r|\\n|[\r\nA-Za-z0-9+/=])*"
+)
+_PEM_MAX = 256 * 1024
+_CURL_USER = re.compile(rb"""(?:\s-u|\s--user)[ \t]+["']?([^\s:"']+):([^\s"']+)""")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One secret: ``text[start:end]`` is the value to replace, ``rule`` says what it was."""
+
+    rule: str
+    start: int
+    end: int
+
+
+def _priority(rule: str) -> int:
+    return _PRIORITY.get(rule, 1)
+
+
+# ---------------------------------------------------------------- stage 1: token-shaped secrets
+
+
+def _long_runs(b: bytes) -> tuple[bytes, list[int], list[int]]:
+    """Join the runs of >= RUN_MIN token characters with spaces; return offset tables too."""
+    marks = b.translate(_RUN_TABLE)
+    find = marks.find
+    parts: list[bytes] = []
+    red_starts: list[int] = []
+    orig_starts: list[int] = []
+    red_len = 0
+    pos = 0
+    while True:
+        i = find(_RUN_NEEDLE, pos)
+        if i < 0:
+            break
+        j = find(b" ", i + RUN_MIN)
+        if j < 0:
+            j = len(b)
+        parts.append(b[i:j])
+        red_starts.append(red_len)
+        orig_starts.append(i)
+        red_len += j - i + 1
+        pos = j
+    return b" ".join(parts), red_starts, orig_starts
+
+
+def _scan_tokens(b: bytes) -> Iterator[tuple[str, int, int]]:
+    red, red_starts, orig_starts = _long_runs(b)
+    if not red:
+        return
+    for rule in TOKEN_RULES:
+        if rule.anchors and not any(a in red for a in rule.anchors):
+            continue
+        for m in rule.pattern.finditer(red):
+            ms = m.start()
+            if ms > 0 and red[ms - 1] in rule.left:
+                continue
+            s, e = m.span(rule.group)
+            if rule.check is not None and not rule.check(red[s:e]):
+                continue
+            k = bisect_right(red_starts, s) - 1
+            delta = orig_starts[k] - red_starts[k]
+            yield rule.name, s + delta, e + delta
+
+
+# ---------------------------------------------------------------- stage 3: URLs, PEM, curl
+
+
+def _scan_url_passwords(b: bytes) -> Iterator[tuple[str, int, int]]:
+    i = b.find(b"://")
+    while i >= 0:
+        if i > 0 and chr(b[i - 1]).isalnum():
+            m = _URL_PW.match(b, i)
+            if m:
+                pw = m.group(2).decode("utf-8", "replace")
+                if not assign.is_placeholder(pw):
+                    yield "url-password", m.start(2), m.end(2)
+        i = b.find(b"://", i + 3)
+
+
+def _scan_private_keys(b: bytes) -> Iterator[tuple[str, int, int]]:
+    i = b.find(b"-----BEGIN ")
+    while i >= 0:
+        m = _PEM_BEGIN.match(b, i)
+        if not m:
+            i = b.find(b"-----BEGIN ", i + 11)
+            continue
+        end = _PEM_END.search(b, m.end(), m.end() + _PEM_MAX)
+        if end is not None:
+            stop = end.end()
+        else:  # truncated block: take the header lines and the base64 body that follow
+            t = _PEM_TRUNCATED.match(b, m.end())
+            stop = t.end() if t else m.end()
+            while stop > m.end() and b[stop - 1] in b"\r\n":
+                stop -= 1
+            if b[stop - 2 : stop] in (b"\\n", b"\\r"):
+                stop -= 2
+        yield "private-key", i, stop
+        i = b.find(b"-----BEGIN ", stop)
+
+
+def _scan_curl(b: bytes, low: bytes) -> Iterator[tuple[str, int, int]]:
+    i = low.find(b"curl")
+    while i >= 0:
+        line_end = b.find(b"\n", i)
+        line_end = len(b) if line_end < 0 else line_end
+        for m in _CURL_USER.finditer(b, i, line_end):
+            pw = m.group(2).decode("utf-8", "replace")
+            if not assign.is_placeholder(pw) and not pw.startswith("$"):
+                yield "basic-auth-credentials", m.start(2), m.end(2)
+        i = low.find(b"curl", line_end)
+
+
+# ---------------------------------------------------------------- the engine
+
+
+def _raw(b: bytes) -> Iterator[tuple[str, int, int]]:
+    """Every candidate finding, in byte offsets, unmerged (cheap stages first)."""
+    yield from _scan_private_keys(b)
+    yield from _scan_tokens(b)
+    low = b.lower()
+    yield from assign.scan_assignments(b, low)
+    yield from assign.scan_bearer(b, low)
+    yield from _scan_url_passwords(b)
+    yield from _scan_curl(b, low)
+
+
+def _markers(b: bytes) -> list[tuple[int, int]]:
+    if b"[REDACTED:" not in b:
+        return []
+    return [m.span() for m in _MARKER_B.finditer(b)]
+
+
+def _overlaps(spans: list[tuple[int, int]], s: int, e: int) -> bool:
+    return any(ms < e and s < me for ms, me in spans)
+
+
+def _merge(found: Iterable[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """Sort and merge overlapping spans; the most specific rule names the union."""
+    out: list[tuple[str, int, int]] = []
+    for rule, s, e in sorted(found, key=lambda f: (f[1], -f[2])):
+        if out and s < out[-1][2]:
+            prev_rule, ps, pe = out[-1]
+            best = rule if _priority(rule) < _priority(prev_rule) else prev_rule
+            out[-1] = (best, ps, max(pe, e))
+        else:
+            out.append((rule, s, e))
+    return out
+
+
+def _encode(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _to_char_offsets(text: str, b: bytes, found: list[tuple[str, int, int]]) -> list[Finding]:
+    if len(b) == len(text):  # ASCII: byte offsets are character offsets
+        return [Finding(rule, s, e) for rule, s, e in found]
+    out: list[Finding] = []
+    last_b = last_c = 0
+
+    def char_at(off: int) -> int:
+        nonlocal last_b, last_c
+        last_c += len(b[last_b:off].decode("utf-8", "surrogatepass"))
+        last_b = off
+        return last_c
+
+    for rule, s, e in found:
+        cs = char_at(s)
+        out.append(Finding(rule, cs, char_at(e)))
+    return out
+
+
+def find_secrets(text: str) -> list[Finding]:
+    """Every secret value in ``text``: non-overlapping, sorted by start (character offsets)."""
+    if not text:
+        return []
+    b = _encode(text)
+    markers = _markers(b)
+    found = [f for f in _raw(b) if f[1] < f[2] and not _overlaps(markers, f[1], f[2])]
+    if not found:
+        return []
+    return _to_char_offsets(text, b, _merge(found))
+
+
+def contains_secret(text: str) -> bool:
+    """True as soon as one secret is found (the pre-commit check; stops at the first hit)."""
+    if not text:
+        return False
+    b = _encode(text)
+    markers = _markers(b)
+    return any(s < e and not _overlaps(markers, s, e) for _, s, e in _raw(b))
+
+
+def _apply(text: str, findings: list[Finding]) -> str:
+    if not findings:
+        return text
+    parts: list[str] = []
+    pos = 0
+    for f in findings:
+        parts.append(text[pos : f.start])
+        parts.append(f"{MARKER_PREFIX}{f.rule}]")
+        pos = f.end
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
+def redact(text: str) -> str:
+    """``text`` with each secret value replaced by ``[REDACTED:<rule>]``; idempotent."""
+    return _apply(text, find_secrets(text))
+
+
+def _redact_seq(items: list[Any]) -> list[Any]:
+    """Redact a list; an argv-style ``["--password", "x"]`` pair loses its value too."""
+    out: list[Any] = []
+    secret_next = False
+    for item in items:
+        if secret_next and isinstance(item, str) and not item.startswith("-"):
+            secret_next = False
+            if not assign.is_placeholder(item) and not item.startswith("$"):
+                out.append(f"{MARKER_PREFIX}cli-secret-flag]")
+                continue
+        secret_next = isinstance(item, str) and assign.flag_takes_secret(item)
+        out.append(redact_obj(item))
+    return out
+
+
+def _redact_keyed(key: Any, value: Any) -> Any:
+    if isinstance(key, str) and isinstance(value, str):
+        hit = assign.keyed_value_secret(key, value)
+        if hit is not None:
+            spans = [(f.rule, f.start, f.end) for f in find_secrets(value)]
+            merged = _merge([*spans, hit])
+            return _apply(value, [Finding(rule, s, e) for rule, s, e in merged])
+    return redact_obj(value)
+
+
+def redact_obj(obj: Any) -> Any:
+    """Redact every string in JSON-like data (dict / list / tuple); dict keys are kept.
+
+    A value stored under a secret-named key (``{"password": "x"}``) is redacted as a whole, and
+    in a list the item after ``--password`` / ``--api-key`` is redacted too (command lines).
+    """
+    if isinstance(obj, str):
+        return redact(obj)
+    if isinstance(obj, dict):
+        return {k: _redact_keyed(k, v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return _redact_seq(obj)
+    if isinstance(obj, tuple):
+        return tuple(_redact_seq(list(obj)))
+    return obj
+
+
+__all__ = [
+    "MARKER_RE",
+    "RUN_MIN",
+    "Finding",
+    "contains_secret",
+    "find_secrets",
+    "redact",
+    "redact_obj",
+]
