@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Install the real AI CLIs that the test-suite drives, into a cache OUTSIDE the repository.
 #
-#   scripts/install-test-tools.sh            # claude (the default; what the tests need)
-#   scripts/install-test-tools.sh claude aider
+#   scripts/install-test-tools.sh            # everything the tests drive: claude and aider
+#   scripts/install-test-tools.sh claude     # one of them
 #
 # Where: ${CTX_TEST_TOOLS:-$HOME/.cache/ctx-test-tools}/{claude-code,aider-venv}.
 # Idempotent: a quick no-op when the pinned version is already there.
@@ -13,6 +13,9 @@
 # so the install needs nothing but npm (no other download). The package's "engines" asks for
 # node >= 22, but node only runs the postinstall copy; node 20 works (npm prints an EBADENGINE
 # warning). Bump the pin deliberately: the transcript format changes between releases.
+#
+# aider: aider-chat from PyPI in its own virtualenv (about 70 s the first time; it pulls
+# litellm and tree-sitter wheels). The tests run it against a loopback fake OpenAI server.
 set -euo pipefail
 
 CLAUDE_CODE_VERSION="${CLAUDE_CODE_VERSION:-2.1.330}"
@@ -52,7 +55,7 @@ install_aider() {
     echo "aider $AIDER_VERSION installed: $venv/bin/aider"
 }
 
-[ "$#" -gt 0 ] || set -- claude
+[ "$#" -gt 0 ] || set -- claude aider
 for tool in "$@"; do
     case "$tool" in
         claude) install_claude ;;

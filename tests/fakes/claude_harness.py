@@ -77,20 +77,26 @@ def _install_hint() -> str:
     )
 
 
-def _run_install_script() -> None:
-    env = dict(_REAL_ENV)  # the real HOME: npm needs its own config and cache
+def _run_install_script(tool: str = "claude") -> None:
+    """Run the (idempotent) install script, one process at a time (pytest-xdist workers)."""
+    import fcntl
+
+    env = dict(_REAL_ENV)  # the real HOME: npm and pip need their own config and cache
     env["CTX_TEST_TOOLS"] = str(TOOLS_DIR)
-    proc = subprocess.run(
-        ["bash", str(INSTALL_SCRIPT), "claude"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    TOOLS_DIR.mkdir(parents=True, exist_ok=True)
+    with open(TOOLS_DIR / ".install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        proc = subprocess.run(
+            ["bash", str(INSTALL_SCRIPT), tool],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
     if proc.returncode != 0:
         raise ClaudeNotInstalled(
-            f"installing Claude Code failed (exit {proc.returncode}): "
+            f"installing {tool} failed (exit {proc.returncode}): "
             f"{(proc.stderr or proc.stdout).strip()[-2000:]}\n{_install_hint()}"
         )
 
@@ -212,6 +218,12 @@ def claude_env(
     env.update(
         {
             "HOME": str(home),
+            # Claude Code writes under XDG dirs too (e.g. a .desktop URL handler): keep them
+            # inside the throw-away HOME even when called before the test's own isolation.
+            "XDG_CONFIG_HOME": str(home / ".config"),
+            "XDG_CACHE_HOME": str(home / ".cache"),
+            "XDG_DATA_HOME": str(home / ".local" / "share"),
+            "XDG_STATE_HOME": str(home / ".local" / "state"),
             "ANTHROPIC_BASE_URL": server_url,
             "ANTHROPIC_API_KEY": api_key,
             "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
@@ -333,3 +345,90 @@ class ClaudeTUI:
         if self.child.isalive():
             self.child.terminate(force=True)
         self.child.close()
+
+
+# -- aider -----------------------------------------------------------------------------------
+
+
+def aider_bin() -> Path:
+    return TOOLS_DIR / "aider-venv" / "bin" / "aider"
+
+
+def find_or_install_aider() -> Path:
+    """Path of aider (aider-chat in its own venv under the tools cache); installs on first use.
+
+    The install takes about 70 s (litellm and friends), once per machine.
+    """
+    binary = aider_bin()
+    if not os.access(binary, os.X_OK):
+        if _REAL_ENV.get("CTX_TEST_AUTO_INSTALL", "1") == "0":
+            raise ClaudeNotInstalled(
+                f"aider is not installed at {binary}; run "
+                f"`{INSTALL_SCRIPT.relative_to(REPO_ROOT)} aider`"
+            )
+        _run_install_script("aider")
+    if not os.access(binary, os.X_OK):
+        raise ClaudeNotInstalled(f"no aider at {binary} after install")
+    return binary
+
+
+def aider_argv(binary: Path, base_url: str, workdir: Path, message: str | None = None) -> list[str]:
+    """aider pointed at a fake OpenAI server with no network access at all.
+
+    ``--model-metadata-file`` gives aider the model's limits so it does not fetch litellm's
+    price list from the internet; the other flags skip git, update checks, analytics, the
+    release notes and every confirmation.
+    """
+    meta = workdir / ".aider-model-metadata.json"
+    meta.write_text(
+        json.dumps(
+            {
+                "openai/gpt-4o-mini": {
+                    "max_tokens": 16384,
+                    "max_input_tokens": 128000,
+                    "max_output_tokens": 16384,
+                    "input_cost_per_token": 0,
+                    "output_cost_per_token": 0,
+                    "litellm_provider": "openai",
+                    "mode": "chat",
+                }
+            }
+        )
+    )
+    argv = [
+        str(binary),
+        "--openai-api-base",
+        base_url,
+        "--openai-api-key",
+        "x",
+        "--model",
+        "openai/gpt-4o-mini",
+        "--model-metadata-file",
+        str(meta),
+        "--no-git",
+        "--yes-always",
+        "--no-check-update",
+        "--no-show-model-warnings",
+        "--no-show-release-notes",
+        "--no-analytics",
+        "--no-pretty",
+    ]
+    if message is not None:
+        argv += ["--message", message]
+    return argv
+
+
+def aider_env(home: Path) -> dict[str, str]:
+    """Environment for aider: a throw-away HOME, and litellm told to use its bundled model map."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "AIDER_"))}
+    env.update(
+        {
+            "HOME": str(home),
+            "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+            "TERM": "dumb",
+            "XDG_CONFIG_HOME": str(home / ".config"),
+            "XDG_CACHE_HOME": str(home / ".cache"),
+            "XDG_DATA_HOME": str(home / ".local" / "share"),
+        }
+    )
+    return env
