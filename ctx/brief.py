@@ -32,7 +32,9 @@ SECTION_TITLES = {
 }
 HALF_LIFE_DAYS = 30.0
 MAX_SESSIONS = 5
+MAX_CANDIDATES = 400  # memories considered for the brief (the best-ranked; no budget fits more)
 MEMORY_CHARS = 300  # one memory line at most (the rest is a `recall` away)
+MIN_LINE = 40  # a budget with less room left than this is full
 SESSION_SHARE = 0.3  # of the budget kept for recent sessions while memories are placed
 
 
@@ -158,45 +160,49 @@ def build_brief(
         "More: the ctx MCP tools `search`, `recall`, `get_session` (or `ctx search QUERY`). "
         "Store durable learnings with `remember`."
     )
-    fixed = len(head) + len(foot) + 4 + sum(len(t) + 3 for t in SECTION_TITLES.values())
-    fixed += len("Recent sessions:") + 2 + 48  # and the "N more not shown" line
-    room = budget - fixed
-    chosen: list[BriefItem] = []
-    used = 0
+    candidates = mem_items[:MAX_CANDIDATES] + ses_items
+    sections = {
+        t: [i for i in candidates if i.kind == "memory" and i.label == t] for t in SECTION_TITLES
+    }
+    chosen_ids: set[int] = set()
+
+    def render(ids: set[int]) -> str:
+        lines = [head]
+        for mtype, title in SECTION_TITLES.items():
+            sec = [i.line for i in sections[mtype] if id(i) in ids]
+            if sec:
+                lines += ["", f"{title}:", *sec]
+        sec = [i.line for i in ses_items if id(i) in ids]
+        if sec:
+            lines += ["", "Recent sessions:", *sec]
+        if not candidates:
+            lines += ["", "No memories or sessions stored for this project yet."]
+        more = len(mem_items) + len(ses_items) - len(ids)
+        if more:
+            lines += ["", f"({more} more not shown: search for them.)"]
+        return "\n".join([*lines, "", foot])
 
     def take(items: list[BriefItem], limit: int) -> None:
-        nonlocal used
+        size = len(render(chosen_ids))
         for it in items:
-            if it in chosen:
+            if limit - size < MIN_LINE:
+                return
+            if id(it) in chosen_ids or len(it.line) >= limit - size:
                 continue
-            cost = len(it.line) + 1
-            if used + cost <= limit:
-                chosen.append(it)
-                used += cost
+            grown = len(render(chosen_ids | {id(it)}))
+            if grown <= limit:
+                chosen_ids.add(id(it))
+                size = grown
 
-    # Memories first up to (1 - SESSION_SHARE) of the room, then sessions, then memories again.
-    take(mem_items, int(room * (1 - SESSION_SHARE)) if ses_items else room)
-    take(ses_items, room)
-    take(mem_items, room)
-    lines = [head]
-    for mtype, title in SECTION_TITLES.items():
-        sec = [i for i in mem_items if i.label == mtype and i in chosen]
-        if sec:
-            lines += ["", f"{title}:"] + [i.line for i in sec]
-    sec = [i for i in ses_items if i in chosen]
-    if sec:
-        lines += ["", "Recent sessions:"] + [i.line for i in sec]
-    if not chosen:
-        lines += ["", "No memories or sessions stored for this project yet."]
-    omitted = len(mem_items) + len(ses_items) - len(chosen)
-    if omitted:
-        lines += ["", f"({omitted} more not shown: search for them.)"]
-    lines += ["", foot]
-    text = "\n".join(lines)
+    # Memories first up to (1 - SESSION_SHARE) of the budget, then sessions, then memories.
+    take(mem_items[:MAX_CANDIDATES], int(budget * (1 - SESSION_SHARE)) if ses_items else budget)
+    take(ses_items, budget)
+    take(mem_items[:MAX_CANDIDATES], budget)
+    text = render(chosen_ids)
     if len(text) > budget:  # only when the budget is tiny: cut, and say so
         text = text[: budget - 1] + "…"
-    order = {id(i): n for n, i in enumerate(mem_items + ses_items)}
-    chosen.sort(key=lambda i: order[id(i)])
+    chosen = [i for i in candidates if id(i) in chosen_ids]
+    omitted = len(mem_items) + len(ses_items) - len(chosen)
     return Brief(
         text=text,
         items=chosen,

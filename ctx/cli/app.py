@@ -56,7 +56,15 @@ def _register() -> None:
 
     for module in (cmd_project, cmd_memory, cmd_sessions, cmd_capture, cmd_transfer):
         module.register(app)
-    for name in ("cmd_search", "cmd_wrap", "cmd_hooks", "cmd_mcp", "cmd_browse", "cmd_sync"):
+    for name in (
+        "cmd_search",
+        "cmd_wrap",
+        "cmd_hooks",
+        "cmd_mcp",
+        "cmd_browse",
+        "cmd_sync",
+        "cmd_hook_runtime",
+    ):
         try:
             mod = __import__(f"ctx.cli.{name}", fromlist=["register"])
         except ModuleNotFoundError as exc:

@@ -1,0 +1,1 @@
+"""Integrations with other tools' own configuration (Claude Code hooks, ...): thin, removable."""

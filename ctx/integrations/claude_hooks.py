@@ -1,0 +1,230 @@
+"""Claude Code hooks in the project's `.claude/settings.json`: install, remove, check.
+
+Two hooks, both calling back into ctx (see `ctx/cli/cmd_hook_runtime.py`):
+SessionStart runs `ctx hook claude-session-start` and injects the project brief as
+`hookSpecificOutput.additionalContext`; SessionEnd runs `ctx hook claude-session-end`, which
+imports the finished transcript. Our entries are recognised by the `hook claude-session-`
+marker in their command, so install is idempotent, other hooks are left alone, and uninstall
+removes exactly what install added.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ctx.errors import CtxError
+
+if TYPE_CHECKING:
+    from ctx.doctor import Check
+    from ctx.store.project import Project
+
+MARKER = "hook claude-session-"
+#: event -> (hook subcommand, timeout in seconds). Claude Code gives SessionEnd hooks only
+#: 1.5 s unless they declare a timeout; the import of a long transcript may need more.
+HOOKS = {
+    "SessionStart": ("claude-session-start", 15),
+    "SessionEnd": ("claude-session-end", 60),
+}
+
+
+def settings_path(project: Project) -> Path:
+    return project.root / ".claude" / "settings.json"
+
+
+def ctx_command() -> str:
+    """How the hooks call ctx: `ctx` when that is this ctx on PATH, else an absolute path.
+
+    `CTX_HOOK_COMMAND` overrides (e.g. `uvx --from contextfs-cli ctx`)."""
+    override = os.environ.get("CTX_HOOK_COMMAND")
+    if override:
+        return override
+    here = Path(sys.executable).parent / "ctx"
+    on_path = shutil.which("ctx")
+    if on_path and (not here.exists() or Path(on_path).resolve() == here.resolve()):
+        return "ctx"
+    if here.exists() and os.access(here, os.X_OK):
+        return shlex.quote(str(here))
+    return f"{shlex.quote(sys.executable)} -m ctx"
+
+
+def _load(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8") or "{}")
+    except (OSError, ValueError) as exc:
+        raise CtxError(
+            f"cannot read {path}: {exc}",
+            "fix or remove the file, then run the command again; nothing was changed",
+            code="bad_settings",
+        ) from None
+    if not isinstance(data, dict):
+        raise CtxError(
+            f"{path} is not a JSON object", "fix or remove the file; nothing was changed"
+        )
+    return data
+
+
+def _save(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".ctx-tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _is_ours(hook: Any, sub: str | None = None) -> bool:
+    if not isinstance(hook, dict):
+        return False
+    cmd = str(hook.get("command") or "")
+    return MARKER in cmd and (sub is None or f"hook {sub}" in cmd)
+
+
+def _groups(hooks: dict[str, Any], event: str) -> list[Any]:
+    groups = hooks.get(event)
+    return groups if isinstance(groups, list) else []
+
+
+def _our_commands(data: dict[str, Any], event: str, sub: str) -> list[str]:
+    hooks = data.get("hooks") if isinstance(data.get("hooks"), dict) else {}
+    assert isinstance(hooks, dict)
+    return [
+        str(h.get("command"))
+        for g in _groups(hooks, event)
+        if isinstance(g, dict)
+        for h in (g.get("hooks") or [])
+        if _is_ours(h, sub)
+    ]
+
+
+def install_claude_hooks(project: Project, *, command: str | None = None) -> list[str]:
+    """Add (or update) the SessionStart and SessionEnd hooks; returns what was done."""
+    path = settings_path(project)
+    rel = path.relative_to(project.root)
+    data = _load(path)
+    hooks = data.setdefault("hooks", {})
+    if not isinstance(hooks, dict):
+        raise CtxError(f'{path}: "hooks" is not an object', "fix the file; nothing was changed")
+    base = command or ctx_command()
+    done: list[str] = []
+    changed = False
+    for event, (sub, timeout) in HOOKS.items():
+        want = {"type": "command", "command": f"{base} hook {sub}", "timeout": timeout}
+        groups = hooks.get(event)
+        if not isinstance(groups, list):
+            groups = hooks[event] = []
+        mine = [
+            (g, h)
+            for g in groups
+            if isinstance(g, dict)
+            for h in (g.get("hooks") or [])
+            if _is_ours(h, sub)
+        ]
+        if mine and all(h == want for _, h in mine) and len(mine) == 1:
+            done.append(f"{rel}: {event} hook already installed")
+            continue
+        for g, h in mine:  # outdated or duplicated: replace with one current entry
+            g["hooks"].remove(h)
+        groups[:] = [g for g in groups if not (isinstance(g, dict) and g.get("hooks") == [])]
+        groups.append({"hooks": [want]})
+        changed = True
+        done.append(f"{rel}: {'updated' if mine else 'added'} {event} hook ({want['command']})")
+    if changed:
+        _save(path, data)
+    return done
+
+
+def uninstall_claude_hooks(project: Project) -> list[str]:
+    """Remove exactly the hooks install added; other settings and hooks stay."""
+    path = settings_path(project)
+    rel = path.relative_to(project.root)
+    if not path.exists():
+        return [f"{rel}: no Claude Code settings, nothing to remove"]
+    data = _load(path)
+    hooks = data.get("hooks")
+    done: list[str] = []
+    if isinstance(hooks, dict):
+        for event in list(hooks):
+            groups = hooks[event]
+            if not isinstance(groups, list):
+                continue
+            removed = 0
+            for g in groups:
+                if isinstance(g, dict) and isinstance(g.get("hooks"), list):
+                    before = len(g["hooks"])
+                    g["hooks"] = [h for h in g["hooks"] if not _is_ours(h)]
+                    removed += before - len(g["hooks"])
+            if removed:
+                done.append(f"{rel}: removed {event} hook")
+                hooks[event] = [
+                    g for g in groups if not (isinstance(g, dict) and g.get("hooks") == [])
+                ]
+                if not hooks[event]:
+                    del hooks[event]
+        if not hooks:
+            del data["hooks"]
+    if not done:
+        return [f"{rel}: no ctx hooks installed, nothing to remove"]
+    if data:
+        _save(path, data)
+    else:
+        path.unlink()
+        done.append(f"{rel}: removed the file (it held nothing else)")
+    return done
+
+
+def claude_hook_status(project: Project) -> list[Check]:
+    """Doctor checks: are the hooks installed, and can their command run?"""
+    from ctx.doctor import Check
+
+    path = settings_path(project)
+    try:
+        data = _load(path)
+    except CtxError as err:
+        return [Check("claude-hooks", "warn", err.message, err.advice)]
+    found = {event: _our_commands(data, event, sub) for event, (sub, _) in HOOKS.items()}
+    if not any(found.values()):
+        return [
+            Check(
+                "claude-hooks",
+                "ok",
+                "Claude Code hooks not installed (optional)",
+                "`ctx hooks install --claude` injects project context at session start and "
+                "imports transcripts at session end",
+            )
+        ]
+    missing = [e for e, cmds in found.items() if not cmds]
+    if missing:
+        return [
+            Check(
+                "claude-hooks",
+                "warn",
+                f"Claude Code hooks incomplete: no {', '.join(missing)} hook in {path}",
+                "run `ctx hooks install --claude` again",
+            )
+        ]
+    problems = []
+    for cmds in found.values():
+        for cmd in cmds:
+            try:
+                exe = shlex.split(cmd)[0]
+            except (ValueError, IndexError):
+                problems.append(f"cannot parse command {cmd!r}")
+                continue
+            if not (shutil.which(exe) or (os.path.isabs(exe) and os.access(exe, os.X_OK))):
+                problems.append(f"{exe} is not an executable on PATH")
+    if problems:
+        return [
+            Check(
+                "claude-hooks",
+                "warn",
+                f"Claude Code hooks installed but {'; '.join(sorted(set(problems)))}",
+                "put ctx on PATH or rerun `ctx hooks install --claude` from the right environment",
+            )
+        ]
+    return [Check("claude-hooks", "ok", f"Claude Code SessionStart and SessionEnd hooks in {path}")]
