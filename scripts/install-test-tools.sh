@@ -19,7 +19,7 @@
 set -euo pipefail
 
 CLAUDE_CODE_VERSION="${CLAUDE_CODE_VERSION:-2.1.330}"
-AIDER_VERSION="${AIDER_VERSION:-0.86.1}"
+AIDER_VERSION="${AIDER_VERSION:-0.86.2}"
 DEST="${CTX_TEST_TOOLS:-$HOME/.cache/ctx-test-tools}"
 
 install_claude() {
@@ -46,12 +46,14 @@ install_aider() {
     local venv="$DEST/aider-venv"
     if [ -x "$venv/bin/aider" ] && "$venv/bin/python" -c \
         "import importlib.metadata as m,sys; sys.exit(m.version('aider-chat')!='$AIDER_VERSION')" 2>/dev/null; then
+        touch "$venv/.ctx-installed"
         echo "aider $AIDER_VERSION already installed: $venv/bin/aider"
         return 0
     fi
     local py="${PYTHON:-python3}"
     "$py" -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check "aider-chat==$AIDER_VERSION"
+    touch "$venv/.ctx-installed"  # the test harness trusts the venv only once this exists
     echo "aider $AIDER_VERSION installed: $venv/bin/aider"
 }
 

@@ -69,7 +69,7 @@ def live_print_run(claude_bin: Path, tmp_path_factory: pytest.TempPathFactory) -
     harness.write_claude_settings(
         home, {"hooks": {"SessionStart": [{"hooks": [{"type": "command", "command": str(hook)}]}]}}
     )
-    replies = [
+    replies: list[Reply | str] = [
         Reply(
             text=LIVE_FIRST,
             thinking=LIVE_THINKING,

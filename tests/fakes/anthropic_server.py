@@ -51,7 +51,7 @@ class Reply:
 class RecordedRequest:
     method: str
     path: str
-    headers: dict[str, str]
+    headers: dict[str, str]  # names lower-cased
     body: Any  # parsed JSON, or the raw text when it is not JSON, or None when empty
     kind: str = ""  # "conversation", "side" or "" for non-messages endpoints
 
@@ -310,7 +310,9 @@ def _make_handler(srv: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
         def _handle(self, method: str) -> None:
             body = self._read_body() if method in ("POST", "PUT", "PATCH") else None
             path = self.path.split("?", 1)[0]
-            rec = RecordedRequest(method, self.path, dict(self.headers.items()), body)
+            rec = RecordedRequest(
+                method, self.path, {k.lower(): v for k, v in self.headers.items()}, body
+            )
             if method == "POST" and path.rstrip("/") == "/v1/messages":
                 reply, rec.kind = srv._next_reply(body)
                 srv._record(rec)

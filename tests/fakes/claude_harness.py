@@ -360,7 +360,7 @@ def find_or_install_aider() -> Path:
     The install takes about 70 s (litellm and friends), once per machine.
     """
     binary = aider_bin()
-    if not os.access(binary, os.X_OK):
+    if not (binary.parent.parent / ".ctx-installed").exists():
         if _REAL_ENV.get("CTX_TEST_AUTO_INSTALL", "1") == "0":
             raise ClaudeNotInstalled(
                 f"aider is not installed at {binary}; run "

@@ -22,7 +22,7 @@ from typing import Any
 class RecordedRequest:
     method: str
     path: str
-    headers: dict[str, str]
+    headers: dict[str, str]  # names lower-cased
     body: Any
 
     def texts(self) -> str:
@@ -138,7 +138,11 @@ def _make_handler(srv: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
         def _handle(self, method: str) -> None:
             body = self._body() if method == "POST" else None
             with srv._lock:
-                srv.requests.append(RecordedRequest(method, self.path, dict(self.headers), body))
+                srv.requests.append(
+                    RecordedRequest(
+                        method, self.path, {k.lower(): v for k, v in self.headers.items()}, body
+                    )
+                )
             path = self.path.split("?", 1)[0].rstrip("/")
             if method == "POST" and path.endswith("/chat/completions"):
                 self._chat(body)

@@ -8,7 +8,7 @@ The format (aider/io.py, checked against aider-chat 0.86.2):
 - ``> text`` lines are aider's own output (commands, "Applied edit to ...", token counts);
 - any other text is the model's reply, written whole after it finished.
 
-``> `` lines before the first user message of a session are aider's start-up banner; they go
+``> `` lines before the first message of a session are aider's start-up banner; they go
 to ``header.meta["banner"]`` (model and version are read from it), not into turns. Code
 fences in replies are respected, so a reply that quotes ``#### `` or ``> `` lines inside
 triple backticks stays one reply. Turns carry no timestamps (aider writes none).
@@ -109,7 +109,7 @@ class _Parser:
         if kind is None or not text:
             return
         session = self._session(offset)
-        if kind == "tool" and not any(t.role == "user" for t in session.turns):
+        if kind == "tool" and not session.turns:
             session.banner.extend(line for line in lines if line.strip())
         elif kind == "tool":
             session.turns.append(TranscriptTurn("tool", text, meta={"kind": "aider_output"}))
