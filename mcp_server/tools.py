@@ -94,7 +94,7 @@ def _since(value: str | None, option: str) -> Any:
         return None
     from ctx.timeutil import parse_since
 
-    return parse_since(value, option=option)
+    return parse_since(value, option=f"'{option}'")
 
 
 def _iso(ts: float) -> str | None:
