@@ -1,0 +1,123 @@
+"""asciicast v2: a recording as ``asciinema play`` replays it.
+
+The header line is ``{"version": 2, "width", "height", "timestamp", "duration", "env",
+"title", "command"}``, then one JSON array per event: ``[t, "o", text]`` output,
+``[t, "i", text]`` input, ``[t, "r", "COLSxROWS"]`` resize. Text is the recorded bytes
+decoded as UTF-8 incrementally per stream (a character split across two reads is kept
+whole; invalid bytes become U+FFFD), so the cast is not byte-exact: the journal is.
+
+The cast is derived from a finished or recovered journal and written once, atomically
+(temp file + rename). :func:`read_cast` also reads casts made by asciinema itself, dropping a
+truncated last line, so the terminal renderer can turn either into a transcript.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ctx.capture.journal import Event, Recording, read_journal
+from ctx.errors import CtxError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
+
+def cast_lines(rec: Recording, *, include_input: bool = True) -> Iterator[str]:
+    """The lines of the cast for ``rec`` (each without its newline)."""
+    header: dict[str, Any] = {
+        "version": 2,
+        "width": rec.cols,
+        "height": rec.rows,
+        "timestamp": int(rec.started_at or 0),
+        "duration": round(rec.duration, 6),
+        "env": rec.header.get("env") or {},
+    }
+    if rec.header.get("title"):
+        header["title"] = rec.header["title"]
+    command = rec.header.get("command")
+    if isinstance(command, list):
+        import shlex
+
+        header["command"] = shlex.join(str(a) for a in command)
+    yield json.dumps(header, ensure_ascii=False)
+    decoders = {c: codecs.getincrementaldecoder("utf-8")(errors="replace") for c in "oi"}
+    last_t = 0.0
+    for ev in rec.events:
+        if ev.code in decoders:
+            if ev.code == "i" and not include_input:
+                continue
+            text = decoders[ev.code].decode(ev.data) if isinstance(ev.data, bytes) else str(ev.data)
+        elif ev.code in ("r", "m"):
+            text = ev.data.decode("utf-8", "replace") if isinstance(ev.data, bytes) else ev.data
+        else:
+            continue
+        last_t = ev.t
+        if text:
+            yield json.dumps([round(ev.t, 6), ev.code, text], ensure_ascii=False)
+    for code, dec in decoders.items():
+        rest = dec.decode(b"", final=True)
+        if rest:
+            yield json.dumps([round(last_t, 6), code, rest], ensure_ascii=False)
+
+
+def write_cast(rec: Recording, path: str | os.PathLike[str], *, include_input: bool = True) -> Path:
+    """Write ``rec`` as an asciicast v2 file (mode 0600), atomically."""
+    dest = Path(path)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".cast-", dir=dest.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            for line in cast_lines(rec, include_input=include_input):
+                f.write(line)
+                f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, dest)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return dest
+
+
+def journal_to_cast(
+    journal: str | os.PathLike[str], cast: str | os.PathLike[str], *, include_input: bool = True
+) -> Recording:
+    """Convert a (possibly truncated) journal into a cast; returns what the journal held."""
+    rec = read_journal(journal)
+    write_cast(rec, cast, include_input=include_input)
+    return rec
+
+
+def read_cast(path: str | os.PathLike[str]) -> Recording:
+    """Read an asciicast v2 file; a bad or truncated line is skipped and reported."""
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return parse_cast(f, str(path))
+
+
+def parse_cast(lines: Iterable[str], name: str = "cast") -> Recording:
+    it = iter(lines)
+    first = next(it, "")
+    try:
+        header = json.loads(first)
+    except ValueError:
+        header = None
+    if not isinstance(header, dict) or header.get("version") != 2:
+        raise CtxError(f"{name} is not an asciicast v2 file", "record it with `ctx wrap`")
+    rec = Recording(header=header)
+    bad = 0
+    for n, line in enumerate(it, start=2):
+        if not line.strip():
+            continue
+        try:
+            t, code, data = json.loads(line)
+            rec.events.append(Event(float(t), str(code), str(data)))
+        except (ValueError, TypeError):
+            bad += 1
+            rec.truncated = True
+            rec.problem = f"{bad} unreadable line(s), last at line {n}"
+    return rec

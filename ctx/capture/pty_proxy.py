@@ -1,0 +1,725 @@
+"""Run a command in a pseudo-terminal exactly as if it ran directly, and report every byte.
+
+``ctx wrap`` must not change how a tool feels: the real terminal goes to raw mode so every
+key (Ctrl-C, Ctrl-Z, Ctrl-D, arrows) is just bytes for the child's own pty, which turns them
+into signals and line editing as a terminal would; window-size changes are copied to the
+child's pty; the child's exit status becomes ours; output reaches ``stdout_fd`` untouched and
+fully. Like asciinema's recorder, the collaborators (sink, fds, environment) are passed in, so
+tests drive it with a real child in a real pty and ``ctx wrap`` wires in a journal.
+
+The loop is one ``poll`` over the pty master, stdin and a signal wake-up pipe, with large
+non-blocking reads batched before they are written out: the kernel hands pty data over in
+about 4 KiB pieces, and batching them keeps the per-byte cost near that of util-linux
+``script`` (bench/bench_wrap.py measures it).
+
+Signals: SIGWINCH resizes the child's pty; SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to ctx are
+forwarded to the child and ctx keeps running until the child exits (so the terminal is
+restored and the recording completed on every path); when the child stops itself
+(Ctrl-Z in an interactive session) ctx restores the terminal and stops too, and resumes the
+child when it is continued (``fg``). Signal handling needs the main thread; elsewhere the loop
+falls back to polling the child's status.
+
+Usage for benchmarks and tests (a separate process, like ``ctx wrap`` will be)::
+
+    python -m ctx.capture.pty_proxy [--journal PATH] [--cast PATH] [--record-input] -- CMD ARGS
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import select
+import shutil
+import signal
+import struct
+import sys
+import termios
+import threading
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ctx.errors import EXIT_NOT_FOUND_CMD, CtxError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+#: Bytes read from the pty master before they are passed on (one sink call, one write).
+BATCH_BYTES = 256 * 1024
+#: Input queued for a child that does not read is capped; stdin is paused beyond this.
+MAX_PENDING_INPUT = 1 << 20
+#: After the child exits, output still in the pty is drained until it is quiet this long...
+DRAIN_IDLE_S = 0.05
+#: ...or for at most this long (a background grandchild may keep the pty open and busy).
+DRAIN_MAX_S = 2.0
+FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+DEFAULT_SIZE = (80, 24)
+
+
+class ProxySink(Protocol):
+    """Receives what passes through the proxy; ``t`` is seconds since the child started."""
+
+    def on_start(self, cols: int, rows: int) -> None: ...
+
+    def on_output(self, data: bytes, t: float) -> None: ...
+
+    def on_input(self, data: bytes, t: float) -> None: ...
+
+    def on_resize(self, cols: int, rows: int, t: float) -> None: ...
+
+
+class NullSink:
+    """A sink that records nothing (benchmarks, plain pass-through)."""
+
+    def on_start(self, cols: int, rows: int) -> None:
+        pass
+
+    def on_output(self, data: bytes, t: float) -> None:
+        pass
+
+    def on_input(self, data: bytes, t: float) -> None:
+        pass
+
+    def on_resize(self, cols: int, rows: int, t: float) -> None:
+        pass
+
+
+@dataclass
+class ProxyResult:
+    """How the wrapped command ended. ``exit_code`` follows the shell: 128+N when killed by N."""
+
+    exit_code: int
+    signal: int | None
+    started_monotonic: float
+    ended_monotonic: float
+    started_wall: float  # epoch seconds
+    ended_wall: float
+    cols: int  # the size the child started with
+    rows: int
+    output_bytes: int = 0
+    input_bytes: int = 0
+
+    @property
+    def duration(self) -> float:
+        return self.ended_monotonic - self.started_monotonic
+
+
+def resolve_command(
+    argv: Sequence[str], env: Mapping[str, str] | None = None, cwd: str | None = None
+) -> str:
+    """The executable ``argv[0]`` names (searched on ``env``'s PATH), or a CtxError like a shell's.
+
+    Called first by :func:`run_proxied`; ``ctx wrap`` may call it before creating anything.
+    """
+    if not argv:
+        raise CtxError("no command to run", "usage: ctx wrap [OPTIONS] -- CMD [ARGS...]")
+    cmd = argv[0]
+    if "/" in cmd:
+        path = cmd if os.path.isabs(cmd) or cwd is None else os.path.join(cwd, cmd)
+        if not os.path.exists(path):
+            raise CtxError(
+                f"command not found: {cmd}",
+                "check the path",
+                exit_code=EXIT_NOT_FOUND_CMD,
+                code="command_not_found",
+            )
+        if os.path.isdir(path) or not os.access(path, os.X_OK):
+            raise CtxError(
+                f"cannot run {cmd}: not an executable file",
+                f"make it executable (chmod +x {cmd})",
+                exit_code=126,
+                code="not_executable",
+            )
+        return os.path.abspath(path)
+    search = (env if env is not None else os.environ).get("PATH", os.defpath)
+    found = shutil.which(cmd, path=search)
+    if found is None:
+        raise CtxError(
+            f"command not found: {cmd}",
+            "check the spelling, and that it is installed and on PATH",
+            exit_code=EXIT_NOT_FOUND_CMD,
+            code="command_not_found",
+        )
+    return os.path.abspath(found)
+
+
+def get_winsize(fd: int) -> tuple[int, int] | None:
+    """(cols, rows) of the terminal on ``fd``, or None when it is not a terminal."""
+    try:
+        packed = fcntl.ioctl(fd, termios.TIOCGWINSZ, b"\0" * 8)
+    except OSError:
+        return None
+    rows, cols, _, _ = struct.unpack("HHHH", packed)
+    return (cols, rows) if rows and cols else None
+
+
+def _set_winsize(fd: int, cols: int, rows: int) -> None:
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+
+def _make_raw(attrs: list[Any]) -> list[Any]:
+    """cfmakeraw(3) on a copy of ``attrs``."""
+    mode = [*attrs[:6], list(attrs[6])]
+    mode[0] &= ~(
+        termios.IGNBRK
+        | termios.BRKINT
+        | termios.PARMRK
+        | termios.ISTRIP
+        | termios.INLCR
+        | termios.IGNCR
+        | termios.ICRNL
+        | termios.IXON
+    )
+    mode[1] &= ~termios.OPOST
+    mode[2] &= ~(termios.CSIZE | termios.PARENB)
+    mode[2] |= termios.CS8
+    mode[3] &= ~(termios.ECHO | termios.ECHONL | termios.ICANON | termios.ISIG | termios.IEXTEN)
+    mode[6][termios.VMIN] = 1
+    mode[6][termios.VTIME] = 0
+    return mode
+
+
+def _is_tty(fd: int | None) -> bool:
+    if fd is None or fd < 0:
+        return False
+    try:
+        return os.isatty(fd)
+    except OSError:
+        return False
+
+
+def run_proxied(
+    argv: Sequence[str],
+    *,
+    sink: ProxySink,
+    stdin_fd: int | None = 0,
+    stdout_fd: int | None = 1,
+    env: Mapping[str, str] | None = None,
+    cwd: str | None = None,
+    record_input: bool = False,
+) -> ProxyResult:
+    """Run ``argv`` (no shell) in a new pty wired to ``stdin_fd``/``stdout_fd`` until it exits.
+
+    ``stdin_fd``/``stdout_fd`` may be terminals, pipes, files or None (no input / discard).
+    Raises CtxError (exit_code 127) for a missing command before anything else happens.
+    """
+    return _Proxy(argv, sink, stdin_fd, stdout_fd, env, cwd, record_input).run()
+
+
+class _Proxy:
+    def __init__(
+        self,
+        argv: Sequence[str],
+        sink: ProxySink,
+        stdin_fd: int | None,
+        stdout_fd: int | None,
+        env: Mapping[str, str] | None,
+        cwd: str | None,
+        record_input: bool,
+    ) -> None:
+        self.argv = [str(a) for a in argv]
+        self.sink = sink
+        self.stdin_fd = stdin_fd if stdin_fd is not None and stdin_fd >= 0 else None
+        self.stdout_fd = stdout_fd if stdout_fd is not None and stdout_fd >= 0 else None
+        self.env = dict(env) if env is not None else None
+        self.cwd = cwd
+        self.record_input = record_input
+        self.stdin_tty = _is_tty(self.stdin_fd)
+        self.saved_attrs: list[Any] | None = None
+        self.raw = False
+        self.pid = -1
+        self.master = -1
+        self.proc: Any = None
+        self.status: int | None = None
+        self.exited_at: float | None = None
+        self.master_eof = False
+        self.stdin_open = self.stdin_fd is not None
+        self.stdin_paused = False
+        self.out_dead = self.stdout_fd is None
+        self.pending = bytearray()
+        self.last_input_byte: int | None = None
+        self.eof_queued = False
+        self.cols, self.rows = DEFAULT_SIZE
+        self.cols0, self.rows0 = DEFAULT_SIZE
+        self.t0 = 0.0
+        self.output_bytes = 0
+        self.input_bytes = 0
+        self.wake_r = -1
+        self.wake_w = -1
+        self.old_handlers: dict[int, Any] = {}
+        self.old_wakeup: int | None = None
+        self.poller = select.poll()
+        self.master_mask = 0
+
+    # ---- set-up and tear-down ---------------------------------------------------------------
+
+    def _initial_size(self) -> tuple[int, int]:
+        for fd in (self.stdin_fd, self.stdout_fd):
+            if _is_tty(fd):
+                size = get_winsize(fd)  # type: ignore[arg-type]
+                if size:
+                    return size
+        source = self.env if self.env is not None else os.environ
+        try:
+            cols, rows = int(source.get("COLUMNS", "")), int(source.get("LINES", ""))
+            if cols > 0 and rows > 0:
+                return cols, rows
+        except ValueError:
+            pass
+        return DEFAULT_SIZE
+
+    def _size_fd(self) -> int | None:
+        for fd in (self.stdin_fd, self.stdout_fd):
+            if _is_tty(fd):
+                return fd
+        return None
+
+    def _install_signals(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        self.wake_r, self.wake_w = os.pipe()
+        for fd in (self.wake_r, self.wake_w):
+            os.set_blocking(fd, False)
+            os.set_inheritable(fd, False)
+        self.old_wakeup = signal.set_wakeup_fd(self.wake_w, warn_on_full_buffer=False)
+        for sig in (signal.SIGCHLD, signal.SIGWINCH, *FORWARDED_SIGNALS):
+            self.old_handlers[sig] = signal.signal(sig, _noop_handler)
+
+    def _restore_signals(self) -> None:
+        for sig, old in self.old_handlers.items():
+            try:
+                signal.signal(sig, old if old is not None else signal.SIG_DFL)
+            except (OSError, ValueError):
+                pass
+        self.old_handlers.clear()
+        if self.wake_w >= 0:
+            signal.set_wakeup_fd(self.old_wakeup if self.old_wakeup is not None else -1)
+            os.close(self.wake_r)
+            os.close(self.wake_w)
+            self.wake_r = self.wake_w = -1
+
+    def _spawn(self, path: str) -> None:
+        import ptyprocess
+
+        child_env = self.env if self.env is not None else dict(os.environ)
+        argv = self.argv
+        attrs = self.saved_attrs
+
+        def in_child() -> None:
+            # Python ignores SIGPIPE and SIGXFSZ; a program run from a shell would not.
+            for sig in (signal.SIGPIPE, signal.SIGXFSZ):
+                signal.signal(sig, signal.SIG_DFL)
+            if attrs is not None:  # the child's pty starts with the real terminal's settings
+                termios.tcsetattr(0, termios.TCSANOW, attrs)
+            # Exec here rather than in ptyprocess, which would replace argv[0] by its full path.
+            os.execve(path, argv, child_env)
+
+        try:
+            self.proc = ptyprocess.PtyProcess.spawn(
+                [path, *argv[1:]],
+                cwd=self.cwd,
+                env=child_env,
+                echo=self.stdin_tty,  # piped input is not echoed when run directly either
+                preexec_fn=in_child,
+                dimensions=(self.rows, self.cols),
+            )
+        except FileNotFoundError as exc:
+            raise CtxError(
+                f"cannot run {argv[0]}: {exc}",
+                "check the command and its working directory",
+                exit_code=EXIT_NOT_FOUND_CMD,
+                code="command_not_found",
+            ) from exc
+        except OSError as exc:
+            raise CtxError(
+                f"cannot run {argv[0]}: {exc}",
+                "check that it is an executable program or script with a #! line",
+                exit_code=126,
+                code="not_executable",
+            ) from exc
+        self.pid = self.proc.pid
+        self.master = self.proc.fd
+        os.set_blocking(self.master, False)
+
+    def _enter_raw(self) -> None:
+        if self.stdin_tty and self.saved_attrs is not None and not self.raw:
+            assert self.stdin_fd is not None
+            try:
+                termios.tcsetattr(self.stdin_fd, termios.TCSADRAIN, _make_raw(self.saved_attrs))
+                self.raw = True
+            except termios.error:
+                pass
+
+    def _leave_raw(self) -> None:
+        if self.raw and self.saved_attrs is not None:
+            assert self.stdin_fd is not None
+            self.raw = False
+            try:
+                termios.tcsetattr(self.stdin_fd, termios.TCSADRAIN, self.saved_attrs)
+            except termios.error:
+                pass  # the terminal is gone (SIGHUP)
+
+    def _cleanup_child(self) -> None:
+        """Only on an abnormal exit: hang up the child, then make sure it is gone."""
+        if self.pid <= 0 or self.status is not None:
+            return
+        for sig in (signal.SIGHUP, signal.SIGCONT):
+            try:
+                os.kill(self.pid, sig)
+            except ProcessLookupError:
+                break
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline:
+            if self._reap(stopped_ok=False):
+                return
+            time.sleep(0.02)
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+            _, self.status = os.waitpid(self.pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+
+    def _close_master(self) -> None:
+        if self.proc is not None:
+            try:
+                self.proc.fileobj.close()
+            except OSError:
+                pass
+            # We reaped the child ourselves; stop ptyprocess from trying again later.
+            self.proc.closed = True
+            self.proc.terminated = True
+            self.proc = None
+
+    # ---- the run ------------------------------------------------------------------------------
+
+    def run(self) -> ProxyResult:
+        path = resolve_command(self.argv, self.env, self.cwd)
+        self.cols, self.rows = self.cols0, self.rows0 = self._initial_size()
+        if self.stdin_tty:
+            assert self.stdin_fd is not None
+            try:
+                self.saved_attrs = termios.tcgetattr(self.stdin_fd)
+            except termios.error:
+                self.stdin_tty = False
+        self._install_signals()
+        try:
+            self._spawn(path)
+            started_mono, started_wall = time.monotonic(), time.time()
+            self.t0 = started_mono
+            self.sink.on_start(self.cols, self.rows)
+            self._enter_raw()
+            self._loop()
+            ended_mono, ended_wall = time.monotonic(), time.time()
+        finally:
+            try:
+                self._leave_raw()
+                self._cleanup_child()
+                self._close_master()
+            finally:
+                self._restore_signals()
+        status = self.status if self.status is not None else 0
+        sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+        code = 128 + sig if sig is not None else os.WEXITSTATUS(status)
+        return ProxyResult(
+            exit_code=code,
+            signal=sig,
+            started_monotonic=started_mono,
+            ended_monotonic=ended_mono,
+            started_wall=started_wall,
+            ended_wall=ended_wall,
+            cols=self.cols0,
+            rows=self.rows0,
+            output_bytes=self.output_bytes,
+            input_bytes=self.input_bytes,
+        )
+
+    def _loop(self) -> None:
+        self._set_master_mask(select.POLLIN)
+        if self.stdin_fd is None:
+            self._queue_eof()  # no input at all reads as an empty file
+        else:
+            try:
+                self.poller.register(self.stdin_fd, select.POLLIN)
+            except (OSError, ValueError):
+                self.stdin_open = False
+                self._queue_eof()
+        if self.wake_r >= 0:
+            self.poller.register(self.wake_r, select.POLLIN)
+        polling_only = self.wake_r < 0  # no signals outside the main thread: poll instead
+        while True:
+            if self.status is not None:
+                if self.master_eof:
+                    break
+                assert self.exited_at is not None
+                if time.monotonic() - self.exited_at > DRAIN_MAX_S:
+                    break
+                timeout: float | None = DRAIN_IDLE_S
+            elif self.master_eof or polling_only:
+                timeout = 0.1 if polling_only else 1.0
+            else:
+                timeout = None
+            ready = self.poller.poll(None if timeout is None else int(timeout * 1000))
+            if not ready:
+                if self.status is not None:
+                    break  # drained: the pty stayed quiet after the child exited
+                self._reap()
+                if polling_only:
+                    self._sync_size()
+                continue
+            for fd, ev in ready:
+                if fd == self.master:
+                    if ev & select.POLLOUT:
+                        self._flush_input()
+                    if ev & (select.POLLIN | select.POLLHUP | select.POLLERR | select.POLLNVAL):
+                        self._read_master()
+                elif fd == self.wake_r:
+                    self._handle_signals()
+                elif fd == self.stdin_fd:
+                    self._read_stdin()
+            if self.master_eof and self.status is None:
+                self._reap()
+
+    def _set_master_mask(self, mask: int) -> None:
+        if self.master_eof or mask == self.master_mask:
+            return
+        if self.master_mask:
+            self.poller.modify(self.master, mask)
+        else:
+            self.poller.register(self.master, mask)
+        self.master_mask = mask
+
+    # ---- data ---------------------------------------------------------------------------------
+
+    def _read_master(self) -> None:
+        chunks = []
+        got = 0
+        while got < BATCH_BYTES:
+            try:
+                data = os.read(self.master, 65536)
+            except BlockingIOError:
+                break
+            except OSError as exc:
+                if exc.errno != errno.EIO:  # EIO: every slave fd is closed
+                    raise
+                data = b""
+            if not data:
+                self.master_eof = True
+                self.poller.unregister(self.master)
+                self.master_mask = 0
+                break
+            chunks.append(data)
+            got += len(data)
+        if not chunks:
+            return
+        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        self.output_bytes += len(data)
+        # Journal first: whatever the user has seen is on disk if ctx is killed next.
+        self.sink.on_output(data, time.monotonic() - self.t0)
+        self._write_out(data)
+
+    def _write_out(self, data: bytes) -> None:
+        if self.out_dead:
+            return
+        assert self.stdout_fd is not None
+        view = memoryview(data)
+        while view:
+            try:
+                n = os.write(self.stdout_fd, view)
+            except BlockingIOError:  # a non-blocking stdout we were handed: wait, then retry
+                select.select([], [self.stdout_fd], [], 1.0)
+                continue
+            except BrokenPipeError:
+                # A closed pipe would have killed the command run directly; do the same.
+                self.out_dead = True
+                self._kill(signal.SIGPIPE)
+                return
+            except OSError as exc:
+                if exc.errno in (errno.EIO, errno.ENXIO, errno.EBADF, errno.ENOSPC):
+                    self.out_dead = True  # the terminal is gone; keep recording
+                    return
+                raise
+            view = view[n:]
+
+    def _read_stdin(self) -> None:
+        assert self.stdin_fd is not None
+        try:
+            data = os.read(self.stdin_fd, 65536)
+        except BlockingIOError:
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.EIO, errno.ENXIO, errno.EBADF):
+                raise
+            data = b""
+        if not data:
+            self.stdin_open = False
+            self._unregister_stdin()
+            self._queue_eof()
+            return
+        self.input_bytes += len(data)
+        if self.record_input:
+            self.sink.on_input(data, time.monotonic() - self.t0)
+        if self.status is not None or self.master_eof:
+            return  # nobody left to read it
+        self.pending += data
+        self.last_input_byte = data[-1]
+        self._flush_input()
+        if len(self.pending) > MAX_PENDING_INPUT:
+            self._unregister_stdin()
+            self.stdin_paused = True
+
+    def _unregister_stdin(self) -> None:
+        if self.stdin_fd is None:
+            return
+        try:
+            self.poller.unregister(self.stdin_fd)
+        except (KeyError, ValueError, OSError):
+            pass
+
+    def _queue_eof(self) -> None:
+        """Stdin ended: send the EOF character, as a user pressing Ctrl-D would."""
+        if self.eof_queued or self.master_eof or self.status is not None:
+            return
+        self.eof_queued = True
+        eof, canonical = b"\x04", True
+        try:
+            attrs = termios.tcgetattr(self.master)  # the child's pty settings
+            eof = attrs[6][termios.VEOF] or eof
+            canonical = bool(attrs[3] & termios.ICANON)
+        except termios.error:
+            pass
+        if isinstance(eof, int):
+            eof = bytes([eof])
+        # In canonical mode EOF ends a pending partial line first; a second one means EOF.
+        twice = canonical and self.last_input_byte not in (None, 10, 13)
+        self.pending += eof * (2 if twice else 1)
+        self._flush_input()
+
+    def _flush_input(self) -> None:
+        while self.pending and not self.master_eof:
+            try:
+                n = os.write(self.master, self.pending)
+            except BlockingIOError:
+                break
+            except OSError as exc:
+                if exc.errno != errno.EIO:
+                    raise
+                self.pending.clear()
+                break
+            del self.pending[:n]
+        self._set_master_mask(select.POLLIN | (select.POLLOUT if self.pending else 0))
+        if self.stdin_paused and len(self.pending) < MAX_PENDING_INPUT // 2 and self.stdin_open:
+            self.stdin_paused = False
+            self.poller.register(self.stdin_fd, select.POLLIN)  # type: ignore[arg-type]
+
+    # ---- signals and the child's state --------------------------------------------------------
+
+    def _handle_signals(self) -> None:
+        try:
+            data = os.read(self.wake_r, 512)
+        except BlockingIOError:
+            return
+        for signum in dict.fromkeys(data):  # in order, once each
+            if signum == signal.SIGCHLD:
+                self._reap()
+            elif signum == signal.SIGWINCH:
+                self._sync_size()
+            elif signum in FORWARDED_SIGNALS:
+                self._kill(signum)
+
+    def _kill(self, signum: int) -> None:
+        if self.status is None:
+            try:
+                os.kill(self.pid, signum)
+            except ProcessLookupError:
+                pass
+
+    def _sync_size(self) -> None:
+        fd = self._size_fd()
+        size = get_winsize(fd) if fd is not None else None
+        if size is None or size == (self.cols, self.rows) or self.master_eof:
+            return
+        self.cols, self.rows = size
+        try:
+            _set_winsize(self.master, *size)  # the kernel sends SIGWINCH to the child
+        except OSError:
+            return
+        self.sink.on_resize(self.cols, self.rows, time.monotonic() - self.t0)
+
+    def _reap(self, stopped_ok: bool = True) -> bool:
+        if self.status is not None:
+            return True
+        try:
+            pid, status = os.waitpid(self.pid, os.WNOHANG | (os.WUNTRACED if stopped_ok else 0))
+        except ChildProcessError:
+            pid, status = self.pid, 0
+        if pid == 0:
+            return False
+        if os.WIFSTOPPED(status):
+            self._child_stopped(os.WSTOPSIG(status))
+            return False
+        self.status = status
+        self.exited_at = time.monotonic()
+        self.pending.clear()
+        self._unregister_stdin()
+        return True
+
+    def _child_stopped(self, stopsig: int) -> None:
+        """The child suspended itself (Ctrl-Z): suspend ctx too, resume both on ``fg``."""
+        if not self.stdin_tty or stopsig not in (signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU):
+            return
+        self._leave_raw()
+        os.kill(os.getpid(), signal.SIGSTOP)
+        # ...continued by the shell.
+        self._enter_raw()
+        self._sync_size()
+        try:
+            os.killpg(self.pid, signal.SIGCONT)
+        except OSError:
+            self._kill(signal.SIGCONT)
+
+
+def _noop_handler(signum: int, frame: Any) -> None:
+    """Signals are handled in the loop, woken by the wake-up fd that Python writes them to."""
+
+
+# ---- a tiny command line, for benchmarks and tests ------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    journal_path = cast_path = None
+    record_input = False
+    while args and args[0] != "--":
+        opt = args.pop(0)
+        if opt == "--journal":
+            journal_path = args.pop(0)
+        elif opt == "--cast":
+            cast_path = args.pop(0)
+        elif opt == "--record-input":
+            record_input = True
+        else:
+            print(f"unknown option {opt}", file=sys.stderr)
+            return 2
+    command = args[1:]
+    from ctx.capture.journal import JournalWriter
+
+    sink: Any = NullSink()
+    if journal_path:
+        sink = JournalWriter(journal_path, command=command)
+    try:
+        result = run_proxied(command, sink=sink, record_input=record_input)
+    except CtxError as exc:
+        print(f"ctx: {exc}", file=sys.stderr)
+        return exc.exit_code
+    if journal_path:
+        sink.finish(result)
+        if cast_path:
+            from ctx.capture.asciicast import journal_to_cast
+
+            journal_to_cast(journal_path, cast_path)
+    return result.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,717 @@
+"""Turn a recorded terminal stream into clean text and user/assistant turns.
+
+A raw pty stream is not a transcript: programs move the cursor, redraw, colour and animate.
+The output is played through a terminal emulator (pyte) of the recorded size, so what is
+left is what the screen showed: spinners drawn over with ``\\r`` and lines rewritten by
+cursor movement end in their final state, colours and other attributes are dropped.
+
+The emulated screen keeps a *document*: every row that scrolls off the top, then the screen.
+Rows that would otherwise vanish are kept too: a full clear (``clear``, ED 2/3) and a
+switch to or from the alternate screen (full-screen programs) first append the visible rows
+to the document, so nothing that was on screen is lost and the document only grows. Rows
+that ended by automatic wrapping are joined back into one logical line.
+
+Splitting into turns:
+
+- **With recorded input** (``ctx wrap --record-input``): every Enter the user pressed is a
+  submission. The cursor position when they started typing that line marks the prompt in the
+  document; the user turn is the text on screen from there to the end of that logical line
+  (what the program echoed, so line editing and history recall come out right), and the
+  output between one submitted line and the next prompt is an "assistant" turn (for a
+  generic program: its output). Input that was never echoed (a password) is not used. If
+  the cursor went backwards between submissions (a full-screen program), each assistant turn
+  is instead the screen as it was when the user answered, minus lines already shown before.
+- **Without input** (the default): prompt lines are recognised in the document: a line
+  made of an optional ``(env) `` prefix, a word of up to 60 non-space characters ending in
+  ``$ # % > ❯ › » λ`` or ``>>>``, or ``In [n]:``, then a space and the user's text
+  (``user@host:~/dir$ ls``, ``>>> 1 + 1``, ``> hello``). Lines are grouped by their prompt
+  (paths in shell prompts ignored), and the prompt seen on the most lines (at least two,
+  counting an empty prompt waiting for input) is taken as the program's; a prompt longer
+  than one character wins over a bare ``#`` or ``>`` (which are also Markdown). Each such
+  line starts a user turn (``...`` lines after a ``>>>`` prompt continue it); the lines up
+  to the next prompt are an assistant turn. No prompt: one assistant turn with everything.
+
+Huge outputs: pyte costs about a microsecond per character, so 100 MB would take minutes.
+Output is cut into *bursts* (no pause longer than ``BURST_GAP_S``, no input or resize
+between); of a burst longer than ``BURST_HEAD + BURST_TAIL`` characters only the head and the
+tail are rendered, around a line ``[… N characters of output not rendered …]`` (a 100 MB
+``cat`` keeps its first and last lines). If what is left still exceeds
+``max_render_chars``, only its most recent part is rendered. Plain ASCII text is also drawn
+through a fast path (whole runs per row instead of character by character).
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import lru_cache
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any
+
+from ctx.capture.journal import Event, Recording, parse_size
+from ctx.models import TranscriptTurn
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+BURST_GAP_S = 0.5
+BURST_HEAD = 256_000
+BURST_TAIL = 768_000
+MAX_RENDER_CHARS = 8_000_000
+_FEED_SLICE = 65536
+_ALT_SCREEN = frozenset({47, 1047, 1049})
+
+
+# ---- the emulated screen -------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _screen_class() -> Any:
+    """Build the pyte Screen subclass on first use (pyte is imported only here)."""
+    import pyte
+    from pyte import modes as mo
+    from pyte.screens import Char, Margins
+    from wcwidth import wcwidth as _wcwidth
+
+    wcwidth = lru_cache(maxsize=4096)(_wcwidth)
+    get_data = attrgetter("data")
+    ascii_chars = {chr(c): Char(chr(c)) for c in range(32, 127)}
+
+    class TextScreen(pyte.Screen):
+        """A pyte screen that keeps text only, and a document of every row it showed."""
+
+        def __init__(self, columns: int, lines: int) -> None:
+            self.committed: list[str] = []
+            self.committed_wrapped: list[bool] = []
+            self.wrapped: set[int] = set()
+            self.in_alt = False
+            self._chars: dict[str, Any] = dict(ascii_chars)
+            super().__init__(columns, lines)
+
+        # text only: attributes are not needed and cost time
+        def select_graphic_rendition(self, *attrs: int, **kwargs: Any) -> None:
+            pass
+
+        def _char(self, ch: str) -> Any:
+            c = self._chars.get(ch)
+            if c is None:
+                c = self._chars[ch] = Char(ch)
+            return c
+
+        def draw(self, data: str) -> None:
+            data = data.translate(self.g1_charset if self.charset else self.g0_charset)
+            cur = self.cursor
+            cols = self.columns
+            autowrap = mo.DECAWM in self.mode
+            if data.isascii() and data.isprintable() and autowrap and mo.IRM not in self.mode:
+                get = self._chars.__getitem__
+                while data:
+                    if cur.x >= cols:
+                        self._wrap()
+                    x = cur.x
+                    part, data = data[: cols - x], data[cols - x :]
+                    self.buffer[cur.y].update(
+                        zip(range(x, x + len(part)), map(get, part), strict=True)
+                    )
+                    cur.x = x + len(part)
+                return
+            for ch in data:  # pyte's rules, but unprintable characters are skipped, not fatal
+                width = wcwidth(ch)
+                if cur.x >= cols:
+                    if autowrap:
+                        self._wrap()
+                    elif width > 0:
+                        cur.x = cols - width
+                if mo.IRM in self.mode and width > 0:
+                    self.insert_characters(width)
+                line = self.buffer[cur.y]
+                if width == 1:
+                    line[cur.x] = self._char(ch)
+                elif width == 2:
+                    line[cur.x] = self._char(ch)
+                    if cur.x + 1 < cols:
+                        line[cur.x + 1] = self._char("")
+                elif width == 0 and unicodedata.combining(ch) and cur.x:
+                    last = line[cur.x - 1]
+                    line[cur.x - 1] = self._char(unicodedata.normalize("NFC", last.data + ch))
+                if width > 0:
+                    cur.x = min(cur.x + width, cols)
+
+        def _wrap(self) -> None:
+            self.wrapped.add(self.cursor.y)
+            self.cursor.x = 0
+            self.linefeed()
+
+        def index(self) -> None:
+            top, bottom = self.margins or Margins(0, self.lines - 1)
+            if self.cursor.y != bottom or top != 0:
+                super().index()
+                return
+            # Row 0 leaves the screen: keep it, then shift the rest up (one dict rebuild).
+            self._commit_rows(1)
+            buf = self.buffer
+            rows = {y - 1 if y <= bottom else y: r for y, r in buf.items() if y}
+            buf.clear()
+            buf.update(rows)
+            self.wrapped = {y - 1 if y <= bottom else y for y in self.wrapped if y}
+
+        def erase_in_display(self, how: int = 0, *args: Any, **kwargs: Any) -> None:
+            home = self.cursor.y == 0 and self.cursor.x == 0
+            if how in (2, 3) or (how == 0 and home):
+                self._commit_rows(self._last_row() + 1)
+                self.buffer.clear()
+                self.wrapped.clear()
+                return
+            super().erase_in_display(how, *args, **kwargs)
+            rows = range(self.cursor.y + 1, self.lines) if how == 0 else range(self.cursor.y)
+            self.wrapped.difference_update(rows)
+
+        def erase_in_line(self, how: int = 0, private: bool = False) -> None:
+            super().erase_in_line(how, private)
+            if how == 2 or (how == 0 and self.cursor.x == 0):
+                self.wrapped.discard(self.cursor.y)
+
+        def insert_lines(self, count: int | None = None) -> None:
+            super().insert_lines(count)
+            self.wrapped = {y for y in self.wrapped if y < self.cursor.y}
+
+        def delete_lines(self, count: int | None = None) -> None:
+            super().delete_lines(count)
+            self.wrapped = {y for y in self.wrapped if y < self.cursor.y}
+
+        def set_mode(self, *modes: int, **kwargs: Any) -> None:
+            if kwargs.get("private") and _ALT_SCREEN.intersection(modes):
+                if not self.in_alt:
+                    self.in_alt = True
+                    self._switch_screen()
+                modes = tuple(m for m in modes if m not in _ALT_SCREEN)
+            super().set_mode(*modes, **kwargs)
+
+        def reset_mode(self, *modes: int, **kwargs: Any) -> None:
+            if kwargs.get("private") and _ALT_SCREEN.intersection(modes):
+                if self.in_alt:
+                    self.in_alt = False
+                    self._switch_screen()
+                modes = tuple(m for m in modes if m not in _ALT_SCREEN)
+            super().reset_mode(*modes, **kwargs)
+
+        def _switch_screen(self) -> None:
+            """Keep what the screen showed, then start from an empty one at the top."""
+            self._commit_rows(self._last_row() + 1)
+            self.buffer.clear()
+            self.wrapped.clear()
+            self.cursor.x = self.cursor.y = 0
+
+        def resize(self, lines: int | None = None, columns: int | None = None) -> None:
+            lines = lines or self.lines
+            old = self.lines
+            if lines < old:  # keep the rows in use, as terminals do; keep any dropped ones
+                drop = max(0, max(self._last_row(), self.cursor.y) + 1 - lines)
+                self._commit_rows(drop)
+                for y in range(old) if drop else ():
+                    row = self.buffer.pop(y + drop, None) if y + drop < old else None
+                    if row is None:
+                        self.buffer.pop(y, None)
+                    else:
+                        self.buffer[y] = row
+                for y in range(lines, old):
+                    self.buffer.pop(y, None)
+                self.cursor.y = max(0, self.cursor.y - drop)
+                self.lines = lines
+            self.wrapped.clear()
+            super().resize(lines, columns)
+            if lines != old:
+                self.margins = None
+                self.cursor.y = min(self.cursor.y, self.lines - 1)
+
+        # ---- the document ----------------------------------------------------------------
+
+        def row_text(self, y: int, strip: bool = True) -> str:
+            line = self.buffer.get(y)
+            if not line:
+                return ""
+            width = min(max(line) + 1, self.columns)
+            text = "".join(map(get_data, map(line.__getitem__, range(width))))
+            return text.rstrip() if strip else text.ljust(self.columns)
+
+        def _last_row(self) -> int:
+            for y in range(self.lines - 1, -1, -1):
+                if self.row_text(y):
+                    return y
+            return -1
+
+        def _commit_rows(self, n: int) -> None:
+            for y in range(n):
+                wrapped = y in self.wrapped
+                self.committed.append(self.row_text(y, strip=not wrapped))
+                self.committed_wrapped.append(wrapped)
+
+        def abs_cursor(self) -> tuple[int, int]:
+            return len(self.committed) + self.cursor.y, self.cursor.x
+
+        def screen_rows(self) -> list[str]:
+            return [self.row_text(y) for y in range(self._last_row() + 1)]
+
+        def document(self) -> tuple[list[str], list[bool]]:
+            rows = list(self.committed)
+            flags = list(self.committed_wrapped)
+            for y in range(max(self._last_row(), self.cursor.y) + 1):
+                wrapped = y in self.wrapped
+                rows.append(self.row_text(y, strip=not wrapped))
+                flags.append(wrapped)
+            return rows, flags
+
+    return TextScreen
+
+
+# ---- preparing the stream: decode, cut into bursts, elide the middle of huge ones -----------
+
+
+@dataclass
+class _Op:
+    kind: str  # "o" output, "i" input, "r" resize
+    t: float
+    text: str = ""
+    size: tuple[int, int] | None = None
+
+
+def _prepare(
+    events: Iterable[Event | Sequence[Any]],
+    input_events: Iterable[tuple[float, bytes | str]] | None,
+    max_render_chars: int,
+) -> list[_Op]:
+    merged: list[tuple[float, int, str, bytes | str]] = []
+    for seq, ev in enumerate(events):
+        t, code, data = ev[0], ev[1], ev[2]
+        if code in ("o", "i", "r"):
+            merged.append((float(t), seq, code, data))
+    if input_events is not None:
+        base = len(merged)
+        merged.extend((float(t), base + n, "i", d) for n, (t, d) in enumerate(input_events))
+        merged.sort(key=lambda m: (m[0], m[1]))
+    decoders = {c: codecs.getincrementaldecoder("utf-8")(errors="replace") for c in "oi"}
+    ops: list[_Op] = []
+    chunks: list[str] = []
+    burst_t = last_t = 0.0
+
+    def close_burst() -> None:
+        if chunks:
+            ops.append(_Op("o", burst_t, _elide_burst("".join(chunks))))
+            chunks.clear()
+
+    for t, _, code, data in merged:
+        if code == "r":
+            size = parse_size(data.decode("ascii", "replace") if isinstance(data, bytes) else data)
+            if size:
+                close_burst()
+                ops.append(_Op("r", t, size=size))
+            continue
+        text = decoders[code].decode(data) if isinstance(data, bytes) else str(data)
+        if code == "i":
+            close_burst()
+            ops.append(_Op("i", t, text))
+            continue
+        if chunks and t - last_t > BURST_GAP_S:
+            close_burst()
+        if not chunks:
+            burst_t = t
+        chunks.append(text)
+        last_t = t
+    chunks.append(decoders["o"].decode(b"", final=True))
+    close_burst()
+    return _keep_recent(ops, max_render_chars)
+
+
+def _marker(n: int) -> str:
+    return f"\r\n[… {n} characters of output not rendered …]\r\n"
+
+
+def _elide_burst(text: str) -> str:
+    if len(text) <= BURST_HEAD + BURST_TAIL:
+        return text
+    head = text.find("\n", BURST_HEAD)
+    head = BURST_HEAD if head < 0 or head > 2 * BURST_HEAD else head + 1
+    tail = text.find("\n", len(text) - BURST_TAIL)
+    tail = len(text) - BURST_TAIL if tail < 0 else tail + 1
+    return text[:head] + _marker(tail - head) + text[tail:]
+
+
+def _keep_recent(ops: list[_Op], budget: int) -> list[_Op]:
+    total = sum(len(op.text) for op in ops if op.kind == "o")
+    if total <= budget:
+        return ops
+    dropped = 0
+    left = budget
+    for i in range(len(ops) - 1, -1, -1):
+        op = ops[i]
+        if op.kind != "o":
+            continue
+        if left <= 0:
+            dropped += len(op.text)
+            op.text = ""
+        elif len(op.text) > left:
+            cut = op.text.find("\n", len(op.text) - left)
+            cut = len(op.text) - left if cut < 0 else cut + 1
+            dropped += cut
+            op.text = op.text[cut:]
+            left = 0
+        else:
+            left -= len(op.text)
+    first = next(i for i, op in enumerate(ops) if op.kind == "o")
+    ops[first].text = _marker(dropped).lstrip("\r\n") + ops[first].text
+    return ops
+
+
+# ---- playing it through the screen ----------------------------------------------------------
+
+
+@dataclass
+class _Submission:
+    t: float
+    row: int | None  # where typing started in the document (None: not known)
+    x: int
+    typed: str
+    visible: bool  # the typed text was on screen when Enter was pressed
+    committed: int  # rows in the document at Enter (for the screen-snapshot fallback)
+    screen: list[str] = field(default_factory=list)
+    first_output_t: float | None = None
+
+
+class _LineEditor:
+    """Follows what the user types well enough to know each submitted line."""
+
+    def __init__(self) -> None:
+        self.buf: list[str] = []
+        self.started = False
+        self.esc = ""  # an escape sequence being skipped
+        self.paste = False
+
+    def feed(self, text: str, on_start: Any, on_submit: Any) -> None:
+        for ch in text:
+            if self.esc:
+                self.esc += ch
+                if self._esc_done():
+                    seq, self.esc = self.esc, ""
+                    if seq == "\x1b[200~":
+                        self.paste = True
+                    elif seq == "\x1b[201~":
+                        self.paste = False
+                continue
+            if not self.started:
+                self.started = True
+                on_start()
+            if ch == "\x1b":
+                self.esc = ch
+            elif ch in "\r\n":
+                if self.paste:
+                    self.buf.append("\n")
+                else:
+                    on_submit("".join(self.buf))
+                    self.buf.clear()
+                    self.started = False
+            elif ch in "\x7f\x08":
+                if self.buf:
+                    self.buf.pop()
+            elif ch == "\x15":  # Ctrl-U
+                self.buf.clear()
+            elif ch == "\x17":  # Ctrl-W
+                text_now = "".join(self.buf).rstrip()
+                cut = text_now.rfind(" ")
+                self.buf = list(text_now[: cut + 1]) if cut >= 0 else []
+            elif ch == "\x03":  # Ctrl-C abandons the line
+                self.buf.clear()
+                self.started = False
+            elif ch == "\t" or ch >= " ":
+                self.buf.append(ch)
+
+    def _esc_done(self) -> bool:
+        s = self.esc
+        if len(s) < 2:
+            return False
+        if s[1] == "[":
+            return len(s) > 2 and "\x40" <= s[-1] <= "\x7e"
+        if s[1] == "O":
+            return len(s) >= 3
+        return True
+
+
+def _feed(stream: Any, text: str) -> None:
+    for i in range(0, len(text), _FEED_SLICE):
+        try:
+            stream.feed(text[i : i + _FEED_SLICE])
+        except Exception:  # an escape pyte cannot handle must not cost the transcript
+            continue
+
+
+def _play(ops: list[_Op], cols: int, rows: int) -> tuple[Any, list[_Submission]]:
+    import pyte
+
+    screen = _screen_class()(max(cols, 1), max(rows, 1))
+    stream = pyte.Stream(screen)
+    editor = _LineEditor()
+    subs: list[_Submission] = []
+    start: list[Any] = [None, 0]
+    chunk_t = 0.0
+    chunk_first = [True]
+
+    def on_start() -> None:
+        if chunk_first[0]:
+            row, x = screen.abs_cursor()
+            start[0], start[1] = row, x
+        else:  # a later line of the same paste: the echo of the earlier ones is not drawn yet
+            start[0] = None
+
+    def on_submit(typed: str) -> None:
+        shown = screen.screen_rows()
+        visible = bool(typed.strip()) and typed.strip() in "\n".join(shown)
+        if not chunk_first[0] and subs and subs[-1].t == chunk_t:
+            prev = subs[-1]
+            prev.typed = f"{prev.typed}\n{typed}" if typed else prev.typed
+            return
+        subs.append(
+            _Submission(chunk_t, start[0], start[1], typed, visible, len(screen.committed), shown)
+        )
+        chunk_first[0] = False
+        start[0] = None
+
+    for op in ops:
+        if op.kind == "o":
+            if subs and subs[-1].first_output_t is None:
+                subs[-1].first_output_t = op.t
+            _feed(stream, op.text)
+        elif op.kind == "r" and op.size:
+            screen.resize(op.size[1], op.size[0])
+        elif op.kind == "i":
+            chunk_t = op.t
+            chunk_first[0] = True
+            if not editor.started:
+                start[0] = None
+            else:
+                chunk_first[0] = start[0] is not None
+            editor.feed(op.text, on_start, on_submit)
+    return screen, subs
+
+
+# ---- the document → turns ---------------------------------------------------------------------
+
+
+def _logical(rows: list[str], flags: list[bool], lo: int, hi: int) -> list[str]:
+    """Rows lo..hi-1 with wrapped rows joined into the lines the program wrote."""
+    lines: list[str] = []
+    buf = ""
+    for i in range(max(lo, 0), min(hi, len(rows))):
+        buf += rows[i]
+        if not flags[i]:
+            lines.append(buf.rstrip())
+            buf = ""
+    if buf:
+        lines.append(buf.rstrip())
+    return lines
+
+
+def _clean(lines: Iterable[str]) -> str:
+    out: list[str] = []
+    for line in lines:
+        line = line.rstrip()
+        if not line and (not out or not out[-1]):
+            continue  # no leading or repeated blank lines
+        out.append(line)
+    while out and not out[-1]:
+        out.pop()
+    return "\n".join(out)
+
+
+def _cells_from(text: str, x: int) -> str:
+    """``text`` from screen column ``x`` on (wide characters take two columns)."""
+    from wcwidth import wcwidth
+
+    col = 0
+    for i, ch in enumerate(text):
+        if col >= x:
+            return text[i:]
+        col += max(wcwidth(ch), 0)
+    return ""
+
+
+def _line_end(flags: list[bool], row: int) -> int:
+    while row < len(flags) and flags[row]:
+        row += 1
+    return row
+
+
+def _iso(started_at: float | None, t: float | None) -> str | None:
+    if started_at is None or t is None:
+        return None
+    dt = datetime.fromtimestamp(started_at + t, tz=timezone.utc)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+class _Turns:
+    def __init__(self, started_at: float | None) -> None:
+        self.turns: list[TranscriptTurn] = []
+        self.started_at = started_at
+
+    def add(self, role: str, text: str, t: float | None) -> None:
+        if not text.strip():
+            return
+        if self.turns and self.turns[-1].role == role:
+            self.turns[-1].text += "\n" + text
+            return
+        meta = {"t": round(t, 3)} if t is not None else {}
+        self.turns.append(TranscriptTurn(role, text, ts=_iso(self.started_at, t), meta=meta))
+
+
+def _turns_from_input(
+    screen: Any, subs: list[_Submission], first_t: float | None, started_at: float | None
+) -> list[TranscriptTurn]:
+    rows, flags = screen.document()
+    out = _Turns(started_at)
+    ends: list[int] = []
+    monotonic = True
+    prev_end = -1
+    for sub in subs:
+        if sub.row is None or sub.row <= prev_end or sub.row >= len(rows):
+            monotonic = False
+            break
+        prev_end = _line_end(flags, sub.row)
+        ends.append(prev_end)
+    if monotonic:
+        prev_end = -1
+        for sub, end in zip(subs, ends, strict=True):
+            assert sub.row is not None
+            out.add("assistant", _clean(_logical(rows, flags, prev_end + 1, sub.row)), first_t)
+            first_t = sub.first_output_t
+            echoed = _cells_from(rows[sub.row], sub.x) + "".join(rows[sub.row + 1 : end + 1])
+            user = echoed.strip() or (sub.typed.strip() if sub.visible else "")
+            out.add("user", user, sub.t)
+            prev_end = end
+        out.add("assistant", _clean(_logical(rows, flags, prev_end + 1, len(rows))), first_t)
+        return out.turns
+    # The cursor went back (a full-screen program): use what the screen showed at each Enter.
+    seen: set[str] = set()
+    committed = 0
+    for sub in subs:
+        typed = sub.typed.strip()
+        lines = screen.committed[committed : sub.committed] + [
+            line for line in sub.screen if not typed or typed not in line
+        ]
+        fresh = [line for line in lines if line.strip() and line not in seen]
+        seen.update(lines)
+        out.add("assistant", _clean(fresh), first_t)
+        out.add("user", typed if sub.visible else "", sub.t)
+        first_t = sub.first_output_t
+        committed = sub.committed
+    final = screen.committed[committed:] + screen.screen_rows()
+    out.add("assistant", _clean(line for line in final if line not in seen), first_t)
+    return out.turns
+
+
+_PROMPT = re.compile(
+    r"^(?P<prefix>(?:\([^()\s]{1,40}\) )?(?:In \[\d+\]:|\S{0,60}?(?:>>>|[$#%>❯›»λ])))"
+    r"(?: (?P<text>.*))?$"
+)
+_PATH_IN_PROMPT = re.compile(r":\S*(?=[$#%]$)")
+
+
+def _prompt_key(prefix: str) -> str:
+    key = _PATH_IN_PROMPT.sub(":", prefix)
+    return re.sub(r"^In \[\d+\]:", "In [N]:", key)
+
+
+def find_prompt(lines: Sequence[str]) -> str | None:
+    """The prompt key (see the module docstring) most lines start with, or None."""
+    counts: dict[str, int] = {}
+    for line in lines:
+        m = _PROMPT.match(line)
+        if m:
+            key = _prompt_key(m.group("prefix"))
+            counts[key] = counts.get(key, 0) + 1
+    ranked = sorted(
+        ((len(k) > 1, n, len(k), k) for k, n in counts.items() if n >= 2 and k != "..."),
+        reverse=True,
+    )
+    return ranked[0][3] if ranked else None
+
+
+def _turns_from_prompts(
+    lines: list[str], first_t: float | None, started_at: float | None
+) -> list[TranscriptTurn]:
+    out = _Turns(started_at)
+    key = find_prompt(lines)
+    if key is None:
+        out.add("assistant", _clean(lines), first_t)
+        return out.turns
+    block: list[str] = []
+    user: list[str] | None = None
+    for line in lines:
+        m = _PROMPT.match(line)
+        prefix = m.group("prefix") if m else None
+        if user is not None and key == ">>>" and prefix == "..." and m:
+            user.append(m.group("text") or "")
+            continue
+        if m and prefix is not None and _prompt_key(prefix) == key:
+            if user is not None:
+                out.add("user", _clean(user), None)
+                user = None
+            out.add("assistant", _clean(block), first_t if not out.turns else None)
+            block = []
+            text = (m.group("text") or "").strip()
+            user = [text] if text else None
+            continue
+        if user is not None:
+            out.add("user", _clean(user), None)
+            user = None
+        block.append(line)
+    if user is not None:
+        out.add("user", _clean(user), None)
+    out.add("assistant", _clean(block), None)
+    return out.turns
+
+
+# ---- the public functions ---------------------------------------------------------------------
+
+
+def render_transcript(
+    events: Iterable[Event | Sequence[Any]],
+    cols: int,
+    rows: int,
+    input_events: Iterable[tuple[float, bytes | str]] | None = None,
+    *,
+    started_at: float | None = None,
+    max_render_chars: int = MAX_RENDER_CHARS,
+) -> list[TranscriptTurn]:
+    """Clean user/assistant turns from a recorded stream (see the module docstring).
+
+    ``events`` are ``(t, code, data)`` with code "o" (output), "i" (input) or "r"
+    ("COLSxROWS"), data bytes or str; ``input_events`` are extra ``(t, data)`` inputs.
+    ``started_at`` (epoch seconds) gives each turn an ISO ``ts``.
+    """
+    ops = _prepare(events, input_events, max_render_chars)
+    screen, subs = _play(ops, cols, rows)
+    first_t = next((op.t for op in ops if op.kind == "o" and op.text), None)
+    if any(s.row is not None for s in subs):
+        return _turns_from_input(screen, subs, first_t, started_at)
+    doc_rows, flags = screen.document()
+    return _turns_from_prompts(_logical(doc_rows, flags, 0, len(doc_rows)), first_t, started_at)
+
+
+def render_text(
+    events: Iterable[Event | Sequence[Any]],
+    cols: int,
+    rows: int,
+    *,
+    max_render_chars: int = MAX_RENDER_CHARS,
+) -> str:
+    """Everything the terminal showed, as clean text (the document of the module docstring)."""
+    ops = [op for op in _prepare(events, None, max_render_chars) if op.kind != "i"]
+    screen, _ = _play(ops, cols, rows)
+    doc_rows, flags = screen.document()
+    return _clean(_logical(doc_rows, flags, 0, len(doc_rows)))
+
+
+def transcript_from_recording(rec: Recording, **kwargs: Any) -> list[TranscriptTurn]:
+    """:func:`render_transcript` of a journal or cast, with its size and start time."""
+    return render_transcript(rec.events, rec.cols, rec.rows, started_at=rec.started_at, **kwargs)
