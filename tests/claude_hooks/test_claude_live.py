@@ -1,0 +1,86 @@
+"""The real Claude Code CLI with `ctx hooks install --claude`'s hooks, against a fake API.
+
+What a user gets: the SessionStart hook puts the project's context into the model's request,
+and when Claude Code exits the SessionEnd hook has imported the session into `.contextfs/`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ctx.capture.adapters.claude import find_transcripts
+from ctx.integrations.claude_hooks import install_claude_hooks
+from ctx.store.project import Project
+from tests.fakes import claude_harness as harness
+from tests.fakes.anthropic_server import FakeAnthropic
+
+pytestmark = [pytest.mark.claude, pytest.mark.slow]
+
+MARKER = "Deploys are blue-green behind the ctx-live-7c1e switch"
+REPLY = "Noted: blue-green it is."
+
+
+@pytest.fixture
+def hooked(repo: Path, tmp_path: Path) -> tuple[Project, Path]:
+    """A ctx project with one decision and the Claude hooks installed; a HOME for claude."""
+    project = Project.open(repo, require_store=False)
+    project.init()
+    project = Project.open(repo)
+    project.add_memory(MARKER, "decision", ["deploy"])
+    install_claude_hooks(project)  # the default command: this environment's ctx
+    home = tmp_path / "claude-home"
+    home.mkdir()
+    return project, home
+
+
+def _imported(project: Project, home: Path) -> tuple[str, list[tuple[str, str]]]:
+    (transcript,) = find_transcripts(project.root, home=home)
+    project.refresh()
+    sessions = project.list_sessions()
+    assert len(sessions) == 1, (project.layout.local / "hooks.log").read_text()
+    s = project.get_session(sessions[0].id)
+    assert s.tool == "claude" and s.external_id == transcript.stem
+    return s.id, [(t.role, t.text) for t in s.turns or []]
+
+
+def test_print_mode_gets_context_and_is_imported(
+    claude_bin: Path, hooked: tuple[Project, Path]
+) -> None:
+    project, home = hooked
+    with FakeAnthropic(default=REPLY) as server:
+        env = harness.claude_env(home, project.root, server.url)
+        proc = harness.run_claude_print(claude_bin, "how do we deploy?", env, project.root)
+        requests = server.message_requests()
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == REPLY
+    first = requests[0].texts()
+    assert "how do we deploy?" in first
+    assert MARKER in first and "# ctx project context" in first  # the SessionStart brief
+    _, turns = _imported(project, home)
+    assert turns == [("user", "how do we deploy?"), ("assistant", REPLY)]
+    log = (project.layout.local / "hooks.log").read_text()
+    assert "claude-session-end" in log and "failed" not in log
+
+
+def test_interactive_session_is_imported_on_exit(
+    claude_bin: Path, hooked: tuple[Project, Path]
+) -> None:
+    project, home = hooked
+    with FakeAnthropic(replies=[REPLY]) as server:
+        env = harness.claude_env(home, project.root, server.url)
+        tui = harness.ClaudeTUI([str(claude_bin)], env, project.root)
+        try:
+            tui.wait_ready()
+            tui.send_prompt("remind me how we deploy")
+            tui.wait_for(REPLY)
+            status = tui.exit("/exit")
+        finally:
+            tui.close()
+        requests = server.message_requests()
+    assert status == 0
+    assert MARKER in requests[0].texts()
+    _, turns = _imported(project, home)
+    assert turns[0] == ("user", "remind me how we deploy")
+    assert ("assistant", REPLY) in turns
