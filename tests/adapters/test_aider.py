@@ -127,37 +127,33 @@ def test_history_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.slow
 def test_real_aider_against_fake_openai(aider_bin: Path, tmp_path: Path) -> None:
-    """Two real aider runs in one directory; the second run's part is read by offset."""
+    """A real aider run appends to an existing history; only its part is read, by offset."""
     home, work = tmp_path / "home", tmp_path / "work"
     home.mkdir()
     work.mkdir()
-    env = harness.aider_env(home)
     hist = history_path(work)
-    with FakeOpenAI(replies=["First fake reply.", "Second fake reply, about JWT."]) as srv:
-        first = subprocess.run(
-            harness.aider_argv(aider_bin, srv.base_url, work, "first question"),
-            cwd=work, env=env, capture_output=True, text=True, timeout=120,
-            stdin=subprocess.DEVNULL, check=False,
-        )  # fmt: skip
-        assert first.returncode == 0, first.stdout + first.stderr
-        assert "First fake reply." in first.stdout
-        offset = hist.stat().st_size
-        second = subprocess.run(
+    shutil.copy(HISTORY, hist)  # earlier sessions, as a previous run would have left them
+    offset = hist.stat().st_size
+    with FakeOpenAI(replies=["Fake reply: RS256 lets others verify with the public key."]) as srv:
+        proc = subprocess.run(
             harness.aider_argv(aider_bin, srv.base_url, work, "why RS256 for JWT?"),
-            cwd=work, env=env, capture_output=True, text=True, timeout=120,
-            stdin=subprocess.DEVNULL, check=False,
+            cwd=work, env=harness.aider_env(home), capture_output=True, text=True,
+            timeout=120, stdin=subprocess.DEVNULL, check=False,
         )  # fmt: skip
-        assert second.returncode == 0, second.stdout + second.stderr
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "Fake reply: RS256" in proc.stdout
         assert "why RS256 for JWT?" in srv.chat_requests()[-1].texts()
-    assert "raw.githubusercontent" not in first.stdout + second.stdout  # nothing fetched
+    assert "raw.githubusercontent" not in proc.stdout + proc.stderr  # nothing was fetched
 
     header, turns, new_offset = history_since(hist, offset)
     assert new_offset == hist.stat().st_size
+    assert header.started_at is not None
     assert header.meta["model"] == "openai/gpt-4o-mini"
+    assert header.meta["aider_version"] == harness.pinned_aider_version()
     assert [(t.role, t.text) for t in turns][:2] == [
         ("user", "why RS256 for JWT?"),
-        ("assistant", "Second fake reply, about JWT."),
+        ("assistant", "Fake reply: RS256 lets others verify with the public key."),
     ]
     assert turns[2].role == "tool" and turns[2].text.startswith("Tokens:")
     sessions = parse_aider_history(hist)
-    assert [s[1][0].text for s in sessions] == ["first question", "why RS256 for JWT?"]
+    assert len(sessions) == 3 and sessions[2][0].external_id == header.external_id

@@ -39,19 +39,25 @@ _REAL_ENV = dict(os.environ)
 # A key that is obviously not a secret (no vendor prefix, so secret scanners stay quiet).
 FAKE_API_KEY = "ctx-test-fake-key-0000000000"
 
-_PIN_RE = re.compile(r'^CLAUDE_CODE_VERSION="\$\{CLAUDE_CODE_VERSION:-([^}]+)\}"', re.MULTILINE)
-
 
 class ClaudeNotInstalled(RuntimeError):
     """The Claude Code CLI is not where the install script puts it (and could not be installed)."""
 
 
+def _pin(var: str) -> str:
+    m = re.search(rf'^{var}="\$\{{{var}:-([^}}]+)\}}"', INSTALL_SCRIPT.read_text(), re.MULTILINE)
+    if not m:
+        raise ClaudeNotInstalled(f"no {var} pin found in {INSTALL_SCRIPT}")
+    return m.group(1)
+
+
 def pinned_claude_version() -> str:
     """The Claude Code version the install script pins (single source of truth: the script)."""
-    m = _PIN_RE.search(INSTALL_SCRIPT.read_text())
-    if not m:
-        raise ClaudeNotInstalled(f"no CLAUDE_CODE_VERSION pin found in {INSTALL_SCRIPT}")
-    return m.group(1)
+    return _pin("CLAUDE_CODE_VERSION")
+
+
+def pinned_aider_version() -> str:
+    return _pin("AIDER_VERSION")
 
 
 def claude_install_dir() -> Path:
