@@ -216,6 +216,7 @@ def claude_env(
     Also writes the HOME's ``.claude.json`` (see :func:`prepare_claude_home`).
     """
     prepare_claude_home(home, project_dir, api_key)
+    (home / "tmp").mkdir(exist_ok=True)
     env = {
         k: v
         for k, v in os.environ.items()
@@ -230,6 +231,8 @@ def claude_env(
             "XDG_CACHE_HOME": str(home / ".cache"),
             "XDG_DATA_HOME": str(home / ".local" / "share"),
             "XDG_STATE_HOME": str(home / ".local" / "state"),
+            # Bash-tool output goes to $TMPDIR/claude-<uid>/<encoded cwd>/: keep it in HOME too.
+            "TMPDIR": str(home / "tmp"),
             "ANTHROPIC_BASE_URL": server_url,
             "ANTHROPIC_API_KEY": api_key,
             "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
