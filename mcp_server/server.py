@@ -78,9 +78,11 @@ def run_call(handle: ProjectHandle, name: str, arguments: Any) -> types.CallTool
                 code="internal",
             )
         )
+    # Claude Code hands structuredContent (when present) to the model instead of the text, so
+    # it is only set when the text is that same JSON; prose results (the brief) go as text.
+    structured = json.loads(json.dumps(out.data, default=str)) if out.text is None else None
     return types.CallToolResult(
-        content=[types.TextContent(text=out.render())],
-        structured_content=json.loads(json.dumps(out.data, default=str)),
+        content=[types.TextContent(text=out.render())], structured_content=structured
     )
 
 
