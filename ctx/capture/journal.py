@@ -242,7 +242,7 @@ class JournalWriter:
                 self._dirty = False
                 try:
                     os.fdatasync(self.fd)
-                except OSError:
+                except (OSError, ValueError):
                     pass
 
     def _fsync_dir(self) -> None:

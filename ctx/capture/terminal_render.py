@@ -580,15 +580,21 @@ def _turns_from_input(
         ends.append(prev_end)
     if monotonic:
         prev_end = -1
+        prompts = set()
         for sub, end in zip(subs, ends, strict=True):
             assert sub.row is not None
             out.add("assistant", _clean(_logical(rows, flags, prev_end + 1, sub.row)), first_t)
             first_t = sub.first_output_t
-            echoed = _cells_from(rows[sub.row], sub.x) + "".join(rows[sub.row + 1 : end + 1])
+            first = _cells_from(rows[sub.row], sub.x)
+            echoed = first + "".join(rows[sub.row + 1 : end + 1])
             user = echoed.strip() or (sub.typed.strip() if sub.visible else "")
             out.add("user", user, sub.t)
+            prompts.add(rows[sub.row][: len(rows[sub.row]) - len(first)].strip())
             prev_end = end
-        out.add("assistant", _clean(_logical(rows, flags, prev_end + 1, len(rows))), first_t)
+        tail = _logical(rows, flags, prev_end + 1, len(rows))
+        while tail and (not tail[-1].strip() or tail[-1].strip() in prompts):
+            tail.pop()  # the prompt left waiting when the program ended
+        out.add("assistant", _clean(tail), first_t)
         return out.turns
     # The cursor went back (a full-screen program): use what the screen showed at each Enter.
     seen: set[str] = set()
@@ -610,7 +616,7 @@ def _turns_from_input(
 
 
 _PROMPT = re.compile(
-    r"^(?P<prefix>(?:\([^()\s]{1,40}\) )?(?:In \[\d+\]:|\S{0,60}?(?:>>>|[$#%>❯›»λ])))"
+    r"^(?P<prefix>(?:\([^()\s]{1,40}\) )?(?:In \[\d+\]:|\.\.\.|\S{0,60}?(?:>>>|[$#%>❯›»λ])))"
     r"(?: (?P<text>.*))?$"
 )
 _PATH_IN_PROMPT = re.compile(r":\S*(?=[$#%]$)")

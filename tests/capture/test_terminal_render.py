@@ -1,0 +1,215 @@
+"""The terminal renderer: clean text from escape-laden streams, and turns from sessions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ctx.capture import terminal_render as tr
+from ctx.capture.journal import Event, read_journal
+from ctx.capture.terminal_render import (
+    find_prompt,
+    render_text,
+    render_transcript,
+    transcript_from_recording,
+)
+
+from .conftest import OuterTerminal, child, proxy_argv
+
+
+def out(*chunks: str | bytes, gap: float = 0.01) -> list[tuple[float, str, str | bytes]]:
+    return [(i * gap, "o", c) for i, c in enumerate(chunks)]
+
+
+def roles(turns: list) -> list[tuple[str, str]]:
+    return [(t.role, t.text) for t in turns]
+
+
+def test_colours_spinners_and_cursor_movement_disappear() -> None:
+    stream = out(
+        "\x1b[1;31mError:\x1b[0m \x1b[38;5;208mdisk\x1b[0m full\r\n",
+        "Working |",
+        "\rWorking /",
+        "\rWorking -",
+        "\r\x1b[2KDone in 3s\r\n",
+        "progress 10%\x1b[3D50%\x1b[3D100%\r\n",
+        "first\r\nsecond\r\n\x1b[2A\x1b[2Kfirst, rewritten\r\n\x1b[B",
+        "\x1b]0;window title\x07tab\there\r\n",
+    )
+    assert render_text(stream, 80, 24) == (
+        "Error: disk full\nDone in 3s\nprogress 100%\nfirst, rewritten\nsecond\ntab     here"
+    )
+
+
+def test_utf8_split_across_chunks_and_invalid_bytes() -> None:
+    text = render_text(out(b"caf\xc3", b"\xa9 \xe6\x97\xa5\xe6\x9c\xac ok \xff!\r\n"), 80, 24)
+    assert text == "café 日本 ok \ufffd!"
+
+
+def test_wrapped_lines_are_joined_and_scrolled_lines_kept() -> None:
+    long = "word " * 40  # 200 characters on a 50-column screen
+    lines = "".join(f"row {i}\r\n" for i in range(200))  # scrolls far past 10 rows
+    text = render_text(out(long.strip() + "\r\n", lines), 50, 10)
+    got = text.splitlines()
+    assert got[0] == long.strip()
+    assert got[1:] == [f"row {i}" for i in range(200)]
+
+
+def test_clear_screen_and_alternate_screen_keep_what_was_shown() -> None:
+    stream = out(
+        "before clear\r\n",
+        "\x1b[H\x1b[2J\x1b[3Jafter clear\r\n",
+        "\x1b[?1049h\x1b[Hfull-screen view\r\n",
+        "\x1b[?1049lback on the main screen\r\n",
+    )
+    assert render_text(stream, 40, 10).split("\n") == [
+        "before clear",
+        "after clear",
+        "full-screen view",
+        "back on the main screen",
+    ]
+
+
+def test_turns_from_recorded_input() -> None:
+    events = [
+        (0.0, "o", "Toy 1.0\r\n> "),
+        (1.0, "i", "hel"),
+        (1.01, "o", "hel"),
+        (1.2, "i", "p\x7flo"),  # a typo fixed with backspace
+        (1.21, "o", "p\b \blo"),
+        (1.5, "i", "\r"),
+        (1.51, "o", "\r\n\x1b[32mhi there\x1b[0m\r\nsecond line\r\n> "),
+        (3.0, "i", "\x1b[A"),  # history recall: the screen shows what was submitted
+        (3.01, "o", "hello"),
+        (3.2, "i", "\r"),
+        (3.21, "o", "\r\nhi again\r\n> "),
+        (4.0, "i", "quit\r"),  # typed and submitted at once, before any echo
+        (4.01, "o", "quit\r\nbye\r\n"),
+    ]
+    turns = render_transcript(events, 80, 24, started_at=1_700_000_000.0)
+    assert roles(turns) == [
+        ("assistant", "Toy 1.0"),
+        ("user", "hello"),
+        ("assistant", "hi there\nsecond line"),
+        ("user", "hello"),
+        ("assistant", "hi again"),
+        ("user", "quit"),
+        ("assistant", "bye"),
+    ]
+    assert turns[1].ts == "2023-11-14T22:13:21.500Z"
+    assert turns[2].meta == {"t": 1.51}
+
+
+def test_input_given_separately_and_unechoed_input_is_not_kept() -> None:
+    output = [
+        (0.0, "o", "Password: "),
+        (1.1, "o", "\r\nwelcome\r\n$ "),
+        (2.1, "o", "ls\r\nfile.txt\r\n$ "),
+    ]
+    inputs = [(1.0, b"hunter2\r"), (2.0, b"ls\r")]
+    turns = render_transcript(output, 80, 24, input_events=inputs)
+    assert "hunter2" not in " ".join(t.text for t in turns)
+    assert roles(turns)[-3:] == [
+        ("assistant", "welcome"),
+        ("user", "ls"),
+        ("assistant", "file.txt"),
+    ]
+
+
+def test_full_screen_program_falls_back_to_screen_snapshots() -> None:
+    def frame(conversation: list[str], typed: str) -> str:
+        body = "".join(f"\x1b[{i + 1};1H\x1b[2K{line}" for i, line in enumerate(conversation))
+        return f"{body}\x1b[10;1H\x1b[2K│ > {typed}"
+
+    events = [
+        (0.0, "o", "\x1b[?1049h" + frame(["Chat 2.0"], "")),
+        (1.0, "i", "hello"),
+        (1.01, "o", frame(["Chat 2.0"], "hello")),
+        (1.5, "i", "\r"),
+        (1.6, "o", frame(["Chat 2.0", "you: hello", "bot: hi, how can I help?"], "")),
+        (3.0, "i", "bye"),
+        (3.01, "o", frame(["Chat 2.0", "you: hello", "bot: hi, how can I help?"], "bye")),
+        (3.5, "i", "\r"),
+        (3.6, "o", frame(["Chat 2.0", "you: hello", "bot: hi, how can I help?", "bot: bye!"], "")),
+    ]
+    turns = render_transcript(events, 60, 12)
+    assert [t.role for t in turns] == ["assistant", "user", "assistant", "user", "assistant"]
+    assert turns[1].text == "hello" and turns[3].text == "bye"
+    assert "bot: hi, how can I help?" in turns[2].text
+    assert "bot: bye!" in turns[4].text and "Chat 2.0" not in turns[4].text
+
+
+def test_prompt_heuristics_without_input() -> None:
+    shell = out(
+        "user@box:~/proj$ ls\r\nREADME.md  src\r\n",
+        "user@box:~/proj/src$ cat notes.md\r\n# Notes\r\n> quoted\r\n",
+        "user@box:~/proj/src$ \r\n",
+    )
+    assert roles(render_transcript(shell, 80, 24)) == [
+        ("user", "ls"),
+        ("assistant", "README.md  src"),
+        ("user", "cat notes.md"),
+        ("assistant", "# Notes\n> quoted"),
+    ]
+    python = out(
+        "Python 3.11\r\n>>> def f(x):\r\n...     return x * 2\r\n...\r\n>>> f(21)\r\n42\r\n>>> "
+    )
+    assert roles(render_transcript(python, 80, 24)) == [
+        ("assistant", "Python 3.11"),
+        ("user", "def f(x):\n    return x * 2\nf(21)"),  # no output between: one turn
+        ("assistant", "42"),
+    ]
+    assert find_prompt(["plain output", "no prompt here"]) is None
+    assert roles(render_transcript(out("just some output\r\n"), 80, 24)) == [
+        ("assistant", "just some output")
+    ]
+
+
+def test_huge_output_renders_quickly_with_head_and_tail() -> None:
+    lines = [f"log line {i:08d} " + "x" * 60 + "\r\n" for i in range(400_000)]  # ~30 MB
+    chunks = ["".join(lines[i : i + 2000]) for i in range(0, len(lines), 2000)]
+    events = [Event(i * 0.001, "o", c) for i, c in enumerate(chunks)]
+    text = render_text(events, 120, 40)
+    got = text.splitlines()
+    assert got[0].startswith("log line 00000000")
+    assert got[-1].startswith("log line 00399999")
+    assert any("characters of output not rendered" in line for line in got)
+    assert len(text) < tr.BURST_HEAD + tr.BURST_TAIL + 1000
+
+
+def test_render_budget_keeps_the_most_recent_output() -> None:
+    bursts = [(float(i), "o", f"burst {i}\r\n" + "y" * 90 + "\r\n") for i in range(200)]
+    text = render_text(bursts, 100, 24, max_render_chars=5_000)
+    got = text.splitlines()
+    assert "characters of output not rendered" in got[0]
+    assert got[-2] == "burst 199"
+    assert "burst 0" not in got
+
+
+def test_real_session_through_the_proxy(outer: type[OuterTerminal], tmp_path: Path) -> None:
+    journal = tmp_path / "repl.ctxj"
+    term = outer(proxy_argv(child("repl"), journal, record_input=True), cols=70, rows=12)
+    term.read_until(b"> ")
+    for word in ("what is ctx", "tell me more"):
+        for ch in word:  # typed key by key, as a person would
+            term.send(ch.encode())
+        term.read_until(word.encode())
+        term.send(b"\r")
+        term.read_until(f"you said:\x1b[0m {word}".encode())
+    term.send(b"quit\r")
+    term.read_until(b"bye")
+    assert term.wait() == 0
+    rec = read_journal(journal)
+    assert rec.complete and rec.exit and rec.exit["exit_code"] == 0
+    expected = [
+        ("assistant", "Toy REPL 1.0"),
+        ("user", "what is ctx"),
+        ("assistant", "you said: what is ctx"),
+        ("user", "tell me more"),
+        ("assistant", "you said: tell me more"),
+        ("user", "quit"),
+        ("assistant", "bye"),
+    ]
+    assert roles(transcript_from_recording(rec)) == expected
+    # Without the recorded input, the "> " prompt is recognised instead.
+    rec.events = [e for e in rec.events if e.code != "i"]
+    assert roles(transcript_from_recording(rec)) == expected
