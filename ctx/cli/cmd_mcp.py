@@ -27,6 +27,13 @@ def mcp(
     Register it with Claude Code: `claude mcp add ctx -- ctx mcp` (see docs/mcp.md).
     The server starts even before `ctx init`; its tools then say what to do.
     """
+    import sys
+
+    if sys.stdin.isatty():  # someone typed `ctx mcp`: say what is going on
+        sys.stderr.write(
+            "ctx mcp: MCP server on stdin/stdout, waiting for a client (Ctrl-C to stop). "
+            "AI tools start it themselves: see docs/mcp.md\n"
+        )
     from mcp_server.server import serve
 
     return serve(project or common.state.cwd)
