@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import apsw
 
@@ -45,8 +46,10 @@ def connect(path: Path, *, readonly: bool = False) -> Opened:
     """Open (creating if needed) ``path`` in WAL mode with a busy timeout."""
     if not readonly:
         path.parent.mkdir(parents=True, exist_ok=True)
-    flags = apsw.SQLITE_OPEN_READONLY if readonly else (
-        apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE
+    flags = (
+        apsw.SQLITE_OPEN_READONLY
+        if readonly
+        else (apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE)
     )
     conn = apsw.Connection(str(path), flags=flags)
     conn.set_busy_timeout(BUSY_TIMEOUT_MS)
@@ -66,3 +69,15 @@ def remove_db_files(path: Path) -> None:
             Path(str(path) + suffix).unlink()
         except FileNotFoundError:
             pass
+
+
+def rows(conn: apsw.Connection, sql: str, params: Any = ()) -> list[Any]:
+    """All rows of a query, typed loosely (apsw's row type is a union mypy cannot narrow)."""
+    return list(conn.execute(sql, params))
+
+
+def scalar(conn: apsw.Connection, sql: str, params: Any = ()) -> Any:
+    """First column of the first row, or None."""
+    for row in conn.execute(sql, params):
+        return row[0]
+    return None

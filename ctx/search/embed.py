@@ -74,7 +74,7 @@ class FastEmbedEmbedder:
             threads=threads or default_threads(),
             **kwargs,
         )
-        self.dim = int(len(self.embed_query("dimension probe")))
+        self.dim = len(self.embed_query("dimension probe"))
 
     def embed_documents(self, texts: Sequence[str]) -> list[Vector]:
         import numpy as np
@@ -84,7 +84,7 @@ class FastEmbedEmbedder:
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         vecs = self._model.embed([texts[i] for i in order], batch_size=BATCH_SIZE)
         out: list[Vector] = [np.empty(0, dtype=np.float32)] * len(texts)
-        for i, v in zip(order, vecs):
+        for i, v in zip(order, vecs, strict=True):
             out[i] = np.asarray(v, dtype=np.float32)
         return out
 
@@ -111,7 +111,10 @@ def resolve_model(model_name: str | None, model_path: Path | str | None) -> tupl
 
 
 def _failed_marker(name: str) -> Path:
-    return paths.models_cache_dir() / f".download-failed-{hashlib.sha1(name.encode()).hexdigest()[:12]}"
+    return (
+        paths.models_cache_dir()
+        / f".download-failed-{hashlib.sha1(name.encode()).hexdigest()[:12]}"
+    )
 
 
 def try_load_embedder(
@@ -139,7 +142,9 @@ def try_load_embedder(
             return None, f"cannot load model {name} from {path}: {exc}"
     cache = paths.models_cache_dir()
     try:
-        return FastEmbedEmbedder(name, cache_dir=cache, threads=threads, local_files_only=True), None
+        return FastEmbedEmbedder(
+            name, cache_dir=cache, threads=threads, local_files_only=True
+        ), None
     except Exception:
         pass  # not cached yet
     marker = _failed_marker(name)
@@ -152,7 +157,9 @@ def try_load_embedder(
     except FileNotFoundError:
         pass
     if not quiet:
-        print(f"ctx: downloading embedding model {name} into {cache} (first use)...", file=sys.stderr)
+        print(
+            f"ctx: downloading embedding model {name} into {cache} (first use)...", file=sys.stderr
+        )
     try:
         emb = FastEmbedEmbedder(name, cache_dir=cache, threads=threads)
     except Exception as exc:
@@ -211,13 +218,15 @@ class EmbeddingCache:
 
     @staticmethod
     def key(model: str, text: str) -> bytes:
-        return hashlib.sha256(model.encode() + b"\0" + text.encode("utf-8", "surrogatepass")).digest()
+        return hashlib.sha256(
+            model.encode() + b"\0" + text.encode("utf-8", "surrogatepass")
+        ).digest()
 
     def get_many(self, keys: Sequence[bytes]) -> dict[bytes, bytes]:
         out: dict[bytes, bytes] = {}
         for i in range(0, len(keys), 500):
             part = keys[i : i + 500]
-            q = "select key, vec from vectors where key in (%s)" % ",".join("?" * len(part))
+            q = "select key, vec from vectors where key in ({})".format(",".join("?" * len(part)))
             for k, v in self._conn.execute(q, tuple(part)):
                 out[k] = v
         return out
@@ -261,7 +270,7 @@ class CachedEmbedder:
             vecs = self.inner.embed_documents(todo)
             self.computed += len(todo)
             rows = []
-            for (k, idx), v in zip(missing.items(), vecs):
+            for (k, idx), v in zip(missing.items(), vecs, strict=True):
                 v = np.asarray(v, dtype=np.float32)
                 rows.append((k, v.tobytes()))
                 for i in idx:

@@ -28,15 +28,161 @@ MAX_QUERY_CHARS = 4000
 # Function words that carry no topic. With OR semantics they would match nearly every
 # document (slow at 100k docs) and add noise; they are dropped unless nothing else is left.
 STOP_WORDS = frozenset(
-    """a about above after again against all am an and any are aren as at be because been
-    before being below between both but by can cannot could did didn do does doesn doing don
-    down during each few for from further had hadn has hasn have haven having he her here
-    hers herself him himself his how i if in into is isn it its itself just let me more most
-    mustn my myself no nor not now of off on once only or other ought our ours ourselves out
-    over own same shan she should shouldn so some such than that the their theirs them
-    themselves then there these they this those through to too under until up very was wasn
-    we were weren what when where which while who whom why will with won would wouldn you
-    your yours yourself yourselves s t d ll m o re ve y""".split()
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "aren",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "cannot",
+        "could",
+        "did",
+        "didn",
+        "do",
+        "does",
+        "doesn",
+        "doing",
+        "don",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "hadn",
+        "has",
+        "hasn",
+        "have",
+        "haven",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "isn",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "let",
+        "me",
+        "more",
+        "most",
+        "mustn",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "ought",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "same",
+        "shan",
+        "she",
+        "should",
+        "shouldn",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "wasn",
+        "we",
+        "were",
+        "weren",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "won",
+        "would",
+        "wouldn",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+        "s",
+        "t",
+        "d",
+        "ll",
+        "m",
+        "o",
+        "re",
+        "ve",
+        "y",
+    ]
 )
 
 
@@ -109,7 +255,7 @@ def build_match(query: str) -> ParsedQuery:
         toks = [t.lower() for t in raw]
         if len(toks) > 1:
             add(_quote(" ".join(toks)))
-        for raw_tok, tok in zip(raw, toks):
+        for raw_tok, tok in zip(raw, toks, strict=True):
             parts = camel_parts(raw_tok)
             if parts:
                 add(_quote(" ".join(parts)))
@@ -140,7 +286,9 @@ class Chunk:
     end: int
 
 
-def chunk_spans(text: str, max_words: int = 160, max_chars: int = 900, overlap: int = 32) -> list[Chunk]:
+def chunk_spans(
+    text: str, max_words: int = 160, max_chars: int = 900, overlap: int = 32
+) -> list[Chunk]:
     """Split ``text`` into overlapping windows small enough for the embedding model.
 
     MiniLM reads 256 word pieces; 160 words or 900 characters stays under that for prose

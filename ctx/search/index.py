@@ -1,0 +1,682 @@
+"""The search engine: an index of plain documents with hybrid keyword + vector search.
+
+The store (or anything else) hands over :class:`IndexDoc` records; the index keeps what
+search needs in one SQLite file (apsw + FTS5 + sqlite-vec) that is derived data: safe to
+delete, rebuilt automatically when unusable, and updated incrementally by fingerprint.
+"""
+
+from __future__ import annotations
+
+import collections
+import functools
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import apsw
+
+from ctx.errors import CtxError
+from ctx.search import db, rank, text, vectors
+from ctx.search.db import remove_db_files
+from ctx.search.embed import CachedEmbedder, Embedder, EmbeddingCache
+from ctx.search.schema import open_index_db
+from ctx.search.types import (
+    MARK_CLOSE,
+    MARK_OPEN,
+    MODES,
+    Hit,
+    IndexDoc,
+    IndexStats,
+    RankingConfig,
+    SearchFilters,
+)
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+BATCH = 256
+BM25_WEIGHTS = (1.0, 0.5)  # text column, extra column (tags, CamelCase parts, CJK bigrams)
+SNIPPET_TOKENS = 24
+DEFAULT_CACHE = object()
+
+_DOC_COLS = (
+    "rowid, doc_id, kind, text, ts, memory_type, tags, session_id, turn_n, turn_ext_id,"
+    " role, tool, branch, author, title"
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _corruption_guard(fn: F) -> F:
+    """A corrupt page met mid-operation resets the index and tells the user to re-index."""
+
+    @functools.wraps(fn)
+    def wrapper(self: SearchIndex, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(self, *args, **kwargs)
+        except (apsw.CorruptError, apsw.NotADBError) as exc:
+            self._reset(f"search index was corrupt ({exc})")
+            raise CtxError(
+                "the search index was corrupt and has been reset",
+                "run `ctx index` to rebuild it from .contextfs/",
+                code="index_reset",
+            ) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def filter_sql(f: SearchFilters | None) -> tuple[str, list[Any]] | None:
+    """A WHERE clause over ``docs d`` for the filters (None when nothing is filtered)."""
+    if f is None or f.is_empty():
+        return None
+    where: list[str] = []
+    params: list[Any] = []
+    if f.kind:
+        where.append("d.kind = ?")
+        params.append(f.kind)
+    if f.types:
+        where.append(f"d.kind = 'memory' and d.memory_type in ({','.join('?' * len(f.types))})")
+        params.extend(f.types)
+    if f.tags:
+        tags = sorted(set(f.tags))
+        where.append(
+            "d.rowid in (select doc_rowid from doc_tags where tag in"
+            f" ({','.join('?' * len(tags))}) group by doc_rowid having count(*) = ?)"
+        )
+        params.extend([*tags, len(tags)])
+    if f.since is not None:
+        where.append("d.ts >= ?")
+        params.append(float(f.since))
+    if f.until is not None:
+        where.append("d.ts <= ?")
+        params.append(float(f.until))
+    if f.session_id:
+        where.append("d.session_id >= ? and d.session_id < ?")  # id or prefix, uses the index
+        params.extend([f.session_id, f.session_id + "\U0010ffff"])
+    for col in ("tool", "branch", "author"):
+        val = getattr(f, col)
+        if val:
+            where.append(f"d.{col} = ?")
+            params.append(val)
+    return " and ".join(where), params
+
+
+class SearchIndex:
+    """Hybrid search over memories and turns, stored in one SQLite file.
+
+    ``embedder`` None means keyword-only (``semantic_reason`` says why, for the caller to
+    show once). Vectors are cached by content under the user cache dir unless
+    ``embedding_cache`` is None.
+    """
+
+    def __init__(
+        self,
+        db_path: Path,
+        embedder: Embedder | None,
+        *,
+        ranking: RankingConfig | None = None,
+        embedding_cache: Any = DEFAULT_CACHE,
+        embedder_reason: str | None = None,
+    ) -> None:
+        self.db_path = Path(db_path)
+        self.ranking = ranking or RankingConfig()
+        self._embedder_reason = embedder_reason
+        self._query_cache: collections.OrderedDict[str, Any] = collections.OrderedDict()
+        self.last_mode: str | None = None  # the mode the last search really used
+        self.last_note: str | None = None  # e.g. why semantic search was unavailable
+        cache: EmbeddingCache | None
+        self._own_cache = embedding_cache is DEFAULT_CACHE
+        if embedding_cache is DEFAULT_CACHE:
+            try:
+                cache = EmbeddingCache() if embedder is not None else None
+            except (OSError, apsw.Error):
+                cache = None  # read-only home, full disk...: work without the cache
+        else:
+            cache = embedding_cache
+        self.embedder = CachedEmbedder(embedder, cache) if embedder is not None else None
+        self._open()
+
+    # -- lifecycle ----------------------------------------------------------------------
+    def _open(self, reason: str | None = None) -> None:
+        opened, rebuilt = open_index_db(self.db_path)
+        self.conn = opened.conn
+        self.vec_ok = opened.vec_ok
+        self.vec_error = opened.vec_error
+        self.rebuilt_reason = reason or rebuilt
+        self.vs: vectors.VectorSearch | None = None
+        if not self.vec_ok and self._has_vec_table():
+            # Vectors we can neither read nor delete: start over (the index is derived).
+            self.conn.close()
+            remove_db_files(self.db_path)
+            return self._open(f"search index was rebuilt: {self.vec_error}")
+        if self.embedder is not None and self.vec_ok:
+            self._ensure_vec_table(self.embedder.name, self.embedder.dim)
+            self.vs = vectors.VectorSearch(self.conn, self.db_path, self.embedder.dim)
+
+    def _has_vec_table(self) -> bool:
+        return vectors.table_exists(self.conn)
+
+    def _ensure_vec_table(self, model: str, dim: int) -> None:
+        """Create the vector table for this model; a different model invalidates all vectors."""
+        same = self.get_meta("vec_model") == model and self.get_meta("vec_dim") == str(dim)
+        if same and self._has_vec_table():
+            return
+        with self.conn:
+            vectors.drop_table(self.conn)
+            self.conn.execute("delete from chunks")
+            self.conn.execute("update docs set embedded = 0 where embedded = 1")
+            vectors.create_table(self.conn, dim)
+            self.set_meta("vec_model", model)
+            self.set_meta("vec_dim", str(dim))
+
+    def _reset(self, reason: str) -> None:
+        try:
+            self.conn.close()
+        except apsw.Error:
+            pass
+        remove_db_files(self.db_path)
+        self._open(reason)
+
+    def close(self) -> None:
+        self.conn.close()
+        if self._own_cache and self.embedder is not None and self.embedder.cache is not None:
+            self.embedder.cache.close()
+
+    def __enter__(self) -> SearchIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def semantic_available(self) -> bool:
+        return self.vs is not None
+
+    @property
+    def semantic_reason(self) -> str | None:
+        if self.vs is not None:
+            return None
+        if self.embedder is None:
+            return self._embedder_reason or "no embedding model loaded"
+        return self.vec_error
+
+    # -- small key/value table ------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        value = db.scalar(self.conn, "select value from meta where key = ?", (key,))
+        return None if value is None else str(value)
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute(
+            "insert into meta(key, value) values(?, ?)"
+            " on conflict(key) do update set value = excluded.value",
+            (key, value),
+        )
+
+    # -- writing -----------------------------------------------------------------------
+    def fingerprints(self, prefix: str = "") -> dict[str, str]:
+        """doc_id -> fingerprint of indexed documents whose id starts with ``prefix``."""
+        rows = self.conn.execute(
+            "select doc_id, fingerprint from docs where doc_id >= ? and doc_id < ?",
+            (prefix, prefix + "\U0010ffff"),
+        )
+        return dict(rows)
+
+    def _existing(self, doc_ids: list[str]) -> dict[str, tuple[int, str, int]]:
+        out: dict[str, tuple[int, str, int]] = {}
+        for i in range(0, len(doc_ids), 500):
+            part = doc_ids[i : i + 500]
+            q = "select doc_id, rowid, fingerprint, embedded from docs where doc_id in (%s)"
+            for doc_id, rowid, fp, emb in self.conn.execute(q % ",".join("?" * len(part)), part):
+                out[doc_id] = (rowid, fp, emb)
+        return out
+
+    @_corruption_guard
+    def upsert(
+        self,
+        docs: Iterable[IndexDoc],
+        progress: Callable[[int, int], None] | None = None,
+    ) -> int:
+        """Index new or changed documents; return how many were (re)indexed.
+
+        A document whose fingerprint is unchanged is skipped, unless it still lacks a vector
+        for the current model. Documents indexed while no model was available get their
+        vectors here as soon as one is.
+        """
+        by_id: dict[str, IndexDoc] = {}
+        for d in docs:
+            if d.kind not in ("memory", "turn"):
+                raise ValueError(f"IndexDoc.kind must be 'memory' or 'turn', not {d.kind!r}")
+            by_id[d.doc_id] = d
+        existing = self._existing(list(by_id))
+        need_vec = self.vs is not None
+        todo = [
+            d
+            for d in by_id.values()
+            if not (
+                d.doc_id in existing
+                and existing[d.doc_id][1] == d.fingerprint
+                and (existing[d.doc_id][2] or not need_vec)
+            )
+        ]
+        pending: list[int] = []
+        if need_vec:
+            redo = {existing[d.doc_id][0] for d in todo if d.doc_id in existing}
+            pending = [
+                r
+                for (r,) in self.conn.execute("select rowid from docs where embedded = 0")
+                if r not in redo
+            ]
+        total = len(by_id) + len(pending)
+        done = len(by_id) - len(todo)
+        if progress:
+            progress(done, total)
+        for batch in _batches(todo, BATCH):
+            embedded = self._embed_docs(batch) if need_vec else None
+            with self.conn:
+                for i, d in enumerate(batch):
+                    old = existing.get(d.doc_id)
+                    if old is not None:
+                        self._delete_rowid(old[0])
+                    rowid = self._insert_doc(d)
+                    if embedded is not None:
+                        self._insert_vectors(rowid, *embedded[i])
+            done += len(batch)
+            if progress:
+                progress(done, total)
+        for rows in _batches(pending, BATCH):
+            self._embed_pending(rows)
+            done += len(rows)
+            if progress:
+                progress(done, total)
+        if (todo or pending) and self.vs is not None:
+            self.vs.changed()
+        return len(todo)
+
+    def _insert_doc(self, d: IndexDoc) -> int:
+        tags = sorted(set(d.tags))
+        self.conn.execute(
+            "insert into docs(doc_id, kind, fingerprint, text, extra, ts, memory_type, tags,"
+            " session_id, turn_n, turn_ext_id, role, tool, branch, author, title, embedded)"
+            " values(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,0)",
+            (
+                d.doc_id,
+                d.kind,
+                d.fingerprint,
+                d.text,
+                text.extra_terms(d.text, tags),
+                float(d.ts),
+                d.memory_type,
+                json.dumps(tags, ensure_ascii=False),
+                d.session_id,
+                d.turn_n,
+                d.turn_ext_id,
+                d.role,
+                d.tool,
+                d.branch,
+                d.author,
+                d.title,
+            ),
+        )
+        rowid = self.conn.last_insert_rowid()
+        self.conn.execute(
+            "insert into fts(rowid, text, extra)"
+            " select rowid, text, extra from docs where rowid = ?",
+            (rowid,),
+        )
+        if tags:
+            self.conn.executemany(
+                "insert or ignore into doc_tags(tag, doc_rowid) values(?, ?)",
+                [(t, rowid) for t in tags],
+            )
+        return rowid
+
+    def _embed_inputs(
+        self, d: IndexDoc, prev_text: str | None
+    ) -> tuple[list[text.Chunk], list[str]]:
+        spans = text.chunk_spans(d.text)
+        inputs = [d.text[s.start : s.end] for s in spans]
+        n = self.ranking.context_chars
+        if n > 0 and prev_text:
+            # The turn before often holds the question this turn answers: give the first
+            # chunk its tail as context, so "what did X recommend" finds the reply.
+            inputs[0] = prev_text[-n:] + "\n" + inputs[0]
+        return spans, inputs
+
+    def _prev_texts(self, docs: list[IndexDoc]) -> dict[str, str]:
+        """Text of the turn preceding each turn in ``docs`` (from the batch or the index)."""
+        if self.ranking.context_chars <= 0:
+            return {}
+        in_batch = {(d.session_id, d.turn_n): d.text for d in docs if d.kind == "turn"}
+        out: dict[str, str] = {}
+        for d in docs:
+            if d.kind != "turn" or d.turn_n is None or d.turn_n <= 0:
+                continue
+            key = (d.session_id, d.turn_n - 1)
+            prev = in_batch.get(key)
+            if prev is None:
+                prev = db.scalar(
+                    self.conn,
+                    "select text from docs where session_id = ? and turn_n = ? and kind = 'turn'",
+                    key,
+                )
+            if prev:
+                out[d.doc_id] = prev
+        return out
+
+    def _embed_docs(self, docs: list[IndexDoc]) -> list[tuple[list[text.Chunk], list[Any]]]:
+        assert self.embedder is not None
+        prev = self._prev_texts(docs)
+        plans = [self._embed_inputs(d, prev.get(d.doc_id)) for d in docs]
+        flat = [s for _, inputs in plans for s in inputs]
+        vecs = self.embedder.embed_documents(flat)
+        out = []
+        i = 0
+        for spans, inputs in plans:
+            out.append((spans, vecs[i : i + len(inputs)]))
+            i += len(inputs)
+        return out
+
+    def _embed_pending(self, rowids: list[int]) -> None:
+        """Give documents indexed without a model their vectors."""
+        rows = db.rows(
+            self.conn,
+            f"select {_DOC_COLS} from docs where rowid in ({','.join('?' * len(rowids))})",
+            rowids,
+        )
+        docs = [_row_to_doc(r) for r in rows]
+        embedded = self._embed_docs(docs)
+        with self.conn:
+            for r, (spans, vecs) in zip(rows, embedded, strict=True):
+                self.conn.execute("delete from chunks where doc_rowid = ?", (r[0],))
+                self._insert_vectors(r[0], spans, vecs)
+
+    def _insert_vectors(self, rowid: int, spans: list[text.Chunk], vecs: list[Any]) -> None:
+        import numpy as np
+
+        for ordinal, (span, vec) in enumerate(zip(spans, vecs, strict=True)):
+            self.conn.execute(
+                "insert into chunks(doc_rowid, ord, start, end) values(?,?,?,?)",
+                (rowid, ordinal, span.start, span.end),
+            )
+            cid = self.conn.last_insert_rowid()
+            self.conn.execute(
+                f"insert into {vectors.TABLE}(rowid, embedding) values(?, ?)",
+                (cid, np.asarray(vec, dtype=np.float32).tobytes()),
+            )
+        self.conn.execute("update docs set embedded = 1 where rowid = ?", (rowid,))
+
+    def _delete_rowid(self, rowid: int) -> None:
+        row = self.conn.execute("select text, extra from docs where rowid = ?", (rowid,)).fetchall()
+        if not row:
+            return
+        self.conn.execute(
+            "insert into fts(fts, rowid, text, extra) values('delete', ?, ?, ?)",
+            (rowid, row[0][0], row[0][1]),
+        )
+        chunk_ids = [
+            (c,)
+            for (c,) in self.conn.execute("select rowid from chunks where doc_rowid = ?", (rowid,))
+        ]
+        if chunk_ids and self._has_vec_table():
+            self.conn.executemany(f"delete from {vectors.TABLE} where rowid = ?", chunk_ids)
+        self.conn.execute("delete from chunks where doc_rowid = ?", (rowid,))
+        self.conn.execute("delete from doc_tags where doc_rowid = ?", (rowid,))
+        self.conn.execute("delete from docs where rowid = ?", (rowid,))
+
+    @_corruption_guard
+    def delete(self, doc_ids: Iterable[str]) -> int:
+        """Remove documents; return how many were in the index."""
+        ids = list(dict.fromkeys(doc_ids))
+        existing = self._existing(ids)
+        with self.conn:
+            for rowid, _fp, _emb in existing.values():
+                self._delete_rowid(rowid)
+        if existing and self.vs is not None:
+            self.vs.changed()
+        return len(existing)
+
+    # -- searching -----------------------------------------------------------------------
+    def warm(self, wait: bool = True) -> None:
+        """Prepare for many queries: keep all vectors in memory (long-lived processes)."""
+        if self.vs is not None:
+            self.vs.warm(wait=wait)
+
+    def _query_vector(self, query: str) -> npt.NDArray[np.float32]:
+        assert self.embedder is not None
+        key = query[: text.MAX_QUERY_CHARS]
+        vec: Any = self._query_cache.get(key)
+        if vec is None:
+            vec = self.embedder.embed_query(key)
+            self._query_cache[key] = vec
+            if len(self._query_cache) > 256:
+                self._query_cache.popitem(last=False)
+        else:
+            self._query_cache.move_to_end(key)
+        return vec
+
+    def _keyword(
+        self, match: str, n: int, fs: tuple[str, list[Any]] | None
+    ) -> list[tuple[int, float]]:
+        where, params = fs if fs else ("1", [])
+        sql = (
+            f"select fts.rowid, bm25(fts, {BM25_WEIGHTS[0]}, {BM25_WEIGHTS[1]}) as s"
+            " from fts join docs d on d.rowid = fts.rowid"
+            f" where fts match ? and {where} order by s limit ?"
+        )
+        # bm25() is negative, lower is better; flip it so every score is higher-is-better.
+        return [(r, -s) for r, s in self.conn.execute(sql, [match, *params, n])]
+
+    @_corruption_guard
+    def search(
+        self,
+        query: str,
+        *,
+        mode: str = "hybrid",
+        limit: int = 10,
+        filters: SearchFilters | None = None,
+        snippets: bool = True,
+    ) -> list[Hit]:
+        """Best ``limit`` documents for ``query``; filters apply before the limit.
+
+        A query with no words (empty, only punctuation) lists the most recent documents
+        that pass the filters, with score 0. Without a model, hybrid and semantic searches
+        run keyword-only: ``last_mode`` is then "keyword" and ``last_note`` says why.
+        ``snippets=False`` skips building snippets (evaluation runs that only need ids).
+        """
+        if mode not in MODES:
+            raise CtxError(f"unknown search mode '{mode}'", "use hybrid, keyword or semantic")
+        self.last_note = None
+        limit = max(0, int(limit))
+        if limit == 0:
+            self.last_mode = mode
+            return []
+        fs = filter_sql(filters)
+        parsed = text.build_match(query)
+        if parsed.match is None:
+            self.last_mode = "recent"
+            return self._recent(limit, fs)
+        use_kw = mode in ("hybrid", "keyword")
+        use_sem = mode in ("hybrid", "semantic")
+        if use_sem and self.vs is None:
+            use_sem, use_kw = False, True
+            self.last_note = (
+                f"semantic search unavailable ({self.semantic_reason}); keyword results only"
+            )
+        self.last_mode = "hybrid" if use_kw and use_sem else ("keyword" if use_kw else "semantic")
+        cfg = self.ranking
+        n = max(cfg.candidates, limit)
+        kw = self._keyword(parsed.match, n, fs) if use_kw else []
+        sem_raw: list[tuple[int, float, int]] = []
+        if use_sem and self.vs is not None:
+            sem_raw = self.vs.knn(self._query_vector(query), n, fs)
+        sem = [(doc, 1.0 - dist) for doc, dist, _cid in sem_raw]
+        fused = rank.fuse(kw, sem, cfg)
+        if not fused:
+            return []
+        rows = self._rows(list(fused))
+        now = _now()
+        scored = sorted(
+            (
+                (
+                    rank.weight(
+                        fused[r], ts=row[4], kind=row[2], memory_type=row[5], cfg=cfg, now=now
+                    ),
+                    r,
+                )
+                for r, row in rows.items()
+            ),
+            key=lambda sr: (-sr[0], sr[1]),
+        )[:limit]
+        kw_set = {r for r, _ in kw}
+        best_chunk = {doc: cid for doc, _d, cid in sem_raw}
+        sem_set = set(best_chunk)
+        hits = []
+        for score, r in scored:
+            row = rows[r]
+            if not snippets:
+                snip = ""
+            elif r in kw_set:
+                snip = self._fts_snippet(parsed.match, r) or _plain_snippet(row[3])
+            else:
+                snip = self._chunk_snippet(row[3], best_chunk.get(r))
+            matched = [m for m, s in (("keyword", kw_set), ("semantic", sem_set)) if r in s]
+            hits.append(_row_to_hit(row, score, snip, matched))
+        return hits
+
+    def _rows(self, rowids: list[int]) -> dict[int, tuple[Any, ...]]:
+        out: dict[int, tuple[Any, ...]] = {}
+        for i in range(0, len(rowids), 500):
+            part = rowids[i : i + 500]
+            q = f"select {_DOC_COLS} from docs where rowid in ({','.join('?' * len(part))})"
+            for row in self.conn.execute(q, part):
+                out[row[0]] = row
+        return out
+
+    def _recent(self, limit: int, fs: tuple[str, list[Any]] | None) -> list[Hit]:
+        where, params = fs if fs else ("1", [])
+        rows = db.rows(
+            self.conn,
+            f"select {_DOC_COLS} from docs d where {where} order by ts desc, rowid desc limit ?",
+            [*params, limit],
+        )
+        return [_row_to_hit(r, 0.0, _plain_snippet(r[3]), []) for r in rows]
+
+    def _fts_snippet(self, match: str, rowid: int) -> str:
+        value = db.scalar(
+            self.conn,
+            f"select snippet(fts, 0, '{MARK_OPEN}', '{MARK_CLOSE}', '…', {SNIPPET_TOKENS})"
+            " from fts where fts match ? and rowid = ?",
+            (match, rowid),
+        )
+        return str(value) if value else ""
+
+    def _chunk_snippet(self, doc_text: str, chunk_rowid: int | None) -> str:
+        if chunk_rowid is None:
+            return _plain_snippet(doc_text)
+        rows = db.rows(self.conn, "select start, end from chunks where rowid = ?", (chunk_rowid,))
+        if not rows:
+            return _plain_snippet(doc_text)
+        start, end = rows[0]
+        return ("…" if start > 0 else "") + _plain_snippet(doc_text[start:end])
+
+    # -- status --------------------------------------------------------------------------
+    def stats(self) -> IndexStats:
+        counts: dict[str, int] = dict(
+            db.rows(self.conn, "select kind, count(*) from docs group by kind")
+        )
+        chunks = int(db.scalar(self.conn, "select count(*) from chunks"))
+        nvec = self.vs.count() if self.vs is not None else 0
+        pending = (
+            int(db.scalar(self.conn, "select count(*) from docs where embedded = 0"))
+            if self.embedder is not None
+            else 0
+        )
+        size = 0
+        for suffix in ("", "-wal"):
+            try:
+                size += os.path.getsize(str(self.db_path) + suffix)
+            except OSError:
+                pass
+        schema = [
+            r[0] for r in self.conn.execute("select name from schema_migrations order by rowid")
+        ]
+        return IndexStats(
+            db_path=str(self.db_path),
+            size_bytes=size,
+            documents=sum(counts.values()),
+            memories=counts.get("memory", 0),
+            turns=counts.get("turn", 0),
+            chunks=chunks,
+            vectors=nvec,
+            pending_embeddings=pending,
+            model=self.embedder.name if self.embedder else self.get_meta("vec_model"),
+            dim=self.embedder.dim if self.embedder else None,
+            vector_available=self.vec_ok,
+            semantic_available=self.semantic_available,
+            semantic_reason=self.semantic_reason,
+            rebuilt_reason=self.rebuilt_reason,
+            schema=schema,
+        )
+
+
+def _now() -> float:
+    import time
+
+    return time.time()
+
+
+def _batches(items: list[Any], n: int) -> Iterator[list[Any]]:
+    for i in range(0, len(items), n):
+        yield items[i : i + n]
+
+
+def _plain_snippet(s: str, n: int = 240) -> str:
+    s = " ".join(s.split())
+    return s if len(s) <= n else s[:n].rstrip() + "…"
+
+
+def _row_to_doc(r: tuple[Any, ...]) -> IndexDoc:
+    return IndexDoc(
+        doc_id=r[1],
+        kind=r[2],
+        text=r[3],
+        ts=r[4],
+        fingerprint="",
+        memory_type=r[5],
+        tags=json.loads(r[6]),
+        session_id=r[7],
+        turn_n=r[8],
+        turn_ext_id=r[9],
+        role=r[10],
+        tool=r[11],
+        branch=r[12],
+        author=r[13],
+        title=r[14],
+    )
+
+
+def _row_to_hit(r: tuple[Any, ...], score: float, snippet: str, matched: list[str]) -> Hit:
+    doc_id, kind = r[1], r[2]
+    return Hit(
+        doc_id=doc_id,
+        kind=kind,
+        score=float(score),
+        text=r[3],
+        snippet=snippet,
+        memory_id=doc_id[2:] if kind == "memory" and doc_id.startswith("m:") else None,
+        session_id=r[7],
+        turn_n=r[8],
+        turn_ext_id=r[9],
+        memory_type=r[5],
+        tags=json.loads(r[6]),
+        ts=r[4],
+        author=r[13],
+        branch=r[12],
+        tool=r[11],
+        title=r[14],
+        role=r[10],
+        matched=matched,
+    )

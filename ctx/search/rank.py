@@ -1,0 +1,88 @@
+"""Fusion of the keyword and vector result lists, then recency and type weighting.
+
+Both retrievers return candidates best first. Reciprocal rank fusion only looks at ranks,
+so BM25's unbounded scores and cosine similarities never need calibrating against each
+other; the "score" variant (min-max normalised weighted sum) is kept for comparison.
+The numbers behind the default are in docs/search.md (bench/locomo.py).
+"""
+
+from __future__ import annotations
+
+import time
+
+from ctx.search.types import RankingConfig
+
+DAY = 86400.0
+
+
+def rrf(
+    keyword: list[tuple[int, float]],
+    semantic: list[tuple[int, float]],
+    cfg: RankingConfig,
+) -> dict[int, float]:
+    """Weighted reciprocal rank fusion: sum of weight / (k + rank) over the lists."""
+    out: dict[int, float] = {}
+    for weight, results in ((cfg.keyword_weight, keyword), (cfg.semantic_weight, semantic)):
+        for rank, (rowid, _score) in enumerate(results, start=1):
+            out[rowid] = out.get(rowid, 0.0) + weight / (cfg.rrf_k + rank)
+    return out
+
+
+def _minmax(results: list[tuple[int, float]]) -> dict[int, float]:
+    if not results:
+        return {}
+    scores = [s for _, s in results]
+    lo, hi = min(scores), max(scores)
+    span = hi - lo
+    return {r: (s - lo) / span if span > 0 else 1.0 for r, s in results}
+
+
+def score_fusion(
+    keyword: list[tuple[int, float]],
+    semantic: list[tuple[int, float]],
+    cfg: RankingConfig,
+) -> dict[int, float]:
+    """Min-max normalise each list's scores (higher is better) and add them, weighted."""
+    out: dict[int, float] = {}
+    for weight, results in ((cfg.keyword_weight, keyword), (cfg.semantic_weight, semantic)):
+        for rowid, s in _minmax(results).items():
+            out[rowid] = out.get(rowid, 0.0) + weight * s
+    return out
+
+
+def fuse(
+    keyword: list[tuple[int, float]],
+    semantic: list[tuple[int, float]],
+    cfg: RankingConfig,
+) -> dict[int, float]:
+    """Dispatch on ``cfg.fusion``; either list may be empty (single-mode search)."""
+    if not semantic:
+        return dict(keyword)
+    if not keyword:
+        return dict(semantic)
+    if cfg.fusion == "score":
+        return score_fusion(keyword, semantic, cfg)
+    if cfg.fusion == "rrf":
+        return rrf(keyword, semantic, cfg)
+    raise ValueError(f"unknown fusion {cfg.fusion!r} (use 'rrf' or 'score')")
+
+
+def weight(
+    score: float,
+    *,
+    ts: float,
+    kind: str,
+    memory_type: str | None,
+    cfg: RankingConfig,
+    now: float | None = None,
+) -> float:
+    """Apply recency decay (part of the score halves every half-life) and type weights."""
+    if cfg.half_life_days and cfg.recency_weight > 0:
+        age_days = max(0.0, ((now if now is not None else time.time()) - ts) / DAY)
+        decay = 0.5 ** (age_days / cfg.half_life_days)
+        score *= (1.0 - cfg.recency_weight) + cfg.recency_weight * decay
+    if kind == "memory":
+        score *= cfg.type_weights.get(memory_type or "", 1.0)
+    else:
+        score *= cfg.turn_weight
+    return score
