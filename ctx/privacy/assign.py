@@ -204,13 +204,20 @@ _AUTH_SCHEMES = (
 
 _NAME_CHAR = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 _NAME_TAIL = re.compile(rb"[A-Za-z0-9_.-]*")
+# One regex per keyword, on the lower-cased text: the keyword (literal prefix, so the scan is
+# fast), the rest of the name, then an operator, a closing quote or XML's ">" must follow.
+_KW_OP = tuple(
+    re.compile(kw + rb"""[a-z0-9_.-]*(?=(?:\\?["'])?\]?[ \t]*[:=?>])""") for kw in KEYWORDS
+)
+_FLAG = re.compile(rb"--([A-Za-z0-9][A-Za-z0-9_.-]*)[ \t]+[^ \t\r\n=-]")
 _OP = re.compile(rb"""(\\?["'])?\]?([ \t]*)(:=|=>|\?=|=(?!=)|:(?![:=]))([ \t]*)""")
 _FLAG_GAP = re.compile(rb"[ \t]+")
 _VAL_DQ = re.compile(rb'"((?:[^"\\\r\n]|\\[^\r\n])*)"')
 _VAL_SQ = re.compile(rb"'((?:[^'\\\r\n]|\\[^\r\n])*)'")
 _VAL_BQ = re.compile(rb"`([^`\r\n]*)`")
 _VAL_EDQ = re.compile(rb'\\"((?:[^"\\\r\n]|\\[^"\r\n])*)\\"')
-_VAL_UQ = re.compile(rb"""[^\s"'`,;&|()\[\]{}<>\\]+""")
+# Unquoted: up to a space, quote, bracket or separator; "&" ends it only before "name=" (a query).
+_VAL_UQ = re.compile(rb"""(?:[^\s"'`,;&|()\[\]{}<>\\]|&(?![A-Za-z0-9_.\[\]-]+=))+""")
 _VAL_XML = re.compile(rb"([^<\r\n]+)</")
 _AUTH_VALUE = re.compile(
     rb"""(?:\\?["'])?(?:(?i:""" + _AUTH_SCHEMES + rb""")[ \t]+)?([A-Za-z0-9._~+/=:-]+)"""
@@ -229,6 +236,7 @@ _BRACKETED = re.compile(r"<[^<>]*>|\[[^\[\]]*\]|\([^()]*\)")
 _URLISH = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 _PATHISH = re.compile(r"(?:~|\.{1,2})?/[\w.@-]+(?:/[\w.@-]*)*|[A-Za-z]:\\[\w\\. -]*")
 _MARKER = "[REDACTED:"
+_MARKER_B = _MARKER.encode()
 
 
 def name_words(name: str) -> list[str]:
@@ -330,7 +338,15 @@ def classify_value(value: str, quoted: bool) -> bool:
             return False
         if value.count(" ") >= 4:
             return False  # a sentence, not a passphrase
-    return True
+    return not _names_a_secret(value)
+
+
+def _names_a_secret(value: str) -> bool:
+    """``'aws_secret_access_key'``, ``"GITHUB_TOKEN"``: the name of a secret, not its value."""
+    if _IDENT.fullmatch(value) is None or any(c.isdigit() for c in value):
+        return False
+    low = value.lower()
+    return ("_" in value or value != low) and any(k.decode() in low for k in KEYWORDS)
 
 
 def _name_start(b: bytes, i: int) -> int:
@@ -367,11 +383,11 @@ def _auth_value(b: bytes, p: int, end: int) -> tuple[int, int] | None:
     if not m:
         return None
     cred = m.group(1).decode("utf-8", "replace")
-    schemed = _AUTH_SCHEME_ONLY.match(b, p, end) is not None
-    if not schemed and (len(cred) < 12 or not looks_random(cred)):
+    scheme = _AUTH_SCHEME_ONLY.match(b, p, end)
+    if scheme is None and (len(cred) < 12 or not looks_random(cred)):
         return None
-    if schemed and m.start(1) == p:
-        return None  # only the scheme word, no credential after it
+    if scheme is not None and m.start(1) < scheme.end():
+        return None  # only the scheme word, no credential after it ("Bearer " + token)
     if len(cred) < 4 or is_placeholder(cred):
         return None
     return m.start(1), m.end(1)
@@ -388,14 +404,31 @@ def _decode(b: bytes) -> str:
     return b.decode("utf-8", "replace")
 
 
+_kind_cache: dict[bytes, str | None] = {}
+
+
+def _cached_kind(raw: bytes) -> str | None:
+    kind = _kind_cache.get(raw, "?")
+    if kind == "?":
+        if len(_kind_cache) > 4096:
+            _kind_cache.clear()
+        kind = _kind_cache[raw] = secret_name_kind(_decode(raw).lstrip("-"))
+    return kind
+
+
 def _assignment(b: bytes, ns: int, ne: int) -> tuple[str, int, int] | None:
     """The finding for the name ``b[ns:ne]`` if a secret value is assigned to it."""
-    raw_name = _decode(b[ns:ne])
-    flag = raw_name.startswith("-")
-    name = raw_name.lstrip("-")
-    kind = secret_name_kind(name)
-    if kind is None:
-        return None
+    raw = b[ns:ne]
+    kind = _cached_kind(raw)
+    if (
+        kind is None
+        or b[max(0, ns - 2) : ns] in (b"//", b"::")
+        or b[max(0, ns - 10) : ns] == _MARKER_B
+    ):
+        return None  # not a secret name, a URL's user (the URL rule owns those), a namespace,
+        # or the rule name inside a marker ("[REDACTED:github-token]")
+    flag = raw.startswith(b"-")
+    name = _decode(raw).lstrip("-")
     if ns > 0 and b[ns - 1] == 0x3C and b[ne : ne + 1] == b">":  # <password>value</password>
         m = _VAL_XML.match(b, ne + 1)
         if m and classify_value(_decode(m.group(1)), quoted=True):
@@ -417,8 +450,8 @@ def _assignment(b: bytes, ns: int, ne: int) -> tuple[str, int, int] | None:
         line_end = b.find(b"\n", p)
         span = _auth_value(b, p, len(b) if line_end < 0 else line_end)
         return ("auth-header", *span) if span else None
-    if p < len(b) and b[p] in b"${%<":
-        return None  # $VAR, ${VAR}, $(cmd), ${{ secrets.X }}, {{ var }}, %VAR%, <your-key>
+    if p < len(b) and (b[p] in b"${%<" or (spaced and b[p] == 0x23)):
+        return None  # $VAR, ${VAR}, $(cmd), ${{ secrets.X }}, %VAR%, <your-key>, # comment
     parsed = _parse_value(b, p)
     if parsed is None:
         return None
@@ -434,25 +467,30 @@ def _assignment(b: bytes, ns: int, ne: int) -> tuple[str, int, int] | None:
             return None  # the next flag, not a value
         if _looks_like_code(value, name, nxt, spaced, flag):
             return None
+        if spaced and not flag and len(value) < 6:
+            return None  # "token = 1*" in a grammar, "password: abc" in prose
     return vendor_label(name, rule), vs, ve
 
 
 def scan_assignments(b: bytes, low: bytes) -> Iterator[tuple[str, int, int]]:
     """Findings for secret-named keys in ``b`` (``low`` is ``b.lower()``)."""
     seen: set[int] = set()
-    for kw in KEYWORDS:
-        i = low.find(kw)
-        while i >= 0:
-            m = _NAME_TAIL.match(b, i)
-            ne = m.end() if m else i + len(kw)
-            while ne > i and b[ne - 1] in b".-":
+    for finder in _KW_OP:
+        for m in finder.finditer(low):
+            ne = m.end()
+            while b[ne - 1] in b".-":
                 ne -= 1
             if ne not in seen:
                 seen.add(ne)
-                found = _assignment(b, _name_start(b, i), ne)
+                found = _assignment(b, _name_start(b, m.start()), ne)
                 if found:
                     yield found
-            i = low.find(kw, max(ne, i + 1))
+    for m in _FLAG.finditer(b):  # --password value (with "=" the operator path above has it)
+        if m.end(1) not in seen:
+            seen.add(m.end(1))
+            found = _assignment(b, m.start(), m.end(1))
+            if found:
+                yield found
 
 
 def scan_bearer(b: bytes, low: bytes) -> Iterator[tuple[str, int, int]]:

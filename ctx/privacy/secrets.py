@@ -25,10 +25,11 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any
 
 from ctx.privacy import assign
-from ctx.privacy.rules import TOKEN_RULES
+from ctx.privacy.rules import TOKEN_RULES, TokenRule
 
 MARKER_PREFIX = "[REDACTED:"
 MARKER_RE = re.compile(r"\[REDACTED:[a-z0-9-]+\]")
@@ -36,18 +37,22 @@ RUN_MIN = 20  # every token rule matches at least this many token characters
 
 _TOKEN_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.+/=~:%"
 _RUN_TABLE = bytes(0x61 if i in _TOKEN_CHARS else 0x20 for i in range(256))
-_RUN_NEEDLE = b"a" * RUN_MIN
+_RUN_RE = re.compile(b"a" * RUN_MIN + b"a*")  # a literal prefix: sre scans for it quickly
+_LOWER_PUNCT = b"abcdefghijklmnopqrstuvwxyz_-.+/=~:%"
+# A run longer than this made only of standard base64 is an encoded blob (an inline image, a
+# certificate): no vendor token can be told apart inside it, so it is left out of the scan.
+_BLOB_MIN = 512
+_BASE64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
 _MARKER_B = re.compile(rb"\[REDACTED:[a-z0-9-]+\]")
 
 # Context-dependent rules: the lower the number, the more specific the rule (it names a merge).
 _PRIORITY = {
+    **{rule.name: 0 for rule in TOKEN_RULES},
+    "private-key": 0,
     "dotenv": 3,
     "secret-assignment": 3,
     "cli-secret-flag": 3,
     "bearer-token": 2,
-    "auth-header": 2,
-    "url-password": 2,
-    "basic-auth-credentials": 2,
 }
 
 _URL_PW = re.compile(rb"""://([^\s:/?#@"'<>\[\]]*):([^\s/?#"'<>]+)@""")
@@ -77,46 +82,65 @@ def _priority(rule: str) -> int:
 
 
 def _long_runs(b: bytes) -> tuple[bytes, list[int], list[int]]:
-    """Join the runs of >= RUN_MIN token characters with spaces; return offset tables too."""
-    marks = b.translate(_RUN_TABLE)
-    find = marks.find
-    parts: list[bytes] = []
-    red_starts: list[int] = []
-    orig_starts: list[int] = []
-    red_len = 0
-    pos = 0
-    while True:
-        i = find(_RUN_NEEDLE, pos)
-        if i < 0:
-            break
-        j = find(b" ", i + RUN_MIN)
-        if j < 0:
-            j = len(b)
-        parts.append(b[i:j])
-        red_starts.append(red_len)
-        orig_starts.append(i)
-        red_len += j - i + 1
-        pos = j
+    """Join the runs that may hold a token with spaces; return offset tables too.
+
+    A run qualifies with at least RUN_MIN token characters, an upper-case letter or a digit
+    (generated tokens always have one; ``some_long_function_name`` has neither) and not being a
+    long base64 blob.
+    """
+    spans = [m.span() for m in _RUN_RE.finditer(b.translate(_RUN_TABLE))]
+    kept = [
+        (s, run)
+        for s, e in spans
+        if (run := b[s:e]).translate(None, _LOWER_PUNCT)
+        and (e - s < _BLOB_MIN or run.translate(None, _BASE64))
+    ]
+    if not kept:
+        return b"", [], []
+    orig_starts = [s for s, _ in kept]
+    parts = [run for _, run in kept]
+    red_starts = list(accumulate((len(p) + 1 for p in parts[:-1]), initial=0))
     return b" ".join(parts), red_starts, orig_starts
+
+
+def _anchor_groups() -> tuple[tuple[re.Pattern[bytes], tuple[TokenRule, ...]], ...]:
+    groups: dict[str, list[TokenRule]] = {}
+    for rule in TOKEN_RULES:
+        groups.setdefault(rule.anchor, []).append(rule)
+    return tuple((re.compile(a.encode()), tuple(rules)) for a, rules in groups.items())
+
+
+_GROUPS = _anchor_groups()
 
 
 def _scan_tokens(b: bytes) -> Iterator[tuple[str, int, int]]:
     red, red_starts, orig_starts = _long_runs(b)
     if not red:
         return
-    for rule in TOKEN_RULES:
-        if rule.anchors and not any(a in red for a in rule.anchors):
-            continue
-        for m in rule.pattern.finditer(red):
-            ms = m.start()
-            if ms > 0 and red[ms - 1] in rule.left:
+    for anchor, rules in _GROUPS:
+        done = -1  # anchor hits inside the last finding add nothing
+        for hit in anchor.finditer(red):
+            h = hit.start()
+            if h < done:
                 continue
-            s, e = m.span(rule.group)
-            if rule.check is not None and not rule.check(red[s:e]):
-                continue
-            k = bisect_right(red_starts, s) - 1
-            delta = orig_starts[k] - red_starts[k]
-            yield rule.name, s + delta, e + delta
+            run_start = red.rfind(b" ", 0, h) + 1
+            run_end = red.find(b" ", h)
+            if run_end < 0:
+                run_end = len(red)
+            for rule in rules:
+                m = rule.pattern.search(red, max(run_start, h - rule.reach), run_end)
+                if m is None or m.start() > h:
+                    continue  # a match after this hit is found from its own hit
+                ms = m.start()
+                if ms > 0 and red[ms - 1] in rule.left:
+                    continue
+                s, e = m.span(rule.group)
+                if rule.check is not None and not rule.check(red[s:e]):
+                    continue
+                done = max(done, m.end())
+                k = bisect_right(red_starts, s) - 1
+                delta = orig_starts[k] - red_starts[k]
+                yield rule.name, s + delta, e + delta
 
 
 # ---------------------------------------------------------------- stage 3: URLs, PEM, curl
@@ -226,8 +250,7 @@ def _to_char_offsets(text: str, b: bytes, found: list[tuple[str, int, int]]) -> 
     return out
 
 
-def find_secrets(text: str) -> list[Finding]:
-    """Every secret value in ``text``: non-overlapping, sorted by start (character offsets)."""
+def _find_once(text: str) -> list[Finding]:
     if not text:
         return []
     b = _encode(text)
@@ -236,6 +259,31 @@ def find_secrets(text: str) -> list[Finding]:
     if not found:
         return []
     return _to_char_offsets(text, b, _merge(found))
+
+
+def find_secrets(text: str) -> list[Finding]:
+    """Every secret value in ``text``: non-overlapping, sorted by start (character offsets)."""
+    findings = _find_once(text)
+    # Replacing a secret changes what its neighbours touch: a key that failed a boundary check
+    # next to another token may pass it next to the marker. Scan the result again until nothing
+    # new shows, so that redaction is idempotent (one extra pass, and only when something was
+    # found).
+    for _ in range(4):
+        if not findings:
+            break
+        out, pieces = _apply_mapped(text, findings)
+        extra = _find_once(out)
+        if not extra:
+            break
+        starts = [p[0] for p in pieces]
+        mapped = []
+        for f in extra:
+            k = bisect_right(starts, f.start) - 1
+            shift = pieces[k][1] - pieces[k][0]
+            mapped.append((f.rule, f.start + shift, f.end + shift))
+        spans = [(f.rule, f.start, f.end) for f in findings]
+        findings = [Finding(r, s, e) for r, s, e in _merge([*spans, *mapped])]
+    return findings
 
 
 def contains_secret(text: str) -> bool:
@@ -247,17 +295,25 @@ def contains_secret(text: str) -> bool:
     return any(s < e and not _overlaps(markers, s, e) for _, s, e in _raw(b))
 
 
-def _apply(text: str, findings: list[Finding]) -> str:
-    if not findings:
-        return text
+def _apply_mapped(text: str, findings: list[Finding]) -> tuple[str, list[tuple[int, int]]]:
+    """Redacted text and its unchanged pieces as (offset in result, offset in ``text``)."""
     parts: list[str] = []
-    pos = 0
+    pieces: list[tuple[int, int]] = []
+    pos = out_len = 0
     for f in findings:
+        pieces.append((out_len, pos))
         parts.append(text[pos : f.start])
-        parts.append(f"{MARKER_PREFIX}{f.rule}]")
+        marker = f"{MARKER_PREFIX}{f.rule}]"
+        parts.append(marker)
+        out_len += f.start - pos + len(marker)
         pos = f.end
+    pieces.append((out_len, pos))
     parts.append(text[pos:])
-    return "".join(parts)
+    return "".join(parts), pieces
+
+
+def _apply(text: str, findings: list[Finding]) -> str:
+    return _apply_mapped(text, findings)[0] if findings else text
 
 
 def redact(text: str) -> str:
