@@ -1,0 +1,161 @@
+"""`ctx import claude|aider|codex`: history that was not captured with `ctx wrap`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ctx.errors import CtxError
+from ctx.models import TranscriptHeader, TranscriptTurn
+
+if TYPE_CHECKING:
+    from ctx.importers import ImportSummary
+    from ctx.store.project import Project
+
+
+def _machine_local(header: TranscriptHeader, project: Project) -> TranscriptHeader:
+    """Keep home-directory paths out of committed files."""
+    src = header.meta.pop("source_path", None)
+    if src:
+        header.meta["source_file"] = Path(str(src)).name
+    if header.cwd:
+        header.cwd = project.relative_cwd(header.cwd)
+    return header
+
+
+def _add(
+    project: Project,
+    summary: ImportSummary,
+    label: str,
+    header: TranscriptHeader,
+    turns: list[TranscriptTurn],
+    private: bool,
+) -> None:
+    header = _machine_local(header, project)
+    if not turns:
+        summary.problems.append(f"{label}: no conversation turns, skipped")
+        return
+    res = project.import_transcript(header, turns, source_key=label, private=private)
+    summary.results.append((label, res))
+
+
+def _files(path: Path, pattern: str) -> list[Path]:
+    if path.is_dir():
+        return sorted(path.glob(pattern))
+    if path.is_file():
+        return [path]
+    raise CtxError(f"no such file or directory: {path}", "give a transcript file or a directory")
+
+
+def import_claude(
+    project: Project,
+    path: Path | None,
+    all_: bool,
+    session: str | None,
+    private: bool,
+    summary: ImportSummary,
+) -> None:
+    from ctx.capture.adapters.claude import find_transcripts, parse_claude_transcript
+
+    if path is not None:
+        files = _files(path, "*.jsonl")
+    else:
+        found = find_transcripts(project.git.worktree)
+        if project.git.worktree != project.root:
+            found += find_transcripts(project.root)
+        if session:
+            files = [p for p in found if p.stem == session or p.stem.startswith(session)]
+            if not files:
+                raise CtxError(
+                    f"no Claude Code transcript with session id '{session}' for this project",
+                    "list them with `ls ~/.claude/projects/`; or pass the .jsonl path",
+                    code="not_found",
+                )
+        elif all_:
+            files = found
+        else:
+            raise CtxError(
+                "which Claude Code sessions?",
+                "use --all (every session of this project), --session ID, or a path",
+                exit_code=2,
+            )
+    for f in files:
+        if f.name.startswith("agent-"):
+            continue
+        try:
+            header, turns = parse_claude_transcript(f)
+        except OSError as exc:
+            summary.problems.append(f"{f}: unreadable ({exc.strerror})")
+            continue
+        skipped = header.meta.get("malformed_lines")
+        if skipped:
+            summary.problems.append(f"{f.name}: {skipped} malformed line(s) skipped")
+        _add(project, summary, f.name, header, turns, private)
+
+
+def import_aider(
+    project: Project, path: Path | None, private: bool, summary: ImportSummary
+) -> None:
+    from ctx.capture.adapters.aider import history_path, parse_aider_history
+
+    hist = path or history_path(project.git.worktree)
+    if not hist.is_file():
+        raise CtxError(
+            f"no aider history at {hist}", "run aider in this repository first, or pass the file"
+        )
+    for header, turns in parse_aider_history(hist):
+        _add(
+            project,
+            summary,
+            f"{hist.name}@{header.meta.get('byte_offset', 0)}",
+            header,
+            turns,
+            private,
+        )
+
+
+def import_codex(
+    project: Project,
+    path: Path | None,
+    all_: bool,
+    session: str | None,
+    private: bool,
+    summary: ImportSummary,
+) -> None:
+    from ctx.capture.adapters.codex import find_rollouts, parse_codex_rollout
+
+    if path is not None:
+        files = _files(path, "**/rollout-*.jsonl")
+    else:
+        files = find_rollouts(cwd=project.git.worktree)
+        if session:
+            files = [f for f in files if session in f.name]
+        elif not all_:
+            raise CtxError(
+                "which Codex sessions?",
+                "use --all (every rollout of this project), --session ID, or a path",
+                exit_code=2,
+            )
+    for f in files:
+        header, turns = parse_codex_rollout(f)
+        _add(project, summary, f.name, header, turns, private)
+
+
+def import_tool(
+    project: Project,
+    source: str,
+    path: Path | None,
+    *,
+    all_: bool,
+    session: str | None,
+    private: bool,
+    summary: ImportSummary,
+) -> None:
+    if source == "claude":
+        import_claude(project, path, all_, session, private, summary)
+    elif source == "aider":
+        import_aider(project, path, private, summary)
+    elif source == "codex":
+        import_codex(project, path, all_, session, private, summary)
+    else:  # pragma: no cover - the CLI checks the source first
+        raise CtxError(f"unknown import source '{source}'")

@@ -1,0 +1,179 @@
+"""Keep the derived index in step with the store, touching only what changed.
+
+A cheap signature of the store (state log sizes and times, the list of session directories)
+is kept in the index; when it matches, nothing is read at all. Otherwise memories are compared
+by fingerprint, and a session's transcript is read only when its turn count, title or tags
+changed since it was indexed. Deleted memories and forgotten sessions leave the index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ctx.search.types import IndexDoc
+from ctx.timeutil import to_unix
+
+if TYPE_CHECKING:
+    from ctx.search.index import SearchIndex
+    from ctx.store.project import Project
+
+SIG_KEY = "store_signature"
+SESSION_KEY = "session:"
+
+
+@dataclass
+class IndexUpdate:
+    indexed: int = 0  # documents (re)indexed
+    removed: int = 0
+    sessions_read: int = 0
+    unchanged: bool = False  # the store signature matched: nothing was read
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "indexed": self.indexed,
+            "removed": self.removed,
+            "sessions_read": self.sessions_read,
+            "unchanged": self.unchanged,
+        }
+
+
+def store_signature(project: Project) -> str:
+    """Changes whenever anything the index is built from may have changed."""
+    lay = project.layout
+    parts: list[str] = []
+    for d in (lay.state_dir, lay.private_log.parent):
+        try:
+            for e in sorted(os.scandir(d), key=lambda e: e.name):
+                if e.name.endswith(".log"):
+                    st = e.stat()
+                    parts.append(f"{e.name}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}")
+        except FileNotFoundError:
+            pass
+    for d in (lay.sessions_dir, lay.private_sessions_dir):
+        try:
+            parts.append(",".join(sorted(os.listdir(d))))
+        except FileNotFoundError:
+            parts.append("-")
+    return hashlib.sha1("\n".join(parts).encode()).hexdigest()
+
+
+def _fp(*values: Any) -> str:
+    return hashlib.sha1(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def memory_docs(project: Project) -> list[IndexDoc]:
+    out = []
+    for m in project.list_memories():
+        out.append(
+            IndexDoc(
+                doc_id=f"m:{m.id}",
+                kind="memory",
+                text=m.content,
+                ts=to_unix(m.updated_at or m.created_at),
+                fingerprint=_fp(m.content, m.type, m.tags, m.updated_at, m.branch, m.author),
+                memory_type=m.type,
+                tags=list(m.tags),
+                session_id=m.source_session,
+                turn_n=m.source_turn,
+                branch=m.branch,
+                author=m.author,
+            )
+        )
+    return out
+
+
+def ensure_fresh(
+    project: Project,
+    index: SearchIndex,
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    force: bool = False,
+) -> IndexUpdate:
+    project.refresh()
+    sig = store_signature(project)
+    if not force and index.get_meta(SIG_KEY) == sig and index.get_meta("pending_vectors") != "1":
+        return IndexUpdate(unchanged=True)
+    upd = IndexUpdate()
+
+    # memories
+    mdocs = memory_docs(project)
+    have_m = index.fingerprints("m:")
+    gone = [d for d in have_m if d not in {x.doc_id for x in mdocs}]
+    upd.removed += index.delete(gone)
+
+    # sessions: read a transcript only when its summary changed
+    sessions = project.list_sessions(include_open=False)
+    live = {s.id for s in sessions}
+    have_t = index.fingerprints("t:")
+    indexed_sessions = {d.split(":", 2)[1] for d in have_t}
+    stale = [d for d in have_t if d.split(":", 2)[1] not in live]
+    upd.removed += index.delete(stale)
+    for sid in indexed_sessions - live:
+        index.set_meta(SESSION_KEY + sid, "")
+    tdocs: list[IndexDoc] = []
+    marks: list[tuple[str, str]] = []
+    for s in sessions:
+        mark = _fp(s.turn_count, s.title, s.tags, s.tool, s.branch, s.author)
+        if not force and index.get_meta(SESSION_KEY + s.id) == mark:
+            continue
+        turns = project.iter_session_turns(s.id, s.private)
+        upd.sessions_read += 1
+        start = to_unix(s.started_at)
+        keep = {f"t:{s.id}:{t.n}" for t in turns}
+        extra = [d for d in have_t if d.startswith(f"t:{s.id}:") and d not in keep]
+        upd.removed += index.delete(extra)
+        for t in turns:
+            tdocs.append(
+                IndexDoc(
+                    doc_id=f"t:{s.id}:{t.n}",
+                    kind="turn",
+                    text=t.text,
+                    ts=to_unix(t.ts) or start,
+                    fingerprint=_fp(t.text, t.role, s.title, s.tags, s.tool, s.branch, t.id),
+                    tags=list(s.tags),
+                    session_id=s.id,
+                    turn_n=t.n,
+                    turn_ext_id=t.id,
+                    role=t.role,
+                    tool=s.tool,
+                    branch=s.branch,
+                    author=s.author,
+                    title=s.title,
+                )
+            )
+        marks.append((s.id, mark))
+    upd.indexed = index.upsert([*mdocs, *tdocs], progress=progress)
+    for sid, mark in marks:
+        index.set_meta(SESSION_KEY + sid, mark)
+    # without a model, documents wait for vectors: look again next time
+    index.set_meta("pending_vectors", "1" if index.embedder is None else "0")
+    index.set_meta(SIG_KEY, sig)
+    return upd
+
+
+def index_status(project: Project) -> dict[str, Any]:
+    """For `ctx status`: cheap (no model, no reading of transcripts)."""
+    path = project.layout.index_db
+    if not path.exists():
+        return {"state": "not built", "detail": "built on the first search, or run `ctx index`"}
+    try:
+        import apsw
+
+        con = apsw.Connection(str(path), flags=apsw.SQLITE_OPEN_READONLY)
+        row = con.execute("select value from meta where key = ?", (SIG_KEY,)).fetchone()
+        docs = con.execute("select count(*) from docs").fetchone()
+        con.close()
+    except Exception as exc:
+        return {"state": "unreadable", "detail": f"{exc}; it is rebuilt on the next search"}
+    current = row is not None and row[0] == store_signature(project)
+    n = int(docs[0]) if docs else 0
+    return {
+        "state": "current" if current else "behind",
+        "documents": n,
+        "detail": f"{n} documents" + ("" if current else "; updated on the next search"),
+    }

@@ -1,0 +1,170 @@
+"""What the adapters call: open a project's index, keep it fresh, search it.
+
+The CLI, the MCP server and the TUI share these functions. A long-lived process keeps one
+SearchIndex (and its loaded model) per project in a small cache, so only the first query pays
+for loading the model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ctx.search.freshness import IndexUpdate
+from ctx.search.freshness import ensure_fresh as _ensure_fresh
+from ctx.search.types import MODES, Hit, RankingConfig, SearchFilters
+
+if TYPE_CHECKING:
+    from ctx.search.index import SearchIndex
+    from ctx.store.project import Project
+
+
+@dataclass
+class SearchResult:
+    hits: list[Hit]
+    mode: str  # the mode really used ("keyword" when no model was usable; "recent" for no words)
+    notice: str | None = None  # say it once: e.g. semantic search unavailable, index rebuilt
+    query: str = ""
+    project: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "mode": self.mode,
+            "notice": self.notice,
+            "hits": [
+                h.to_dict() | ({"project": self.project} if self.project else {}) for h in self.hits
+            ],
+        }
+
+
+_CACHE: dict[tuple[str, bool], SearchIndex] = {}
+
+
+def ranking_from_config(project: Project) -> RankingConfig:
+    cfg = project.config
+    hl = cfg.get("search", "half_life_days", 90.0)
+    weights = cfg.get("search", "type_weights", None)
+    r = RankingConfig(half_life_days=float(hl) if hl else None)
+    if isinstance(weights, dict):
+        r.type_weights.update({str(k): float(v) for k, v in weights.items()})
+    return r
+
+
+def open_index(project: Project, *, semantic: bool = True) -> SearchIndex:
+    """The project's index; with `semantic`, the embedding model is loaded (once per process)."""
+    from ctx.search.index import SearchIndex
+
+    key = (str(project.layout.index_db), semantic)
+    idx = _CACHE.get(key)
+    if idx is not None and Path(idx.db_path).exists():
+        return idx
+    embedder = None
+    reason = "keyword mode"
+    if semantic:
+        from ctx.search.embed import try_load_embedder
+
+        threads = int(project.config.get("embedding", "threads", 0) or 0) or None
+        embedder, reason_or_none = try_load_embedder(
+            project.config.embed_model, project.config.embed_model_path, threads=threads
+        )
+        reason = reason_or_none or ""
+    idx = SearchIndex(
+        project.layout.index_db,
+        embedder,
+        ranking=ranking_from_config(project),
+        embedder_reason=reason or None,
+    )
+    _CACHE[key] = idx
+    return idx
+
+
+def close_all() -> None:
+    for idx in _CACHE.values():
+        idx.close()
+    _CACHE.clear()
+
+
+def ensure_fresh(
+    project: Project,
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    semantic: bool = True,
+    rebuild: bool = False,
+) -> IndexUpdate:
+    if rebuild:
+        from ctx.search.db import remove_db_files
+
+        idx = _CACHE.pop((str(project.layout.index_db), semantic), None)
+        if idx is not None:
+            idx.close()
+        _CACHE.pop((str(project.layout.index_db), not semantic), None)
+        remove_db_files(project.layout.index_db)
+    return _ensure_fresh(project, open_index(project, semantic=semantic), progress, force=rebuild)
+
+
+def _unix(value: datetime | float | None) -> float | None:
+    if value is None:
+        return None
+    return value.timestamp() if isinstance(value, datetime) else float(value)
+
+
+def search(
+    project: Project,
+    query: str,
+    *,
+    mode: str | None = None,
+    limit: int | None = None,
+    types: list[str] | None = None,
+    tags: list[str] | None = None,
+    since: datetime | float | None = None,
+    until: datetime | float | None = None,
+    session: str | None = None,
+    tool: str | None = None,
+    branch: str | None = None,
+    author: str | None = None,
+    kind: str | None = None,
+) -> SearchResult:
+    from ctx.errors import CtxError
+    from ctx.store.memories import check_type
+
+    mode = mode or str(project.config.get("search", "mode", "hybrid"))
+    if mode not in MODES:
+        raise CtxError(f"unknown search mode '{mode}'", "use hybrid, keyword or semantic")
+    if kind not in (None, "memory", "turn"):
+        raise CtxError(f"unknown kind '{kind}'", "use memory or turn")
+    limit = int(limit if limit is not None else project.config.get("search", "limit", 10))
+    if limit < 1:
+        raise CtxError("--limit must be at least 1", "e.g. --limit 10")
+    limit = min(limit, 1000)
+    filters = SearchFilters(
+        types=[check_type(t) for t in types] if types else None,
+        tags=list(tags) if tags else None,
+        since=_unix(since),
+        until=_unix(until),
+        session_id=project.resolve_session_id(session) if session else None,
+        tool=tool,
+        branch=branch,
+        author=author,
+        kind=kind,
+    )
+    semantic = mode != "keyword"
+    idx = open_index(project, semantic=semantic)
+    notices = []
+    if idx.rebuilt_reason:
+        notices.append(idx.rebuilt_reason)
+        idx.rebuilt_reason = None
+    _ensure_fresh(project, idx)
+    hits = idx.search(query, mode=mode, limit=limit, filters=filters)
+    if idx.last_note:
+        notices.append(idx.last_note)
+    return SearchResult(
+        hits=hits,
+        mode=idx.last_mode or mode,
+        notice="; ".join(notices) or None,
+        query=query,
+    )
