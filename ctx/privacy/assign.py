@@ -179,6 +179,17 @@ _PLACEHOLDERS = frozenset(
         "unset",
         "not set",
         "notset",
+        "foo",
+        "bar",
+        "baz",
+        "qux",
+        "foobar",
+        "test",
+        "testing",
+        "dummy",
+        "fake",
+        "sample",
+        "demo",
     }
 )
 _PLACEHOLDER_PREFIXES = (
@@ -233,6 +244,7 @@ _VARIABLE = re.compile(
 )
 _TEMPLATE = re.compile(r".*(\{\{.*\}\}|\{[A-Za-z_][\w.\[\]'\"]*\}|%\(\w+\)[sd]|%s|\$\{).*")
 _BRACKETED = re.compile(r"<[^<>]*>|\[[^\[\]]*\]|\([^()]*\)")
+_ANNOTATION = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*=[^=].*")
 _URLISH = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 _PATHISH = re.compile(r"(?:~|\.{1,2})?/[\w.@-]+(?:/[\w.@-]*)*|[A-Za-z]:\\[\w\\. -]*")
 _MARKER = "[REDACTED:"
@@ -253,8 +265,8 @@ def secret_name_kind(name: str) -> str | None:
     if last == "authorization":
         return "auth"
     if last in _SECRET_WORDS:
-        if last == "pwd" and len(words) == 1:
-            return None  # the shell's PWD is the working directory
+        if last in ("pwd", "pass") and len(words) == 1:
+            return None  # the shell's PWD is the working directory; "pass" alone is a word
         if last == "token" and len(words) > 1 and words[0] in _NOT_CREDENTIAL_TOKENS:
             return None
         return "secret"
@@ -312,6 +324,8 @@ def _looks_like_code(value: str, name: str, next_byte: int, spaced: bool, flag: 
         return True  # a call or a subscript: get_token(), request.headers["..."]
     if _DOTTED.fullmatch(value):
         return True  # attribute access: self.token, settings.SECRET_KEY, process.env.TOKEN
+    if _ANNOTATION.fullmatch(value):
+        return True  # offendingToken:Token=None (an annotation with a default)
     if value.isdigit():
         return len(value) < 6  # counts and ids, not PINs of six digits or more
     if _IDENT.fullmatch(value) is None:
@@ -346,6 +360,8 @@ def _names_a_secret(value: str) -> bool:
     if _IDENT.fullmatch(value) is None or any(c.isdigit() for c in value):
         return False
     low = value.lower()
+    if re.fullmatch(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+", value):
+        return True  # an environment variable's name: 'LAMBDA_TASK_ROOT', "OPENAI_API_KEY"
     return ("_" in value or value != low) and any(k.decode() in low for k in KEYWORDS)
 
 
@@ -385,6 +401,10 @@ def _auth_value(b: bytes, p: int, end: int) -> tuple[int, int] | None:
     cred = m.group(1).decode("utf-8", "replace")
     scheme = _AUTH_SCHEME_ONLY.match(b, p, end)
     if scheme is None and (len(cred) < 12 or not looks_random(cred)):
+        return None
+    if m.end(1) < end and b[m.end(1)] in b"([":
+        return None  # code: authorization = base64.decodebytes(authorization)
+    if scheme is None and _DOTTED.fullmatch(cred):
         return None
     if scheme is not None and m.start(1) < scheme.end():
         return None  # only the scheme word, no credential after it ("Bearer " + token)
@@ -450,14 +470,14 @@ def _assignment(b: bytes, ns: int, ne: int) -> tuple[str, int, int] | None:
         line_end = b.find(b"\n", p)
         span = _auth_value(b, p, len(b) if line_end < 0 else line_end)
         return ("auth-header", *span) if span else None
-    if p < len(b) and (b[p] in b"${%<" or (spaced and b[p] == 0x23)):
-        return None  # $VAR, ${VAR}, $(cmd), ${{ secrets.X }}, %VAR%, <your-key>, # comment
+    if p < len(b) and (b[p] in b"${%<:" or (spaced and b[p] == 0x23)):
+        return None  # $VAR, ${VAR}, $(cmd), ${{ secrets.X }}, %VAR%, <your-key>, :role:, # comment
     parsed = _parse_value(b, p)
     if parsed is None:
         return None
     vs, ve, quoted = parsed
-    if vs == ve:
-        return None
+    if ve - vs < 3:
+        return None  # empty, or too short to protect anything
     value = _decode(b[vs:ve])
     if not classify_value(value, quoted):
         return None

@@ -62,7 +62,7 @@ _PEM_TRUNCATED = re.compile(
     rb"(?:(?:\\r\\n|\\n|\r?\n)[A-Za-z-]+: [^\r\n\\]*)*(?:\\r|\\n|[\r\nA-Za-z0-9+/=])*"
 )
 _PEM_MAX = 256 * 1024
-_CURL_USER = re.compile(rb"""(?:\s-u|\s--user)[ \t]+["']?([^\s:"']+):([^\s"']+)""")
+_CURL_USER = re.compile(rb"""(?:\s-u|\s--user)[ \t]+["']?([^\s:"'`]+):([^\s"'`]+)""")
 
 
 @dataclass(frozen=True)

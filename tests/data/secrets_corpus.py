@@ -425,6 +425,16 @@ def _lookalikes() -> list[str]:
         "postgres://app:[REDACTED:url-password]@db/app",
         "Größe: 42 — naïve café ☕ 密码很重要 🎉",
         "#ff00aa rgb(1, 2, 3) 00:1A:2B:3C:4D:5E fe80::1ff:fe23:4567:890a",
+        # found in real code while tuning the rules (Python's own library)
+        "aws_access_key_id='foo',\naws_secret_access_key='bar',",
+        "    'pass': 'The \"pass\" statement\\n'",
+        "def f(input:TokenStream=None, offendingToken:Token=None):",
+        "    :type credentials: :py:class:`~botocore.credentials.Credentials`",
+        "authorization = base64.decodebytes(authorization)",
+        "    'CREDENTIALS_ENV_VARS_STS_WEB_ID_TOKEN': 'h',",
+        "LAMBDA_TASK_ROOT_KEY = 'LAMBDA_TASK_ROOT'",
+        f'"AWS::IAM::AccessKey": "{rnd(HEX, 16)}",',
+        "if options.token:  # need to show token",
     ]
 
 
