@@ -200,6 +200,13 @@ class JournalWriter:
         self._write(b"x", json.dumps(info).encode("utf-8"), duration)
         self.close()
 
+    def discard(self) -> None:
+        """Close and delete the recording (the command could not be started after all)."""
+        created = self.fd >= 0 or self.bytes_written > 0
+        self.close()
+        if created:  # never someone else's file that made on_start fail
+            self.path.unlink(missing_ok=True)
+
     def close(self) -> None:
         """Sync and close without an exit record (the session stays recoverable)."""
         self._stop.set()

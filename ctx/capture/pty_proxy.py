@@ -14,10 +14,11 @@ about 4 KiB pieces, and batching them keeps the per-byte cost near that of util-
 
 Signals: SIGWINCH resizes the child's pty; SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to ctx are
 forwarded to the child and ctx keeps running until the child exits (so the terminal is
-restored and the recording completed on every path); when the child stops itself
-(Ctrl-Z in an interactive session) ctx restores the terminal and stops too, and resumes the
-child when it is continued (``fg``). Signal handling needs the main thread; elsewhere the loop
-falls back to polling the child's status.
+restored and the recording completed on every path). Ctrl-Z reaches the child's SIGTSTP
+handler; when the child then stops itself, ctx restores the terminal and stops too, and
+resumes the child when it is continued (``fg``). A child with no handler keeps running: it
+leads its own session, so the kernel discards the stop (as under util-linux ``script``).
+Signal handling needs the main thread; elsewhere the loop polls the child's status instead.
 
 Usage for benchmarks and tests (a separate process, like ``ctx wrap`` will be)::
 
@@ -202,7 +203,8 @@ def run_proxied(
     """Run ``argv`` (no shell) in a new pty wired to ``stdin_fd``/``stdout_fd`` until it exits.
 
     ``stdin_fd``/``stdout_fd`` may be terminals, pipes, files or None (no input / discard).
-    Raises CtxError (exit_code 127) for a missing command before anything else happens.
+    Raises CtxError (exit_code 127) for a missing command before anything else happens,
+    even before ``sink.on_start``; CtxError 126 if it exists but cannot be executed.
     """
     return _Proxy(argv, sink, stdin_fd, stdout_fd, env, cwd, record_input).run()
 
@@ -402,12 +404,13 @@ class _Proxy:
                 self.saved_attrs = termios.tcgetattr(self.stdin_fd)
             except termios.error:
                 self.stdin_tty = False
+        # The sink first: if the recording cannot be created, the command does not run.
+        self.sink.on_start(self.cols, self.rows)
         self._install_signals()
         try:
             self._spawn(path)
             started_mono, started_wall = time.monotonic(), time.time()
             self.t0 = started_mono
-            self.sink.on_start(self.cols, self.rows)
             self._enter_raw()
             self._loop()
             ended_mono, ended_wall = time.monotonic(), time.time()
@@ -665,8 +668,12 @@ class _Proxy:
         return True
 
     def _child_stopped(self, stopsig: int) -> None:
-        """The child suspended itself (Ctrl-Z): suspend ctx too, resume both on ``fg``."""
-        if not self.stdin_tty or stopsig not in (signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU):
+        """The child stopped itself (its Ctrl-Z handler): suspend ctx too, resume both on ``fg``.
+
+        A child without a SIGTSTP handler is not stopped by Ctrl-Z at all: it leads its own
+        session, so the kernel discards the signal (as under script(1)).
+        """
+        if not self.stdin_tty:
             return
         self._leave_raw()
         os.kill(os.getpid(), signal.SIGSTOP)

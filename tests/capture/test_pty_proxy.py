@@ -10,6 +10,7 @@ import signal
 import sys
 import termios
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -119,6 +120,26 @@ def test_missing_command_raises_127_before_anything_happens(tmp_path: Path) -> N
     with pytest.raises(CtxError) as err:
         run_proxied([], sink=sink)
     assert err.value.exit_code == 1
+
+
+def test_a_file_that_cannot_be_executed(tmp_path: Path) -> None:
+    from ctx.capture.journal import JournalWriter
+
+    plain = tmp_path / "plain.txt"
+    plain.write_text("just text\n")
+    sink = RecordingSink()
+    with pytest.raises(CtxError) as err:
+        run_proxied([str(plain)], sink=sink, stdin_fd=None, stdout_fd=None)
+    assert err.value.exit_code == 126 and sink.started is None
+    garbage = tmp_path / "garbage"
+    garbage.write_bytes(b"\x00\x01 not a program")
+    garbage.chmod(0o755)
+    journal = JournalWriter(tmp_path / "j.ctxj")
+    with pytest.raises(CtxError) as err:  # exec fails in the child (ENOEXEC)
+        run_proxied([str(garbage)], sink=journal, stdin_fd=None, stdout_fd=None)
+    assert err.value.exit_code == 126
+    journal.discard()
+    assert not (tmp_path / "j.ctxj").exists()
 
 
 def test_pipe_stdin_reaches_child_and_eof_ends_it() -> None:
@@ -286,19 +307,48 @@ def test_ctrl_d_is_end_of_file(outer: type[OuterTerminal]) -> None:
 
 
 def test_ctrl_z_reaches_the_child(outer: type[OuterTerminal]) -> None:
-    term = outer(proxy_argv(child("tstp")))
+    term = outer(proxy_argv(child("tstp", "trap")))
     term.read_until(b"READY")
     term.send(b"\x1a")
     term.read_until(b"GOT SIGTSTP")
     assert term.wait() == 0
 
 
-def test_sigterm_to_ctx_is_forwarded_and_terminal_restored(outer: type[OuterTerminal]) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_sigterm_or_sighup_to_ctx_is_forwarded_and_terminal_restored(
+    outer: type[OuterTerminal], sig: int
+) -> None:
     term = outer(proxy_argv(child("sigint", "trap")))
     term.read_until(b"READY")
-    term.proc.send_signal(signal.SIGTERM)
-    assert term.wait() == 128 + signal.SIGTERM  # the child died of it; ctx reports it
+    term.proc.send_signal(sig)
+    assert term.wait() == 128 + sig  # the child died of it; ctx reports it
     assert termios.tcgetattr(term.slave) == term.attrs_before
+
+
+def _state(pid: int) -> str:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
+def test_ctrl_z_suspends_ctx_with_the_child_and_fg_resumes_both(
+    outer: type[OuterTerminal],
+) -> None:
+    term = outer(proxy_argv(child("tstp", "suspend")))
+    term.read_until(b"READY")
+    term.send(b"\x1a")  # the child stops itself on Ctrl-Z, so ctx stops too
+    deadline = time.monotonic() + 10
+    while _state(term.proc.pid) != "T":
+        assert time.monotonic() < deadline, "ctx did not suspend itself"
+        time.sleep(0.02)
+    assert termios.tcgetattr(term.slave) == term.attrs_before  # the shell gets its terminal back
+    term.proc.send_signal(signal.SIGCONT)  # what `fg` does
+    deadline = time.monotonic() + 10
+    while termios.tcgetattr(term.slave)[3] & termios.ICANON:
+        assert time.monotonic() < deadline, "ctx did not go back to raw mode"
+        time.sleep(0.02)
+    term.read_until(b"RESUMED")
+    term.send(b"resumed\r")
+    term.read_until(b"ALIVE resumed")
+    assert term.wait() == 0
 
 
 def test_sigkill_of_ctx_leaves_a_readable_journal(

@@ -194,7 +194,7 @@ def test_real_session_through_the_proxy(outer: type[OuterTerminal], tmp_path: Pa
             term.send(ch.encode())
         term.read_until(word.encode())
         term.send(b"\r")
-        term.read_until(f"you said:\x1b[0m {word}".encode())
+        term.read_until(f"you said:\x1b[0m {word}\r\n> ".encode())  # no typing ahead
     term.send(b"quit\r")
     term.read_until(b"bye")
     assert term.wait() == 0
