@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -13,13 +14,24 @@ from ctx.errors import CtxError
 from ctx.gitinfo import GitContext, context
 from ctx.ids import new_replica_id
 from ctx.store import crdt_log
-from ctx.store.crdt_log import Problem
+from ctx.store.crdt_log import Cached, LogMark, Problem
 from ctx.store.layout import FORMAT_VERSION, Layout
 from ctx.store.locking import atomic_write, file_lock
 from ctx.store.state import StateDoc
 
 T = TypeVar("T")
 EMPTY_UPDATE = b"\x00\x00"
+CACHE_MIN_LINES = 200  # rewrite the load cache once this many log lines were read past it
+
+
+def _merge(updates: list[bytes]) -> bytes:
+    """One lossless update equivalent to applying all of them (pending parts included)."""
+    from pycrdt import merge_updates
+
+    parts = [u for u in updates if u]
+    if len(parts) <= 1:
+        return parts[0] if parts else b""
+    return bytes(merge_updates(*parts))
 
 
 class ProjectBase:
@@ -32,7 +44,9 @@ class ProjectBase:
         self._config: Config | None = None
         self._shared: StateDoc | None = None
         self._private: StateDoc | None = None
-        self._cursors: dict[Path, tuple[int, int]] = {}  # path -> (inode, offset)
+        self._marks: dict[Path, LogMark] = {}  # log -> how much of it the documents hold
+        self._base: dict[bool, bytes] = {False: b"", True: b""}  # what the load cache held
+        self._fresh: dict[bool, list[bytes]] = {False: [], True: []}  # updates read past it
         self._replica: str | None = None
         self.problems: list[Problem] = []
 
@@ -106,41 +120,125 @@ class ProjectBase:
             files.append((self.layout.private_log, True))
         return files
 
+    @property
+    def cache_file(self) -> Path:
+        """Machine-local load cache (see crdt_log): a speed-up only, never the truth."""
+        return self.layout.local / "cache" / "state.bin"
+
     def _reset(self) -> None:
         self._shared = StateDoc()
         self._private = StateDoc()
-        self._cursors = {}
+        self._marks = {}
+        self._base = {False: b"", True: b""}
+        self._fresh = {False: [], True: []}
         self.problems = []
 
     def refresh(self) -> None:
         """Apply whatever was appended to any log since the last look (cheap when nothing was).
-        A log that shrank or was replaced (compaction, checkout) reloads everything."""
+        A log that vanished or was rewritten (compaction, checkout) reloads everything."""
         if self._shared is None:
             self._reset()
-        for path, private in self._log_files():
-            try:
-                st = path.stat()
-            except FileNotFoundError:
-                continue
-            inode, offset = self._cursors.get(path, (st.st_ino, 0))
-            if inode != st.st_ino or st.st_size < offset:
-                self._reset()
-                return self.refresh()
-            if st.st_size == offset:
-                continue
-            chunk = crdt_log.read_from(path, offset, self._display(path))
-            doc = self._private if private else self._shared
-            assert doc is not None
-            for i, upd in enumerate(chunk.updates):
-                err = doc.apply(upd)
-                if err:
-                    self.problems.append(Problem(self._display(path), i + 1, err))
-            self.problems.extend(chunk.problems)
-            self._cursors[path] = (st.st_ino, chunk.end)
-        if set(self._cursors) - {p for p, _ in self._log_files()}:
-            # a log vanished (git checkout of an older commit): start over
-            self._reset()
-            self.refresh()
+            self._apply_cache()
+        for attempt in range(3):
+            if self._refresh_logs() or attempt == 2:
+                break
+            self._reset()  # start over from the logs themselves (no cache)
+        self._maybe_write_cache()
+
+    def _refresh_logs(self) -> bool:
+        files = self._log_files()
+        present = {p for p, _ in files}
+        if any(p not in present for p in self._marks):
+            return False  # a log vanished (git checkout of an older commit)
+        return all(self._refresh_one(path, private) for path, private in files)
+
+    def _refresh_one(self, path: Path, private: bool) -> bool:
+        """Read what is new in one log; False when the part already read has changed."""
+        mark = self._marks.get(path)
+        name = self._display(path)
+        try:
+            with open(path, "rb") as fh:
+                st = os.fstat(fh.fileno())
+                if mark is not None and mark.unchanged(st):
+                    return True
+                if mark is not None and st.st_ino == mark.ino and st.st_size >= mark.offset:
+                    # appended in place: check the bytes before our offset, read only the rest
+                    keep = len(mark.tail)
+                    fh.seek(mark.offset - keep)
+                    data = fh.read()
+                    if data[:keep] != mark.tail:
+                        return False
+                    start, crc, lines = keep, mark.crc, mark.lines
+                    chunk = crdt_log.parse(data, keep, name, mark.lines)
+                else:
+                    data = fh.read()
+                    start, crc, lines = 0, 0, 0
+                    if mark is not None:
+                        if len(data) < mark.offset or zlib.crc32(data[: mark.offset]) != mark.crc:
+                            return False
+                        start, crc, lines = mark.offset, mark.crc, mark.lines
+                    chunk = crdt_log.parse(data, start, name)
+        except FileNotFoundError:
+            return mark is None
+        doc = self._private if private else self._shared
+        assert doc is not None
+        for lineno, upd in zip(chunk.linenos, chunk.updates, strict=True):
+            err = doc.apply(upd)
+            if err:
+                self.problems.append(Problem(name, lineno, err))
+        self.problems.extend(chunk.problems)
+        self._fresh[private].extend(chunk.updates)
+        consumed = data[start : chunk.end]
+        offset = (mark.offset if mark is not None else 0) + len(consumed)
+        tail = ((mark.tail if mark is not None else b"") + consumed)[-32:]
+        self._marks[path] = LogMark(
+            offset,
+            zlib.crc32(consumed, crc),
+            tail,
+            lines + consumed.count(b"\n"),
+            st.st_ino,
+            st.st_size,
+            st.st_mtime_ns,
+        )
+        return True
+
+    def _apply_cache(self) -> None:
+        if os.environ.get("CTX_STATE_CACHE", "1") == "0":
+            return
+        cached = crdt_log.read_cache(self.cache_file)
+        if cached is None:
+            return
+        assert self._shared is not None and self._private is not None
+        if (cached.shared and self._shared.apply(cached.shared)) or (
+            cached.private and self._private.apply(cached.private)
+        ):
+            self._reset()  # an unusable cache: load from the logs
+            return
+        self._marks = {self.layout.store / rel: m for rel, m in cached.marks.items()}
+        self._base = {False: cached.shared, True: cached.private}
+        self.problems = list(cached.problems)
+
+    def _maybe_write_cache(self) -> None:
+        """Keep the load cache near the logs: rewrite it once enough lines were read past it."""
+        fresh = len(self._fresh[False]) + len(self._fresh[True])
+        if fresh < CACHE_MIN_LINES or os.environ.get("CTX_STATE_CACHE", "1") == "0":
+            return
+        if not self.layout.local.is_dir():
+            return
+        try:
+            merged = {k: _merge([self._base[k], *self._fresh[k]]) for k in (False, True)}
+            marks = {str(p.relative_to(self.layout.store)): m for p, m in self._marks.items()}
+            crdt_log.write_cache(
+                self.cache_file, Cached(marks, merged[False], merged[True], list(self.problems))
+            )
+        except Exception:  # the cache is an optimisation: never fail a command over it
+            return
+        self._base = merged
+        self._fresh = {False: [], True: []}
+
+    def drop_cache(self) -> None:
+        """Forget the load cache (after rewriting a log, so no stale copy of it lingers)."""
+        self.cache_file.unlink(missing_ok=True)
 
     def _display(self, path: Path) -> str:
         try:
@@ -178,8 +276,9 @@ class ProjectBase:
             if update != EMPTY_UPDATE:
                 path = self.layout.private_log if private else self.own_log
                 crdt_log.append_update(path, update, self.replica)
-                st = path.stat()
-                self._cursors[path] = (st.st_ino, st.st_size)
+                if not self._refresh_one(path, private):
+                    self._reset()
+                    self.refresh()
         return result
 
     def with_lock(self, fn: Callable[[], T]) -> T:

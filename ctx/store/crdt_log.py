@@ -16,7 +16,7 @@ import binascii
 import os
 import re
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ctx.errors import CtxError
@@ -79,26 +79,36 @@ class Chunk:
     updates: list[bytes]
     end: int  # byte offset after the last complete line consumed
     problems: list[Problem]
+    linenos: list[int] = field(default_factory=list)  # the line of each update
+
+
+CONFLICT_MARKERS = (b"<<<<<<<", b"=======", b">>>>>>>", b"|||||||")
 
 
 def read_from(path: Path, offset: int = 0, display: str | None = None) -> Chunk:
     """Read complete lines from `offset`. A trailing line without newline is left for later
     (a writer may be mid-append) unless the file is otherwise finished."""
-    name = display or str(path)
     with open(path, "rb") as fh:
-        if offset:
-            fh.seek(offset)
         data = fh.read()
+    return parse(data, offset, display or str(path))
+
+
+def parse(data: bytes, offset: int, name: str, lines_before: int | None = None) -> Chunk:
+    """Decode the complete lines of `data` from `offset`. Line numbers in problems count from
+    the start of `data`, plus `lines_before` when `data` is only the end of a file. Bad lines
+    become problems; a log of a newer format raises."""
     updates: list[bytes] = []
+    linenos: list[int] = []
     problems: list[Problem] = []
     end = data.rfind(b"\n") + 1  # 0 when no complete line
-    if end == 0 and offset == 0 and data:
-        # a file with no complete line at all: only a torn header or torn first update
-        problems.append(Problem(name, 1, "incomplete line (torn write?), skipped"))
-        return Chunk([], 0, problems)
-    lineno = 0 if offset == 0 else -1  # line numbers are only exact for full reads
-    for raw in data[:end].split(b"\n")[:-1]:
-        lineno += 1 if lineno >= 0 else 0
+    if end <= offset:
+        if end == 0 and offset == 0 and data and not lines_before:
+            # a file with no complete line at all: only a torn header or torn first update
+            problems.append(Problem(name, 1, "incomplete line (torn write?), skipped"))
+        return Chunk([], offset, problems)
+    lineno = data.count(b"\n", 0, offset) + (lines_before or 0)
+    for raw in data[offset:end].split(b"\n")[:-1]:
+        lineno += 1
         line = raw.strip()
         if not line:
             continue
@@ -113,13 +123,18 @@ def read_from(path: Path, offset: int = 0, display: str | None = None) -> Chunk:
                 )
             continue
         upd = _decode(line)
-        if upd is None:
+        if upd is not None:
+            updates.append(upd)
+            linenos.append(lineno)
+        elif line.startswith(CONFLICT_MARKERS):
             problems.append(
-                Problem(name, max(lineno, 0), "corrupt update line (checksum mismatch), skipped")
+                Problem(name, lineno, "git conflict marker (a bad merge?), corrupt line skipped")
             )
         else:
-            updates.append(upd)
-    return Chunk(updates, offset + end, problems)
+            problems.append(
+                Problem(name, lineno, "corrupt update line (checksum mismatch), skipped")
+            )
+    return Chunk(updates, end, problems, linenos)
 
 
 def _decode(line: bytes) -> bytes | None:
@@ -134,3 +149,79 @@ def _decode(line: bytes) -> bytes | None:
     if zlib.crc32(update) != expected:
         return None
     return update
+
+
+# ---- machine-local load cache ------------------------------------------------------------
+# Every command loads every log. With many thousands of lines that is slow, so after a load
+# the state is kept in `local/cache/state.bin` as one lossless merged update per document,
+# with, per log, how many bytes it covered and their checksum. A later load applies the cache
+# plus whatever was appended since; a log that was rewritten (compaction, checkout), removed,
+# or does not match its checksum makes the load start over from the logs. Never committed.
+
+CACHE_MAGIC = b"ctx-cache 1\n"
+
+
+@dataclass
+class LogMark:
+    """How much of one log a loaded state covers, and how to tell the file has not changed."""
+
+    offset: int  # bytes consumed (complete lines)
+    crc: int  # crc32 of the first `offset` bytes
+    tail: bytes  # the last (up to) 32 bytes before `offset`: quick in-place check
+    lines: int = 0  # newlines in the first `offset` bytes (for exact line numbers)
+    ino: int = -1
+    size: int = -1
+    mtime: int = -1
+
+    def unchanged(self, st: os.stat_result) -> bool:
+        return (st.st_ino, st.st_size, st.st_mtime_ns) == (self.ino, self.size, self.mtime)
+
+
+@dataclass
+class Cached:
+    marks: dict[str, LogMark]  # path relative to the store -> mark
+    shared: bytes
+    private: bytes
+    problems: list[Problem]
+
+
+def write_cache(path: Path, cached: Cached) -> None:
+    import json
+
+    from ctx.store.locking import atomic_write
+
+    meta = {
+        "logs": {
+            k: [m.offset, m.crc, m.tail.hex(), m.lines, m.ino, m.size, m.mtime]
+            for k, m in cached.marks.items()
+        },
+        "shared": len(cached.shared),
+        "private": len(cached.private),
+        "problems": [[p.path, p.line, p.message] for p in cached.problems],
+    }
+    head = json.dumps(meta, separators=(",", ":")).encode() + b"\n"
+    atomic_write(path, CACHE_MAGIC + head + cached.shared + cached.private)
+
+
+def read_cache(path: Path) -> Cached | None:
+    """The cache, or None when it is missing, of another version or damaged in any way."""
+    import json
+
+    try:
+        data = path.read_bytes()
+        if not data.startswith(CACHE_MAGIC):
+            return None
+        nl = data.index(b"\n", len(CACHE_MAGIC))
+        meta = json.loads(data[len(CACHE_MAGIC) : nl])
+        body = data[nl + 1 :]
+        n_shared, n_private = int(meta["shared"]), int(meta["private"])
+        if len(body) != n_shared + n_private:
+            return None
+        marks = {
+            str(k): LogMark(int(v[0]), int(v[1]), bytes.fromhex(v[2]), *(int(x) for x in v[3:7]))
+            for k, v in meta["logs"].items()
+        }
+        problems = [Problem(str(p[0]), int(p[1]), str(p[2])) for p in meta["problems"]]
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return None
+    return Cached(marks, body[:n_shared], body[n_shared:], problems)
