@@ -121,7 +121,6 @@ def session_summary(s: Session) -> dict[str, Any]:
 
 def search(project: Project, a: dict[str, Any]) -> ToolOutput:
     try:
-        from ctx.search.service import ensure_fresh
         from ctx.search.service import search as run_search
     except ImportError as exc:
         raise CtxError(
@@ -131,8 +130,7 @@ def search(project: Project, a: dict[str, Any]) -> ToolOutput:
         ) from None
     types = a["type"] if isinstance(a["type"], list) else [a["type"]] if a["type"] else None
     tags = a["tag"] if isinstance(a["tag"], list) else [a["tag"]] if a["tag"] else None
-    ensure_fresh(project)
-    result = run_search(
+    result = run_search(  # brings the index up to date with the store first
         project,
         a["query"],
         mode=a["mode"],
