@@ -43,6 +43,7 @@ class SearchResult:
 
 
 _CACHE: dict[tuple[str, bool], SearchIndex] = {}
+_EMBEDDERS: dict[tuple[str, str, int | None], tuple[Any, str | None]] = {}
 
 
 def ranking_from_config(project: Project) -> RankingConfig:
@@ -69,9 +70,12 @@ def open_index(project: Project, *, semantic: bool = True) -> SearchIndex:
         from ctx.search.embed import try_load_embedder
 
         threads = int(project.config.get("embedding", "threads", 0) or 0) or None
-        embedder, reason_or_none = try_load_embedder(
-            project.config.embed_model, project.config.embed_model_path, threads=threads
-        )
+        ekey = (project.config.embed_model, str(project.config.embed_model_path), threads)
+        if ekey not in _EMBEDDERS:  # one model per process, shared by every project
+            _EMBEDDERS[ekey] = try_load_embedder(
+                project.config.embed_model, project.config.embed_model_path, threads=threads
+            )
+        embedder, reason_or_none = _EMBEDDERS[ekey]
         reason = reason_or_none or ""
     idx = SearchIndex(
         project.layout.index_db,
