@@ -480,7 +480,7 @@ class _Proxy:
                     self._handle_signals()
                 elif fd == self.stdin_fd:
                     self._read_stdin()
-            if self.master_eof and self.status is None:
+            if (self.master_eof or polling_only) and self.status is None:
                 self._reap()
 
     def _set_master_mask(self, mask: int) -> None:

@@ -36,8 +36,10 @@ Output is cut into *bursts* (no pause longer than ``BURST_GAP_S``, no input or r
 between); of a burst longer than ``BURST_HEAD + BURST_TAIL`` characters only the head and the
 tail are rendered, around a line ``[… N characters of output not rendered …]`` (a 100 MB
 ``cat`` keeps its first and last lines). If what is left still exceeds
-``max_render_chars``, only its most recent part is rendered. Plain ASCII text is also drawn
-through a fast path (whole runs per row instead of character by character).
+``max_render_chars``, only its most recent part is rendered. Two fast paths keep the
+common cases cheap: plain ASCII text is drawn a whole run per row, not character by
+character, and plain lines arriving at the bottom of the screen (logs, ``cat``), which can
+only scroll, go straight into the document (tests check the result equals pyte's).
 """
 
 from __future__ import annotations
@@ -78,6 +80,7 @@ def _screen_class() -> Any:
 
     wcwidth = lru_cache(maxsize=4096)(_wcwidth)
     get_data = attrgetter("data")
+    identity_charset = pyte.charsets.LAT1_MAP
     ascii_chars = {chr(c): Char(chr(c)) for c in range(32, 127)}
 
     class TextScreen(pyte.Screen):
@@ -230,12 +233,64 @@ def _screen_class() -> Any:
         # ---- the document ----------------------------------------------------------------
 
         def row_text(self, y: int, strip: bool = True) -> str:
-            line = self.buffer.get(y)
+            return self._line_text(self.buffer.get(y), strip)
+
+        def _line_text(self, line: Any, strip: bool = True) -> str:
             if not line:
                 return ""
             width = min(max(line) + 1, self.columns)
             text = "".join(map(get_data, map(line.__getitem__, range(width))))
             return text.rstrip() if strip else text.ljust(self.columns)
+
+        # ---- fast path: whole plain lines arriving at the bottom of the screen ------------
+
+        def lines_fast_ready(self) -> bool:
+            """True when plain lines ending in CRLF would only scroll the screen."""
+            bottom = self.lines - 1
+            margins = self.margins
+            return (
+                self.cursor.x == 0
+                and self.cursor.y == bottom
+                and (margins is None or (margins.top == 0 and margins.bottom == bottom))
+                and mo.DECAWM in self.mode
+                and mo.IRM not in self.mode
+                and not self.charset
+                and self.g0_charset is identity_charset
+                and not self.buffer.get(bottom)
+            )
+
+        def feed_lines_fast(self, run: str) -> None:
+            """What pyte would do with ``run`` (printable ASCII lines, each ending in CRLF),
+            without drawing rows that only scroll by: the result is the same document."""
+            cols = self.columns
+            bottom = self.lines - 1
+            new: list[tuple[Any, bool]] = []
+            for line in run.split("\r\n")[:-1]:
+                if len(line) <= cols:
+                    new.append((line, False))
+                    continue
+                for i in range(0, len(line), cols):
+                    new.append((line[i : i + cols], i + cols < len(line)))
+            seq = [(self.buffer.get(y), y in self.wrapped) for y in range(bottom)] + new
+            scrolled = len(new)
+            for item, wrapped in seq[:scrolled]:
+                if isinstance(item, str):
+                    self.committed.append(item if wrapped else item.rstrip())
+                else:
+                    self.committed.append(self._line_text(item, strip=not wrapped))
+                self.committed_wrapped.append(wrapped)
+            buf = self.buffer
+            buf.clear()
+            self.wrapped = set()
+            get = self._chars.__getitem__
+            for y, (item, wrapped) in enumerate(seq[scrolled:]):
+                if isinstance(item, str):
+                    if item:
+                        buf[y].update(zip(range(len(item)), map(get, item), strict=True))
+                elif item:
+                    buf[y] = item
+                if wrapped:
+                    self.wrapped.add(y)
 
         def _last_row(self) -> int:
             for y in range(self.lines - 1, -1, -1):
@@ -326,7 +381,7 @@ def _prepare(
 
 
 def _marker(n: int) -> str:
-    return f"\r\n[… {n} characters of output not rendered …]\r\n"
+    return f"\r\n[… {n:,} characters of output not rendered …]\r\n"
 
 
 def _elide_burst(text: str) -> str:
@@ -438,12 +493,33 @@ class _LineEditor:
         return True
 
 
-def _feed(stream: Any, text: str) -> None:
-    for i in range(0, len(text), _FEED_SLICE):
+_PLAIN_LINES = re.compile(r"(?:[\x20-\x7e]*\r\n)+")
+_FAST_LINES = True  # tests compare the fast path with plain pyte
+
+
+def _feed(stream: Any, screen: Any, text: str) -> None:
+    pos, end = 0, len(text)
+    while pos < end:
+        if (
+            _FAST_LINES
+            and getattr(stream, "_taking_plain_text", False)
+            and screen.lines_fast_ready()
+        ):
+            m = _PLAIN_LINES.match(text, pos)
+            if m:
+                screen.feed_lines_fast(m.group())
+                pos = m.end()
+                continue
+            stop = text.find("\n", pos, pos + _FEED_SLICE) + 1 or min(end, pos + _FEED_SLICE)
+        elif _FAST_LINES:
+            stop = text.find("\n", pos, pos + _FEED_SLICE) + 1 or min(end, pos + _FEED_SLICE)
+        else:
+            stop = min(end, pos + _FEED_SLICE)
         try:
-            stream.feed(text[i : i + _FEED_SLICE])
+            stream.feed(text[pos:stop])
         except Exception:  # an escape pyte cannot handle must not cost the transcript
-            continue
+            pass
+        pos = stop
 
 
 def _play(ops: list[_Op], cols: int, rows: int) -> tuple[Any, list[_Submission]]:
@@ -481,7 +557,7 @@ def _play(ops: list[_Op], cols: int, rows: int) -> tuple[Any, list[_Submission]]
         if op.kind == "o":
             if subs and subs[-1].first_output_t is None:
                 subs[-1].first_output_t = op.t
-            _feed(stream, op.text)
+            _feed(stream, screen, op.text)
         elif op.kind == "r" and op.size:
             screen.resize(op.size[1], op.size[0])
         elif op.kind == "i":

@@ -369,3 +369,28 @@ def test_sigkill_of_ctx_leaves_a_readable_journal(
     assert recorded.startswith(b"line 0000001\nline 0000002\n")
     lines = recorded.split(b"\n")[:-1]
     assert lines == [f"line {n:07d}".encode() for n in range(1, len(lines) + 1)]
+
+
+def test_works_outside_the_main_thread() -> None:
+    box: dict[str, object] = {}
+
+    def run() -> None:
+        box["result"] = run_proxied(
+            child("exit_with", "3"), sink=NullSink(), stdin_fd=None, stdout_fd=None
+        )
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join(30)
+    assert getattr(box["result"], "exit_code", None) == 3
+
+
+def test_a_background_grandchild_does_not_keep_ctx_waiting() -> None:
+    sh = shutil.which("sh")
+    assert sh
+    started = time.monotonic()
+    # The grandchild keeps the pty open; ctx ends when the command itself exits.
+    result, out, _ = run_piped([sh, "-c", "sleep 30 & echo started"])
+    assert result.exit_code == 0
+    assert b"started" in out
+    assert time.monotonic() - started < 10

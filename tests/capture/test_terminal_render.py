@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 from ctx.capture import terminal_render as tr
@@ -162,6 +163,33 @@ def test_prompt_heuristics_without_input() -> None:
     assert roles(render_transcript(out("just some output\r\n"), 80, 24)) == [
         ("assistant", "just some output")
     ]
+
+
+def test_fast_paths_give_what_pyte_gives(monkeypatch) -> None:
+    rng = random.Random(5)
+    kinds = [
+        lambda i: "w" * rng.randint(0, 130) + f" {i}\r\n",  # wraps on narrow screens
+        lambda i: f"\x1b[3{i % 8}mcolour {i}\x1b[0m\r\n",
+        lambda i: f"spin |\rspin /\rspin {i}\r\n",
+        lambda i: "\x1b[2A\x1b[2Kup\r\n\r\n",
+        lambda i: "héllo 日本 wide\r\n",
+        lambda i: "\x1b[H\x1b[2Jcleared\r\n",
+        lambda i: "no newline ",
+        lambda i: "x" * 80 + "\r\n",
+        lambda i: "\r\n",
+    ]
+    text = "".join(rng.choice(kinds)(i) for i in range(1500))
+    cuts = sorted(rng.sample(range(1, len(text)), 300))
+    events = [
+        (n * 0.001, "o", text[a:b])
+        for n, (a, b) in enumerate(zip([0, *cuts], [*cuts, None], strict=True))
+    ]
+    for cols, rows in ((80, 24), (40, 5)):
+        monkeypatch.setattr(tr, "_FAST_LINES", False)
+        plain = render_text(events, cols, rows)
+        monkeypatch.setattr(tr, "_FAST_LINES", True)
+        assert render_text(events, cols, rows) == plain
+        assert "cleared" in plain and "\x1b" not in plain
 
 
 def test_huge_output_renders_quickly_with_head_and_tail() -> None:
