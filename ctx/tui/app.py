@@ -139,6 +139,10 @@ class CtxApp(App[int]):
             screen.post_message(StoreChanged())
 
     # ---- navigation ---------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Without a store there is nothing to go to: hide those keys from the footer."""
+        return not (action in ("goto", "refresh") and self.store is None)
+
     def action_goto(self, mode: str) -> None:
         if self.store is None:
             return

@@ -6,9 +6,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from ctx.search.types import MARK_CLOSE, MARK_OPEN
 from ctx.tui.data import Store, author_name, fmt_when, one_line
 
-MARK_OPEN, MARK_CLOSE = "«", "»"
+__all__ = ["MARK_CLOSE", "MARK_OPEN", "HitView", "Searcher"]
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,9 @@ class HitView:
 
 
 class Searcher:
-    """Runs queries through `ctx.search.service`, bringing the index up to date first when the
-    store changed (the first query of a session may index everything, so it says so)."""
+    """Runs queries through `ctx.search.service` (which brings the index up to date with the
+    store first); remembers whether the store changed since, so the screen can say that the
+    next query will index new records (the very first may index everything and load the model)."""
 
     def __init__(self, store: Store, limit: int = 30) -> None:
         self.store = store
@@ -67,82 +69,11 @@ class Searcher:
         return self._fresh_for != self.store.signature()
 
     def search(self, query: str) -> tuple[list[HitView], str | None]:
-        try:
-            from ctx.search.service import ensure_fresh, search
-        except ModuleNotFoundError as exc:  # TEMPORARY until the service lands
-            if exc.name != "ctx.search.service":
-                raise
-            return _substring_search(self.store, query, self.limit)
+        from ctx.search.service import search
 
         with self.store.lock:
-            project = self.store.project
             sig = self.store.signature()
-            if sig != self._fresh_for:
-                project.refresh()
-                ensure_fresh(project)
-                self._fresh_for = sig
-            result = search(project, query, limit=self.limit)
+            self.store.project.refresh()
+            result = search(self.store.project, query, limit=self.limit)
+            self._fresh_for = sig
         return [HitView.of(h) for h in result.hits], result.notice
-
-
-def _substring_search(store: Store, query: str, limit: int) -> tuple[list[HitView], str | None]:
-    """TEMPORARY stand-in while ctx.search.service does not exist yet."""
-    from types import SimpleNamespace
-
-    q = query.lower().strip()
-    hits: list[HitView] = []
-    if not q:
-        return hits, None
-
-    def snip(text: str) -> str:
-        i = text.lower().find(q)
-        a = max(0, i - 60)
-        return (
-            text[a:i] + MARK_OPEN + text[i : i + len(q)] + MARK_CLOSE + text[i + len(q) : i + 200]
-        )
-
-    for m in store.memories():
-        if q in m.content.lower():
-            hits.append(
-                HitView.of(
-                    SimpleNamespace(
-                        kind="memory",
-                        snippet=snip(m.content),
-                        text=m.content,
-                        tags=m.tags,
-                        memory_type=m.type,
-                        memory_id=m.id,
-                        author=m.author,
-                        ts=None,
-                        score=1.0,
-                        session_id=None,
-                        turn_n=None,
-                    )
-                )
-            )
-    for row in store.session_rows():
-        s = store.session(row.id)
-        for t in s.turns or []:
-            if q in t.text.lower():
-                hits.append(
-                    HitView.of(
-                        SimpleNamespace(
-                            kind="turn",
-                            snippet=snip(t.text),
-                            text=t.text,
-                            title=s.title,
-                            turn_n=t.n,
-                            role=t.role,
-                            tool=s.tool,
-                            branch=s.branch,
-                            author=s.author,
-                            ts=None,
-                            session_id=s.id,
-                            memory_id=None,
-                            score=1.0,
-                        )
-                    )
-                )
-            if len(hits) >= limit:
-                return hits, "substring search (the search service is not available yet)"
-    return hits, "substring search (the search service is not available yet)"

@@ -37,7 +37,19 @@ EMPTY_HELP = (
 class SessionTable(DataTable[Any]):
     """A DataTable that asks for the next page when the reader nears its end."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "select_cursor", "Open")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "Open"),
+        Binding("home,g", "scroll_top", "First", show=False),
+        Binding("end,G", "scroll_bottom", "Last", show=False),
+    ]
+
+    def action_scroll_bottom(self) -> None:
+        """The last session, not the last loaded one: load every page first (one explicit
+        key press, so the cost of adding all rows is paid only when asked for)."""
+        screen = self.screen
+        if isinstance(screen, SessionsScreen):
+            screen.more_rows(everything=True)
+        super().action_scroll_bottom()
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
@@ -168,10 +180,10 @@ class SessionsScreen(CtxScreen):
         self.update_status()
         self.refresh_title()
 
-    def more_rows(self) -> None:
+    def more_rows(self, everything: bool = False) -> None:
         if self.shown >= len(self.view):
             return
-        page = self.view[self.shown : self.shown + PAGE]
+        page = self.view[self.shown : None if everything else self.shown + PAGE]
         self.table.add_rows([r.cells() for r in page])  # row i is self.view[i]
         self.shown += len(page)
         self.update_status()

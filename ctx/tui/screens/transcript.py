@@ -111,6 +111,7 @@ class TranscriptScreen(CtxScreen):
 
     def on_mount(self) -> None:
         self.query_one("#findbar").display = False
+        self.view.focus()
         self.generation = self.ctx_app.generation
         self._load(self.start_turn)
 
@@ -175,7 +176,7 @@ class TranscriptScreen(CtxScreen):
             text.append(extra)
         self.query_one("#status", Static).update(text)
 
-    def on_descendant_focus(self) -> None:
+    def on_transcript_view_selected(self, message: TranscriptView.Selected) -> None:
         if self.session is not None:
             self.update_status()
 
@@ -228,10 +229,7 @@ class TranscriptScreen(CtxScreen):
 
     def _close_find(self) -> None:
         self.query_one("#findbar").display = False
-        cur = self.view.current()
-        w = self.view.widget(cur) if cur is not None else None
-        if w is not None:
-            w.focus(scroll_visible=False)
+        self.view.focus()
 
     def _find(self, term: str) -> None:
         self.term = term.strip()
@@ -249,9 +247,9 @@ class TranscriptScreen(CtxScreen):
 
     @on(Input.Submitted, "#find")
     async def _find_submitted(self) -> None:
-        await self.action_next_match(keep_focus=True)
+        await self.action_next_match()
 
-    async def _goto_match(self, step: int, keep_focus: bool = False) -> None:
+    async def _goto_match(self, step: int) -> None:
         if not self.matches:
             self.notify(
                 f"no match for '{self.term}'" if self.term else "nothing to find: press /",
@@ -268,12 +266,12 @@ class TranscriptScreen(CtxScreen):
             earlier = [i for i, n in enumerate(self.matches) if n < cur]
             self.match_index = earlier[-1] if earlier else len(self.matches) - 1
         n = self.matches[self.match_index]
-        await self.view.goto(n, focus=not keep_focus)
+        await self.view.goto(n)
         self.update_status(snippet(self.view.turns[n].text, self.term))
         self.query_one("#find-status", Label).update(f"{self.match_index + 1}/{len(self.matches)}")
 
-    async def action_next_match(self, keep_focus: bool = False) -> None:
-        await self._goto_match(1, keep_focus)
+    async def action_next_match(self) -> None:
+        await self._goto_match(1)
 
     async def action_prev_match(self) -> None:
         await self._goto_match(-1)

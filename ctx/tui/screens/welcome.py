@@ -16,7 +16,7 @@ from ctx.errors import CtxError
 STEPS = [
     ("ctx init", "create .contextfs/ in this repository"),
     ("ctx wrap -- claude", "capture a session (or aider, codex, any command)"),
-    ("ctx import claude", "import the Claude Code transcripts you already have"),
+    ("ctx import claude", "import existing Claude Code transcripts"),
     ('ctx memory add "…" --type decision', "write down a decision, fact or procedure"),
 ]
 
@@ -35,7 +35,7 @@ def welcome_text(error: CtxError) -> Text:
         steps = []
     if steps:
         text.append("To start:\n", style="bold")
-        width = max(len(cmd) for cmd, _ in steps) + 4
+        width = max(len(cmd) for cmd, _ in steps) + 3
         for cmd, what in steps:
             text.append("  " + cmd.ljust(width), style="bold")
             text.append(what + "\n")

@@ -7,8 +7,11 @@ jumps; a far jump replaces the window instead of mounting everything in between.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.text import Text
 from textual.containers import VerticalScroll
+from textual.message import Message
 from textual.widgets import Static
 
 from ctx.models import Turn
@@ -37,8 +40,12 @@ class MoreMarker(Static):
                 await view.extend_down(view.hi + BATCH - 1)
 
 
-class TranscriptView(VerticalScroll):
-    can_focus = False
+class TranscriptView(VerticalScroll, can_focus=True):
+    """Holds the focus while reading; the selected turn carries the `-selected` class."""
+
+    @dataclass
+    class Selected(Message):
+        n: int
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -48,12 +55,27 @@ class TranscriptView(VerticalScroll):
         self.raw = False
         self.tools_open = False
         self.matches: set[int] = set()
+        self.selected: int | None = None
         self._busy = False
 
     def _make(self, turn: Turn) -> TurnWidget:
-        return TurnWidget(
-            turn, raw=self.raw, expanded=self.tools_open, match=turn.n in self.matches
-        )
+        w = TurnWidget(turn, raw=self.raw, expanded=self.tools_open, match=turn.n in self.matches)
+        if turn.n == self.selected:
+            w.add_class("-selected")
+        return w
+
+    def select(self, n: int, *, scroll: bool = True) -> None:
+        """Mark turn `n` (already mounted) as the selected one."""
+        old = self.widget(self.selected) if self.selected is not None else None
+        if old is not None:
+            old.remove_class("-selected")
+        self.selected = n
+        w = self.widget(n)
+        if w is not None:
+            w.add_class("-selected")
+            if scroll:
+                self.call_after_refresh(self.scroll_to_widget, w, top=True, animate=False)
+        self.post_message(self.Selected(n))
 
     def set_matches(self, matches: set[int]) -> None:
         self.matches = matches
@@ -136,7 +158,7 @@ class TranscriptView(VerticalScroll):
         return list(self.query(TurnWidget))
 
     # ---- moving around --------------------------------------------------------------------
-    async def goto(self, n: int, *, focus: bool = True) -> TurnWidget | None:
+    async def goto(self, n: int) -> TurnWidget | None:
         if not self.turns:
             return None
         n = max(0, min(n, len(self.turns) - 1))
@@ -150,19 +172,13 @@ class TranscriptView(VerticalScroll):
                 await self.extend_down(n)
             else:
                 await self._window(max(0, n - 5), min(len(self.turns), n + BATCH))
-        w = self.widget(n)
-        if w is None:
-            return None
-        if focus:
-            w.focus(scroll_visible=False)
-        self.call_after_refresh(self.scroll_to_widget, w, top=True, animate=False)
-        return w
+        self.select(n)
+        return self.widget(n)
 
     def current(self) -> int | None:
-        """The focused turn, else the first turn in view."""
-        focused = self.screen.focused
-        if isinstance(focused, TurnWidget) and focused.parent is self:
-            return focused.n
+        """The selected turn, else the first turn in view."""
+        if self.selected is not None and 0 <= self.selected < len(self.turns):
+            return self.selected
         top = self.scroll_y
         for w in self.mounted():
             if w.virtual_region.bottom > top:

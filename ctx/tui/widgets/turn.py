@@ -54,8 +54,10 @@ class TurnBody(Widget):
         )
 
 
-class TurnWidget(Vertical, can_focus=True):
-    """Focusable, so the focused turn is the one `c` copies and `m` turns into a memory."""
+class TurnWidget(Vertical):
+    """One turn. The transcript marks one turn as selected (the one `c` copies and `m` turns
+    into a memory) with a class rather than focus: moving focus re-renders the footer, a
+    class change costs almost nothing, so j/k stay instant."""
 
     expanded: reactive[bool] = reactive(False, init=False)
 
@@ -120,5 +122,10 @@ class TurnWidget(Vertical, can_focus=True):
             self.expanded = not self.expanded
 
     def on_click(self) -> None:
-        self.focus(scroll_visible=False)
+        from ctx.tui.widgets.transcript import TranscriptView
+
+        view = self.parent
+        if isinstance(view, TranscriptView):
+            view.select(self.n, scroll=False)
+            view.focus()
         self.toggle()

@@ -1,0 +1,1 @@
+"""Widgets of ctx browse."""
