@@ -41,6 +41,18 @@ def model_state(project: Project) -> dict[str, Any]:
     }
 
 
+def sync_state(project: Project) -> dict[str, Any] | None:
+    """What is not yet shared / arrived since the last sync (ctx/sync/status.py)."""
+    try:
+        from ctx.sync.status import sync_status
+    except ImportError:
+        return None
+    try:
+        return sync_status(project)
+    except Exception as exc:  # git trouble must not hide the rest of the status
+        return {"error": str(exc)}
+
+
 def project_status(project: Project) -> dict[str, Any]:
     counts = project.counts()
     try:
@@ -60,4 +72,5 @@ def project_status(project: Project) -> dict[str, Any]:
         "index": index_state(project),
         "model": model_state(project),
         "problems": project.warnings(),
+        "sync": sync_state(project),
     }

@@ -236,6 +236,14 @@ class ProjectBase:
         self._base = merged
         self._fresh = {False: [], True: []}
 
+    def reload(self) -> None:
+        """Forget what is loaded and read every log again, bypassing the load cache."""
+        self._reset()
+        for attempt in range(3):
+            if self._refresh_logs() or attempt == 2:
+                break
+            self._reset()
+
     def drop_cache(self) -> None:
         """Forget the load cache (after rewriting a log, so no stale copy of it lingers)."""
         self.cache_file.unlink(missing_ok=True)

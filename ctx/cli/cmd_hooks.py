@@ -1,0 +1,113 @@
+"""`ctx hooks install|uninstall|status` (git hooks; Claude Code hooks with --claude) and the
+hidden `ctx hooks run HOOK` that the installed git hooks call."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from typing import Any
+
+import typer
+
+from ctx.cli.common import JSON_OPT, emit_json, open_project
+
+hooks_app = typer.Typer(
+    help="Git hooks (secret check before commit; index refresh and lost-edit report after "
+    "pull) and, with --claude, Claude Code hooks.",
+    no_args_is_help=True,
+)
+
+CLAUDE_MODULE = "ctx.integrations.claude_hooks"
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(hooks_app, name="hooks")
+
+
+def _claude() -> Any | None:
+    """The Claude Code hooks module, when this ctx has it."""
+    if importlib.util.find_spec(CLAUDE_MODULE) is None:
+        return None
+    return importlib.import_module(CLAUDE_MODULE)
+
+
+def _print(lines: list[str], as_json: bool, key: str = "done") -> None:
+    if as_json:
+        emit_json({key: lines})
+    else:
+        for line in lines:
+            print(line)
+
+
+@hooks_app.command("install")
+def install(
+    claude: bool = typer.Option(False, "--claude", help="Also install the Claude Code hooks."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Install the git hooks (existing hooks are kept as .legacy and still run)."""
+    from ctx.hooks_install import install as install_git
+
+    project = open_project(require_store=False)
+    done = install_git(project)
+    if claude:
+        mod = _claude()
+        done += (
+            mod.install_claude_hooks(project) if mod else ["Claude Code hooks: not available yet"]
+        )
+    _print(done, as_json)
+
+
+@hooks_app.command("uninstall")
+def uninstall(
+    claude: bool = typer.Option(False, "--claude", help="Also remove the Claude Code hooks."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Remove ctx's git hooks and put back the hooks that were there before."""
+    from ctx.hooks_install import uninstall as uninstall_git
+
+    project = open_project(require_store=False)
+    done = uninstall_git(project)
+    if claude:
+        mod = _claude()
+        done += (
+            mod.uninstall_claude_hooks(project) if mod else ["Claude Code hooks: not available yet"]
+        )
+    _print(done, as_json)
+
+
+@hooks_app.command("status")
+def status(as_json: bool = JSON_OPT) -> None:
+    """Which hooks are installed, and whether they can run."""
+    from ctx.hooks_install import hook_status
+
+    project = open_project(require_store=False)
+    checks = hook_status(project)
+    mod = _claude()
+    if mod is not None:
+        checks += mod.claude_hook_status(project)
+    if as_json:
+        emit_json({"checks": [c.to_dict() for c in checks]})
+        return
+    for c in checks:
+        print(f"[{c.status:4}] {c.name:14} {c.detail}")
+        if c.fix and c.status != "ok":
+            print(f"       {'':14} fix: {c.fix}")
+
+
+@hooks_app.command(
+    "run",
+    hidden=True,
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def run(
+    hook: str = typer.Argument(..., help="pre-commit | post-merge | post-checkout | post-rewrite"),
+    args: list[str] | None = typer.Argument(None),
+) -> None:
+    """Called by the installed git hooks (not for people)."""
+    from ctx.cli.common import state
+    from ctx.sync.hookrun import run_hook
+
+    code = run_hook(hook, list(args or []), state.cwd)
+    sys.stdout.flush()
+    if code:
+        raise typer.Exit(code)

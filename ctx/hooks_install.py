@@ -1,0 +1,168 @@
+"""Installing ctx's git hooks the careful way (pre-commit's manner).
+
+- Each hook we write carries the marker `ctx-managed-hook`, so we only ever touch our own.
+- A hook that was there before is renamed `<hook>.legacy` and our hook runs it first;
+  uninstall puts it back.
+- The hooks directory is the one git uses: `git rev-parse --git-path hooks` honours
+  `core.hooksPath` and, in a linked worktree, resolves to the common git dir.
+- The hooks run ctx through the Python that installed them (`<python> -m ctx`), so they work
+  without ctx on PATH; if that Python is gone they do nothing (and say so before a commit).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ctx.errors import CtxError
+from ctx.sync import gitrun
+
+if TYPE_CHECKING:
+    from ctx.doctor import Check
+    from ctx.store.project import Project
+
+HOOKS = ("pre-commit", "post-merge", "post-checkout", "post-rewrite")
+MARKER = "ctx-managed-hook"
+TEMPLATE = "ctx-hook.sh"
+
+
+def template_path() -> Path:
+    """The template in an installed wheel (ctx/_hooks) or a source checkout (hooks/)."""
+    here = Path(__file__).resolve().parent
+    for cand in (here / "_hooks" / "git" / TEMPLATE, here.parent / "hooks" / "git" / TEMPLATE):
+        if cand.exists():
+            return cand
+    raise CtxError(
+        "the git hook template is missing from this ctx installation",
+        "reinstall ctx (pip install --force-reinstall contextfs-cli)",
+        code="no_template",
+    )
+
+
+def hooks_dir(project: Project) -> Path:
+    return gitrun.git_path(project.git.worktree, "hooks")
+
+
+def _quote(text: str) -> str:
+    return text.replace("'", "'\"'\"'")
+
+
+def render(hook: str, python: str | None = None) -> str:
+    text = template_path().read_text()
+    return text.replace("@HOOK@", hook).replace("@PYTHON@", _quote(python or sys.executable))
+
+
+def is_ours(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return MARKER.encode() in fh.read(4096)
+    except OSError:
+        return False
+
+
+def _write_executable(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.ctx-tmp")
+    tmp.write_text(text)
+    mode = tmp.stat().st_mode
+    tmp.chmod(mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    os.replace(tmp, path)
+
+
+def install(project: Project) -> list[str]:
+    """Write our four hooks; keep any other hook as `.legacy`. Returns what was done."""
+    hdir = hooks_dir(project)
+    hdir.mkdir(parents=True, exist_ok=True)
+    done: list[str] = []
+    for hook in HOOKS:
+        path = hdir / hook
+        legacy = hdir / f"{hook}.legacy"
+        want = render(hook)
+        if path.exists() and not is_ours(path):
+            if legacy.exists():
+                done.append(
+                    f"{path}: skipped: not ours, and {legacy.name} exists too "
+                    "(merge them by hand, then run this again)"
+                )
+                continue
+            os.replace(path, legacy)
+            done.append(f"{path}: kept the existing hook as {legacy.name} (it still runs)")
+        if path.exists() and path.read_text() == want:
+            done.append(f"{path}: already installed")
+            continue
+        updated = path.exists()
+        _write_executable(path, want)
+        done.append(f"{path}: {'updated' if updated else 'installed'}")
+    return done
+
+
+def uninstall(project: Project) -> list[str]:
+    """Remove our hooks, put back the ones we had set aside; never touch anyone else's."""
+    hdir = hooks_dir(project)
+    done: list[str] = []
+    for hook in HOOKS:
+        path = hdir / hook
+        legacy = hdir / f"{hook}.legacy"
+        if path.exists() and not is_ours(path):
+            done.append(f"{path}: not a ctx hook, left alone")
+            continue
+        if path.exists():
+            path.unlink()
+            done.append(f"{path}: removed")
+        if legacy.exists():
+            os.replace(legacy, path)
+            done.append(f"{path}: restored the hook that was there before ctx")
+    if not done:
+        done.append(f"{hdir}: no ctx hooks installed, nothing to remove")
+    return done
+
+
+def hook_status(project: object) -> list[Check]:
+    """Doctor checks: which of our hooks are installed, and can they run."""
+    from ctx.doctor import Check
+
+    try:
+        hdir = hooks_dir(project)  # type: ignore[arg-type]
+    except CtxError as err:
+        return [Check("git-hooks", "warn", err.message, err.advice)]
+    ours = [h for h in HOOKS if is_ours(hdir / h)]
+    fix = "run `ctx hooks install`"
+    if not ours:
+        return [
+            Check(
+                "git-hooks",
+                "warn",
+                f"ctx git hooks not installed in {hdir} (optional: secret check before commit, "
+                "index refresh and lost-edit report after pull)",
+                fix,
+            )
+        ]
+    missing = [h for h in HOOKS if h not in ours]
+    stale = [h for h in ours if _python_of(hdir / h) not in (None, sys.executable)]
+    broken = [
+        h for h in ours if (p := _python_of(hdir / h)) is not None and not os.access(p, os.X_OK)
+    ]
+    if broken:
+        return [
+            Check(
+                "git-hooks", "fail", f"hooks call a Python that is gone: {', '.join(broken)}", fix
+            )
+        ]
+    if missing:
+        return [Check("git-hooks", "warn", f"ctx git hooks missing: {', '.join(missing)}", fix)]
+    detail = f"ctx git hooks installed in {hdir}"
+    if stale:
+        detail += f" (they run {_python_of(hdir / stale[0])}, not this Python)"
+    return [Check("git-hooks", "ok", detail)]
+
+
+def _python_of(path: Path) -> str | None:
+    try:
+        for line in path.read_text().splitlines():
+            if line.startswith("CTX_PYTHON='"):
+                return line[len("CTX_PYTHON='") : -1].replace("'\"'\"'", "'")
+    except OSError:
+        return None
+    return None

@@ -1,0 +1,97 @@
+"""Running the user's own `git` (so remotes, credentials, SSH/HTTPS and config behave as they
+do for git itself) and a few questions about the repository."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from ctx.errors import CtxError
+
+STORE = ".contextfs"
+EXTRA_ENV: dict[str, str] = {}  # set by ctx sync while it drives git (tells our hooks)
+
+
+def run(
+    cwd: Path, *args: str, check: bool = True, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    """Run git; on failure raise a CtxError carrying git's own last words."""
+    env = os.environ.copy()
+    env["GIT_MERGE_AUTOEDIT"] = "no"  # never open an editor for a merge message
+    env.update(EXTRA_ENV)
+    try:
+        proc = subprocess.run(
+            ["git", *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
+    except FileNotFoundError:
+        raise CtxError("the git command is not on PATH", "install git", code="no_git") from None
+    except subprocess.TimeoutExpired:
+        raise CtxError(
+            f"git {args[0]} did not finish in {timeout:.0f} s", "check the network and retry"
+        ) from None
+    if check and proc.returncode != 0:
+        raise GitFailed(args, proc)
+    return proc
+
+
+class GitFailed(CtxError):
+    def __init__(self, args: tuple[str, ...], proc: subprocess.CompletedProcess[str]) -> None:
+        said = (proc.stderr or proc.stdout or "").strip().splitlines()
+        tail = " / ".join(line.strip() for line in said[-3:] if line.strip())
+        super().__init__(
+            f"git {' '.join(args[:2])} failed: {tail or f'exit {proc.returncode}'}",
+            "fix what git says (the .contextfs/ changes are committed and safe), then run "
+            "`ctx sync` again",
+            code="git_failed",
+        )
+        self.proc = proc
+
+
+def out(cwd: Path, *args: str) -> str | None:
+    """git's stdout stripped, or None when the command fails (a question with no answer)."""
+    proc = run(cwd, *args, check=False)
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+def head(cwd: Path) -> str | None:
+    return out(cwd, "rev-parse", "--verify", "-q", "HEAD")
+
+
+def upstream(cwd: Path) -> str | None:
+    """The branch's upstream, e.g. `origin/main`, or None."""
+    return out(cwd, "rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}")
+
+
+def merge_base(cwd: Path, a: str, b: str) -> str | None:
+    return out(cwd, "merge-base", a, b)
+
+
+def is_ancestor(cwd: Path, a: str, b: str) -> bool:
+    return run(cwd, "merge-base", "--is-ancestor", a, b, check=False).returncode == 0
+
+
+def remotes(cwd: Path) -> list[str]:
+    return (out(cwd, "remote") or "").split()
+
+
+def unmerged(cwd: Path) -> list[str]:
+    """Paths git left in conflict (empty in a healthy repository)."""
+    return [p for p in (out(cwd, "diff", "--name-only", "--diff-filter=U") or "").splitlines() if p]
+
+
+def git_path(cwd: Path, name: str) -> Path:
+    """`git rev-parse --git-path NAME`: the common dir for hooks, honours core.hooksPath."""
+    got = out(cwd, "rev-parse", "--git-path", name)
+    if got is None:
+        raise CtxError(
+            f"not a git repository: {cwd}", "run this inside a git working tree", code="no_repo"
+        )
+    p = Path(got)
+    return (p if p.is_absolute() else cwd / p).resolve()

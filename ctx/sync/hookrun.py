@@ -1,0 +1,97 @@
+"""What the installed git hooks do when they call `<python> -m ctx hooks run HOOK ARGS`.
+
+pre-commit returns 3 when a secret is staged (the shell hook turns that into a refusal);
+the post-* hooks run detached in the background and never fail git: they record lost edits
+and drop files of forgotten sessions after a merge or rebase, then refresh the search index.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ctx.errors import CtxError
+from ctx.store.locking import file_lock
+
+if TYPE_CHECKING:
+    from ctx.store.project import Project
+
+SECRET_FOUND = 3
+
+
+def run_hook(name: str, args: list[str], cwd: Path | None = None) -> int:
+    if name == "pre-commit":
+        return _pre_commit(cwd or Path.cwd())
+    try:
+        _post(name, args, cwd)
+    except Exception as exc:  # a background hook must never fail git or leave a traceback
+        if os.environ.get("CTX_DEBUG"):
+            raise
+        sys.stderr.write(f"ctx: {name} hook: {exc}\n")
+    return 0
+
+
+def _pre_commit(cwd: Path) -> int:
+    try:
+        from ctx.privacy import secrets  # noqa: F401
+    except ImportError:
+        sys.stderr.write("ctx: secret scanner not available in this ctx; check skipped\n")
+        return 0
+    from ctx.sync import gitrun
+    from ctx.sync.precommit import message, staged_leaks
+
+    top = gitrun.out(cwd, "rev-parse", "--show-toplevel")
+    leaks = staged_leaks(Path(top) if top else cwd)
+    if not leaks:
+        return 0
+    sys.stderr.write(message(leaks) + "\n")
+    return SECRET_FOUND
+
+
+def _post(name: str, args: list[str], cwd: Path | None) -> None:
+    from ctx.store.project import Project
+
+    try:
+        project = Project.open(cwd)
+    except CtxError:
+        return  # no store in this repository: nothing to do
+    with file_lock(project.layout.local / "hooks.lock"):
+        merged = name == "post-merge" or (name == "post-rewrite" and args[:1] == ["rebase"])
+        if merged and not os.environ.get("CTX_IN_SYNC"):
+            _after_merge(project, name)
+        _refresh_index(project)
+
+
+def _after_merge(project: Project, name: str) -> None:
+    from ctx.sync import gitrun
+    from ctx.sync.after import after_pull
+
+    root = project.root
+    ours = os.environ.get("CTX_ORIG_HEAD") or gitrun.out(
+        root, "rev-parse", "-q", "--verify", "ORIG_HEAD"
+    )
+    theirs: str | None
+    if name == "post-merge":
+        theirs = gitrun.out(root, "rev-parse", "-q", "--verify", "HEAD^2") or gitrun.head(root)
+    else:
+        up = os.environ.get("CTX_UPSTREAM") or gitrun.out(
+            root, "rev-parse", "-q", "--verify", "@{upstream}"
+        )
+        head = gitrun.head(root)
+        theirs = up if up and head and gitrun.is_ancestor(root, up, head) else head
+    result = after_pull(project, ours, theirs)
+    for e in result.lost:
+        sys.stderr.write(f"ctx: {e}\n")
+
+
+def _refresh_index(project: Project) -> None:
+    """Bring the search index up to date (nothing to do while search is not installed)."""
+    try:
+        from ctx.search.service import ensure_fresh
+    except ImportError:
+        return
+    with contextlib.suppress(CtxError):
+        ensure_fresh(project)

@@ -1,0 +1,94 @@
+"""The pre-commit check: no file under `.contextfs/` may be committed with a secret in it.
+
+ctx redacts secrets before it writes anything, so this is the second line: hand edits, data
+written by an older ctx, rules that learned a new kind of key. Only what the commit adds is
+checked (lines not already in HEAD), so a secret that is already in history does not block
+every later commit; CRDT log lines are decoded first (base64 would hide the text).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ctx.sync.gitrun import STORE
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ufffd]+")
+
+
+@dataclass
+class Leak:
+    path: str
+    line: int
+    rule: str
+
+
+def readable(path: str, line: bytes) -> str:
+    """The text a secret scanner should see in one line of a committed store file."""
+    if path.endswith(".log"):
+        crc, _, payload = line.partition(b" ")
+        if len(crc) == 8 and payload:
+            try:
+                raw = base64.b64decode(payload, validate=True)
+            except (binascii.Error, ValueError):
+                raw = line
+            # strings sit in the binary update between length bytes: keep them apart
+            return _CONTROL.sub("\n", raw.decode("utf-8", "replace"))
+    return line.decode("utf-8", "replace")
+
+
+def _blob(repo: Any, tree: Any, path: str) -> bytes | None:
+    try:
+        return bytes(repo[tree[path].id].read_raw())
+    except (KeyError, ValueError):
+        return None
+
+
+def staged_leaks(worktree: Path) -> list[Leak]:
+    import pygit2
+
+    from ctx.privacy.secrets import find_secrets
+
+    repo = pygit2.Repository(str(worktree))
+    head_tree = None
+    if not repo.head_is_unborn:
+        head_tree = repo.head.peel(pygit2.Commit).tree
+    leaks: list[Leak] = []
+    index = repo.index
+    for entry in index:
+        path = entry.path
+        if not path.startswith(STORE + "/"):
+            continue
+        staged = bytes(repo[entry.id].read_raw())
+        old = _blob(repo, head_tree, path) if head_tree is not None else None
+        if old == staged:
+            continue
+        known = set(old.splitlines()) if old else set()
+        for n, line in enumerate(staged.splitlines(), 1):
+            if line in known or not line.strip():
+                continue
+            for f in find_secrets(readable(path, line)):
+                leaks.append(Leak(path, n, f.rule))
+                break
+    return leaks
+
+
+def message(leaks: list[Leak]) -> str:
+    lines = ["ctx: refusing to commit: a secret is still in .contextfs/"]
+    for leak in leaks[:20]:
+        lines.append(f"  {leak.path}:{leak.line}: {leak.rule}")
+    if len(leaks) > 20:
+        lines.append(f"  … and {len(leaks) - 20} more")
+    lines += [
+        "Get it out before you commit:",
+        "  - a memory: `ctx memory edit ID --content …` or `ctx forget ID`",
+        "  - a session: `ctx forget ID`",
+        "  - then `ctx gc` rewrites this clone's state log without the old text",
+        "  - and `git add .contextfs` again",
+        "A false positive? Commit anyway with `git commit --no-verify`.",
+    ]
+    return "\n".join(lines)

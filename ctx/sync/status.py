@@ -1,0 +1,122 @@
+"""What is not yet shared, and what arrived since the last sync (for `ctx status`).
+
+Cheap by design (`ctx status` must start fast): pygit2 in-process, no network, no CRDT
+loads. "behind" is as of the last fetch.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ctx.sync import conflicts
+from ctx.sync.gitrun import STORE
+
+if TYPE_CHECKING:
+    from ctx.store.project import Project
+
+
+def _store_changes(repo: Any, old: Any, new: Any, own_log: str) -> dict[str, Any]:
+    """Counts of what changed under .contextfs/ between two commits, by others."""
+    import pygit2
+
+    diff = repo.diff(old, new)
+    sessions: set[str] = set()
+    logs: set[str] = set()
+    lines = 0
+    for patch in diff:
+        delta = patch.delta
+        path = delta.new_file.path or delta.old_file.path
+        if not path.startswith(STORE + "/"):
+            continue
+        parts = path.split("/")
+        if len(parts) == 4 and parts[1] == "sessions" and delta.status == pygit2.GIT_DELTA_ADDED:
+            sessions.add(parts[2])
+        elif len(parts) == 3 and parts[1] == "state" and parts[2].endswith(".log"):
+            if parts[2] == own_log:
+                continue
+            logs.add(parts[2])
+            _, added, _ = patch.line_stats
+            lines += added
+    return {"sessions": len(sessions), "clones": len(logs), "updates": lines}
+
+
+def sync_status(project: Project) -> dict[str, Any]:
+    """ahead/behind the upstream, uncommitted store files, the last sync and what came since."""
+    import pygit2
+
+    from ctx.sync.sync import read_last_sync
+
+    out: dict[str, Any] = {
+        "upstream": None,
+        "ahead": 0,
+        "behind": 0,
+        "uncommitted": [],
+        "last_sync": None,
+        "arrived_since_last_sync": None,
+        "lost_edits": 0,
+    }
+    repo = pygit2.Repository(str(project.root))
+    try:
+        out["uncommitted"] = project.uncommitted()
+    except Exception as exc:  # git status failing must not hide the rest
+        out["uncommitted"] = [f"(git status failed: {exc})"]
+    head = None if repo.head_is_unborn else repo.head.target
+    if head is not None and not repo.head_is_detached:
+        branch = repo.branches.local.get(repo.head.shorthand)
+        up = None
+        try:
+            up = branch.upstream if branch is not None else None
+        except (KeyError, ValueError, pygit2.GitError):
+            up = None
+        if up is not None:
+            out["upstream"] = up.shorthand
+            out["ahead"], out["behind"] = repo.ahead_behind(head, up.target)
+    last = read_last_sync(project)
+    if last:
+        out["last_sync"] = {k: last.get(k) for k in ("at", "head", "pulled", "pushed", "arrived")}
+        since = last.get("head")
+        if since and head is not None and str(head) != since:
+            try:
+                old = repo.revparse_single(since).peel(pygit2.Commit).tree
+                new = repo.revparse_single(str(head)).peel(pygit2.Commit).tree
+                out["arrived_since_last_sync"] = _store_changes(
+                    repo, old, new, project.own_log.name
+                )
+            except (KeyError, ValueError, pygit2.GitError):
+                pass
+        stamp = str(last.get("at") or "")
+        out["lost_edits"] = sum(1 for e in conflicts.read(project) if str(e.get("at", "")) >= stamp)
+    else:
+        out["lost_edits"] = len(conflicts.read(project))
+    return out
+
+
+def lines(st: dict[str, Any]) -> list[str]:
+    """`ctx status` text for the sharing part."""
+    out: list[str] = []
+    if st["upstream"]:
+        state = []
+        if st["ahead"]:
+            state.append(f"{st['ahead']} commit(s) not pushed")
+        if st["behind"]:
+            state.append(f"{st['behind']} to pull (as of the last fetch)")
+        out.append(f"sharing   {st['upstream']}: " + (", ".join(state) or "in step"))
+    else:
+        out.append("sharing   no upstream branch (ctx sync pushes and sets one)")
+    if st["uncommitted"]:
+        out.append(f"          {len(st['uncommitted'])} store file(s) not committed (ctx sync)")
+    last = st["last_sync"]
+    if last:
+        out.append(f"last sync {str(last.get('at') or '-')[:16].replace('T', ' ')}")
+    came = st["arrived_since_last_sync"]
+    if came and (came["updates"] or came["sessions"]):
+        out.append(
+            f"arrived   since then: {came['updates']} update(s) from {came['clones']} clone(s), "
+            f"{came['sessions']} session(s)"
+        )
+    if st["lost_edits"]:
+        out.append(
+            f"replaced  {st['lost_edits']} edit(s) lost to a concurrent edit of the same field "
+            "(see .contextfs/local/sync/lost-edits.jsonl)"
+        )
+    return out

@@ -1,0 +1,336 @@
+"""`ctx sync`: commit `.contextfs/` with a message that says what changed, pull, push.
+
+Everything goes through the user's own `git`, so remotes, credentials and configuration work
+as they do for git itself. Only `.contextfs/` is committed; the user's other staged or dirty
+files are left alone. The merge is conflict-free by construction (one log per clone); what a
+merge replaced (the same field edited on both sides) is reported, never dropped silently.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ctx.errors import CtxError
+from ctx.store.locking import atomic_write
+from ctx.sync import gitrun, history
+from ctx.sync.after import AfterPull, after_pull
+from ctx.sync.attributes import ensure_gitattributes
+from ctx.sync.changes import ChangeSummary, commit_message, summarize
+from ctx.sync.conflicts import LostEdit
+from ctx.sync.forgotten import purge_forgotten
+from ctx.sync.gitrun import STORE, GitFailed
+from ctx.timeutil import now_iso
+
+if TYPE_CHECKING:
+    from ctx.store.project import Project
+
+PUSH_ATTEMPTS = 3
+
+
+@dataclass
+class Commit:
+    sha: str
+    message: str
+    changes: ChangeSummary
+    files: dict[str, int]
+
+
+@dataclass
+class SyncResult:
+    commits: list[Commit] = field(default_factory=list)
+    upstream: str | None = None
+    pulled: str | None = None  # fast-forward | merge | rebase | None (nothing new)
+    arrived: ChangeSummary | None = None
+    pushed: bool = False
+    lost: list[LostEdit] = field(default_factory=list)
+    purged: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    head: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "commits": [
+                {
+                    "sha": c.sha,
+                    "message": c.message,
+                    "changes": c.changes.to_dict(),
+                    "files": c.files,
+                }
+                for c in self.commits
+            ],
+            "upstream": self.upstream,
+            "pulled": self.pulled,
+            "arrived": self.arrived.to_dict() if self.arrived else None,
+            "pushed": self.pushed,
+            "lost_edits": [e.to_dict() for e in self.lost],
+            "purged": self.purged,
+            "notes": self.notes,
+            "head": self.head,
+        }
+
+
+@contextlib.contextmanager
+def _driving_git() -> Iterator[None]:
+    """Our hooks see CTX_IN_SYNC and leave the after-merge work to us (no double reports)."""
+    gitrun.EXTRA_ENV["CTX_IN_SYNC"] = "1"
+    try:
+        yield
+    finally:
+        gitrun.EXTRA_ENV.pop("CTX_IN_SYNC", None)
+
+
+def _check_idle(root: Path) -> None:
+    for name in ("MERGE_HEAD", "rebase-merge", "rebase-apply", "CHERRY_PICK_HEAD"):
+        if gitrun.git_path(root, name).exists():
+            raise CtxError(
+                "git is in the middle of a merge or rebase",
+                "finish it (or `git merge --abort` / `git rebase --abort`), then `ctx sync`",
+                code="git_busy",
+            )
+
+
+# ---- commit ------------------------------------------------------------------------------
+
+
+def _file_counts(name_status: str) -> dict[str, int]:
+    added: set[str] = set()
+    extended: set[str] = set()
+    removed: set[str] = set()
+    for line in name_status.splitlines():
+        status, _, path = line.partition("\t")
+        parts = path.split("/")
+        if len(parts) != 4 or parts[1] != "sessions":
+            continue
+        sid, part = parts[2], parts[3]
+        if status.startswith("A"):
+            (added if part.startswith("000.") else extended).add(sid)
+        elif status.startswith("D"):
+            removed.add(sid)
+    return {
+        "sessions_written": len(added),
+        "sessions_extended": len(extended - added),
+        "sessions_purged": len(removed),
+    }
+
+
+def commit_store(project: Project, message: str | None = None) -> Commit | None:
+    """Commit everything under `.contextfs/` (and nothing else); None when nothing changed."""
+    root = project.root
+    gitrun.run(root, "add", "-A", "--", STORE)
+    status = gitrun.out(root, "diff", "--cached", "--name-status", "--no-renames", "--", STORE)
+    if not status:
+        return None
+    before = gitrun.head(root)
+    old = history.logs_at(project, before)
+    new = history.logs_in_worktree(project)
+    changes = summarize(history.doc_of(old), history.new_updates(old, new))
+    files = _file_counts(status)
+    own = project.own_log.name
+    if old.get(own) and not new.get(own, b"").startswith(old[own]):
+        files["compacted"] = 1
+    msg = message or commit_message(changes, files)
+    gitrun.run(root, "commit", "-q", "-m", msg, "--", STORE)
+    sha = gitrun.head(root) or ""
+    return Commit(sha, msg, changes, files)
+
+
+# ---- pull --------------------------------------------------------------------------------
+
+
+def _config(root: Path, key: str) -> str | None:
+    return gitrun.out(root, "config", "--get", key)
+
+
+def _wants_rebase(root: Path, branch: str) -> bool:
+    value = _config(root, f"branch.{branch}.rebase") or _config(root, "pull.rebase") or "false"
+    return value.lower() in ("true", "merges", "interactive", "i", "m", "yes", "on", "1")
+
+
+@dataclass
+class _Target:
+    remote: str
+    branch: str
+    ref: str | None  # remote-tracking ref to merge, None when the remote has no such branch
+    set_upstream: bool
+
+
+def _target(root: Path, branch: str, result: SyncResult) -> _Target | None:
+    upstream = gitrun.upstream(root)
+    if upstream:
+        remote = _config(root, f"branch.{branch}.remote") or upstream.split("/", 1)[0]
+        result.upstream = upstream
+        return _Target(remote, branch, "@{upstream}", False)
+    remotes = gitrun.remotes(root)
+    if not remotes:
+        result.notes.append("no git remote: committed locally, nothing pulled or pushed")
+        return None
+    remote = "origin" if "origin" in remotes else remotes[0]
+    result.upstream = f"{remote}/{branch}"
+    return _Target(remote, branch, None, True)
+
+
+def _pull(project: Project, target: _Target, rebase: bool | None, result: SyncResult) -> None:
+    root = project.root
+    gitrun.run(root, "fetch", "--quiet", target.remote)
+    ref = target.ref
+    if ref is None:
+        candidate = f"refs/remotes/{target.remote}/{target.branch}"
+        ref = candidate if gitrun.out(root, "rev-parse", "--verify", "-q", candidate) else None
+    theirs = gitrun.out(root, "rev-parse", "--verify", "-q", ref) if ref else None
+    ours = gitrun.head(root)
+    if theirs is None or (ours is not None and gitrun.is_ancestor(root, theirs, ours)):
+        return  # nothing new
+    if rebase is None:
+        rebase = _wants_rebase(root, target.branch)
+    if ours is None or gitrun.is_ancestor(root, ours, theirs):
+        gitrun.run(root, "merge", "--ff-only", "-q", theirs)
+        result.pulled = "fast-forward"
+    elif rebase:
+        proc = gitrun.run(root, "rebase", "--autostash", "-q", theirs, check=False)
+        if proc.returncode != 0:
+            stuck = gitrun.unmerged(root)
+            gitrun.run(root, "rebase", "--abort", check=False)
+            raise _conflict("rebase", stuck, proc)
+        result.pulled = "rebase"
+    else:
+        name = result.upstream or f"{target.remote}/{target.branch}"  # a readable merge message
+        what = name if gitrun.out(root, "rev-parse", "--verify", "-q", name) == theirs else theirs
+        proc = gitrun.run(root, "merge", "--no-edit", "-q", what, check=False)
+        if proc.returncode != 0:
+            stuck = gitrun.unmerged(root)
+            gitrun.run(root, "merge", "--abort", check=False)
+            raise _conflict("merge", stuck, proc)
+        result.pulled = "merge"
+    after: AfterPull = after_pull(project, ours, theirs)
+    result.arrived = after.arrived
+    result.lost.extend(after.lost)
+    result.purged.extend(after.purged)
+
+
+def _conflict(what: str, paths: list[str], proc: Any) -> CtxError:
+    if not paths:
+        return GitFailed((what,), proc)
+    ours = [p for p in paths if p.startswith(STORE + "/")]
+    where = ", ".join(paths[:5])
+    advice = (
+        "the store's files never conflict by themselves: two clones wrote the same file, "
+        "which should not happen (see docs/sharing.md); "
+        if ours
+        else "resolve your own files' conflict with git, "
+    )
+    return CtxError(
+        f"git {what} stopped on a conflict in {where}; nothing was changed (aborted)",
+        advice + "then run `git pull` yourself and `ctx sync` again",
+        code="git_conflict",
+    )
+
+
+def _pull_and_tidy(project: Project, target: _Target, rebase: bool | None, r: SyncResult) -> None:
+    """Pull, then commit what the pull made us do (files of sessions forgotten elsewhere)."""
+    _pull(project, target, rebase, r)
+    tidy = commit_store(project)
+    if tidy:
+        r.commits.append(tidy)
+
+
+# ---- push --------------------------------------------------------------------------------
+
+
+def _push(project: Project, target: _Target, rebase: bool | None, result: SyncResult) -> None:
+    root = project.root
+    for attempt in range(PUSH_ATTEMPTS):
+        ours = gitrun.head(root)
+        if ours is None:
+            return
+        ref = target.ref or f"refs/remotes/{target.remote}/{target.branch}"
+        theirs = gitrun.out(root, "rev-parse", "--verify", "-q", ref)
+        if theirs is not None and gitrun.is_ancestor(root, ours, theirs):
+            return  # nothing to push
+        args = ["push", "--quiet"]
+        if target.set_upstream:
+            args += ["-u", target.remote, target.branch]
+        proc = gitrun.run(root, *args, check=False)
+        if proc.returncode == 0:
+            result.pushed = True
+            target.set_upstream, target.ref = False, "@{upstream}"
+            return
+        said = (proc.stderr or "").lower()
+        rejected = "rejected" in said or "fetch first" in said or "non-fast-forward" in said
+        if not rejected or attempt == PUSH_ATTEMPTS - 1:
+            raise GitFailed(tuple(args), proc)
+        _pull_and_tidy(project, target, rebase, result)  # someone pushed meanwhile: again
+
+
+# ---- the command -------------------------------------------------------------------------
+
+
+def sync(
+    project: Project,
+    *,
+    pull: bool = True,
+    push: bool = True,
+    rebase: bool | None = None,
+    message: str | None = None,
+) -> SyncResult:
+    """Commit `.contextfs/`, pull (merge or rebase, as git is configured), push."""
+    project.require_store()
+    root = project.root
+    result = SyncResult()
+    with _driving_git():
+        _check_idle(root)
+        branch = gitrun.out(root, "symbolic-ref", "--short", "-q", "HEAD")
+        if branch is None:
+            raise CtxError(
+                "HEAD is detached", "check out a branch, then `ctx sync`", code="detached"
+            )
+        ensure_gitattributes(project)
+        result.purged.extend(purge_forgotten(project))
+        first = commit_store(project, message)
+        if first:
+            result.commits.append(first)
+        target = _target(root, branch, result) if (pull or push) else None
+        if target is not None and pull:
+            _pull_and_tidy(project, target, rebase, result)
+        if target is not None and push:
+            _push(project, target, rebase, result)
+        result.head = gitrun.head(root)
+        project.refresh()
+        _remember(project, result)
+    return result
+
+
+# ---- what the last sync did (for `ctx status`) ---------------------------------------------
+
+
+def last_sync_path(project: Project) -> Path:
+    return project.layout.local / "sync" / "last.json"
+
+
+def _remember(project: Project, result: SyncResult) -> None:
+    upstream_head = None
+    if result.upstream:
+        upstream_head = gitrun.out(project.root, "rev-parse", "--verify", "-q", "@{upstream}")
+    data = {
+        "at": now_iso(),
+        "head": result.head,
+        "upstream": result.upstream,
+        "upstream_head": upstream_head,
+        "pulled": result.pulled,
+        "pushed": result.pushed,
+        "arrived": result.arrived.to_dict() if result.arrived else None,
+        "lost_edits": len(result.lost),
+    }
+    atomic_write(last_sync_path(project), json.dumps(data, indent=1).encode())
+
+
+def read_last_sync(project: Project) -> dict[str, Any] | None:
+    try:
+        data = json.loads(last_sync_path(project).read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None

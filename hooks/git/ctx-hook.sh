@@ -1,0 +1,62 @@
+#!/bin/sh
+# ctx-managed-hook v1 (@HOOK@)
+# Written by `ctx hooks install`; `ctx hooks uninstall` removes it. Template: hooks/git/ctx-hook.sh
+# in the ctx sources. A hook that was here before ctx was kept as "@HOOK@.legacy" and still runs.
+#
+# pre-commit:    refuse to commit files under .contextfs/ that still contain a secret.
+# post-merge, post-checkout, post-rewrite: report edits a merge replaced, drop files of sessions
+#                forgotten elsewhere, refresh the search index -- in the background, so git is
+#                not delayed, and never failing git.
+CTX_HOOK='@HOOK@'
+CTX_PYTHON='@PYTHON@'
+HOOK_DIR=$(dirname "$0")
+
+if [ "$CTX_HOOK" = post-rewrite ]; then
+    CTX_STDIN=$(cat)  # the rewritten commits: both the legacy hook and ctx read them
+fi
+
+if [ -x "$HOOK_DIR/$CTX_HOOK.legacy" ]; then
+    if [ "$CTX_HOOK" = post-rewrite ]; then
+        printf '%s\n' "$CTX_STDIN" | "$HOOK_DIR/$CTX_HOOK.legacy" "$@"
+    else
+        "$HOOK_DIR/$CTX_HOOK.legacy" "$@"
+    fi
+    status=$?
+    if [ "$CTX_HOOK" = pre-commit ] && [ $status -ne 0 ]; then
+        exit $status
+    fi
+fi
+
+if [ ! -x "$CTX_PYTHON" ]; then
+    if [ "$CTX_HOOK" = pre-commit ]; then
+        echo "ctx: secret check skipped: $CTX_PYTHON is gone (run \`ctx hooks install\` again)" >&2
+    fi
+    exit 0
+fi
+
+if [ "$CTX_HOOK" = pre-commit ]; then
+    "$CTX_PYTHON" -m ctx hooks run pre-commit "$@"
+    status=$?
+    if [ $status -eq 3 ]; then
+        exit 1  # a secret: the hook already said which and how to get out
+    elif [ $status -ne 0 ]; then
+        echo "ctx: the secret check could not run (exit $status); commit not blocked" >&2
+    fi
+    exit 0
+fi
+
+case "$CTX_HOOK" in
+post-merge|post-rewrite)  # remember what was merged now: the background run starts later
+    CTX_ORIG_HEAD=$(git rev-parse -q --verify ORIG_HEAD 2>/dev/null)
+    CTX_UPSTREAM=$(git rev-parse -q --verify '@{upstream}' 2>/dev/null)
+    export CTX_ORIG_HEAD CTX_UPSTREAM
+    ;;
+esac
+
+if [ -n "$CTX_HOOKS_FOREGROUND" ]; then
+    printf '%s\n' "${CTX_STDIN:-}" | "$CTX_PYTHON" -m ctx hooks run "$CTX_HOOK" "$@" >&2
+    exit 0
+fi
+# detached: git returns at once; output goes nowhere, so git never waits on our pipes
+( printf '%s\n' "${CTX_STDIN:-}" | "$CTX_PYTHON" -m ctx hooks run "$CTX_HOOK" "$@" >/dev/null 2>&1 & ) </dev/null >/dev/null 2>&1
+exit 0
