@@ -266,12 +266,12 @@ class JournalWriter:
 
 
 def iter_records(path: str | os.PathLike[str]) -> Iterator[tuple[str, float, bytes]]:
-    """Yield (code, t, payload) for every whole record; raise _Damaged at a bad tail."""
+    """Yield (code, t, payload) for every whole record; raise JournalDamaged at a bad tail."""
     with open(path, "rb") as f:
         magic = f.read(len(MAGIC))
         if magic != MAGIC:
             if len(magic) < len(MAGIC) and MAGIC.startswith(magic):
-                raise _Damaged("the recording is empty (killed before it started)", 0)
+                raise JournalDamaged("the recording is empty (killed before it started)", 0)
             raise CtxError(f"{path} is not a ctx terminal recording", "check the path")
         offset = len(MAGIC)
         while True:
@@ -279,21 +279,23 @@ def iter_records(path: str | os.PathLike[str]) -> Iterator[tuple[str, float, byt
             if not head:
                 return
             if len(head) < HEAD_SIZE:
-                raise _Damaged(f"partial record at byte {offset}", offset)
+                raise JournalDamaged(f"partial record at byte {offset}", offset)
             code, length, t = _HEAD.unpack_from(head)
             (crc,) = _CRC.unpack_from(head, _HEAD.size)
             if code[0] not in TYPES or length > MAX_RECORD:
-                raise _Damaged(f"corrupt record at byte {offset}", offset)
+                raise JournalDamaged(f"corrupt record at byte {offset}", offset)
             payload = f.read(length)
             if len(payload) < length:
-                raise _Damaged(f"partial record at byte {offset}", offset)
+                raise JournalDamaged(f"partial record at byte {offset}", offset)
             if zlib.crc32(payload, zlib.crc32(head[: _HEAD.size])) != crc:
-                raise _Damaged(f"corrupt record at byte {offset}", offset)
+                raise JournalDamaged(f"corrupt record at byte {offset}", offset)
             yield code.decode("ascii"), t, payload
             offset += HEAD_SIZE + length
 
 
-class _Damaged(Exception):
+class JournalDamaged(Exception):
+    """A partial or corrupt record: everything before ``offset`` was whole."""
+
     def __init__(self, message: str, offset: int) -> None:
         super().__init__(message)
         self.offset = offset
@@ -309,14 +311,14 @@ def read_journal(path: str | os.PathLike[str]) -> Recording:
     try:
         for code, t, payload in iter_records(path):
             if code == "h":
-                rec.header = _json_object(payload)
+                rec.header = json_object(payload)
             elif code == "x":
-                rec.exit = _json_object(payload)
+                rec.exit = json_object(payload)
             elif code == "r":
                 rec.events.append(Event(t, "r", payload.decode("ascii", "replace")))
             else:
                 rec.events.append(Event(t, code, payload))
-    except _Damaged as exc:
+    except JournalDamaged as exc:
         rec.truncated = True
         rec.problem = str(exc)
     return rec
@@ -331,7 +333,7 @@ def parse_size(data: str) -> tuple[int, int] | None:
     return (cols, rows) if cols > 0 and rows > 0 else None
 
 
-def _json_object(payload: bytes) -> dict[str, Any]:
+def json_object(payload: bytes) -> dict[str, Any]:
     try:
         value = json.loads(payload)
     except ValueError:

@@ -45,19 +45,29 @@ only scroll, go straight into the document (tests check the result equals pyte's
 from __future__ import annotations
 
 import codecs
+import itertools
+import os
 import re
 import unicodedata
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
-from ctx.capture.journal import Event, Recording, parse_size
+from ctx.capture.journal import (
+    Event,
+    JournalDamaged,
+    Recording,
+    iter_records,
+    parse_size,
+)
+from ctx.capture.journal import json_object as _header
 from ctx.models import TranscriptTurn
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable, Iterator, Sequence
 
 BURST_GAP_S = 0.5
 BURST_HEAD = 256_000
@@ -338,26 +348,28 @@ def _prepare(
     input_events: Iterable[tuple[float, bytes | str]] | None,
     max_render_chars: int,
 ) -> list[_Op]:
-    merged: list[tuple[float, int, str, bytes | str]] = []
-    for seq, ev in enumerate(events):
-        t, code, data = ev[0], ev[1], ev[2]
-        if code in ("o", "i", "r"):
-            merged.append((float(t), seq, code, data))
+    """Decode, cut into bursts and elide; streams ``events`` (bounded memory per burst)."""
+    stream: Iterable[tuple[float, int, str, bytes | str]] = (
+        (float(ev[0]), n, ev[1], ev[2]) for n, ev in enumerate(events) if ev[1] in ("o", "i", "r")
+    )
     if input_events is not None:
+        merged = list(stream)
         base = len(merged)
         merged.extend((float(t), base + n, "i", d) for n, (t, d) in enumerate(input_events))
         merged.sort(key=lambda m: (m[0], m[1]))
+        stream = merged
     decoders = {c: codecs.getincrementaldecoder("utf-8")(errors="replace") for c in "oi"}
     ops: list[_Op] = []
-    chunks: list[str] = []
-    burst_t = last_t = 0.0
+    burst: _Burst | None = None
+    last_t = 0.0
 
     def close_burst() -> None:
-        if chunks:
-            ops.append(_Op("o", burst_t, _elide_burst("".join(chunks))))
-            chunks.clear()
+        nonlocal burst
+        if burst is not None:
+            ops.append(_Op("o", burst.t, burst.text()))
+            burst = None
 
-    for t, _, code, data in merged:
+    for t, _, code, data in stream:
         if code == "r":
             size = parse_size(data.decode("ascii", "replace") if isinstance(data, bytes) else data)
             if size:
@@ -369,13 +381,17 @@ def _prepare(
             close_burst()
             ops.append(_Op("i", t, text))
             continue
-        if chunks and t - last_t > BURST_GAP_S:
+        if burst is not None and t - last_t > BURST_GAP_S:
             close_burst()
-        if not chunks:
-            burst_t = t
-        chunks.append(text)
+        if burst is None:
+            burst = _Burst(t)
+        burst.add(text)
         last_t = t
-    chunks.append(decoders["o"].decode(b"", final=True))
+    rest = decoders["o"].decode(b"", final=True)
+    if rest:
+        if burst is None:
+            burst = _Burst(last_t)
+        burst.add(rest)
     close_burst()
     return _keep_recent(ops, max_render_chars)
 
@@ -384,14 +400,41 @@ def _marker(n: int) -> str:
     return f"\r\n[… {n:,} characters of output not rendered …]\r\n"
 
 
-def _elide_burst(text: str) -> str:
-    if len(text) <= BURST_HEAD + BURST_TAIL:
-        return text
-    head = text.find("\n", BURST_HEAD)
-    head = BURST_HEAD if head < 0 or head > 2 * BURST_HEAD else head + 1
-    tail = text.find("\n", len(text) - BURST_TAIL)
-    tail = len(text) - BURST_TAIL if tail < 0 else tail + 1
-    return text[:head] + _marker(tail - head) + text[tail:]
+class _Burst:
+    """Output without a pause: keeps its first BURST_HEAD and last BURST_TAIL characters."""
+
+    def __init__(self, t: float) -> None:
+        self.t = t
+        self.head: list[str] = []
+        self.head_len = 0
+        self.tail: deque[str] = deque()
+        self.tail_len = 0
+        self.dropped = 0
+
+    def add(self, text: str) -> None:
+        if self.head_len < BURST_HEAD:
+            take = text[: BURST_HEAD - self.head_len]
+            self.head.append(take)
+            self.head_len += len(take)
+            text = text[len(take) :]
+        if not text:
+            return
+        self.tail.append(text)
+        self.tail_len += len(text)
+        while self.tail_len - len(self.tail[0]) >= BURST_TAIL:
+            self.dropped += len(self.tail[0])
+            self.tail_len -= len(self.tail.popleft())
+
+    def text(self) -> str:
+        head, tail = "".join(self.head), "".join(self.tail)
+        if not self.dropped and len(head) + len(tail) <= BURST_HEAD + BURST_TAIL:
+            return head + tail
+        # Cut both at line ends, so no line (or escape sequence) is broken in two.
+        nl = tail.find("\n", 0, BURST_HEAD)
+        head, tail = (head + tail[: nl + 1], tail[nl + 1 :]) if nl >= 0 else (head, tail)
+        cut = tail.find("\n", max(0, len(tail) - BURST_TAIL))
+        cut = max(0, len(tail) - BURST_TAIL) if cut < 0 else cut + 1
+        return head + _marker(self.dropped + cut) + tail[cut:]
 
 
 def _keep_recent(ops: list[_Op], budget: int) -> list[_Op]:
@@ -797,3 +840,27 @@ def render_text(
 def transcript_from_recording(rec: Recording, **kwargs: Any) -> list[TranscriptTurn]:
     """:func:`render_transcript` of a journal or cast, with its size and start time."""
     return render_transcript(rec.events, rec.cols, rec.rows, started_at=rec.started_at, **kwargs)
+
+
+def transcript_from_journal(path: str | os.PathLike[str], **kwargs: Any) -> list[TranscriptTurn]:
+    """Like :func:`transcript_from_recording`, streaming the journal from disk: memory stays
+    bounded however much output the session had. A damaged tail ends the stream early."""
+    header: dict[str, Any] = {}
+
+    def events() -> Iterator[Event]:
+        try:
+            for code, t, payload in iter_records(path):
+                if code == "h":
+                    header.update(_header(payload))
+                elif code in ("o", "i"):
+                    yield Event(t, code, payload)
+                elif code == "r":
+                    yield Event(t, code, payload.decode("ascii", "replace"))
+        except JournalDamaged:
+            return
+
+    stream = events()
+    first = next(stream, None)  # reads the header record first
+    rec = Recording(header=header)
+    evs = itertools.chain([first] if first is not None else [], stream)
+    return render_transcript(evs, rec.cols, rec.rows, started_at=rec.started_at, **kwargs)

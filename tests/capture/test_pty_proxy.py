@@ -369,6 +369,13 @@ def test_sigkill_of_ctx_leaves_a_readable_journal(
     assert recorded.startswith(b"line 0000001\nline 0000002\n")
     lines = recorded.split(b"\n")[:-1]
     assert lines == [f"line {n:07d}".encode() for n in range(1, len(lines) + 1)]
+    # The next ctx command can still turn it into a transcript.
+    from ctx.capture.terminal_render import transcript_from_journal
+
+    turns = transcript_from_journal(journal)
+    assert [t.role for t in turns] == ["assistant"]
+    assert turns[0].text.startswith("line 0000001\nline 0000002\n")
+    assert last_seen.decode() in turns[0].text.splitlines()
 
 
 def test_works_outside_the_main_thread() -> None:

@@ -11,6 +11,7 @@ from ctx.capture.terminal_render import (
     find_prompt,
     render_text,
     render_transcript,
+    transcript_from_journal,
     transcript_from_recording,
 )
 
@@ -238,6 +239,7 @@ def test_real_session_through_the_proxy(outer: type[OuterTerminal], tmp_path: Pa
         ("assistant", "bye"),
     ]
     assert roles(transcript_from_recording(rec)) == expected
+    assert roles(transcript_from_journal(journal)) == expected  # streamed from disk
     # Without the recorded input, the "> " prompt is recognised instead.
     rec.events = [e for e in rec.events if e.code != "i"]
     assert roles(transcript_from_recording(rec)) == expected
