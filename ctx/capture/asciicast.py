@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ctx.capture.journal import Event, Recording, read_journal
+from ctx.capture.journal import Event, JournalDamaged, Recording, iter_records, json_object
 from ctx.errors import CtxError
 
 if TYPE_CHECKING:
@@ -29,17 +29,24 @@ if TYPE_CHECKING:
 
 def cast_lines(rec: Recording, *, include_input: bool = True) -> Iterator[str]:
     """The lines of the cast for ``rec`` (each without its newline)."""
+    return _lines(rec.header, rec.duration, rec.events, include_input)
+
+
+def _lines(
+    head: dict[str, Any], duration: float, events: Iterable[Event], include_input: bool
+) -> Iterator[str]:
+    info = Recording(header=head)
     header: dict[str, Any] = {
         "version": 2,
-        "width": rec.cols,
-        "height": rec.rows,
-        "timestamp": int(rec.started_at or 0),
-        "duration": round(rec.duration, 6),
-        "env": rec.header.get("env") or {},
+        "width": info.cols,
+        "height": info.rows,
+        "timestamp": int(info.started_at or 0),
+        "duration": round(duration, 6),
+        "env": head.get("env") or {},
     }
-    if rec.header.get("title"):
-        header["title"] = rec.header["title"]
-    command = rec.header.get("command")
+    if head.get("title"):
+        header["title"] = head["title"]
+    command = head.get("command")
     if isinstance(command, list):
         import shlex
 
@@ -47,7 +54,7 @@ def cast_lines(rec: Recording, *, include_input: bool = True) -> Iterator[str]:
     yield json.dumps(header, ensure_ascii=False)
     decoders = {c: codecs.getincrementaldecoder("utf-8")(errors="replace") for c in "oi"}
     last_t = 0.0
-    for ev in rec.events:
+    for ev in events:
         if ev.code in decoders:
             if ev.code == "i" and not include_input:
                 continue
@@ -67,12 +74,16 @@ def cast_lines(rec: Recording, *, include_input: bool = True) -> Iterator[str]:
 
 def write_cast(rec: Recording, path: str | os.PathLike[str], *, include_input: bool = True) -> Path:
     """Write ``rec`` as an asciicast v2 file (mode 0600), atomically."""
+    return _write(cast_lines(rec, include_input=include_input), path)
+
+
+def _write(lines: Iterable[str], path: str | os.PathLike[str]) -> Path:
     dest = Path(path)
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".cast-", dir=dest.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            for line in cast_lines(rec, include_input=include_input):
+            for line in lines:
                 f.write(line)
                 f.write("\n")
             f.flush()
@@ -87,10 +98,33 @@ def write_cast(rec: Recording, path: str | os.PathLike[str], *, include_input: b
 def journal_to_cast(
     journal: str | os.PathLike[str], cast: str | os.PathLike[str], *, include_input: bool = True
 ) -> Recording:
-    """Convert a (possibly truncated) journal into a cast; returns what the journal held."""
-    rec = read_journal(journal)
-    write_cast(rec, cast, include_input=include_input)
-    return rec
+    """Convert a (possibly truncated) journal into a cast, streaming (bounded memory).
+
+    Returns what the journal held (header, exit, truncation) without its events.
+    """
+    summary = Recording(header={})
+    last_t = 0.0
+    try:
+        for code, t, payload in iter_records(journal):
+            if code == "h":
+                summary.header = json_object(payload)
+            elif code == "x":
+                summary.exit = json_object(payload)
+            last_t = t
+    except JournalDamaged as exc:
+        summary.truncated, summary.problem = True, str(exc)
+    duration = summary.duration if summary.exit else last_t
+
+    def events() -> Iterator[Event]:
+        try:
+            for code, t, payload in iter_records(journal):
+                if code in ("o", "i", "r", "m"):
+                    yield Event(t, code, payload)
+        except JournalDamaged:
+            return
+
+    _write(_lines(summary.header, duration, events(), include_input), cast)
+    return summary
 
 
 def read_cast(path: str | os.PathLike[str]) -> Recording:
