@@ -11,6 +11,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -118,7 +119,9 @@ class SessionRow:
             blob=blob,
         )
 
+    @cached_property
     def cells(self) -> tuple[str, ...]:
+        """What the table shows (computed once per row, however often it is re-sorted)."""
         title = self.title
         if self.status != "complete":
             title = f"{title} ({self.status})"
@@ -127,7 +130,7 @@ class SessionRow:
         return (
             self.when,
             self.tool,
-            one_line(title, 70),
+            one_line(title, 200),
             self.branch or "-",
             self.author or "-",
             str(self.turns),

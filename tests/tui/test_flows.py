@@ -11,7 +11,7 @@ import pytest
 from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widget import Widget
-from textual.widgets import DataTable, Input, OptionList, Select, Static, TextArea
+from textual.widgets import Input, OptionList, Select, Static, TextArea
 
 from ctx.tui.app import CtxApp, make_app
 from ctx.tui.screens.dialogs import ConfirmScreen, MemoryEditor
@@ -73,9 +73,9 @@ async def test_open_a_session_from_the_table(store_repo: Path) -> None:
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, SessionsScreen)
-        table = screen.query_one(DataTable)
+        table = screen.table
         assert table.row_count == 3
-        titles = [str(table.get_row_at(i)[2]) for i in range(3)]
+        titles = [table.rows[i][2] for i in range(3)]
         assert titles == [
             "Pick a JWT signing algorithm",
             "Add full-text search to the API",
@@ -102,10 +102,10 @@ async def test_filter_by_typing_tool_and_branch_and_sort(store_repo: Path) -> No
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, SessionsScreen)
-        table = screen.query_one(DataTable)
+        table = screen.table
         await pilot.press("slash", *"flaky")
         await pilot.pause(0.3)
-        assert table.row_count == 1 and str(table.get_row_at(0)[2]) == "Fix the flaky upload test"
+        assert table.row_count == 1 and table.rows[0][2] == "Fix the flaky upload test"
         await pilot.press("escape")
         await pilot.pause(0.3)
         assert table.row_count == 3 and screen.query_one("#filter", Input).value == ""
@@ -117,12 +117,12 @@ async def test_filter_by_typing_tool_and_branch_and_sort(store_repo: Path) -> No
         await settle(pilot)
         tool = screen.query_one("#tool", Select).value
         assert tool in ("aider", "claude", "codex")
-        assert table.row_count == 1 and str(table.get_row_at(0)[1]) == tool
+        assert table.row_count == 1 and table.rows[0][1] == tool
         await pilot.press("escape")
         await pilot.pause()
         screen.query_one("#branch", Select).value = "main"
         await settle(pilot)
-        assert sorted(str(table.get_row_at(i)[2]) for i in range(table.row_count)) == [
+        assert sorted(r[2] for r in table.rows) == [
             "Fix the flaky upload test",
             "Pick a JWT signing algorithm",
         ]
@@ -131,24 +131,25 @@ async def test_filter_by_typing_tool_and_branch_and_sort(store_repo: Path) -> No
 
         await pilot.press("s")  # next column after "when": tool, ascending
         await pilot.pause()
-        assert [str(table.get_row_at(i)[1]) for i in range(3)] == ["aider", "claude", "codex"]
+        assert [r[1] for r in table.rows] == ["aider", "claude", "codex"]
         await pilot.press("r")
         await pilot.pause()
-        assert [str(table.get_row_at(i)[1]) for i in range(3)] == ["codex", "claude", "aider"]
+        assert [r[1] for r in table.rows] == ["codex", "claude", "aider"]
         assert "sorted by tool, descending" in text_of(screen.query_one("#status", Static))
 
 
-async def test_sessions_load_a_page_at_a_time(store_repo: Path) -> None:
-    """Only the rows scrolled into reach are in the table; moving down loads the next page."""
+async def test_many_sessions_end_and_rendering(store_repo: Path) -> None:
+    """Every session is in the table at once (it draws only what is on screen); End goes to
+    the oldest, and the lines on screen are the rows around the cursor."""
     from ctx.models import TranscriptHeader, TranscriptTurn
     from ctx.store.project import Project
-    from ctx.tui.screens.sessions import PAGE
 
     project = Project.open(store_repo)
-    for i in range(PAGE + 30):
+    for i in range(300):
         header = TranscriptHeader(
             tool="manual",
             external_id=f"bulk-{i}",
+            title=f"bulk session {i:03d}",
             started_at=f"2025-01-01T{i // 60:02d}:{i % 60:02d}:00Z",
         )
         project.import_session(header, [TranscriptTurn("user", f"bulk question {i}")])
@@ -157,13 +158,18 @@ async def test_sessions_load_a_page_at_a_time(store_repo: Path) -> None:
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, SessionsScreen)
-        table = screen.query_one(DataTable)
-        assert len(screen.rows) == PAGE + 33
-        assert table.row_count == PAGE
-        assert f"{PAGE} loaded, more as you scroll" in text_of(screen.query_one("#status", Static))
+        table = screen.table
+        assert table.row_count == 303
+        assert "303 sessions" in text_of(screen.query_one("#status", Static))
         await pilot.press("end")
         await pilot.pause()
-        assert table.row_count == PAGE + 33
+        assert screen.highlighted_id() == screen.view[-1].id
+        assert screen.view[-1].title == "bulk session 000"
+        shown = text_of(table)
+        assert "bulk session 000" in shown and "Pick a JWT" not in shown
+        await pilot.press("home")
+        await pilot.pause()
+        assert "Pick a JWT signing algorithm" in text_of(table)
 
 
 # ---- transcript --------------------------------------------------------------------------

@@ -160,9 +160,9 @@ class MemoriesScreen(CtxScreen):
         for m in view:
             table.add_row(
                 Text(m.type, style=f"bold {type_color(m.type)}"),
-                " ".join(f"#{t}" for t in m.tags),
-                fmt_when(m.created_at),
-                one_line(m.content, 80),
+                Text(" ".join(f"#{t}" for t in m.tags)),
+                Text(fmt_when(m.created_at)),
+                Text(one_line(m.content, 80)),
             )
         index = next((i for i, m in enumerate(view) if m.id == keep), 0) if keep else 0
         if view:

@@ -1,28 +1,27 @@
 """The sessions table: sortable, filtered by typing, by tool and by branch.
 
-All rows are kept as plain Python objects (filtering and sorting 10,000 of them takes
-milliseconds); the table widget only ever holds the rows scrolled into reach, a page at a time.
+All rows are plain Python objects (filtering and sorting 10,000 of them takes milliseconds) and
+the grid draws only the lines on screen, so the table's cost does not grow with the store.
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Select, Static
+from textual.widgets import Footer, Input, Select, Static
 
 from ctx.tui.data import SESSION_COLUMNS, SessionRow, filter_rows, sort_rows
 from ctx.tui.messages import OpenSession, SessionsLoaded
 from ctx.tui.screens.base import CtxScreen, TitleBar
+from ctx.tui.widgets.grid import Column, Grid
 
-PAGE = 200
 DESCENDING_FIRST = {"when", "turns", "duration"}
 EMPTY_HELP = (
     "No sessions yet.\n\n"
@@ -32,40 +31,21 @@ EMPTY_HELP = (
     "    ctx import claude         (also: aider, codex, jsonl FILE)\n\n"
     "This screen refreshes by itself when sessions arrive."
 )
-
-
-class SessionTable(DataTable[Any]):
-    """A DataTable that asks for the next page when the reader nears its end."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "select_cursor", "Open"),
-        Binding("home,g", "scroll_top", "First", show=False),
-        Binding("end,G", "scroll_bottom", "Last", show=False),
-    ]
-
-    def action_scroll_bottom(self) -> None:
-        """The last session, not the last loaded one: load every page first (one explicit
-        key press, so the cost of adding all rows is paid only when asked for)."""
-        screen = self.screen
-        if isinstance(screen, SessionsScreen):
-            screen.more_rows(everything=True)
-        super().action_scroll_bottom()
-
-    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
-        super().watch_scroll_y(old_value, new_value)
-        if new_value >= self.max_scroll_y - self.size.height:
-            screen = self.screen
-            if isinstance(screen, SessionsScreen):
-                screen.more_rows()
+GRID_COLUMNS = [
+    Column("when", "When"),
+    Column("tool", "Tool", max_width=12),
+    Column("title", "Title", flex=True),
+    Column("branch", "Branch", max_width=24),
+    Column("author", "Author", max_width=20),
+    Column("turns", "Turns", justify="right"),
+    Column("duration", "Duration", justify="right"),
+]
 
 
 class SessionsScreen(CtxScreen):
     NAME = "Sessions"
     AUTO_FOCUS = "#sessions"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "enter", "open", "Open", tooltip="Open the highlighted session's transcript", show=False
-        ),
         Binding("slash", "filter", "Filter", tooltip="Type words to filter the sessions"),
         Binding("t", "tool", "Tool", tooltip="Filter by tool"),
         Binding("b", "branch", "Branch", tooltip="Filter by branch"),
@@ -79,7 +59,6 @@ class SessionsScreen(CtxScreen):
         super().__init__()
         self.rows: list[SessionRow] = []
         self.view: list[SessionRow] = []
-        self.shown = 0
         self.sort_key = "when"
         self.reverse = True
         self.loaded = False
@@ -96,22 +75,18 @@ class SessionsScreen(CtxScreen):
             )
             yield Select[str]([], compact=True, prompt="Tool: all", id="tool")
             yield Select[str]([], compact=True, prompt="Branch: all", id="branch")
-        table: SessionTable = SessionTable(id="sessions", cursor_type="row", zebra_stripes=True)
-        for key, label in SESSION_COLUMNS:
-            table.add_column(label, key=key)
-        yield table
+        yield Grid(GRID_COLUMNS, id="sessions")
         yield Static(EMPTY_HELP, id="empty", classes="empty-help")
         yield Static("Loading sessions…", id="status", classes="status")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#empty").display = False
-        self.table.focus()
         self._label_columns()
 
     @property
-    def table(self) -> SessionTable:
-        return self.query_one("#sessions", SessionTable)
+    def table(self) -> Grid:
+        return self.query_one("#sessions", Grid)
 
     # ---- loading ------------------------------------------------------------------------
     def reload(self) -> None:
@@ -157,54 +132,28 @@ class SessionsScreen(CtxScreen):
         return None if v == Select.NULL else str(v)
 
     def apply(self, keep: str | None = None) -> None:
-        """Filter and sort all rows, then show the first page (or up to the kept row)."""
-        table = self.table
-        if keep is None and table.row_count:
-            keep = self.highlighted_id()
+        """Filter and sort all rows; the highlighted session stays highlighted if it is kept."""
+        keep = keep or self.highlighted_id()
         text = self.query_one("#filter", Input).value
         filtered = filter_rows(self.rows, text, self._value("#tool"), self._value("#branch"))
         self.view = sort_rows(filtered, self.sort_key, self.reverse)
-        table.clear()
-        self.shown = 0
-        self.more_rows()
-        if keep:
-            index = next((i for i, r in enumerate(self.view) if r.id == keep), None)
-            if index is not None:
-                while self.shown <= index:
-                    self.more_rows()
-                table.move_cursor(row=index, animate=False)
-        empty = not self.rows
-        self.query_one("#empty").display = empty and self.loaded
-        table.display = not (empty and self.loaded)
+        index = next((i for i, r in enumerate(self.view) if r.id == keep), 0) if keep else 0
+        self.table.set_rows([r.cells for r in self.view], cursor=index)
+        empty = not self.rows and self.loaded
+        self.query_one("#empty").display = empty
+        self.table.display = not empty
         self._label_columns()
         self.update_status()
         self.refresh_title()
 
-    def more_rows(self, everything: bool = False) -> None:
-        if self.shown >= len(self.view):
-            return
-        page = self.view[self.shown : None if everything else self.shown + PAGE]
-        self.table.add_rows([r.cells() for r in page])  # row i is self.view[i]
-        self.shown += len(page)
-        self.update_status()
-
     def highlighted_id(self) -> str | None:
         row = self.table.cursor_row
-        if 0 <= row < min(self.shown, len(self.view)):
-            return self.view[row].id
-        return None
+        return self.view[row].id if 0 <= row < len(self.view) else None
 
     def _label_columns(self) -> None:
-        table = self.table
         for key, label in SESSION_COLUMNS:
-            col = table.columns.get(key)  # type: ignore[call-overload]
-            if col is None:
-                continue
-            if key == self.sort_key:
-                col.label = Text(f"{label} {'▼' if self.reverse else '▲'}", style="bold")
-            else:
-                col.label = Text(label)
-        table.refresh()
+            arrow = (" ▼" if self.reverse else " ▲") if key == self.sort_key else ""
+            self.table.set_label(key, label + arrow)
 
     def update_status(self) -> None:
         if not self.loaded:
@@ -217,8 +166,6 @@ class SessionsScreen(CtxScreen):
             text = f"no session of {total:,} matches the filters (esc clears them)"
         else:
             text = f"{n:,} of {total:,} sessions" if n != total else f"{total:,} sessions"
-            if self.shown < n:
-                text += f" · {self.shown:,} loaded, more as you scroll"
         label = dict(SESSION_COLUMNS)[self.sort_key].lower()
         if self.sort_key == "when":
             order = "newest first" if self.reverse else "oldest first"
@@ -254,31 +201,21 @@ class SessionsScreen(CtxScreen):
     def _select_changed(self) -> None:
         self.apply()
 
-    @on(DataTable.HeaderSelected)
-    def _header(self, event: DataTable.HeaderSelected) -> None:
-        key = str(event.column_key.value)
-        if key == self.sort_key:
+    @on(Grid.HeaderClicked, "#sessions")
+    def _header(self, event: Grid.HeaderClicked) -> None:
+        if event.key == self.sort_key:
             self.reverse = not self.reverse
         else:
-            self.sort_key = key
-            self.reverse = key in DESCENDING_FIRST
+            self.sort_key = event.key
+            self.reverse = event.key in DESCENDING_FIRST
         self.apply()
 
-    @on(DataTable.RowHighlighted, "#sessions")
-    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.cursor_row >= self.shown - 20:
-            self.more_rows()
-
-    @on(DataTable.RowSelected, "#sessions")
-    def _selected(self, event: DataTable.RowSelected) -> None:
-        self.action_open()
+    @on(Grid.Selected, "#sessions")
+    def _selected(self, event: Grid.Selected) -> None:
+        if 0 <= event.row < len(self.view):
+            self.post_message(OpenSession(self.view[event.row].id))
 
     # ---- actions ------------------------------------------------------------------------
-    def action_open(self) -> None:
-        sid = self.highlighted_id()
-        if sid:
-            self.post_message(OpenSession(sid))
-
     def action_filter(self) -> None:
         self.query_one("#filter", Input).focus()
 
