@@ -18,9 +18,11 @@ Splitting into turns:
   document; the user turn is the text on screen from there to the end of that logical line
   (what the program echoed, so line editing and history recall come out right), and the
   output between one submitted line and the next prompt is an "assistant" turn (for a
-  generic program: its output). Input that was never echoed (a password) is not used. If
-  the cursor went backwards between submissions (a full-screen program), each assistant turn
-  is instead the screen as it was when the user answered, minus lines already shown before.
+  generic program: its output). Input that was never echoed (a password) is not used.
+  Enter pressed on the alternate screen (in a full-screen program such as an editor run
+  from a shell) or with the cursor not below the previous submitted line is not a turn;
+  if that is most of them (the program itself is full-screen), each assistant turn is
+  instead the screen as it was when the user answered, minus lines already shown before.
 - **Without input** (the default): prompt lines are recognised in the document: a line
   made of an optional ``(env) `` prefix, a word of up to 60 non-space characters ending in
   ``$ # % > ❯ › » λ`` or ``>>>``, or ``In [n]:``, then a space and the user's text
@@ -475,6 +477,7 @@ class _Submission:
     visible: bool  # the typed text was on screen when Enter was pressed
     committed: int  # rows in the document at Enter (for the screen-snapshot fallback)
     screen: list[str] = field(default_factory=list)
+    alt: bool = False  # typed into a program on the alternate screen
     first_output_t: float | None = None
 
 
@@ -591,7 +594,16 @@ def _play(ops: list[_Op], cols: int, rows: int) -> tuple[Any, list[_Submission]]
             prev.typed = f"{prev.typed}\n{typed}" if typed else prev.typed
             return
         subs.append(
-            _Submission(chunk_t, start[0], start[1], typed, visible, len(screen.committed), shown)
+            _Submission(
+                chunk_t,
+                start[0],
+                start[1],
+                typed,
+                visible,
+                len(screen.committed),
+                shown,
+                alt=screen.in_alt,
+            )
         )
         chunk_first[0] = False
         start[0] = None
@@ -688,19 +700,19 @@ def _turns_from_input(
 ) -> list[TranscriptTurn]:
     rows, flags = screen.document()
     out = _Turns(started_at)
-    ends: list[int] = []
-    monotonic = True
+    # Submissions whose prompt lies below the previous one's line mark turns in the
+    # document; others (Enter inside a full-screen program run from a shell) are skipped.
+    kept: list[tuple[_Submission, int]] = []
     prev_end = -1
     for sub in subs:
-        if sub.row is None or sub.row <= prev_end or sub.row >= len(rows):
-            monotonic = False
-            break
+        if sub.alt or sub.row is None or sub.row <= prev_end or sub.row >= len(rows):
+            continue
         prev_end = _line_end(flags, sub.row)
-        ends.append(prev_end)
-    if monotonic:
+        kept.append((sub, prev_end))
+    if kept and 2 * len(kept) > sum(not sub.alt for sub in subs):
         prev_end = -1
         prompts = set()
-        for sub, end in zip(subs, ends, strict=True):
+        for sub, end in kept:
             assert sub.row is not None
             out.add("assistant", _clean(_logical(rows, flags, prev_end + 1, sub.row)), first_t)
             first_t = sub.first_output_t

@@ -243,3 +243,22 @@ def test_real_session_through_the_proxy(outer: type[OuterTerminal], tmp_path: Pa
     # Without the recorded input, the "> " prompt is recognised instead.
     rec.events = [e for e in rec.events if e.code != "i"]
     assert roles(transcript_from_recording(rec)) == expected
+
+
+def test_a_full_screen_program_inside_a_shell_session_keeps_the_shell_turns() -> None:
+    events = [
+        (0.0, "o", "$ "),
+        (1.0, "i", "vim notes\r"),
+        (1.1, "o", "vim notes\r\n\x1b[?1049h\x1b[H\x1b[2Jline one\r\nline two\x1b[1;1H"),
+        (2.0, "i", "\r"),  # Enter inside vim, at the top of its screen
+        (2.1, "o", "\x1b[2;1H"),
+        (3.0, "i", ":wq\r"),
+        (3.1, "o", "\x1b[24;1H:wq\x1b[?1049l\r\n$ "),
+        (4.0, "i", "echo done\r"),
+        (4.1, "o", "echo done\r\ndone\r\n$ "),
+    ]
+    turns = render_transcript(events, 80, 24)
+    texts = roles(turns)
+    assert texts[0] == ("user", "vim notes")
+    assert "line one\nline two" in texts[1][1]
+    assert texts[-2:] == [("user", "echo done"), ("assistant", "done")]
