@@ -163,3 +163,16 @@ def test_cast_of_a_killed_session_and_a_truncated_cast(tmp_path: Path) -> None:
     assert cut.truncated and len(cut.events) == len(cast.events) - 1
     with pytest.raises(CtxError):
         parse_cast(["not json"])
+
+
+def test_capture_modules_import_nothing_heavy() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, ctx.capture.pty_proxy, ctx.capture.journal, ctx.capture.asciicast, "
+        "ctx.capture.terminal_render; "
+        "print(sorted(m for m in ('pyte', 'ptyprocess', 'pexpect', 'wcwidth') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
