@@ -27,11 +27,10 @@ def utc() -> Iterator[None]:
 
 
 @pytest.fixture
-def store_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def store_repo(tmp_path: Path) -> Path:
     """A repository with a store holding three sessions and four memories."""
     root = make_repo(tmp_path / "repo")
-    with monkeypatch.context() as m:
-        fill_store(root, m)
+    fill_store(root)
     return root
 
 

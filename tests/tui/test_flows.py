@@ -379,7 +379,7 @@ async def test_edit_a_memory(store_repo: Path) -> None:
     app = app_for(store_repo)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_memories(pilot)
-        screen.table.move_cursor(row=1)  # the decision
+        screen.table.move_cursor(1)  # the decision
         await pilot.pause()
         assert screen.current().id == "m-fixture0001"  # type: ignore[union-attr]
         await pilot.press("e")

@@ -7,8 +7,6 @@ import os
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from ctx.models import TranscriptHeader, TranscriptTurn
 
 FIXED_DATE = "2026-03-02T09:00:00+00:00"
@@ -175,18 +173,23 @@ MEMORIES = [
 ]
 
 
-def fill_store(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def fill_store(root: Path) -> None:
     """Sessions and memories with fixed ids and times, written through the core."""
+    import ctx.store.memories as memories_module
     from ctx.store.project import Project
 
     project = Project.open(root, require_store=False)
     project.init()
     for header, turns in SESSIONS:
         project.import_transcript(header, turns, source_key=str(header.external_id))
-    for mid, mtype, content, tags, created in MEMORIES:
-        # memories record "updated now": pin the clock so the screens show fixed times
-        monkeypatch.setattr("ctx.store.memories.now_iso", lambda created=created: created)
-        project.add_memory(content, mtype, tags, memory_id=mid, created_at=created)
+    # a memory records "updated now": pin that clock while writing, so screens show fixed times
+    real_now = memories_module.now_iso
+    try:
+        for mid, mtype, content, tags, created in MEMORIES:
+            memories_module.now_iso = lambda created=created: created  # type: ignore[misc]
+            project.add_memory(content, mtype, tags, memory_id=mid, created_at=created)
+    finally:
+        memories_module.now_iso = real_now
 
 
 def session_id(external_id: str, tool: str) -> str:

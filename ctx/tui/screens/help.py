@@ -24,7 +24,7 @@ ABOUT = (
 
 def keys_table(app: Any, title: str, bindings: list[Binding]) -> Table:
     table = Table(
-        title=title,
+        title="\n" + title,
         title_justify="left",
         title_style="bold",
         show_header=False,

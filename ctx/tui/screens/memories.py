@@ -5,19 +5,19 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, ClassVar
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Select, Static
+from textual.widgets import Footer, Input, Select, Static
 
 from ctx.models import MEMORY_TYPES, Memory
 from ctx.tui.data import filter_memories, fmt_when, one_line
 from ctx.tui.messages import MemoriesLoaded, OpenSession
 from ctx.tui.screens.base import CtxScreen, TitleBar
 from ctx.tui.screens.dialogs import ConfirmScreen, MemoryDraft, MemoryEditor
+from ctx.tui.widgets.grid import Column, Grid
 from ctx.tui.widgets.info import FactsPanel, memory_facts
 from ctx.tui.widgets.turn import TurnBody
 
@@ -28,6 +28,19 @@ EMPTY_HELP = (
     "or open a session (1), select a turn and press  m  to keep it as a memory."
 )
 TYPE_ORDER = {t: i for i, t in enumerate(MEMORY_TYPES)}
+TYPE_COLORS = {
+    "decision": "magenta",
+    "fact": "cyan",
+    "procedure": "green",
+    "preference": "yellow",
+    "episode": "blue",
+}
+GRID_COLUMNS = [
+    Column("type", "Type", colors=TYPE_COLORS),
+    Column("tags", "Tags", max_width=24),
+    Column("created", "Created"),
+    Column("content", "Content", flex=True),
+]
 
 
 class MemoriesScreen(CtxScreen):
@@ -66,12 +79,7 @@ class MemoriesScreen(CtxScreen):
             yield Select[str]([], compact=True, prompt="Type: all", id="type")
             yield Select[str]([], compact=True, prompt="Tag: all", id="tag")
         with Horizontal(id="body"):
-            table: DataTable[Any] = DataTable(id="memories", cursor_type="row", zebra_stripes=True)
-            table.add_column("Type", key="type")
-            table.add_column("Tags", key="tags")
-            table.add_column("Created", key="created")
-            table.add_column("Content", key="content")
-            yield table
+            yield Grid(GRID_COLUMNS, id="memories")
             with Vertical(id="detail"):
                 yield FactsPanel(id="facts")
                 yield VerticalScroll(id="content")
@@ -84,8 +92,8 @@ class MemoriesScreen(CtxScreen):
         self.table.focus()
 
     @property
-    def table(self) -> DataTable[Any]:
-        return self.query_one("#memories", DataTable)
+    def table(self) -> Grid:
+        return self.query_one("#memories", Grid)
 
     # ---- loading ------------------------------------------------------------------------
     def reload(self, select: str | None = None) -> None:
@@ -142,9 +150,7 @@ class MemoriesScreen(CtxScreen):
 
     def highlighted_id(self) -> str | None:
         row = self.table.cursor_row
-        if 0 <= row < len(self.view) and self.table.row_count:
-            return self.view[row].id
-        return None
+        return self.view[row].id if 0 <= row < len(self.view) else None
 
     def apply(self, keep: str | None = None) -> None:
         if keep is None:
@@ -155,18 +161,19 @@ class MemoriesScreen(CtxScreen):
             view.sort(key=lambda m: (m.created_at, m.id), reverse=True)
             view.sort(key=lambda m: TYPE_ORDER.get(m.type, 99))
         self.view = view
-        table = self.table
-        table.clear()
-        for m in view:
-            table.add_row(
-                Text(m.type, style=f"bold {type_color(m.type)}"),
-                Text(" ".join(f"#{t}" for t in m.tags)),
-                Text(fmt_when(m.created_at)),
-                Text(one_line(m.content, 80)),
-            )
         index = next((i for i, m in enumerate(view) if m.id == keep), 0) if keep else 0
-        if view:
-            table.move_cursor(row=index, animate=False)
+        self.table.set_rows(
+            [
+                (
+                    m.type,
+                    " ".join(f"#{t}" for t in m.tags),
+                    fmt_when(m.created_at),
+                    one_line(m.content, 300),
+                )
+                for m in view
+            ],
+            cursor=index,
+        )
         self.show_detail(view[index] if view else None)
         empty = not self.memories and self.loaded
         self.query_one("#empty").display = empty
@@ -209,12 +216,12 @@ class MemoriesScreen(CtxScreen):
         ]
         self.title_bar("filtered: " + ", ".join(filters) if filters else "")
 
-    @on(DataTable.RowHighlighted, "#memories")
-    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if 0 <= event.cursor_row < len(self.view):
-            self.show_detail(self.view[event.cursor_row])
+    @on(Grid.Highlighted, "#memories")
+    def _highlighted(self, event: Grid.Highlighted) -> None:
+        if 0 <= event.row < len(self.view):
+            self.show_detail(self.view[event.row])
 
-    @on(DataTable.RowSelected, "#memories")
+    @on(Grid.Selected, "#memories")
     def _selected(self) -> None:
         self.action_edit()
 
@@ -341,13 +348,3 @@ class MemoriesScreen(CtxScreen):
             self.notify("this memory has no source session", timeout=2)
             return
         self.post_message(OpenSession(m.source_session, m.source_turn))
-
-
-def type_color(mtype: str) -> str:
-    return {
-        "decision": "magenta",
-        "fact": "cyan",
-        "procedure": "green",
-        "preference": "yellow",
-        "episode": "blue",
-    }.get(mtype, "")

@@ -69,7 +69,6 @@ class SearchScreen(CtxScreen):
     def compose(self) -> ComposeResult:
         yield TitleBar(id="title")
         yield Input(
-            compact=True,
             placeholder="Search memories and session turns (results as you type)",
             id="query",
         )

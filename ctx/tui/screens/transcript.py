@@ -44,18 +44,18 @@ class TranscriptScreen(CtxScreen):
     AUTO_FOCUS = None
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back"),
-        Binding("j", "next_turn", "Next turn", tooltip="Select the next turn"),
-        Binding("k", "prev_turn", "Prev turn", tooltip="Select the previous turn"),
+        Binding("j", "next_turn", "Next", tooltip="Select the next turn"),
+        Binding("k", "prev_turn", "Prev", tooltip="Select the previous turn"),
         Binding(
             "right_square_bracket",
             "next_user",
-            "Next user turn",
+            "Next user",
             tooltip="Jump to the next turn the user wrote",
         ),
         Binding(
             "left_square_bracket",
             "prev_user",
-            "Prev user turn",
+            "Prev user",
             tooltip="Jump to the previous turn the user wrote",
         ),
         Binding("slash", "find", "Find", tooltip="Search within this transcript"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
@@ -21,10 +22,16 @@ STEPS = [
 ]
 
 
+def tildify(message: str) -> str:
+    """Paths under the home directory read better (and shorter) as ~/…"""
+    home = str(Path.home())
+    return message.replace(home + "/", "~/") if home not in ("", "/") else message
+
+
 def welcome_text(error: CtxError) -> Text:
     text = Text()
     text.append("ctx browse has nothing to show yet\n\n", style="bold")
-    text.append(error.message + "\n", style="bold")
+    text.append(tildify(error.message) + "\n", style="bold")
     if error.advice:
         text.append(error.advice[0].upper() + error.advice[1:] + ".\n")
     text.append("\n")

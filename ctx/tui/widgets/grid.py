@@ -14,6 +14,7 @@ from typing import ClassVar
 
 from rich.cells import cell_len
 from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
@@ -31,6 +32,7 @@ class Column:
     flex: bool = False  # takes the width the other columns leave
     justify: str = "left"
     max_width: int = 40
+    colors: dict[str, str] | None = None  # cell text -> colour (e.g. memory types)
 
 
 class Grid(ScrollView, can_focus=True):
@@ -145,6 +147,7 @@ class Grid(ScrollView, can_focus=True):
     # ---- drawing ------------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
         width = self.size.width
+        index = -1
         if y == 0:
             cells = self.labels
             style = self.get_component_rich_style("grid--header")
@@ -161,7 +164,11 @@ class Grid(ScrollView, can_focus=True):
                 style = self.rich_style
         segments = [Segment(" ", style)]
         for text, w, col in zip(cells, self._layout(), self.columns, strict=False):
-            segments.append(Segment(fit(text, w, col.justify) + " ", style))
+            cell_style = style
+            if y and col.colors and text in col.colors and index != self.cursor_row:
+                cell_style = style + Style(color=col.colors[text], bold=True)
+            segments.append(Segment(fit(text, w, col.justify), cell_style))
+            segments.append(Segment(" ", style))
         return Strip(segments).adjust_cell_length(width, style)
 
     def _line_of(self, row: int) -> int:

@@ -1,0 +1,95 @@
+"""The screens as the snapshot tests and the docs' screenshots show them: a store with fixed
+data, and for each screen the keys that lead there. Shared, so the PNGs in docs/ are the
+snapshots' screens."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from tests.tui.tui_data import AUTH_SESSION, fill_store, make_repo
+
+SIZE = (120, 36)
+PROJECT = "acme-api"
+
+
+def build(parent: Path, *, empty: bool = False) -> Path:
+    """`parent/acme-api`: a repository, with the fixed store unless `empty`."""
+    root = make_repo(parent / PROJECT)
+    if not empty:
+        fill_store(root)
+    return root
+
+
+async def settle(pilot: Pilot[int], rounds: int = 3) -> None:
+    for _ in range(rounds):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def sessions(pilot: Pilot[int]) -> None:
+    await settle(pilot)
+
+
+async def transcript(pilot: Pilot[int]) -> None:
+    from ctx.tui.messages import OpenSession
+
+    await settle(pilot)
+    pilot.app.post_message(OpenSession(AUTH_SESSION, 1))
+    await settle(pilot)
+
+
+async def transcript_find(pilot: Pilot[int]) -> None:
+    await transcript(pilot)
+    await pilot.press("home", "slash", *"jwks", "enter")
+    await settle(pilot)
+
+
+async def search(pilot: Pilot[int]) -> None:
+    await settle(pilot)
+    await pilot.press("2", *"rotate signing keys", "enter")
+    screen = pilot.app.screen
+    for _ in range(200):  # the first query loads the model and indexes the store
+        await settle(pilot, 1)
+        if getattr(screen, "searches", 0):
+            break
+        await pilot.pause(0.05)
+    await settle(pilot)
+
+
+async def memories(pilot: Pilot[int]) -> None:
+    await settle(pilot)
+    await pilot.press("3")
+    await settle(pilot)
+    await pilot.press("down")  # the decision
+    await settle(pilot)
+
+
+async def memory_editor(pilot: Pilot[int]) -> None:
+    await memories(pilot)
+    await pilot.press("e")
+    await settle(pilot)
+
+
+async def help_screen(pilot: Pilot[int]) -> None:
+    await transcript(pilot)
+    await pilot.press("question_mark")
+    await settle(pilot)
+
+
+async def welcome(pilot: Pilot[int]) -> None:
+    await settle(pilot)
+
+
+SCENES: dict[str, Callable[[Pilot[int]], Awaitable[None]]] = {
+    "sessions": sessions,
+    "transcript": transcript,
+    "transcript-find": transcript_find,
+    "search": search,
+    "memories": memories,
+    "memory-editor": memory_editor,
+    "help": help_screen,
+    "welcome": welcome,
+}
