@@ -5,11 +5,9 @@ The output is played through a terminal emulator (pyte) of the recorded size, so
 left is what the screen showed: spinners drawn over with ``\\r`` and lines rewritten by
 cursor movement end in their final state, colours and other attributes are dropped.
 
-The emulated screen keeps a *document*: every row that scrolls off the top, then the screen.
-Rows that would otherwise vanish are kept too: a full clear (``clear``, ED 2/3) and a
-switch to or from the alternate screen (full-screen programs) first append the visible rows
-to the document, so nothing that was on screen is lost and the document only grows. Rows
-that ended by automatic wrapping are joined back into one logical line.
+The emulated screen (:mod:`ctx.capture.terminal_screen`) keeps a *document*: every row
+that scrolled off the top, rows shown before a clear or a switch to or from the alternate
+screen, then the screen; wrapped rows are joined back into the lines the program wrote.
 
 Splitting into turns:
 
@@ -38,10 +36,8 @@ Output is cut into *bursts* (no pause longer than ``BURST_GAP_S``, no input or r
 between); of a burst longer than ``BURST_HEAD + BURST_TAIL`` characters only the head and the
 tail are rendered, around a line ``[… N characters of output not rendered …]`` (a 100 MB
 ``cat`` keeps its first and last lines). If what is left still exceeds
-``max_render_chars``, only its most recent part is rendered. Two fast paths keep the
-common cases cheap: plain ASCII text is drawn a whole run per row, not character by
-character, and plain lines arriving at the bottom of the screen (logs, ``cat``), which can
-only scroll, go straight into the document (tests check the result equals pyte's).
+``max_render_chars``, only its most recent part is rendered. Plain log-like output is
+cheap anyway (see the fast paths of :mod:`ctx.capture.terminal_screen`).
 """
 
 from __future__ import annotations
@@ -50,12 +46,9 @@ import codecs
 import itertools
 import os
 import re
-import unicodedata
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from functools import lru_cache
-from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from ctx.capture.journal import (
@@ -66,6 +59,7 @@ from ctx.capture.journal import (
     parse_size,
 )
 from ctx.capture.journal import json_object as _header
+from ctx.capture.terminal_screen import feed, screen_class
 from ctx.models import TranscriptTurn
 
 if TYPE_CHECKING:
@@ -75,263 +69,6 @@ BURST_GAP_S = 0.5
 BURST_HEAD = 256_000
 BURST_TAIL = 768_000
 MAX_RENDER_CHARS = 8_000_000
-_FEED_SLICE = 65536
-_ALT_SCREEN = frozenset({47, 1047, 1049})
-
-
-# ---- the emulated screen -------------------------------------------------------------------
-
-
-@lru_cache(maxsize=1)
-def _screen_class() -> Any:
-    """Build the pyte Screen subclass on first use (pyte is imported only here)."""
-    import pyte
-    from pyte import modes as mo
-    from pyte.screens import Char, Margins
-    from wcwidth import wcwidth as _wcwidth
-
-    wcwidth = lru_cache(maxsize=4096)(_wcwidth)
-    get_data = attrgetter("data")
-    identity_charset = pyte.charsets.LAT1_MAP
-    ascii_chars = {chr(c): Char(chr(c)) for c in range(32, 127)}
-
-    class TextScreen(pyte.Screen):
-        """A pyte screen that keeps text only, and a document of every row it showed."""
-
-        def __init__(self, columns: int, lines: int) -> None:
-            self.committed: list[str] = []
-            self.committed_wrapped: list[bool] = []
-            self.wrapped: set[int] = set()
-            self.in_alt = False
-            self._chars: dict[str, Any] = dict(ascii_chars)
-            super().__init__(columns, lines)
-
-        # text only: attributes are not needed and cost time
-        def select_graphic_rendition(self, *attrs: int, **kwargs: Any) -> None:
-            pass
-
-        def _char(self, ch: str) -> Any:
-            c = self._chars.get(ch)
-            if c is None:
-                c = self._chars[ch] = Char(ch)
-            return c
-
-        def draw(self, data: str) -> None:
-            data = data.translate(self.g1_charset if self.charset else self.g0_charset)
-            cur = self.cursor
-            cols = self.columns
-            autowrap = mo.DECAWM in self.mode
-            if data.isascii() and data.isprintable() and autowrap and mo.IRM not in self.mode:
-                get = self._chars.__getitem__
-                while data:
-                    if cur.x >= cols:
-                        self._wrap()
-                    x = cur.x
-                    part, data = data[: cols - x], data[cols - x :]
-                    self.buffer[cur.y].update(
-                        zip(range(x, x + len(part)), map(get, part), strict=True)
-                    )
-                    cur.x = x + len(part)
-                return
-            for ch in data:  # pyte's rules, but unprintable characters are skipped, not fatal
-                width = wcwidth(ch)
-                if cur.x >= cols:
-                    if autowrap:
-                        self._wrap()
-                    elif width > 0:
-                        cur.x = cols - width
-                if mo.IRM in self.mode and width > 0:
-                    self.insert_characters(width)
-                line = self.buffer[cur.y]
-                if width == 1:
-                    line[cur.x] = self._char(ch)
-                elif width == 2:
-                    line[cur.x] = self._char(ch)
-                    if cur.x + 1 < cols:
-                        line[cur.x + 1] = self._char("")
-                elif width == 0 and unicodedata.combining(ch) and cur.x:
-                    last = line[cur.x - 1]
-                    line[cur.x - 1] = self._char(unicodedata.normalize("NFC", last.data + ch))
-                if width > 0:
-                    cur.x = min(cur.x + width, cols)
-
-        def _wrap(self) -> None:
-            self.wrapped.add(self.cursor.y)
-            self.cursor.x = 0
-            self.linefeed()
-
-        def index(self) -> None:
-            top, bottom = self.margins or Margins(0, self.lines - 1)
-            if self.cursor.y != bottom or top != 0:
-                super().index()
-                return
-            # Row 0 leaves the screen: keep it, then shift the rest up (one dict rebuild).
-            self._commit_rows(1)
-            buf = self.buffer
-            rows = {y - 1 if y <= bottom else y: r for y, r in buf.items() if y}
-            buf.clear()
-            buf.update(rows)
-            self.wrapped = {y - 1 if y <= bottom else y for y in self.wrapped if y}
-
-        def erase_in_display(self, how: int = 0, *args: Any, **kwargs: Any) -> None:
-            home = self.cursor.y == 0 and self.cursor.x == 0
-            if how in (2, 3) or (how == 0 and home):
-                self._commit_rows(self._last_row() + 1)
-                self.buffer.clear()
-                self.wrapped.clear()
-                return
-            super().erase_in_display(how, *args, **kwargs)
-            rows = range(self.cursor.y + 1, self.lines) if how == 0 else range(self.cursor.y)
-            self.wrapped.difference_update(rows)
-
-        def erase_in_line(self, how: int = 0, private: bool = False) -> None:
-            super().erase_in_line(how, private)
-            if how == 2 or (how == 0 and self.cursor.x == 0):
-                self.wrapped.discard(self.cursor.y)
-
-        def insert_lines(self, count: int | None = None) -> None:
-            super().insert_lines(count)
-            self.wrapped = {y for y in self.wrapped if y < self.cursor.y}
-
-        def delete_lines(self, count: int | None = None) -> None:
-            super().delete_lines(count)
-            self.wrapped = {y for y in self.wrapped if y < self.cursor.y}
-
-        def set_mode(self, *modes: int, **kwargs: Any) -> None:
-            if kwargs.get("private") and _ALT_SCREEN.intersection(modes):
-                if not self.in_alt:
-                    self.in_alt = True
-                    self._switch_screen()
-                modes = tuple(m for m in modes if m not in _ALT_SCREEN)
-            super().set_mode(*modes, **kwargs)
-
-        def reset_mode(self, *modes: int, **kwargs: Any) -> None:
-            if kwargs.get("private") and _ALT_SCREEN.intersection(modes):
-                if self.in_alt:
-                    self.in_alt = False
-                    self._switch_screen()
-                modes = tuple(m for m in modes if m not in _ALT_SCREEN)
-            super().reset_mode(*modes, **kwargs)
-
-        def _switch_screen(self) -> None:
-            """Keep what the screen showed, then start from an empty one at the top."""
-            self._commit_rows(self._last_row() + 1)
-            self.buffer.clear()
-            self.wrapped.clear()
-            self.cursor.x = self.cursor.y = 0
-
-        def resize(self, lines: int | None = None, columns: int | None = None) -> None:
-            lines = lines or self.lines
-            old = self.lines
-            if lines < old:  # keep the rows in use, as terminals do; keep any dropped ones
-                drop = max(0, max(self._last_row(), self.cursor.y) + 1 - lines)
-                self._commit_rows(drop)
-                for y in range(old) if drop else ():
-                    row = self.buffer.pop(y + drop, None) if y + drop < old else None
-                    if row is None:
-                        self.buffer.pop(y, None)
-                    else:
-                        self.buffer[y] = row
-                for y in range(lines, old):
-                    self.buffer.pop(y, None)
-                self.cursor.y = max(0, self.cursor.y - drop)
-                self.lines = lines
-            self.wrapped.clear()
-            super().resize(lines, columns)
-            if lines != old:
-                self.margins = None
-                self.cursor.y = min(self.cursor.y, self.lines - 1)
-
-        # ---- the document ----------------------------------------------------------------
-
-        def row_text(self, y: int, strip: bool = True) -> str:
-            return self._line_text(self.buffer.get(y), strip)
-
-        def _line_text(self, line: Any, strip: bool = True) -> str:
-            if not line:
-                return ""
-            width = min(max(line) + 1, self.columns)
-            text = "".join(map(get_data, map(line.__getitem__, range(width))))
-            return text.rstrip() if strip else text.ljust(self.columns)
-
-        # ---- fast path: whole plain lines arriving at the bottom of the screen ------------
-
-        def lines_fast_ready(self) -> bool:
-            """True when plain lines ending in CRLF would only scroll the screen."""
-            bottom = self.lines - 1
-            margins = self.margins
-            return (
-                self.cursor.x == 0
-                and self.cursor.y == bottom
-                and (margins is None or (margins.top == 0 and margins.bottom == bottom))
-                and mo.DECAWM in self.mode
-                and mo.IRM not in self.mode
-                and not self.charset
-                and self.g0_charset is identity_charset
-                and not self.buffer.get(bottom)
-            )
-
-        def feed_lines_fast(self, run: str) -> None:
-            """What pyte would do with ``run`` (printable ASCII lines, each ending in CRLF),
-            without drawing rows that only scroll by: the result is the same document."""
-            cols = self.columns
-            bottom = self.lines - 1
-            new: list[tuple[Any, bool]] = []
-            for line in run.split("\r\n")[:-1]:
-                if len(line) <= cols:
-                    new.append((line, False))
-                    continue
-                for i in range(0, len(line), cols):
-                    new.append((line[i : i + cols], i + cols < len(line)))
-            seq = [(self.buffer.get(y), y in self.wrapped) for y in range(bottom)] + new
-            scrolled = len(new)
-            for item, wrapped in seq[:scrolled]:
-                if isinstance(item, str):
-                    self.committed.append(item if wrapped else item.rstrip())
-                else:
-                    self.committed.append(self._line_text(item, strip=not wrapped))
-                self.committed_wrapped.append(wrapped)
-            buf = self.buffer
-            buf.clear()
-            self.wrapped = set()
-            get = self._chars.__getitem__
-            for y, (item, wrapped) in enumerate(seq[scrolled:]):
-                if isinstance(item, str):
-                    if item:
-                        buf[y].update(zip(range(len(item)), map(get, item), strict=True))
-                elif item:
-                    buf[y] = item
-                if wrapped:
-                    self.wrapped.add(y)
-
-        def _last_row(self) -> int:
-            for y in range(self.lines - 1, -1, -1):
-                if self.row_text(y):
-                    return y
-            return -1
-
-        def _commit_rows(self, n: int) -> None:
-            for y in range(n):
-                wrapped = y in self.wrapped
-                self.committed.append(self.row_text(y, strip=not wrapped))
-                self.committed_wrapped.append(wrapped)
-
-        def abs_cursor(self) -> tuple[int, int]:
-            return len(self.committed) + self.cursor.y, self.cursor.x
-
-        def screen_rows(self) -> list[str]:
-            return [self.row_text(y) for y in range(self._last_row() + 1)]
-
-        def document(self) -> tuple[list[str], list[bool]]:
-            rows = list(self.committed)
-            flags = list(self.committed_wrapped)
-            for y in range(max(self._last_row(), self.cursor.y) + 1):
-                wrapped = y in self.wrapped
-                rows.append(self.row_text(y, strip=not wrapped))
-                flags.append(wrapped)
-            return rows, flags
-
-    return TextScreen
 
 
 # ---- preparing the stream: decode, cut into bursts, elide the middle of huge ones -----------
@@ -539,39 +276,10 @@ class _LineEditor:
         return True
 
 
-_PLAIN_LINES = re.compile(r"(?:[\x20-\x7e]*\r\n)+")
-_FAST_LINES = True  # tests compare the fast path with plain pyte
-
-
-def _feed(stream: Any, screen: Any, text: str) -> None:
-    pos, end = 0, len(text)
-    while pos < end:
-        if (
-            _FAST_LINES
-            and getattr(stream, "_taking_plain_text", False)
-            and screen.lines_fast_ready()
-        ):
-            m = _PLAIN_LINES.match(text, pos)
-            if m:
-                screen.feed_lines_fast(m.group())
-                pos = m.end()
-                continue
-            stop = text.find("\n", pos, pos + _FEED_SLICE) + 1 or min(end, pos + _FEED_SLICE)
-        elif _FAST_LINES:
-            stop = text.find("\n", pos, pos + _FEED_SLICE) + 1 or min(end, pos + _FEED_SLICE)
-        else:
-            stop = min(end, pos + _FEED_SLICE)
-        try:
-            stream.feed(text[pos:stop])
-        except Exception:  # an escape pyte cannot handle must not cost the transcript
-            pass
-        pos = stop
-
-
 def _play(ops: list[_Op], cols: int, rows: int) -> tuple[Any, list[_Submission]]:
     import pyte
 
-    screen = _screen_class()(max(cols, 1), max(rows, 1))
+    screen = screen_class()(max(cols, 1), max(rows, 1))
     stream = pyte.Stream(screen)
     editor = _LineEditor()
     subs: list[_Submission] = []
@@ -612,7 +320,7 @@ def _play(ops: list[_Op], cols: int, rows: int) -> tuple[Any, list[_Submission]]
         if op.kind == "o":
             if subs and subs[-1].first_output_t is None:
                 subs[-1].first_output_t = op.t
-            _feed(stream, screen, op.text)
+            feed(stream, screen, op.text)
         elif op.kind == "r" and op.size:
             screen.resize(op.size[1], op.size[0])
         elif op.kind == "i":

@@ -6,6 +6,7 @@ import random
 from pathlib import Path
 
 from ctx.capture import terminal_render as tr
+from ctx.capture import terminal_screen
 from ctx.capture.journal import Event, read_journal
 from ctx.capture.terminal_render import (
     find_prompt,
@@ -186,9 +187,9 @@ def test_fast_paths_give_what_pyte_gives(monkeypatch) -> None:
         for n, (a, b) in enumerate(zip([0, *cuts], [*cuts, None], strict=True))
     ]
     for cols, rows in ((80, 24), (40, 5)):
-        monkeypatch.setattr(tr, "_FAST_LINES", False)
+        monkeypatch.setattr(terminal_screen, "FAST_LINES", False)
         plain = render_text(events, cols, rows)
-        monkeypatch.setattr(tr, "_FAST_LINES", True)
+        monkeypatch.setattr(terminal_screen, "FAST_LINES", True)
         assert render_text(events, cols, rows) == plain
         assert "cleared" in plain and "\x1b" not in plain
 
