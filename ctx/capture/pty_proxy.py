@@ -717,6 +717,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = run_proxied(command, sink=sink, record_input=record_input)
     except CtxError as exc:
+        if journal_path:
+            sink.discard()  # the command never ran: no recording to keep
         print(f"ctx: {exc}", file=sys.stderr)
         return exc.exit_code
     if journal_path:
