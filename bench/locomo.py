@@ -108,24 +108,32 @@ def sweep_configs(base: RankingConfig) -> dict[str, RankingConfig]:
     """Fusion variants compared on the same indexes (hybrid mode)."""
     r = dataclasses.replace
     out = {}
-    for k in (10, 30, 60, 100):
-        out[f"rrf k={k}"] = r(base, fusion="rrf", rrf_k=k, keyword_weight=1.0, semantic_weight=1.0)
-    for kw in (0.5, 0.7, 1.5, 2.0):
-        out[f"rrf k=60 kw={kw}"] = r(base, fusion="rrf", rrf_k=60, keyword_weight=kw, semantic_weight=1.0)
-    for kw in (0.2, 0.3, 0.5, 0.7):
-        out[f"score kw={kw}"] = r(
-            base, fusion="score", keyword_weight=kw, semantic_weight=1.0 - kw
+    for k in (5, 10, 20, 60):
+        for kw in (1.0, 1.5, 2.0):
+            out[f"rrf k={k} kw={kw}"] = r(base, fusion="rrf", rrf_k=k, keyword_weight=kw)
+    for norm in ("minmax", "max"):
+        for kw in (0.5, 0.6, 0.7, 0.8, 0.9):
+            out[f"score {norm} kw={kw}"] = r(
+                base, fusion="score", score_norm=norm, keyword_weight=kw, semantic_weight=1 - kw
+            )
+    for cw in (0.15, 0.5):
+        out[f"score minmax kw=0.7 context weight {cw}"] = r(
+            base, fusion="score", keyword_weight=0.7, semantic_weight=0.3, context_weight=cw
         )
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--model-path", type=Path, default=DEFAULT_MODEL)
     ap.add_argument("--model-name", default="sentence-transformers/all-MiniLM-L6-v2")
     ap.add_argument("--cache-dir", type=Path, default=None, help="embedding cache (default: none)")
-    ap.add_argument("--context-chars", type=int, default=None, help="override RankingConfig.context_chars")
+    ap.add_argument(
+        "--context-chars", type=int, default=None, help="override RankingConfig.context_chars"
+    )
     ap.add_argument("--sweep", action="store_true", help="also compare fusion variants")
     ap.add_argument("--conversations", type=int, default=0, help="only the first N (quick runs)")
     ap.add_argument("--json", type=Path, default=None, help="write all numbers here")
@@ -205,8 +213,10 @@ def main(argv: list[str] | None = None) -> int:
         print(table({n: overall[n] for n in runs if n.startswith("hybrid")}, cols))
     print("\n### Timings\n")
     print(f"- model load: {load_s:.2f} s")
-    print(f"- indexing: {n_turns} turns in {index_s:.1f} s = {n_turns / index_s:.0f} turns/s"
-          f" (embedding cache {'on' if cache else 'off'})")
+    print(
+        f"- indexing: {n_turns} turns in {index_s:.1f} s = {n_turns / index_s:.0f} turns/s"
+        f" (embedding cache {'on' if cache else 'off'})"
+    )
     for name in ("keyword", "semantic", "hybrid"):
         ts = sorted(qtimes[name])
         p50 = ts[len(ts) // 2] * 1000

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
 BATCH = 256
-BM25_WEIGHTS = (1.0, 0.5)  # text column, extra column (tags, CamelCase parts, CJK bigrams)
+EXTRA_WEIGHT = 0.5  # BM25 weight of the extra column (tags, CamelCase parts, CJK bigrams)
 SNIPPET_TOKENS = 24
 DEFAULT_CACHE = object()
 
@@ -152,6 +152,15 @@ class SearchIndex:
             self.conn.close()
             remove_db_files(self.db_path)
             return self._open(f"search index was rebuilt: {self.vec_error}")
+        layout = json.dumps({"context_chars": self.ranking.context_chars})
+        stored = self.get_meta("index_layout")
+        if stored is None:
+            self.set_meta("index_layout", layout)
+        elif stored != layout:
+            # Indexed text depends on these settings: start over (vectors come from the cache).
+            self.conn.close()
+            remove_db_files(self.db_path)
+            return self._open("search index was rebuilt: indexing settings changed")
         if self.embedder is not None and self.vec_ok:
             self._ensure_vec_table(self.embedder.name, self.embedder.dim)
             self.vs = vectors.VectorSearch(self.conn, self.db_path, self.embedder.dim)
@@ -241,9 +250,9 @@ class SearchIndex:
     ) -> int:
         """Index new or changed documents; return how many were (re)indexed.
 
-        A document whose fingerprint is unchanged is skipped, unless it still lacks a vector
-        for the current model. Documents indexed while no model was available get their
-        vectors here as soon as one is.
+        A document whose fingerprint is unchanged is skipped. Documents indexed while no
+        model was available (or under another model) get their vectors here as soon as one
+        is, whether or not they are passed in; they are not counted as re-indexed.
         """
         by_id: dict[str, IndexDoc] = {}
         for d in docs:
@@ -255,11 +264,7 @@ class SearchIndex:
         todo = [
             d
             for d in by_id.values()
-            if not (
-                d.doc_id in existing
-                and existing[d.doc_id][1] == d.fingerprint
-                and (existing[d.doc_id][2] or not need_vec)
-            )
+            if d.doc_id not in existing or existing[d.doc_id][1] != d.fingerprint
         ]
         pending: list[int] = []
         if need_vec:
@@ -274,13 +279,14 @@ class SearchIndex:
         if progress:
             progress(done, total)
         for batch in _batches(todo, BATCH):
-            embedded = self._embed_docs(batch) if need_vec else None
+            prev = self._prev_texts(batch)
+            embedded = self._embed_docs(batch, prev) if need_vec else None
             with self.conn:
                 for i, d in enumerate(batch):
                     old = existing.get(d.doc_id)
                     if old is not None:
                         self._delete_rowid(old[0])
-                    rowid = self._insert_doc(d)
+                    rowid = self._insert_doc(d, prev.get(d.doc_id, ""))
                     if embedded is not None:
                         self._insert_vectors(rowid, *embedded[i])
             done += len(batch)
@@ -295,18 +301,19 @@ class SearchIndex:
             self.vs.changed()
         return len(todo)
 
-    def _insert_doc(self, d: IndexDoc) -> int:
+    def _insert_doc(self, d: IndexDoc, context: str) -> int:
         tags = sorted(set(d.tags))
         self.conn.execute(
-            "insert into docs(doc_id, kind, fingerprint, text, extra, ts, memory_type, tags,"
-            " session_id, turn_n, turn_ext_id, role, tool, branch, author, title, embedded)"
-            " values(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,0)",
+            "insert into docs(doc_id, kind, fingerprint, text, extra, context, ts, memory_type,"
+            " tags, session_id, turn_n, turn_ext_id, role, tool, branch, author, title, embedded)"
+            " values(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,0)",
             (
                 d.doc_id,
                 d.kind,
                 d.fingerprint,
                 d.text,
                 text.extra_terms(d.text, tags),
+                context,
                 float(d.ts),
                 d.memory_type,
                 json.dumps(tags, ensure_ascii=False),
@@ -322,8 +329,8 @@ class SearchIndex:
         )
         rowid = self.conn.last_insert_rowid()
         self.conn.execute(
-            "insert into fts(rowid, text, extra)"
-            " select rowid, text, extra from docs where rowid = ?",
+            "insert into fts(rowid, text, extra, context)"
+            " select rowid, text, extra, context from docs where rowid = ?",
             (rowid,),
         )
         if tags:
@@ -346,8 +353,9 @@ class SearchIndex:
         return spans, inputs
 
     def _prev_texts(self, docs: list[IndexDoc]) -> dict[str, str]:
-        """Text of the turn preceding each turn in ``docs`` (from the batch or the index)."""
-        if self.ranking.context_chars <= 0:
+        """Tail of the turn preceding each turn in ``docs`` (from the batch or the index)."""
+        n = self.ranking.context_chars
+        if n <= 0:
             return {}
         in_batch = {(d.session_id, d.turn_n): d.text for d in docs if d.kind == "turn"}
         out: dict[str, str] = {}
@@ -363,13 +371,14 @@ class SearchIndex:
                     key,
                 )
             if prev:
-                out[d.doc_id] = prev
+                out[d.doc_id] = _tail(prev, n)
         return out
 
-    def _embed_docs(self, docs: list[IndexDoc]) -> list[tuple[list[text.Chunk], list[Any]]]:
+    def _embed_docs(
+        self, docs: list[IndexDoc], context: dict[str, str]
+    ) -> list[tuple[list[text.Chunk], list[Any]]]:
         assert self.embedder is not None
-        prev = self._prev_texts(docs)
-        plans = [self._embed_inputs(d, prev.get(d.doc_id)) for d in docs]
+        plans = [self._embed_inputs(d, context.get(d.doc_id, "")) for d in docs]
         flat = [s for _, inputs in plans for s in inputs]
         vecs = self.embedder.embed_documents(flat)
         out = []
@@ -383,11 +392,13 @@ class SearchIndex:
         """Give documents indexed without a model their vectors."""
         rows = db.rows(
             self.conn,
-            f"select {_DOC_COLS} from docs where rowid in ({','.join('?' * len(rowids))})",
+            f"select {_DOC_COLS}, context from docs where rowid in ({','.join('?' * len(rowids))})",
             rowids,
         )
         docs = [_row_to_doc(r) for r in rows]
-        embedded = self._embed_docs(docs)
+        embedded = self._embed_docs(
+            docs, {d.doc_id: r[-1] for d, r in zip(docs, rows, strict=True)}
+        )
         with self.conn:
             for r, (spans, vecs) in zip(rows, embedded, strict=True):
                 self.conn.execute("delete from chunks where doc_rowid = ?", (r[0],))
@@ -409,12 +420,12 @@ class SearchIndex:
         self.conn.execute("update docs set embedded = 1 where rowid = ?", (rowid,))
 
     def _delete_rowid(self, rowid: int) -> None:
-        row = self.conn.execute("select text, extra from docs where rowid = ?", (rowid,)).fetchall()
+        row = db.rows(self.conn, "select text, extra, context from docs where rowid = ?", (rowid,))
         if not row:
             return
         self.conn.execute(
-            "insert into fts(fts, rowid, text, extra) values('delete', ?, ?, ?)",
-            (rowid, row[0][0], row[0][1]),
+            "insert into fts(fts, rowid, text, extra, context) values('delete', ?, ?, ?, ?)",
+            (rowid, *row[0]),
         )
         chunk_ids = [
             (c,)
@@ -462,7 +473,7 @@ class SearchIndex:
     ) -> list[tuple[int, float]]:
         where, params = fs if fs else ("1", [])
         sql = (
-            f"select fts.rowid, bm25(fts, {BM25_WEIGHTS[0]}, {BM25_WEIGHTS[1]}) as s"
+            f"select fts.rowid, bm25(fts, 1.0, {EXTRA_WEIGHT}, {self.ranking.context_weight}) as s"
             " from fts join docs d on d.rowid = fts.rowid"
             f" where fts match ? and {where} order by s limit ?"
         )
@@ -539,9 +550,11 @@ class SearchIndex:
             if not snippets:
                 snip = ""
             elif r in kw_set:
-                snip = self._fts_snippet(parsed.match, r) or _plain_snippet(row[3])
+                snip = self._fts_snippet(parsed.match, r) or text.best_window(
+                    row[3], 0, len(row[3]), parsed.terms
+                )
             else:
-                snip = self._chunk_snippet(row[3], best_chunk.get(r))
+                snip = self._chunk_snippet(row[3], best_chunk.get(r), parsed.terms)
             matched = [m for m, s in (("keyword", kw_set), ("semantic", sem_set)) if r in s]
             hits.append(_row_to_hit(row, score, snip, matched))
         return hits
@@ -562,7 +575,7 @@ class SearchIndex:
             f"select {_DOC_COLS} from docs d where {where} order by ts desc, rowid desc limit ?",
             [*params, limit],
         )
-        return [_row_to_hit(r, 0.0, _plain_snippet(r[3]), []) for r in rows]
+        return [_row_to_hit(r, 0.0, text.best_window(r[3], 0, len(r[3]), []), []) for r in rows]
 
     def _fts_snippet(self, match: str, rowid: int) -> str:
         value = db.scalar(
@@ -573,14 +586,16 @@ class SearchIndex:
         )
         return str(value) if value else ""
 
-    def _chunk_snippet(self, doc_text: str, chunk_rowid: int | None) -> str:
-        if chunk_rowid is None:
-            return _plain_snippet(doc_text)
-        rows = db.rows(self.conn, "select start, end from chunks where rowid = ?", (chunk_rowid,))
-        if not rows:
-            return _plain_snippet(doc_text)
-        start, end = rows[0]
-        return ("…" if start > 0 else "") + _plain_snippet(doc_text[start:end])
+    def _chunk_snippet(self, doc_text: str, chunk_rowid: int | None, terms: list[str]) -> str:
+        """The part of the best-matching chunk that shares most words with the query."""
+        start, end = 0, len(doc_text)
+        if chunk_rowid is not None:
+            rows = db.rows(
+                self.conn, "select start, end from chunks where rowid = ?", (chunk_rowid,)
+            )
+            if rows:
+                start, end = rows[0]
+        return text.best_window(doc_text, start, end, terms)
 
     # -- status --------------------------------------------------------------------------
     def stats(self) -> IndexStats:
@@ -633,9 +648,13 @@ def _batches(items: list[Any], n: int) -> Iterator[list[Any]]:
         yield items[i : i + n]
 
 
-def _plain_snippet(s: str, n: int = 240) -> str:
-    s = " ".join(s.split())
-    return s if len(s) <= n else s[:n].rstrip() + "…"
+def _tail(s: str, n: int) -> str:
+    """The last ``n`` characters of ``s``, cut at a word boundary."""
+    if len(s) <= n:
+        return s
+    cut = s[-n:]
+    space = cut.find(" ")
+    return cut[space + 1 :] if 0 <= space < 40 else cut
 
 
 def _row_to_doc(r: tuple[Any, ...]) -> IndexDoc:

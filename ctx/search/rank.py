@@ -28,13 +28,16 @@ def rrf(
     return out
 
 
-def _minmax(results: list[tuple[int, float]]) -> dict[int, float]:
+def _normalise(results: list[tuple[int, float]], how: str) -> dict[int, float]:
+    """Scale one list's scores into [0, 1]: "minmax" (relative to the list's range) or
+    "max" (relative to the best, so a weak list stays weak)."""
     if not results:
         return {}
     scores = [s for _, s in results]
-    lo, hi = min(scores), max(scores)
+    hi = max(scores)
+    lo = min(scores) if how == "minmax" else 0.0
     span = hi - lo
-    return {r: (s - lo) / span if span > 0 else 1.0 for r, s in results}
+    return {r: max(0.0, (s - lo) / span) if span > 0 else 1.0 for r, s in results}
 
 
 def score_fusion(
@@ -45,7 +48,7 @@ def score_fusion(
     """Min-max normalise each list's scores (higher is better) and add them, weighted."""
     out: dict[int, float] = {}
     for weight, results in ((cfg.keyword_weight, keyword), (cfg.semantic_weight, semantic)):
-        for rowid, s in _minmax(results).items():
+        for rowid, s in _normalise(results, cfg.score_norm).items():
             out[rowid] = out.get(rowid, 0.0) + weight * s
     return out
 

@@ -18,7 +18,8 @@ from ctx.search.db import Opened, connect, remove_db_files
 # Porter stemming over unicode61: "painted" finds "painting"; remove_diacritics folds
 # accents so "cafe" finds "café". Separators stay unicode61's (so `parse_jwt_header` and
 # `src/auth/keys.py` become token sequences matched as phrases); CamelCase parts and CJK
-# bigrams go into the second column, `extra` (see ctx.search.text).
+# bigrams go into the second column, `extra` (see ctx.search.text). The third, `context`,
+# holds the tail of the previous turn: a reply is found by the words of its question.
 FTS_TOKENIZE = "porter unicode61 remove_diacritics 2"
 
 
@@ -34,6 +35,7 @@ def m001_initial(conn: apsw.Connection) -> None:
             fingerprint text not null,
             text text not null,
             extra text not null,
+            context text not null default '',
             ts real not null,
             memory_type text,
             tags text not null default '[]',
@@ -58,7 +60,7 @@ def m001_initial(conn: apsw.Connection) -> None:
         ) without rowid;
         create index doc_tags_doc on doc_tags(doc_rowid);
         create virtual table fts using fts5(
-            text, extra, content='docs', content_rowid='rowid',
+            text, extra, context, content='docs', content_rowid='rowid',
             tokenize='{FTS_TOKENIZE}'
         );
         create table chunks(

@@ -317,3 +317,28 @@ def chunk_spans(
             break
         i = max(j - min(overlap, (j - i) // 4), i + 1)
     return out
+
+
+def best_window(doc: str, start: int, end: int, terms: list[str], size: int = 240) -> str:
+    """About ``size`` characters of ``doc[start:end]`` around the sentence sharing the most
+    words with the query (prefix match, a cheap stand-in for stemming); "…" marks cuts.
+
+    Used for hits the keyword index did not produce (FTS5 builds the others' snippets).
+    """
+    region = doc[start:end]
+    keys = {t[:5] for t in terms if len(t) > 2}
+    best, best_at = 0, 0
+    if keys:
+        for m in re.finditer(r"[^.!?\n]+[.!?\n]*", region):
+            score = sum(1 for t in tokens(m.group()) if t[:5] in keys)
+            if score > best:
+                best, best_at = score, m.start()
+    lo = max(0, best_at - size // 4) if best else 0
+    if lo > 0:
+        space = region.find(" ", lo)
+        lo = space + 1 if 0 <= space < best_at else lo
+    window = region[lo : lo + 2 * size]
+    piece = " ".join(window.split())
+    more = len(piece) > size or start + lo + len(window) < len(doc)
+    piece = piece[:size].rstrip()
+    return ("…" if start + lo > 0 else "") + piece + ("…" if more else "")

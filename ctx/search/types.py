@@ -107,6 +107,7 @@ class RankingConfig:
 
     fusion: str = "rrf"  # "rrf" (reciprocal rank fusion) | "score" (min-max normalised sum)
     rrf_k: float = 60.0
+    score_norm: str = "minmax"  # for fusion="score": "minmax" or "max"
     keyword_weight: float = 1.0
     semantic_weight: float = 1.0
     candidates: int = 100  # per retriever, before fusion
@@ -122,7 +123,11 @@ class RankingConfig:
         }
     )
     turn_weight: float = 1.0
-    context_chars: int = 0  # embed a turn together with this much of the previous turn
+    # A turn is indexed with the tail of the turn before it (a reply is found by the words
+    # of its question): this many characters, in a low-weight FTS column and in front of
+    # the turn's first chunk when embedding. Part of the index: changing it rebuilds.
+    context_chars: int = 300
+    context_weight: float = 0.3  # BM25 weight of that context column (the text's is 1.0)
 
 
 @dataclass

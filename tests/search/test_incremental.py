@@ -1,0 +1,161 @@
+"""Incremental indexing: fingerprints, deletes, the embedding cache, the no-model fallback."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from ctx.search import SearchIndex
+
+from .conftest import CORPUS, CountingEmbedder, memory, turn
+
+
+def test_unchanged_fingerprints_are_skipped(tmp_path: Path, counting: CountingEmbedder) -> None:
+    idx = SearchIndex(tmp_path / "i.db", counting)
+    progress: list[tuple[int, int]] = []
+    assert idx.upsert(CORPUS, progress=lambda d, t: progress.append((d, t))) == len(CORPUS)
+    assert progress[-1] == (len(CORPUS), len(CORPUS))
+    computed = counting.documents
+    assert computed >= len(CORPUS)
+    assert idx.upsert(CORPUS) == 0
+    assert counting.documents == computed  # nothing re-embedded
+    changed = dataclasses.replace(
+        CORPUS[1], text="We chose SQLite for the cache.", fingerprint="x2"
+    )
+    new = memory("new", "Every release gets a changelog entry.")
+    assert idx.upsert([changed, new, *CORPUS[2:]]) == 2
+    fps = idx.fingerprints()
+    assert fps["m:db"] == "x2" and "m:new" in fps and len(fps) == len(CORPUS) + 1
+    assert set(idx.fingerprints("t:s1:")) == {"t:s1:0", "t:s1:1"}
+    assert set(idx.fingerprints("m:")) == {d for d in fps if d.startswith("m:")}
+    # The old text is gone from both retrievers, the new one is found.
+    assert idx.search("PostgreSQL JSONB", mode="keyword") == []
+    assert idx.search("SQLite cache", mode="keyword")[0].doc_id == "m:db"
+    assert idx.stats().documents == len(CORPUS) + 1
+    idx.close()
+
+
+def test_delete(tmp_path: Path, counting: CountingEmbedder) -> None:
+    idx = SearchIndex(tmp_path / "i.db", counting)
+    idx.upsert(CORPUS)
+    before = idx.stats()
+    assert idx.delete(["m:db", "t:s1:0", "m:nope"]) == 2
+    after = idx.stats()
+    assert after.documents == before.documents - 2
+    assert after.vectors == before.vectors - 2 and after.chunks == before.chunks - 2
+    assert idx.search("PostgreSQL", mode="keyword") == []
+    assert "t:s1:0" not in {h.doc_id for h in idx.search("parse_jwt_header", limit=20)}
+    assert "m:db" not in {h.doc_id for h in idx.search("which database", mode="semantic", limit=20)}
+    assert idx.delete([]) == 0
+    assert "m:db" not in idx.fingerprints()
+    idx.close()
+
+
+def test_meta_roundtrip(tmp_path: Path) -> None:
+    idx = SearchIndex(tmp_path / "i.db", None)
+    assert idx.get_meta("synced_at") is None
+    idx.set_meta("synced_at", "123")
+    idx.set_meta("synced_at", "456")
+    idx.close()
+    idx = SearchIndex(tmp_path / "i.db", None)
+    assert idx.get_meta("synced_at") == "456"
+    idx.close()
+
+
+def test_embedding_cache_survives_a_rebuild(tmp_path: Path, counting: CountingEmbedder) -> None:
+    db = tmp_path / "i.db"
+    idx = SearchIndex(db, counting)
+    idx.upsert(CORPUS)
+    idx.close()
+    calls, docs = counting.document_calls, counting.documents
+    assert docs >= len(CORPUS)
+    for p in tmp_path.glob("i.db*"):
+        p.unlink()  # `ctx index --rebuild` or a fresh clone: the index is gone
+    idx = SearchIndex(db, counting)
+    assert idx.upsert(CORPUS) == len(CORPUS)
+    assert (counting.document_calls, counting.documents) == (calls, docs)  # model not asked
+    assert idx.search("why did we pick RS256", mode="semantic")[0].doc_id == "m:jwt"
+    idx.close()
+    # A different model must not reuse those vectors.
+    other = CountingEmbedder(counting.inner, name="another/model")
+    idx = SearchIndex(db, other)
+    assert idx.stats().pending_embeddings == len(CORPUS)  # model change invalidated vectors
+    idx.upsert(CORPUS)
+    assert other.documents >= len(CORPUS)
+    assert idx.stats().pending_embeddings == 0
+    idx.close()
+
+
+def test_no_model_falls_back_to_keyword_and_says_so(
+    tmp_path: Path, counting: CountingEmbedder
+) -> None:
+    db = tmp_path / "i.db"
+    idx = SearchIndex(db, None, embedder_reason="model not downloaded")
+    assert idx.upsert(CORPUS) == len(CORPUS)
+    assert not idx.semantic_available
+    for mode in ("hybrid", "semantic"):
+        hits = idx.search("parse_jwt_header", mode=mode)
+        assert hits[0].doc_id == "t:s1:0"
+        assert idx.last_mode == "keyword"
+        assert idx.last_note is not None and "model not downloaded" in idx.last_note
+    st = idx.stats()
+    assert not st.semantic_available and st.semantic_reason == "model not downloaded"
+    assert st.vectors == 0
+    idx.close()
+    # A model shows up later: unchanged documents get their vectors on the next upsert.
+    idx = SearchIndex(db, counting)
+    assert idx.stats().pending_embeddings == len(CORPUS)
+    assert idx.upsert(CORPUS) == 0  # nothing changed...
+    assert idx.stats().pending_embeddings == 0  # ...but the vectors were filled in
+    assert idx.search("why did we pick RS256", mode="semantic")[0].doc_id == "m:jwt"
+    idx.close()
+
+
+def test_vector_extension_missing_means_keyword_only(
+    tmp_path: Path, counting: CountingEmbedder, monkeypatch: object
+) -> None:
+    import pytest
+
+    mp: pytest.MonkeyPatch = monkeypatch  # type: ignore[assignment]
+    mp.setenv("CTX_DISABLE_VEC", "1")
+    idx = SearchIndex(tmp_path / "i.db", counting)
+    idx.upsert(CORPUS)
+    assert not idx.semantic_available and "sqlite-vec" in (idx.semantic_reason or "")
+    hits = idx.search("parse_jwt_header")
+    assert hits[0].doc_id == "t:s1:0" and idx.last_mode == "keyword"
+    assert counting.documents == 0  # no vectors computed for nothing
+    idx.close()
+
+
+def test_previous_turn_is_context_for_a_reply(tmp_path: Path, counting: CountingEmbedder) -> None:
+    idx = SearchIndex(tmp_path / "i.db", counting)
+    idx.upsert(
+        [
+            turn("q", 0, "Which book would you recommend about distributed consensus?"),
+            turn("q", 1, "Definitely 'Designing Data-Intensive Applications' by Kleppmann."),
+        ]
+    )
+    hits = idx.search("book recommendation consensus", mode="keyword", limit=2)
+    assert {h.doc_id for h in hits} == {"t:q:0", "t:q:1"}  # the reply is found by its question
+    assert hits[0].doc_id == "t:q:0"  # but the turn that says it ranks first
+    # Turns indexed later find their predecessor in the index.
+    idx.upsert([turn("q", 2, "Thanks! Ordering it now.")])
+    hits = idx.search("Kleppmann", mode="keyword", limit=2)
+    assert [h.doc_id for h in hits] == ["t:q:1", "t:q:2"]
+    idx.close()
+
+
+def test_changed_indexing_settings_rebuild(tmp_path: Path) -> None:
+    from ctx.search import RankingConfig
+
+    idx = SearchIndex(tmp_path / "i.db", None)
+    idx.upsert(CORPUS)
+    idx.close()
+    idx = SearchIndex(tmp_path / "i.db", None, ranking=RankingConfig(context_chars=0))
+    assert idx.rebuilt_reason and "settings changed" in idx.rebuilt_reason
+    assert idx.stats().documents == 0 and idx.fingerprints() == {}
+    idx.close()
+    # Search-time settings do not rebuild.
+    idx = SearchIndex(tmp_path / "i.db", None, ranking=RankingConfig(context_chars=0, rrf_k=10))
+    assert idx.rebuilt_reason is None
+    idx.close()
