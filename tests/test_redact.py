@@ -274,3 +274,37 @@ def test_our_own_sources_and_docs_hold_no_secret() -> None:
         found = find_secrets((REPO / rel).read_text())
         assert [f for f in found if f.rule in vendor_rules] == [], rel
     assert not contains_secret((REPO / "docs" / "privacy.md").read_text())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "token" * 40_000,
+        "token=" * 40_000,
+        "--password " * 20_000,
+        '"password": "' + "x" * 200_000,
+        "-----BEGIN RSA PRIVATE KEY-----" * 6_000,
+        "Authorization: " * 15_000,
+        "eyJabcdefgh." * 20_000,
+        "curl -u a:b " * 15_000,
+        ":AA" * 60_000,
+        "[REDACTED:dotenv]" * 12_000,
+    ],
+    ids=[
+        "kw",
+        "kw-op",
+        "flags",
+        "open-quote",
+        "pem-begins",
+        "auth",
+        "jwt-run",
+        "curl",
+        "anchor",
+        "markers",
+    ],
+)
+def test_adversarial_inputs_stay_linear_and_idempotent(text: str) -> None:
+    """Inputs that made an early version quadratic; a regression shows as a test timeout."""
+    once = redact(text)
+    assert redact(once) == once
+    assert not contains_secret(once)

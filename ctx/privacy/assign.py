@@ -214,22 +214,25 @@ _AUTH_SCHEMES = (
 )
 
 _NAME_CHAR = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
-_NAME_TAIL = re.compile(rb"[A-Za-z0-9_.-]*")
 # One regex per keyword, on the lower-cased text: the keyword (literal prefix, so the scan is
 # fast), the rest of the name, then an operator, a closing quote or XML's ">" must follow.
 _KW_OP = tuple(
-    re.compile(kw + rb"""[a-z0-9_.-]*(?=(?:\\?["'])?\]?[ \t]*[:=?>])""") for kw in KEYWORDS
+    # (?=(...))\1 is an atomic group (Python 3.10 has no possessive quantifiers): the name tail
+    # is taken whole, never backtracked into, so a long run of name characters costs one pass.
+    re.compile(kw + rb"""(?=([a-z0-9_.-]{0,64}))\1(?=(?:\\?["'])?\]?[ \t]*[:=?>])""")
+    for kw in KEYWORDS
 )
-_FLAG = re.compile(rb"--([A-Za-z0-9][A-Za-z0-9_.-]*)[ \t]+[^ \t\r\n=-]")
+_FLAG = re.compile(rb"--([A-Za-z0-9][A-Za-z0-9_.-]{0,64})[ \t]+[^ \t\r\n=-]")
 _OP = re.compile(rb"""(\\?["'])?\]?([ \t]*)(:=|=>|\?=|=(?!=)|:(?![:=]))([ \t]*)""")
 _FLAG_GAP = re.compile(rb"[ \t]+")
-_VAL_DQ = re.compile(rb'"((?:[^"\\\r\n]|\\[^\r\n])*)"')
-_VAL_SQ = re.compile(rb"'((?:[^'\\\r\n]|\\[^\r\n])*)'")
-_VAL_BQ = re.compile(rb"`([^`\r\n]*)`")
-_VAL_EDQ = re.compile(rb'\\"((?:[^"\\\r\n]|\\[^"\r\n])*)\\"')
+_VALUE_MAX = 4096  # longer "values" are blobs or runaway lines, never redacted as one
+_VAL_DQ = re.compile(rb'"((?:[^"\\\r\n]|\\[^\r\n]){0,4096})"')
+_VAL_SQ = re.compile(rb"'((?:[^'\\\r\n]|\\[^\r\n]){0,4096})'")
+_VAL_BQ = re.compile(rb"`([^`\r\n]{0,4096})`")
+_VAL_EDQ = re.compile(rb'\\"((?:[^"\\\r\n]|\\[^"\r\n]){0,4096})\\"')
 # Unquoted: up to a space, quote, bracket or separator; "&" ends it only before "name=" (a query).
-_VAL_UQ = re.compile(rb"""(?:[^\s"'`,;&|()\[\]{}<>\\]|&(?![A-Za-z0-9_.\[\]-]+=))+""")
-_VAL_XML = re.compile(rb"([^<\r\n]+)</")
+_VAL_UQ = re.compile(rb"""(?:[^\s"'`,;&|()\[\]{}<>\\]|&(?![A-Za-z0-9_.\[\]-]+=)){1,4096}""")
+_VAL_XML = re.compile(rb"([^<\r\n]{1,4096})</")
 _AUTH_VALUE = re.compile(
     rb"""(?:\\?["'])?(?:(?i:""" + _AUTH_SCHEMES + rb""")[ \t]+)?([A-Za-z0-9._~+/=:-]+)"""
 )
@@ -242,7 +245,7 @@ _DOTTED = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*(?:\.[A-Za-z_$][A-Za-z0-9_$]*)+")
 _VARIABLE = re.compile(
     r"\$\{\{.*\}\}|\$\{[^}]*\}|\$\([^)]*\)|\$[A-Za-z_][A-Za-z0-9_]*|%[A-Za-z_][A-Za-z0-9_]*%"
 )
-_TEMPLATE = re.compile(r".*(\{\{.*\}\}|\{[A-Za-z_][\w.\[\]'\"]*\}|%\(\w+\)[sd]|%s|\$\{).*")
+_TEMPLATE = re.compile(r"\{\{.*?\}\}|\{[A-Za-z_][\w.\[\]'\"]*\}|%\(\w+\)[sd]|%s|\$\{")
 _BRACKETED = re.compile(r"<[^<>]*>|\[[^\[\]]*\]|\([^()]*\)")
 _ANNOTATION = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*=[^=].*")
 _URLISH = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
@@ -348,7 +351,7 @@ def classify_value(value: str, quoted: bool) -> bool:
     if _URLISH.match(value) or _PATHISH.fullmatch(value):
         return False  # the URL rule handles passwords in URLs; paths are not secrets
     if quoted:
-        if _TEMPLATE.fullmatch(value):
+        if _TEMPLATE.search(value):
             return False
         if value.count(" ") >= 4:
             return False  # a sentence, not a passphrase
@@ -436,8 +439,9 @@ def _cached_kind(raw: bytes) -> str | None:
     return kind
 
 
-def _assignment(b: bytes, ns: int, ne: int) -> tuple[str, int, int] | None:
-    """The finding for the name ``b[ns:ne]`` if a secret value is assigned to it."""
+def _assignment(b: bytes, ns: int, ne: int) -> tuple[tuple[str, int, int] | None, int]:
+    """The finding for the name ``b[ns:ne]`` if a secret value is assigned to it, and where the
+    parsed assignment ends (scanning resumes there)."""
     raw = b[ns:ne]
     kind = _cached_kind(raw)
     if (
@@ -445,15 +449,15 @@ def _assignment(b: bytes, ns: int, ne: int) -> tuple[str, int, int] | None:
         or b[max(0, ns - 2) : ns] in (b"//", b"::")
         or b[max(0, ns - 10) : ns] == _MARKER_B
     ):
-        return None  # not a secret name, a URL's user (the URL rule owns those), a namespace,
+        return None, ne  # not a secret name, a URL's user (the URL rule owns those), a namespace,
         # or the rule name inside a marker ("[REDACTED:github-token]")
     flag = raw.startswith(b"-")
     name = _decode(raw).lstrip("-")
     if ns > 0 and b[ns - 1] == 0x3C and b[ne : ne + 1] == b">":  # <password>value</password>
         m = _VAL_XML.match(b, ne + 1)
         if m and classify_value(_decode(m.group(1)), quoted=True):
-            return vendor_label(name, "secret-assignment"), m.start(1), m.end(1)
-        return None
+            return (vendor_label(name, "secret-assignment"), m.start(1), m.end(1)), m.end()
+        return None, ne
     op = _OP.match(b, ne)
     if op:
         p = op.end()
@@ -462,55 +466,59 @@ def _assignment(b: bytes, ns: int, ne: int) -> tuple[str, int, int] | None:
     elif flag:
         gap = _FLAG_GAP.match(b, ne)
         if not gap:
-            return None
+            return None, ne
         p, spaced, rule = gap.end(), True, "cli-secret-flag"
     else:
-        return None
+        return None, ne
     if kind == "auth":
-        line_end = b.find(b"\n", p)
-        span = _auth_value(b, p, len(b) if line_end < 0 else line_end)
-        return ("auth-header", *span) if span else None
+        line_end = b.find(b"\n", p, p + _VALUE_MAX)
+        span = _auth_value(b, p, min(len(b), p + _VALUE_MAX) if line_end < 0 else line_end)
+        return (("auth-header", *span), span[1]) if span else (None, p)
     if p < len(b) and (b[p] in b"${%<:" or (spaced and b[p] == 0x23)):
-        return None  # $VAR, ${VAR}, $(cmd), ${{ secrets.X }}, %VAR%, <your-key>, :role:, # comment
+        return (
+            None,
+            p,
+        )  # $VAR, ${VAR}, $(cmd), ${{ secrets.X }}, %VAR%, <your-key>, :role:, # comment
     parsed = _parse_value(b, p)
     if parsed is None:
-        return None
+        return None, p
     vs, ve, quoted = parsed
-    if ve - vs < 3:
-        return None  # empty, or too short to protect anything
+    if ve - vs < 3 or ve - vs >= _VALUE_MAX:
+        return None, ve  # too short to protect anything, or not a value (a blob, a runaway line)
     value = _decode(b[vs:ve])
     if not classify_value(value, quoted):
-        return None
+        return None, ve
     if not quoted:
         nxt = b[ve] if ve < len(b) else 0x20
         if flag and value.startswith("-"):
-            return None  # the next flag, not a value
+            return None, ne  # the next flag, not a value
         if _looks_like_code(value, name, nxt, spaced, flag):
-            return None
+            return None, ve
         if spaced and not flag and len(value) < 6:
-            return None  # "token = 1*" in a grammar, "password: abc" in prose
-    return vendor_label(name, rule), vs, ve
+            return None, ve  # "token = 1*" in a grammar, "password: abc" in prose
+    return (vendor_label(name, rule), vs, ve), ve
 
 
 def scan_assignments(b: bytes, low: bytes) -> Iterator[tuple[str, int, int]]:
     """Findings for secret-named keys in ``b`` (``low`` is ``b.lower()``)."""
-    seen: set[int] = set()
+    hits: list[tuple[int, int, bool]] = []  # (keyword or flag start, name end, is a --flag)
     for finder in _KW_OP:
         for m in finder.finditer(low):
             ne = m.end()
             while b[ne - 1] in b".-":
                 ne -= 1
-            if ne not in seen:
-                seen.add(ne)
-                found = _assignment(b, _name_start(b, m.start()), ne)
-                if found:
-                    yield found
-    for m in _FLAG.finditer(b):  # --password value (with "=" the operator path above has it)
-        if m.end(1) not in seen:
-            seen.add(m.end(1))
-            found = _assignment(b, m.start(), m.end(1))
-            if found:
-                yield found
+            hits.append((m.start(), ne, False))
+    hits.extend((m.start(), m.end(1), True) for m in _FLAG.finditer(b))  # --password value
+    hits.sort()
+    seen: set[int] = set()
+    consumed = 0  # a keyword inside a value already parsed is part of that value, not a name
+    for start, ne, is_flag in hits:
+        if start < consumed or ne in seen:
+            continue
+        seen.add(ne)
+        found, consumed = _assignment(b, start if is_flag else _name_start(b, start), ne)
+        if found:
+            yield found
 
 
 def scan_bearer(b: bytes, low: bytes) -> Iterator[tuple[str, int, int]]:

@@ -62,6 +62,7 @@ _PEM_TRUNCATED = re.compile(
     rb"(?:(?:\\r\\n|\\n|\r?\n)[A-Za-z-]+: [^\r\n\\]*)*(?:\\r|\\n|[\r\nA-Za-z0-9+/=])*"
 )
 _PEM_MAX = 256 * 1024
+_LINE_MAX = 4096  # how far a one-line rule looks for the end of its line
 _CURL_USER = re.compile(rb"""(?:\s-u|\s--user)[ \t]+["']?([^\s:"'`]+):([^\s"'`]+)""")
 
 
@@ -117,30 +118,38 @@ def _scan_tokens(b: bytes) -> Iterator[tuple[str, int, int]]:
     red, red_starts, orig_starts = _long_runs(b)
     if not red:
         return
+    n_runs = len(red_starts)
     for anchor, rules in _GROUPS:
         done = -1  # anchor hits inside the last finding add nothing
         for hit in anchor.finditer(red):
             h = hit.start()
             if h < done:
                 continue
-            run_start = red.rfind(b" ", 0, h) + 1
-            run_end = red.find(b" ", h)
-            if run_end < 0:
-                run_end = len(red)
+            k = bisect_right(red_starts, h) - 1
+            run_start = red_starts[k]
+            run_end = red_starts[k + 1] - 1 if k + 1 < n_runs else len(red)
             for rule in rules:
-                m = rule.pattern.search(red, max(run_start, h - rule.reach), run_end)
-                if m is None or m.start() > h:
-                    continue  # a match after this hit is found from its own hit
-                ms = m.start()
-                if ms > 0 and red[ms - 1] in rule.left:
+                found = _match_near(rule, red, h, run_start, run_end)
+                if found is None:
                     continue
-                s, e = m.span(rule.group)
-                if rule.check is not None and not rule.check(red[s:e]):
-                    continue
-                done = max(done, m.end())
-                k = bisect_right(red_starts, s) - 1
+                m_end, s, e = found
+                done = max(done, m_end)
                 delta = orig_starts[k] - red_starts[k]
                 yield rule.name, s + delta, e + delta
+
+
+def _match_near(
+    rule: TokenRule, red: bytes, h: int, run_start: int, run_end: int
+) -> tuple[int, int, int] | None:
+    """The leftmost match of ``rule`` starting at most ``rule.reach`` bytes before hit ``h``."""
+    for p in range(max(run_start, h - rule.reach), h + 1):
+        m = rule.pattern.match(red, p, run_end)
+        if m is None or (p > 0 and red[p - 1] in rule.left):
+            continue
+        s, e = m.span(rule.group)
+        if rule.check is None or rule.check(red[s:e]):
+            return m.end(), s, e
+    return None
 
 
 # ---------------------------------------------------------------- stage 3: URLs, PEM, curl
@@ -160,12 +169,20 @@ def _scan_url_passwords(b: bytes) -> Iterator[tuple[str, int, int]]:
 
 def _scan_private_keys(b: bytes) -> Iterator[tuple[str, int, int]]:
     i = b.find(b"-----BEGIN ")
+    next_end: re.Match[bytes] | None = None  # the first END line after the last search start
+    no_end_from = len(b) + 1  # no END line at or after this offset
     while i >= 0:
         m = _PEM_BEGIN.match(b, i)
         if not m:
             i = b.find(b"-----BEGIN ", i + 11)
             continue
-        end = _PEM_END.search(b, m.end(), m.end() + _PEM_MAX)
+        if (next_end is None or next_end.start() < m.end()) and m.end() < no_end_from:
+            next_end = _PEM_END.search(b, m.end())  # once per block, not once per BEGIN line
+            if next_end is None:
+                no_end_from = m.end()
+        end = None
+        if next_end is not None and 0 <= next_end.start() - m.end() <= _PEM_MAX:
+            end = next_end
         if end is not None:
             stop = end.end()
         else:  # truncated block: take the header lines and the base64 body that follow
@@ -182,8 +199,8 @@ def _scan_private_keys(b: bytes) -> Iterator[tuple[str, int, int]]:
 def _scan_curl(b: bytes, low: bytes) -> Iterator[tuple[str, int, int]]:
     i = low.find(b"curl")
     while i >= 0:
-        line_end = b.find(b"\n", i)
-        line_end = len(b) if line_end < 0 else line_end
+        line_end = b.find(b"\n", i, i + _LINE_MAX)
+        line_end = min(len(b), i + _LINE_MAX) if line_end < 0 else line_end
         for m in _CURL_USER.finditer(b, i, line_end):
             pw = m.group(2).decode("utf-8", "replace")
             if not assign.is_placeholder(pw) and not pw.startswith("$"):
@@ -206,13 +223,17 @@ def _raw(b: bytes) -> Iterator[tuple[str, int, int]]:
 
 
 def _markers(b: bytes) -> list[tuple[int, int]]:
+    """Spans of the markers already in the text (sorted, non-overlapping)."""
     if b"[REDACTED:" not in b:
         return []
     return [m.span() for m in _MARKER_B.finditer(b)]
 
 
 def _overlaps(spans: list[tuple[int, int]], s: int, e: int) -> bool:
-    return any(ms < e and s < me for ms, me in spans)
+    if not spans:
+        return False
+    k = bisect_right(spans, (e, -1)) - 1  # the last marker starting before e
+    return k >= 0 and spans[k][1] > s
 
 
 def _merge(found: Iterable[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
