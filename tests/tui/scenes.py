@@ -15,11 +15,20 @@ SIZE = (120, 36)
 PROJECT = "acme-api"
 
 
-def build(parent: Path, *, empty: bool = False) -> Path:
-    """`parent/acme-api`: a repository, with the fixed store unless `empty`."""
+# Search results must not depend on today's date (recency decay) nor on a model for the
+# snapshot tests: keyword ranking without decay gives the same list on every run.
+STABLE_SEARCH = '\n[search]\nmode = "keyword"\nhalf_life_days = 0\n'
+
+
+def build(parent: Path, *, empty: bool = False, config: str = "") -> Path:
+    """`parent/acme-api`: a repository, with the fixed store unless `empty`; `config` is
+    appended to the store's config.toml."""
     root = make_repo(parent / PROJECT)
     if not empty:
         fill_store(root)
+        if config:
+            cfg = root / ".contextfs" / "config.toml"
+            cfg.write_text(cfg.read_text() + config)
     return root
 
 

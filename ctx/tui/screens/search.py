@@ -65,6 +65,7 @@ class SearchScreen(CtxScreen):
         self.searcher: Searcher | None = None
         self.last_query = ""
         self.searches = 0  # completed searches (tests wait on it)
+        self._focus_when_done = False  # Enter came before the results
 
     def compose(self) -> ComposeResult:
         yield TitleBar(id="title")
@@ -103,8 +104,10 @@ class SearchScreen(CtxScreen):
         if q and q != self.last_query:
             if self._timer is not None:
                 self._timer.stop()
+            self._focus_when_done = True
             self._search(q)
-        self.action_focus_hits()
+        else:
+            self.action_focus_hits()
 
     def _search(self, q: str) -> None:
         if self.searcher is None:
@@ -147,6 +150,9 @@ class SearchScreen(CtxScreen):
         ol.add_options(options)
         if hits:
             ol.highlighted = 0
+            if self._focus_when_done:
+                ol.focus()
+        self._focus_when_done = False
         if q:
             mem = sum(1 for h in hits if h.kind == "memory")
             text = f"{len(hits)} hits for '{q}' ({mem} memories, {len(hits) - mem} turns)"
