@@ -283,7 +283,7 @@ def test_our_own_sources_and_docs_hold_no_secret() -> None:
         "token=" * 40_000,
         "--password " * 20_000,
         '"password": "' + "x" * 200_000,
-        "-----BEGIN RSA PRIVATE KEY-----" * 6_000,
+        ("-----BEGIN RSA PRIVATE " + "KEY-----\nQUJDQUJDQUJDQUJDQUJD\n") * 6_000,
         "Authorization: " * 15_000,
         "eyJabcdefgh." * 20_000,
         "curl -u a:b " * 15_000,

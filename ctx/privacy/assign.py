@@ -244,9 +244,10 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DOTTED = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*(?:\.[A-Za-z_$][A-Za-z0-9_$]*)+")
 _VARIABLE = re.compile(
     r"\$\{\{.*\}\}|\$\{[^}]*\}|\$\([^)]*\)|\$[A-Za-z_][A-Za-z0-9_]*|%[A-Za-z_][A-Za-z0-9_]*%"
+    r"|%\(\w+\)[sd]"
 )
 _TEMPLATE = re.compile(r"\{\{.*?\}\}|\{[A-Za-z_][\w.\[\]'\"]*\}|%\(\w+\)[sd]|%s|\$\{")
-_BRACKETED = re.compile(r"<[^<>]*>|\[[^\[\]]*\]|\([^()]*\)")
+_BRACKETED = re.compile(r"<[^<>]*>|\[[^\[\]]*\]|\([^()]*\)|\{[^{}]*\}")
 _ANNOTATION = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*=[^=].*")
 _URLISH = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 _PATHISH = re.compile(r"(?:~|\.{1,2})?/[\w.@-]+(?:/[\w.@-]*)*|[A-Za-z]:\\[\w\\. -]*")

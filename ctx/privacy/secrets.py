@@ -62,6 +62,10 @@ _PEM_TRUNCATED = re.compile(
     rb"(?:(?:\\r\\n|\\n|\r?\n)[A-Za-z-]+: [^\r\n\\]*)*(?:\\r|\\n|[\r\nA-Za-z0-9+/=])*"
 )
 _PEM_MAX = 256 * 1024
+_PEM_BODY = re.compile(rb"[A-Za-z0-9+/=]{16}")
+_PEM_SPLIT = re.compile(rb"\\r\\n|\\n|\\r|\r?\n")
+_PEM_LINE = re.compile(rb"[A-Za-z0-9+/=]+")
+_PEM_HEADER = re.compile(rb"[A-Za-z-]+: [^\r\n]*")
 _LINE_MAX = 4096  # how far a one-line rule looks for the end of its line
 _CURL_USER = re.compile(rb"""(?:\s-u|\s--user)[ \t]+["']?([^\s:"'`]+):([^\s"'`]+)""")
 
@@ -167,6 +171,15 @@ def _scan_url_passwords(b: bytes) -> Iterator[tuple[str, int, int]]:
         i = b.find(b"://", i + 3)
 
 
+def _pem_shaped(body: bytes) -> bool:
+    """Only base64 lines and ``Name: value`` headers between BEGIN and END (real or ``\\n``)."""
+    for line in _PEM_SPLIT.split(body):
+        line = line.strip(b" \t\\")
+        if line and not _PEM_LINE.fullmatch(line) and not _PEM_HEADER.fullmatch(line):
+            return False
+    return True
+
+
 def _scan_private_keys(b: bytes) -> Iterator[tuple[str, int, int]]:
     i = b.find(b"-----BEGIN ")
     next_end: re.Match[bytes] | None = None  # the first END line after the last search start
@@ -181,8 +194,12 @@ def _scan_private_keys(b: bytes) -> Iterator[tuple[str, int, int]]:
             if next_end is None:
                 no_end_from = m.end()
         end = None
-        if next_end is not None and 0 <= next_end.start() - m.end() <= _PEM_MAX:
-            end = next_end
+        if (
+            next_end is not None
+            and 0 <= next_end.start() - m.end() <= _PEM_MAX
+            and _pem_shaped(b[m.end() : next_end.start()])
+        ):
+            end = next_end  # else that END closes something else: treat this block as cut off
         if end is not None:
             stop = end.end()
         else:  # truncated block: take the header lines and the base64 body that follow
@@ -192,8 +209,10 @@ def _scan_private_keys(b: bytes) -> Iterator[tuple[str, int, int]]:
                 stop -= 1
             if b[stop - 2 : stop] in (b"\\n", b"\\r"):
                 stop -= 2
-        yield "private-key", i, stop
-        i = b.find(b"-----BEGIN ", stop)
+        if _PEM_BODY.search(b, m.end(), stop):
+            yield "private-key", i, stop
+        # else a header with no key material: documentation ("...") or a format name in prose
+        i = b.find(b"-----BEGIN ", max(stop, m.end()))
 
 
 def _scan_curl(b: bytes, low: bytes) -> Iterator[tuple[str, int, int]]:

@@ -435,6 +435,11 @@ def _lookalikes() -> list[str]:
         "LAMBDA_TASK_ROOT_KEY = 'LAMBDA_TASK_ROOT'",
         f'"AWS::IAM::AccessKey": "{rnd(HEX, 16)}",',
         "if options.token:  # need to show token",
+        # templates and documentation
+        'url = f"postgresql://{user}:{password}@{host}/{db}"',
+        "BROKER = 'amqp://guest:%(password)s@localhost//'",
+        "A key file starts with -----BEGIN RSA PRIVATE KEY----- and ends with the END line.",
+        "-----BEGIN OPENSSH PRIVATE KEY-----\n...\n-----END OPENSSH PRIVATE KEY-----",
     ]
 
 
