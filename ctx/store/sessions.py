@@ -187,6 +187,13 @@ class SessionOps(ProjectBase):
 
         return self.with_lock(add)
 
+    def discard_open_session(self, session_id: str) -> None:
+        """Drop an open session without writing anything (its command could not be started)."""
+        self.journal_path(session_id).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            if self.layout.current_file.read_text().strip() == session_id:
+                self.layout.current_file.unlink()
+
     def update_open_session(self, session_id: str, **fields: Any) -> None:
         """Add facts learned during capture (the tool's own session id, ...) to the journal."""
         clean = {k: redact_data(v) for k, v in fields.items() if v is not None}
@@ -201,7 +208,15 @@ class SessionOps(ProjectBase):
         turns: list[TranscriptTurn] | None = None,
         title: str | None = None,
         updates: dict[str, Any] | None = None,
+        final_id: str | None = None,
     ) -> Session:
+        """Write the open session's transcript (part 000) once and drop its journal.
+
+        ``final_id`` (or a ``final_id`` field recorded earlier with :meth:`update_open_session`)
+        is the id to store the session under instead of the journal's own: a capture that
+        learns the tool's session id completes under the id an import of that session gets,
+        so capture and import never duplicate it (see :meth:`_complete_into`).
+        """
         sid = self._open_id(session_id)
         path = self.journal_path(sid)
         journal = tx.read_journal(path, self.root)
@@ -212,6 +227,8 @@ class SessionOps(ProjectBase):
         final_turns = (
             [_clean_turn(t, i) for i, t in enumerate(turns)] if turns is not None else journal.turns
         )
+        target = final_id or head.get("final_id")
+        head.pop("final_id", None)
         try:
             self.refresh_git()
         except CtxError:
@@ -237,12 +254,44 @@ class SessionOps(ProjectBase):
         head.pop("owner_pid", None)
         head["type"] = "session"
         head["format"] = FORMAT_VERSION
-        self._write_session(sid, head, final_turns, private, part=0)
+        out = sid
+        if isinstance(target, str) and target and target != sid:
+            out = self._complete_into(target, sid, head, final_turns, private)
+        else:
+            self._write_session(sid, head, final_turns, private, part=0)
         path.unlink(missing_ok=True)
         with contextlib.suppress(OSError):
             if self.layout.current_file.read_text().strip() == sid:
                 self.layout.current_file.unlink()
-        return self.get_session(sid, with_turns=False)
+        return self.get_session(out, with_turns=False)
+
+    def _complete_into(
+        self, target: str, sid: str, head: dict[str, Any], turns: list[Turn], private: bool
+    ) -> str:
+        """Store a completed capture under ``target``; returns the id it was stored under.
+
+        - ``target`` is new: part 000 is written under it.
+        - ``target`` exists (imported earlier, a hook got there first, or an earlier capture of
+          a resumed session): only the turns it lacks are added, as a new part
+          (:meth:`import_session`, incremental by turn id).
+        - ``target`` was forgotten (``ctx forget``): it is not brought back; the capture
+          keeps the journal's own id.
+        """
+        if any(doc.is_forgotten(target) for doc, _ in self.docs()):
+            self._write_session(sid, head, turns, private, part=0)
+            return sid
+        if self._existing_location(target) is None:
+            head["id"] = target
+            self._write_session(target, head, turns, private, part=0)
+            return target
+        header = TranscriptHeader(
+            tool=str(head.get("tool") or "unknown"),
+            external_id=head.get("external_id"),
+            ended_at=head.get("ended_at"),
+        )
+        as_import = [TranscriptTurn(t.role, t.text, t.ts, t.id, t.meta) for t in turns]
+        self.import_session(header, as_import, private=private, session_id=target)
+        return target
 
     def _write_session(
         self, sid: str, head: dict[str, Any], turns: list[Turn], private: bool, part: int

@@ -1,0 +1,403 @@
+"""`ctx wrap`: run a tool in a pseudo-terminal and keep the conversation as a session.
+
+The pieces exist on their own (the pty proxy, the crash-safe journal, the tool adapters, the
+terminal renderer, the store); this module wires them in the one order that keeps every
+promise of DESIGN.md §3.4–3.6:
+
+1. Resolve the command first: a missing one is exit 127 and NOTHING is created.
+2. Note what finds the tool's own transcript afterwards (start time; aider's history size),
+   in the journal's header, so a recovery after a kill can use it too.
+3. Open the session (``owner_pid`` = this process, ``capture = "wrap"``) and run the proxy
+   with the journal as its sink: output is on disk before the user sees it.
+4. Build the turns: the tool's own transcript when it wrote one during the run (Claude Code,
+   aider, Codex), else the terminal rendered into clean text.
+5. Complete the session. When the tool's session id is known the session is stored under the
+   id ``ctx import`` derives from it, so importing it later (or a Claude Code hook) adds no
+   duplicate and a resumed run adds only its new turns as a new part.
+6. Convert the journal into a replayable asciicast (machine-local) or delete it.
+
+If ctx is killed at any point after 3, the next ctx command finds the open session whose owner
+is dead and calls :func:`recover_wrapped` (registered in ``FINISHERS["wrap"]``), which does
+4–6 from what the journal holds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ctx.errors import CtxError
+from ctx.ids import SESSION_PREFIX, derived_id, new_id
+from ctx.store.recovery import FINISHERS
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ctx.capture.pty_proxy import ProxyResult
+    from ctx.models import Session, TranscriptHeader, TranscriptTurn
+    from ctx.store.project import Project
+
+#: Tools whose own transcript is preferred to the terminal text.
+TOOL_ADAPTERS = ("claude", "aider", "codex")
+#: A tool transcript counts as this run's when one of its turns is this close to the run.
+WINDOW_SLACK_S = 5.0
+
+
+@dataclass
+class WrapOutcome:
+    """What ``ctx wrap`` did: the stored session (None if it could not be stored), the
+    child's exit code (ctx exits with it), the adapter used, and notes for the user."""
+
+    session: Session | None
+    exit_code: int
+    adapter: str
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Harvest:
+    """The turns of one run and what was learned about the tool's session."""
+
+    turns: list[TranscriptTurn]
+    source: str  # "claude transcript", "terminal", ...
+    external_id: str | None = None
+    final_id: str | None = None
+    title: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def adapter_for(argv: Sequence[str], tool: str | None = None) -> str:
+    """``--tool`` if given, else the command's name: claude, aider, codex, or generic."""
+    name = (tool or os.path.basename(str(argv[0]) if argv else "")).strip().lower()
+    return name if name in TOOL_ADAPTERS else "generic"
+
+
+def journal_path(project: Project, sid: str) -> Path:
+    return project.layout.recordings_dir / f"{sid}.journal"
+
+
+def wrap(
+    project: Project,
+    argv: Sequence[str],
+    *,
+    tool: str | None = None,
+    title: str | None = None,
+    private: bool = False,
+    record_input: bool | None = None,
+    stdin_fd: int | None = 0,
+    stdout_fd: int | None = 1,
+    cwd: str | os.PathLike[str] | None = None,
+) -> WrapOutcome:
+    """Run ``argv`` transparently in a pty and store what happened as a session.
+
+    Raises CtxError (exit 127 / 126) before creating anything when the command cannot be run.
+    After the child has run, a failure to store the session does not raise: it becomes a note
+    (the session stays open and the next ctx command recovers it) and the child's exit code
+    is still returned.
+    """
+    from ctx.capture.journal import JournalWriter
+    from ctx.capture.pty_proxy import resolve_command, run_proxied
+    from ctx.store.redaction import redact_data, redact_text
+
+    argv = [str(a) for a in argv]
+    workdir = os.path.abspath(cwd or os.getcwd())
+    resolve_command(argv, None, workdir)
+    project.require_store()
+    if record_input is None:
+        record_input = bool(project.config.get("capture", "record_input", False))
+    adapter = adapter_for(argv, tool)
+    name = adapter if adapter != "generic" else (tool or os.path.basename(argv[0]) or "unknown")
+    probe = _probe(adapter, argv, workdir)
+    probe["record_input"] = record_input
+    sid = new_id(SESSION_PREFIX)
+    journal = journal_path(project, sid)
+    project.start_session(
+        name,
+        title,
+        private=True if private else None,
+        command=argv,
+        cwd=workdir,
+        meta={"capture": "wrap", "adapter": adapter},
+        owner_pid=os.getpid(),
+        make_current=False,
+        session_id=sid,
+    )
+    project.update_open_session(sid, capture="wrap")
+    writer = JournalWriter(
+        journal,
+        command=redact_data(argv),
+        title=redact_text(title) if title else None,
+        meta={"session": sid, **probe},
+    )
+    try:
+        result = run_proxied(
+            argv,
+            sink=writer,
+            stdin_fd=stdin_fd,
+            stdout_fd=stdout_fd,
+            cwd=workdir,
+            record_input=record_input,
+        )
+    except CtxError:  # the command could not be started after all: leave nothing behind
+        writer.discard()
+        project.discard_open_session(sid)
+        raise
+    except BaseException:
+        writer.close()  # the journal stays; the next ctx command recovers the session
+        raise
+    writer.finish(result)
+    notes = [f"the terminal recording stopped early: {writer.error}"] if writer.error else []
+    try:
+        session = _complete(project, sid, result, probe, journal, title, notes)
+    except Exception as exc:  # the child ran: its exit status must still come through
+        notes.append(
+            f"could not store the session ({type(exc).__name__}: {exc}); "
+            "the next ctx command recovers it"
+        )
+        session = None
+    return WrapOutcome(session, result.exit_code, adapter, notes)
+
+
+def _complete(
+    project: Project,
+    sid: str,
+    result: ProxyResult,
+    probe: dict[str, Any],
+    journal: Path,
+    title: str | None,
+    notes: list[str],
+) -> Session:
+    found = _harvest(probe, journal, until=time.time())
+    notes.extend(found.notes)
+    meta: dict[str, Any] = {
+        "capture": "wrap",
+        "adapter": probe["adapter"],
+        "source": found.source,
+        "terminal": {"cols": result.cols, "rows": result.rows},
+        "duration_s": round(result.duration, 3),
+        **found.meta,
+    }
+    if result.signal:
+        meta["signal"] = result.signal
+    updates: dict[str, Any] = {"meta": meta}
+    if found.external_id:
+        updates["external_id"] = found.external_id
+    session = project.complete_session(
+        sid,
+        exit_status=result.exit_code,
+        turns=found.turns,
+        title=None if title else found.title,
+        updates=updates,
+        final_id=found.final_id,
+    )
+    notes.extend(_keep_recording(project, journal, session.id, bool(probe.get("record_input"))))
+    return session
+
+
+# ---- before the run: what finds the tool's transcript afterwards -----------------------------
+
+
+def _probe(adapter: str, argv: Sequence[str], cwd: str) -> dict[str, Any]:
+    probe: dict[str, Any] = {"adapter": adapter, "cwd": cwd, "started": time.time()}
+    if adapter == "aider":
+        hist = _aider_history(argv, cwd)
+        probe["aider_history"] = str(hist)
+        probe["aider_offset"] = hist.stat().st_size if hist.is_file() else 0
+    return probe
+
+
+def _aider_history(argv: Sequence[str], cwd: str) -> Path:
+    """aider's history file: its ``--chat-history-file`` argument, else where aider puts it."""
+    from ctx.capture.adapters.aider import history_path
+
+    for i, arg in enumerate(argv[1:], start=1):
+        if arg == "--chat-history-file" and i + 1 < len(argv):
+            return Path(cwd, argv[i + 1])
+        if arg.startswith("--chat-history-file="):
+            return Path(cwd, arg.split("=", 1)[1])
+    return history_path(cwd)
+
+
+# ---- after the run: the turns ----------------------------------------------------------------
+
+
+def _harvest(probe: dict[str, Any], journal: Path, until: float | None) -> _Harvest:
+    """The tool's own transcript of this run if there is one, else the rendered terminal."""
+    adapter = str(probe.get("adapter") or "generic")
+    notes: list[str] = []
+    if adapter in TOOL_ADAPTERS:
+        try:
+            found = _tool_transcript(adapter, probe, until)
+        except Exception as exc:  # a format change must not lose the session
+            found = None
+            notes.append(f"could not read {adapter}'s own transcript ({exc})")
+        if found is not None:
+            header, turns = found
+            return _from_tool(header, turns, notes)
+        if not notes:
+            notes.append(
+                f"{adapter} wrote no transcript during this run (did it exit before any "
+                "prompt?); the session holds the terminal text instead"
+            )
+    from ctx.capture.terminal_render import transcript_from_journal
+
+    turns = transcript_from_journal(journal) if journal.exists() else []
+    return _Harvest(turns, "terminal", notes=notes)
+
+
+def _from_tool(header: TranscriptHeader, turns: list[TranscriptTurn], notes: list[str]) -> _Harvest:
+    hm = header.meta
+    meta: dict[str, Any] = {}
+    if hm.get("model"):
+        meta["model"] = hm["model"]
+    for key in ("claude_version", "aider_version", "cli_version"):
+        if hm.get(key):
+            meta["tool_version"] = hm[key]
+    if header.branch:
+        meta["tool_branch"] = header.branch  # the branch the tool itself saw (gitBranch)
+    if hm.get("source_path"):
+        meta["source_file"] = Path(str(hm["source_path"])).name  # never a home path
+    ext = str(header.external_id) if header.external_id else None
+    return _Harvest(
+        turns,
+        f"{header.tool} transcript",
+        external_id=ext,
+        final_id=derived_id(SESSION_PREFIX, header.tool, ext) if ext else None,
+        title=header.title,
+        meta=meta,
+        notes=notes,
+    )
+
+
+def _tool_transcript(
+    adapter: str, probe: dict[str, Any], until: float | None
+) -> tuple[TranscriptHeader, list[TranscriptTurn]] | None:
+    started = float(probe.get("started") or 0.0)
+    cwd = str(probe.get("cwd") or os.getcwd())
+    if adapter == "aider":
+        from ctx.capture.adapters.aider import history_since
+
+        path = probe.get("aider_history")
+        if not path:
+            return None
+        header, turns, _ = history_since(path, int(probe.get("aider_offset") or 0))
+        return (header, turns) if turns else None
+    if adapter == "claude":
+        from ctx.capture.adapters.claude import find_transcripts, parse_claude_transcript
+
+        files = find_transcripts(cwd, since=started)
+        parse = parse_claude_transcript
+    else:
+        from ctx.capture.adapters.codex import find_rollouts, parse_codex_rollout
+
+        files = find_rollouts(since=started, cwd=cwd)
+        parse = parse_codex_rollout
+    # Newest first; a file only touched during the run (Claude Code adds titles to older
+    # sessions at start-up) has no turn from the run and is passed over.
+    for path in reversed(files):
+        header, turns = parse(path)
+        if turns and _has_turn_in(turns, started, until):
+            return header, turns
+    return None
+
+
+def _has_turn_in(turns: list[TranscriptTurn], started: float, until: float | None) -> bool:
+    from ctx.timeutil import parse_iso
+
+    lo = started - WINDOW_SLACK_S
+    hi = (until if until is not None else time.time()) + WINDOW_SLACK_S
+    for t in turns:
+        if not t.ts:
+            continue
+        with contextlib.suppress(ValueError):
+            if lo <= parse_iso(t.ts).timestamp() <= hi:
+                return True
+    return False
+
+
+# ---- the recording -----------------------------------------------------------------------------
+
+
+def _keep_recording(project: Project, journal: Path, sid: str, include_input: bool) -> list[str]:
+    """Replace the journal by ``<sid>.cast`` (``capture.keep_recordings``) or delete it."""
+    if not journal.exists():
+        return []
+    notes: list[str] = []
+    if project.config.get("capture", "keep_recordings", True):
+        from ctx.capture.asciicast import journal_to_cast
+
+        cast = journal.with_name(f"{sid}.cast")
+        n = 2
+        while cast.exists():  # a resumed session: one recording per run
+            cast = journal.with_name(f"{sid}.{n}.cast")
+            n += 1
+        try:
+            journal_to_cast(journal, cast, include_input=include_input)
+        except (OSError, CtxError) as exc:
+            return [f"could not write the recording {cast.name} ({exc}); kept {journal.name}"]
+    journal.unlink(missing_ok=True)
+    return notes
+
+
+# ---- recovery after a kill -------------------------------------------------------------------
+
+
+def _journal_summary(journal: Path) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The journal's header and exit records (the exit is None if the run never finished)."""
+    from ctx.capture.journal import JournalDamaged, iter_records, json_object
+
+    header: dict[str, Any] = {}
+    exit_rec: dict[str, Any] | None = None
+    with contextlib.suppress(JournalDamaged):
+        for code, _, payload in iter_records(journal):
+            if code == "h":
+                header = json_object(payload)
+            elif code == "x":
+                exit_rec = json_object(payload)
+    return header, exit_rec
+
+
+def recover_wrapped(
+    project: Project, sid: str, header: dict[str, Any]
+) -> list[TranscriptTurn] | None:
+    """Finisher for ``capture = "wrap"`` sessions whose ctx died: turns from the tool's own
+    transcript (by time window) or the rendered journal; facts go to the open session's
+    journal so that ``complete_session`` stores it under the right id."""
+    journal = journal_path(project, sid)
+    if not journal.exists():
+        return None
+    head, exit_rec = _journal_summary(journal)
+    probe = head.get("meta") if isinstance(head.get("meta"), dict) else {}
+    assert isinstance(probe, dict)
+    probe.setdefault("adapter", (header.get("meta") or {}).get("adapter", "generic"))
+    found = _harvest(probe, journal, until=None)
+    meta = dict(header.get("meta") or {})
+    meta.update(
+        {
+            "source": found.source,
+            "terminal": {"cols": head.get("width"), "rows": head.get("height")},
+            **found.meta,
+        }
+    )
+    fields: dict[str, Any] = {"meta": meta}
+    if exit_rec and isinstance(exit_rec.get("exit_code"), int):
+        fields["exit_status"] = exit_rec["exit_code"]
+    if found.external_id:
+        fields["external_id"] = found.external_id
+        fields["final_id"] = found.final_id
+    if found.title and not header.get("title"):
+        fields["title"] = found.title
+    project.update_open_session(sid, **fields)
+    stored = sid
+    if found.final_id and not any(doc.is_forgotten(found.final_id) for doc, _ in project.docs()):
+        stored = found.final_id
+    _keep_recording(project, journal, stored, bool(probe.get("record_input")))
+    return found.turns
+
+
+FINISHERS["wrap"] = recover_wrapped
