@@ -242,9 +242,8 @@ def test_redact_obj_on_nested_json_like_data() -> None:
 def test_huge_clean_text_passes_unchanged() -> None:
     big = clean_text(20_000_000)
     assert len(big) > 19_000_000
-    assert find_secrets(big) == []
+    assert redact(big) == big
     assert not contains_secret(big)
-    assert redact(big) is big or redact(big) == big
 
 
 def test_one_secret_in_a_huge_text_is_found_where_it_is() -> None:
