@@ -1,0 +1,124 @@
+"""Smoke test in a real terminal: `python -m ctx browse` inside a detached tmux session of fixed
+size, driven with send-keys and read back with capture-pane."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+TMUX = shutil.which("tmux") or "/usr/bin/tmux"
+
+
+class Tmux:
+    def __init__(self, socket: str, session: str) -> None:
+        self.base = [TMUX, "-L", socket]
+        self.session = session
+
+    def run(self, *args: str, check: bool = True) -> str:
+        out = subprocess.run([*self.base, *args], capture_output=True, text=True, check=check)
+        return out.stdout
+
+    def screen(self) -> str:
+        return self.run("capture-pane", "-p", "-t", self.session, check=False)
+
+    def keys(self, *keys: str) -> None:
+        self.run("send-keys", "-t", self.session, *keys)
+
+    def wait_for(self, text: str, timeout: float = 30.0) -> str:
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            time.sleep(0.1)
+        raise AssertionError(f"{text!r} never appeared; the screen was:\n{screen}")
+
+    def alive(self) -> bool:
+        return (
+            subprocess.run(
+                [*self.base, "has-session", "-t", self.session], capture_output=True
+            ).returncode
+            == 0
+        )
+
+
+@pytest.fixture
+def tmux(store_repo: Path) -> Iterator[Tmux]:
+    t = Tmux(f"ctx-test-{uuid.uuid4().hex[:8]}", "browse")
+    env = {**os.environ, "TERM": "xterm-256color", "TZ": "UTC", "COLORTERM": "truecolor"}
+    cmd = f"{sys.executable} -m ctx browse --refresh 0.5"
+    subprocess.run(
+        [
+            *t.base,
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            t.session,
+            "-x",
+            "120",
+            "-y",
+            "36",
+            "-c",
+            str(store_repo),
+            cmd,
+        ],
+        env=env,
+        check=True,
+    )
+    try:
+        yield t
+    finally:
+        subprocess.run([*t.base, "kill-server"], capture_output=True)
+
+
+def test_browse_in_a_real_terminal(tmux: Tmux, store_repo: Path) -> None:
+    screen = tmux.wait_for("Pick a JWT signing algorithm")
+    assert "3 sessions" in screen and "Fix the flaky upload test" in screen
+    assert "Filter" in screen and "Quit" in screen  # the footer
+
+    tmux.keys("Enter")
+    screen = tmux.wait_for("Which algorithm should we use to sign our JWTs?")
+    assert "claude --model sonnet" in screen  # the metadata panel
+    tmux.keys("]")  # the next user turn
+    tmux.wait_for("turn 4")
+    tmux.keys("c")
+    tmux.wait_for("Copied turn 4")
+
+    # another process adds a memory; the memories screen shows it without a restart
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ctx",
+            "memory",
+            "add",
+            "Releases are cut on Thursdays",
+            "--type",
+            "fact",
+        ],
+        cwd=store_repo,
+        check=True,
+        capture_output=True,
+    )
+    tmux.keys("Escape")
+    tmux.wait_for("3 sessions")  # a lone ESC is only read as Escape after a short pause
+    tmux.keys("3")
+    screen = tmux.wait_for("Releases are cut on Thursdays")
+    assert "We sign JWTs with RS256" in screen and "5 memories" in screen
+
+    tmux.keys("q")
+    deadline = time.monotonic() + 10
+    while tmux.alive() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not tmux.alive(), "ctx browse did not exit on q:\n" + tmux.screen()
