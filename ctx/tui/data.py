@@ -200,7 +200,8 @@ class Store:
     def __init__(self, project: Project) -> None:
         self.project = project
         self.lock = threading.RLock()
-        self._signature: tuple[Any, ...] | None = None
+        # taken before anything is read, so a write after it is always noticed
+        self._signature: tuple[Any, ...] = self.signature()
 
     @classmethod
     def open(cls, path: str | Path | None = None) -> Store:
@@ -255,8 +256,6 @@ class Store:
     # -- reads
     def session_rows(self) -> list[SessionRow]:
         with self.lock:
-            if self._signature is None:
-                self._signature = self.signature()
             self.project.refresh()
             return [SessionRow.of(s) for s in self.project.list_sessions()]
 

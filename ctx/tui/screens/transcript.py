@@ -146,7 +146,7 @@ class TranscriptScreen(CtxScreen):
             await self.view.show(turns)
             target = message.turn if message.turn is not None else 0
             await self.view.goto(target)
-        else:  # reloaded after a change: keep the reader's place
+        elif len(turns) != len(self.view.turns):  # it grew (an open session, a re-import)
             await self.view.replace_turns(turns)
         if self.term:
             self._find(self.term)
