@@ -547,8 +547,10 @@ class SessionOps(ProjectBase):
         self.journal_path(sid).unlink(missing_ok=True)
         for p in (False, True):
             shutil.rmtree(self.layout.session_dir(sid, p), ignore_errors=True)
-        for suffix in (".cast", ".jsonl"):
+        for suffix in (".cast", ".jsonl", ".journal"):
             (self.layout.recordings_dir / f"{sid}{suffix}").unlink(missing_ok=True)
+        for extra in self.layout.recordings_dir.glob(f"{sid}.*.cast"):  # later runs (resumed)
+            extra.unlink(missing_ok=True)
 
         def rm(doc: StateDoc) -> None:
             if sid in doc.sessions:
