@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from rich.cells import cell_len
+
 from ctx.models import Session
 from ctx.tui.app import terminal_is_light
 from ctx.tui.data import (
@@ -80,7 +82,8 @@ def test_formatting() -> None:
     ]
     assert parse_tags("auth, jwt #security") == ["auth", "jwt", "security"]
     assert fit("abcdef", 4) == "abc…" and fit("8", 3, "right") == "  8"
-    assert fit("日本語", 4) == "日… "  # wide characters count two cells
+    wide = fit("日本語", 4)  # wide characters count two cells
+    assert cell_len(wide) == 4 and wide.startswith("日") and wide.endswith("…")
 
 
 def test_light_terminal_detection() -> None:
