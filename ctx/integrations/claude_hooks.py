@@ -175,6 +175,10 @@ def uninstall_claude_hooks(project: Project) -> list[str]:
     else:
         path.unlink()
         done.append(f"{rel}: removed the file (it held nothing else)")
+        try:
+            path.parent.rmdir()  # only when empty: .claude/ may hold commands, agents, ...
+        except OSError:
+            pass
     return done
 
 

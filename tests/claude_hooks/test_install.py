@@ -93,7 +93,11 @@ def test_install_merges_with_existing_settings_and_uninstall_restores_them(
 def test_uninstall_removes_a_file_that_only_held_our_hooks(project: Project) -> None:
     install_claude_hooks(project)
     uninstall_claude_hooks(project)
-    assert not settings_path(project).exists()
+    assert not settings_path(project).exists() and not settings_path(project).parent.exists()
+    install_claude_hooks(project)
+    (settings_path(project).parent / "commands").mkdir()  # someone else's: the dir stays
+    uninstall_claude_hooks(project)
+    assert (settings_path(project).parent / "commands").is_dir()
 
 
 def test_broken_settings_are_left_alone(project: Project) -> None:
