@@ -491,10 +491,16 @@ class SessionOps(ProjectBase):
         limit: int | None = None,
     ) -> list[Session]:
         out: list[Session] = []
+        # the CRDT summaries are enough for a listing: no transcript file is opened unless a
+        # session has no summary (e.g. its state line was unreadable)
+        summaries = {False: self.shared.all_sessions(), True: self.private.all_sessions()}
         for sid, where in self._all_ids().items():
             if where == "open" and not include_open:
                 continue
-            rec, private = self._session_record(sid, where)
+            private = where == "private"
+            rec = summaries[private].get(sid) if where != "open" else None
+            if rec is None:
+                rec, private = self._session_record(sid, where)
             s = to_session(sid, rec, private)
             if tool and s.tool != tool:
                 continue
