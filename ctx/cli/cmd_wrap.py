@@ -72,8 +72,10 @@ def wrap(
         raise CtxError(
             "no command to run", "usage: ctx wrap [OPTIONS] [--] CMD [ARGS...]", exit_code=2
         )
+    from ctx.capture.pty_proxy import resolve_command
     from ctx.capture.wrap import wrap as run_wrap
 
+    resolve_command(argv, None, str(common.state.cwd) if common.state.cwd else None)  # 127 first
     project = common.open_project()
     sys.stdout.flush()
     sys.stderr.flush()

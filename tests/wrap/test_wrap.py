@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.wrap.conftest import (
     Terminal,
     child,
@@ -185,3 +187,38 @@ def test_stdin_and_stdout_not_a_terminal(store: Path) -> None:
     assert s["exit_status"] == 0
     texts = "\n".join(t["text"] for t in s["turns"])
     assert "Reversed: there hello" in texts and "\x1b" not in texts
+
+
+def test_record_input_and_no_recordings(store: Path, terminal: type[Terminal]) -> None:
+    term = terminal(ctx_argv("wrap", "--record-input", *child("asker")), store)
+    _chat(term, ["typed and recorded"])
+    assert term.wait() == 0
+    s = session_json(store)
+    assert ("user", "typed and recorded") in [(t["role"], t["text"]) for t in s["turns"]]
+    cast = store / ".contextfs" / "local" / "recordings" / f"{s['id']}.cast"
+    inputs = [json.loads(line) for line in cast.read_text().splitlines()[1:]]
+    assert "".join(e[2] for e in inputs if e[1] == "i") == "typed and recorded\rquit\r"
+
+    config = store / ".contextfs" / "config.toml"
+    config.write_text(config.read_text() + "\n[capture]\nkeep_recordings = false\n")
+    r = run_ctx(store, "wrap", *child("exit_with", "0"))
+    assert r.code == 0
+    assert os.listdir(store / ".contextfs" / "local" / "recordings") == [cast.name]
+
+
+def test_headless_api(store: Path) -> None:
+    """The core entry point the CLI calls, with no terminal at all."""
+    from ctx.capture.wrap import wrap
+    from ctx.errors import CtxError
+    from ctx.store.project import Project
+
+    project = Project.open(store)
+    with open(os.devnull, "wb") as devnull:
+        out = wrap(project, child("exit_with", "5"), stdin_fd=None, stdout_fd=devnull.fileno())
+        with pytest.raises(CtxError) as err:
+            wrap(project, ["no-such-command-xyz"], stdin_fd=None, stdout_fd=devnull.fileno())
+    assert (out.exit_code, out.adapter, out.notes) == (5, "generic", [])
+    assert out.session is not None and out.session.exit_status == 5
+    assert [t.text for t in project.get_session(out.session.id).turns or []] == ["about to exit"]
+    assert err.value.exit_code == 127
+    assert [s.id for s in project.list_sessions()] == [out.session.id]
