@@ -3,10 +3,11 @@
     python tests/tui/make_screenshots.py [--out docs/screenshots] [--theme dark]
 
 Builds the same store as the snapshot tests in a temporary repository, drives the app with
-Pilot, saves an SVG per screen and converts it to PNG with the `cairosvg` command (pip install
-cairosvg, in a throw-away virtualenv: `--cairosvg /tmp/cvenv/bin/cairosvg`). The SVGs name the
-Fira Code font (Debian: fonts-firacode); without it box lines come out uneven. rsvg-convert
-collapses the non-breaking spaces that right-align table columns, so it is not used.
+Pilot, saves an SVG per screen and converts it to PNG with `rsvg-convert` (Debian:
+librsvg2-bin). The SVGs name the Fira Code font (Debian: fonts-firacode); without it box lines
+come out uneven. rsvg collapses runs of non-breaking spaces (right-aligned columns would move
+left), so they become plain spaces under xml:space="preserve" first. (cairosvg keeps the spaces
+but misplaces box-drawing corners.)
 """
 
 from __future__ import annotations
@@ -33,10 +34,9 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
     ap.add_argument("--theme", default="dark")
     ap.add_argument("--only", nargs="*", help="scene names")
-    ap.add_argument("--cairosvg", default=shutil.which("cairosvg"), help="the cairosvg command")
     args = ap.parse_args()
-    if not args.cairosvg:
-        sys.exit("cairosvg is missing: pip install cairosvg (in a throw-away venv), or --cairosvg")
+    if not shutil.which("rsvg-convert"):
+        sys.exit("rsvg-convert is missing: apt-get install librsvg2-bin fonts-firacode")
     os.environ["TZ"] = "UTC"
     time.tzset()
     with tempfile.TemporaryDirectory() as tmp:
@@ -52,15 +52,21 @@ def main() -> None:
         if model.exists():
             os.environ["CTX_EMBED_MODEL_PATH"] = str(model)
         args.out.mkdir(parents=True, exist_ok=True)
-        for name, scene in scenes.SCENES.items():
+        shots = [(name, scene, args.theme) for name, scene in scenes.SCENES.items()]
+        shots.append(("transcript-light", scenes.transcript, "light"))
+        for name, scene, theme in shots:
             if args.only and name not in args.only:
                 continue
-            svg = asyncio.run(shoot(home / name, scene, args.theme, name == "welcome"))
+            svg = asyncio.run(shoot(home / name, scene, theme, name == "welcome"))
             svg_path = Path(tmp) / f"{name}.svg"
-            svg_path.write_text(svg)
+            svg_path.write_text(for_rsvg(svg))
             png = args.out / f"{name}.png"
-            subprocess.run([args.cairosvg, str(svg_path), "-o", str(png)], check=True)
+            subprocess.run(["rsvg-convert", str(svg_path), "-o", str(png)], check=True)
             print(png)
+
+
+def for_rsvg(svg: str) -> str:
+    return svg.replace("&#160;", " ").replace("<svg ", '<svg xml:space="preserve" ', 1)
 
 
 async def shoot(

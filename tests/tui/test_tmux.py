@@ -55,6 +55,8 @@ class Tmux:
 def tmux(store_repo: Path) -> Iterator[Tmux]:
     t = Tmux(f"ctx-test-{uuid.uuid4().hex[:8]}", "browse")
     env = {**os.environ, "TERM": "xterm-256color", "TZ": "UTC", "COLORTERM": "truecolor"}
+    for var in ("COLUMNS", "LINES", "TMUX", "TEXTUAL"):  # the size comes from the terminal
+        env.pop(var, None)
     cmd = f"{sys.executable} -m ctx browse --refresh 0.5"
     subprocess.run(
         [

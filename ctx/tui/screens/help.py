@@ -24,7 +24,7 @@ ABOUT = (
 
 def keys_table(app: Any, title: str, bindings: list[Binding]) -> Table:
     table = Table(
-        title="\n" + title,
+        title=title,
         title_justify="left",
         title_style="bold",
         show_header=False,
@@ -55,8 +55,10 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(id="dialog", classes="dialog -help"):
             yield Static(Text("ctx browse — keys", style="bold"), classes="dialog-title")
             if self.screen_bindings:
-                yield Static(keys_table(self.app, self.screen_name, self.screen_bindings))
-            yield Static(keys_table(self.app, "Everywhere", self.app_bindings))
+                yield Static(
+                    keys_table(self.app, self.screen_name, self.screen_bindings), classes="keys"
+                )
+            yield Static(keys_table(self.app, "Everywhere", self.app_bindings), classes="keys")
             yield Static(ABOUT, classes="dialog-note")
             yield Static("esc closes this help · ctrl+p lists every action", classes="dialog-note")
 
