@@ -255,7 +255,7 @@ def _from_tool(header: TranscriptHeader, turns: list[TranscriptTurn], notes: lis
     meta: dict[str, Any] = {}
     if hm.get("model"):
         meta["model"] = hm["model"]
-    for key in ("claude_version", "aider_version", "cli_version"):
+    for key in ("claude_version", "aider_version", "codex_version"):
         if hm.get(key):
             meta["tool_version"] = hm[key]
     if header.branch:

@@ -156,3 +156,25 @@ def test_real_aider_turns_come_from_its_history(store: Path, tmp_path: Path) -> 
     got = {x["session_id"]: (x["created"], x["added_turns"]) for x in imp["sessions"]}
     assert got.pop(s["id"]) == (False, 0)
     assert list(got.values()) == [(True, 1)]  # only the older session is new
+
+
+def test_codex_rollout_of_the_run(store: Path, tmp_path: Path) -> None:
+    from ctx.capture.adapters.codex import parse_codex_rollout
+
+    env = tool_on_path(tmp_path, "codex", "fake_codex.py")
+    codex_home = tmp_path / "codex-home"
+    env["CODEX_HOME"] = str(codex_home)
+    r = run_ctx(store, "wrap", "codex", "exec", "fix the tests", env=env)
+    assert r.code == 0, r.err
+    assert "codex done: exec fix the tests" in r.out
+    (rollout,) = codex_home.rglob("rollout-*.jsonl")
+    header, turns = parse_codex_rollout(rollout)
+    s = session_json(store, env=env)
+    assert s["id"] == derived_id(SESSION_PREFIX, "codex", str(header.external_id))
+    assert s["external_id"] == header.external_id
+    assert s["tool"] == "codex" and s["meta"]["source"] == "codex transcript"
+    assert s["meta"]["tool_version"] == "0.65.0"
+    assert len(turns) > 3
+    assert [(t["role"], t["text"]) for t in s["turns"]] == [(t.role, t.text) for t in turns]
+    imp = run_ctx(store, "import", "codex", "--all", "--json", env=env).json()
+    assert (imp["created"], imp["added_turns"]) == (0, 0)
