@@ -363,8 +363,11 @@ async def test_memories_grouped_and_filtered_by_type_and_tag(store_repo: Path) -
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_memories(pilot)
         assert [m.type for m in screen.view] == ["fact", "decision", "procedure", "preference"]
-        screen.query_one("#tag", Select).value = "auth"
+        await pilot.press("number_sign")  # the tag list opens; "Tag: all", then by count
         await pilot.pause()
+        await pilot.press("down", "down", "enter")
+        await pilot.pause()
+        assert screen.query_one("#tag", Select).value == "auth"
         assert [m.id for m in screen.view] == ["m-fixture0001", "m-fixture0002"]
         screen.query_one("#type", Select).value = "procedure"
         await pilot.pause()

@@ -53,7 +53,7 @@ class MemoriesScreen(CtxScreen):
         Binding("o", "source", "Source", tooltip="Open the session the memory came from"),
         Binding("slash", "filter", "Filter", tooltip="Type words to filter the memories"),
         Binding("t", "type", "Type", tooltip="Filter by type"),
-        Binding("g", "tag", "Tag", tooltip="Filter by tag"),
+        Binding("number_sign", "tag", "Tag", tooltip="Filter by tag"),
         Binding("s", "group", "Group by type", tooltip="Group by type, or newest first"),
         Binding("escape", "clear", "Clear filters", show=False),
         Binding("down", "focus_table", "Go to the table", show=False),
