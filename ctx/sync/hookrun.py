@@ -8,6 +8,7 @@ and drop files of forgotten sessions after a merge or rebase, then refresh the s
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import sys
 from pathlib import Path
@@ -58,11 +59,11 @@ def _post(name: str, args: list[str], cwd: Path | None) -> None:
         project = Project.open(cwd)
     except CtxError:
         return  # no store in this repository: nothing to do
-    with file_lock(project.layout.local / "hooks.lock"):
-        merged = name == "post-merge" or (name == "post-rewrite" and args[:1] == ["rebase"])
-        if merged and not os.environ.get("CTX_IN_SYNC"):
+    merged = name == "post-merge" or (name == "post-rewrite" and args[:1] == ["rebase"])
+    if merged and not os.environ.get("CTX_IN_SYNC"):
+        with file_lock(project.layout.local / "sync" / "hook.lock"):
             _after_merge(project, name)
-        _refresh_index(project)
+    _refresh_index(project)
 
 
 def _after_merge(project: Project, name: str) -> None:
@@ -88,10 +89,27 @@ def _after_merge(project: Project, name: str) -> None:
 
 
 def _refresh_index(project: Project) -> None:
-    """Bring the search index up to date (nothing to do while search is not installed)."""
+    """Bring the search index up to date (nothing to do while search is not installed).
+
+    One indexer at a time: if another hook is indexing, it will see our changes too (and
+    a search refreshes lazily anyway). Embeddings only with a model already on this machine:
+    a hook never starts a model download."""
     try:
         from ctx.search.service import ensure_fresh
     except ImportError:
         return
-    with contextlib.suppress(CtxError):
-        ensure_fresh(project)
+    from ctx.doctor import check_model
+
+    lock = project.layout.local / "index-hook.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return
+        semantic = check_model(project.config).status == "ok"
+        with contextlib.suppress(CtxError):
+            ensure_fresh(project, semantic=semantic)
+    finally:
+        os.close(fd)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
+from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,3 +60,15 @@ def conflict_free(path: Path) -> None:
         if f.is_file() and "local" not in f.relative_to(path / ".contextfs").parts:
             data = f.read_bytes()
             assert b"\n<<<<<<< " not in b"\n" + data and b"\n>>>>>>> " not in b"\n" + data, f
+
+
+def ctx_in(cwd: Path, *args: str, ok: bool = True) -> str:
+    """Run `ctx -C CWD ARGS` in this process (fast); its stdout. Fails the test on an error."""
+    from ctx.cli.app import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main(["-C", str(cwd), *args])
+    if ok:
+        assert code == 0, f"ctx {' '.join(args)} -> {code}: {err.getvalue()}"
+    return out.getvalue()

@@ -1,0 +1,97 @@
+"""The documented merge semantics, through `ctx sync` (in-process CLI, real git)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.sync.conftest import Team, conflict_free, ctx_in, git
+
+
+def ctx(cwd: Path, *args: str) -> str:
+    return ctx_in(cwd, *args)
+
+
+def memories(cwd: Path) -> dict[str, dict]:
+    return {m["id"]: m for m in json.loads(ctx(cwd, "memory", "list", "--json"))}
+
+
+def sessions(cwd: Path) -> dict[str, dict]:
+    return {s["id"]: s for s in json.loads(ctx(cwd, "sessions", "list", "--json"))}
+
+
+def capture(cwd: Path, title: str, *turns: str) -> str:
+    sid = json.loads(ctx(cwd, "capture", "--title", title, "--json"))["id"]
+    for i, text in enumerate(turns):
+        ctx(cwd, "append", "--role", "user" if i % 2 == 0 else "assistant", text)
+    ctx(cwd, "complete")
+    return sid
+
+
+def test_ctx_sync_commits_pulls_pushes_and_reports_a_lost_edit(team: Team) -> None:
+    alice, bob = team.clone("alice"), team.clone("bob")
+    mid = ctx(alice, "memory", "add", "The cache TTL is 60 s", "--type", "fact").strip()
+    out = ctx(alice, "sync")
+    assert "ctx: 1 memory added" in out and "pushed" in out
+    assert "ctx: 1 memory added" in git(alice, "log", "-1", "--format=%s").stdout
+    out = ctx(bob, "sync")
+    assert "pulled" in out and mid in memories(bob)
+
+    # the same field edited in both clones at once: one value wins everywhere, the other is
+    # reported (not silently dropped) and kept in the lost-edits record
+    ctx(alice, "memory", "edit", mid, "--content", "The cache TTL is 90 s")
+    ctx(bob, "memory", "edit", mid, "--content", "The cache TTL is 30 s", "--tag", "cache")
+    ctx(alice, "sync")
+    report = json.loads(ctx(bob, "sync", "--json"))
+    assert report["pulled"] == "merge" and report["pushed"]
+    ctx(alice, "sync")
+    final = memories(alice)[mid]
+    assert final == memories(bob)[mid]
+    assert final["content"] in ("The cache TTL is 90 s", "The cache TTL is 30 s")
+    assert final["tags"] == ["cache"]  # a different field: both edits survive
+    lost = report["lost_edits"]
+    assert [(e["id"], e["field"]) for e in lost] == [(mid, "content")]
+    loser = ({"The cache TTL is 90 s", "The cache TTL is 30 s"} - {final["content"]}).pop()
+    assert lost[0]["lost"] == loser and lost[0]["kept"] == final["content"]
+    recorded = (bob / ".contextfs" / "local" / "sync" / "lost-edits.jsonl").read_text()
+    assert loser in recorded
+    status = json.loads(ctx(bob, "status", "--json"))["sync"]
+    assert status["upstream"] == "origin/main" and status["ahead"] == 0
+    for who in (alice, bob):
+        conflict_free(who)
+        assert git(who, "status", "--porcelain").stdout == ""
+
+
+def test_edit_against_delete_and_tags(team: Team) -> None:
+    alice, bob = team.clone("alice"), team.clone("bob")
+    keep = ctx(alice, "memory", "add", "kept", "--tag", "x").strip()
+    gone = ctx(alice, "memory", "add", "to be removed").strip()
+    ctx(alice, "sync")
+    ctx(bob, "sync")
+    ctx(alice, "memory", "rm", gone)
+    ctx(bob, "memory", "edit", gone, "--content", "edited while removed elsewhere")
+    ctx(alice, "memory", "edit", keep, "--tag", "y")  # add y
+    ctx(bob, "memory", "edit", keep, "--untag", "x", "--tag", "z")  # remove x, add z
+    ctx(alice, "sync")
+    report = json.loads(ctx(bob, "sync", "--json"))
+    ctx(alice, "sync")
+    ma, mb = memories(alice), memories(bob)
+    assert ma == mb and set(ma) == {keep}  # delete wins over a concurrent edit
+    assert ma[keep]["tags"] == ["y", "z"]  # tag additions and removals of different tags merge
+    assert [(e["id"], e["field"], e["side"]) for e in report["lost_edits"]] == [(gone, "*", "here")]
+
+
+def test_forget_reaches_every_clone(team: Team) -> None:
+    alice, bob = team.clone("alice"), team.clone("bob")
+    sid = capture(alice, "secret plans", "the plan is X", "noted")
+    mid = ctx(alice, "memory", "add", "forget me").strip()
+    ctx(alice, "sync")
+    ctx(bob, "sync")
+    assert sid in sessions(bob) and mid in memories(bob)
+    out = ctx(bob, "forget", "--yes", sid, mid)
+    assert "history" in out  # says that history rewriting is a separate choice
+    ctx(bob, "sync")
+    ctx(alice, "sync")
+    for who in (alice, bob):
+        assert sid not in sessions(who) and mid not in memories(who)
+        assert not (who / ".contextfs" / "sessions" / sid).exists()
