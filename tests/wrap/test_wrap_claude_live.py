@@ -29,6 +29,7 @@ pytestmark = [pytest.mark.claude, pytest.mark.slow, pytest.mark.xdist_group("cla
 
 REPLY = "Rotated both keys; the new ones are in the vault (fake model reply)."
 PRINT_REPLY = "RS256 lets services verify tokens with the public key only."
+FOLLOW_UP_REPLY = "Publish the new key in the JWKS first, then switch the signer."
 
 
 @pytest.fixture(scope="module")
@@ -119,22 +120,35 @@ def test_interactive_claude_through_ctx_wrap(claude_bin: Path, store: Path, tmp_
     assert len(run_ctx(store, "sessions", "list", "--json", env=env).json()) == 1
 
 
-def test_print_mode_claude_through_ctx_wrap(claude_bin: Path, store: Path, tmp_path: Path) -> None:
+def test_print_mode_and_resume_through_ctx_wrap(
+    claude_bin: Path, store: Path, tmp_path: Path
+) -> None:
     home = tmp_path / "home"
     home.mkdir()
-    question = "Why did we pick RS256 for JWT?"
-    with FakeAnthropic(replies=[PRINT_REPLY]) as server:
+    question, follow_up = "Why did we pick RS256 for JWT?", "And how do we rotate the key?"
+    with FakeAnthropic(replies=[PRINT_REPLY, FOLLOW_UP_REPLY]) as server:
         env = _env(claude_bin, home, store, server.url)
         r = run_ctx(store, "wrap", "--", "claude", "-p", question, env=env)
-    assert r.code == 0, r.err
-    assert PRINT_REPLY in r.out
-    (transcript,) = find_transcripts(store, home=home)
-    s = session_json(store, env=env)
-    assert s["id"] == derived_id(SESSION_PREFIX, "claude", transcript.stem)
-    assert [(t["role"], t["text"]) for t in s["turns"]] == [
-        ("user", question),
-        ("assistant", PRINT_REPLY),
+        assert r.code == 0, r.err
+        assert PRINT_REPLY in r.out
+        (transcript,) = find_transcripts(store, home=home)
+        sid = derived_id(SESSION_PREFIX, "claude", transcript.stem)
+        s = session_json(store, env=env)
+        assert s["id"] == sid
+        assert [(t["role"], t["text"]) for t in s["turns"]] == [
+            ("user", question),
+            ("assistant", PRINT_REPLY),
+        ]
+        assert s["command"] == ["claude", "-p", question] and s["title"]
+        # Claude Code continues the same transcript: the same session gets a second part.
+        r = run_ctx(store, "wrap", "claude", "--resume", transcript.stem, "-p", follow_up, env=env)
+        assert r.code == 0, r.err
+    assert [x["id"] for x in run_ctx(store, "sessions", "list", "--json", env=env).json()] == [sid]
+    s = session_json(store, sid, env=env)
+    assert [t["text"] for t in s["turns"]] == [question, PRINT_REPLY, follow_up, FOLLOW_UP_REPLY]
+    assert sorted(p.name for p in (store / ".contextfs" / "sessions" / sid).iterdir()) == [
+        "000.jsonl",
+        "001.jsonl",
     ]
-    assert s["command"] == ["claude", "-p", question] and s["title"]
     imp = run_ctx(store, "import", "claude", "--all", "--json", env=env).json()
     assert (imp["created"], imp["added_turns"]) == (0, 0)
