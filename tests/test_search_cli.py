@@ -13,20 +13,55 @@ from tests.helpers import ctx_proc, run_ctx
 
 
 @pytest.fixture
-def project(repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], model_dir: Path) -> Path:
+def project(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], model_dir: Path
+) -> Path:
     monkeypatch.setenv("CTX_EMBED_MODEL_PATH", str(model_dir))
     monkeypatch.chdir(repo)
     run_ctx(capsys, "init")
-    run_ctx(capsys, "memory", "add", "-t", "decision", "--tag", "auth",
-            "We sign JWTs with RS256 so every service verifies tokens with the public key only")
-    run_ctx(capsys, "memory", "add", "-t", "procedure", "--tag", "ops",
-            "Before deploying, run the parse_jwt_header tests in src/auth/keys.py")
-    run_ctx(capsys, "memory", "add", "-t", "fact", "The cache layer is Redis with a five minute TTL")
+    run_ctx(
+        capsys,
+        "memory",
+        "add",
+        "-t",
+        "decision",
+        "--tag",
+        "auth",
+        "We sign JWTs with RS256 so every service verifies tokens with the public key only",
+    )
+    run_ctx(
+        capsys,
+        "memory",
+        "add",
+        "-t",
+        "procedure",
+        "--tag",
+        "ops",
+        "Before deploying, run the parse_jwt_header tests in src/auth/keys.py",
+    )
+    run_ctx(
+        capsys, "memory", "add", "-t", "fact", "The cache layer is Redis with a five minute TTL"
+    )
     rows = [
         {"type": "session", "tool": "claude", "id": "sess-1", "title": "Token signing"},
-        {"type": "turn", "role": "user", "text": "Which algorithm should the auth service use to sign access tokens?", "id": "msg-u1"},
-        {"type": "turn", "role": "assistant", "text": "Use an asymmetric algorithm such as RS256 so verifiers never hold the signing secret.", "id": "msg-a1"},
-        {"type": "turn", "role": "user", "text": "Also, how do we rotate the keys monthly?", "id": "msg-u2"},
+        {
+            "type": "turn",
+            "role": "user",
+            "text": "Which algorithm should the auth service use to sign access tokens?",
+            "id": "msg-u1",
+        },
+        {
+            "type": "turn",
+            "role": "assistant",
+            "text": "Use an asymmetric algorithm such as RS256 so verifiers never hold the signing secret.",
+            "id": "msg-a1",
+        },
+        {
+            "type": "turn",
+            "role": "user",
+            "text": "Also, how do we rotate the keys monthly?",
+            "id": "msg-u2",
+        },
     ]
     f = repo.parent / "sess.jsonl"
     f.write_text("".join(json.dumps(r) + "\n" for r in rows))
@@ -34,7 +69,9 @@ def project(repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureF
     return repo
 
 
-def test_finds_by_meaning_and_by_identifier(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_finds_by_meaning_and_by_identifier(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     r = run_ctx(capsys, "search", "why did we pick RS256", "--json")
     assert r.code == 0, r.err
     res = r.json()
@@ -44,7 +81,9 @@ def test_finds_by_meaning_and_by_identifier(project: Path, capsys: pytest.Captur
     for key in ("id", "score", "kind", "snippet", "text"):
         assert key in top
     # meaning, without shared words
-    r = run_ctx(capsys, "search", "which crypto for signing access credentials", "--kind", "turn", "--json").json()
+    r = run_ctx(
+        capsys, "search", "which crypto for signing access credentials", "--kind", "turn", "--json"
+    ).json()
     assert r["hits"][0]["session_id"].startswith("s-")
     assert r["hits"][0]["turn_ext_id"] in ("msg-a1", "msg-u1")
     # exact identifiers
@@ -76,13 +115,25 @@ def test_filters(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_index_follows_the_store(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run_ctx(capsys, "search", "kubernetes helm chart", "--mode", "keyword", "--json").json()["hits"] == []
+    assert (
+        run_ctx(capsys, "search", "kubernetes helm chart", "--mode", "keyword", "--json").json()[
+            "hits"
+        ]
+        == []
+    )
     mid = run_ctx(capsys, "memory", "add", "We deploy with a Helm chart on Kubernetes").out.strip()
-    hits = run_ctx(capsys, "search", "kubernetes helm chart", "--mode", "keyword", "--json").json()["hits"]
+    hits = run_ctx(capsys, "search", "kubernetes helm chart", "--mode", "keyword", "--json").json()[
+        "hits"
+    ]
     assert [h["memory_id"] for h in hits] == [mid]
     run_ctx(capsys, "memory", "edit", mid, "--content", "We deploy with Nomad")
     assert run_ctx(capsys, "search", "helm", "--mode", "keyword", "--json").json()["hits"] == []
-    assert run_ctx(capsys, "search", "nomad", "--mode", "keyword", "--json").json()["hits"][0]["memory_id"] == mid
+    assert (
+        run_ctx(capsys, "search", "nomad", "--mode", "keyword", "--json").json()["hits"][0][
+            "memory_id"
+        ]
+        == mid
+    )
     run_ctx(capsys, "memory", "rm", mid)
     assert run_ctx(capsys, "search", "nomad", "--mode", "keyword", "--json").json()["hits"] == []
     st = run_ctx(capsys, "status", "--json").json()
@@ -90,13 +141,20 @@ def test_index_follows_the_store(project: Path, capsys: pytest.CaptureFixture[st
     run_ctx(capsys, "memory", "add", "one more")
     assert run_ctx(capsys, "status", "--json").json()["index"]["state"] == "behind"
     r = run_ctx(capsys, "index", "--json")
-    assert r.code == 0 and r.json()["indexed"] >= 1  # the new one (and vectors keyword mode skipped)
+    assert (
+        r.code == 0 and r.json()["indexed"] >= 1
+    )  # the new one (and vectors keyword mode skipped)
     assert run_ctx(capsys, "index", "--json").json()["unchanged"] is True
     r = run_ctx(capsys, "index", "--rebuild", "--json").json()
     assert r["stats"]["documents"] == 7 and r["stats"]["vectors"] >= 7
 
 
-def test_batch_and_all(project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_batch_and_all(
+    project: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
     qfile = tmp_path / "q.txt"
     qfile.write_text("RS256\n\nRedis\n")
     r = run_ctx(capsys, "search", "--batch", str(qfile), "--limit", "2")
@@ -120,11 +178,27 @@ def test_batch_and_all(project: Path, capsys: pytest.CaptureFixture[str], monkey
 
 
 def test_query_robustness(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    for q in ['"unbalanced', "a*", "-rotate", "AND OR NOT", "(keys", "col:umn", "NEAR(x y)",
-              "CamelCaseName", "a.b.c", "école über naïve", "鍵の回転", "x" * 10000, "🔑"]:
+    for q in [
+        '"unbalanced',
+        "a*",
+        "-rotate",
+        "AND OR NOT",
+        "(keys",
+        "col:umn",
+        "NEAR(x y)",
+        "CamelCaseName",
+        "a.b.c",
+        "école über naïve",
+        "鍵の回転",
+        "x" * 10000,
+        "🔑",
+    ]:
         r = run_ctx(capsys, "search", "--json", "--", q)
         assert r.code == 0, (q, r.err)
-    assert run_ctx(capsys, "search", "rotate keys monthly", "--json").json()["hits"][0]["turn_ext_id"] == "msg-u2"
+    assert (
+        run_ctx(capsys, "search", "rotate keys monthly", "--json").json()["hits"][0]["turn_ext_id"]
+        == "msg-u2"
+    )
     r = run_ctx(capsys, "search", "", "--json").json()
     assert r["mode"] == "recent"
 
