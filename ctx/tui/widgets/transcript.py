@@ -8,8 +8,10 @@ jumps; a far jump replaces the window instead of mounting everything in between.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from rich.text import Text
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
@@ -42,6 +44,12 @@ class MoreMarker(Static):
 
 class TranscriptView(VerticalScroll, can_focus=True):
     """Holds the focus while reading; the selected turn carries the `-selected` class."""
+
+    # the container's own Home/End would only scroll; these select the first/last turn
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("home,g", "screen.first", "First turn", show=False),
+        Binding("end,G", "screen.last", "Last turn", show=False),
+    ]
 
     @dataclass
     class Selected(Message):
@@ -198,7 +206,7 @@ class TranscriptView(VerticalScroll, can_focus=True):
         super().watch_scroll_y(old_value, new_value)
         if self._busy or not self.turns:
             return
-        if self.hi < len(self.turns) and new_value >= self.max_scroll_y - self.size.height:
+        if self.hi < len(self.turns) and new_value >= self.max_scroll_y - 2:
             self._grow(self.hi + BATCH - 1, down=True)
         elif self.lo > 0 and new_value <= 0 and old_value > 0:
             self._grow(self.lo - BATCH, down=False)
