@@ -327,7 +327,6 @@ def _keep_recording(project: Project, journal: Path, sid: str, include_input: bo
     """Replace the journal by ``<sid>.cast`` (``capture.keep_recordings``) or delete it."""
     if not journal.exists():
         return []
-    notes: list[str] = []
     if project.config.get("capture", "keep_recordings", True):
         from ctx.capture.asciicast import journal_to_cast
 
@@ -341,7 +340,7 @@ def _keep_recording(project: Project, journal: Path, sid: str, include_input: bo
         except (OSError, CtxError) as exc:
             return [f"could not write the recording {cast.name} ({exc}); kept {journal.name}"]
     journal.unlink(missing_ok=True)
-    return notes
+    return []
 
 
 # ---- recovery after a kill -------------------------------------------------------------------
@@ -372,8 +371,8 @@ def recover_wrapped(
     if not journal.exists():
         return None
     head, exit_rec = _journal_summary(journal)
-    probe = head.get("meta") if isinstance(head.get("meta"), dict) else {}
-    assert isinstance(probe, dict)
+    raw = head.get("meta")
+    probe: dict[str, Any] = dict(raw) if isinstance(raw, dict) else {}
     probe.setdefault("adapter", (header.get("meta") or {}).get("adapter", "generic"))
     found = _harvest(probe, journal, until=None)
     meta = dict(header.get("meta") or {})
