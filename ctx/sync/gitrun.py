@@ -95,3 +95,11 @@ def git_path(cwd: Path, name: str) -> Path:
         )
     p = Path(got)
     return (p if p.is_absolute() else cwd / p).resolve()
+
+
+def blob(cwd: Path, spec: str) -> bytes | None:
+    """The bytes of `git show SPEC` (e.g. `:2:path`, `HEAD:path`), or None."""
+    proc = subprocess.run(
+        ["git", "show", spec], cwd=cwd, capture_output=True, stdin=subprocess.DEVNULL
+    )
+    return proc.stdout if proc.returncode == 0 else None

@@ -9,6 +9,7 @@ merge replaced (the same field edited on both sides) is reported, never dropped 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -190,26 +191,87 @@ def _pull(project: Project, target: _Target, rebase: bool | None, result: SyncRe
     if ours is None or gitrun.is_ancestor(root, ours, theirs):
         gitrun.run(root, "merge", "--ff-only", "-q", theirs)
         result.pulled = "fast-forward"
-    elif rebase:
+    else:
+        twins = _twin_files(root, ours, theirs)
+        if rebase and twins:
+            rebase = False
+            result.notes.append(
+                f"merged instead of rebasing: {len(twins)} session file(s) were imported in "
+                "both clones (one copy is kept)"
+            )
+        _merge_or_rebase(root, theirs, rebase, twins, target, result)
+    after: AfterPull = after_pull(project, ours, theirs)
+    result.arrived = after.arrived
+    result.lost.extend(after.lost)
+    result.purged.extend(after.purged)
+
+
+def _merge_or_rebase(
+    root: Path, theirs: str, rebase: bool, twins: list[str], target: _Target, result: SyncResult
+) -> None:
+    if rebase:
         proc = gitrun.run(root, "rebase", "--autostash", "-q", theirs, check=False)
         if proc.returncode != 0:
             stuck = gitrun.unmerged(root)
             gitrun.run(root, "rebase", "--abort", check=False)
             raise _conflict("rebase", stuck, proc)
         result.pulled = "rebase"
-    else:
-        name = result.upstream or f"{target.remote}/{target.branch}"  # a readable merge message
-        what = name if gitrun.out(root, "rev-parse", "--verify", "-q", name) == theirs else theirs
-        proc = gitrun.run(root, "merge", "--no-edit", "-q", what, check=False)
-        if proc.returncode != 0:
-            stuck = gitrun.unmerged(root)
+        return
+    name = result.upstream or f"{target.remote}/{target.branch}"  # a readable merge message
+    what = name if gitrun.out(root, "rev-parse", "--verify", "-q", name) == theirs else theirs
+    proc = gitrun.run(root, "merge", "--no-edit", "-q", what, check=False)
+    if proc.returncode != 0:
+        stuck = gitrun.unmerged(root)
+        if stuck and set(stuck) <= set(twins):
+            _keep_one_copy(root, stuck)
+            gitrun.run(root, "commit", "--no-edit", "-q")
+        else:
             gitrun.run(root, "merge", "--abort", check=False)
             raise _conflict("merge", stuck, proc)
-        result.pulled = "merge"
-    after: AfterPull = after_pull(project, ours, theirs)
-    result.arrived = after.arrived
-    result.lost.extend(after.lost)
-    result.purged.extend(after.purged)
+    result.pulled = "merge"
+
+
+def _twin_files(root: Path, ours: str, theirs: str) -> list[str]:
+    """Transcript files both sides added with different bytes: the same session imported in
+    two clones before either synced (its id comes from the tool's own session id)."""
+    base = gitrun.merge_base(root, ours, theirs)
+    if base is None:
+        return []
+
+    def added(rev: str) -> set[str]:
+        names = gitrun.out(
+            root,
+            "diff",
+            "--name-only",
+            "--no-renames",
+            "--diff-filter=A",
+            base,
+            rev,
+            "--",
+            f"{STORE}/sessions",
+        )
+        return set((names or "").splitlines())
+
+    both = sorted(added(ours) & added(theirs))
+    return [
+        p
+        for p in both
+        if gitrun.out(root, "rev-parse", f"{ours}:{p}")
+        != gitrun.out(root, "rev-parse", f"{theirs}:{p}")
+    ]
+
+
+def _keep_one_copy(root: Path, paths: list[str]) -> None:
+    """Both copies hold the same transcript: keep the longer one (ties: by content hash), a
+    choice every clone makes alike, so their merges agree and nothing conflicts later."""
+    for path in paths:
+        copies = [gitrun.blob(root, f":{stage}:{path}") for stage in (2, 3)]
+        keep = max(
+            (c for c in copies if c is not None),
+            key=lambda c: (c.count(b"\n"), len(c), hashlib.sha256(c).hexdigest()),
+        )
+        (root / path).write_bytes(keep)
+        gitrun.run(root, "add", "--", path)
 
 
 def _conflict(what: str, paths: list[str], proc: Any) -> CtxError:

@@ -95,3 +95,34 @@ def test_forget_reaches_every_clone(team: Team) -> None:
     for who in (alice, bob):
         assert sid not in sessions(who) and mid not in memories(who)
         assert not (who / ".contextfs" / "sessions" / sid).exists()
+
+
+def _transcript(path: Path, n: int, ts: bool = False) -> Path:
+    lines = ['{"type":"session","id":"shared-chat-1","title":"the same chat"}']
+    for k in range(n):
+        stamp = f',"ts":"2026-01-01T00:00:0{k}.000Z"' if ts else ""
+        role = "user" if k % 2 == 0 else "assistant"
+        lines.append(f'{{"role":"{role}","text":"turn {k}"{stamp}}}')
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_the_same_transcript_imported_in_two_clones(team: Team) -> None:
+    """Both clones write sessions/<id>/000.jsonl (the id comes from the transcript): ctx sync
+    keeps one copy (the longer) the same way in every clone, so nothing conflicts."""
+    alice, bob, carol = team.clone("alice"), team.clone("bob"), team.clone("carol")
+    ctx(alice, "import", "jsonl", str(_transcript(alice / "chat.jsonl", 3)))
+    ctx(bob, "import", "jsonl", str(_transcript(bob / "chat.jsonl", 5)))
+    ctx(carol, "import", "jsonl", str(_transcript(carol / "chat.jsonl", 4)))
+    ctx(alice, "sync")
+    out = json.loads(ctx(bob, "sync", "--rebase", "--json"))
+    assert out["pulled"] == "merge" and any("imported in both" in n for n in out["notes"])
+    ctx(carol, "sync")
+    ctx(alice, "sync")
+    ctx(bob, "sync")
+    for who in (alice, bob, carol):
+        conflict_free(who)
+        [s] = sessions(who).values()
+        shown = json.loads(ctx(who, "sessions", "show", s["id"], "--json"))
+        assert [t["text"] for t in shown["turns"]] == [f"turn {k}" for k in range(5)]
+    assert ctx(alice, "export") == ctx(bob, "export") == ctx(carol, "export")
