@@ -7,8 +7,10 @@ captures (`ctx capture`) have no owner and stay open until `ctx complete`.
 
 from __future__ import annotations
 
+import fcntl
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ctx.store import transcripts as tx
@@ -47,16 +49,35 @@ def recover_interrupted(project: Project) -> list[str]:
         pid = header.get("owner_pid")
         if not isinstance(pid, int) or pid_alive(pid):
             continue
-        turns = None
-        finisher = FINISHERS.get(str(header.get("capture") or ""))
-        if finisher is not None:
-            try:
-                turns = finisher(project, sid, header)
-            except Exception as exc:  # recovery must never block the user's command
-                messages.append(f"session {sid}: could not rebuild its transcript ({exc})")
-        session = project.complete_session(sid, status="recovered", turns=turns)
-        messages.append(
-            f"recovered interrupted session {sid} ({session.turn_count} turns) "
-            "whose capture was killed"
-        )
+        msg = _recover_one(project, sid, path, header)
+        if msg:
+            messages.append(msg)
     return messages
+
+
+def _recover_one(project: Project, sid: str, path: Path, header: dict[str, Any]) -> str | None:
+    """Claim the journal first: two commands starting at once must not both complete it."""
+    claim_path = path.with_suffix(".recover")
+    with open(claim_path, "w") as claim:
+        try:
+            fcntl.flock(claim, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return None  # another ctx process is recovering it right now
+        try:
+            if not path.exists():
+                return None  # recovered by another process a moment ago
+            turns = None
+            finisher = FINISHERS.get(str(header.get("capture") or ""))
+            note = ""
+            if finisher is not None:
+                try:
+                    turns = finisher(project, sid, header)
+                except Exception as exc:  # recovery must never block the user's command
+                    note = f" (could not rebuild its transcript: {exc})"
+            session = project.complete_session(sid, status="recovered", turns=turns)
+            return (
+                f"recovered interrupted session {session.id} ({session.turn_count} turns) "
+                f"whose capture was killed{note}"
+            )
+        finally:
+            claim_path.unlink(missing_ok=True)
