@@ -41,14 +41,14 @@ def model_state(project: Project) -> dict[str, Any]:
     }
 
 
-def sync_state(project: Project) -> dict[str, Any] | None:
+def sync_state(project: Project, uncommitted: list[str] | None = None) -> dict[str, Any] | None:
     """What is not yet shared / arrived since the last sync (ctx/sync/status.py)."""
     try:
         from ctx.sync.status import sync_status
     except ImportError:
         return None
     try:
-        return sync_status(project)
+        return sync_status(project, uncommitted=uncommitted)
     except Exception as exc:  # git trouble must not hide the rest of the status
         return {"error": str(exc)}
 
@@ -72,5 +72,5 @@ def project_status(project: Project) -> dict[str, Any]:
         "index": index_state(project),
         "model": model_state(project),
         "problems": project.warnings(),
-        "sync": sync_state(project),
+        "sync": sync_state(project, unc),
     }

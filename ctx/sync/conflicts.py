@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ctx.store.state import StateDoc
 from ctx.sync import history
 from ctx.sync.changes import ChangeSummary, summarize
+from ctx.sync.records import lost_edits_path, read_lost_edits
 from ctx.timeutil import now_iso
 
 if TYPE_CHECKING:
@@ -159,8 +159,8 @@ def _view(kind: str, rec: dict[str, Any] | None) -> dict[str, Any]:
 # ---- the local record of lost edits ----------------------------------------------------------
 
 
-def log_path(project: Project) -> Path:
-    return project.layout.local / "sync" / "lost-edits.jsonl"
+log_path = lost_edits_path
+read = read_lost_edits
 
 
 def record(project: Project, edits: list[LostEdit]) -> list[LostEdit]:
@@ -178,19 +178,3 @@ def record(project: Project, edits: list[LostEdit]) -> list[LostEdit]:
                 e.at = e.at or stamp
                 fh.write(json.dumps(e.to_dict(), ensure_ascii=False, default=str) + "\n")
     return fresh
-
-
-def read(project: Project) -> list[dict[str, Any]]:
-    try:
-        lines = log_path(project).read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return []
-    out = []
-    for line in lines:
-        try:
-            rec = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(rec, dict):
-            out.append(rec)
-    return out

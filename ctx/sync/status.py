@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ctx.sync import conflicts
-from ctx.sync.gitrun import STORE
+from ctx.sync.records import read_last_sync, read_lost_edits
 
 if TYPE_CHECKING:
     from ctx.store.project import Project
@@ -26,7 +25,7 @@ def _store_changes(repo: Any, old: Any, new: Any, own_log: str) -> dict[str, Any
     for patch in diff:
         delta = patch.delta
         path = delta.new_file.path or delta.old_file.path
-        if not path.startswith(STORE + "/"):
+        if not path.startswith(".contextfs/"):
             continue
         parts = path.split("/")
         if len(parts) == 4 and parts[1] == "sessions" and delta.status == pygit2.GIT_DELTA_ADDED:
@@ -40,11 +39,10 @@ def _store_changes(repo: Any, old: Any, new: Any, own_log: str) -> dict[str, Any
     return {"sessions": len(sessions), "clones": len(logs), "updates": lines}
 
 
-def sync_status(project: Project) -> dict[str, Any]:
-    """ahead/behind the upstream, uncommitted store files, the last sync and what came since."""
+def sync_status(project: Project, *, uncommitted: list[str] | None = None) -> dict[str, Any]:
+    """ahead/behind the upstream, uncommitted store files, the last sync and what came since.
+    Pass `uncommitted` when the caller already asked git (status runs it once)."""
     import pygit2
-
-    from ctx.sync.sync import read_last_sync
 
     out: dict[str, Any] = {
         "upstream": None,
@@ -56,10 +54,13 @@ def sync_status(project: Project) -> dict[str, Any]:
         "lost_edits": 0,
     }
     repo = pygit2.Repository(str(project.root))
-    try:
-        out["uncommitted"] = project.uncommitted()
-    except Exception as exc:  # git status failing must not hide the rest
-        out["uncommitted"] = [f"(git status failed: {exc})"]
+    if uncommitted is not None:
+        out["uncommitted"] = uncommitted
+    else:
+        try:
+            out["uncommitted"] = project.uncommitted()
+        except Exception as exc:  # git status failing must not hide the rest
+            out["uncommitted"] = [f"(git status failed: {exc})"]
     head = None if repo.head_is_unborn else repo.head.target
     if head is not None and not repo.head_is_detached:
         branch = repo.branches.local.get(repo.head.shorthand)
@@ -85,9 +86,11 @@ def sync_status(project: Project) -> dict[str, Any]:
             except (KeyError, ValueError, pygit2.GitError):
                 pass
         stamp = str(last.get("at") or "")
-        out["lost_edits"] = sum(1 for e in conflicts.read(project) if str(e.get("at", "")) >= stamp)
+        out["lost_edits"] = sum(
+            1 for e in read_lost_edits(project) if str(e.get("at", "")) >= stamp
+        )
     else:
-        out["lost_edits"] = len(conflicts.read(project))
+        out["lost_edits"] = len(read_lost_edits(project))
     return out
 
 

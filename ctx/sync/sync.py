@@ -25,6 +25,7 @@ from ctx.sync.changes import ChangeSummary, commit_message, summarize
 from ctx.sync.conflicts import LostEdit
 from ctx.sync.forgotten import purge_forgotten
 from ctx.sync.gitrun import STORE, GitFailed
+from ctx.sync.records import last_sync_path
 from ctx.timeutil import now_iso
 
 if TYPE_CHECKING:
@@ -369,10 +370,6 @@ def sync(
 # ---- what the last sync did (for `ctx status`) ---------------------------------------------
 
 
-def last_sync_path(project: Project) -> Path:
-    return project.layout.local / "sync" / "last.json"
-
-
 def _remember(project: Project, result: SyncResult) -> None:
     upstream_head = None
     if result.upstream:
@@ -388,11 +385,3 @@ def _remember(project: Project, result: SyncResult) -> None:
         "lost_edits": len(result.lost),
     }
     atomic_write(last_sync_path(project), json.dumps(data, indent=1).encode())
-
-
-def read_last_sync(project: Project) -> dict[str, Any] | None:
-    try:
-        data = json.loads(last_sync_path(project).read_text())
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
