@@ -44,7 +44,8 @@ def run(
 class GitFailed(CtxError):
     def __init__(self, args: tuple[str, ...], proc: subprocess.CompletedProcess[str]) -> None:
         said = (proc.stderr or proc.stdout or "").strip().splitlines()
-        tail = " / ".join(line.strip() for line in said[-3:] if line.strip())
+        said = [line.strip() for line in said if line.strip() and not line.startswith("hint:")]
+        tail = " / ".join(said[-3:])
         super().__init__(
             f"git {' '.join(args[:2])} failed: {tail or f'exit {proc.returncode}'}",
             "fix what git says (the .contextfs/ changes are committed and safe), then run "

@@ -159,21 +159,23 @@ class _Target:
     branch: str
     ref: str | None  # remote-tracking ref to merge, None when the remote has no such branch
     set_upstream: bool
+    merge_ref: str = ""  # the upstream branch on the remote, e.g. refs/heads/main
 
 
 def _target(root: Path, branch: str, result: SyncResult) -> _Target | None:
     upstream = gitrun.upstream(root)
     if upstream:
         remote = _config(root, f"branch.{branch}.remote") or upstream.split("/", 1)[0]
+        merge_ref = _config(root, f"branch.{branch}.merge") or f"refs/heads/{branch}"
         result.upstream = upstream
-        return _Target(remote, branch, "@{upstream}", False)
+        return _Target(remote, branch, "@{upstream}", False, merge_ref)
     remotes = gitrun.remotes(root)
     if not remotes:
         result.notes.append("no git remote: committed locally, nothing pulled or pushed")
         return None
     remote = "origin" if "origin" in remotes else remotes[0]
     result.upstream = f"{remote}/{branch}"
-    return _Target(remote, branch, None, True)
+    return _Target(remote, branch, None, True, f"refs/heads/{branch}")
 
 
 def _pull(project: Project, target: _Target, rebase: bool | None, result: SyncResult) -> None:
@@ -304,7 +306,9 @@ def _pull_and_tidy(project: Project, target: _Target, rebase: bool | None, r: Sy
 # ---- push --------------------------------------------------------------------------------
 
 
-def _push(project: Project, target: _Target, rebase: bool | None, result: SyncResult) -> None:
+def _push(
+    project: Project, target: _Target, rebase: bool | None, result: SyncResult, may_pull: bool
+) -> None:
     root = project.root
     for attempt in range(PUSH_ATTEMPTS):
         ours = gitrun.head(root)
@@ -314,9 +318,9 @@ def _push(project: Project, target: _Target, rebase: bool | None, result: SyncRe
         theirs = gitrun.out(root, "rev-parse", "--verify", "-q", ref)
         if theirs is not None and gitrun.is_ancestor(root, ours, theirs):
             return  # nothing to push
-        args = ["push", "--quiet"]
+        args = ["push", "--quiet", target.remote, f"HEAD:{target.merge_ref}"]
         if target.set_upstream:
-            args += ["-u", target.remote, target.branch]
+            args = ["push", "--quiet", "-u", target.remote, target.branch]
         proc = gitrun.run(root, *args, check=False)
         if proc.returncode == 0:
             result.pushed = True
@@ -324,6 +328,12 @@ def _push(project: Project, target: _Target, rebase: bool | None, result: SyncRe
             return
         said = (proc.stderr or "").lower()
         rejected = "rejected" in said or "fetch first" in said or "non-fast-forward" in said
+        if rejected and not may_pull:
+            raise CtxError(
+                "git push was rejected: the remote has commits this clone does not have yet",
+                "run `ctx sync` without --no-pull to merge them first",
+                code="push_rejected",
+            )
         if not rejected or attempt == PUSH_ATTEMPTS - 1:
             raise GitFailed(tuple(args), proc)
         _pull_and_tidy(project, target, rebase, result)  # someone pushed meanwhile: again
@@ -360,7 +370,7 @@ def sync(
         if target is not None and pull:
             _pull_and_tidy(project, target, rebase, result)
         if target is not None and push:
-            _push(project, target, rebase, result)
+            _push(project, target, rebase, result, may_pull=pull)
         result.head = gitrun.head(root)
         project.refresh()
         _remember(project, result)

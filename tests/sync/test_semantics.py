@@ -126,3 +126,36 @@ def test_the_same_transcript_imported_in_two_clones(team: Team) -> None:
         shown = json.loads(ctx(who, "sessions", "show", s["id"], "--json"))
         assert [t["text"] for t in shown["turns"]] == [f"turn {k}" for k in range(5)]
     assert ctx(alice, "export") == ctx(bob, "export") == ctx(carol, "export")
+
+
+def test_sync_without_upstream_or_remote(tmp_path: Path) -> None:
+    from tests.sync.conftest import make_team
+
+    team = make_team(tmp_path)
+    solo = tmp_path / "solo"
+    solo.mkdir()
+    git(solo, "init", "-q", "-b", "main")
+    ctx(solo, "init")
+    ctx(solo, "memory", "add", "alone")
+    out = json.loads(ctx(solo, "sync", "--json"))
+    assert out["commits"] and not out["pushed"] and "no git remote" in out["notes"][0]
+    # a remote but no upstream yet: pushed with -u, and the upstream is set
+    git(solo, "remote", "add", "origin", str(team.remote))
+    git(solo, "checkout", "-q", "-b", "solo-work")
+    ctx(solo, "memory", "add", "first push")
+    out = json.loads(ctx(solo, "sync", "--json"))
+    assert out["pushed"] and out["upstream"] == "origin/solo-work"
+    assert (
+        git(solo, "rev-parse", "--abbrev-ref", "@{upstream}").stdout.strip() == "origin/solo-work"
+    )
+    # --no-pull never pulls, even when the push is rejected
+    other = team.clone("other")
+    git(other, "checkout", "-q", "solo-work")
+    ctx(other, "memory", "add", "from the other clone")
+    ctx(other, "sync")
+    ctx(solo, "memory", "add", "diverged")
+    from tests.helpers import ctx_proc
+
+    r = ctx_proc(solo, "sync", "--no-pull")
+    assert r.code == 1 and "git push was rejected" in r.err and "without --no-pull" in r.err
+    assert json.loads(ctx(solo, "sync", "--json"))["pushed"]
