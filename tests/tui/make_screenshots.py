@@ -52,7 +52,7 @@ def main() -> None:
         if model.exists():
             os.environ["CTX_EMBED_MODEL_PATH"] = str(model)
         args.out.mkdir(parents=True, exist_ok=True)
-        shots = [(name, scene, args.theme) for name, scene in scenes.SCENES.items()]
+        shots = [(name, scene, args.theme) for name, scene in scenes.DOC_SCENES.items()]
         shots.append(("transcript-light", scenes.transcript, "light"))
         for name, scene, theme in shots:
             if args.only and name not in args.only:

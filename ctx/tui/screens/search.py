@@ -40,6 +40,10 @@ def marked(snippet: str) -> Text:
     return out
 
 
+def plural(n: int, one: str, many: str = "") -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
 def hit_prompt(hit: HitView) -> Group:
     badge = " MEMORY " if hit.kind == "memory" else " TURN "
     style = "bold reverse magenta" if hit.kind == "memory" else "bold reverse cyan"
@@ -155,7 +159,10 @@ class SearchScreen(CtxScreen):
         self._focus_when_done = False
         if q:
             mem = sum(1 for h in hits if h.kind == "memory")
-            text = f"{len(hits)} hits for '{q}' ({mem} memories, {len(hits) - mem} turns)"
+            text = (
+                f"{plural(len(hits), 'hit')} for '{q}' "
+                f"({plural(mem, 'memory', 'memories')}, {plural(len(hits) - mem, 'turn')})"
+            )
             if not hits:
                 text = f"no hits for '{q}'"
             if notice:
