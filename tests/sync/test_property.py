@@ -77,9 +77,11 @@ def do_git(world: World, data: st.DataObject) -> None:
     ci = data.draw(st.integers(0, len(world.clones) - 1), label="git clone")
     c = world.clones[ci]
     action = data.draw(
-        st.sampled_from(["commit", "pull", "pull_rebase", "push", "push"]), label="git"
+        st.sampled_from(["commit", "pull", "pull_rebase", "push", "push", "ctx_sync"]), label="git"
     )
-    if action == "commit":
+    if action == "ctx_sync":
+        world.ctx_sync(c, rebase=data.draw(st.booleans()))
+    elif action == "commit":
         world.commit(c)
     elif action == "pull":
         if data.draw(st.booleans()):

@@ -270,6 +270,21 @@ class World:
         self.remote_ops = set(c.head_ops)
         return True
 
+    def ctx_sync(self, c: Clone, rebase: bool) -> None:
+        """`ctx sync` (in-process): commit the store, fetch, merge or rebase, push."""
+        from ctx.sync.sync import sync
+
+        arrived = set(self.remote_ops)
+        result = sync(c.project, rebase=rebase)
+        conflict_free(c.path)
+        c.wt_ops |= arrived
+        c.head_ops = set(c.wt_ops)
+        if result.pulled:
+            self.pulls += 1
+        if result.pushed:
+            assert c.head_ops >= self.remote_ops
+            self.remote_ops = set(c.head_ops)
+
     def full_sync(self, rebase: list[bool]) -> None:
         """Everyone commits, pulls and pushes until all clones hold the same commit."""
         remote_head = ""
