@@ -105,21 +105,21 @@ def table(rows: dict[str, dict[str, float]], cols: list[str]) -> str:
 
 
 def sweep_configs(base: RankingConfig) -> dict[str, RankingConfig]:
-    """Fusion variants compared on the same indexes (hybrid mode)."""
+    """Fusion variants compared on the same indexes (hybrid mode); the default is first."""
     r = dataclasses.replace
-    out = {}
-    for k in (5, 10, 20, 60):
-        for kw in (1.0, 1.5, 2.0):
-            out[f"rrf k={k} kw={kw}"] = r(base, fusion="rrf", rrf_k=k, keyword_weight=kw)
+    out = {"default: score minmax kw=0.7 sem=0.3": base}
+    for k in (5, 10, 60):
+        for kw in (1.0, 2.0):
+            out[f"rrf k={k} kw={kw} sem=1"] = r(
+                base, fusion="rrf", rrf_k=k, keyword_weight=kw, semantic_weight=1.0
+            )
     for norm in ("minmax", "max"):
         for kw in (0.5, 0.6, 0.7, 0.8, 0.9):
-            out[f"score {norm} kw={kw}"] = r(
+            out[f"score {norm} kw={kw} sem={1 - kw:.1f}"] = r(
                 base, fusion="score", score_norm=norm, keyword_weight=kw, semantic_weight=1 - kw
             )
-    for cw in (0.15, 0.5):
-        out[f"score minmax kw=0.7 context weight {cw}"] = r(
-            base, fusion="score", keyword_weight=0.7, semantic_weight=0.3, context_weight=cw
-        )
+    for cw in (0.15, 0.3, 1.0):
+        out[f"default, context column weight {cw} (default 0.5)"] = r(base, context_weight=cw)
     return out
 
 
@@ -131,9 +131,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model-path", type=Path, default=DEFAULT_MODEL)
     ap.add_argument("--model-name", default="sentence-transformers/all-MiniLM-L6-v2")
     ap.add_argument("--cache-dir", type=Path, default=None, help="embedding cache (default: none)")
-    ap.add_argument(
-        "--context-chars", type=int, default=None, help="override RankingConfig.context_chars"
-    )
+    ap.add_argument("--context-before", type=int, default=None, help="turns of context before")
+    ap.add_argument("--context-after", type=int, default=None, help="turns of context after")
+    ap.add_argument("--embed-context-chars", type=int, default=None)
     ap.add_argument("--sweep", action="store_true", help="also compare fusion variants")
     ap.add_argument("--conversations", type=int, default=0, help="only the first N (quick runs)")
     ap.add_argument("--json", type=Path, default=None, help="write all numbers here")
@@ -143,8 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.conversations:
         data = data[: args.conversations]
     base = RankingConfig(half_life_days=None)
-    if args.context_chars is not None:
-        base = dataclasses.replace(base, context_chars=args.context_chars)
+    for opt in ("context_before", "context_after", "embed_context_chars"):
+        if getattr(args, opt) is not None:
+            base = dataclasses.replace(base, **{opt: getattr(args, opt)})
 
     t0 = time.perf_counter()
     embedder = FastEmbedEmbedder(args.model_name, model_path=args.model_path)

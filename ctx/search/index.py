@@ -8,6 +8,7 @@ delete, rebuilt automatically when unusable, and updated incrementally by finger
 from __future__ import annotations
 
 import collections
+import dataclasses
 import functools
 import json
 import os
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import apsw
 
 from ctx.errors import CtxError
-from ctx.search import db, rank, text, vectors
+from ctx.search import context, db, rank, text, vectors
 from ctx.search.db import remove_db_files
 from ctx.search.embed import CachedEmbedder, Embedder, EmbeddingCache
 from ctx.search.schema import open_index_db
@@ -152,7 +153,7 @@ class SearchIndex:
             self.conn.close()
             remove_db_files(self.db_path)
             return self._open(f"search index was rebuilt: {self.vec_error}")
-        layout = json.dumps({"context_chars": self.ranking.context_chars})
+        layout = json.dumps(dataclasses.asdict(context.Shape.of(self.ranking)))
         stored = self.get_meta("index_layout")
         if stored is None:
             self.set_meta("index_layout", layout)
@@ -278,17 +279,24 @@ class SearchIndex:
         done = len(by_id) - len(todo)
         if progress:
             progress(done, total)
+        shape = context.Shape.of(self.ranking)
         for batch in _batches(todo, BATCH):
-            prev = self._prev_texts(batch)
-            embedded = self._embed_docs(batch, prev) if need_vec else None
+            win = context.Window(self.conn, batch, shape) if shape.active else None
+            embedded = self._embed_docs(batch, win) if need_vec else None
             with self.conn:
                 for i, d in enumerate(batch):
                     old = existing.get(d.doc_id)
                     if old is not None:
                         self._delete_rowid(old[0])
-                    rowid = self._insert_doc(d, prev.get(d.doc_id, ""))
+                    ctx = ""
+                    if win is not None and d.kind == "turn" and d.turn_n is not None:
+                        ctx = win.fts_context(d.session_id or "", d.turn_n)
+                    rowid = self._insert_doc(d, ctx)
                     if embedded is not None:
                         self._insert_vectors(rowid, *embedded[i])
+                if win is not None:
+                    for sid, n in win.affected():
+                        self._set_context(sid, n, win.fts_context(sid, n))
             done += len(batch)
             if progress:
                 progress(done, total)
@@ -340,45 +348,41 @@ class SearchIndex:
             )
         return rowid
 
-    def _embed_inputs(
-        self, d: IndexDoc, prev_text: str | None
-    ) -> tuple[list[text.Chunk], list[str]]:
-        spans = text.chunk_spans(d.text)
-        inputs = [d.text[s.start : s.end] for s in spans]
-        n = self.ranking.context_chars
-        if n > 0 and prev_text:
-            # The turn before often holds the question this turn answers: give the first
-            # chunk its tail as context, so "what did X recommend" finds the reply.
-            inputs[0] = prev_text[-n:] + "\n" + inputs[0]
-        return spans, inputs
-
-    def _prev_texts(self, docs: list[IndexDoc]) -> dict[str, str]:
-        """Tail of the turn preceding each turn in ``docs`` (from the batch or the index)."""
-        n = self.ranking.context_chars
-        if n <= 0:
-            return {}
-        in_batch = {(d.session_id, d.turn_n): d.text for d in docs if d.kind == "turn"}
-        out: dict[str, str] = {}
-        for d in docs:
-            if d.kind != "turn" or d.turn_n is None or d.turn_n <= 0:
+    def _set_context(self, sid: str, n: int, ctx: str) -> None:
+        """Re-index a turn's context column after a neighbour arrived or changed."""
+        rows = db.rows(
+            self.conn,
+            "select rowid, text, extra, context from docs"
+            " where session_id = ? and turn_n = ? and kind = 'turn'",
+            (sid, n),
+        )
+        for rowid, body, extra, old in rows:
+            if old == ctx:
                 continue
-            key = (d.session_id, d.turn_n - 1)
-            prev = in_batch.get(key)
-            if prev is None:
-                prev = db.scalar(
-                    self.conn,
-                    "select text from docs where session_id = ? and turn_n = ? and kind = 'turn'",
-                    key,
-                )
-            if prev:
-                out[d.doc_id] = _tail(prev, n)
-        return out
+            self.conn.execute(
+                "insert into fts(fts, rowid, text, extra, context) values('delete', ?, ?, ?, ?)",
+                (rowid, body, extra, old),
+            )
+            self.conn.execute("update docs set context = ? where rowid = ?", (ctx, rowid))
+            self.conn.execute(
+                "insert into fts(rowid, text, extra, context) values(?, ?, ?, ?)",
+                (rowid, body, extra, ctx),
+            )
 
     def _embed_docs(
-        self, docs: list[IndexDoc], context: dict[str, str]
+        self, docs: list[IndexDoc], win: context.Window | None
     ) -> list[tuple[list[text.Chunk], list[Any]]]:
+        """Chunk and embed documents; a turn's first chunk may carry its predecessor's tail."""
         assert self.embedder is not None
-        plans = [self._embed_inputs(d, context.get(d.doc_id, "")) for d in docs]
+        plans = []
+        for d in docs:
+            spans = text.chunk_spans(d.text)
+            inputs = [d.text[s.start : s.end] for s in spans]
+            if win is not None and d.kind == "turn" and d.turn_n is not None:
+                prev = win.embed_context(d.session_id or "", d.turn_n)
+                if prev:
+                    inputs[0] = prev + "\n" + inputs[0]
+            plans.append((spans, inputs))
         flat = [s for _, inputs in plans for s in inputs]
         vecs = self.embedder.embed_documents(flat)
         out = []
@@ -392,13 +396,13 @@ class SearchIndex:
         """Give documents indexed without a model their vectors."""
         rows = db.rows(
             self.conn,
-            f"select {_DOC_COLS}, context from docs where rowid in ({','.join('?' * len(rowids))})",
+            f"select {_DOC_COLS} from docs where rowid in ({','.join('?' * len(rowids))})",
             rowids,
         )
         docs = [_row_to_doc(r) for r in rows]
-        embedded = self._embed_docs(
-            docs, {d.doc_id: r[-1] for d, r in zip(docs, rows, strict=True)}
-        )
+        shape = context.Shape.of(self.ranking)
+        win = context.Window(self.conn, docs, shape) if shape.active else None
+        embedded = self._embed_docs(docs, win)
         with self.conn:
             for r, (spans, vecs) in zip(rows, embedded, strict=True):
                 self.conn.execute("delete from chunks where doc_rowid = ?", (r[0],))
@@ -646,15 +650,6 @@ def _now() -> float:
 def _batches(items: list[Any], n: int) -> Iterator[list[Any]]:
     for i in range(0, len(items), n):
         yield items[i : i + n]
-
-
-def _tail(s: str, n: int) -> str:
-    """The last ``n`` characters of ``s``, cut at a word boundary."""
-    if len(s) <= n:
-        return s
-    cut = s[-n:]
-    space = cut.find(" ")
-    return cut[space + 1 :] if 0 <= space < 40 else cut
 
 
 def _row_to_doc(r: tuple[Any, ...]) -> IndexDoc:

@@ -1,9 +1,10 @@
 """Fusion of the keyword and vector result lists, then recency and type weighting.
 
-Both retrievers return candidates best first. Reciprocal rank fusion only looks at ranks,
-so BM25's unbounded scores and cosine similarities never need calibrating against each
-other; the "score" variant (min-max normalised weighted sum) is kept for comparison.
-The numbers behind the default are in docs/search.md (bench/locomo.py).
+Both retrievers return candidates best first. The default ("score") scales each list's
+scores to [0, 1] per query (min-max) and adds them with weights 0.7 keyword / 0.3 vector:
+unlike reciprocal rank fusion it keeps *how much* better the top keyword hit is, so an
+exact identifier or phrase is not outvoted by a merely similar vector neighbour. RRF is
+kept as an option. The numbers behind the choice are in docs/search.md (bench/locomo.py).
 """
 
 from __future__ import annotations

@@ -105,11 +105,13 @@ class Hit:
 class RankingConfig:
     """How keyword and vector results are fused and re-weighted (see docs/search.md)."""
 
-    fusion: str = "rrf"  # "rrf" (reciprocal rank fusion) | "score" (min-max normalised sum)
+    # "score": each list's scores min-max normalised per query, then a weighted sum;
+    # "rrf": reciprocal rank fusion. The default won on LoCoMo (docs/search.md).
+    fusion: str = "score"
     rrf_k: float = 60.0
     score_norm: str = "minmax"  # for fusion="score": "minmax" or "max"
-    keyword_weight: float = 1.0
-    semantic_weight: float = 1.0
+    keyword_weight: float = 0.7
+    semantic_weight: float = 0.3
     candidates: int = 100  # per retriever, before fusion
     half_life_days: float | None = 90.0  # None: no recency decay
     recency_weight: float = 0.3  # share of the score subject to decay (old hits keep 1 - w)
@@ -123,11 +125,16 @@ class RankingConfig:
         }
     )
     turn_weight: float = 1.0
-    # A turn is indexed with the tail of the turn before it (a reply is found by the words
-    # of its question): this many characters, in a low-weight FTS column and in front of
-    # the turn's first chunk when embedding. Part of the index: changing it rebuilds.
+    # A turn is indexed with its conversational neighbourhood (ctx.search.context): the
+    # tails of `context_before` turns before it and the head of `context_after` turns after
+    # it, `context_chars` characters each, in a low-weight FTS column; and, when
+    # `embed_context_chars` > 0, embedded together with the tail of the previous turn.
+    # These shape the index: changing them rebuilds it.
+    context_before: int = 2
+    context_after: int = 1
     context_chars: int = 300
-    context_weight: float = 0.3  # BM25 weight of that context column (the text's is 1.0)
+    embed_context_chars: int = 0
+    context_weight: float = 0.5  # BM25 weight of that context column (the text's is 1.0)
 
 
 @dataclass

@@ -127,7 +127,7 @@ def test_vector_extension_missing_means_keyword_only(
     idx.close()
 
 
-def test_previous_turn_is_context_for_a_reply(tmp_path: Path, counting: CountingEmbedder) -> None:
+def test_neighbouring_turns_are_context(tmp_path: Path, counting: CountingEmbedder) -> None:
     idx = SearchIndex(tmp_path / "i.db", counting)
     idx.upsert(
         [
@@ -138,10 +138,16 @@ def test_previous_turn_is_context_for_a_reply(tmp_path: Path, counting: Counting
     hits = idx.search("book recommendation consensus", mode="keyword", limit=2)
     assert {h.doc_id for h in hits} == {"t:q:0", "t:q:1"}  # the reply is found by its question
     assert hits[0].doc_id == "t:q:0"  # but the turn that says it ranks first
-    # Turns indexed later find their predecessor in the index.
-    idx.upsert([turn("q", 2, "Thanks! Ordering it now.")])
-    hits = idx.search("Kleppmann", mode="keyword", limit=2)
-    assert [h.doc_id for h in hits] == ["t:q:1", "t:q:2"]
+    hits = idx.search("Kleppmann", mode="keyword", limit=3)
+    assert [h.doc_id for h in hits] == ["t:q:1", "t:q:0"]  # the question, by its answer
+    # A turn indexed later becomes the "after" context of the turns already there...
+    idx.upsert([turn("q", 2, "Thanks! Ordering the paperback now.")])
+    hits = idx.search("paperback", mode="keyword", limit=3)
+    assert [h.doc_id for h in hits] == ["t:q:2", "t:q:1"]
+    # ...and finds its own predecessors (two turns back) as "before" context.
+    hits = idx.search("consensus", mode="keyword", limit=3)
+    assert {h.doc_id for h in hits} == {"t:q:0", "t:q:1", "t:q:2"}
+    assert hits[0].doc_id == "t:q:0"
     idx.close()
 
 
