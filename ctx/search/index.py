@@ -22,7 +22,7 @@ from ctx.errors import CtxError
 from ctx.search import context, db, rank, text, vectors
 from ctx.search.db import remove_db_files
 from ctx.search.embed import CachedEmbedder, Embedder, EmbeddingCache
-from ctx.search.schema import open_index_db
+from ctx.search.schema import FTS_TOKENIZE, open_index_db
 from ctx.search.types import (
     MARK_CLOSE,
     MARK_OPEN,
@@ -40,6 +40,11 @@ if TYPE_CHECKING:
 
 BATCH = 256
 EXTRA_WEIGHT = 0.5  # BM25 weight of the extra column (tags, CamelCase parts, CJK bigrams)
+# FTS5 scores every document matching any OR-ed term, so a query's cost grows with the
+# posting lists of its terms. Past this many postings, the most common terms (which add
+# little to BM25 anyway) are left out; the two most selective clauses always stay.
+POSTINGS_BUDGET = 30_000
+MIN_CLAUSES = 2
 SNIPPET_TOKENS = 24
 DEFAULT_CACHE = object()
 
@@ -128,6 +133,7 @@ class SearchIndex:
         self._query_cache: collections.OrderedDict[str, Any] = collections.OrderedDict()
         self.last_mode: str | None = None  # the mode the last search really used
         self.last_note: str | None = None  # e.g. why semantic search was unavailable
+        self._executor: Any = None
         cache: EmbeddingCache | None
         self._own_cache = embedding_cache is DEFAULT_CACHE
         if embedding_cache is DEFAULT_CACHE:
@@ -165,6 +171,14 @@ class SearchIndex:
         if self.embedder is not None and self.vec_ok:
             self._ensure_vec_table(self.embedder.name, self.embedder.dim)
             self.vs = vectors.VectorSearch(self.conn, self.db_path, self.embedder.dim)
+        self.conn.execute("create virtual table temp.fts_vocab using fts5vocab(main, fts, row)")
+        self._df_cache: dict[str, int] = {}
+        self._data_version = db.scalar(self.conn, "pragma data_version")
+        try:
+            name, *args = FTS_TOKENIZE.split()
+            self._tokenizer: Any = self.conn.fts5_tokenizer(name, args)
+        except (AttributeError, apsw.Error):  # older apsw: no query pruning
+            self._tokenizer = None
 
     def _has_vec_table(self) -> bool:
         return vectors.table_exists(self.conn)
@@ -191,6 +205,9 @@ class SearchIndex:
         self._open(reason)
 
     def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
         self.conn.close()
         if self._own_cache and self.embedder is not None and self.embedder.cache is not None:
             self.embedder.cache.close()
@@ -305,6 +322,8 @@ class SearchIndex:
             done += len(rows)
             if progress:
                 progress(done, total)
+        if todo:
+            self._df_cache.clear()
         if (todo or pending) and self.vs is not None:
             self.vs.changed()
         return len(todo)
@@ -449,6 +468,8 @@ class SearchIndex:
         with self.conn:
             for rowid, _fp, _emb in existing.values():
                 self._delete_rowid(rowid)
+        if existing:
+            self._df_cache.clear()
         if existing and self.vs is not None:
             self.vs.changed()
         return len(existing)
@@ -458,6 +479,13 @@ class SearchIndex:
         """Prepare for many queries: keep all vectors in memory (long-lived processes)."""
         if self.vs is not None:
             self.vs.warm(wait=wait)
+
+    def _pool(self) -> Any:
+        if self._executor is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ctx-embed")
+        return self._executor
 
     def _query_vector(self, query: str) -> npt.NDArray[np.float32]:
         assert self.embedder is not None
@@ -472,17 +500,67 @@ class SearchIndex:
             self._query_cache.move_to_end(key)
         return vec
 
+    def _doc_freqs(self, stems: set[str]) -> dict[str, int]:
+        """Documents containing each indexed term (cached until the index changes)."""
+        dv = db.scalar(self.conn, "pragma data_version")
+        if dv != self._data_version:  # another process wrote
+            self._data_version = dv
+            self._df_cache.clear()
+        missing = [t for t in stems if t not in self._df_cache]
+        for i in range(0, len(missing), 200):
+            part = missing[i : i + 200]
+            for t in part:
+                self._df_cache[t] = 0
+            q = f"select term, doc from temp.fts_vocab where term in ({','.join('?' * len(part))})"
+            for term, n in db.rows(self.conn, q, part):
+                self._df_cache[term] = int(n)
+        return {t: self._df_cache[t] for t in stems}
+
+    def _pruned_match(self, parsed: text.ParsedQuery) -> str | None:
+        """The MATCH expression, without the most common terms when it would be too costly."""
+        if self._tokenizer is None or len(parsed.clauses) <= MIN_CLAUSES:
+            return parsed.match
+        stems = [
+            [
+                t[0]
+                for t in self._tokenizer(
+                    c.encode(), apsw.FTS5_TOKENIZE_QUERY, None, include_offsets=False
+                )
+            ]
+            for c in parsed.clauses
+        ]
+        df = self._doc_freqs({t for ts in stems for t in ts})
+        cost = [sum(df[t] for t in ts) for ts in stems]
+        if sum(cost) <= POSTINGS_BUDGET:
+            return parsed.match
+        order = sorted(
+            range(len(stems)), key=lambda i: (min((df[t] for t in stems[i]), default=0), i)
+        )
+        keep: set[int] = set()
+        spent = 0
+        for i in order:
+            if len(keep) >= MIN_CLAUSES and spent + cost[i] > POSTINGS_BUDGET:
+                continue
+            keep.add(i)
+            spent += cost[i]
+        return text.match_of([c for i, c in enumerate(parsed.clauses) if i in keep])
+
     def _keyword(
         self, match: str, n: int, fs: tuple[str, list[Any]] | None
     ) -> list[tuple[int, float]]:
-        where, params = fs if fs else ("1", [])
-        sql = (
-            f"select fts.rowid, bm25(fts, 1.0, {EXTRA_WEIGHT}, {self.ranking.context_weight}) as s"
-            " from fts join docs d on d.rowid = fts.rowid"
-            f" where fts match ? and {where} order by s limit ?"
-        )
+        rank = f"bm25(fts, 1.0, {EXTRA_WEIGHT}, {self.ranking.context_weight})"
+        if fs is None:  # no join: half the cost per matching row
+            sql = f"select rowid, {rank} as s from fts where fts match ? order by s limit ?"
+            params: list[Any] = [match, n]
+        else:
+            where, fparams = fs
+            sql = (
+                f"select fts.rowid, {rank} as s from fts join docs d on d.rowid = fts.rowid"
+                f" where fts match ? and {where} order by s limit ?"
+            )
+            params = [match, *fparams, n]
         # bm25() is negative, lower is better; flip it so every score is higher-is-better.
-        return [(r, -s) for r, s in self.conn.execute(sql, [match, *params, n])]
+        return [(r, -s) for r, s in self.conn.execute(sql, params)]
 
     @_corruption_guard
     def search(
@@ -523,10 +601,17 @@ class SearchIndex:
         self.last_mode = "hybrid" if use_kw and use_sem else ("keyword" if use_kw else "semantic")
         cfg = self.ranking
         n = max(cfg.candidates, limit)
-        kw = self._keyword(parsed.match, n, fs) if use_kw else []
+        qvec: Any = None
+        if use_sem and use_kw:
+            # Embed the query on a worker thread while FTS runs here: onnxruntime and
+            # SQLite both release the GIL, so the two overlap on a 2-core machine.
+            qvec = self._pool().submit(self._query_vector, query)
+        match = self._pruned_match(parsed) if use_kw else None
+        kw = self._keyword(match, n, fs) if match else []
         sem_raw: list[tuple[int, float, int]] = []
         if use_sem and self.vs is not None:
-            sem_raw = self.vs.knn(self._query_vector(query), n, fs)
+            vec = qvec.result() if qvec is not None else self._query_vector(query)
+            sem_raw = self.vs.knn(vec, n, fs)
         sem = [(doc, 1.0 - dist) for doc, dist, _cid in sem_raw]
         fused = rank.fuse(kw, sem, cfg)
         if not fused:

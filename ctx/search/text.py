@@ -12,7 +12,7 @@ Queries are always rebuilt from tokens, so user input never reaches MATCH raw.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # unicode61's notion of a token: letters, digits and private-use characters.
 TOKEN_RE = re.compile(r"[^\W_]+", re.UNICODE)
@@ -228,6 +228,12 @@ def _quote(term: str) -> str:
 class ParsedQuery:
     match: str | None  # the FTS5 MATCH expression, None when the query has no usable token
     terms: list[str]  # distinct plain terms (for logging and highlighting)
+    clauses: list[str] = field(default_factory=list)  # the OR-ed clauses: "term" / "a b c"
+
+
+def match_of(clauses: list[str]) -> str | None:
+    """The MATCH expression of some clauses (each already a quoted string or phrase)."""
+    return " OR ".join(clauses) if clauses else None
 
 
 def build_match(query: str) -> ParsedQuery:
@@ -277,7 +283,7 @@ def build_match(query: str) -> ParsedQuery:
     for t in chosen[:MAX_QUERY_TERMS]:
         add(_quote(t))
     clauses = clauses[: MAX_QUERY_TERMS + 8]
-    return ParsedQuery(" OR ".join(clauses) if clauses else None, chosen)
+    return ParsedQuery(match_of(clauses), chosen, clauses)
 
 
 @dataclass

@@ -165,3 +165,40 @@ def test_changed_indexing_settings_rebuild(tmp_path: Path) -> None:
     idx = SearchIndex(tmp_path / "i.db", None, ranking=RankingConfig(context_chars=0, rrf_k=10))
     assert idx.rebuilt_reason is None
     idx.close()
+
+
+def test_another_process_writes_are_seen_by_a_warm_index(
+    tmp_path: Path, counting: CountingEmbedder
+) -> None:
+    db = tmp_path / "i.db"
+    reader = SearchIndex(db, counting)
+    reader.upsert(CORPUS)
+    reader.warm()  # in-memory vectors, as in a long-running MCP server
+    assert reader.vs is not None and reader.vs.mirror is not None
+    writer = SearchIndex(db, counting)  # e.g. `ctx index` in another process
+    writer.upsert([memory("k8s", "Our clusters autoscale nodes when pods stay pending.")])
+    writer.close()
+    hits = reader.search("kubernetes node autoscaling", mode="semantic", limit=1)
+    assert hits[0].doc_id == "m:k8s"
+    assert reader.search("autoscale", mode="keyword")[0].doc_id == "m:k8s"
+    reader.close()
+
+
+def test_common_terms_are_dropped_from_costly_queries(tmp_path: Path, monkeypatch: object) -> None:
+    import pytest
+
+    from ctx.search import index as index_mod
+    from ctx.search.text import build_match
+
+    mp: pytest.MonkeyPatch = monkeypatch  # type: ignore[assignment]
+    idx = SearchIndex(tmp_path / "i.db", None)
+    idx.upsert([memory(f"c{i}", f"common filler words number {i}") for i in range(40)])
+    idx.upsert([memory("rare", "the zebra crossing is common knowledge")])
+    mp.setattr(index_mod, "POSTINGS_BUDGET", 10)
+    match = idx._pruned_match(build_match("common zebra filler crossing"))
+    assert match is not None and "zebra" in match and "common" not in match
+    hits = idx.search("common zebra filler crossing", mode="keyword", limit=3)
+    assert hits[0].doc_id == "m:rare"
+    # A single very common term is still searched.
+    assert len(idx.search("common", mode="keyword", limit=50)) == 41
+    idx.close()
