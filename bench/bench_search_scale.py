@@ -141,7 +141,7 @@ def assistant_turn(rng: random.Random, topic: str) -> str:
         f"I looked at {path(rng)}. The {topic} {rng.choice(PROBLEMS)} because of "
         f"{rng.choice(CAUSES)}."
     ]
-    for _ in range(rng.randint(0, 4)):
+    for _ in range(rng.choice((0, 0, 1, 1, 2, 3))):
         out.append(
             rng.choice(
                 [
@@ -156,14 +156,14 @@ def assistant_turn(rng: random.Random, topic: str) -> str:
                     "```\n"
                     + "\n".join(
                         f"def {ident(rng)}({rng.choice(WORDS)}): return {rng.choice(WORDS)}"
-                        for _ in range(rng.randint(1, 6))
+                        for _ in range(rng.randint(1, 3))
                     )
                     + "\n```",
                 ]
             )
         )
-    if rng.random() < 0.05:  # occasionally a long explanation (chunked)
-        out.append(" ".join(rng.choice(WORDS) for _ in range(rng.randint(200, 500))))
+    if rng.random() < 0.01:  # occasionally a long explanation (chunked)
+        out.append(" ".join(rng.choice(WORDS) for _ in range(rng.randint(150, 400))))
     return " ".join(out)
 
 

@@ -149,3 +149,29 @@ def test_limit_zero_and_unknown_mode(index: SearchIndex) -> None:
     assert index.search("deploy", limit=0) == []
     with pytest.raises(CtxError, match="unknown search mode"):
         index.search("deploy", mode="fuzzy")
+
+
+def test_in_memory_vectors_give_the_same_results(index: SearchIndex) -> None:
+    queries = ["why did we pick RS256", "which relational store", "avatar crash", "deploy"]
+    from ctx.search import SearchFilters
+
+    f = SearchFilters(kind="memory")
+    before = [
+        [(h.doc_id, round(h.score, 5)) for h in index.search(q, mode=m, limit=5, filters=flt)]
+        for q in queries
+        for m in ("semantic", "hybrid")
+        for flt in (None, f)
+    ]
+    index.warm()
+    assert index.vs is not None and index.vs.mirror is not None
+    after = [
+        [(h.doc_id, round(h.score, 5)) for h in index.search(q, mode=m, limit=5, filters=flt)]
+        for q in queries
+        for m in ("semantic", "hybrid")
+        for flt in (None, f)
+    ]
+    assert after == before
+    # A write drops the in-memory copy; results stay right.
+    index.upsert([memory("new", "Avatars are rendered by the gravatar proxy now.")])
+    assert index.vs.mirror is None
+    assert "m:new" in ids(index.search("avatar rendering", mode="semantic", limit=3))
