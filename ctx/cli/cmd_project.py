@@ -57,6 +57,11 @@ def status(as_json: bool = JSON_OPT) -> None:
             print("  commit them:  git add .contextfs && git commit -m 'ctx: update context'")
         else:
             print("committed  everything in .contextfs/ is committed")
+        if st.get("sync") and "error" not in st["sync"]:
+            from ctx.sync.status import lines as sync_lines
+
+            for line in sync_lines(st["sync"]):
+                print(line)
     report_problems(project)
 
 

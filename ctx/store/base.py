@@ -278,16 +278,9 @@ class ProjectBase:
         with file_lock(self.layout.lock_file):
             self.refresh()
             doc = self.private if private else self.shared
-            # The transaction's own update: `get_update(state_before)` would also carry the
-            # document's whole delete set, so every line would grow with the store's history.
-            own: list[bytes] = []
-            sub = doc.doc.observe(lambda event: own.append(bytes(event.update)))
-            try:
-                with doc.change() as out:
-                    result = fn(doc)
-            finally:
-                doc.doc.unobserve(sub)
-            update = _merge(own) if own else out[0]
+            with doc.change() as out:
+                result = fn(doc)
+            update = out[0]
             if update and update != EMPTY_UPDATE:
                 path = self.layout.private_log if private else self.own_log
                 crdt_log.append_update(path, update, self.replica)

@@ -63,6 +63,10 @@ class Project(MemoryOps, SessionOps):
                 keep.write_text("")
                 result.created.append(str(keep.relative_to(self.root)))
         lay.local.mkdir(exist_ok=True)
+        from ctx.sync.attributes import ensure_gitattributes
+
+        if ensure_gitattributes(self):
+            result.created.append(".contextfs/.gitattributes")
         self._config = None
         registry.register(self.root)
         return result

@@ -413,6 +413,7 @@ class SessionOps(ProjectBase):
     def _all_ids(self) -> dict[str, str]:
         """id -> where: 'shared' | 'private' | 'open'."""
         out: dict[str, str] = {}
+        forgotten = {k for doc, _ in self.docs() for k in doc.forgotten}
         for where, base in (
             ("shared", self.layout.sessions_dir),
             ("private", self.layout.private_sessions_dir),
@@ -422,7 +423,7 @@ class SessionOps(ProjectBase):
             except FileNotFoundError:
                 continue
             for n in names:
-                if n.startswith(SESSION_PREFIX):
+                if n.startswith(SESSION_PREFIX) and n not in forgotten:
                     out[n] = where
         for sid in self._open_ids():
             out.setdefault(sid, "open")

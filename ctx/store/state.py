@@ -43,13 +43,18 @@ class StateDoc:
 
     @contextlib.contextmanager
     def change(self) -> Iterator[list[bytes]]:
-        """Make changes in one transaction; the yielded list receives the encoded update."""
+        """Make changes in one transaction; the yielded list receives the transaction's own
+        update (`get_update(state_before)` would also carry the whole delete set, so every
+        log line would grow with the store's history)."""
         out: list[bytes] = []
-        before = self.doc.get_state()
-        with self.doc.transaction():
-            yield out
-        update = self.doc.get_update(before)
-        out.append(update)
+        got: list[bytes] = []
+        sub = self.doc.observe(lambda event: got.append(bytes(event.update)))
+        try:
+            with self.doc.transaction():
+                yield out
+        finally:
+            self.doc.unobserve(sub)
+        out.append(got[0] if got else b"\x00\x00")
 
     def full_update(self) -> bytes:
         return self.doc.get_update()
