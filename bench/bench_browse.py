@@ -1,6 +1,6 @@
 """How long `ctx browse` takes to open with many sessions (not a test: a measurement).
 
-    python tests/tui/bench_browse.py [--sessions 10000] [--store /tmp/ctx-bench-browse]
+    python bench/bench_browse.py [--sessions 10000] [--store /tmp/ctx-bench-browse]
 
 Builds (once, then reuses) a repository with N imported sessions of 4 turns, then measures in a
 fresh process: the core's `list_sessions()` (cold and warm), and the app: time to the first
