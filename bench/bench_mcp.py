@@ -1,4 +1,4 @@
-"""MCP server and Claude Code hook timings (results: docs/benchmarks-mcp.md).
+"""MCP server and Claude Code hook timings (results: docs/benchmarks.md).
 
     python bench/bench_mcp.py [--turns 10000] [--queries 200] [--model-path DIR] [--out FILE]
 
