@@ -24,8 +24,6 @@ from ctx.search.db import remove_db_files
 from ctx.search.embed import CachedEmbedder, Embedder, EmbeddingCache
 from ctx.search.schema import FTS_TOKENIZE, open_index_db
 from ctx.search.types import (
-    MARK_CLOSE,
-    MARK_OPEN,
     MODES,
     Hit,
     IndexDoc,
@@ -43,9 +41,8 @@ EXTRA_WEIGHT = 0.5  # BM25 weight of the extra column (tags, CamelCase parts, CJ
 # FTS5 scores every document matching any OR-ed term, so a query's cost grows with the
 # posting lists of its terms. Past this many postings, the most common terms (which add
 # little to BM25 anyway) are left out; the two most selective clauses always stay.
-POSTINGS_BUDGET = 30_000
+POSTINGS_BUDGET = 20_000
 MIN_CLAUSES = 2
-SNIPPET_TOKENS = 24
 DEFAULT_CACHE = object()
 
 _DOC_COLS = (
@@ -173,6 +170,7 @@ class SearchIndex:
             self.vs = vectors.VectorSearch(self.conn, self.db_path, self.embedder.dim)
         self.conn.execute("create virtual table temp.fts_vocab using fts5vocab(main, fts, row)")
         self._df_cache: dict[str, int] = {}
+        self._df_docs = 0
         self._data_version = db.scalar(self.conn, "pragma data_version")
         try:
             name, *args = FTS_TOKENIZE.split()
@@ -323,7 +321,7 @@ class SearchIndex:
             if progress:
                 progress(done, total)
         if todo:
-            self._df_cache.clear()
+            self._index_changed()
         if (todo or pending) and self.vs is not None:
             self.vs.changed()
         return len(todo)
@@ -469,7 +467,7 @@ class SearchIndex:
             for rowid, _fp, _emb in existing.values():
                 self._delete_rowid(rowid)
         if existing:
-            self._df_cache.clear()
+            self._index_changed()
         if existing and self.vs is not None:
             self.vs.changed()
         return len(existing)
@@ -500,12 +498,20 @@ class SearchIndex:
             self._query_cache.move_to_end(key)
         return vec
 
+    def _index_changed(self) -> None:
+        """Document frequencies only steer query pruning: they may be a little stale, and
+        are recounted when the number of documents moved by more than 10%."""
+        n = int(db.scalar(self.conn, "select count(*) from docs"))
+        if abs(n - self._df_docs) > 0.1 * max(n, 1):
+            self._df_cache.clear()
+            self._df_docs = n
+
     def _doc_freqs(self, stems: set[str]) -> dict[str, int]:
-        """Documents containing each indexed term (cached until the index changes)."""
+        """Documents containing each indexed term (cached, see _index_changed)."""
         dv = db.scalar(self.conn, "pragma data_version")
         if dv != self._data_version:  # another process wrote
             self._data_version = dv
-            self._df_cache.clear()
+            self._index_changed()
         missing = [t for t in stems if t not in self._df_cache]
         for i in range(0, len(missing), 200):
             part = missing[i : i + 200]
@@ -516,19 +522,23 @@ class SearchIndex:
                 self._df_cache[term] = int(n)
         return {t: self._df_cache[t] for t in stems}
 
-    def _pruned_match(self, parsed: text.ParsedQuery) -> str | None:
+    def _stems(self, s: str) -> list[str]:
+        """``s`` tokenized exactly as the index does (unicode61, diacritics, porter)."""
+        if self._tokenizer is None:
+            return text.tokens(s)
+        toks = self._tokenizer(
+            s.encode("utf-8", "replace"), apsw.FTS5_TOKENIZE_QUERY, None, include_offsets=False
+        )
+        return [t[0] for t in toks]
+
+    def _pruned_match(
+        self, parsed: text.ParsedQuery, stems: list[list[str]] | None = None
+    ) -> str | None:
         """The MATCH expression, without the most common terms when it would be too costly."""
         if self._tokenizer is None or len(parsed.clauses) <= MIN_CLAUSES:
             return parsed.match
-        stems = [
-            [
-                t[0]
-                for t in self._tokenizer(
-                    c.encode(), apsw.FTS5_TOKENIZE_QUERY, None, include_offsets=False
-                )
-            ]
-            for c in parsed.clauses
-        ]
+        if stems is None:
+            stems = [self._stems(c.strip('"')) for c in parsed.clauses]
         df = self._doc_freqs({t for ts in stems for t in ts})
         cost = [sum(df[t] for t in ts) for ts in stems]
         if sum(cost) <= POSTINGS_BUDGET:
@@ -544,6 +554,26 @@ class SearchIndex:
             keep.add(i)
             spent += cost[i]
         return text.match_of([c for i, c in enumerate(parsed.clauses) if i in keep])
+
+    def _snippet(self, doc: str, stems: set[str], chunk: tuple[int, int] | None) -> str:
+        """Matched words marked « », found with the index's own tokenizer (so "deploying"
+        marks "Deploy"); without any, the part of the best chunk nearest the query."""
+        if stems and self._tokenizer is not None:
+            raw = doc.encode("utf-8", "replace")
+            toks = self._tokenizer(raw, apsw.FTS5_TOKENIZE_DOCUMENT, None)
+            spans = [(s, e) for s, e, tok, *_ in toks if tok in stems]
+            if spans:
+                if not raw.isascii():  # byte offsets -> character offsets
+                    spans = [
+                        (
+                            len(raw[:s].decode("utf-8", "replace")),
+                            len(raw[:e].decode("utf-8", "replace")),
+                        )
+                        for s, e in spans
+                    ]
+                return text.highlight(doc, spans)
+        start, end = chunk if chunk else (0, len(doc))
+        return text.best_window(doc, start, end, sorted(stems))
 
     def _keyword(
         self, match: str, n: int, fs: tuple[str, list[Any]] | None
@@ -601,17 +631,25 @@ class SearchIndex:
         self.last_mode = "hybrid" if use_kw and use_sem else ("keyword" if use_kw else "semantic")
         cfg = self.ranking
         n = max(cfg.candidates, limit)
-        qvec: Any = None
-        if use_sem and use_kw:
-            # Embed the query on a worker thread while FTS runs here: onnxruntime and
-            # SQLite both release the GIL, so the two overlap on a 2-core machine.
-            qvec = self._pool().submit(self._query_vector, query)
-        match = self._pruned_match(parsed) if use_kw else None
+        plan = self.vs.prepare(fs) if use_sem and self.vs is not None else None
+        job: Any = None
+        if plan is not None and use_kw:
+            # Embed the query (and, with the vectors in memory, search them) on a worker
+            # thread while FTS runs here: onnxruntime, numpy and SQLite all release the GIL.
+            if plan.in_memory:
+                job = self._pool().submit(lambda: plan.run(self._query_vector(query), n))
+            else:
+                job = self._pool().submit(self._query_vector, query)
+        stems = [self._stems(c.strip('"')) for c in parsed.clauses]
+        match = self._pruned_match(parsed, stems) if use_kw else None
         kw = self._keyword(match, n, fs) if match else []
         sem_raw: list[tuple[int, float, int]] = []
-        if use_sem and self.vs is not None:
-            vec = qvec.result() if qvec is not None else self._query_vector(query)
-            sem_raw = self.vs.knn(vec, n, fs)
+        if plan is not None:
+            if job is not None and plan.in_memory:
+                sem_raw = job.result()
+            else:
+                vec = job.result() if job is not None else self._query_vector(query)
+                sem_raw = plan.run(vec, n)
         sem = [(doc, 1.0 - dist) for doc, dist, _cid in sem_raw]
         fused = rank.fuse(kw, sem, cfg)
         if not fused:
@@ -630,23 +668,33 @@ class SearchIndex:
             ),
             key=lambda sr: (-sr[0], sr[1]),
         )[:limit]
-        kw_set = {r for r, _ in kw}
         best_chunk = {doc: cid for doc, _d, cid in sem_raw}
+        kw_set = {r for r, _ in kw}
         sem_set = set(best_chunk)
+        all_stems = {t for ts in stems for t in ts}
+        spans = (
+            self._chunk_spans([best_chunk[r] for _, r in scored if r in best_chunk])
+            if snippets
+            else {}
+        )
         hits = []
         for score, r in scored:
             row = rows[r]
-            if not snippets:
-                snip = ""
-            elif r in kw_set:
-                snip = self._fts_snippet(parsed.match, r) or text.best_window(
-                    row[3], 0, len(row[3]), parsed.terms
-                )
-            else:
-                snip = self._chunk_snippet(row[3], best_chunk.get(r), parsed.terms)
+            snip = (
+                self._snippet(row[3], all_stems, spans.get(best_chunk.get(r, -1)))
+                if snippets
+                else ""
+            )
             matched = [m for m, s in (("keyword", kw_set), ("semantic", sem_set)) if r in s]
             hits.append(_row_to_hit(row, score, snip, matched))
         return hits
+
+    def _chunk_spans(self, chunk_ids: list[int]) -> dict[int, tuple[int, int]]:
+        if not chunk_ids:
+            return {}
+        marks = ",".join("?" * len(chunk_ids))
+        q = f"select rowid, start, end from chunks where rowid in ({marks})"
+        return {r: (s, e) for r, s, e in db.rows(self.conn, q, chunk_ids)}
 
     def _rows(self, rowids: list[int]) -> dict[int, tuple[Any, ...]]:
         out: dict[int, tuple[Any, ...]] = {}
@@ -665,26 +713,6 @@ class SearchIndex:
             [*params, limit],
         )
         return [_row_to_hit(r, 0.0, text.best_window(r[3], 0, len(r[3]), []), []) for r in rows]
-
-    def _fts_snippet(self, match: str, rowid: int) -> str:
-        value = db.scalar(
-            self.conn,
-            f"select snippet(fts, 0, '{MARK_OPEN}', '{MARK_CLOSE}', '…', {SNIPPET_TOKENS})"
-            " from fts where fts match ? and rowid = ?",
-            (match, rowid),
-        )
-        return str(value) if value else ""
-
-    def _chunk_snippet(self, doc_text: str, chunk_rowid: int | None, terms: list[str]) -> str:
-        """The part of the best-matching chunk that shares most words with the query."""
-        start, end = 0, len(doc_text)
-        if chunk_rowid is not None:
-            rows = db.rows(
-                self.conn, "select start, end from chunks where rowid = ?", (chunk_rowid,)
-            )
-            if rows:
-                start, end = rows[0]
-        return text.best_window(doc_text, start, end, terms)
 
     # -- status --------------------------------------------------------------------------
     def stats(self) -> IndexStats:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ctx.search.types import MARK_CLOSE, MARK_OPEN
+
 # unicode61's notion of a token: letters, digits and private-use characters.
 TOKEN_RE = re.compile(r"[^\W_]+", re.UNICODE)
 CAMEL_RE = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
@@ -348,3 +350,36 @@ def best_window(doc: str, start: int, end: int, terms: list[str], size: int = 24
     more = len(piece) > size or start + lo + len(window) < len(doc)
     piece = piece[:size].rstrip()
     return ("…" if start + lo > 0 else "") + piece + ("…" if more else "")
+
+
+def highlight(doc: str, spans: list[tuple[int, int]], size: int = 240) -> str:
+    """About ``size`` characters of ``doc`` around the densest run of matched words, each
+    marked « »; ``spans`` are the matched words' character offsets, in order."""
+    if not spans:
+        return ""
+    best_i, best_n = 0, 0
+    j = 0
+    for i, (s, _e) in enumerate(spans):  # the window starting at each match, two pointers
+        while j < len(spans) and spans[j][1] <= s + size:
+            j += 1
+        if j - i > best_n:
+            best_i, best_n = i, j - i
+    lo = spans[best_i][0]
+    if lo > 0:  # a little lead-in, from a word boundary
+        lo = max(0, lo - size // 6)
+        space = doc.find(" ", lo)
+        lo = space + 1 if 0 <= space < spans[best_i][0] else lo
+    hi = min(len(doc), lo + size)
+    space = doc.rfind(" ", lo, hi)
+    if hi < len(doc) and space > lo + size // 2:
+        hi = space
+    out: list[str] = []
+    pos = lo
+    for s, e in spans:
+        if s < lo or e > hi:
+            continue
+        out += [doc[pos:s], MARK_OPEN, doc[s:e], MARK_CLOSE]
+        pos = e
+    out.append(doc[pos:hi])
+    piece = " ".join("".join(out).split())
+    return ("…" if lo > 0 else "") + piece + ("…" if hi < len(doc) else "")

@@ -106,6 +106,8 @@ class VectorSearch:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self.auto_mirror = True
+        self._big_checked = False  # counted the vectors once (for auto_mirror)
+        self._big = False
 
     def _read_data_version(self) -> int:
         return int(db.scalar(self.conn, "pragma data_version"))
@@ -115,6 +117,7 @@ class VectorSearch:
         with self._lock:
             self._generation += 1
             self.mirror = None
+            self._big_checked = False
 
     def _check_external_writes(self) -> None:
         dv = self._read_data_version()
@@ -152,6 +155,30 @@ class VectorSearch:
             thread.join()
 
     # -- search ---------------------------------------------------------------------------
+    def prepare(self, filter_sql: tuple[str, list[Any]] | None) -> Plan:
+        """Everything that needs the connection, done before the query vector exists.
+
+        The returned plan's :meth:`Plan.run` touches no database when the in-memory copy is
+        used, so it can run on another thread while FTS runs on this one.
+        """
+        import numpy as np
+
+        self.queries += 1
+        self._check_external_writes()
+        mirror = self.mirror
+        if mirror is None and self.auto_mirror and self.queries >= 2 and not self._big_checked:
+            self._big_checked = True
+            n = int(db.scalar(self.conn, "select count(*) from chunks"))
+            self._big = n >= MIRROR_MIN_VECTORS
+        if mirror is None and self.auto_mirror and self._big:
+            self.warm(wait=False)
+        allowed = None
+        if mirror is not None and filter_sql is not None:
+            where, fparams = filter_sql
+            sql = f"select d.rowid from docs d where {where}"
+            allowed = np.fromiter((r[0] for r in db.rows(self.conn, sql, fparams)), dtype=np.int64)
+        return Plan(self, mirror, allowed, filter_sql)
+
     def knn(
         self,
         q: npt.NDArray[np.float32],
@@ -159,49 +186,62 @@ class VectorSearch:
         filter_sql: tuple[str, list[Any]] | None = None,
     ) -> list[tuple[int, float, int]]:
         """Best ``k_docs`` documents as (doc rowid, distance of its best chunk, chunk rowid)."""
+        return self.prepare(filter_sql).run(q, k_docs)
+
+    def _vec0(
+        self, q: npt.NDArray[np.float32], k_chunks: int, filter_sql: tuple[str, list[Any]] | None
+    ) -> list[tuple[int, float, int]]:
         import numpy as np
 
-        self.queries += 1
-        self._check_external_writes()
-        mirror = self.mirror
-        if (
-            mirror is None
-            and self.auto_mirror
-            and self.queries >= 2
-            and self.count() >= MIRROR_MIN_VECTORS
-        ):
-            self.warm(wait=False)
+        qb = np.asarray(q, dtype=np.float32).tobytes()
+        if filter_sql is None:
+            sql = (
+                f"select v.rowid, v.distance, c.doc_rowid from {TABLE} v"
+                " join chunks c on c.rowid = v.rowid"
+                " where v.embedding match ? and v.k = ? order by v.distance"
+            )
+            params: list[Any] = [qb, k_chunks]
+        else:
+            where, fparams = filter_sql
+            sql = (
+                f"select v.rowid, v.distance, c.doc_rowid from {TABLE} v"
+                " join chunks c on c.rowid = v.rowid"
+                " where v.embedding match ? and v.k = ? and v.rowid in ("
+                "   select c2.rowid from chunks c2 join docs d on d.rowid = c2.doc_rowid"
+                f"  where {where}) order by v.distance"
+            )
+            params = [qb, k_chunks, *fparams]
+        return [(doc, dist, cid) for cid, dist, doc in self.conn.execute(sql, params)]
+
+
+class Plan:
+    """A prepared vector search: in memory (thread-safe, no database) or through vec0."""
+
+    def __init__(
+        self,
+        vs: VectorSearch,
+        mirror: Mirror | None,
+        allowed: npt.NDArray[Any] | None,
+        filter_sql: tuple[str, list[Any]] | None,
+    ) -> None:
+        self.vs = vs
+        self.mirror = mirror
+        self.allowed = allowed
+        self.filter_sql = filter_sql
+
+    @property
+    def in_memory(self) -> bool:
+        return self.mirror is not None
+
+    def run(self, q: npt.NDArray[np.float32], k_docs: int) -> list[tuple[int, float, int]]:
+        import numpy as np
+
         # Over-fetch chunks: several chunks of one long document may crowd the top.
         k_chunks = min(VEC0_MAX_K, k_docs * 2 + 8)
-        if mirror is not None:
-            allowed = None
-            if filter_sql is not None:
-                where, fparams = filter_sql
-                sql = f"select d.rowid from docs d where {where}"
-                allowed = np.fromiter(
-                    (r[0] for r in db.rows(self.conn, sql, fparams)), dtype=np.int64
-                )
-            pairs = mirror.knn(np.asarray(q, dtype=np.float32), k_chunks, allowed)
+        if self.mirror is not None:
+            pairs = self.mirror.knn(np.asarray(q, dtype=np.float32), k_chunks, self.allowed)
         else:
-            qb = np.asarray(q, dtype=np.float32).tobytes()
-            if filter_sql is None:
-                sql = (
-                    f"select v.rowid, v.distance, c.doc_rowid from {TABLE} v"
-                    " join chunks c on c.rowid = v.rowid"
-                    " where v.embedding match ? and v.k = ? order by v.distance"
-                )
-                params: list[Any] = [qb, k_chunks]
-            else:
-                where, fparams = filter_sql
-                sql = (
-                    f"select v.rowid, v.distance, c.doc_rowid from {TABLE} v"
-                    " join chunks c on c.rowid = v.rowid"
-                    " where v.embedding match ? and v.k = ? and v.rowid in ("
-                    "   select c2.rowid from chunks c2 join docs d on d.rowid = c2.doc_rowid"
-                    f"  where {where}) order by v.distance"
-                )
-                params = [qb, k_chunks, *fparams]
-            pairs = [(doc, dist, cid) for cid, dist, doc in self.conn.execute(sql, params)]
+            pairs = self.vs._vec0(q, k_chunks, self.filter_sql)
         best: dict[int, tuple[float, int]] = {}
         for doc, dist, cid in pairs:
             if doc not in best or dist < best[doc][0]:
