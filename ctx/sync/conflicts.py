@@ -118,10 +118,15 @@ def _compare(
     theirs: dict[str, Any] | None,
     m: dict[str, Any] | None,
 ) -> list[LostEdit]:
-    if b is None and (ours is None or theirs is None):
-        return []  # created on one side only
+    if ours is None and theirs is None:
+        return []
     if ours is None or theirs is None:
+        # removed on one side; if the other side changed it (or, with no base, created it too:
+        # the same transcript imported in both clones has one id) and it did not survive the
+        # merge, that change was lost to the removal
         edited, side = (theirs, "there") if ours is None else (ours, "here")
+        if m is not None and b is None:
+            return []  # the other side's own creation survived: nothing lost
         if edited is not None and _view(kind, edited) != _view(kind, b):
             return [
                 LostEdit(kind, rid, "*", None, _view(kind, edited), side, "removed concurrently")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from ctx.models import MEMORY_TYPES
@@ -99,6 +99,9 @@ def do_git(world: World, data: st.DataObject) -> None:
     deadline=None,
     database=None,
     print_blob=True,
+    # shrinking replays real git many times (it once ran past the 5-minute limit): report the
+    # failing example as found, with the blob to reproduce it
+    phases=(Phase.explicit, Phase.reuse, Phase.generate),
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(data=st.data(), rounds=st.integers(10, 12))
