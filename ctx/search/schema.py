@@ -33,12 +33,8 @@ def m001_initial(conn: apsw.Connection) -> None:
             doc_id text not null unique,
             kind text not null,
             fingerprint text not null,
-            text text not null,
-            extra text not null,
-            context text not null default '',
             ts real not null,
             memory_type text,
-            tags text not null default '[]',
             session_id text,
             turn_n integer,
             turn_ext_id text,
@@ -47,7 +43,12 @@ def m001_initial(conn: apsw.Connection) -> None:
             branch text,
             author text,
             title text,
-            embedded integer not null default 0
+            embedded integer not null default 0,
+            tags text not null default '[]',
+            -- big columns last: filters joined per FTS match read only the record's head
+            text text not null,
+            extra text not null,
+            context text not null default ''
         );
         create index docs_session on docs(session_id, turn_n);
         create index docs_ts on docs(ts);
@@ -75,7 +76,18 @@ def m001_initial(conn: apsw.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[apsw.Connection], None]] = [m001_initial]
+def m002_filter_indexes(conn: apsw.Connection) -> None:
+    """Index the exact-match filters, so `--tool`/`--branch`/`--author` never scan the docs."""
+    conn.execute(
+        """
+        create index docs_tool on docs(tool);
+        create index docs_branch on docs(branch);
+        create index docs_author on docs(author);
+        """
+    )
+
+
+MIGRATIONS: list[Callable[[apsw.Connection], None]] = [m001_initial, m002_filter_indexes]
 
 
 class NeedsRebuild(Exception):
