@@ -16,7 +16,8 @@ of a fresh `python -m ctx` process (what a user waits for):
   and of the packed `.git`, before and after `ctx gc`.
 
 Wall-clock figures vary with machine load: the process CPU time is printed next to them.
---doc FILE writes the results as markdown (the "Sharing" section of docs/benchmarks.md came from it).
+--doc FILE writes the results as markdown (source of the "Sharing" part of
+docs/benchmarks.md).
 """
 
 from __future__ import annotations

@@ -53,7 +53,8 @@ def project(
         {
             "type": "turn",
             "role": "assistant",
-            "text": "Use an asymmetric algorithm such as RS256 so verifiers never hold the signing secret.",
+            "text": "Use an asymmetric algorithm such as RS256 "
+            "so verifiers never hold the signing secret.",
             "id": "msg-a1",
         },
         {

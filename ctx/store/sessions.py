@@ -413,7 +413,7 @@ class SessionOps(ProjectBase):
     def _all_ids(self) -> dict[str, str]:
         """id -> where: 'shared' | 'private' | 'open'."""
         out: dict[str, str] = {}
-        forgotten = {k for doc, _ in self.docs() for k in doc.forgotten}
+        forgotten = {str(k) for doc, _ in self.docs() for k in list(doc.forgotten.keys())}
         for where, base in (
             ("shared", self.layout.sessions_dir),
             ("private", self.layout.private_sessions_dir),
