@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,6 +48,28 @@ def _files(path: Path, pattern: str) -> list[Path]:
     raise CtxError(f"no such file or directory: {path}", "give a transcript file or a directory")
 
 
+def _select(
+    found: list[Path], all_: bool, session: str | None, tool: str, matches: Callable[[Path], bool]
+) -> list[Path]:
+    """--all, or --session ID (an error when nothing matches), or a clear usage error."""
+    if session:
+        files = [p for p in found if matches(p)]
+        if not files:
+            raise CtxError(
+                f"no {tool} transcript with session id '{session}' for this project",
+                "check the id, or pass the transcript's path",
+                code="not_found",
+            )
+        return files
+    if all_:
+        return found
+    raise CtxError(
+        f"which {tool} sessions?",
+        "use --all (every session of this project), --session ID, or a path",
+        exit_code=2,
+    )
+
+
 def import_claude(
     project: Project,
     path: Path | None,
@@ -63,22 +86,9 @@ def import_claude(
         found = find_transcripts(project.git.worktree)
         if project.git.worktree != project.root:
             found += find_transcripts(project.root)
-        if session:
-            files = [p for p in found if p.stem == session or p.stem.startswith(session)]
-            if not files:
-                raise CtxError(
-                    f"no Claude Code transcript with session id '{session}' for this project",
-                    "list them with `ls ~/.claude/projects/`; or pass the .jsonl path",
-                    code="not_found",
-                )
-        elif all_:
-            files = found
-        else:
-            raise CtxError(
-                "which Claude Code sessions?",
-                "use --all (every session of this project), --session ID, or a path",
-                exit_code=2,
-            )
+        files = _select(
+            found, all_, session, "Claude Code", lambda p: p.stem.startswith(session or "")
+        )
     for f in files:
         if f.name.startswith("agent-"):
             continue
@@ -127,15 +137,8 @@ def import_codex(
     if path is not None:
         files = _files(path, "**/rollout-*.jsonl")
     else:
-        files = find_rollouts(cwd=project.git.worktree)
-        if session:
-            files = [f for f in files if session in f.name]
-        elif not all_:
-            raise CtxError(
-                "which Codex sessions?",
-                "use --all (every rollout of this project), --session ID, or a path",
-                exit_code=2,
-            )
+        found = find_rollouts(cwd=project.git.worktree)
+        files = _select(found, all_, session, "Codex", lambda p: (session or "") in p.name)
     for f in files:
         header, turns = parse_codex_rollout(f)
         _add(project, summary, f.name, header, turns, private)
