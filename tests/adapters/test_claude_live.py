@@ -104,6 +104,9 @@ def test_live_transcript_parses_to_exact_turns(live_print_run: LiveRun) -> None:
     assert all(t.ts for t in turns)
 
 
+PONG = "PONG from the fake model, TUI edition."
+
+
 def _tui(claude_bin: Path, tmp_path: Path, server: FakeAnthropic) -> tuple[harness.ClaudeTUI, Path]:
     home, project = tmp_path / "home", tmp_path / "project"
     home.mkdir()
@@ -113,13 +116,13 @@ def _tui(claude_bin: Path, tmp_path: Path, server: FakeAnthropic) -> tuple[harne
 
 
 def test_tui_prompt_reply_and_exit(claude_bin: Path, tmp_path: Path) -> None:
-    with FakeAnthropic(replies=["PONG from the fake model, TUI edition."]) as server:
+    with FakeAnthropic(replies=[PONG]) as server:
         tui, home = _tui(claude_bin, tmp_path, server)
         try:
             tui.wait_ready()
             assert "trust" not in tui.text().lower()  # no dialog got in the way
-            tui.send_prompt("ping through the pty")
-            tui.wait_for("PONG from the fake model, TUI edition.")
+            tui.send_prompt("ping through the pty", until=harness.busy_or(PONG))
+            tui.wait_for(PONG)
             status = tui.exit("/exit")
         finally:
             tui.close()
@@ -129,7 +132,7 @@ def test_tui_prompt_reply_and_exit(claude_bin: Path, tmp_path: Path) -> None:
     _, turns = parse_claude_transcript(files[0])
     assert [(t.role, t.text) for t in turns] == [
         ("user", "ping through the pty"),
-        ("assistant", "PONG from the fake model, TUI edition."),
+        ("assistant", PONG),
     ]
 
 

@@ -73,7 +73,7 @@ def test_interactive_session_is_imported_on_exit(
         tui = harness.ClaudeTUI([str(claude_bin)], env, project.root)
         try:
             tui.wait_ready()
-            tui.send_prompt("remind me how we deploy")
+            tui.send_prompt("remind me how we deploy", until=harness.busy_or(REPLY))
             tui.wait_for(REPLY)
             status = tui.exit("/exit")
         finally:

@@ -268,6 +268,11 @@ def run_claude_print(
     )
 
 
+def busy_or(reply: str) -> re.Pattern[str]:
+    """What the screen shows once a prompt was submitted: the spinner's hint or the reply."""
+    return re.compile(r"esc to interrupt|" + re.escape(reply))
+
+
 class ClaudeTUI:
     """Drive an interactive program (claude, or ``ctx wrap -- claude``) through a real pty.
 
@@ -326,11 +331,27 @@ class ClaudeTUI:
     def wait_ready(self, timeout: float = 30) -> None:
         self.wait_for(self.READY, timeout)
 
-    def send_prompt(self, text: str) -> None:
-        """Type a prompt, then Enter separately (pasted text + CR would be taken as a paste)."""
+    def send_prompt(self, text: str, until: str | re.Pattern[str] | None = None) -> None:
+        """Type a prompt, wait until the input box shows it, then press Enter on its own
+        (text + CR in one read is taken as a paste). With ``until``, press Enter again (up to
+        twice) while the screen does not show it: a busy machine can make the TUI swallow it."""
         self.child.send(text)
+        tail = "".join(text.split())[-20:]
+        end = time.monotonic() + 30
+        while tail not in "".join(self.text().split()):
+            if time.monotonic() > end or not self.pump():
+                raise AssertionError(f"the TUI never showed the typed {text!r}:\n{self.text()}")
         time.sleep(0.3)
         self.child.send("\r")
+        if until is None:
+            return
+        for _ in range(2):
+            try:
+                self.wait_for(until, timeout=10)
+                return
+            except AssertionError:
+                self.child.send("\r")
+        self.wait_for(until, timeout=30)
 
     def exit(self, how: str = "/exit", timeout: float = 20) -> int | None:
         """Quit the TUI: "/exit", "ctrl-d" (twice) or "ctrl-c" (twice); returns the exit status."""

@@ -8,11 +8,9 @@ redacted) and the fake model's exact reply, under the id `ctx import claude` der
 from __future__ import annotations
 
 import os
-import re
 import secrets
 import string
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -55,21 +53,6 @@ def _env(claude_bin: Path, home: Path, project: Path, url: str) -> dict[str, str
     return env
 
 
-def _submit(tui: harness.ClaudeTUI, prompt: str) -> None:
-    """Type the prompt, wait until the TUI shows it, then press Enter (again if a busy
-    machine made the TUI take text and Enter as one paste)."""
-    tui.child.send(prompt)
-    tui.wait_for(prompt[-30:], timeout=30)
-    for _ in range(3):
-        time.sleep(0.5)
-        tui.child.send("\r")
-        try:
-            tui.wait_for(re.compile(r"esc to interrupt|" + re.escape(REPLY)), timeout=10)
-            return
-        except AssertionError:
-            continue
-
-
 def _assert_nothing_committed_holds(root: Path, needles: tuple[str, ...]) -> None:
     files = committed_files(root)
     assert any(p.parts[-3] == "sessions" for p in files)  # the transcript is there...
@@ -89,7 +72,7 @@ def test_interactive_claude_through_ctx_wrap(claude_bin: Path, store: Path, tmp_
         tui = harness.ClaudeTUI([sys.executable, "-m", "ctx", "wrap", "claude"], env, store)
         try:
             tui.wait_ready(timeout=60)
-            _submit(tui, prompt)
+            tui.send_prompt(prompt, until=harness.busy_or(REPLY))
             tui.wait_for(REPLY, timeout=60)
             status = tui.exit("/exit")
         finally:
