@@ -262,13 +262,23 @@ class World:
         after_pull(c.project, before, theirs)
 
     def push(self, c: Clone) -> bool:
+        before = self.remote_head()
         proc = git(c.path, "push", "-q", "origin", "HEAD:main", check=False)
         if proc.returncode != 0:
             assert "rejected" in proc.stderr or "fetch first" in proc.stderr, proc.stderr
             return False
+        if self.remote_head() == before:
+            # "Everything up-to-date": the remote holds what it held. This clone may count
+            # operations that changed no file (re-importing a session forgotten meanwhile);
+            # they did not travel, so the remote's operations stay as they were.
+            return True
         assert c.head_ops >= self.remote_ops, (c.i, c.head_ops, c.wt_ops, self.remote_ops)
         self.remote_ops = set(c.head_ops)
         return True
+
+    def remote_head(self) -> str:
+        proc = git(self.team.remote, "rev-parse", "--verify", "-q", "main", check=False)
+        return proc.stdout.strip()
 
     def ctx_sync(self, c: Clone, rebase: bool) -> None:
         """`ctx sync` (in-process): commit the store, fetch, merge or rebase, push."""
@@ -294,7 +304,7 @@ class World:
                 self.pull(c, rebase[(c.i + attempt) % len(rebase)])
                 self.commit(c)  # files of forgotten sessions the pull made us drop
                 self.push(c)
-            remote_head = git(self.team.remote, "rev-parse", "main").stdout.strip()
+            remote_head = self.remote_head()
             heads = {git(c.path, "rev-parse", "HEAD").stdout.strip() for c in self.clones}
             dirty = [
                 c.i
