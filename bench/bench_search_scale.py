@@ -9,7 +9,7 @@ Measures, through the product's SearchIndex:
 - cold search: a new process opens the index, loads the model and runs one query,
 - index size on disk.
 
-    python bench/bench_search_scale.py [--sizes 10000,100000] [--model-path DIR]
+    python bench/bench_search_scale.py [--sizes 10000,100000] [--model-path DIR] [--precision P]
 
 The corpus is generated from templates and a vocabulary (deterministic, seeded), so text
 varies in length, wording, identifiers, paths and error messages like real coding
@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from ctx.search import IndexDoc, SearchFilters, SearchIndex  # noqa: E402
-from ctx.search.embed import EmbeddingCache, FastEmbedEmbedder  # noqa: E402
+from ctx.search.embed import EmbeddingCache, FastEmbedEmbedder, try_load_embedder  # noqa: E402
 
 DEFAULT_MODEL = REPO.parent / "shared" / "models" / "all-MiniLM-L6-v2-onnx"
 DAY = 86400.0
@@ -241,8 +241,8 @@ import sys, time
 t0 = time.perf_counter()
 sys.path.insert(0, {repo!r})
 from ctx.search import SearchIndex
-from ctx.search.embed import FastEmbedEmbedder
-emb = FastEmbedEmbedder(model_path={model!r})
+from ctx.search.embed import try_load_embedder
+emb, _ = try_load_embedder(model_path={model!r}, precision={precision!r}, quiet=True)
 t1 = time.perf_counter()
 idx = SearchIndex({db!r}, emb, embedding_cache=None)
 hits = idx.search({q!r}, limit=10)
@@ -300,7 +300,13 @@ def run_size(n: int, args: argparse.Namespace, embedder: FastEmbedEmbedder) -> d
 
     cold = []
     for i in range(3):
-        code = COLD.format(repo=str(REPO), model=str(args.model_path), db=str(db), q=qs[i])
+        code = COLD.format(
+            repo=str(REPO),
+            model=str(args.model_path),
+            precision=args.precision,
+            db=str(db),
+            q=qs[i],
+        )
         t = time.perf_counter()
         out = subprocess.run(
             [sys.executable, "-c", code], capture_output=True, text=True, check=True
@@ -334,16 +340,25 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--sizes", default="10000,100000")
     ap.add_argument("--model-path", type=Path, default=DEFAULT_MODEL)
+    ap.add_argument("--precision", choices=("int8", "fp32"), default="int8")
     ap.add_argument("--queries", type=int, default=100)
     ap.add_argument("--incremental", type=int, default=2000, help="new turns to time")
     ap.add_argument("--work-dir", type=Path, default=Path("/tmp/ctx-bench-scale"))
     ap.add_argument("--cache-dir", type=Path, default=Path("/tmp/ctx-bench-scale/embeddings"))
     args = ap.parse_args(argv)
-    embedder = FastEmbedEmbedder(model_path=args.model_path)
+    loaded, why = try_load_embedder(
+        model_path=args.model_path, precision=args.precision, quiet=True
+    )
+    if loaded is None or loaded.precision != args.precision:
+        print(f"cannot load the {args.precision} model: {why}", file=sys.stderr)
+        return 1
+    embedder: FastEmbedEmbedder = loaded
     results = {int(s): run_size(int(s), args, embedder) for s in args.sizes.split(",")}
     cpus = os.cpu_count()
     load = os.getloadavg()[0]
-    print(f"## Search at scale ({cpus} cores, load average {load:.1f} at the end)\n")
+    print(
+        f"## Search at scale ({cpus} cores, load average {load:.1f} at the end, {embedder.name})\n"
+    )
     sizes = list(results)
     print("| measure | " + " | ".join(f"{s:,} turns" for s in sizes) + " |")
     print("|---|" + "---|" * len(sizes))

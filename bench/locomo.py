@@ -6,7 +6,7 @@ alone; recall@k is the fraction of the question's evidence turns found in the to
 question with no evidence counts as 1), averaged over all questions. Keyword, semantic and
 hybrid run in the same process over the same indexes, through the product's SearchIndex.
 
-    python bench/locomo.py [--model-path DIR] [--sweep] [--json OUT]
+    python bench/locomo.py [--model-path DIR] [--precision int8|fp32] [--sweep] [--json OUT]
 
 Recency decay is off here (the conversations are dated years apart and the questions are
 not about "recent"); everything else is the shipped default ranking.
@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from ctx.search import IndexDoc, RankingConfig, SearchIndex  # noqa: E402
-from ctx.search.embed import EmbeddingCache, FastEmbedEmbedder  # noqa: E402
+from ctx.search.embed import EmbeddingCache, try_load_embedder  # noqa: E402
 
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "locomo10.json"
 DEFAULT_MODEL = REPO.parent / "shared" / "models" / "all-MiniLM-L6-v2-onnx"
@@ -130,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--model-path", type=Path, default=DEFAULT_MODEL)
     ap.add_argument("--model-name", default="sentence-transformers/all-MiniLM-L6-v2")
+    ap.add_argument("--precision", choices=("int8", "fp32"), default="int8")
     ap.add_argument("--cache-dir", type=Path, default=None, help="embedding cache (default: none)")
     ap.add_argument("--context-before", type=int, default=None, help="turns of context before")
     ap.add_argument("--context-after", type=int, default=None, help="turns of context after")
@@ -148,7 +149,12 @@ def main(argv: list[str] | None = None) -> int:
             base = dataclasses.replace(base, **{opt: getattr(args, opt)})
 
     t0 = time.perf_counter()
-    embedder = FastEmbedEmbedder(args.model_name, model_path=args.model_path)
+    embedder, why = try_load_embedder(
+        args.model_name, args.model_path, precision=args.precision, quiet=True
+    )
+    if embedder is None or embedder.precision != args.precision:
+        print(f"cannot load the {args.precision} model: {why}", file=sys.stderr)
+        return 1
     load_s = time.perf_counter() - t0
     cache = EmbeddingCache(args.cache_dir / "vectors.sqlite") if args.cache_dir else None
 

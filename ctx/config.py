@@ -26,7 +26,7 @@ DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
 DEFAULTS: dict[str, Any] = {
     "store": {"format": 1},
-    "embedding": {"model": DEFAULT_MODEL, "model_path": "", "threads": 0},
+    "embedding": {"model": DEFAULT_MODEL, "model_path": "", "precision": "int8", "threads": 0},
     "search": {
         "mode": "hybrid",
         "limit": 10,
@@ -46,6 +46,7 @@ DEFAULTS: dict[str, Any] = {
 ENV_KEYS = {
     "CTX_EMBED_MODEL": ("embedding", "model"),
     "CTX_EMBED_MODEL_PATH": ("embedding", "model_path"),
+    "CTX_EMBED_PRECISION": ("embedding", "precision"),
 }
 
 
@@ -89,6 +90,12 @@ class Config:
     @property
     def embed_model(self) -> str:
         return str(self.get("embedding", "model") or DEFAULT_MODEL)
+
+    @property
+    def embed_precision(self) -> str:
+        """int8 (a quantised copy, the default) or fp32; unknown values mean int8."""
+        value = str(self.get("embedding", "precision") or "int8").lower()
+        return value if value in ("int8", "fp32") else "int8"
 
     @property
     def embed_model_path(self) -> Path | None:

@@ -36,8 +36,19 @@ def isolated_home(
         "[user]\n\tname = Test User\n\temail = test@example.com\n[init]\n\tdefaultBranch = main\n"
     )
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for var in ("GIT_DIR", "GIT_WORK_TREE", "CTX_EMBED_MODEL", "CTX_EMBED_MODEL_PATH"):
+    for var in (
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "CTX_EMBED_MODEL",
+        "CTX_EMBED_MODEL_PATH",
+        "CTX_EMBED_PRECISION",
+    ):
         monkeypatch.delenv(var, raising=False)
+    # The int8 copy of the test model is made once per test worker (about 2 s), not per test.
+    models = home / "ctx-cache" / "models"
+    models.mkdir(parents=True)
+    (models / "int8").symlink_to(tmp_path_factory.getbasetemp() / "int8-models")
+    (tmp_path_factory.getbasetemp() / "int8-models").mkdir(exist_ok=True)
     return home
 
 

@@ -43,7 +43,7 @@ class SearchResult:
 
 
 _CACHE: dict[tuple[str, bool], SearchIndex] = {}
-_EMBEDDERS: dict[tuple[str, str, int | None], tuple[Any, str | None]] = {}
+_EMBEDDERS: dict[tuple[str, str, str, int | None], tuple[Any, str | None]] = {}
 
 
 def ranking_from_config(project: Project) -> RankingConfig:
@@ -70,10 +70,14 @@ def open_index(project: Project, *, semantic: bool = True) -> SearchIndex:
         from ctx.search.embed import try_load_embedder
 
         threads = int(project.config.get("embedding", "threads", 0) or 0) or None
-        ekey = (project.config.embed_model, str(project.config.embed_model_path), threads)
+        cfg = project.config
+        ekey = (cfg.embed_model, str(cfg.embed_model_path), cfg.embed_precision, threads)
         if ekey not in _EMBEDDERS:  # one model per process, shared by every project
             _EMBEDDERS[ekey] = try_load_embedder(
-                project.config.embed_model, project.config.embed_model_path, threads=threads
+                cfg.embed_model,
+                cfg.embed_model_path,
+                threads=threads,
+                precision=cfg.embed_precision,
             )
         embedder, reason_or_none = _EMBEDDERS[ekey]
         reason = reason_or_none or ""

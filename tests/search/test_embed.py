@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ctx.search import embed
+from ctx.search import embed, quantize
 from ctx.search.embed import CachedEmbedder, EmbeddingCache, load_embedder, try_load_embedder
 
 from .conftest import MODEL_DIR, CountingEmbedder
@@ -16,13 +16,76 @@ from .conftest import MODEL_DIR, CountingEmbedder
 def test_local_model_directory_loads(real_embedder: object) -> None:
     emb, reason = try_load_embedder(None, MODEL_DIR)
     assert reason is None and emb is not None
-    assert emb.dim == 384 and emb.name == "sentence-transformers/all-MiniLM-L6-v2"
+    assert emb.dim == 384 and emb.name == "sentence-transformers/all-MiniLM-L6-v2:int8"
     v = emb.embed_query("hello")
     assert v.dtype == np.float32 and abs(float(np.linalg.norm(v)) - 1.0) < 1e-3
-    docs = emb.embed_documents(["a short one", "a much longer document " * 20, "mid length text"])
-    # Batching sorts by length internally; results must come back in input order.
-    again = [emb.embed_documents([t])[0] for t in ["a short one", "a much longer document " * 20]]
-    assert np.allclose(docs[0], again[0], atol=1e-5) and np.allclose(docs[1], again[1], atol=1e-5)
+    texts = ["a short one", "a much longer document " * 20, "mid length text", "x"]
+    # Batching sorts by token count internally; results must come back in input order.
+    fp32, _ = try_load_embedder(None, MODEL_DIR, precision="fp32")
+    assert fp32 is not None
+    docs = fp32.embed_documents(texts)
+    again = [fp32.embed_documents([t])[0] for t in texts]
+    assert all(np.allclose(a, b, atol=1e-5) for a, b in zip(docs, again, strict=True))
+    # int8 activations are quantised per batch, so a vector moves a little with its batch
+    # companions (cosine ~0.99, docs/search.md), but never to another text's place.
+    docs8 = np.array(emb.embed_documents(texts))
+    alone8 = np.array([emb.embed_documents([t])[0] for t in texts])
+    sims = docs8 @ alone8.T
+    assert list(sims.argmax(axis=1)) == [0, 1, 2, 3] and float(np.diag(sims).min()) > 0.97
+
+
+def test_int8_copy_is_made_once_and_stays_close_to_fp32(
+    capfd: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CTX_CACHE_DIR", str(tmp_path / "cache"))  # a cache with no copy yet
+    int8, reason = try_load_embedder(None, MODEL_DIR, threads=2)
+    assert reason is None and int8 is not None and int8.precision == "int8"
+    assert "preparing an int8 copy" in capfd.readouterr().err
+    target = quantize.int8_dir(int8.model_name, MODEL_DIR)
+    assert quantize.is_ready(target) and int8.model_dir == target
+    assert (target / "model.onnx").stat().st_size < 0.8 * (MODEL_DIR / "model.onnx").stat().st_size
+    made = (target / "model.onnx").stat().st_mtime_ns
+
+    again, _ = try_load_embedder(None, MODEL_DIR, threads=2)
+    assert again is not None and again.name == int8.name
+    assert (target / "model.onnx").stat().st_mtime_ns == made  # reused, not made again
+    assert "preparing" not in capfd.readouterr().err
+
+    fp32, _ = try_load_embedder(None, MODEL_DIR, threads=2, precision="fp32")
+    assert fp32 is not None and fp32.name == "sentence-transformers/all-MiniLM-L6-v2"
+    texts = ["why did we pick RS256 for the JWTs", "pytest -k test_upload fails on CI", "hola"]
+    a, b = np.array(int8.embed_documents(texts)), np.array(fp32.embed_documents(texts))
+    assert float((a * b).sum(axis=1).min()) > 0.97
+    # ranking by meaning survives quantisation: the same nearest text for a paraphrase
+    q8, q32 = (
+        int8.embed_query("JWT signing algorithm choice"),
+        fp32.embed_query("JWT signing algorithm choice"),
+    )
+    assert int(np.argmax(a @ q8)) == int(np.argmax(b @ q32)) == 0
+
+
+def test_precision_from_environment_and_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert embed.resolve_precision(None) == "int8"
+    assert embed.resolve_precision("fp32") == "fp32"
+    assert embed.resolve_precision("bogus") == "int8"
+    monkeypatch.setenv("CTX_EMBED_PRECISION", "FP32")
+    assert embed.resolve_precision("int8") == "fp32"
+    emb, _ = try_load_embedder(None, MODEL_DIR, threads=2)
+    assert emb is not None and emb.precision == "fp32" and ":" not in emb.name
+
+
+def test_without_an_int8_copy_the_fp32_model_serves(
+    capfd: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("CTX_CACHE_DIR", str(cache))
+    (cache / "models").mkdir(parents=True)
+    (cache / "models" / "int8").write_text("not a directory")  # the copy cannot be written
+    emb, reason = try_load_embedder(None, MODEL_DIR, threads=2)
+    assert reason is None and emb is not None and emb.precision == "fp32"
+    err = capfd.readouterr().err
+    assert "could not make the int8 model" in err and "using float32" in err
+    assert emb.embed_documents(["still works"])[0].shape == (384,)
 
 
 def test_env_overrides_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -1,0 +1,92 @@
+"""An int8 copy of the embedding model: twice the indexing speed on a CPU, the same recall.
+
+Dynamic quantisation (onnxruntime.quantization) of the MatMul weights, per output channel;
+the token embedding table and everything else stay float32. On LoCoMo the hybrid ranking
+keeps its recall (R@10 77.9 against 78.1 with float32), the vectors stay close to the float32
+ones (mean cosine 0.992), and indexing runs 2.1x faster on 2 cores (docs/benchmarks.md).
+
+The copy is made once per machine and source model, in about 2 s, into the model cache
+(`<cache>/models/int8/`); tokenizer and config files are copied beside it so fastembed loads
+the directory like any local model. Half-written copies never count: the work happens in a
+temporary directory that is renamed into place, with a marker file written last.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+from ctx import paths
+
+MARKER = ".ctx-int8.json"
+RECIPE = "dynamic-qint8-per-channel-matmul-v1"  # part of the key: a new recipe, a new copy
+
+
+def int8_root() -> Path:
+    return paths.models_cache_dir() / "int8"
+
+
+def _source_identity(model_path: Path | None) -> str:
+    """What the copy derives from: a local directory's model files (path, size, mtime), or,
+    for a model fastembed downloads, just its name (fastembed keeps one version of it)."""
+    if model_path is None:
+        return "fastembed-cache"
+    parts = [str(model_path.resolve())]
+    for f in sorted(model_path.rglob("*.onnx*")):
+        st = f.stat()
+        parts.append(f"{f.relative_to(model_path)}:{st.st_size}:{st.st_mtime_ns}")
+    return "\n".join(parts)
+
+
+def int8_dir(model_name: str, model_path: Path | None) -> Path:
+    key = "\0".join((RECIPE, model_name, _source_identity(model_path)))
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", model_name).strip("-")[:60]
+    return int8_root() / f"{slug}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+
+
+def is_ready(target: Path) -> bool:
+    return (target / MARKER).is_file()
+
+
+def make_int8(source_dir: Path, model_file: str, target: Path) -> Path:
+    """Quantise ``source_dir/model_file`` into ``target`` (same relative layout); idempotent
+    and safe when two processes race (the loser's copy is discarded)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    if is_ready(target):
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        for f in source_dir.rglob("*"):
+            if f.is_file() and ".onnx" not in f.name:  # tokenizer, configs: small
+                dest = tmp / f.relative_to(source_dir)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(f, dest)
+        out = tmp / model_file
+        out.parent.mkdir(parents=True, exist_ok=True)
+        quantize_dynamic(
+            source_dir / model_file,
+            out,
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            op_types_to_quantize=["MatMul"],
+        )
+        (tmp / MARKER).write_text(
+            json.dumps({"recipe": RECIPE, "source": str(source_dir), "model_file": model_file})
+        )
+        if target.exists() and not is_ready(target):
+            shutil.rmtree(target, ignore_errors=True)  # marker gone: not to be trusted
+        try:
+            tmp.rename(target)
+        except OSError:
+            if not is_ready(target):  # not a lost race: a real failure
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
