@@ -327,6 +327,15 @@ def chunk_spans(
     return out
 
 
+def _word_start(text: str, lo: int, limit: int) -> int:
+    """``lo`` moved forward to the start of a word (not past ``limit``): a cut mid-word drops
+    the fragment, a cut already at a word start keeps that word."""
+    if lo <= 0 or text[lo - 1].isspace():
+        return lo
+    space = text.find(" ", lo)
+    return space + 1 if 0 <= space < limit else lo
+
+
 def best_window(doc: str, start: int, end: int, terms: list[str], size: int = 240) -> str:
     """About ``size`` characters of ``doc[start:end]`` around the sentence sharing the most
     words with the query (prefix match, a cheap stand-in for stemming); "…" marks cuts.
@@ -341,10 +350,7 @@ def best_window(doc: str, start: int, end: int, terms: list[str], size: int = 24
             score = sum(1 for t in tokens(m.group()) if t[:5] in keys)
             if score > best:
                 best, best_at = score, m.start()
-    lo = max(0, best_at - size // 4) if best else 0
-    if lo > 0:
-        space = region.find(" ", lo)
-        lo = space + 1 if 0 <= space < best_at else lo
+    lo = _word_start(region, max(0, best_at - size // 4), best_at) if best else 0
     window = region[lo : lo + 2 * size]
     piece = " ".join(window.split())
     more = len(piece) > size or start + lo + len(window) < len(doc)
@@ -366,9 +372,7 @@ def highlight(doc: str, spans: list[tuple[int, int]], size: int = 240) -> str:
             best_i, best_n = i, j - i
     lo = spans[best_i][0]
     if lo > 0:  # a little lead-in, from a word boundary
-        lo = max(0, lo - size // 6)
-        space = doc.find(" ", lo)
-        lo = space + 1 if 0 <= space < spans[best_i][0] else lo
+        lo = _word_start(doc, max(0, lo - size // 6), lo)
     hi = min(len(doc), lo + size)
     space = doc.rfind(" ", lo, hi)
     if hi < len(doc) and space > lo + size // 2:

@@ -177,3 +177,17 @@ def test_in_memory_vectors_give_the_same_results(index: SearchIndex) -> None:
     index.upsert([memory("new", "Avatars are rendered by the gravatar proxy now.")])
     assert index.vs.mirror is None
     assert "m:new" in ids(index.search("avatar rendering", mode="semantic", limit=3))
+
+
+def test_snippet_lead_in_starts_on_a_whole_word() -> None:
+    from ctx.search.text import MARK_OPEN, highlight
+
+    doc = "x" * 30 + " Then the upload test raced the worker on CI and failed badly."
+    at = doc.index("raced")
+    for cut in range(at - 12, at):  # wherever the lead-in starts, no word is cut or lost
+        snippet = highlight(doc, [(at, at + 5)], size=6 * (at - cut))
+        words = snippet.strip("…").split()
+        assert words and all(w in doc.split() or MARK_OPEN in w for w in words), snippet
+        # the last whole word before the cut point survives when the cut falls on its start
+        if doc[cut - 1] == " ":
+            assert snippet.lstrip("…").startswith(doc[cut:at].split()[0]), snippet
