@@ -33,6 +33,12 @@ def browse(
             "`ctx memory list`",
             code="no_tty",
         )
+    try:  # like every command: finish captures whose process died, so they are listed
+        project = common.open_project(require_store=False)
+        if project.exists:
+            common._recover(project)
+    except CtxError:
+        pass  # not a repository, unreadable config...: the TUI itself says what is wrong
     from ctx.tui.app import make_app
 
     app = make_app(common.state.cwd, theme=theme, refresh_interval=refresh)

@@ -3,6 +3,7 @@ size, driven with send-keys and read back with capture-pane."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -51,8 +52,8 @@ class Tmux:
         )
 
 
-@pytest.fixture
-def tmux(store_repo: Path) -> Iterator[Tmux]:
+@contextlib.contextmanager
+def browse_in_tmux(repo: Path) -> Iterator[Tmux]:
     t = Tmux(f"ctx-test-{uuid.uuid4().hex[:8]}", "browse")
     env = {**os.environ, "TERM": "xterm-256color", "TZ": "UTC", "COLORTERM": "truecolor"}
     for var in ("COLUMNS", "LINES", "TMUX", "TEXTUAL"):  # the size comes from the terminal
@@ -72,7 +73,7 @@ def tmux(store_repo: Path) -> Iterator[Tmux]:
             "-y",
             "36",
             "-c",
-            str(store_repo),
+            str(repo),
             cmd,
         ],
         env=env,
@@ -82,6 +83,12 @@ def tmux(store_repo: Path) -> Iterator[Tmux]:
         yield t
     finally:
         subprocess.run([*t.base, "kill-server"], capture_output=True)
+
+
+@pytest.fixture
+def tmux(store_repo: Path) -> Iterator[Tmux]:
+    with browse_in_tmux(store_repo) as t:
+        yield t
 
 
 def test_browse_in_a_real_terminal(tmux: Tmux, store_repo: Path) -> None:
@@ -124,3 +131,21 @@ def test_browse_in_a_real_terminal(tmux: Tmux, store_repo: Path) -> None:
     while tmux.alive() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not tmux.alive(), "ctx browse did not exit on q:\n" + tmux.screen()
+
+
+def test_browse_finishes_a_capture_whose_process_died(store_repo: Path) -> None:
+    from ctx.store.project import Project
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # a pid that no longer runs: the capture's owner was killed
+    project = Project.open(store_repo)
+    s = project.start_session(
+        "aider", "Killed while capturing", owner_pid=dead.pid, make_current=False
+    )
+    project.append_turn("what was I doing?", "user", session_id=s.id)
+    with browse_in_tmux(store_repo) as tmux:
+        screen = tmux.wait_for("Killed while capturing")
+        assert "4 sessions" in screen
+    project.refresh()
+    assert project.get_session(s.id, with_turns=False).status == "recovered"
+    assert not list(project.layout.active_dir.glob("*.jsonl"))
