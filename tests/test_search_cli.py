@@ -219,3 +219,22 @@ def test_keyword_fallback_without_model(repo: Path, tmp_path: Path) -> None:
         assert r.err.count("semantic search unavailable") == 1 and "no-model-here" in r.err
     finally:
         del os.environ["CTX_EMBED_MODEL_PATH"]
+
+
+def test_first_search_makes_the_int8_copy_and_says_only_that(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CTX_CACHE_DIR", str(tmp_path / "fresh-cache"))  # no int8 copy yet
+    first = ctx_proc(project, "search", "how are access tokens signed", "--json")
+    assert first.code == 0, first.err
+    # one line of news on stderr: nothing from onnxruntime's quantiser or the logging module
+    assert first.err.strip().splitlines() == [
+        "ctx: preparing an int8 copy of sentence-transformers/all-MiniLM-L6-v2 "
+        "(once, a few seconds)..."
+    ]
+    hits = json.loads(first.out)["hits"]
+    assert json.loads(first.out)["mode"] == "hybrid"
+    assert any("RS256" in h["text"] for h in hits[:3])
+    again = ctx_proc(project, "search", "how are access tokens signed", "--json")
+    assert again.code == 0 and again.err == ""
+    assert list((tmp_path / "fresh-cache" / "models" / "int8").iterdir())

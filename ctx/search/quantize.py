@@ -13,11 +13,14 @@ temporary directory that is renamed into place, with a marker file written last.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 from ctx import paths
@@ -52,6 +55,21 @@ def is_ready(target: Path) -> bool:
     return (target / MARKER).is_file()
 
 
+@contextlib.contextmanager
+def _quiet_root_logger() -> Iterator[None]:
+    """Mute the root logger for a moment; with no handler, logging.warning() would also
+    configure it (basicConfig) for the rest of the process."""
+    root = logging.getLogger()
+    level, guard = root.level, logging.NullHandler()
+    root.addHandler(guard)
+    root.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        root.removeHandler(guard)
+        root.setLevel(level)
+
+
 def make_int8(source_dir: Path, model_file: str, target: Path) -> Path:
     """Quantise ``source_dir/model_file`` into ``target`` (same relative layout); idempotent
     and safe when two processes race (the loser's copy is discarded)."""
@@ -70,13 +88,14 @@ def make_int8(source_dir: Path, model_file: str, target: Path) -> Path:
                 shutil.copyfile(f, dest)
         out = tmp / model_file
         out.parent.mkdir(parents=True, exist_ok=True)
-        quantize_dynamic(
-            source_dir / model_file,
-            out,
-            weight_type=QuantType.QInt8,
-            per_channel=True,
-            op_types_to_quantize=["MatMul"],
-        )
+        with _quiet_root_logger():  # it advises "pre-processing" through logging.warning()
+            quantize_dynamic(
+                source_dir / model_file,
+                out,
+                weight_type=QuantType.QInt8,
+                per_channel=True,
+                op_types_to_quantize=["MatMul"],
+            )
         (tmp / MARKER).write_text(
             json.dumps({"recipe": RECIPE, "source": str(source_dir), "model_file": model_file})
         )
