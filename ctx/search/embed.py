@@ -282,23 +282,37 @@ def last_load_error() -> str | None:
     return _last_reason
 
 
-class EmbeddingCache:
-    """sha256(model + text) -> float32 vector, in a small SQLite database shared by projects."""
+DEFAULT_CACHE_MAX_MB = 2048  # about 1.3 million MiniLM vectors
 
-    def __init__(self, path: Path | None = None) -> None:
+
+def _cache_max_bytes() -> int:
+    """CTX_EMBED_CACHE_MAX_MB (0: no limit) or the default."""
+    raw = os.environ.get("CTX_EMBED_CACHE_MAX_MB", "")
+    try:
+        mb = float(raw) if raw.strip() else DEFAULT_CACHE_MAX_MB
+    except ValueError:
+        mb = DEFAULT_CACHE_MAX_MB
+    return int(mb * 1024 * 1024) if mb > 0 else 0
+
+
+class EmbeddingCache:
+    """sha256(model + text) -> float32 vector, in a small SQLite database shared by projects.
+
+    Bounded: past about ``max_bytes`` of vectors, the oldest (by the write that stored them)
+    are dropped down to three quarters of it; SQLite reuses the freed space, so the file stops
+    growing there. A row count kept beside the vectors makes the check free.
+    """
+
+    def __init__(self, path: Path | None = None, max_bytes: int | None = None) -> None:
         import apsw
 
         self.path = path or paths.embeddings_cache_dir() / "vectors.sqlite"
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.max_bytes = _cache_max_bytes() if max_bytes is None else max_bytes
         self._conn = apsw.Connection(str(self.path))
         self._conn.set_busy_timeout(10_000)
         try:
-            self._conn.execute("pragma journal_mode=wal")
-            self._conn.execute("pragma synchronous=normal")
-            self._conn.execute(
-                "create table if not exists vectors(key blob primary key, vec blob not null)"
-                " without rowid"
-            )
+            self._prepare()
         except (apsw.CorruptError, apsw.NotADBError):
             # A cache: throw it away rather than fail.
             self._conn.close()
@@ -307,10 +321,24 @@ class EmbeddingCache:
             remove_db_files(self.path)
             self._conn = apsw.Connection(str(self.path))
             self._conn.set_busy_timeout(10_000)
-            self._conn.execute("pragma journal_mode=wal")
-            self._conn.execute(
-                "create table vectors(key blob primary key, vec blob not null) without rowid"
-            )
+            self._prepare()
+
+    def _prepare(self) -> None:
+        c = self._conn
+        c.execute("pragma journal_mode=wal")
+        c.execute("pragma synchronous=normal")
+        c.execute(
+            "create table if not exists vectors(key blob primary key, vec blob not null,"
+            " added integer not null default 0) without rowid"
+        )
+        columns = {row[1] for row in c.execute("pragma table_info(vectors)")}
+        if "added" not in columns:  # a cache written by an earlier ctx: its rows count as oldest
+            c.execute("alter table vectors add column added integer not null default 0")
+        c.execute("create table if not exists meta(k text primary key, v integer not null)")
+        if c.execute("select 1 from meta where k = 'rows'").fetchone() is None:
+            c.execute(
+                "insert or ignore into meta(k, v) select 'rows', count(*) from vectors"
+            )  # once per cache file: later writes keep the count
 
     @staticmethod
     def key(model: str, text: str) -> bytes:
@@ -328,8 +356,44 @@ class EmbeddingCache:
         return out
 
     def put_many(self, items: Sequence[tuple[bytes, bytes]]) -> None:
-        with self._conn:
-            self._conn.executemany("insert or replace into vectors(key, vec) values(?, ?)", items)
+        if not items:
+            return
+        c = self._conn
+        c.execute("begin immediate")  # the counters are read and written under the write lock
+        try:
+            gen = self._meta("generation") + 1
+            before = c.total_changes()
+            c.executemany(
+                "insert or ignore into vectors(key, vec, added) values(?, ?, ?)",
+                [(k, v, gen) for k, v in items],
+            )
+            rows = self._meta("rows") + c.total_changes() - before
+            if self.max_bytes:
+                # a row: the vector, its 32-byte key, and SQLite's own bookkeeping
+                max_rows = max(1, self.max_bytes // (len(items[0][1]) + 64))
+                if rows > max_rows:  # drop the oldest down to three quarters of the limit
+                    before = c.total_changes()
+                    c.execute(
+                        "delete from vectors where key in"
+                        " (select key from vectors order by added limit ?)",
+                        (rows - max_rows * 3 // 4,),
+                    )
+                    rows -= c.total_changes() - before
+            c.executemany(
+                "insert or replace into meta(k, v) values(?, ?)",
+                [("generation", gen), ("rows", rows)],
+            )
+            c.execute("commit")
+        except BaseException:
+            c.execute("rollback")
+            raise
+
+    def _meta(self, key: str) -> int:
+        row = self._conn.execute("select v from meta where k = ?", (key,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def rows(self) -> int:
+        return self._meta("rows")
 
     def close(self) -> None:
         self._conn.close()

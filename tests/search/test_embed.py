@@ -157,3 +157,39 @@ def test_importing_search_is_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_cache_stays_under_its_size_and_keeps_the_newest(tmp_path: Path) -> None:
+    vec = np.ones(384, dtype=np.float32).tobytes()
+    cache = EmbeddingCache(tmp_path / "c.sqlite", max_bytes=300_000)
+    batches = [[EmbeddingCache.key("m", f"text {b}-{i}") for i in range(50)] for b in range(20)]
+    for keys in batches:  # 1,000 vectors of 1.5 KB: about 1.5 MB written in all
+        cache.put_many([(k, vec) for k in keys])
+        assert cache.rows() <= 300_000 // (1536 + 64)  # trimmed as soon as it is over
+        assert cache.rows() == len(cache.get_many([k for b in batches for k in b]))
+    assert len(cache.get_many(batches[-1])) == 50  # the newest all kept
+    assert cache.get_many(batches[0]) == {}  # the oldest dropped
+    size = (tmp_path / "c.sqlite").stat().st_size
+    for keys in batches:  # the same again: freed pages are reused, the file hardly grows
+        cache.put_many([(k, vec) for k in keys])
+    cache.close()
+    assert (tmp_path / "c.sqlite").stat().st_size <= size * 1.5
+
+
+def test_cache_written_by_an_earlier_version_is_upgraded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import apsw
+
+    path = tmp_path / "old.sqlite"
+    conn = apsw.Connection(str(path))
+    conn.execute("create table vectors(key blob primary key, vec blob not null) without rowid")
+    conn.execute("insert into vectors values(?, ?)", (b"k" * 32, b"\0" * 1536))
+    conn.close()
+    monkeypatch.setenv("CTX_EMBED_CACHE_MAX_MB", "0")  # no limit
+    cache = EmbeddingCache(path)
+    assert cache.max_bytes == 0
+    assert cache.get_many([b"k" * 32]) == {b"k" * 32: b"\0" * 1536}
+    cache.put_many([(b"n" * 32, b"\1" * 1536)])
+    assert len(cache.get_many([b"k" * 32, b"n" * 32])) == 2
+    cache.close()
