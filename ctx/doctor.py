@@ -165,7 +165,12 @@ def run_checks(start: Path | None) -> list[Check]:
     if project is not None:
         if not project.exists:
             checks.append(
-                Check("store", "fail", f"no .contextfs/ in {project.root}", "run `ctx init`")
+                Check(  # nothing is broken: this repository just has no store yet
+                    "store",
+                    "warn",
+                    f"no .contextfs/ in {project.root} yet",
+                    "run `ctx init` here to keep this repository's context",
+                )
             )
         else:
             try:
