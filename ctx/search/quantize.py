@@ -14,6 +14,7 @@ temporary directory that is renamed into place, with a marker file written last.
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import json
 import logging
@@ -33,20 +34,31 @@ def int8_root() -> Path:
     return paths.models_cache_dir() / "int8"
 
 
-def _source_identity(model_path: Path | None) -> str:
-    """What the copy derives from: a local directory's model files (path, size, mtime), or,
-    for a model fastembed downloads, just its name (fastembed keeps one version of it)."""
+def _source_identity(model_name: str, model_path: Path | None) -> str:
+    """What the copy derives from: the model files (path, size, mtime) of a local directory,
+    or of the model fastembed downloaded into the cache, so a new upstream revision gets a
+    new copy instead of a stale one."""
     if model_path is None:
-        return "fastembed-cache"
-    parts = [str(model_path.resolve())]
-    for f in sorted(model_path.rglob("*.onnx*")):
+        last = model_name.rsplit("/", 1)[-1]
+        found = [
+            d for d in sorted(paths.models_cache_dir().glob(f"*{glob.escape(last)}*")) if d.is_dir()
+        ]
+        if not found:
+            return "fastembed-cache"  # not downloaded yet
+        return "\n".join(_files_identity(d) for d in found)
+    return _files_identity(model_path)
+
+
+def _files_identity(root: Path) -> str:
+    parts = [str(root.resolve())]
+    for f in sorted(root.rglob("*.onnx*")):
         st = f.stat()
-        parts.append(f"{f.relative_to(model_path)}:{st.st_size}:{st.st_mtime_ns}")
+        parts.append(f"{f.relative_to(root)}:{st.st_size}:{st.st_mtime_ns}")
     return "\n".join(parts)
 
 
 def int8_dir(model_name: str, model_path: Path | None) -> Path:
-    key = "\0".join((RECIPE, model_name, _source_identity(model_path)))
+    key = "\0".join((RECIPE, model_name, _source_identity(model_name, model_path)))
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", model_name).strip("-")[:60]
     return int8_root() / f"{slug}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
 

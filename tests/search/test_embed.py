@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ctx import paths
 from ctx.search import embed, quantize
 from ctx.search.embed import CachedEmbedder, EmbeddingCache, load_embedder, try_load_embedder
 
@@ -62,6 +63,26 @@ def test_int8_copy_is_made_once_and_stays_close_to_fp32(
         fp32.embed_query("JWT signing algorithm choice"),
     )
     assert int(np.argmax(a @ q8)) == int(np.argmax(b @ q32)) == 0
+
+
+def test_a_new_revision_of_a_downloaded_model_gets_a_new_int8_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CTX_CACHE_DIR", str(tmp_path / "cache"))
+    name = "sentence-transformers/all-MiniLM-L6-v2"
+    before_download = quantize.int8_dir(name, None)
+    snapshots = paths.models_cache_dir() / "models--qdrant--all-MiniLM-L6-v2-onnx" / "snapshots"
+    (snapshots / "rev1").mkdir(parents=True)
+    (snapshots / "rev1" / "model.onnx").write_bytes(b"one")
+    first = quantize.int8_dir(name, None)
+    assert first != before_download and quantize.int8_dir(name, None) == first  # stable
+    (snapshots / "rev1" / "model.onnx").unlink()
+    (snapshots / "rev2").mkdir()
+    (snapshots / "rev2" / "model.onnx").write_bytes(b"two")  # fastembed fetched an update
+    assert quantize.int8_dir(name, None) not in (first, before_download)
+    assert quantize.int8_dir("BAAI/bge-small-en-v1.5", None) == quantize.int8_dir(
+        "BAAI/bge-small-en-v1.5", None
+    )
 
 
 def test_precision_from_environment_and_config(monkeypatch: pytest.MonkeyPatch) -> None:
