@@ -7,6 +7,7 @@ for loading the model.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -44,6 +45,7 @@ class SearchResult:
 
 _CACHE: dict[tuple[str, bool], SearchIndex] = {}
 _EMBEDDERS: dict[tuple[str, str, str, int | None], tuple[Any, str | None]] = {}
+_EMBEDDERS_LOCK = threading.Lock()
 
 
 def ranking_from_config(project: Project) -> RankingConfig:
@@ -54,6 +56,25 @@ def ranking_from_config(project: Project) -> RankingConfig:
     if isinstance(weights, dict):
         r.type_weights.update({str(k): float(v) for k, v in weights.items()})
     return r
+
+
+def load_model(project: Project) -> tuple[Any, str | None]:
+    """The configured embedding model, loaded once per process and shared by every project;
+    callers holding a lock (the TUI) call it first, so the slow first load happens outside."""
+    from ctx.search.embed import try_load_embedder
+
+    cfg = project.config
+    threads = int(cfg.get("embedding", "threads", 0) or 0) or None
+    ekey = (cfg.embed_model, str(cfg.embed_model_path), cfg.embed_precision, threads)
+    with _EMBEDDERS_LOCK:
+        if ekey not in _EMBEDDERS:
+            _EMBEDDERS[ekey] = try_load_embedder(
+                cfg.embed_model,
+                cfg.embed_model_path,
+                threads=threads,
+                precision=cfg.embed_precision,
+            )
+        return _EMBEDDERS[ekey]
 
 
 def open_index(project: Project, *, semantic: bool = True) -> SearchIndex:
@@ -67,19 +88,7 @@ def open_index(project: Project, *, semantic: bool = True) -> SearchIndex:
     embedder = None
     reason = "keyword mode"
     if semantic:
-        from ctx.search.embed import try_load_embedder
-
-        threads = int(project.config.get("embedding", "threads", 0) or 0) or None
-        cfg = project.config
-        ekey = (cfg.embed_model, str(cfg.embed_model_path), cfg.embed_precision, threads)
-        if ekey not in _EMBEDDERS:  # one model per process, shared by every project
-            _EMBEDDERS[ekey] = try_load_embedder(
-                cfg.embed_model,
-                cfg.embed_model_path,
-                threads=threads,
-                precision=cfg.embed_precision,
-            )
-        embedder, reason_or_none = _EMBEDDERS[ekey]
+        embedder, reason_or_none = load_model(project)
         reason = reason_or_none or ""
     idx = SearchIndex(
         project.layout.index_db,

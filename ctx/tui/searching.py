@@ -69,8 +69,11 @@ class Searcher:
         return self._fresh_for != self.store.signature()
 
     def search(self, query: str) -> tuple[list[HitView], str | None]:
-        from ctx.search.service import search
+        from ctx.search.service import load_model, search
 
+        project = self.store.project
+        if str(project.config.get("search", "mode", "hybrid")) != "keyword":
+            load_model(project)  # the slow first load, without holding up the other screens
         with self.store.lock:
             sig = self.store.signature()
             self.store.project.refresh()

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from pathlib import Path
+from typing import Any
 
+import pytest
 from rich.cells import cell_len
 
 from ctx.models import Session
@@ -106,3 +109,36 @@ def test_store_notices_writes_by_another_process(store_repo: Path) -> None:
     assert store.changed()
     assert any(m.content == "from elsewhere" for m in store.memories())
     assert not store.changed()
+
+
+def test_loading_the_model_does_not_hold_the_store(
+    store_repo: Path, model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first search loads the model (seconds on a cold cache); meanwhile the other
+    screens' workers must still get at the store."""
+    from ctx.search import embed, service
+    from ctx.tui.searching import Searcher
+
+    monkeypatch.setenv("CTX_EMBED_MODEL_PATH", str(model_dir))
+    monkeypatch.setattr(service, "_EMBEDDERS", {})
+    store = Store.open(store_repo)
+    free_while_loading: list[bool] = []
+    real_load = embed.try_load_embedder
+
+    def load_and_look(*args: Any, **kwargs: Any) -> Any:
+        def try_the_store() -> None:
+            got = store.lock.acquire(timeout=5)
+            if got:
+                store.lock.release()
+            free_while_loading.append(got)
+
+        t = threading.Thread(target=try_the_store)
+        t.start()
+        t.join()
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(embed, "try_load_embedder", load_and_look)
+    hits, _notice = Searcher(store).search("JWT signing")
+    assert free_while_loading == [True]
+    assert hits  # and the search itself went through, with the model
+    service.close_all()
