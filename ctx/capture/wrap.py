@@ -232,7 +232,7 @@ def _harvest(probe: dict[str, Any], journal: Path, until: float | None) -> _Harv
     notes: list[str] = []
     if adapter in TOOL_ADAPTERS:
         try:
-            found = _tool_transcript(adapter, probe, until)
+            found = _tool_transcript(adapter, probe, until, journal)
         except Exception as exc:  # a format change must not lose the session
             found = None
             notes.append(f"could not read {adapter}'s own transcript ({exc})")
@@ -275,7 +275,7 @@ def _from_tool(header: TranscriptHeader, turns: list[TranscriptTurn], notes: lis
 
 
 def _tool_transcript(
-    adapter: str, probe: dict[str, Any], until: float | None
+    adapter: str, probe: dict[str, Any], until: float | None, journal: Path | None = None
 ) -> tuple[TranscriptHeader, list[TranscriptTurn]] | None:
     started = float(probe.get("started") or 0.0)
     cwd = str(probe.get("cwd") or os.getcwd())
@@ -297,27 +297,39 @@ def _tool_transcript(
 
         files = find_rollouts(since=started, cwd=cwd)
         parse = parse_codex_rollout
-    # Newest first; a file only touched during the run (Claude Code adds titles to older
-    # sessions at start-up) has no turn from the run and is passed over.
-    for path in reversed(files):
+    # A file only touched during the run (Claude Code adds titles to older sessions at
+    # start-up) has no turn from the run and is passed over. Of the rest, usually one, the
+    # conversation this run's terminal displayed wins (two wraps in one directory at once).
+    found: list[tuple[TranscriptHeader, list[TranscriptTurn]]] = []
+    during: list[list[TranscriptTurn]] = []
+    for path in files:
         header, turns = parse(path)
-        if turns and _has_turn_in(turns, started, until):
-            return header, turns
-    return None
+        ours = _turns_in(turns, started, until)
+        if ours:
+            found.append((header, turns))
+            during.append(ours)
+    if not found:
+        return None
+    from ctx.capture.transcript_choice import best_index
+
+    return found[best_index(during, journal)]
 
 
-def _has_turn_in(turns: list[TranscriptTurn], started: float, until: float | None) -> bool:
+def _turns_in(
+    turns: list[TranscriptTurn], started: float, until: float | None
+) -> list[TranscriptTurn]:
     from ctx.timeutil import parse_iso
 
     lo = started - WINDOW_SLACK_S
     hi = (until if until is not None else time.time()) + WINDOW_SLACK_S
+    inside = []
     for t in turns:
         if not t.ts:
             continue
         with contextlib.suppress(ValueError):
             if lo <= parse_iso(t.ts).timestamp() <= hi:
-                return True
-    return False
+                inside.append(t)
+    return inside
 
 
 # ---- the recording -----------------------------------------------------------------------------

@@ -112,6 +112,38 @@ def test_killed_wrap_of_a_tool_is_recovered_from_its_transcript(
     assert (imp["created"], imp["added_turns"]) == (0, 0)
 
 
+def test_two_wraps_at_once_each_keep_their_own_transcript(
+    store: Path, tmp_path: Path, terminal: type[Terminal]
+) -> None:
+    """Two `ctx wrap claude` in one directory: the one that ends first must not take the
+    other's (newer) transcript; the terminal it recorded says which conversation was its."""
+    env = tool_on_path(tmp_path, "claude", "fake_claude.py")
+    first = terminal(ctx_argv("wrap", "claude"), store, env)
+    first.read_until(b"> ")
+    second = terminal(ctx_argv("wrap", "claude"), store, env)
+    second.read_until(b"> ")
+    first.send(b"alpha question\r")
+    first.read_until(_reply("alpha question").encode())
+    second.send(b"bravo question\r")
+    second.read_until(_reply("bravo question").encode())
+    first.send(b"/exit\r")
+    assert first.wait() == 0
+    second.send(b"/exit\r")
+    assert second.wait() == 0
+
+    listed = run_ctx(store, "sessions", "list", "--json", env=env).json()
+    assert len(listed) == 2
+    by_prompt = {}
+    for item in listed:
+        s = session_json(store, item["id"], env=env)
+        assert s["meta"]["source"] == "claude transcript"
+        by_prompt[s["turns"][0]["text"]] = [t["text"] for t in s["turns"]]
+    assert by_prompt == {
+        "alpha question": ["alpha question", _reply("alpha question")],
+        "bravo question": ["bravo question", _reply("bravo question")],
+    }
+
+
 def test_secrets_in_a_tool_transcript_are_redacted(store: Path, tmp_path: Path) -> None:
     env = tool_on_path(tmp_path, "claude", "fake_claude.py")
     key = "AKIA" + "QWERTYUIOPASDFGH"  # an AWS access key id, built at run time
