@@ -291,6 +291,17 @@ class SessionOps(ProjectBase):
         )
         as_import = [TranscriptTurn(t.role, t.text, t.ts, t.id, t.meta) for t in turns]
         self.import_session(header, as_import, private=private, session_id=target)
+        # What only the capture knows (an import has no exit status) goes on the summary.
+        known = {k: head[k] for k in ("exit_status", "commit_end") if head.get(k) is not None}
+        if known:
+            _sdir, where = self._existing_location(target) or (None, private)
+
+            def put(doc: StateDoc) -> None:
+                rec = doc.sessions.get(target)
+                if rec is not None:
+                    doc.set_fields(rec, known)
+
+            self.mutate(where, put)
         return target
 
     def _write_session(

@@ -112,6 +112,28 @@ def test_killed_wrap_of_a_tool_is_recovered_from_its_transcript(
     assert (imp["created"], imp["added_turns"]) == (0, 0)
 
 
+def test_a_session_imported_before_the_wrap_ends_gets_its_exit_status(
+    store: Path, tmp_path: Path, terminal: type[Terminal]
+) -> None:
+    """Claude Code's SessionEnd hook imports the session before `ctx wrap` sees the exit;
+    the wrap then adds what only it knows to that one session."""
+    env = tool_on_path(tmp_path, "claude", "fake_claude.py")
+    term = terminal(ctx_argv("wrap", "claude"), store, env)
+    term.read_until(b"> ")
+    term.send(b"hooked question\r")
+    term.read_until(_reply("hooked question").encode())
+    hook = run_ctx(store, "import", "claude", "--all", "--json", env=env)  # as the hook does
+    assert hook.code == 0 and hook.json()["created"] == 1, hook.err
+    term.send(b"/exit 3\r")
+    assert term.wait() == 3
+
+    (listed,) = run_ctx(store, "sessions", "list", "--json", env=env).json()
+    s = session_json(store, listed["id"], env=env)
+    assert s["id"] == derived_id(SESSION_PREFIX, "claude", _claude_id(store))
+    assert s["exit_status"] == 3 and s["commit_end"]
+    assert [t["text"] for t in s["turns"]] == ["hooked question", _reply("hooked question")]
+
+
 def test_two_wraps_at_once_each_keep_their_own_transcript(
     store: Path, tmp_path: Path, terminal: type[Terminal]
 ) -> None:

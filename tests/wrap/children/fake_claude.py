@@ -1,8 +1,8 @@
 """A stand-in for Claude Code that writes a transcript where the real one does.
 
 ``-p PROMPT``: one exchange, print the reply, exit. Otherwise: read prompts after a ``> ``
-prompt until ``/exit``. ``--resume ID`` continues that session's file. Each exchange appends a
-user and an assistant record (current timestamps) to
+prompt until ``/exit`` (``/exit N`` exits with status N). ``--resume ID`` continues that
+session's file. Each exchange appends a user and an assistant record (current timestamps) to
 ``$HOME/.claude/projects/<encoded cwd>/<session id>.jsonl``, as Claude Code 2.1 does.
 """
 
@@ -66,6 +66,6 @@ while True:
     sys.stdout.write("> ")
     sys.stdout.flush()
     line = sys.stdin.readline()
-    if not line or line.strip() == "/exit":
-        break
+    if not line or line.split()[:1] == ["/exit"]:
+        sys.exit(int(line.split()[1]) if len(line.split()) > 1 else 0)
     print(exchange(line.strip()), flush=True)
