@@ -10,6 +10,7 @@ from typing import Any
 import typer
 
 from ctx.cli.common import JSON_OPT, emit_json, open_project
+from ctx.errors import CtxError
 
 hooks_app = typer.Typer(
     help="Git hooks (secret check before commit; index refresh and lost-edit report after "
@@ -42,17 +43,29 @@ def _print(lines: list[str], as_json: bool, key: str = "done") -> None:
 @hooks_app.command("install")
 def install(
     claude: bool = typer.Option(False, "--claude", help="Also install the Claude Code hooks."),
+    local: bool = typer.Option(
+        False,
+        "--local",
+        help="Claude Code hooks in .claude/settings.local.json (this machine only), "
+        "not the committed .claude/settings.json.",
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Install the git hooks (existing hooks are kept as .legacy and still run)."""
     from ctx.hooks_install import install as install_git
 
+    if local and not claude:
+        raise CtxError(
+            "--local is for the Claude Code hooks", "use `ctx hooks install --claude --local`"
+        )
     project = open_project(require_store=False)
     done = install_git(project)
     if claude:
         mod = _claude()
         done += (
-            mod.install_claude_hooks(project) if mod else ["Claude Code hooks: not available yet"]
+            mod.install_claude_hooks(project, local=local)
+            if mod
+            else ["Claude Code hooks: not available yet"]
         )
     _print(done, as_json)
 

@@ -33,8 +33,10 @@ HOOKS = {
 }
 
 
-def settings_path(project: Project) -> Path:
-    return project.root / ".claude" / "settings.json"
+def settings_path(project: Project, local: bool = False) -> Path:
+    """`.claude/settings.json` is shared with the team (committed); `settings.local.json` is
+    this machine's (Claude Code reads both)."""
+    return project.root / ".claude" / ("settings.local.json" if local else "settings.json")
 
 
 def ctx_command() -> str:
@@ -102,9 +104,11 @@ def _our_commands(data: dict[str, Any], event: str, sub: str) -> list[str]:
     ]
 
 
-def install_claude_hooks(project: Project, *, command: str | None = None) -> list[str]:
+def install_claude_hooks(
+    project: Project, *, command: str | None = None, local: bool = False
+) -> list[str]:
     """Add (or update) the SessionStart and SessionEnd hooks; returns what was done."""
-    path = settings_path(project)
+    path = settings_path(project, local)
     rel = path.relative_to(project.root)
     data = _load(path)
     hooks = data.setdefault("hooks", {})
@@ -136,15 +140,59 @@ def install_claude_hooks(project: Project, *, command: str | None = None) -> lis
         done.append(f"{rel}: {'updated' if mine else 'added'} {event} hook ({want['command']})")
     if changed:
         _save(path, data)
+    if local:
+        done += _keep_out_of_git(project, path)
+    elif changed and _machine_path(base):
+        done.append(
+            f"{rel}: note: the hooks run ctx from a path of this machine; teammates using this "
+            "file need ctx at the same path (`--local` keeps the hooks to yourself, "
+            "CTX_HOOK_COMMAND chooses the command)"
+        )
     return done
 
 
+def _machine_path(command: str) -> bool:
+    try:
+        return "/" in shlex.split(command)[0]
+    except (ValueError, IndexError):
+        return False
+
+
+def _keep_out_of_git(project: Project, path: Path) -> list[str]:
+    """A machine-local settings file must never be committed: exclude it in this clone."""
+    import pygit2
+
+    rel = path.relative_to(project.root).as_posix()
+    try:
+        repo = pygit2.Repository(str(project.root))
+        if repo.path_is_ignored(rel):
+            return []
+        exclude = Path(repo.path) / "info" / "exclude"
+        exclude.parent.mkdir(parents=True, exist_ok=True)
+        text = exclude.read_text(encoding="utf-8") if exclude.exists() else ""
+        sep = "" if not text or text.endswith("\n") else "\n"
+        exclude.write_text(f"{text}{sep}/{rel}\n", encoding="utf-8")
+    except (pygit2.GitError, OSError) as exc:
+        return [f"{rel}: note: could not exclude it from git ({exc}); do not commit it"]
+    return [f"{rel}: excluded from git in this clone (.git/info/exclude)"]
+
+
 def uninstall_claude_hooks(project: Project) -> list[str]:
-    """Remove exactly the hooks install added; other settings and hooks stay."""
-    path = settings_path(project)
+    """Remove exactly the hooks install added, from the shared and the local settings;
+    other settings and hooks stay."""
+    done: list[str] = []
+    for local in (False, True):
+        path = settings_path(project, local)
+        if path.exists():
+            done += _uninstall_from(project, path)
+    if not any("removed" in line for line in done):
+        rel = settings_path(project).relative_to(project.root)
+        return [f"{rel}: no ctx hooks installed, nothing to remove"]
+    return [line for line in done if "nothing to remove" not in line]
+
+
+def _uninstall_from(project: Project, path: Path) -> list[str]:
     rel = path.relative_to(project.root)
-    if not path.exists():
-        return [f"{rel}: no Claude Code settings, nothing to remove"]
     data = _load(path)
     hooks = data.get("hooks")
     done: list[str] = []
@@ -186,12 +234,19 @@ def claude_hook_status(project: Project) -> list[Check]:
     """Doctor checks: are the hooks installed, and can their command run?"""
     from ctx.doctor import Check
 
-    path = settings_path(project)
-    try:
-        data = _load(path)
-    except CtxError as err:
-        return [Check("claude-hooks", "warn", err.message, err.advice)]
-    found = {event: _our_commands(data, event, sub) for event, (sub, _) in HOOKS.items()}
+    found: dict[str, list[str]] = {event: [] for event in HOOKS}
+    where: list[str] = []
+    for local in (False, True):
+        path = settings_path(project, local)
+        try:
+            data = _load(path)
+        except CtxError as err:
+            return [Check("claude-hooks", "warn", err.message, err.advice)]
+        mine = {event: _our_commands(data, event, sub) for event, (sub, _) in HOOKS.items()}
+        if any(mine.values()):
+            where.append(str(path.relative_to(project.root)))
+        for event, cmds in mine.items():
+            found[event] += cmds
     if not any(found.values()):
         return [
             Check(
@@ -208,7 +263,8 @@ def claude_hook_status(project: Project) -> list[Check]:
             Check(
                 "claude-hooks",
                 "warn",
-                f"Claude Code hooks incomplete: no {', '.join(missing)} hook in {path}",
+                f"Claude Code hooks incomplete: no {', '.join(missing)} hook in "
+                f"{' or '.join(where)}",
                 "run `ctx hooks install --claude` again",
             )
         ]
@@ -231,4 +287,10 @@ def claude_hook_status(project: Project) -> list[Check]:
                 "put ctx on PATH or rerun `ctx hooks install --claude` from the right environment",
             )
         ]
-    return [Check("claude-hooks", "ok", f"Claude Code SessionStart and SessionEnd hooks in {path}")]
+    return [
+        Check(
+            "claude-hooks",
+            "ok",
+            f"Claude Code SessionStart and SessionEnd hooks in {' and '.join(where)}",
+        )
+    ]

@@ -84,3 +84,25 @@ def test_interactive_session_is_imported_on_exit(
     _, turns = _imported(project, home)
     assert turns[0] == ("user", "remind me how we deploy")
     assert ("assistant", REPLY) in turns
+
+
+def test_hooks_in_the_local_settings_work_the_same(
+    claude_bin: Path, repo: Path, tmp_path: Path
+) -> None:
+    """`ctx hooks install --claude --local`: Claude Code reads .claude/settings.local.json too."""
+    project = Project.open(repo, require_store=False)
+    project.init()
+    project = Project.open(repo)
+    project.add_memory(MARKER, "decision", ["deploy"])
+    install_claude_hooks(project, local=True)
+    assert not (repo / ".claude" / "settings.json").exists()
+    home = tmp_path / "claude-home"
+    home.mkdir()
+    with FakeAnthropic(default=REPLY) as server:
+        env = harness.claude_env(home, project.root, server.url)
+        proc = harness.run_claude_print(claude_bin, "how do we deploy?", env, project.root)
+        requests = server.message_requests()
+    assert proc.returncode == 0, proc.stderr
+    assert MARKER in requests[0].texts()  # the SessionStart brief came from the local hooks
+    _, turns = _imported(project, home)  # and SessionEnd imported the session
+    assert turns == [("user", "how do we deploy?"), ("assistant", REPLY)]

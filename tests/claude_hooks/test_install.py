@@ -139,3 +139,45 @@ def test_default_command_runs_this_ctx(monkeypatch: pytest.MonkeyPatch) -> None:
     assert out.returncode == 0 and out.stdout.startswith("ctx ")
     monkeypatch.setenv("CTX_HOOK_COMMAND", "uvx ctx")
     assert ctx_command() == "uvx ctx"
+
+
+def test_local_hooks_stay_on_this_machine(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+
+    from tests.helpers import ctx_proc
+
+    monkeypatch.setenv("CTX_HOOK_COMMAND", "ctx")
+    root = project.root
+    bad = ctx_proc(root, "hooks", "install", "--local")
+    assert bad.code != 0 and "--claude --local" in bad.err
+    r = ctx_proc(root, "hooks", "install", "--claude", "--local", "--json")
+    assert r.code == 0, r.err
+    assert any("excluded from git" in line for line in json.loads(r.out)["done"])
+    local = settings_path(project, local=True)
+    assert _commands(json.loads(local.read_text()), "SessionEnd") == ["ctx hook claude-session-end"]
+    assert not settings_path(project).exists()
+    untracked = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all", ".claude"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert untracked.stdout == ""  # git never offers to commit it
+    (check,) = claude_hook_status(project)
+    assert check.status == "ok" and ".claude/settings.local.json" in check.detail
+    again = ctx_proc(root, "hooks", "install", "--claude", "--local", "--json")
+    assert all("excluded" not in line for line in json.loads(again.out)["done"])
+    assert (root / ".git" / "info" / "exclude").read_text().count("settings.local.json") == 1
+
+    removed = uninstall_claude_hooks(project)
+    assert removed[0] == ".claude/settings.local.json: removed SessionStart hook"
+    assert not local.exists()
+
+
+def test_a_machine_path_in_the_shared_settings_is_pointed_out(project: Project) -> None:
+    done = install_claude_hooks(project, command="/home/ada/.venv/bin/ctx")
+    assert "path of this machine" in done[-1] and "--local" in done[-1]
+    assert "path of this machine" not in " ".join(install_claude_hooks(project, command="ctx"))
