@@ -167,7 +167,11 @@ def _keep_out_of_git(project: Project, path: Path) -> list[str]:
         repo = pygit2.Repository(str(project.root))
         if repo.path_is_ignored(rel):
             return []
-        exclude = Path(repo.path) / "info" / "exclude"
+        gitdir = Path(repo.path)
+        common = gitdir / "commondir"  # a linked worktree: git reads the main info/exclude
+        if common.is_file():
+            gitdir = (gitdir / common.read_text(encoding="utf-8").strip()).resolve()
+        exclude = gitdir / "info" / "exclude"
         exclude.parent.mkdir(parents=True, exist_ok=True)
         text = exclude.read_text(encoding="utf-8") if exclude.exists() else ""
         sep = "" if not text or text.endswith("\n") else "\n"
