@@ -148,7 +148,7 @@ def test_local_hooks_stay_on_this_machine(
 
     from tests.helpers import ctx_proc
 
-    monkeypatch.setenv("CTX_HOOK_COMMAND", "ctx")
+    monkeypatch.delenv("CTX_HOOK_COMMAND", raising=False)  # this environment's ctx
     root = project.root
     bad = ctx_proc(root, "hooks", "install", "--local")
     assert bad.code != 0 and "--claude --local" in bad.err
@@ -156,7 +156,8 @@ def test_local_hooks_stay_on_this_machine(
     assert r.code == 0, r.err
     assert any("excluded from git" in line for line in json.loads(r.out)["done"])
     local = settings_path(project, local=True)
-    assert _commands(json.loads(local.read_text()), "SessionEnd") == ["ctx hook claude-session-end"]
+    want = f"{ctx_command()} hook claude-session-end"
+    assert _commands(json.loads(local.read_text()), "SessionEnd") == [want]
     assert not settings_path(project).exists()
     untracked = subprocess.run(
         ["git", "status", "--porcelain", "--untracked-files=all", ".claude"],
