@@ -155,6 +155,21 @@ def test_secrets_are_redacted_before_writing(
     assert store_contains(store, key) == [] and store_contains(store, token) == []
 
 
+def test_a_secret_as_a_tag_is_refused(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    token = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+    r = run_ctx(capsys, "memory", "add", "--tag", token, "deploy notes")
+    assert r.code == 1 and "looks like a secret (github-token)" in r.err
+    assert token not in r.err  # the message does not repeat it either
+    assert run_ctx(capsys, "memory", "list", "--json").json() == []
+    mid = run_ctx(capsys, "memory", "add", "--tag", "deploy", "deploy notes").out.strip()
+    r = run_ctx(capsys, "memory", "edit", mid, "--tag", token)
+    assert r.code == 1 and "looks like a secret" in r.err
+    r = run_ctx(capsys, "memory", "edit", mid, "--tags", f"deploy,{token}")
+    assert r.code == 1 and "looks like a secret" in r.err
+    assert run_ctx(capsys, "memory", "show", mid, "--json").json()["tags"] == ["deploy"]
+    assert store_contains(store, token) == []
+
+
 def test_private_memory_stays_local(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
     r = run_ctx(capsys, "memory", "add", "--private", "my local note", "--json")
     assert r.json()["private"] is True

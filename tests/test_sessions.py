@@ -51,6 +51,8 @@ def test_capture_append_complete_show(store: Path, capsys: pytest.CaptureFixture
     assert again.code == 1 and "already complete" in again.err
     none = run_ctx(capsys, "append", "orphan")
     assert none.code == 1 and "no session is being captured" in none.err
+    secret_tag = run_ctx(capsys, "sessions", "edit", sid, "--tag", "sk-ant-api03-" + "x" * 90)
+    assert secret_tag.code == 1 and "looks like a secret" in secret_tag.err
 
 
 def test_list_filters(store: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -47,6 +47,24 @@ def clean_tags(tags: list[str] | tuple[str, ...] | None) -> list[str]:
     return out
 
 
+def tags_to_store(tags: list[str] | tuple[str, ...] | None) -> list[str]:
+    """Tags about to be written: content is redacted, but a redacted tag would be useless,
+    so a tag that looks like a secret is refused instead (tags are committed as they are)."""
+    out = clean_tags(tags)
+    if out:
+        from ctx.privacy import find_secrets
+
+        for tag in out:
+            found = find_secrets(tag)
+            if found:
+                raise CtxError(
+                    f"tag '{tag[:4]}…' looks like a secret ({found[0].rule}); nothing was stored",
+                    "tags are committed in clear: keep secrets out of them",
+                    code="secret_tag",
+                )
+    return out
+
+
 def _content(text: str) -> str:
     text = (text or "").strip()
     if not text:
@@ -93,7 +111,7 @@ class MemoryOps(ProjectBase):
     ) -> Memory:
         mtype = check_type(type)
         text = _content(content)
-        tag_list = clean_tags(tags)
+        tag_list = tags_to_store(tags)
         if source_session:
             source_session = self.resolve_session_id(source_session)  # type: ignore[attr-defined]
         if source_turn is not None and not source_session:
@@ -196,8 +214,8 @@ class MemoryOps(ProjectBase):
             fields["content"] = _content(content)
         if type is not None:
             fields["type"] = check_type(type)
-        new_tags = clean_tags(tags) if tags is not None else None
-        add = clean_tags(list(add_tags))
+        new_tags = tags_to_store(tags) if tags is not None else None
+        add = tags_to_store(list(add_tags))
         remove = clean_tags(list(remove_tags))
         if not fields and new_tags is None and not add and not remove:
             raise CtxError("nothing to change", "pass --content, --type, --tags, --tag or --untag")

@@ -15,7 +15,7 @@ from ctx.models import ROLES, ImportResult, Session, TranscriptHeader, Transcrip
 from ctx.store import transcripts as tx
 from ctx.store.base import ProjectBase
 from ctx.store.layout import FORMAT_VERSION
-from ctx.store.memories import clean_tags
+from ctx.store.memories import clean_tags, tags_to_store
 from ctx.store.redaction import redact_data, redact_text
 from ctx.store.state import StateDoc
 from ctx.timeutil import normalize_iso, now_iso, parse_iso
@@ -542,7 +542,7 @@ class SessionOps(ProjectBase):
             raise CtxError(f"session {sid} is still open", "complete it first with `ctx complete`")
         private = where == "private"
         rec_all, _ = self._session_record(sid, where)
-        add = clean_tags(list(add_tags))
+        add = tags_to_store(list(add_tags))
         remove = clean_tags(list(remove_tags))
 
         def edit(doc: StateDoc) -> None:
