@@ -189,13 +189,14 @@ def uninstall_claude_hooks(project: Project) -> list[str]:
         path = settings_path(project, local)
         if path.exists():
             done += _uninstall_from(project, path)
-    if not any("removed" in line for line in done):
+    if not done:
         rel = settings_path(project).relative_to(project.root)
         return [f"{rel}: no ctx hooks installed, nothing to remove"]
-    return [line for line in done if "nothing to remove" not in line]
+    return done
 
 
 def _uninstall_from(project: Project, path: Path) -> list[str]:
+    """What was removed from this file; empty when it held none of our hooks."""
     rel = path.relative_to(project.root)
     data = _load(path)
     hooks = data.get("hooks")
@@ -221,7 +222,7 @@ def _uninstall_from(project: Project, path: Path) -> list[str]:
         if not hooks:
             del data["hooks"]
     if not done:
-        return [f"{rel}: no ctx hooks installed, nothing to remove"]
+        return []
     if data:
         _save(path, data)
     else:

@@ -205,7 +205,7 @@ def _int8_from(
 ) -> FastEmbedEmbedder:
     from ctx.search import quantize
 
-    target = quantize.int8_dir(name, path)
+    target = quantize.int8_dir(name, path)  # again: a download just now changes the key
     if not quiet:
         print(f"ctx: preparing an int8 copy of {name} (once, a few seconds)...", file=sys.stderr)
     try:
