@@ -63,6 +63,7 @@ def _register() -> None:
         "cmd_mcp",
         "cmd_browse",
         "cmd_sync",
+        "cmd_review",
         "cmd_hook_runtime",
     ):
         try:
