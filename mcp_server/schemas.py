@@ -275,6 +275,33 @@ FORGET = ToolSpec(
     idempotent=True,
 )
 
+RESUME = ToolSpec(
+    name="resume_session",
+    title="Continue a past session in an agent",
+    description=(
+        "Rebuild a captured session (any tool's, or a teammate's) as Claude Code's or Codex's "
+        "own session file, so that agent can continue it with the earlier turns in context. "
+        "Returns the command for the user to run (e.g. `claude --resume <id>`) and the file "
+        "written. Writes only that file, in the agent's own session directory."
+    ),
+    input_schema=_obj(
+        {
+            "id": {
+                **_ID,
+                "description": "The session id (s-...) or a unique prefix of 4+ characters.",
+            },
+            "agent": {
+                "type": "string",
+                "enum": ["claude", "codex"],
+                "description": "Agent to continue in (default: the session's own, else claude).",
+            },
+        },
+        ["id"],
+    ),
+    read_only=False,
+    idempotent=True,
+)
+
 TOOLS: tuple[ToolSpec, ...] = (
     SEARCH,
     REMEMBER,
@@ -283,5 +310,6 @@ TOOLS: tuple[ToolSpec, ...] = (
     GET_SESSION,
     CONTEXT,
     FORGET,
+    RESUME,
 )
 BY_NAME = {t.name: t for t in TOOLS}

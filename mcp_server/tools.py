@@ -284,6 +284,19 @@ def forget(project: Project, a: dict[str, Any]) -> ToolOutput:
     return ToolOutput({"forgotten": done.kind, "id": done.id, "note": done.note})
 
 
+def resume_session(project: Project, a: dict[str, Any]) -> ToolOutput:
+    from ctx.handoff.resume import resume
+
+    plan = resume(project, a["id"].strip(), agent=a.get("agent"), cwd=project.root)
+    data = plan.to_dict()
+    text = (
+        f"Rebuilt {plan.source} for {plan.agent} ({plan.messages} messages). To continue it, "
+        f"run in {project.root}: {data['command']}  (or `ctx wrap {data['command']}` to capture "
+        "the continuation)."
+    )
+    return ToolOutput(data, text)
+
+
 HANDLERS: dict[str, Callable[[Project, dict[str, Any]], ToolOutput]] = {
     "search": search,
     "remember": remember,
@@ -292,6 +305,7 @@ HANDLERS: dict[str, Callable[[Project, dict[str, Any]], ToolOutput]] = {
     "get_session": get_session,
     "context": context,
     "forget": forget,
+    "resume_session": resume_session,
 }
 
 

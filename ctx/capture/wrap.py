@@ -262,6 +262,8 @@ def _from_tool(header: TranscriptHeader, turns: list[TranscriptTurn], notes: lis
         meta["tool_branch"] = header.branch  # the branch the tool itself saw (gitBranch)
     if hm.get("source_path"):
         meta["source_file"] = Path(str(hm["source_path"])).name  # never a home path
+    if hm.get("continues"):
+        meta["continues"] = hm["continues"]  # a `ctx resume` continuation: the session it extends
     ext = str(header.external_id) if header.external_id else None
     return _Harvest(
         turns,

@@ -64,6 +64,7 @@ def _register() -> None:
         "cmd_browse",
         "cmd_sync",
         "cmd_review",
+        "cmd_resume",
         "cmd_hook_runtime",
     ):
         try:

@@ -48,6 +48,7 @@ def test_every_schema_is_a_closed_object_with_described_parameters() -> None:
         "get_session",
         "context",
         "forget",
+        "resume_session",
     ]
     for tool in schemas.TOOLS:
         s = tool.input_schema

@@ -33,6 +33,7 @@ from ctx.capture.adapters import (
     iter_jsonl,
     to_epoch,
 )
+from ctx.handoff import RESUME_MARKER
 from ctx.models import TranscriptHeader, TranscriptTurn
 
 #: Claude Code cuts encoded project directory names to this length and appends a hash.
@@ -226,6 +227,8 @@ class _Parser:
         self.sidechain = 0
         self.duplicates = 0
         self.truncated_tail = False
+        self.continues: str | None = None
+        self.resumed = 0
 
     # -- helpers
     def _new_id(self, uuid: Any) -> str | None:
@@ -279,6 +282,12 @@ class _Parser:
                 self.malformed.append(line.number)
             return
         rtype = rec.get("type")
+        resumed = rec.get(RESUME_MARKER)
+        if isinstance(resumed, str) and rtype in ("user", "assistant", "system"):
+            # rebuilt by `ctx resume`: those turns are stored already, in the session continued
+            self.continues = resumed
+            self.resumed += 1
+            return
         self._note(rec)
         if rtype in TITLE_TYPES:
             title = rec.get(TITLE_TYPES[str(rtype)])
@@ -458,6 +467,8 @@ class _Parser:
             "sidechain_records": self.sidechain or None,
             "duplicate_records": self.duplicates or None,
             "truncated_tail": self.truncated_tail or None,
+            "continues": self.continues,
+            "resumed_records": self.resumed or None,
         }
         meta.update({k: v for k, v in optional.items() if v is not None})
         title = next((self.titles[k] for k in TITLE_TYPES if k in self.titles), None)

@@ -34,6 +34,7 @@ from ctx.capture.adapters import (
     iter_jsonl,
     to_epoch,
 )
+from ctx.handoff import RESUME_MARKER
 from ctx.models import TranscriptHeader, TranscriptTurn
 
 INJECTED_PREFIXES = (
@@ -204,6 +205,8 @@ class _Parser:
         self.ignored = 0
         self.truncated_tail = False
         self.has_messages = False
+        self.continues: str | None = None
+        self.resumed = 0
 
     def _add(self, turn: TranscriptTurn) -> None:
         if self.thinking:
@@ -235,6 +238,13 @@ class _Parser:
         if not isinstance(payload, dict):
             self.malformed.append(number)
             return
+        resumed = value.get(RESUME_MARKER)
+        if isinstance(resumed, str) and rtype in ("response_item", "event_msg"):
+            # rebuilt by `ctx resume`: those turns are stored already, in the session continued
+            self.continues = resumed
+            if payload.get("type") != "thread_name_updated":
+                self.resumed += 1
+                return
         if rtype == "session_meta":
             if not self.meta:
                 self.meta = payload
@@ -327,6 +337,8 @@ class _Parser:
             "unknown_types": dict(self.unknown) or None,
             "ignored_records": self.ignored or None,
             "truncated_tail": self.truncated_tail or None,
+            "continues": self.continues,
+            "resumed_records": self.resumed or None,
         }
         meta.update({k: v for k, v in optional.items() if v is not None})
         started = iso_ts(self.meta.get("timestamp")) or (min(self.times) if self.times else None)

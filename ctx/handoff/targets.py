@@ -1,0 +1,169 @@
+"""Writers of the agents' own session files, as the real CLIs write them today.
+
+Claude Code (checked against 2.1.330): `~/.claude/projects/<encoded cwd>/<uuid>.jsonl`, one JSON
+record per line, `user` / `assistant` records chained by `parentUuid`, plus a `summary` record
+that names the session in `claude --resume`'s picker.
+Codex CLI (rollout format of codex-rs, as tests/adapters/fixtures/codex holds it):
+`~/.codex/sessions/YYYY/MM/DD/rollout-<time>-<uuid>.jsonl`, `{"timestamp", "type", "payload"}`
+lines: `session_meta` first, then `response_item` messages and the matching `event_msg` lines.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from ctx.handoff import RESUME_MARKER
+from ctx.handoff.conversation import Message
+from ctx.timeutil import now_iso
+
+_NAMESPACE = uuid.UUID("6f1c9a52-3c1e-4e0b-9f57-2f6a4d1b8c70")
+
+
+@dataclass
+class Built:
+    agent: str
+    session_id: str  # the agent's own id for the rebuilt session
+    path: Path
+    command: list[str]
+
+
+def rebuilt_id(ctx_session: str, messages: list[Message]) -> str:
+    """Stable for the same content: resuming twice reuses one file instead of piling up."""
+    digest = json.dumps([[m.role, m.text] for m in messages], ensure_ascii=False)
+    return str(uuid.uuid5(_NAMESPACE, f"{ctx_session}\x1f{digest}"))
+
+
+def _write(path: Path, records: list[dict[str, Any]]) -> None:
+    """Write the whole file at once (temp + rename), readable only by the user. An existing
+    file of the same id holds the same rebuilt turns, perhaps followed by the agent's own
+    continuation: it is kept as it is."""
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(data)
+    os.replace(tmp, path)
+
+
+# ---- Claude Code ------------------------------------------------------------------------------
+def build_claude(
+    ctx_session: str,
+    title: str,
+    messages: list[Message],
+    cwd: Path,
+    branch: str | None,
+    home: Path | None = None,
+) -> Built:
+    from ctx.capture.adapters.claude import claude_projects_dir, encode_project_dir
+
+    sid = rebuilt_id(ctx_session, messages)
+    records: list[dict[str, Any]] = []
+    parent: str | None = None
+    for n, m in enumerate(messages):
+        rid = str(uuid.uuid5(uuid.UUID(sid), str(n)))
+        rec: dict[str, Any] = {
+            "parentUuid": parent,
+            "isSidechain": False,
+            "userType": "external",
+            "cwd": str(cwd),
+            "sessionId": sid,
+            "gitBranch": branch or "",
+            "type": m.role,
+            "uuid": rid,
+            "timestamp": m.ts or now_iso(),
+            RESUME_MARKER: ctx_session,
+        }
+        if m.role == "user":
+            rec["message"] = {"role": "user", "content": m.text}
+        else:
+            rec["message"] = {
+                "id": f"msg_ctx_{rid.replace('-', '')[:24]}",
+                "type": "message",
+                "role": "assistant",
+                "content": [{"type": "text", "text": m.text}],
+                "stop_reason": "end_turn",
+                "stop_sequence": None,
+                "usage": {"input_tokens": 0, "output_tokens": 0},
+            }
+        records.append(rec)
+        parent = rid
+    if title:
+        records.append(
+            {"type": "summary", "summary": title, "leafUuid": parent, RESUME_MARKER: ctx_session}
+        )
+    path = claude_projects_dir(home) / encode_project_dir(cwd) / f"{sid}.jsonl"
+    _write(path, records)
+    return Built("claude", sid, path, ["claude", "--resume", sid])
+
+
+# ---- Codex CLI --------------------------------------------------------------------------------
+def build_codex(
+    ctx_session: str,
+    title: str,
+    messages: list[Message],
+    cwd: Path,
+    branch: str | None,
+    home: Path | None = None,
+) -> Built:
+    from ctx.capture.adapters.codex import codex_home
+
+    sid = rebuilt_id(ctx_session, messages)
+    start = messages[0].ts if messages and messages[0].ts else now_iso()
+    when = _parse(start)
+    meta: dict[str, Any] = {
+        "id": sid,
+        "timestamp": start,
+        "cwd": str(cwd),
+        "originator": "ctx_resume",
+        "cli_version": "",
+        "source": "cli",
+        "model_provider": "openai",
+    }
+    if branch:
+        meta["git"] = {"branch": branch}
+    records: list[dict[str, Any]] = [_env(start, "session_meta", meta, ctx_session)]
+    for m in messages:
+        ts = m.ts or start
+        kind = "input_text" if m.role == "user" else "output_text"
+        item = {"type": "message", "role": m.role, "content": [{"type": kind, "text": m.text}]}
+        records.append(_env(ts, "response_item", item, ctx_session))
+        event = (
+            {"type": "user_message", "message": m.text, "images": []}
+            if m.role == "user"
+            else {"type": "agent_message", "message": m.text}
+        )
+        records.append(_env(ts, "event_msg", event, ctx_session))
+    if title:
+        name = {"type": "thread_name_updated", "thread_id": sid, "thread_name": title}
+        records.append(_env(start, "event_msg", name, ctx_session))
+    root = codex_home(home) / "sessions"
+    existing = sorted(root.glob(f"*/*/*/rollout-*-{sid}.jsonl")) if root.is_dir() else []
+    if existing:  # rebuilt before (perhaps continued since): keep it
+        return Built("codex", sid, existing[0], ["codex", "resume", sid])
+    day = root / f"{when:%Y}" / f"{when:%m}" / f"{when:%d}"
+    path = day / f"rollout-{when:%Y-%m-%dT%H-%M-%S}-{sid}.jsonl"
+    _write(path, records)
+    return Built("codex", sid, path, ["codex", "resume", sid])
+
+
+def _env(ts: str, kind: str, payload: dict[str, Any], ctx_session: str) -> dict[str, Any]:
+    return {"timestamp": ts, "type": kind, "payload": payload, RESUME_MARKER: ctx_session}
+
+
+def _parse(ts: str) -> datetime:
+    try:
+        return datetime.fromisoformat(ts.replace("Z", "+00:00")).astimezone(timezone.utc)
+    except ValueError:
+        return datetime.now(timezone.utc)
+
+
+BUILDERS = {"claude": build_claude, "codex": build_codex}
