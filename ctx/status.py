@@ -73,4 +73,15 @@ def project_status(project: Project) -> dict[str, Any]:
         "model": model_state(project),
         "problems": project.warnings(),
         "sync": sync_state(project, unc),
+        "agents_not_stored": agents_state(project),
     }
+
+
+def agents_state(project: Project) -> dict[str, int] | None:
+    """Agent sessions of this repository on this machine that the store does not hold yet."""
+    from ctx.agent_history import not_stored
+
+    try:
+        return not_stored(project)
+    except Exception:  # an unreadable agent directory must not hide the status
+        return None

@@ -57,6 +57,11 @@ def status(as_json: bool = JSON_OPT) -> None:
             print("  commit them:  git add .contextfs && git commit -m 'ctx: update context'")
         else:
             print("committed  everything in .contextfs/ is committed")
+        waiting = {a: n for a, n in (st.get("agents_not_stored") or {}).items() if n}
+        if waiting:
+            listed = ", ".join(f"{n} {a}" for a, n in waiting.items())
+            print(f"agents    {listed} session(s) on this machine not in the store yet")
+            print("  keep them (agents delete old transcripts):  ctx import --all-agents")
         if st.get("sync") and "error" not in st["sync"]:
             from ctx.sync.status import lines as sync_lines
 

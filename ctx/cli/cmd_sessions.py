@@ -93,3 +93,22 @@ def edit(
         emit_json(s.to_dict(with_turns=False))
     else:
         print(f"updated {s.id}")
+
+
+@sessions_app.command("retitle")
+def retitle(
+    ident: str = typer.Argument(..., help="Session id (or a unique prefix)."),
+    title: str = typer.Argument(..., help="The new title."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Give a session a title (shared through the CRDT state: concurrent retitles merge)."""
+    if not title.strip():
+        from ctx.errors import CtxError
+
+        raise CtxError("the title is empty", "give the new title as text", exit_code=2)
+    project = open_project()
+    s = project.edit_session(ident, title=title.strip(), add_tags=[], remove_tags=[])
+    if as_json:
+        emit_json(s.to_dict(with_turns=False))
+    else:
+        print(f"{s.id}  {s.title}")

@@ -20,7 +20,7 @@ def register(app: typer.Typer) -> None:
 
 
 def import_(
-    source: str = typer.Argument(..., help="jsonl | claude | aider | codex"),
+    source: str | None = typer.Argument(None, help="jsonl | claude | aider | codex"),
     path: Path | None = typer.Argument(
         None, help="File or directory to import (`-` = stdin for jsonl)."
     ),
@@ -33,12 +33,29 @@ def import_(
     private: bool = typer.Option(
         False, "--private", help="Keep imported sessions on this machine."
     ),
+    all_agents: bool = typer.Option(
+        False,
+        "--all-agents",
+        help="Every supported agent's sessions of this repository (all worktrees).",
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Import transcripts; importing the same thing again adds nothing.
 
-    Examples: ctx import jsonl notes.jsonl · ctx import claude --all · ctx import aider
+    Examples: ctx import jsonl notes.jsonl · ctx import claude --all · ctx import aider ·
+    ctx import --all-agents (Claude Code, Codex and aider history of this repository)
     """
+    if all_agents:
+        if source is not None or path is not None:
+            raise CtxError("--all-agents takes no source or path", exit_code=2)
+        _import_all_agents(private, as_json)
+        return
+    if source is None:
+        raise CtxError(
+            "what to import?",
+            f"name a source ({', '.join(SOURCES)}) or use --all-agents",
+            exit_code=2,
+        )
     if source not in SOURCES:
         raise CtxError(
             f"unknown import source '{source}'", f"use one of: {', '.join(SOURCES)}", exit_code=2
@@ -54,6 +71,29 @@ def import_(
     else:
         for line in summary.lines():
             print(line)
+    report_problems(project)
+
+
+def _import_all_agents(private: bool, as_json: bool) -> None:
+    from ctx.agent_history import import_all
+    from ctx.importers import ImportSummary
+
+    project = open_project()
+    summary = ImportSummary("all-agents")
+    read = import_all(project, private, summary)
+    for msg in summary.problems:
+        warn(msg)
+    if as_json:
+        emit_json({**summary.to_dict(), "files_read": read})
+    else:
+        new = [label for label, r in summary.results if r.created or r.added_turns]
+        for line in summary.lines():
+            if any(label in line for label in new):
+                print(line)
+        per = ", ".join(f"{agent} {n}" for agent, n in read.items())
+        created = sum(1 for _, r in summary.results if r.created)
+        turns = sum(r.added_turns for _, r in summary.results)
+        print(f"read {per} file(s): {created} new session(s), {turns} new turn(s)")
     report_problems(project)
 
 

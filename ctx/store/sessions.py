@@ -580,8 +580,6 @@ class SessionOps(ProjectBase):
 
 
 def _title_from(turns: list[Turn]) -> str:
-    for t in turns:
-        if t.role == "user" and t.text.strip():
-            line = t.text.strip().splitlines()[0]
-            return line[:80] + ("…" if len(line) > 80 else "")
-    return ""
+    from ctx.store.titles import title_from
+
+    return title_from(turns)

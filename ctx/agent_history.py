@@ -1,0 +1,119 @@
+"""Every agent's history of this project on this machine: what exists, what is not yet stored.
+
+Why: agents delete their own transcripts (Claude Code after 30 days by default, set by
+`cleanupPeriodDays`), so ctx keeps what they drop. `ctx import --all-agents` imports every
+supported agent's sessions for every worktree of this repository; importing again adds nothing.
+`ctx status` counts what is on this machine and not in the store yet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ctx.ids import SESSION_PREFIX, derived_id
+
+if TYPE_CHECKING:
+    from ctx.importers import ImportSummary
+    from ctx.store.project import Project
+
+AGENTS = ("claude", "codex", "aider")
+
+
+@dataclass
+class AgentFiles:
+    agent: str
+    files: list[Path] = field(default_factory=list)
+
+
+def worktrees(project: Project) -> list[Path]:
+    """The main worktree and every linked one: an agent run in any of them belongs here."""
+    out = [project.root]
+    if project.git.worktree not in out:
+        out.append(project.git.worktree)
+    try:
+        import pygit2
+
+        repo = pygit2.Repository(str(project.root))
+        for name in repo.list_worktrees():
+            path = Path(repo.lookup_worktree(name).path).resolve()
+            if path not in out and path.is_dir():
+                out.append(path)
+    except Exception:  # a damaged worktree list must not stop an import
+        pass
+    return out
+
+
+def discover(project: Project) -> list[AgentFiles]:
+    from ctx.capture.adapters.aider import history_path
+    from ctx.capture.adapters.claude import find_transcripts
+    from ctx.capture.adapters.codex import find_rollouts
+
+    found = {a: AgentFiles(a) for a in AGENTS}
+    for wt in worktrees(project):
+        for p in find_transcripts(wt):
+            if not p.name.startswith("agent-") and p not in found["claude"].files:
+                found["claude"].files.append(p)
+        for p in find_rollouts(cwd=wt):
+            if p not in found["codex"].files:
+                found["codex"].files.append(p)
+        hist = history_path(wt)
+        if hist.is_file() and hist not in found["aider"].files:
+            found["aider"].files.append(hist)
+    return [found[a] for a in AGENTS]
+
+
+def not_stored(project: Project) -> dict[str, int]:
+    """Per agent: sessions on this machine that the store does not hold (nor forgot).
+
+    Claude and Codex name their files by session id, so no file has to be parsed; an aider
+    history holds many sessions and is counted by parsing it (it is small)."""
+    from ctx.capture.adapters.codex import _id_from_name
+
+    known = set(project._all_ids())
+    known |= {str(k) for doc, _ in project.docs() for k in list(doc.forgotten.keys())}
+    counts: dict[str, int] = {}
+    for group in discover(project):
+        n = 0
+        for f in group.files:
+            if group.agent == "claude":
+                n += derived_id(SESSION_PREFIX, "claude", f.stem) not in known
+            elif group.agent == "codex":
+                n += derived_id(SESSION_PREFIX, "codex", _id_from_name(f)) not in known
+            else:
+                n += _aider_missing(f, known)
+        counts[group.agent] = n
+    return counts
+
+
+def _aider_missing(path: Path, known: set[str]) -> int:
+    from ctx.capture.adapters.aider import parse_aider_history
+
+    n = 0
+    try:
+        for header, turns in parse_aider_history(path):
+            key = f"{path.name}@{header.meta.get('byte_offset', 0)}"
+            sid = (
+                derived_id(SESSION_PREFIX, header.tool, str(header.external_id))
+                if header.external_id
+                else derived_id(SESSION_PREFIX, header.tool, key)
+            )
+            n += bool(turns) and sid not in known
+    except OSError:
+        return 0
+    return n
+
+
+def import_all(project: Project, private: bool, summary: ImportSummary) -> dict[str, int]:
+    """Import every agent's sessions of this repository; per agent, how many files were read."""
+    from ctx.importers_tools import import_tool
+
+    read: dict[str, int] = {}
+    for group in discover(project):
+        read[group.agent] = len(group.files)
+        for f in group.files:
+            import_tool(
+                project, group.agent, f, all_=False, session=None, private=private, summary=summary
+            )
+    return read
