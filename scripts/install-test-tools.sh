@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the real AI CLIs that the test-suite drives, into a cache OUTSIDE the repository.
 #
-#   scripts/install-test-tools.sh            # everything the tests drive: claude and aider
+#   scripts/install-test-tools.sh            # everything the tests drive: claude, aider, codex
 #   scripts/install-test-tools.sh claude     # one of them
 #
 # Where: ${CTX_TEST_TOOLS:-$HOME/.cache/ctx-test-tools}/{claude-code,aider-venv}.
@@ -20,6 +20,7 @@ set -euo pipefail
 
 CLAUDE_CODE_VERSION="${CLAUDE_CODE_VERSION:-2.1.330}"
 AIDER_VERSION="${AIDER_VERSION:-0.86.2}"
+CODEX_VERSION="${CODEX_VERSION:-0.171.0}"
 DEST="${CTX_TEST_TOOLS:-$HOME/.cache/ctx-test-tools}"
 
 install_claude() {
@@ -42,6 +43,21 @@ install_claude() {
     echo "claude $got installed: $bin"
 }
 
+install_codex() {
+    # The npm package ships the native binary as a per-platform optional dependency, like
+    # Claude Code: npm fetches it from the same registry, nothing else is downloaded.
+    local prefix="$DEST/codex"
+    local bin="$prefix/node_modules/.bin/codex"
+    if [ -x "$bin" ] && [ "$("$bin" --version 2>/dev/null | awk '{print $NF}')" = "$CODEX_VERSION" ]; then
+        echo "codex $CODEX_VERSION already installed: $bin"
+        return 0
+    fi
+    command -v npm >/dev/null || { echo "npm is required to install the Codex CLI" >&2; exit 1; }
+    mkdir -p "$prefix"
+    npm install --prefix "$prefix" --no-audit --no-fund --loglevel=error "@openai/codex@$CODEX_VERSION"
+    echo "codex $("$bin" --version) installed: $bin"
+}
+
 install_aider() {
     local venv="$DEST/aider-venv"
     if [ -x "$venv/bin/aider" ] && "$venv/bin/python" -c \
@@ -57,11 +73,12 @@ install_aider() {
     echo "aider $AIDER_VERSION installed: $venv/bin/aider"
 }
 
-[ "$#" -gt 0 ] || set -- claude aider
+[ "$#" -gt 0 ] || set -- claude aider codex
 for tool in "$@"; do
     case "$tool" in
         claude) install_claude ;;
         aider) install_aider ;;
-        *) echo "unknown tool '$tool' (known: claude aider)" >&2; exit 2 ;;
+        codex) install_codex ;;
+        *) echo "unknown tool '$tool' (known: claude aider codex)" >&2; exit 2 ;;
     esac
 done

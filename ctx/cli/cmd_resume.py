@@ -24,6 +24,12 @@ def resume(
     agent: str | None = typer.Option(
         None, "--agent", "-a", help="claude or codex (default: the session's own, else claude)."
     ),
+    prompt: str | None = typer.Option(
+        None,
+        "--prompt",
+        "-p",
+        help="Continue with this prompt, non-interactively (claude -p / codex exec resume).",
+    ),
     run: bool = typer.Option(
         False, "--exec", help="Start the agent now under `ctx wrap`: the continuation is captured."
     ),
@@ -45,7 +51,7 @@ def resume(
     project = open_project()
     # the agent finds sessions by the directory it starts in: this one (or `ctx -C DIR`)
     cwd = Path(state.cwd).resolve() if state.cwd else Path.cwd()
-    plan = plan_resume(project, session, agent=agent, cwd=cwd)
+    plan = plan_resume(project, session, agent=agent, cwd=cwd, prompt=prompt)
     argv = [*plan.command, *ctx.args]
     if run:
         wrap = [sys.executable, "-m", "ctx", "wrap", "--", *argv]

@@ -42,6 +42,7 @@ def resume(
     agent: str | None = None,
     cwd: Path | None = None,
     home: Path | None = None,
+    prompt: str | None = None,
 ) -> ResumePlan:
     session = project.get_session(ident)
     target = agent or default_agent(session.tool)
@@ -57,6 +58,5 @@ def resume(
     messages = exchange(session, target=target)
     where = (cwd or Path.cwd()).resolve()
     built = BUILDERS[target](session.id, session.title, messages, where, session.branch, home)
-    return ResumePlan(
-        target, built.session_id, str(built.path), built.command, session.id, len(messages)
-    )
+    command = built.prompt_command(prompt) if prompt is not None else built.command
+    return ResumePlan(target, built.session_id, str(built.path), command, session.id, len(messages))

@@ -30,7 +30,13 @@ class Built:
     agent: str
     session_id: str  # the agent's own id for the rebuilt session
     path: Path
-    command: list[str]
+    command: list[str]  # continue interactively
+
+    def prompt_command(self, prompt: str) -> list[str]:
+        """Continue with one prompt, non-interactively (the agent's print / exec mode)."""
+        if self.agent == "codex":
+            return ["codex", "exec", "resume", self.session_id, prompt]
+        return [*self.command, "-p", prompt]
 
 
 def rebuilt_id(ctx_session: str, messages: list[Message]) -> str:
@@ -126,7 +132,8 @@ def build_codex(
         "originator": "ctx_resume",
         "cli_version": "",
         "source": "cli",
-        "model_provider": "openai",
+        # Codex refuses to resume a thread under another provider than the configured one
+        "model_provider": _codex_provider(codex_home(home)),
     }
     if branch:
         meta["git"] = {"branch": branch}
@@ -153,6 +160,17 @@ def build_codex(
     path = day / f"rollout-{when:%Y-%m-%dT%H-%M-%S}-{sid}.jsonl"
     _write(path, records)
     return Built("codex", sid, path, ["codex", "resume", sid])
+
+
+def _codex_provider(codex_dir: Path) -> str:
+    """The `model_provider` of the user's Codex config (Codex's own default: openai)."""
+    from ctx.config import read_toml
+
+    try:
+        value = read_toml(codex_dir / "config.toml").get("model_provider")
+    except Exception:  # an unreadable config: Codex itself will say what is wrong
+        value = None
+    return value if isinstance(value, str) and value else "openai"
 
 
 def _env(ts: str, kind: str, payload: dict[str, Any], ctx_session: str) -> dict[str, Any]:

@@ -122,7 +122,7 @@ def test_an_imported_jsonl_session_continues_in_claude(claude_bin: Path, tmp_pat
         imp = run_ctx(cid, "import", "jsonl", str(_jsonl_session(tmp_path)), "--json", env=env)
         assert imp.code == 0, imp.err
         sid = run_ctx(cid, "sessions", "list", "--json", env=env).json()[0]["id"]
-        r = run_ctx(cid, "resume", sid, "--exec", "--", "-p", FOLLOW_UP, env=env)
+        r = run_ctx(cid, "resume", sid, "--exec", "--prompt", FOLLOW_UP, env=env)
         assert r.code == 0, r.err
         first = json.dumps(server.message_requests()[0].body["messages"])
     assert QUESTION in first and ANSWER in first and FOLLOW_UP in first
@@ -202,3 +202,45 @@ def test_mcp_resume_session_returns_the_command(tmp_path: Path) -> None:
     assert out.data["command"] == f"claude --resume {out.data['session_id']}"
     assert Path(out.data["path"]).is_file()
     assert "claude --resume" in out.render()
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("codex-live")
+def test_teammate_resumes_a_wrapped_codex_session_in_codex(tmp_path: Path) -> None:
+    from tests.fakes import codex_harness
+    from tests.fakes.responses_server import FakeResponses
+
+    try:
+        codex_harness.find_or_install_codex()
+    except codex_harness.CodexNotInstalled as exc:
+        pytest.fail(str(exc), pytrace=False)
+    team = make_team(tmp_path)
+    ada, bob = team.clone("ada"), team.clone("bob")
+    with FakeResponses([ANSWER]) as server:
+        env = codex_harness.codex_env(tmp_path / "ada-home", server.base_url)
+        r = run_ctx(ada, "wrap", "--", "codex", "exec", QUESTION, env=env)
+        assert r.code == 0, r.err
+    original = session_json(ada, env=env)
+    assert original["tool"] == "codex"
+    assert [t["text"] for t in original["turns"] if t["role"] != "tool"][-2:] == [QUESTION, ANSWER]
+    _git(ada, "add", ".contextfs")
+    _git(ada, "commit", "-qm", "context")
+    _git(ada, "push", "-q", "origin", "HEAD:main")
+    _git(bob, "pull", "-q")
+
+    with FakeResponses([ROTATE]) as server:
+        env = codex_harness.codex_env(tmp_path / "bob-home", server.base_url)
+        r = run_ctx(bob, "resume", original["id"], "--exec", "--prompt", FOLLOW_UP, env=env)
+        assert r.code == 0, r.err
+        assert ROTATE in r.out
+        (request,) = server.response_requests()
+    said = [text for role, text in request.messages() if role in ("user", "assistant")]
+    assert said.index(QUESTION) < said.index(ANSWER) < said.index(FOLLOW_UP)
+
+    sessions = run_ctx(bob, "sessions", "list", "--json", env=env).json()
+    cont = session_json(bob, next(s["id"] for s in sessions if s["id"] != original["id"]), env=env)
+    assert cont["meta"]["continues"] == original["id"]
+    assert [t["text"] for t in cont["turns"] if t["role"] in ("user", "assistant")] == [
+        FOLLOW_UP,
+        ROTATE,
+    ]

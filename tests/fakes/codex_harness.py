@@ -1,0 +1,74 @@
+"""Find the real Codex CLI (installed by scripts/install-test-tools.sh) and give it a HOME whose
+config points at the fake Responses server. Like the Claude harness, it never skips: a missing
+CLI fails with the command that installs it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from tests.fakes.claude_harness import (
+    _REAL_ENV,
+    INSTALL_SCRIPT,
+    REPO_ROOT,
+    TOOLS_DIR,
+    _pin,
+    _run_install_script,
+)
+
+FAKE_KEY_ENV = "CTX_FAKE_OPENAI_KEY"
+
+
+class CodexNotInstalled(RuntimeError):
+    pass
+
+
+def codex_bin() -> Path:
+    return TOOLS_DIR / "codex" / "node_modules" / ".bin" / "codex"
+
+
+def find_or_install_codex() -> Path:
+    binary = codex_bin()
+    pin = _pin("CODEX_VERSION")
+
+    def version() -> str:
+        out = subprocess.run(
+            [str(binary), "--version"], capture_output=True, text=True, timeout=60, check=False
+        )
+        return out.stdout.strip().rsplit(" ", 1)[-1]
+
+    if not os.access(binary, os.X_OK) or version() != pin:
+        if _REAL_ENV.get("CTX_TEST_AUTO_INSTALL", "1") == "0":
+            raise CodexNotInstalled(
+                f"Codex CLI {pin} is not installed at {binary}; run "
+                f"`{INSTALL_SCRIPT.relative_to(REPO_ROOT)} codex` (needs npm)"
+            )
+        _run_install_script("codex")
+    if not os.access(binary, os.X_OK):
+        raise CodexNotInstalled(f"no codex binary at {binary} after install")
+    return binary
+
+
+def codex_env(home: Path, base_url: str) -> dict[str, str]:
+    """Environment for codex with `home` as HOME and the fake server as its only provider."""
+    (home / ".codex").mkdir(parents=True, exist_ok=True)
+    (home / ".codex" / "config.toml").write_text(
+        'model = "gpt-5-codex"\n'
+        'model_provider = "fake"\n'
+        "[model_providers.fake]\n"
+        'name = "fake"\n'
+        f'base_url = "{base_url}"\n'
+        f'env_key = "{FAKE_KEY_ENV}"\n'
+        'wire_api = "responses"\n'
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "CODEX_"))}
+    env.update(
+        {
+            "HOME": str(home),
+            FAKE_KEY_ENV: "ctx-test-fake-key",
+            "PATH": f"{codex_bin().parent}{os.pathsep}{os.environ['PATH']}",
+        }
+    )
+    env.setdefault("TERM", "xterm-256color")
+    return env
