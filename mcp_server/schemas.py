@@ -302,6 +302,51 @@ RESUME = ToolSpec(
     idempotent=True,
 )
 
+WHY = ToolSpec(
+    name="why",
+    title="Why is this code like this?",
+    description=(
+        "For a file, line or line range of this repository: the commits that wrote the lines "
+        "(git blame), the AI sessions linked to them (commit trailer, the commit a session ended "
+        "on, or a session that edited the file just before), the turn whose tool call wrote each "
+        "line, and the decisions and other memories about it. Ask before changing code whose "
+        "reasons you do not know."
+    ),
+    input_schema=_obj(
+        {
+            "target": _str(
+                "FILE, FILE:LINE or FILE:START-END, relative to the repository root.",
+                minLength=1,
+            )
+        },
+        ["target"],
+    ),
+    read_only=True,
+)
+
+LOG = ToolSpec(
+    name="log",
+    title="Context history",
+    description=(
+        "The history of the project's context, newest first: memories and sessions added, "
+        "edited, removed and forgotten, each with its commit, author and date (the audit "
+        "trail). Filter by paths (context about those files), author or memory type."
+    ),
+    input_schema=_obj(
+        {
+            "paths": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Only context about these files (repository-relative paths).",
+            },
+            "author": _str("Only changes committed by this author (substring).", minLength=1),
+            "type": {**_TYPES, "description": "Only memories of this type."},
+            "limit": _int("How many entries at most (1-500).", 1, 500, 50),
+        }
+    ),
+    read_only=True,
+)
+
 TOOLS: tuple[ToolSpec, ...] = (
     SEARCH,
     REMEMBER,
@@ -311,5 +356,7 @@ TOOLS: tuple[ToolSpec, ...] = (
     CONTEXT,
     FORGET,
     RESUME,
+    WHY,
+    LOG,
 )
 BY_NAME = {t.name: t for t in TOOLS}

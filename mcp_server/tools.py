@@ -297,6 +297,26 @@ def resume_session(project: Project, a: dict[str, Any]) -> ToolOutput:
     return ToolOutput(data, text)
 
 
+def why(project: Project, a: dict[str, Any]) -> ToolOutput:
+    from ctx.codelinks.why import why as run_why
+
+    result = run_why(project, a["target"], cwd=project.git.worktree)
+    return ToolOutput(result.to_dict())
+
+
+def log(project: Project, a: dict[str, Any]) -> ToolOutput:
+    from ctx.codelinks.history import filter_entries, history
+    from ctx.codelinks.why import repo_relative
+
+    paths = [repo_relative(project, p, project.git.worktree) for p in a.get("paths") or []]
+    entries = filter_entries(
+        project, history(project), paths, author=a.get("author"), kind_type=a.get("type")
+    )
+    entries.reverse()
+    limit = int(a.get("limit") or 50)
+    return ToolOutput({"entries": [e.to_dict() for e in entries[:limit]], "total": len(entries)})
+
+
 HANDLERS: dict[str, Callable[[Project, dict[str, Any]], ToolOutput]] = {
     "search": search,
     "remember": remember,
@@ -306,6 +326,8 @@ HANDLERS: dict[str, Callable[[Project, dict[str, Any]], ToolOutput]] = {
     "context": context,
     "forget": forget,
     "resume_session": resume_session,
+    "why": why,
+    "log": log,
 }
 
 

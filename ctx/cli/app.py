@@ -65,6 +65,7 @@ def _register() -> None:
         "cmd_sync",
         "cmd_review",
         "cmd_resume",
+        "cmd_why",
         "cmd_hook_runtime",
     ):
         try:

@@ -36,6 +36,8 @@ def test_lists_seven_tools_with_schemas_and_annotations(project: Project) -> Non
                     "context",
                     "forget",
                     "resume_session",
+                    "why",
+                    "log",
                 ]
             )
             for t in tools.values():
@@ -113,7 +115,7 @@ def test_bad_input_gives_error_results_and_the_server_keeps_running(project: Pro
 def test_no_store_is_a_tool_error_until_ctx_init(repo: Path) -> None:
     async def scenario() -> None:
         async with mcp_session(repo) as s:
-            assert len((await s.list_tools()).tools) == 8  # starts without a store
+            assert len((await s.list_tools()).tools) == 10  # starts without a store
             msg = error_text(await s.call_tool("context", {}))
             assert "no ctx store" in msg and "ctx init" in msg
             assert "ctx init" in error_text(await s.call_tool("remember", {"content": "x"}))

@@ -1,0 +1,253 @@
+"""`ctx why FILE[:LINE[-LINE]]`: the sessions, turns and decisions behind lines of code.
+
+git answers who and when; the conversation answers why. The lines are blamed (renames and moves
+followed), their commits are linked to sessions — by a `Ctx-Session:` trailer, by being the HEAD a
+session ended on, or by being authored during a session that edited the file — and inside those
+sessions the tool call whose new text holds the line is the turn that wrote it. Memories come from
+those sessions or mention the file; decisions rank first.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ctx.codelinks.blame import BlameLine, blame
+from ctx.codelinks.files import refers_to, touches, wrote_line
+from ctx.codelinks.touches_cache import session_files
+from ctx.errors import CtxError
+
+if TYPE_CHECKING:
+    from ctx.models import Session
+    from ctx.store.project import Project
+
+TRAILER = re.compile(r"^Ctx-Session:\s*(s-[a-z2-7]{12})\s*$", re.MULTILINE)
+BEFORE = 120  # seconds a commit may precede a session's first record (clock skew)
+AFTER = 900  # seconds after a session's last record that its commit may come
+_TYPE_RANK = {"decision": 0, "procedure": 1, "fact": 2, "preference": 3, "episode": 4}
+
+
+@dataclass
+class CommitInfo:
+    sha: str
+    author: str
+    date: str
+    summary: str
+    lines: list[int] = field(default_factory=list)
+    sessions: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TurnRef:
+    session_id: str
+    n: int
+    role: str
+    text: str
+    wrote: list[int] = field(default_factory=list)  # lines of the range this turn's call wrote
+
+
+@dataclass
+class SessionLink:
+    id: str
+    title: str
+    tool: str
+    author: str
+    started_at: str
+    how: str  # "trailer" | "ended on the commit" | "edited the file during the commit" | "touched"
+    turns: list[TurnRef] = field(default_factory=list)
+
+
+@dataclass
+class MemoryLink:
+    id: str
+    type: str
+    content: str
+    author: str
+    created_at: str
+    how: str  # "from a linked session" | "mentions the file"
+
+
+@dataclass
+class WhyResult:
+    path: str
+    start: int | None
+    end: int | None
+    commits: list[CommitInfo] = field(default_factory=list)
+    sessions: list[SessionLink] = field(default_factory=list)
+    memories: list[MemoryLink] = field(default_factory=list)
+    uncommitted_lines: list[int] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def parse_target(spec: str) -> tuple[str, int | None, int | None]:
+    """`FILE`, `FILE:LINE` or `FILE:START-END` (a path may itself hold colons)."""
+    m = re.fullmatch(r"(.+?):(\d+)(?:-(\d+))?", spec)
+    if not m:
+        return spec, None, None
+    start, end = int(m.group(2)), int(m.group(3) or m.group(2))
+    if start < 1 or end < start:
+        raise CtxError(
+            f"bad line range in {spec!r}", "use FILE:LINE or FILE:START-END", exit_code=2
+        )
+    return m.group(1), start, end
+
+
+def why(project: Project, spec: str, *, cwd: Path | None = None) -> WhyResult:
+    raw, start, end = parse_target(spec)
+    rel = repo_relative(project, raw, cwd or Path.cwd())
+    lines = blame(project.git.worktree, rel, start, end)
+    result = WhyResult(rel, start, end)
+    by_sha: dict[str, CommitInfo] = {}
+    for bl in lines:
+        if bl.uncommitted:
+            result.uncommitted_lines.append(bl.line)
+            continue
+        info = by_sha.get(bl.commit)
+        if info is None:
+            when = datetime.fromtimestamp(bl.author_time, tz=timezone.utc)
+            info = CommitInfo(bl.commit, bl.author, when.strftime("%Y-%m-%dT%H:%M:%SZ"), bl.summary)
+            by_sha[bl.commit] = info
+            result.commits.append(info)
+        info.lines.append(bl.line)
+    trailers = _trailers(project.git.worktree, list(by_sha))
+    sessions = project.list_sessions(include_open=False)
+    files = session_files(project, sessions)
+    touched = {
+        s.id for s in sessions if any(refers_to(p, rel) for p, _a, _t in files.get(s.id, []))
+    }
+    edited = {
+        s.id
+        for s in sessions
+        if any(refers_to(p, rel) and a != "read" for p, a, _t in files.get(s.id, []))
+    }
+    links: dict[str, str] = {}
+    for sha, info in by_sha.items():
+        for s in sessions:
+            how = _link(s, sha, trailers.get(sha, set()), _epoch(info.date), s.id in edited)
+            if how:
+                info.sessions.append(s.id)
+                links.setdefault(s.id, how)
+    for sid in sorted(touched - set(links)):
+        links[sid] = "touched the file"
+    by_id = {s.id: s for s in sessions}
+    for sid, how in sorted(links.items(), key=lambda kv: _rank(kv[1], by_id[kv[0]])):
+        s = by_id[sid]
+        link = SessionLink(s.id, s.title, s.tool, s.author, s.started_at, how)
+        if how != "touched the file" or len(links) <= 5:
+            link.turns = _turns(project, s.id, rel, lines)
+        result.sessions.append(link)
+    result.memories = _memories(project, rel, set(links))
+    return result
+
+
+def repo_relative(project: Project, raw: str, cwd: Path) -> str:
+    p = Path(raw)
+    full = (p if p.is_absolute() else cwd / p).resolve()
+    for base in (project.git.worktree, project.root):
+        try:
+            return full.relative_to(base.resolve()).as_posix()
+        except ValueError:
+            continue
+    raise CtxError(f"{raw} is outside this repository", "give a file inside it", exit_code=2)
+
+
+def _epoch(iso: str) -> float:
+    try:
+        return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return 0.0
+
+
+def _link(s: Session, sha: str, trailer: set[str], when: float, edited: bool) -> str | None:
+    if s.id in trailer:
+        return "trailer"
+    if s.commit_end and s.commit_end == sha and s.commit != sha:
+        return "ended on the commit"
+    if edited and s.started_at:
+        lo = _epoch(s.started_at) - BEFORE
+        hi = _epoch(s.ended_at or s.started_at) + AFTER
+        if lo <= when <= hi:
+            return "edited the file before the commit"
+    return None
+
+
+def _rank(how: str, s: Session) -> tuple[int, str]:
+    order = ["trailer", "ended on the commit", "edited the file before the commit"]
+    return (order.index(how) if how in order else len(order), s.started_at or "")
+
+
+def _trailers(root: Path, shas: list[str]) -> dict[str, set[str]]:
+    """Ctx-Session trailers of the commits (one git call)."""
+    if not shas:
+        return {}
+    proc = subprocess.run(
+        ["git", "show", "-s", "--format=%H%n%B%x00", *shas],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        errors="replace",
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
+    out: dict[str, set[str]] = {}
+    for chunk in proc.stdout.split("\x00"):
+        chunk = chunk.strip()
+        if not chunk:
+            continue
+        sha, _, body = chunk.partition("\n")
+        found = set(TRAILER.findall(body))
+        if found:
+            out[sha.strip()] = found
+    return out
+
+
+def _turns(project: Project, sid: str, rel: str, lines: list[BlameLine]) -> list[TurnRef]:
+    try:
+        turns = project.get_session(sid).turns or []
+    except Exception:  # unreadable: the link still shows
+        return []
+    refs: dict[int, TurnRef] = {}
+    for touch in touches(turns):
+        if not refers_to(touch.path, rel) or touch.action == "read":
+            continue
+        turn = turns[touch.turn] if touch.turn < len(turns) else None
+        if turn is None:
+            continue
+        ref = refs.setdefault(touch.turn, TurnRef(sid, touch.turn, turn.role, turn.text[:300]))
+        for bl in lines:
+            if wrote_line(touch, bl.text) and bl.line not in ref.wrote:
+                ref.wrote.append(bl.line)
+    out = sorted(refs.values(), key=lambda r: (not r.wrote, r.n))
+    if out:  # the request that led to the first edit: the user turn before it
+        first = min(r.n for r in out)
+        asked = next((t for t in reversed(turns[:first]) if t.role == "user"), None)
+        if asked is not None:
+            out.insert(0, TurnRef(sid, asked.n, "user", asked.text[:300]))
+    return out[:6]
+
+
+def _memories(project: Project, rel: str, sessions: set[str]) -> list[MemoryLink]:
+    out: list[tuple[tuple[int, int, str], MemoryLink]] = []
+    base = rel.rsplit("/", 1)[-1]
+    for m in project.list_memories():
+        how = None
+        if m.source_session in sessions:
+            how = "from a linked session"
+        elif rel in m.content or (len(base) > 4 and base in m.content):
+            how = "mentions the file"
+        if how:
+            link = MemoryLink(m.id, m.type, m.content, m.author, m.created_at, how)
+            key = (_TYPE_RANK.get(m.type, 9), 0 if how.startswith("from") else 1, m.created_at)
+            out.append((key, link))
+    out.sort(key=lambda kv: (kv[0][0], kv[0][1], _neg(kv[0][2])))
+    return [m for _, m in out[:20]]
+
+
+def _neg(iso: str) -> str:
+    return "".join(chr(0x10FFFF - ord(c)) for c in iso)  # newest first within a rank
