@@ -127,19 +127,30 @@ def why(project: Project, spec: str, *, cwd: Path | None = None) -> WhyResult:
         if any(refers_to(p, rel) and a != "read" for p, a, _t in files.get(s.id, []))
     }
     links: dict[str, str] = {}
-    for sha, info in by_sha.items():
-        for s in sessions:
-            how = _link(s, sha, trailers.get(sha, set()), _epoch(info.date), s.id in edited)
-            if how:
-                info.sessions.append(s.id)
-                links.setdefault(s.id, how)
-    for sid in sorted(touched - set(links)):
-        links[sid] = "touched the file"
     by_id = {s.id: s for s in sessions}
+    ends = {s.commit_end: s.id for s in sessions if s.commit_end and s.commit_end != s.commit}
+    windows = _Windows([by_id[sid] for sid in edited])
+    for sha, info in by_sha.items():
+        found: list[tuple[str, str]] = [(sid, "trailer") for sid in trailers.get(sha, ())]
+        if sha in ends:
+            found.append((ends[sha], "ended on the commit"))
+        found += [
+            (sid, "edited the file before the commit") for sid in windows.at(_epoch(info.date))
+        ]
+        for sid, how in found:
+            if sid not in by_id:
+                continue  # a trailer naming a session this clone does not have
+            if sid not in info.sessions:
+                info.sessions.append(sid)
+            links.setdefault(sid, how)
+    if not links:  # nothing tied to these commits: the sessions that worked on the file
+        recent = sorted(touched, key=lambda sid: by_id[sid].started_at or "", reverse=True)
+        for sid in recent[:5]:
+            links[sid] = "touched the file"
     for sid, how in sorted(links.items(), key=lambda kv: _rank(kv[1], by_id[kv[0]])):
         s = by_id[sid]
         link = SessionLink(s.id, s.title, s.tool, s.author, s.started_at, how)
-        if how != "touched the file" or len(links) <= 5:
+        if len(result.sessions) < 10:  # the turns of the strongest links
             link.turns = _turns(project, s.id, rel, lines)
         result.sessions.append(link)
     result.memories = _memories(project, rel, set(links))
@@ -164,17 +175,26 @@ def _epoch(iso: str) -> float:
         return 0.0
 
 
-def _link(s: Session, sha: str, trailer: set[str], when: float, edited: bool) -> str | None:
-    if s.id in trailer:
-        return "trailer"
-    if s.commit_end and s.commit_end == sha and s.commit != sha:
-        return "ended on the commit"
-    if edited and s.started_at:
-        lo = _epoch(s.started_at) - BEFORE
-        hi = _epoch(s.ended_at or s.started_at) + AFTER
-        if lo <= when <= hi:
-            return "edited the file before the commit"
-    return None
+class _Windows:
+    """Sessions by time window, for "which sessions were running when this commit was made"."""
+
+    def __init__(self, sessions: list[Session]) -> None:
+        spans = []
+        for s in sessions:
+            if s.started_at:
+                lo = _epoch(s.started_at) - BEFORE
+                spans.append((lo, max(lo, _epoch(s.ended_at or s.started_at) + AFTER), s.id))
+        spans.sort()
+        self.starts = [lo for lo, _hi, _sid in spans]
+        self.spans = spans
+        self.longest = max((hi - lo for lo, hi, _sid in spans), default=0.0)
+
+    def at(self, when: float) -> list[str]:
+        import bisect
+
+        i = bisect.bisect_right(self.starts, when)
+        j = bisect.bisect_left(self.starts, when - self.longest)
+        return [sid for lo, hi, sid in self.spans[j:i] if lo <= when <= hi]
 
 
 def _rank(how: str, s: Session) -> tuple[int, str]:
