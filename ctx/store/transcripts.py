@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ctx.jsonline import loads_line
 from ctx.models import Turn
 from ctx.store.crdt_log import Problem
 from ctx.store.locking import atomic_write
@@ -73,14 +74,12 @@ def read_jsonl(
     for i, raw in enumerate(lines, 1):
         if not raw.strip():
             continue
-        try:
-            obj = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        obj, error = loads_line(raw)
+        if error is not None:  # invalid, nested too deeply, a lone surrogate
             torn = i == len(lines)  # last line without newline: a torn write
+            why = "not valid JSON" if error.startswith("invalid JSON") else error
             problems.append(
-                Problem(
-                    name, i, "incomplete last line, skipped" if torn else "not valid JSON, skipped"
-                )
+                Problem(name, i, "incomplete last line, skipped" if torn else f"{why}, skipped")
             )
             continue
         if not isinstance(obj, dict):
