@@ -309,7 +309,12 @@ class SessionOps(ProjectBase):
     ) -> None:
         sdir = self.layout.session_dir(sid, private)
         if part == 0:
-            tx.write_part(sdir, 0, {k: v for k, v in head.items() if v is not None}, turns)
+            try:
+                tx.write_part(sdir, 0, {k: v for k, v in head.items() if v is not None}, turns)
+            except OSError:  # disk full...: no empty session directory left behind
+                with contextlib.suppress(OSError):
+                    sdir.rmdir()
+                raise
         else:
             first = turns[0].n if turns else head.get("turn_count", 0)
             tx.write_part(
