@@ -5,7 +5,6 @@ allowed; per-file format versions honoured; absurd arguments refused with exit 2
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
