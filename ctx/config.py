@@ -70,6 +70,15 @@ def read_toml(path: Path) -> dict[str, Any]:
         ) from None
 
 
+def validated(path: Path) -> dict[str, Any]:
+    """A config file's settings, each known key checked (ctx.config_check)."""
+    from ctx.config_check import validate
+
+    data = read_toml(path)
+    validate(data, path)
+    return data
+
+
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     for key, value in over.items():
         if isinstance(value, dict) and isinstance(base.get(key), dict):
@@ -106,11 +115,11 @@ class Config:
 def load_config(project_config: Path | None = None) -> Config:
     cfg = Config()
     if project_config is not None:
-        _merge(cfg.data, read_toml(project_config))
+        _merge(cfg.data, validated(project_config))
         cfg.sources.append(str(project_config))
     user = paths.user_config_file()
     if user.exists():
-        _merge(cfg.data, read_toml(user))
+        _merge(cfg.data, validated(user))
         cfg.sources.append(str(user))
     for env, (section, key) in ENV_KEYS.items():
         if os.environ.get(env):

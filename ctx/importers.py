@@ -24,6 +24,16 @@ class ImportSummary:
     results: list[tuple[str, ImportResult]] = field(default_factory=list)
     export_counts: dict[str, int] | None = None
     problems: list[str] = field(default_factory=list)
+    skipped_lines: list[str] = field(default_factory=list)  # "path:line: reason", one per line
+
+    def skipped_message(self, listed: int = 5) -> str | None:
+        """One line for the user: how many lines were skipped, and where and why."""
+        n = len(self.skipped_lines)
+        if not n:
+            return None
+        shown = "; ".join(self.skipped_lines[:listed])
+        more = f"; and {n - listed} more (--json lists them)" if n > listed else ""
+        return f"skipped {n} bad line{'s' if n != 1 else ''} ({shown}{more})"
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -32,6 +42,7 @@ class ImportSummary:
             "created": sum(1 for _, r in self.results if r.created),
             "added_turns": sum(r.added_turns for _, r in self.results),
             "problems": self.problems,
+            "skipped_lines": self.skipped_lines,
         }
         if self.export_counts is not None:
             d["export"] = self.export_counts
@@ -86,11 +97,16 @@ def import_jsonl(project: Project, path: Path, private: bool, summary: ImportSum
         from ctx.store.transcripts import read_jsonl
 
         records, read_problems = read_jsonl(path)
-        summary.problems.extend(str(p) for p in read_problems)
+        summary.skipped_lines.extend(str(p) for p in read_problems)
         summary.export_counts = project.import_export(records)
         return
     header, turns, problems = parse_generic_jsonl(path)
-    summary.problems.extend(problems)
+    for msg in problems:  # "line N: reason; line skipped" or "...; kept without it"
+        where = f"{path}:{msg[5:]}" if msg.startswith("line ") else f"{path}: {msg}"
+        if msg.endswith("; line skipped"):
+            summary.skipped_lines.append(where.removesuffix("; line skipped"))
+        else:
+            summary.problems.append(where)
     if not turns and problems:
         raise CtxError(
             f"{path} holds no readable turns", "see docs/adapters.md for the JSONL format"

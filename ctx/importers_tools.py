@@ -40,6 +40,13 @@ def _add(
     summary.results.append((label, res))
 
 
+def _skipped(summary: ImportSummary, f: Path, header: TranscriptHeader) -> None:
+    """Lines the adapter could not read (not JSON, too deep, not a record it knows the
+    shape of), each as path:line."""
+    for n in header.meta.get("malformed_lines") or []:
+        summary.skipped_lines.append(f"{f}:{n}: not a readable record")
+
+
 def _files(path: Path, pattern: str) -> list[Path]:
     if path.is_dir():
         return sorted(path.glob(pattern))
@@ -97,9 +104,7 @@ def import_claude(
         except OSError as exc:
             summary.problems.append(f"{f}: unreadable ({exc.strerror})")
             continue
-        skipped = header.meta.get("malformed_lines")
-        if skipped:
-            summary.problems.append(f"{f.name}: {skipped} malformed line(s) skipped")
+        _skipped(summary, f, header)
         _add(project, summary, f.name, header, turns, private)
 
 
@@ -141,6 +146,7 @@ def import_codex(
         files = _select(found, all_, session, "Codex", lambda p: (session or "") in p.name)
     for f in files:
         header, turns = parse_codex_rollout(f)
+        _skipped(summary, f, header)
         _add(project, summary, f.name, header, turns, private)
 
 

@@ -21,6 +21,9 @@ _UNITS = {
 }
 
 
+MAX_BACK_SECONDS = 1000 * 365 * 86400  # past this a duration is a typo, not a filter
+
+
 def now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -75,10 +78,18 @@ def parse_since(value: str, *, option: str = "--since") -> datetime:
         return n.replace(hour=0, minute=0, second=0, microsecond=0)
     m = _REL.match(v)
     if m:
-        return now() - timedelta(seconds=int(m.group(1)) * _UNITS[m.group(2).lower()])
+        seconds = int(m.group(1)) * _UNITS[m.group(2).lower()]
+        if seconds > MAX_BACK_SECONDS:
+            raise CtxError(
+                f"{option} {value.strip()} reaches more than 1000 years back",
+                "use a shorter duration like 7d or 2y, or leave the filter out for everything",
+                exit_code=2,
+                code="usage",
+            )
+        return now() - timedelta(seconds=seconds)
     try:
         return parse_iso(value)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise CtxError(
             f"cannot read {option} value '{value}'",
             "use a duration like 7d, 12h, 2w, or a date like 2026-01-31",

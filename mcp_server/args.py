@@ -2,9 +2,11 @@
 
 Why our own checker: the schemas use a small subset of JSON Schema (object, string, integer,
 boolean, array, enum, anyOf, bounds), and the errors must name the parameter and the fix.
-Models also often send numbers as strings ("10") or one value where a list is expected; those
-are accepted. Size limits (`limit`, `chars`, `max_chars`) above the maximum are clamped with a
-notice instead of failing: asking for too much is not worth a failed call.
+Models often send numbers as strings ("10"); those are accepted. A number where a string is
+expected, or one string where a list is expected, is refused (it is usually a mistake that
+would search or tag the wrong thing). Size limits (`limit`, `chars`, `max_chars`) above the
+maximum are clamped with a notice instead of failing: asking for too much is not worth a
+failed call; zero or a negative size is refused.
 """
 
 from __future__ import annotations
@@ -54,10 +56,7 @@ def _check(name: str, value: Any, schema: dict[str, Any], notices: list[str]) ->
     kind = schema.get("type")
     if kind == "string":
         if not isinstance(value, str):
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                value = str(value)
-            else:
-                raise bad_args(f"'{name}' must be a string, not {_type_name(value)}")
+            raise bad_args(f"'{name}' must be a string, not {_type_name(value)}")
         if len(value) < schema.get("minLength", 0) or (
             schema.get("minLength") and not value.strip()
         ):
@@ -83,7 +82,7 @@ def _check(name: str, value: Any, schema: dict[str, Any], notices: list[str]) ->
         if name in CLAMPED and hi is not None and value > hi:
             notices.append(f"{name} {value} is more than the maximum {hi}: used {hi}")
             return hi
-        if name in CLAMPED and lo is not None and value < lo:
+        if name in CLAMPED and lo is not None and 1 <= value < lo:
             notices.append(f"{name} {value} is less than the minimum {lo}: used {lo}")
             return lo
         if lo is not None and value < lo:
@@ -96,10 +95,12 @@ def _check(name: str, value: Any, schema: dict[str, Any], notices: list[str]) ->
             raise bad_args(f"'{name}' must be true or false, not {_type_name(value)}")
         return value
     if kind == "array":
-        if isinstance(value, str):  # one value where a list is expected
-            value = [value]
         if not isinstance(value, list):
-            raise bad_args(f"'{name}' must be a list, not {_type_name(value)}")
+            of = schema.get("items", {}).get("type")
+            raise bad_args(
+                f"'{name}' must be a list{f' of {of}s' if of else ''}, not {_type_name(value)}",
+                f'e.g. ["{value}"]' if isinstance(value, str) else "",
+            )
         if len(value) < schema.get("minItems", 0):
             raise bad_args(f"'{name}' must not be an empty list")
         if "maxItems" in schema and len(value) > schema["maxItems"]:

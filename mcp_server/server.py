@@ -70,6 +70,11 @@ def run_call(handle: ProjectHandle, name: str, arguments: Any) -> types.CallTool
             err = CtxError(err.message, NOT_FOUND_ADVICE, code=err.code)
         return error_result(err)
     except Exception as exc:  # a bug in ctx: say so, keep serving
+        from ctx.oserrors import resource_error
+
+        resource = resource_error(exc)  # disk full, read-only...: the user's to fix
+        if resource is not None:
+            return error_result(resource)
         log.error("tool %s failed:\n%s", name, traceback.format_exc())
         return error_result(
             CtxError(

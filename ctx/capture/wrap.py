@@ -101,7 +101,8 @@ def wrap(
     is still returned.
     """
     from ctx.capture.journal import JournalWriter
-    from ctx.capture.pty_proxy import resolve_command, run_proxied
+    from ctx.capture.pty_proxy import NullSink, resolve_command, run_proxied
+    from ctx.oserrors import resource_error
     from ctx.store.redaction import redact_data, redact_text
 
     argv = [str(a) for a in argv]
@@ -116,18 +117,32 @@ def wrap(
     probe["record_input"] = record_input
     sid = new_id(SESSION_PREFIX)
     journal = journal_path(project, sid)
-    project.start_session(
-        name,
-        title,
-        private=True if private else None,
-        command=argv,
-        cwd=workdir,
-        meta={"capture": "wrap", "adapter": adapter},
-        owner_pid=os.getpid(),
-        make_current=False,
-        session_id=sid,
-    )
-    project.update_open_session(sid, capture="wrap")
+
+    def unrecorded(exc: OSError) -> WrapOutcome:
+        """Cannot record (disk full, read-only...): the command still runs, untouched."""
+        with contextlib.suppress(OSError, CtxError):
+            project.discard_open_session(sid)
+        result = run_proxied(
+            argv, sink=NullSink(), stdin_fd=stdin_fd, stdout_fd=stdout_fd, cwd=workdir
+        )
+        why = resource_error(exc) or CtxError(str(exc))
+        return WrapOutcome(None, result.exit_code, adapter, [f"not recorded: {why.message}"])
+
+    try:
+        project.start_session(
+            name,
+            title,
+            private=True if private else None,
+            command=argv,
+            cwd=workdir,
+            meta={"capture": "wrap", "adapter": adapter},
+            owner_pid=os.getpid(),
+            make_current=False,
+            session_id=sid,
+        )
+        project.update_open_session(sid, capture="wrap")
+    except OSError as exc:
+        return unrecorded(exc)
     writer = JournalWriter(
         journal,
         command=redact_data(argv),
@@ -147,6 +162,12 @@ def wrap(
         writer.discard()
         project.discard_open_session(sid)
         raise
+    except OSError as exc:
+        if writer.fd >= 0 or writer.bytes_written:
+            writer.close()  # the child ran: the journal stays, the next command recovers it
+            raise
+        writer.discard()  # the journal could not be created: the child has not run yet
+        return unrecorded(exc)
     except BaseException:
         writer.close()  # the journal stays; the next ctx command recovers the session
         raise

@@ -127,9 +127,12 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         code = 0
     except Exception as exc:  # an internal error: a bug in ctx
+        from ctx.oserrors import resource_error
+
         if os.environ.get("CTX_DEBUG"):
             raise
-        internal = CtxError(
+        # a full disk, a size limit, a read-only file system: the user's to fix, not a bug
+        internal = resource_error(exc) or CtxError(
             f"internal error: {type(exc).__name__}: {exc}",
             "this is a bug in ctx; rerun with CTX_DEBUG=1 for the traceback and report it",
             exit_code=EXIT_INTERNAL,

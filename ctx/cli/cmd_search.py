@@ -241,9 +241,13 @@ def index(
         )
         sys.stderr.flush()
 
-    upd = ensure_fresh(project, progress, semantic=not keyword_only, rebuild=rebuild)
+    upd = ensure_fresh(
+        project, progress, semantic=not keyword_only, rebuild=rebuild, verify=not rebuild
+    )
     if show:
         sys.stderr.write("\n")
+    if upd.rebuilt:
+        warn(upd.rebuilt)
     idx = open_index(project, semantic=not keyword_only)
     stats = idx.stats()
     elapsed = time.monotonic() - t0

@@ -66,6 +66,9 @@ def import_(
     summary = run_import(project, source, path, all_=all_, session=session, private=private)
     for msg in summary.problems:
         warn(msg)
+    skipped = summary.skipped_message()
+    if skipped:
+        warn(skipped)
     if as_json:
         emit_json(summary.to_dict())
     else:

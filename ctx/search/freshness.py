@@ -32,6 +32,8 @@ class IndexUpdate:
     removed: int = 0
     sessions_read: int = 0
     unchanged: bool = False  # the store signature matched: nothing was read
+    busy: bool = False  # another process was refreshing; this one did not wait for it
+    rebuilt: str | None = None  # the index was found damaged and rebuilt: why
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -39,6 +41,8 @@ class IndexUpdate:
             "removed": self.removed,
             "sessions_read": self.sessions_read,
             "unchanged": self.unchanged,
+            "busy": self.busy,
+            "rebuilt": self.rebuilt,
         }
 
 
@@ -87,16 +91,94 @@ def memory_docs(project: Project) -> list[IndexDoc]:
     return out
 
 
+def _current(index: SearchIndex, sig: str) -> bool:
+    import apsw
+
+    from ctx.search.buildlock import is_damage
+
+    try:
+        return index.get_meta(SIG_KEY) == sig and index.get_meta("pending_vectors") != "1"
+    except apsw.Error as exc:
+        if is_damage(exc):
+            return False  # refreshed (and so repaired) under the lock
+        raise
+
+
+def _verified(index: SearchIndex) -> bool:
+    """`pragma quick_check`: garbled pages that no query has met yet (for `ctx index`)."""
+    import apsw
+
+    from ctx.search.buildlock import is_damage
+
+    try:
+        rows = list(index.conn.execute("pragma quick_check"))
+    except apsw.Error as exc:
+        if is_damage(exc):
+            return False
+        raise
+    return [tuple(r) for r in rows] == [("ok",)]
+
+
 def ensure_fresh(
     project: Project,
     index: SearchIndex,
     progress: Callable[[int, int], None] | None = None,
     *,
     force: bool = False,
+    wait: float | None = None,
+    verify: bool = False,
 ) -> IndexUpdate:
+    """Bring ``index`` up to date; one builder at a time (see ctx.search.buildlock).
+
+    ``wait`` bounds how long to wait for another builder (None: as long as it takes); past
+    it the index is left as it is and ``busy`` says so. A damaged index met on the way is
+    rebuilt once, and ``rebuilt`` says why. ``verify`` also checks the file's pages.
+    """
+    import apsw
+
+    from ctx.search.buildlock import build_lock, is_damage
+    from ctx.search.index import IndexReset
+
     project.refresh()
-    sig = store_signature(project)
-    if not force and index.get_meta(SIG_KEY) == sig and index.get_meta("pending_vectors") != "1":
+    if not force and not verify and _current(index, store_signature(project)):
+        return IndexUpdate(unchanged=True)
+    with build_lock(index.db_path, wait=wait) as held:
+        if not held:
+            return IndexUpdate(unchanged=True, busy=True)
+        if index.replaced():  # another process rebuilt it: read the new file
+            index.reopen()
+        rebuilt: str | None = None
+        if verify and not _verified(index):
+            index._reset("search index was damaged and has been rebuilt (quick_check failed)")
+            force = True
+        if index.rebuilt_reason:
+            rebuilt = index.rebuilt_reason
+        for attempt in (0, 1):
+            try:
+                upd = _refresh(project, index, progress, force=force)
+                upd.rebuilt = rebuilt
+                return upd
+            except (apsw.Error, IndexReset) as exc:
+                if attempt or not (isinstance(exc, IndexReset) or is_damage(exc)):
+                    raise
+                if not isinstance(exc, IndexReset):
+                    index._reset(f"search index was damaged and has been rebuilt ({exc})")
+                rebuilt = index.rebuilt_reason
+                force = True
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _refresh(
+    project: Project,
+    index: SearchIndex,
+    progress: Callable[[int, int], None] | None,
+    *,
+    force: bool,
+) -> IndexUpdate:
+    """The refresh itself; the caller holds the builder lock."""
+    project.refresh()
+    sig = store_signature(project)  # taken before reading: a change meanwhile shows next time
+    if not force and _current(index, sig):
         return IndexUpdate(unchanged=True)
     upd = IndexUpdate()
 

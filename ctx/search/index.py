@@ -20,6 +20,7 @@ import apsw
 
 from ctx.errors import CtxError
 from ctx.search import context, db, rank, text, vectors
+from ctx.search.buildlock import build_lock, file_id, is_damage
 from ctx.search.db import remove_db_files
 from ctx.search.embed import CachedEmbedder, Embedder, EmbeddingCache
 from ctx.search.schema import FTS_TOKENIZE, open_index_db
@@ -53,16 +54,25 @@ _DOC_COLS = (
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class IndexReset(CtxError):
+    """The index file was found damaged mid-operation and has been reset (it is empty now).
+
+    A caller that can refresh the index (ctx.search.service.search, ensure_fresh) rebuilds
+    and retries once; others see the message and advice."""
+
+
 def _corruption_guard(fn: F) -> F:
-    """A corrupt page met mid-operation resets the index and tells the user to re-index."""
+    """A damaged page met mid-operation resets the index (one builder at a time)."""
 
     @functools.wraps(fn)
     def wrapper(self: SearchIndex, *args: Any, **kwargs: Any) -> Any:
         try:
             return fn(self, *args, **kwargs)
-        except (apsw.CorruptError, apsw.NotADBError) as exc:
-            self._reset(f"search index was corrupt ({exc})")
-            raise CtxError(
+        except apsw.Error as exc:
+            if not is_damage(exc):
+                raise
+            self._reset(f"search index was damaged and has been rebuilt ({exc})")
+            raise IndexReset(
                 "the search index was corrupt and has been reset",
                 "run `ctx index` to rebuild it from .contextfs/",
                 code="index_reset",
@@ -144,19 +154,26 @@ class SearchIndex:
         self._open()
 
     # -- lifecycle ----------------------------------------------------------------------
-    def _open(self, reason: str | None = None) -> None:
+    def _open(self, reason: str | None = None, *, locked: bool = False) -> None:
         opened, rebuilt = open_index_db(self.db_path)
         self.conn = opened.conn
+        self._file_id = file_id(self.db_path)
         self.vec_ok = opened.vec_ok
         self.vec_error = opened.vec_error
         self.rebuilt_reason = reason or rebuilt
         self.vs: vectors.VectorSearch | None = None
+        layout = json.dumps(dataclasses.asdict(context.Shape.of(self.ranking)))
+        if not locked and self._needs_write(layout):
+            # Throwing the file away or creating tables: under the builder lock, then
+            # look again (another process may have done it meanwhile).
+            self.conn.close()
+            with build_lock(self.db_path):
+                return self._open(reason or rebuilt, locked=True)
         if not self.vec_ok and self._has_vec_table():
             # Vectors we can neither read nor delete: start over (the index is derived).
             self.conn.close()
             remove_db_files(self.db_path)
-            return self._open(f"search index was rebuilt: {self.vec_error}")
-        layout = json.dumps(dataclasses.asdict(context.Shape.of(self.ranking)))
+            return self._open(f"search index was rebuilt: {self.vec_error}", locked=locked)
         stored = self.get_meta("index_layout")
         if stored is None:
             self.set_meta("index_layout", layout)
@@ -164,7 +181,7 @@ class SearchIndex:
             # Indexed text depends on these settings: start over (vectors come from the cache).
             self.conn.close()
             remove_db_files(self.db_path)
-            return self._open("search index was rebuilt: indexing settings changed")
+            return self._open("search index was rebuilt: indexing settings changed", locked=locked)
         if self.embedder is not None and self.vec_ok:
             self._ensure_vec_table(self.embedder.name, self.embedder.dim)
             self.vs = vectors.VectorSearch(self.conn, self.db_path, self.embedder.dim)
@@ -177,6 +194,31 @@ class SearchIndex:
             self._tokenizer: Any = self.conn.fts5_tokenizer(name, args)
         except (AttributeError, apsw.Error):  # older apsw: no query pruning
             self._tokenizer = None
+
+    def _needs_write(self, layout: str) -> bool:
+        """Whether opening must change the file (so must hold the builder lock)."""
+        if not self.vec_ok and self._has_vec_table():
+            return True
+        if self.get_meta("index_layout") != layout:
+            return True
+        if self.embedder is not None and self.vec_ok:
+            same = self.get_meta("vec_model") == self.embedder.name and self.get_meta(
+                "vec_dim"
+            ) == str(self.embedder.dim)
+            return not (same and self._has_vec_table())
+        return False
+
+    def reopen(self) -> None:
+        """Read the file now at ``db_path`` (another process replaced the one we had)."""
+        try:
+            self.conn.close()
+        except apsw.Error:
+            pass
+        self._open()
+
+    def replaced(self) -> bool:
+        """True when another process rebuilt (replaced) the file this connection reads."""
+        return file_id(self.db_path) != self._file_id
 
     def _has_vec_table(self) -> bool:
         return vectors.table_exists(self.conn)
@@ -195,12 +237,17 @@ class SearchIndex:
             self.set_meta("vec_dim", str(dim))
 
     def _reset(self, reason: str) -> None:
-        try:
-            self.conn.close()
-        except apsw.Error:
-            pass
-        remove_db_files(self.db_path)
-        self._open(reason)
+        """Throw the damaged file away and start an empty one, unless another process
+        already replaced it (then just reopen: never delete a fresh rebuild)."""
+        with build_lock(self.db_path):
+            same = not self.replaced()
+            try:
+                self.conn.close()
+            except apsw.Error:
+                pass
+            if same:
+                remove_db_files(self.db_path)
+            self._open(reason if same else None, locked=True)
 
     def close(self) -> None:
         if self._executor is not None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import apsw
 
+from ctx.search.buildlock import build_lock, is_damage
 from ctx.search.db import Opened, connect, remove_db_files
 
 # Porter stemming over unicode61: "painted" finds "painting"; remove_diacritics folds
@@ -122,11 +123,38 @@ def migrate(conn: apsw.Connection) -> list[str]:
     return applied
 
 
+def _usable(opened: Opened) -> bool:
+    """Every migration applied and the tables readable: nothing to write (no lock needed)."""
+    try:
+        names = [r[0] for r in opened.conn.execute("select name from schema_migrations")]
+        opened.conn.execute("select count(*) from meta").fetchall()
+        opened.conn.execute("select rowid from docs limit 1").fetchall()
+    except apsw.Error:
+        return False
+    return set(names) == {m.__name__ for m in MIGRATIONS}
+
+
 def open_index_db(path: Path) -> tuple[Opened, str | None]:
     """Open and migrate the index at ``path``; rebuild it from scratch if unusable.
 
-    Returns the connection and, when the old file was thrown away, the reason.
+    Returns the connection and, when the old file was thrown away, the reason. An index
+    that is already complete opens without the builder lock; creating, migrating or
+    throwing away the file happens under it, so two processes never race on the schema.
     """
+    if path.exists():
+        try:
+            opened = connect(path)
+        except apsw.Error:
+            opened = None
+        if opened is not None:
+            if _usable(opened):
+                return opened, None
+            opened.conn.close()
+    with build_lock(path):
+        return _open_locked(path)
+
+
+def _open_locked(path: Path) -> tuple[Opened, str | None]:
     reason: str | None = None
     for _attempt in range(2):
         opened = None
@@ -137,8 +165,13 @@ def open_index_db(path: Path) -> tuple[Opened, str | None]:
             opened.conn.execute("select count(*) from meta").fetchall()
             opened.conn.execute("select rowid from docs limit 1").fetchall()
             return opened, reason
-        except (NeedsRebuild, apsw.CorruptError, apsw.NotADBError, apsw.SQLError) as exc:
-            # SQLError covers a half-written schema (a table missing after a crash mid-migration).
+        except Exception as exc:
+            # A half-written schema (a table missing after a crash mid-migration), garbled
+            # pages, a file that is not a database, a newer ctx's index: start over.
+            if not (isinstance(exc, NeedsRebuild) or is_damage(exc)):
+                if opened is not None:
+                    opened.conn.close()
+                raise
             if opened is not None:
                 opened.conn.close()
             reason = f"search index was rebuilt: {exc}"

@@ -84,6 +84,8 @@ def open_index(project: Project, *, semantic: bool = True) -> SearchIndex:
     key = (str(project.layout.index_db), semantic)
     idx = _CACHE.get(key)
     if idx is not None and Path(idx.db_path).exists():
+        if idx.replaced():  # another process rebuilt the file: read the new one
+            idx.reopen()
         return idx
     embedder = None
     reason = "keyword mode"
@@ -106,22 +108,36 @@ def close_all() -> None:
     _CACHE.clear()
 
 
+# How long a search waits for another process's index refresh before searching the index
+# as it is (and saying so): a search is never blocked behind a long rebuild.
+SEARCH_WAIT = 10.0
+
+
 def ensure_fresh(
     project: Project,
     progress: Callable[[int, int], None] | None = None,
     *,
     semantic: bool = True,
     rebuild: bool = False,
+    verify: bool = False,
 ) -> IndexUpdate:
+    """Refresh the project's index (``ctx index``): waits for any other builder;
+    ``rebuild`` throws the file away first, ``verify`` checks its pages (quick_check)."""
     if rebuild:
+        from ctx.search.buildlock import build_lock
         from ctx.search.db import remove_db_files
 
-        idx = _CACHE.pop((str(project.layout.index_db), semantic), None)
-        if idx is not None:
-            idx.close()
-        _CACHE.pop((str(project.layout.index_db), not semantic), None)
-        remove_db_files(project.layout.index_db)
-    return _ensure_fresh(project, open_index(project, semantic=semantic), progress, force=rebuild)
+        path = project.layout.index_db
+        with build_lock(path):
+            for flag in (semantic, not semantic):
+                idx = _CACHE.pop((str(path), flag), None)
+                if idx is not None:
+                    idx.close()
+            remove_db_files(path)
+            return _ensure_fresh(
+                project, open_index(project, semantic=semantic), progress, force=True
+            )
+    return _ensure_fresh(project, open_index(project, semantic=semantic), progress, verify=verify)
 
 
 def _unix(value: datetime | float | None) -> float | None:
@@ -172,11 +188,27 @@ def search(
     semantic = mode != "keyword"
     idx = open_index(project, semantic=semantic)
     notices = []
-    if idx.rebuilt_reason:
-        notices.append(idx.rebuilt_reason)
-        idx.rebuilt_reason = None
-    _ensure_fresh(project, idx)
-    hits = idx.search(query, mode=mode, limit=limit, filters=filters)
+    from ctx.search.index import IndexReset
+
+    for attempt in (0, 1):
+        if idx.rebuilt_reason:
+            notices.append(idx.rebuilt_reason)
+            idx.rebuilt_reason = None
+        upd = _ensure_fresh(project, idx, wait=SEARCH_WAIT)
+        if upd.rebuilt and upd.rebuilt not in notices:
+            notices.append(upd.rebuilt)
+            idx.rebuilt_reason = None
+        if upd.busy:
+            notices.append(
+                "another ctx process is updating the index; newest changes may be missing"
+            )
+        try:
+            hits = idx.search(query, mode=mode, limit=limit, filters=filters)
+            break
+        except IndexReset:
+            if attempt:
+                raise
+            # the file was damaged: it has been reset; the next round rebuilds it
     if idx.last_note:
         notices.append(idx.last_note)
     return SearchResult(

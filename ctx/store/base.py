@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from ctx.config import Config, load_config, read_toml
+from ctx.config import Config, load_config, validated
 from ctx.errors import CtxError
 from ctx.gitinfo import GitContext, context
 from ctx.ids import new_replica_id
@@ -66,8 +66,9 @@ class ProjectBase:
                 "run `ctx init` in the repository first",
                 code="no_store",
             )
-        fmt = read_toml(self.layout.config).get("store", {}).get("format", 1)
-        if not isinstance(fmt, int) or fmt > FORMAT_VERSION:
+        # every known key checked: `format = "1"` or `-1` is a clear error, not "upgrade"
+        fmt = validated(self.layout.config).get("store", {}).get("format", 1)
+        if fmt > FORMAT_VERSION:
             raise CtxError(
                 f"{self.layout.config} says store format {fmt}, "
                 f"this ctx reads up to {FORMAT_VERSION}",

@@ -52,19 +52,42 @@ def append_update(path: Path, update: bytes, replica: str) -> None:
     try:
         size = os.fstat(fd).st_size
         prefix = b""
+        if size:
+            size, prefix = _repair_tail(path, fd, size)
         if size == 0:
             prefix = header_line(replica)
-        else:
-            with open(path, "rb") as fh:
-                fh.seek(size - 1)
-                if fh.read(1) != b"\n":  # a torn line from a killed writer: close it off
-                    prefix = b"\n"
         data = prefix + encode_line(update)
         written = 0
         while written < len(data):
             written += os.write(fd, data[written:])
     finally:
         os.close(fd)
+
+
+def _repair_tail(path: Path, fd: int, size: int) -> tuple[int, bytes]:
+    """A last line without its newline was torn (a killed writer, a full disk, a file-size
+    limit). Only this clone writes this log, and no reader has consumed an unterminated line:
+    cut it off, so it does not become a corrupt line that every clone reports forever; a
+    tail that is a whole valid update only lost its newline and is kept."""
+    with open(path, "rb") as fh:
+        start = size
+        while start > 0:
+            step = min(start, 65536)
+            fh.seek(start - step)
+            block = fh.read(step)
+            nl = block.rfind(b"\n")
+            if nl >= 0:
+                start = start - step + nl + 1
+                break
+            start -= step
+        if start == size:
+            return size, b""
+        fh.seek(start)
+        tail = fh.read(size - start).strip()
+    if not tail.startswith(b"#") and _decode(tail) is not None:
+        return size, b"\n"
+    os.ftruncate(fd, start)
+    return start, b""
 
 
 def rewrite_log(path: Path, updates: list[bytes], replica: str) -> None:

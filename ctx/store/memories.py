@@ -112,6 +112,13 @@ class MemoryOps(ProjectBase):
         mtype = check_type(type)
         text = _content(content)
         tag_list = tags_to_store(tags)
+        if source_session is not None and not source_session.strip():
+            raise CtxError(
+                "--session must not be empty",
+                "name the source session by id or prefix, or leave --session out",
+                exit_code=2,
+                code="usage",
+            )
         if source_session:
             source_session = self.resolve_session_id(source_session)  # type: ignore[attr-defined]
         if source_turn is not None and not source_session:

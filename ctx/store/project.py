@@ -13,6 +13,7 @@ from ctx.errors import CtxError
 from ctx.gitinfo import context
 from ctx.ids import MEMORY_PREFIX, SESSION_PREFIX
 from ctx.models import ImportResult, TranscriptHeader, TranscriptTurn
+from ctx.store.crdt_log import Problem
 from ctx.store.layout import CONFIG_TEMPLATE, FORMAT_VERSION, GITIGNORE
 from ctx.store.memories import MemoryOps
 from ctx.store.sessions import SessionOps
@@ -105,7 +106,14 @@ class Project(MemoryOps, SessionOps):
         for s in sorted(self.list_sessions(include_open=False), key=lambda s: s.id):
             if s.private and not include_private:
                 continue
-            full = self.get_session(s.id)
+            try:
+                full = self.get_session(s.id)
+            except CtxError as exc:  # written by a newer ctx: never re-labelled as ours
+                if exc.code != "newer_format":
+                    raise
+                path, _, why = exc.message.partition(": ")
+                self.problems.append(Problem(path, 1, f"{why}; session not exported"))
+                continue
             rec = full.to_dict(with_turns=False)
             yield rec
             for t in full.turns or []:

@@ -309,7 +309,12 @@ class SessionOps(ProjectBase):
     ) -> None:
         sdir = self.layout.session_dir(sid, private)
         if part == 0:
-            tx.write_part(sdir, 0, {k: v for k, v in head.items() if v is not None}, turns)
+            try:
+                tx.write_part(sdir, 0, {k: v for k, v in head.items() if v is not None}, turns)
+            except OSError:  # disk full...: no empty session directory left behind
+                with contextlib.suppress(OSError):
+                    sdir.rmdir()
+                raise
         else:
             first = turns[0].n if turns else head.get("turn_count", 0)
             tx.write_part(
@@ -485,6 +490,13 @@ class SessionOps(ProjectBase):
                 session.turns = tx.read_journal(self.journal_path(sid)).turns
             else:
                 t = tx.read_transcript(self.layout.session_dir(sid, private), self.root)
+                if t.newer_format is not None:
+                    bad = next(p for p in t.problems if p.line == 1 and "format" in p.message)
+                    raise CtxError(
+                        f"{bad.path}: {bad.message.split(';')[0]}",
+                        "upgrade ctx (pip install -U contextfs-cli); nothing was changed",
+                        code="newer_format",
+                    )
                 self.problems.extend(t.problems)
                 session.turns = t.turns
             session.turn_count = len(session.turns)

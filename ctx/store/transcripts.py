@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ctx.jsonline import loads_line
 from ctx.models import Turn
 from ctx.store.crdt_log import Problem
 from ctx.store.locking import atomic_write
@@ -56,6 +57,7 @@ class Transcript:
     turns: list[Turn] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     parts: int = 0
+    newer_format: object = None  # the header's format when this ctx cannot read it
 
 
 def read_jsonl(
@@ -73,14 +75,12 @@ def read_jsonl(
     for i, raw in enumerate(lines, 1):
         if not raw.strip():
             continue
-        try:
-            obj = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        obj, error = loads_line(raw)
+        if error is not None:  # invalid, nested too deeply, a lone surrogate
             torn = i == len(lines)  # last line without newline: a torn write
+            why = "not valid JSON" if error.startswith("invalid JSON") else error
             problems.append(
-                Problem(
-                    name, i, "incomplete last line, skipped" if torn else "not valid JSON, skipped"
-                )
+                Problem(name, i, "incomplete last line, skipped" if torn else f"{why}, skipped")
             )
             continue
         if not isinstance(obj, dict):
@@ -111,6 +111,23 @@ def read_header(session_dir: Path) -> dict[str, Any] | None:
     return obj if isinstance(obj, dict) and obj.get("type") == "session" else None
 
 
+def format_problem(fmt: Any) -> str | None:
+    """Why a transcript with this header ``format`` cannot be read (None: it can).
+    Older formats are read; a newer one would be misread, so its session is skipped."""
+    from ctx.store.layout import FORMAT_VERSION
+
+    if fmt is None:
+        return None
+    if not isinstance(fmt, int) or isinstance(fmt, bool) or fmt < 1:
+        return f"transcript format {fmt!r} is not a positive integer; session skipped"
+    if fmt > FORMAT_VERSION:
+        return (
+            f"written by a newer ctx (transcript format {fmt}, this ctx reads up to "
+            f"{FORMAT_VERSION}); session skipped: upgrade ctx to read it"
+        )
+    return None
+
+
 def read_transcript(session_dir: Path, root: Path | None = None) -> Transcript:
     header: dict[str, Any] = {}
     turns: list[Turn] = []
@@ -124,6 +141,10 @@ def read_transcript(session_dir: Path, root: Path | None = None) -> Transcript:
             kind = rec.get("type")
             if kind == "session" and not header:
                 header = rec
+                bad = format_problem(rec.get("format"))
+                if bad is not None:  # a newer ctx wrote it: report it, read none of it
+                    problems.append(Problem(display, 1, bad))
+                    return Transcript(header, [], problems, len(parts), rec.get("format"))
             elif kind == "turn" or kind is None:
                 turns.append(turn_from_record(rec, len(turns)))
     turns.sort(key=lambda t: t.n)

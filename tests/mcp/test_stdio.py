@@ -168,3 +168,38 @@ def test_concurrent_cli_writes_are_seen_without_restart(project: Project, tmp_pa
             )
 
     anyio.run(scenario)
+
+
+def test_mistyped_arguments_absurd_since_and_a_damaged_index(project: Project) -> None:
+    """Wrong types and ranges are tool errors naming the argument; an absurd `since` is a
+    clear error; a damaged index is rebuilt under a live server and the hits are right."""
+    kept = project.add_memory("the cache is a derived index", "fact").id
+
+    async def scenario() -> None:
+        async with mcp_session(project.root) as s:
+            cases = [
+                ({"query": 123}, "'query' must be a string, not integer"),
+                ({"query": "x", "tags": "notalist"}, "unknown argument: tags"),
+                ({"query": "x", "tag": 5}, "'tag'"),
+                ({"query": "x", "tag": [1]}, "'tag[0]' must be a string"),
+                ({"query": "x", "limit": -5}, "'limit' must be at least 1"),
+                ({"query": "x", "limit": 0}, "'limit' must be at least 1"),
+                ({"query": "x", "since": "99999999d"}, "1000 years"),
+            ]
+            for args, want in cases:
+                msg = error_text(await s.call_tool("search", args))
+                assert want in msg and "internal" not in msg, (args, msg)
+            msg = error_text(await s.call_tool("remember", {"content": "x", "tags": "a"}))
+            assert "'tags' must be a list of strings" in msg
+            hits = payload(await s.call_tool("search", {"query": "derived", "mode": "keyword"}))
+            assert [h["id"] for h in hits["hits"]] == [kept]
+            db = project.layout.index_db
+            size = db.stat().st_size
+            with open(db, "r+b") as fh:  # garble every page after the first
+                fh.seek(4096)
+                fh.write(b"\xa5" * (size - 4096))
+            hits = payload(await s.call_tool("search", {"query": "derived", "mode": "keyword"}))
+            assert [h["id"] for h in hits["hits"]] == [kept]
+        assert {m.id for m in project.list_memories()} == {kept}
+
+    anyio.run(scenario)

@@ -99,10 +99,13 @@ def test_remember_recall_and_forget(project: Project) -> None:
     assert _err(h, "get_session", {"id": sid}).code == "not_found"
 
 
-def test_remember_redacts_secrets_and_tags_one_string(project: Project) -> None:
+def test_remember_redacts_secrets_and_refuses_one_string_as_tags(project: Project) -> None:
     h = ProjectHandle(project.root)
     key = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
-    m = _call(h, "remember", {"content": f"deploy token is {key}", "tags": "deploy"})["memory"]
+    err = _err(h, "remember", {"content": "x", "tags": "deploy"})
+    assert "'tags' must be a list of strings, not string" in err.message
+    assert project.list_memories() == []
+    m = _call(h, "remember", {"content": f"deploy token is {key}", "tags": ["deploy"]})["memory"]
     assert key not in m["content"] and m["tags"] == ["deploy"] and m["type"] == "fact"
 
 

@@ -15,11 +15,12 @@ This module holds the helpers they share; it imports nothing heavy.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+from ctx.jsonline import loads_line
 
 #: Tool outputs longer than this (UTF-8 bytes) are cut, keeping the head.
 RESULT_LIMIT = 2048
@@ -130,10 +131,9 @@ def iter_jsonl(path: Path) -> Iterator[JsonlLine]:
         if not raw.strip():
             continue
         complete = i < last  # the piece after the final newline has no newline of its own
-        try:
-            value = json.loads(raw.decode("utf-8", errors="replace"))
-        except ValueError as exc:
-            yield JsonlLine(i + 1, None, f"invalid JSON: {exc}", complete)
+        value, error = loads_line(raw.decode("utf-8", errors="replace"))
+        if error is not None:  # invalid, nested too deeply, a lone surrogate: skip the line
+            yield JsonlLine(i + 1, None, error, complete)
             continue
         yield JsonlLine(i + 1, value, None, True)
 

@@ -496,5 +496,8 @@ def parse_claude_transcript(
     p = Path(path)
     parser = _Parser()
     for line in iter_jsonl(p):
-        parser.feed(line)
+        try:
+            parser.feed(line)
+        except (TypeError, AttributeError, ValueError, KeyError, RecursionError):
+            parser.malformed.append(line.number)  # a field of an unexpected type: skip it
     return parser.header(p), parser.turns

@@ -35,6 +35,7 @@ from ctx.capture.adapters import (
     to_epoch,
 )
 from ctx.handoff import RESUME_MARKER
+from ctx.jsonline import loads_line
 from ctx.models import TranscriptHeader, TranscriptTurn
 
 INJECTED_PREFIXES = (
@@ -66,9 +67,8 @@ def _head_meta(path: Path) -> dict[str, Any]:
                 raw = fh.readline(4_000_000)
                 if not raw:
                     break
-                try:
-                    rec = json.loads(raw)
-                except ValueError:
+                rec, error = loads_line(raw)
+                if error is not None:
                     continue
                 if isinstance(rec, dict) and rec.get("type") == "session_meta":
                     payload = rec.get("payload")
@@ -142,10 +142,7 @@ def _output_text(output: Any) -> tuple[str, dict[str, Any]]:
     text = output if isinstance(output, str) else json.dumps(output, ensure_ascii=False)
     # Older shell outputs are JSON: {"output": "...", "metadata": {"exit_code": 1, ...}}.
     if text.startswith("{") and '"output"' in text:
-        try:
-            obj = json.loads(text)
-        except ValueError:
-            obj = None
+        obj, _error = loads_line(text)
         if isinstance(obj, dict) and isinstance(obj.get("output"), str):
             md = obj.get("metadata")
             if isinstance(md, dict) and isinstance(md.get("exit_code"), int):
@@ -167,10 +164,8 @@ def _call_summary(payload: dict[str, Any]) -> tuple[str, Any]:
     name = str(payload.get("name") or ptype)
     raw = payload.get("arguments", payload.get("input"))
     if isinstance(raw, str):
-        try:
-            return name, json.loads(raw)
-        except ValueError:
-            return name, raw
+        parsed, error = loads_line(raw)
+        return name, (raw if error is not None else parsed)
     return name, raw
 
 
@@ -369,5 +364,8 @@ def parse_codex_rollout(
     p = Path(path)
     parser = _Parser()
     for line in iter_jsonl(p):
-        parser.feed(line.number, line.value if line.error is None else None, line.complete)
+        try:
+            parser.feed(line.number, line.value if line.error is None else None, line.complete)
+        except (TypeError, AttributeError, ValueError, KeyError, RecursionError):
+            parser.malformed.append(line.number)  # a field of an unexpected type: skip it
     return parser.result(p)
