@@ -57,6 +57,10 @@ def report_problems(project: Project) -> None:
         if s not in seen:
             seen.add(s)
             warn(s)
+    for note in getattr(project, "notices", []):  # data a log lost, restored (highwater)
+        if note not in seen:
+            seen.add(note)
+            warn(note)
 
 
 def emit_json(data: Any) -> None:
