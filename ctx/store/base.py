@@ -366,10 +366,14 @@ class ProjectBase:
         every reader at once, and is appended when git is done. Either way it is kept."""
         self.require_store()
         with try_lock(self.layout.lock_file, wait=pending.lock_wait()) as locked:
-            busy = pending.git_busy(self.root) if locked else "a sync holds the write lock"
+            git_busy = pending.git_busy(self.root)
             self.refresh()
-            if locked and not busy:
+            if locked and not git_busy:
                 self._settle()
+            # the private log is machine-local: git never rewrites it
+            busy = ("a sync holds the write lock" if not locked else None) or (
+                None if private else git_busy
+            )
             doc = self.private if private else self.shared
             with doc.change() as out:
                 result = fn(doc)
@@ -379,15 +383,17 @@ class ProjectBase:
                 branch = pending.current_branch(self.root)
                 entry = pending.queue(self.layout.local, update, private, branch)
                 self._pending_seen.add(entry.name)
-                busy = busy or pending.git_busy(self.root)
-                if locked and not busy:
-                    path = self.layout.private_log if private else self.own_log
-                    crdt_log.append_update(path, update, self.replica)
+                path = self.layout.private_log if private else self.own_log
+
+                def idle() -> bool:  # asked just before the write: the narrowest window
+                    return private or pending.git_busy(self.root) is None
+
+                if not busy and crdt_log.append_update(path, update, self.replica, idle):
                     if not self._refresh_one(path, private):
                         self._reset()
                         self.refresh()
                 else:
-                    self.queued = busy
+                    self.queued = busy or pending.git_busy(self.root) or "git is busy"
         return result
 
     def _settle(self) -> int:
@@ -398,6 +404,7 @@ class ProjectBase:
             self.layout.private_log,
             self.replica,
             pending.current_branch(self.root),
+            lambda: pending.git_busy(self.root) is None,
         )
 
     def settle_pending(self) -> int:

@@ -18,6 +18,7 @@ import json
 import os
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -153,7 +154,14 @@ def entries(local: Path, branch: str | None = "*") -> list[Entry]:
     return out
 
 
-def settle(local: Path, own_log: Path, private_log: Path, replica: str, branch: str | None) -> int:
+def settle(
+    local: Path,
+    own_log: Path,
+    private_log: Path,
+    replica: str,
+    branch: str | None,
+    idle: Callable[[], bool] | None = None,
+) -> int:
     """Append each journalled change of this branch its log does not hold yet; drop entries
     past the grace period (those of other branches too). The caller holds the write lock and
     has checked that git is idle. Returns how many changes were appended."""
@@ -176,7 +184,8 @@ def settle(local: Path, own_log: Path, private_log: Path, replica: str, branch: 
                 held[target] = b""
         line = e.line
         if line not in held[target]:
-            crdt_log.append_update(target, e.update, replica)
+            if not crdt_log.append_update(target, e.update, replica, None if e.private else idle):
+                return appended  # git started meanwhile: the rest waits for the next time
             held[target] += line
             appended += 1
         if now - e.at >= grace():

@@ -110,7 +110,7 @@ def _sv_of(data: bytes) -> dict[int, int]:
     return state_vector(get_state(merged))
 
 
-def staged_log_losses(worktree: Path, own_log: str | None) -> list[str]:
+def staged_log_losses(worktree: Path, own_log: str | None) -> list[tuple[str, str]]:
     """State logs whose staged version lost what HEAD has: another clone's log must keep every
     line (only that clone appends to it); this clone's own log may be compacted (`ctx gc`)
     but must keep its CRDT state."""
@@ -127,7 +127,7 @@ def staged_log_losses(worktree: Path, own_log: str | None) -> list[str]:
     except KeyError:
         return []
     index = repo.index
-    out: list[str] = []
+    out: list[tuple[str, str]] = []
     tree: Any = repo[state.id]
     for entry in tree:
         if not entry.name.endswith(".log") or entry.type_str != "blob":
@@ -138,24 +138,24 @@ def staged_log_losses(worktree: Path, own_log: str | None) -> list[str]:
             staged = bytes(repo[index[path].id].read_raw())
         except KeyError:
             if old.strip():
-                out.append(f"{path}: deleted")
+                out.append((path, "deleted"))
             continue
         if staged == old or staged.startswith(old):
             continue
         if entry.name == own_log:
             if missing_clocks(_sv_of(old), _sv_of(staged)):
-                out.append(f"{path}: loses changes (not a compaction)")
+                out.append((path, "loses changes (not a compaction)"))
             continue
         kept = set(staged.splitlines())
         gone = sum(1 for line in old.splitlines() if line.strip() and line not in kept)
         if gone:
-            out.append(f"{path}: {gone} line(s) removed from another clone's log")
+            out.append((path, f"{gone} line(s) removed from another clone's log"))
     return out
 
 
-def losses_message(losses: list[str]) -> str:
+def losses_message(losses: list[tuple[str, str]]) -> str:
     lines = ["ctx: refusing to commit: it takes state away from .contextfs/state/"]
-    lines += [f"  {x}" for x in losses[:20]]
+    lines += [f"  {path}: {what}" for path, what in losses[:20]]
     lines += [
         "Each clone only ever appends to its own log; removing lines would not delete anything",
         "(ctx restores state it has seen). To delete:",

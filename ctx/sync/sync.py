@@ -164,6 +164,7 @@ def commit_store(project: Project, message: str | None = None) -> Commit | None:
     """Commit everything under `.contextfs/` (and nothing else); None when nothing changed."""
     root = project.root
     gitrun.run(root, "add", "-A", "--", STORE)
+    _keep_other_logs(project)
     status = gitrun.out(root, "diff", "--cached", "--name-status", "--no-renames", "--", STORE)
     if not status:
         return None
@@ -179,6 +180,18 @@ def commit_store(project: Project, message: str | None = None) -> Commit | None:
     gitrun.run(root, "commit", "-q", "-m", msg, "--", STORE)
     sha = gitrun.head(root) or ""
     return Commit(sha, msg, changes, files)
+
+
+def _keep_other_logs(project: Project) -> None:
+    """Never commit another clone's log with lines taken out (a truncation, an emptied or
+    deleted file): put it back as committed. What it held is in the loaded state anyway, and
+    what it lost was written back into our own log (ctx/store/highwater.py)."""
+    from ctx.sync.precommit import staged_log_losses
+
+    own = project.own_log.name
+    for path, _what in staged_log_losses(project.root, own):
+        if not path.endswith("/" + own):
+            gitrun.run(project.root, "checkout", "HEAD", "--", path)
 
 
 # ---- pull --------------------------------------------------------------------------------
@@ -359,6 +372,7 @@ def _conflict(what: str, paths: list[str], proc: Any) -> CtxError:
 def _pull_and_tidy(project: Project, target: _Target, rebase: bool | None, r: SyncResult) -> None:
     """Pull, then commit what the pull made us do (files of sessions forgotten elsewhere)."""
     _pull(project, target, rebase, r)
+    project.refresh()  # state a pulled change took away is restored now, and committed here
     tidy = commit_store(project)
     if tidy:
         r.commits.append(tidy)
