@@ -177,10 +177,11 @@ class ProjectBase:
                     self._restore(private, mark, lost)
                     now = highwater.state_vector(doc.doc.get_state())
                 if any(clock > seen.get(c, 0) for c, clock in now.items()):
-                    if reloaded:
-                        mark.start(doc.full_update(), now)
-                    else:
-                        mark.note(self._read_now[private], now)
+                    read = self._read_now[private]
+                    if reloaded or not read:  # (not read: state the mark never got, e.g.
+                        mark.start(doc.full_update(), now)  # from a cache; catch up once)
+                    else:  # the mark claims only what its content holds
+                        mark.note(read, highwater.coverage(read))
             except OSError:
                 continue  # the mark is a safety net: a full disk must not stop a read
 
@@ -220,9 +221,8 @@ class ProjectBase:
 
     def _apply_pending(self) -> None:
         """Changes waiting in the journal are part of the state (never cached: see pending)."""
-        for e in pending.entries(self.layout.local, pending.current_branch(self.root)):
-            if e.path.name in self._pending_seen:
-                continue
+        branch = pending.current_branch(self.root)
+        for e in pending.entries(self.layout.local, branch, self._pending_seen):
             self._pending_seen.add(e.path.name)
             doc = self._private if e.private else self._shared
             assert doc is not None

@@ -32,6 +32,16 @@ def state_vector(sv: bytes) -> dict[int, int]:
     return {dec.read_var_uint(): dec.read_var_uint() for _ in range(dec.read_var_uint())}
 
 
+def coverage(updates: list[bytes]) -> dict[int, int]:
+    """The state vector a set of updates reaches."""
+    from pycrdt import get_state, merge_updates
+
+    if not updates:
+        return {}
+    merged = updates[0] if len(updates) == 1 else bytes(merge_updates(*updates))
+    return state_vector(get_state(merged))
+
+
 def missing_clocks(seen: dict[int, int], now: dict[int, int]) -> int:
     """How many operations `seen` holds that `now` lacks."""
     return sum(max(0, clock - now.get(client, 0)) for client, clock in seen.items())

@@ -118,12 +118,18 @@ def queue(local: Path, update: bytes, private: bool, branch: str | None) -> Path
     return path
 
 
-def entries(local: Path, branch: str | None = "*") -> list[Entry]:
-    """The journal, oldest first (only the changes made on `branch`, unless "*");
-    unreadable entries (a torn write) are skipped."""
+def entries(
+    local: Path, branch: str | None = "*", skip: set[str] | frozenset[str] = frozenset()
+) -> list[Entry]:
+    """The journal, oldest first (only the changes made on `branch`, unless "*"; not those
+    named in `skip`); unreadable entries (a torn write) are skipped."""
     d = pending_dir(local)
     try:
-        names = sorted(n for n in os.listdir(d) if n.endswith(SUFFIX) and not n.startswith("."))
+        names = sorted(
+            n
+            for n in os.listdir(d)
+            if n.endswith(SUFFIX) and not n.startswith(".") and n not in skip
+        )
     except OSError:
         return []
     out: list[Entry] = []

@@ -29,6 +29,7 @@ from ctx.store.project import Project
 from tests.sync.conftest import Team, git, make_team
 
 TRIALS = int(os.environ.get("CTX_FAULT_TRIALS", "1"))
+ROUNDS = 1 if TRIALS == 1 else 2  # syncs while the writers run, per trial
 pytestmark = pytest.mark.slow
 
 API_WRITER = """
@@ -206,7 +207,7 @@ def test_writers_during_sync_lose_nothing(tmp_path: Path, mode: str, trial: int)
         ctx(alice, "hooks", "install")
     writers = Writers(alice)
     try:
-        for r in range(2):
+        for r in range(ROUNDS):
             expected.add(ctx(bob, "memory", "add", f"bob {r}").stdout.split()[0])
             ctx(bob, "sync")  # so alice's pull has something to merge or rebase onto
             time.sleep(rng.uniform(0.2, 0.8))  # let the writers get ahead
@@ -329,3 +330,38 @@ def test_pre_commit_refuses_to_commit_another_clones_log_with_lines_removed(
     git(alice, "rm", "-q", "--cached", str(other.relative_to(alice)))
     proc = git(alice, "commit", "-q", "-m", "oops", check=False)
     assert proc.returncode != 0 and "deleted" in proc.stderr
+
+
+def test_writes_during_a_stopped_rebase_wait_and_status_and_doctor_say_how_to_get_out(
+    tmp_path: Path,
+) -> None:
+    _team, alice, bob, expected = pair(tmp_path)
+    for who, text in ((alice, "alice's line\n"), (bob, "bob's line\n")):
+        (who / "notes.txt").write_text(text)
+        git(who, "add", "notes.txt")
+        git(who, "commit", "-q", "-m", "notes")
+    git(bob, "push", "-q", "origin", "HEAD:main")
+    proc = git(alice, "pull", "-q", "--rebase", check=False)
+    assert proc.returncode != 0 and git_busy(alice) == "rebase-merge"  # a conflict in notes.txt
+    log = Project.open(alice).own_log
+    before = log.read_bytes() if log.exists() else b""
+    during = ctx(alice, "memory", "add", "written mid-rebase").stdout.split()[0]
+    expected.add(during)
+    assert (log.read_bytes() if log.exists() else b"") == before  # not into git's files
+    assert during in ids(alice)  # yet visible at once
+    st = json.loads(ctx(alice, "status", "--json").stdout)
+    assert st["sync"]["in_progress"] == "rebase"
+    text = ctx(alice, "status").stdout
+    assert "git rebase --abort" in text and "no upstream" not in text
+    doc = json.loads(ctx(alice, "doctor", "--json", ok=False).stdout)
+    checks = doc["checks"] if isinstance(doc, dict) else doc
+    stuck = [c for c in checks if c["name"] == "git state"]
+    assert stuck and stuck[0]["status"] == "warn" and "git rebase --abort" in stuck[0]["fix"]
+    refused = ctx(alice, "sync", ok=False)
+    assert refused.returncode != 0 and "git rebase --abort" in refused.stderr
+    git(alice, "rebase", "--abort")
+    (alice / "notes.txt").write_text("bob's line\n")  # the user resolves by taking bob's
+    git(alice, "reset", "-q", "--hard", "origin/main")
+    ctx(alice, "sync")
+    ctx(bob, "sync")
+    exact(expected, [alice, bob])
