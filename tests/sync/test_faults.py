@@ -198,8 +198,8 @@ def _sync_round(mode: str, alice: Path) -> None:
         git(alice, "push", "-q", "origin", "HEAD:main")
 
 
-@pytest.mark.parametrize("trial", range(TRIALS))
 @pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("trial", range(TRIALS))  # trials outermost: every case gets its turn
 def test_writers_during_sync_lose_nothing(tmp_path: Path, mode: str, trial: int) -> None:
     rng = random.Random(f"{mode}-{trial}")
     team, alice, bob, expected = pair(tmp_path)
@@ -221,8 +221,8 @@ def test_writers_during_sync_lose_nothing(tmp_path: Path, mode: str, trial: int)
 # ---- SIGKILL in the middle of a sync or a gc -----------------------------------------------------
 
 
-@pytest.mark.parametrize("trial", range(TRIALS))
 @pytest.mark.parametrize("what", ["sync-rebase", "sync-merge", "gc"])
+@pytest.mark.parametrize("trial", range(TRIALS))
 def test_kill_9_during_sync_or_gc_loses_nothing(tmp_path: Path, what: str, trial: int) -> None:
     rng = random.Random(f"{what}-{trial}")
     team, alice, bob, expected = pair(tmp_path)
@@ -262,8 +262,8 @@ def _damage(log: Path, how: str) -> None:
 HOWS = ["truncate", "empty", "delete"]
 
 
-@pytest.mark.parametrize("trial", range(TRIALS))
 @pytest.mark.parametrize("kind", ["other", "own", "private"])
+@pytest.mark.parametrize("trial", range(TRIALS))
 def test_a_damaged_log_loses_nothing(tmp_path: Path, kind: str, trial: int) -> None:
     how = HOWS[(trial + len(kind)) % len(HOWS)]  # each way of damage, in turn over the trials
     team, alice, bob, expected = pair(tmp_path)

@@ -75,7 +75,10 @@ def test_gc_while_another_clone_keeps_working_never_conflicts(team: Team) -> Non
 def test_gc_refuses_a_damaged_store_unless_forced(
     team: Team, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("CTX_PENDING_GRACE", "0")  # no journal copy of the damaged line
+    # gc alone: no journal copy of the damaged line, no high-water mark (either would bring
+    # the damaged memory back: tests/sync/test_faults.py)
+    monkeypatch.setenv("CTX_PENDING_GRACE", "0")
+    monkeypatch.setenv("CTX_HIGH_WATER", "0")
     alice = team.clone("alice")
     p = Project.open(alice)
     for i in range(3):
