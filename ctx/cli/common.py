@@ -61,6 +61,12 @@ def report_problems(project: Project) -> None:
         if note not in seen:
             seen.add(note)
             warn(note)
+    queued = getattr(project, "queued", None)
+    if queued:  # the change is saved; say where it waits (ctx/store/pending.py)
+        warn(
+            f"saved, and queued in .contextfs/local/pending/ ({queued}); "
+            "it goes into the log when git is done"
+        )
 
 
 def emit_json(data: Any) -> None:
