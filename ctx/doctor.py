@@ -192,6 +192,7 @@ def run_checks(start: Path | None) -> list[Check]:
                 )
             except CtxError as err:
                 checks.append(Check("store", "fail", err.message, err.advice))
+            checks.extend(_git_state(project))
         try:
             cfg = project.config
         except CtxError as err:
@@ -207,6 +208,24 @@ def run_checks(start: Path | None) -> list[Check]:
         checks.append(check_model(cfg))
     checks.append(check_dirs())
     return checks
+
+
+def _git_state(project: object) -> list[Check]:
+    """An interrupted rebase or merge (a killed `git pull`, a conflict left open)."""
+    from ctx.store.pending import git_busy
+
+    root = getattr(project, "root", None)
+    if root is None:
+        return []
+    busy = git_busy(root)
+    if busy is None:
+        return [Check("git state", "ok", "no merge or rebase in progress")]
+    from ctx.sync.status import _OP, in_progress_advice
+
+    what = "rebase" if busy.startswith("rebase") else _OP.get(busy, busy)
+    return [
+        Check("git state", "warn", f"git is in the middle of a {what}", in_progress_advice(what))
+    ]
 
 
 def _hook_checks(project: object) -> list[Check]:

@@ -57,6 +57,16 @@ def report_problems(project: Project) -> None:
         if s not in seen:
             seen.add(s)
             warn(s)
+    for note in getattr(project, "notices", []):  # data a log lost, restored (highwater)
+        if note not in seen:
+            seen.add(note)
+            warn(note)
+    queued = getattr(project, "queued", None)
+    if queued:  # the change is saved; say where it waits (ctx/store/pending.py)
+        warn(
+            f"saved, and queued in .contextfs/local/pending/ ({queued}); "
+            "it goes into the log when git is done"
+        )
 
 
 def emit_json(data: Any) -> None:

@@ -7,16 +7,16 @@ import os
 import zlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ctx.config import Config, load_config, validated
 from ctx.errors import CtxError
 from ctx.gitinfo import GitContext, context
 from ctx.ids import new_replica_id
-from ctx.store import crdt_log
+from ctx.store import crdt_log, highwater, pending
 from ctx.store.crdt_log import Cached, LogMark, Problem
 from ctx.store.layout import FORMAT_VERSION, Layout
-from ctx.store.locking import atomic_write, file_lock
+from ctx.store.locking import atomic_write, file_lock, try_lock
 from ctx.store.state import StateDoc
 
 T = TypeVar("T")
@@ -49,6 +49,10 @@ class ProjectBase:
         self._fresh: dict[bool, list[bytes]] = {False: [], True: []}  # updates read past it
         self._replica: str | None = None
         self.problems: list[Problem] = []
+        self._pending_seen: set[str] = set()  # journal entries applied to the documents
+        self.queued: str | None = None  # why the last change waits in the journal, if it does
+        self.notices: list[str] = []  # data a log lost and ctx restored (see highwater)
+        self._read_now: dict[bool, list[bytes]] = {False: [], True: []}  # this refresh's reads
 
     # ---- opening -------------------------------------------------------------------------
     @property
@@ -133,6 +137,7 @@ class ProjectBase:
         self._base = {False: b"", True: b""}
         self._fresh = {False: [], True: []}
         self.problems = []
+        self._pending_seen = set()
 
     def refresh(self) -> None:
         """Apply whatever was appended to any log since the last look (cheap when nothing was).
@@ -140,11 +145,89 @@ class ProjectBase:
         if self._shared is None:
             self._reset()
             self._apply_cache()
+        self._read_now = {False: [], True: []}
+        reloaded = False
         for attempt in range(3):
             if self._refresh_logs() or attempt == 2:
                 break
+            reloaded = True
             self._reset()  # start over from the logs themselves (no cache)
         self._maybe_write_cache()
+        self._guard_high_water(reloaded)
+        self._apply_pending()
+
+    def _guard_high_water(self, reloaded: bool) -> None:
+        """Compare the loaded state with what this clone has seen; restore what a log lost."""
+        if not highwater.enabled() or not self.layout.local.is_dir():
+            return
+        branch = pending.current_branch(self.root)
+        if branch is None:
+            return  # a detached HEAD (an old commit checked out): nothing to compare with
+        for private in (False, True):
+            doc = self._private if private else self._shared
+            assert doc is not None
+            mark = highwater.mark_for(self.layout.local, private, branch)
+            try:
+                now = highwater.state_vector(doc.doc.get_state())
+                if not mark.exists():
+                    mark.start(doc.full_update(), now)
+                    continue
+                seen = mark.sv()
+                lost = highwater.missing_clocks(seen, now)
+                if lost:
+                    self._restore(private, mark, lost)
+                    now = highwater.state_vector(doc.doc.get_state())
+                if any(clock > seen.get(c, 0) for c, clock in now.items()):
+                    read = self._read_now[private]
+                    if reloaded or not read:  # (not read: state the mark never got, e.g.
+                        mark.start(doc.full_update(), now)  # from a cache; catch up once)
+                    else:  # the mark claims only what its content holds
+                        mark.note(read, highwater.coverage(read))
+            except OSError:
+                continue  # the mark is a safety net: a full disk must not stop a read
+
+    def _restore(self, private: bool, mark: highwater.Mark, lost: int) -> None:
+        """Put back what the logs lost: in memory now, in our own log when we may write."""
+        from pycrdt import Doc
+
+        doc = self._private if private else self._shared
+        assert doc is not None
+        seen: Doc[Any] = Doc()
+        for upd in mark.content():
+            seen.apply_update(upd)
+        missing = seen.get_update(doc.doc.get_state())
+        if not missing or missing == EMPTY_UPDATE:
+            return
+        before = set(doc.memory_ids()) | set(doc.sessions.keys())
+        doc.apply(missing)
+        back = len((set(doc.memory_ids()) | set(doc.sessions.keys())) - before)
+        where = "the private log" if private else self._removed_by()
+        written = False
+        with try_lock(self.layout.lock_file, wait=pending.lock_wait()) as locked:
+            if locked and not pending.git_busy(self.root):
+                path = self.layout.private_log if private else self.own_log
+                crdt_log.append_update(path, missing, self.replica)
+                written = True
+        target = self._display(self.layout.private_log if private else self.own_log)
+        self.notices.append(
+            f"{back} record(s) and {lost} change(s) this clone had seen were missing from "
+            f"{where}; "
+            + (f"restored into {target}" if written else "kept, written back once git is idle")
+            + " (a revert or truncation of a log does not delete memories: use "
+            "`ctx memory rm` or `ctx forget`)"
+        )
+
+    def _removed_by(self) -> str:
+        return highwater.removed_by(self.root, self.layout.state_dir)
+
+    def _apply_pending(self) -> None:
+        """Changes waiting in the journal are part of the state (never cached: see pending)."""
+        branch = pending.current_branch(self.root)
+        for e in pending.entries(self.layout.local, branch, self._pending_seen):
+            self._pending_seen.add(e.path.name)
+            doc = self._private if e.private else self._shared
+            assert doc is not None
+            doc.apply(e.update)
 
     def _refresh_logs(self) -> bool:
         files = self._log_files()
@@ -189,6 +272,7 @@ class ProjectBase:
                 self.problems.append(Problem(name, lineno, err))
         self.problems.extend(chunk.problems)
         self._fresh[private].extend(chunk.updates)
+        self._read_now[private].extend(chunk.updates)
         consumed = data[start : chunk.end]
         offset = (mark.offset if mark is not None else 0) + len(consumed)
         tail = ((mark.tail if mark is not None else b"") + consumed)[-32:]
@@ -244,6 +328,7 @@ class ProjectBase:
             if self._refresh_logs() or attempt == 2:
                 break
             self._reset()
+        self._apply_pending()
 
     def drop_cache(self) -> None:
         """Forget the load cache (after rewriting a log, so no stale copy of it lingers)."""
@@ -274,21 +359,65 @@ class ProjectBase:
 
     # ---- writing -------------------------------------------------------------------------
     def mutate(self, private: bool, fn: Callable[[StateDoc], T]) -> T:
-        """Lock, catch up with other writers, change, append the update to our own log."""
+        """Lock, catch up with other writers, change, append the update to our own log.
+
+        The change is journalled first (ctx/store/pending.py). When the lock stays busy past
+        `CTX_LOCK_WAIT` seconds (a `ctx sync` is running) or git is mid-rebase/merge, it is
+        not appended to a file git may be rewriting: it waits in the journal, is visible to
+        every reader at once, and is appended when git is done. Either way it is kept."""
         self.require_store()
-        with file_lock(self.layout.lock_file):
+        with try_lock(self.layout.lock_file, wait=pending.lock_wait()) as locked:
+            git_busy = pending.git_busy(self.root)
             self.refresh()
+            if locked and not git_busy:
+                self._settle()
+            # the private log is machine-local: git never rewrites it
+            busy = ("a sync holds the write lock" if not locked else None) or (
+                None if private else git_busy
+            )
             doc = self.private if private else self.shared
             with doc.change() as out:
                 result = fn(doc)
             update = out[0]
+            self.queued = None
             if update and update != EMPTY_UPDATE:
+                branch = pending.current_branch(self.root)
+                entry = pending.queue(self.layout.local, update, private, branch)
+                self._pending_seen.add(entry.name)
                 path = self.layout.private_log if private else self.own_log
-                crdt_log.append_update(path, update, self.replica)
-                if not self._refresh_one(path, private):
-                    self._reset()
-                    self.refresh()
+
+                def idle() -> bool:  # asked just before the write: the narrowest window
+                    return private or pending.git_busy(self.root) is None
+
+                if not busy and crdt_log.append_update(path, update, self.replica, idle):
+                    if not self._refresh_one(path, private):
+                        self._reset()
+                        self.refresh()
+                else:
+                    self.queued = busy or pending.git_busy(self.root) or "git is busy"
         return result
+
+    def _settle(self) -> int:
+        """Append journalled changes the logs lack (the caller holds the lock, git is idle)."""
+        return pending.settle(
+            self.layout.local,
+            self.own_log,
+            self.layout.private_log,
+            self.replica,
+            pending.current_branch(self.root),
+            lambda: pending.git_busy(self.root) is None,
+        )
+
+    def settle_pending(self) -> int:
+        """Apply the journal now, if git is idle (after a sync, a pull, a rebase)."""
+        if not self.exists:
+            return 0
+        with file_lock(self.layout.lock_file):
+            if pending.git_busy(self.root):
+                return 0
+            n = self._settle()
+            self.refresh()
+            return n
 
     def with_lock(self, fn: Callable[[], T]) -> T:
         with file_lock(self.layout.lock_file):
@@ -309,4 +438,4 @@ class ProjectBase:
         return str(p)
 
     def warnings(self) -> list[str]:
-        return [str(p) for p in self.problems]
+        return [str(p) for p in self.problems] + list(self.notices)

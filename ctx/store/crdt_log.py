@@ -16,6 +16,7 @@ import binascii
 import os
 import re
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,8 +46,11 @@ def encode_line(update: bytes) -> bytes:
     return b"%08x %s\n" % (zlib.crc32(update), base64.b64encode(update))
 
 
-def append_update(path: Path, update: bytes, replica: str) -> None:
-    """Append one update as one write() call; the caller holds the store's write lock."""
+def append_update(
+    path: Path, update: bytes, replica: str, guard: Callable[[], bool] | None = None
+) -> bool:
+    """Append one update as one write() call; the caller holds the store's write lock.
+    `guard` is asked last, just before the write (is git still idle?): False writes nothing."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
@@ -57,11 +61,14 @@ def append_update(path: Path, update: bytes, replica: str) -> None:
         if size == 0:
             prefix = header_line(replica)
         data = prefix + encode_line(update)
+        if guard is not None and not guard():
+            return False
         written = 0
         while written < len(data):
             written += os.write(fd, data[written:])
     finally:
         os.close(fd)
+    return True
 
 
 def _repair_tail(path: Path, fd: int, size: int) -> tuple[int, bytes]:

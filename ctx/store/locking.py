@@ -1,27 +1,88 @@
 """Inter-process write lock (flock). Readers never lock: writers only ever append whole lines
-or rename complete files into place, so a reader sees a record entirely or not at all."""
+or rename complete files into place, so a reader sees a record entirely or not at all.
+
+The lock is re-entrant within one process (`ctx sync` holds it across its git steps and still
+calls store code that locks), and a writer may wait only a bounded time (`wait`): a writer
+that cannot get it (a sync is running) queues its change instead (see ctx/store/pending.py).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
 import os
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
+
+_guard = threading.Lock()
+_held: dict[str, tuple[threading.RLock, list[int]]] = {}  # path -> (thread lock, [fd, depth])
+
+
+def _entry(path: Path) -> tuple[threading.RLock, list[int]]:
+    key = os.path.abspath(path)
+    with _guard:
+        if key not in _held:
+            _held[key] = (threading.RLock(), [-1, 0])
+        return _held[key]
+
+
+@contextlib.contextmanager
+def try_lock(path: Path, wait: float | None = None) -> Iterator[bool]:
+    """Hold the lock at `path`; yields False (not holding it) when `wait` seconds passed first.
+    `wait=None` waits as long as it takes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rlock, slot = _entry(path)
+    deadline = None if wait is None else time.monotonic() + wait
+    if not rlock.acquire(timeout=-1 if wait is None else max(wait, 0)):
+        yield False
+        return
+    try:
+        if slot[1] == 0:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            if not _flock(fd, deadline):
+                os.close(fd)
+                yield False
+                return
+            slot[0] = fd
+        slot[1] += 1
+        try:
+            yield True
+        finally:
+            slot[1] -= 1
+            if slot[1] == 0:
+                fd, slot[0] = slot[0], -1
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+                finally:
+                    os.close(fd)
+    finally:
+        rlock.release()
+
+
+def _flock(fd: int, deadline: float | None) -> bool:
+    if deadline is None:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return True
+    pause = 0.005
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(pause)
+            pause = min(pause * 2, 0.1)
 
 
 @contextlib.contextmanager
 def file_lock(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    """Hold the lock at `path`, waiting as long as it takes."""
+    with try_lock(path) as got:
+        assert got
         yield
-    finally:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-        finally:
-            os.close(fd)
 
 
 def atomic_write(path: Path, data: bytes) -> None:

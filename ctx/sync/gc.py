@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from pycrdt import Decoder, get_state, merge_updates
 
 from ctx.errors import CtxError
-from ctx.store import crdt_log
+from ctx.store import crdt_log, pending
 from ctx.store.state import StateDoc
 from ctx.sync import history
 
@@ -125,6 +125,14 @@ def gc(project: Project, *, dry_run: bool = False, force: bool = False) -> GcRes
     result = GcResult(dry_run=dry_run)
 
     def work() -> None:
+        if not dry_run and pending.git_busy(project.root):
+            raise CtxError(
+                f"git is in the middle of a {pending.git_busy(project.root)}",
+                "finish it first; `ctx gc` rewrites a log git may be rewriting too",
+                code="git_busy",
+            )
+        if not dry_run:
+            project.settle_pending()  # queued changes go into the compacted log
         project.reload()  # from the logs themselves, not the cache
         if project.problems and not force:
             raise CtxError(
@@ -146,6 +154,7 @@ def gc(project: Project, *, dry_run: bool = False, force: bool = False) -> GcRes
             mine = crdt_log.parse(private.read_bytes(), 0, str(private)).updates
             result.logs.append(_gc_log(project, private, mine, [], dry_run))
         if not dry_run:
+            pending.clear(project.layout.local)  # the rewritten logs hold every change
             project.drop_cache()
             project.reload()
 

@@ -48,8 +48,7 @@ class GitFailed(CtxError):
         tail = " / ".join(said[-3:])
         super().__init__(
             f"git {' '.join(args[:2])} failed: {tail or f'exit {proc.returncode}'}",
-            "fix what git says (the .contextfs/ changes are committed and safe), then run "
-            "`ctx sync` again",
+            "fix what git says, then run `ctx sync` again",
             code="git_failed",
         )
         self.proc = proc
@@ -104,3 +103,28 @@ def blob(cwd: Path, spec: str) -> bytes | None:
         ["git", "show", spec], cwd=cwd, capture_output=True, stdin=subprocess.DEVNULL
     )
     return proc.stdout if proc.returncode == 0 else None
+
+
+BUSY = ("rebase-merge", "rebase-apply", "MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD")
+
+
+def in_progress(cwd: Path) -> str | None:
+    """The git operation this repository is in the middle of (rebase, merge, ...), or None."""
+    for name in BUSY:
+        got = out(cwd, "rev-parse", "--git-path", name)
+        if got is not None:
+            p = Path(got)
+            if (p if p.is_absolute() else cwd / p).exists():
+                return {
+                    "rebase-merge": "rebase",
+                    "rebase-apply": "rebase",
+                    "MERGE_HEAD": "merge",
+                    "CHERRY_PICK_HEAD": "cherry-pick",
+                    "REVERT_HEAD": "revert",
+                }[name]
+    return None
+
+
+def way_out(what: str) -> str:
+    """The one command that leaves an interrupted git operation."""
+    return f"git {what} --abort"

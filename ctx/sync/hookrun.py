@@ -36,6 +36,8 @@ def run_hook(name: str, args: list[str], cwd: Path | None = None) -> int:
 
 
 def _pre_commit(cwd: Path) -> int:
+    if _log_losses(cwd):
+        return SECRET_FOUND  # the same refusal exit: the hook already said why
     try:
         from ctx.privacy import secrets  # noqa: F401
     except ImportError:
@@ -52,6 +54,27 @@ def _pre_commit(cwd: Path) -> int:
     return SECRET_FOUND
 
 
+def _log_losses(cwd: Path) -> bool:
+    """A commit that removes lines from a state log is refused (see precommit)."""
+    from ctx.store.project import Project
+    from ctx.sync import gitrun
+    from ctx.sync.precommit import losses_message, staged_log_losses
+
+    top = gitrun.out(cwd, "rev-parse", "--show-toplevel")
+    worktree = Path(top) if top else cwd
+    own = None
+    try:
+        project = Project.open(worktree)
+        if project.layout.replica_file.exists():
+            own = project.own_log.name
+    except CtxError:
+        return False
+    losses = staged_log_losses(worktree, own)
+    if losses:
+        sys.stderr.write(losses_message(losses) + "\n")
+    return bool(losses)
+
+
 def _post(name: str, args: list[str], cwd: Path | None) -> None:
     from ctx.store.project import Project
 
@@ -63,6 +86,7 @@ def _post(name: str, args: list[str], cwd: Path | None) -> None:
     if merged and not os.environ.get("CTX_IN_SYNC"):
         with file_lock(project.layout.local / "sync" / "hook.lock"):
             _after_merge(project, name)
+        project.settle_pending()  # changes queued while git rewrote the logs
     _refresh_index(project)
 
 

@@ -92,3 +92,76 @@ def message(leaks: list[Leak]) -> str:
         "A false positive? Commit anyway with `git commit --no-verify`.",
     ]
     return "\n".join(lines)
+
+
+# ---- no commit may take state away (a hand edit, a truncation, a revert) -------------------
+
+
+def _sv_of(data: bytes) -> dict[int, int]:
+    from pycrdt import get_state, merge_updates
+
+    from ctx.store import crdt_log
+    from ctx.store.highwater import state_vector
+
+    ups = crdt_log.parse(data, 0, "log").updates
+    if not ups:
+        return {}
+    merged = ups[0] if len(ups) == 1 else bytes(merge_updates(*ups))
+    return state_vector(get_state(merged))
+
+
+def staged_log_losses(worktree: Path, own_log: str | None) -> list[tuple[str, str]]:
+    """State logs whose staged version lost what HEAD has: another clone's log must keep every
+    line (only that clone appends to it); this clone's own log may be compacted (`ctx gc`)
+    but must keep its CRDT state."""
+    import pygit2
+
+    from ctx.store.highwater import missing_clocks
+
+    repo = pygit2.Repository(str(worktree))
+    if repo.head_is_unborn:
+        return []
+    head_tree = repo.head.peel(pygit2.Commit).tree
+    try:
+        state = head_tree[f"{STORE}/state"]
+    except KeyError:
+        return []
+    index = repo.index
+    out: list[tuple[str, str]] = []
+    tree: Any = repo[state.id]
+    for entry in tree:
+        if not entry.name.endswith(".log") or entry.type_str != "blob":
+            continue
+        path = f"{STORE}/state/{entry.name}"
+        old = bytes(repo[entry.id].read_raw())
+        try:
+            staged = bytes(repo[index[path].id].read_raw())
+        except KeyError:
+            if old.strip():
+                out.append((path, "deleted"))
+            continue
+        if staged == old or staged.startswith(old):
+            continue
+        if entry.name == own_log:
+            if missing_clocks(_sv_of(old), _sv_of(staged)):
+                out.append((path, "loses changes (not a compaction)"))
+            continue
+        kept = set(staged.splitlines())
+        gone = sum(1 for line in old.splitlines() if line.strip() and line not in kept)
+        if gone:
+            out.append((path, f"{gone} line(s) removed from another clone's log"))
+    return out
+
+
+def losses_message(losses: list[tuple[str, str]]) -> str:
+    lines = ["ctx: refusing to commit: it takes state away from .contextfs/state/"]
+    lines += [f"  {path}: {what}" for path, what in losses[:20]]
+    lines += [
+        "Each clone only ever appends to its own log; removing lines would not delete anything",
+        "(ctx restores state it has seen). To delete:",
+        "  - a memory: `ctx memory rm ID`, or `ctx forget ID` for good",
+        "  - a session: `ctx forget ID`",
+        "Put the log back with `git checkout HEAD -- .contextfs/state` (or `git restore`).",
+        "Meant it anyway? Commit with `git commit --no-verify`.",
+    ]
+    return "\n".join(lines)

@@ -52,7 +52,13 @@ def sync_status(project: Project, *, uncommitted: list[str] | None = None) -> di
         "last_sync": None,
         "arrived_since_last_sync": None,
         "lost_edits": 0,
+        "in_progress": None,
     }
+    from ctx.store.pending import git_busy
+
+    busy = git_busy(project.root)
+    if busy is not None:
+        out["in_progress"] = "rebase" if busy.startswith("rebase") else _OP.get(busy, busy)
     repo = pygit2.Repository(str(project.root))
     if uncommitted is not None:
         out["uncommitted"] = uncommitted
@@ -94,10 +100,23 @@ def sync_status(project: Project, *, uncommitted: list[str] | None = None) -> di
     return out
 
 
+_OP = {"MERGE_HEAD": "merge", "CHERRY_PICK_HEAD": "cherry-pick", "REVERT_HEAD": "revert"}
+
+
+def in_progress_advice(what: str) -> str:
+    return (
+        f"git is in the middle of a {what}: finish it (`git {what} --continue`) or leave it "
+        f"(`git {what} --abort`), then `ctx sync`; ctx changes made meanwhile wait in "
+        ".contextfs/local/pending/ and are applied when git is done"
+    )
+
+
 def lines(st: dict[str, Any]) -> list[str]:
     """`ctx status` text for the sharing part."""
     out: list[str] = []
-    if st["upstream"]:
+    if st.get("in_progress"):
+        out.append("sharing   " + in_progress_advice(st["in_progress"]))
+    elif st["upstream"]:
         state = []
         if st["ahead"]:
             state.append(f"{st['ahead']} commit(s) not pushed")

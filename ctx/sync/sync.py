@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ctx.errors import CtxError
-from ctx.store.locking import atomic_write
+from ctx.store.locking import atomic_write, file_lock
 from ctx.sync import gitrun, history
 from ctx.sync.after import AfterPull, after_pull
 from ctx.sync.attributes import ensure_gitattributes
@@ -87,13 +87,53 @@ def _driving_git() -> Iterator[None]:
 
 
 def _check_idle(root: Path) -> None:
-    for name in ("MERGE_HEAD", "rebase-merge", "rebase-apply", "CHERRY_PICK_HEAD"):
-        if gitrun.git_path(root, name).exists():
-            raise CtxError(
-                "git is in the middle of a merge or rebase",
-                "finish it (or `git merge --abort` / `git rebase --abort`), then `ctx sync`",
-                code="git_busy",
-            )
+    what = gitrun.in_progress(root)
+    if what:
+        raise CtxError(
+            f"git is in the middle of a {what}",
+            f"finish it (`git {what} --continue`) or leave it (`{gitrun.way_out(what)}`), "
+            "then `ctx sync`",
+            code="git_busy",
+        )
+
+
+@dataclass
+class _Before:
+    """The repository as `ctx sync` found it, to check that a failed step left it so."""
+
+    head: str | None
+    branch: str
+    committed: bool = False  # the store's changes were committed (by this sync or before)
+
+
+def _state_after_failure(root: Path, before: _Before) -> str:
+    """Advice that says truthfully where a failed sync left the repository."""
+    what = gitrun.in_progress(root)
+    branch = gitrun.out(root, "symbolic-ref", "--short", "-q", "HEAD")
+    head = gitrun.head(root)
+    if what:
+        return (
+            f"the repository is still in the middle of a {what} "
+            f"({'on branch ' + branch if branch else 'detached HEAD'}); your branch "
+            f"{before.branch} still points at {str(before.head)[:12]}; "
+            f"get out with `{gitrun.way_out(what)}`, then run `ctx sync` again"
+        )
+    if branch != before.branch:
+        tip = str(gitrun.out(root, "rev-parse", "-q", "--verify", before.branch))[:12]
+        return (
+            f"HEAD is no longer on {before.branch}; `git checkout {before.branch}` returns to it "
+            f"(it points at {tip})"
+        )
+    if gitrun.unmerged(root):
+        return "files are left in conflict; `git status` lists them"
+    safe = (
+        "the .contextfs/ changes are committed and safe"
+        if before.committed and not gitrun.out(root, "status", "--porcelain", "--", STORE)
+        else "the repository is as it was before"
+    )
+    if head != before.head:
+        safe = f"the branch moved from {str(before.head)[:12]} to {str(head)[:12]}; " + safe
+    return safe + "; fix what git says, then run `ctx sync` again"
 
 
 # ---- commit ------------------------------------------------------------------------------
@@ -124,6 +164,7 @@ def commit_store(project: Project, message: str | None = None) -> Commit | None:
     """Commit everything under `.contextfs/` (and nothing else); None when nothing changed."""
     root = project.root
     gitrun.run(root, "add", "-A", "--", STORE)
+    _keep_other_logs(project)
     status = gitrun.out(root, "diff", "--cached", "--name-status", "--no-renames", "--", STORE)
     if not status:
         return None
@@ -139,6 +180,18 @@ def commit_store(project: Project, message: str | None = None) -> Commit | None:
     gitrun.run(root, "commit", "-q", "-m", msg, "--", STORE)
     sha = gitrun.head(root) or ""
     return Commit(sha, msg, changes, files)
+
+
+def _keep_other_logs(project: Project) -> None:
+    """Never commit another clone's log with lines taken out (a truncation, an emptied or
+    deleted file): put it back as committed. What it held is in the loaded state anyway, and
+    what it lost was written back into our own log (ctx/store/highwater.py)."""
+    from ctx.sync.precommit import staged_log_losses
+
+    own = project.own_log.name
+    for path, _what in staged_log_losses(project.root, own):
+        if not path.endswith("/" + own):
+            gitrun.run(project.root, "checkout", "HEAD", "--", path)
 
 
 # ---- pull --------------------------------------------------------------------------------
@@ -216,7 +269,10 @@ def _merge_or_rebase(
         proc = gitrun.run(root, "rebase", "--autostash", "-q", theirs, check=False)
         if proc.returncode != 0:
             stuck = gitrun.unmerged(root)
-            gitrun.run(root, "rebase", "--abort", check=False)
+            if gitrun.in_progress(root):
+                abort = gitrun.run(root, "rebase", "--abort", check=False)
+                if abort.returncode != 0 or gitrun.in_progress(root):
+                    raise _abort_failed("rebase", proc, abort)
             raise _conflict("rebase", stuck, proc)
         result.pulled = "rebase"
         return
@@ -229,9 +285,27 @@ def _merge_or_rebase(
             _keep_one_copy(root, stuck)
             gitrun.run(root, "commit", "--no-edit", "-q")
         else:
-            gitrun.run(root, "merge", "--abort", check=False)
+            if gitrun.in_progress(root):
+                abort = gitrun.run(root, "merge", "--abort", check=False)
+                if abort.returncode != 0 or gitrun.in_progress(root):
+                    raise _abort_failed("merge", proc, abort)
             raise _conflict("merge", stuck, proc)
     result.pulled = "merge"
+
+
+def _abort_failed(what: str, proc: Any, abort: Any) -> CtxError:
+    said = " / ".join(
+        line.strip()
+        for line in ((abort.stderr or abort.stdout or "").strip().splitlines())[-2:]
+        if line.strip()
+    )
+    first = GitFailed((what,), proc).message
+    return CtxError(
+        f"{first}; then `git {what} --abort` failed too ({said or f'exit {abort.returncode}'})",
+        f"the repository is still in the middle of the {what}: fix what git says and run "
+        f"`git {what} --abort` (your commits are kept on your branch)",
+        code="git_stuck",
+    )
 
 
 def _twin_files(root: Path, ours: str, theirs: str) -> list[str]:
@@ -298,6 +372,7 @@ def _conflict(what: str, paths: list[str], proc: Any) -> CtxError:
 def _pull_and_tidy(project: Project, target: _Target, rebase: bool | None, r: SyncResult) -> None:
     """Pull, then commit what the pull made us do (files of sessions forgotten elsewhere)."""
     _pull(project, target, rebase, r)
+    project.refresh()  # state a pulled change took away is restored now, and committed here
     tidy = commit_store(project)
     if tidy:
         r.commits.append(tidy)
@@ -352,28 +427,50 @@ def sync(
 ) -> SyncResult:
     """Commit `.contextfs/`, pull (merge or rebase, as git is configured), push."""
     project.require_store()
+    # The store's write lock is held across commit, pull, rebase and push: no ctx writer
+    # (CLI, MCP server, hook) appends to a log while git rewrites it; they queue instead.
+    with _driving_git(), file_lock(project.layout.lock_file):
+        return _sync_locked(project, pull, push, rebase, message)
+
+
+def _sync_locked(
+    project: Project, pull: bool, push: bool, rebase: bool | None, message: str | None
+) -> SyncResult:
     root = project.root
     result = SyncResult()
-    with _driving_git():
-        _check_idle(root)
-        branch = gitrun.out(root, "symbolic-ref", "--short", "-q", "HEAD")
-        if branch is None:
-            raise CtxError(
-                "HEAD is detached", "check out a branch, then `ctx sync`", code="detached"
-            )
+    _check_idle(root)
+    branch = gitrun.out(root, "symbolic-ref", "--short", "-q", "HEAD")
+    if branch is None:
+        raise CtxError("HEAD is detached", "check out a branch, then `ctx sync`", code="detached")
+    before = _Before(gitrun.head(root), branch)
+    try:
+        project.settle_pending()  # changes queued while git was busy go into this commit
         ensure_gitattributes(project)
         result.purged.extend(purge_forgotten(project))
         first = commit_store(project, message)
         if first:
             result.commits.append(first)
+        before.committed = True
         target = _target(root, branch, result) if (pull or push) else None
         if target is not None and pull:
             _pull_and_tidy(project, target, rebase, result)
         if target is not None and push:
             _push(project, target, rebase, result, may_pull=pull)
-        result.head = gitrun.head(root)
-        project.refresh()
-        _remember(project, result)
+    except CtxError as exc:
+        clean = (
+            not gitrun.in_progress(root)
+            and gitrun.out(root, "symbolic-ref", "--short", "-q", "HEAD") == branch
+            and not gitrun.unmerged(root)
+        )
+        if exc.code == "git_failed" or (exc.code == "git_conflict" and not clean):
+            exc.advice = _state_after_failure(root, before)
+        raise
+    finally:
+        if not gitrun.in_progress(root):
+            project.settle_pending()  # what writers queued meanwhile (committed next time)
+    result.head = gitrun.head(root)
+    project.refresh()
+    _remember(project, result)
     return result
 
 

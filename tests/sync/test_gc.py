@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from ctx.store.project import Project
 from ctx.sync.gc import compact_updates, gc
 from ctx.sync.history import updates
@@ -70,7 +72,13 @@ def test_gc_while_another_clone_keeps_working_never_conflicts(team: Team) -> Non
     assert mems[shared[0]]["tags"] == ["alice", "bob"]
 
 
-def test_gc_refuses_a_damaged_store_unless_forced(team: Team) -> None:
+def test_gc_refuses_a_damaged_store_unless_forced(
+    team: Team, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # gc alone: no journal copy of the damaged line, no high-water mark (either would bring
+    # the damaged memory back: tests/sync/test_faults.py)
+    monkeypatch.setenv("CTX_PENDING_GRACE", "0")
+    monkeypatch.setenv("CTX_HIGH_WATER", "0")
     alice = team.clone("alice")
     p = Project.open(alice)
     for i in range(3):

@@ -1,0 +1,205 @@
+"""The pending journal: every state change is also written to `local/pending/` before it is
+appended to a log, so no git operation can take it away.
+
+A writer cannot always append: `ctx sync` may hold the write lock for a while (fetch, rebase,
+push), or the user's own `git pull --rebase` may be rewriting the very log file. Then the
+change waits here and is applied when git is done: by the sync before it releases the lock,
+by the next writer, or by the post-merge/post-rewrite hook. Even an appended change keeps its
+journal entry for a grace period (`CTX_PENDING_GRACE`, 120 s): git's autostash snapshots the
+working tree and resets it a moment later, and a line appended in between would vanish
+without this copy. Settling is idempotent: an entry whose line the log already holds is not
+appended again. Readers apply pending entries too, so a queued change is visible at once.
+Machine-local (under `local/`), never committed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ctx.store import crdt_log
+from ctx.store.locking import atomic_write
+
+SUFFIX = ".upd"
+BUSY_MARKERS = ("rebase-merge", "rebase-apply", "MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD")
+
+
+def grace() -> float:
+    try:
+        return float(os.environ.get("CTX_PENDING_GRACE", "120"))
+    except ValueError:
+        return 120.0
+
+
+def lock_wait() -> float:
+    """How long a writer waits for the write lock before it queues its change instead."""
+    try:
+        return max(0.0, float(os.environ.get("CTX_LOCK_WAIT", "3")))
+    except ValueError:
+        return 3.0
+
+
+def git_dir(root: Path) -> Path | None:
+    """The repository's git directory, read without running git (this is on every write)."""
+    dot = root / ".git"
+    if dot.is_dir():
+        return dot
+    try:
+        text = dot.read_text()
+    except OSError:
+        return None
+    if text.startswith("gitdir:"):
+        p = Path(text[7:].strip())
+        return p if p.is_absolute() else (root / p)
+    return None
+
+
+def git_busy(root: Path) -> str | None:
+    """What git is in the middle of (a rebase, merge, ...), or None when it is idle."""
+    gd = git_dir(root)
+    if gd is None:
+        return None
+    for name in BUSY_MARKERS:
+        if (gd / name).exists():
+            return name
+    return None
+
+
+def current_branch(root: Path) -> str | None:
+    """The branch checked out (during a rebase: the branch being rebased), from git's files.
+    A journalled change belongs to the branch it was made on: switching branches must not
+    carry it over."""
+    gd = git_dir(root)
+    if gd is None:
+        return None
+    try:
+        head = (gd / "HEAD").read_text().strip()
+    except OSError:
+        return None
+    if head.startswith("ref: "):
+        return head[5:]
+    for d in ("rebase-merge", "rebase-apply"):
+        try:
+            return (gd / d / "head-name").read_text().strip()
+        except OSError:
+            continue
+    return None
+
+
+@dataclass
+class Entry:
+    path: Path
+    private: bool
+    update: bytes
+    at: float
+    branch: str | None = None
+
+    @property
+    def line(self) -> bytes:
+        return crdt_log.encode_line(self.update)
+
+
+def pending_dir(local: Path) -> Path:
+    return local / "pending"
+
+
+def queue(local: Path, update: bytes, private: bool, branch: str | None) -> Path:
+    """Write one change to the journal (complete or not at all); its path."""
+    d = pending_dir(local)
+    name = f"{time.time_ns():020d}-{os.getpid()}-{secrets.token_hex(4)}{SUFFIX}"
+    head = json.dumps({"private": private, "at": time.time(), "branch": branch}).encode()
+    path = d / name
+    atomic_write(path, head + b"\n" + crdt_log.encode_line(update))
+    return path
+
+
+def entries(
+    local: Path, branch: str | None = "*", skip: set[str] | frozenset[str] = frozenset()
+) -> list[Entry]:
+    """The journal, oldest first (only the changes made on `branch`, unless "*"; not those
+    named in `skip`); unreadable entries (a torn write) are skipped."""
+    d = pending_dir(local)
+    try:
+        names = sorted(
+            n
+            for n in os.listdir(d)
+            if n.endswith(SUFFIX) and not n.startswith(".") and n not in skip
+        )
+    except OSError:
+        return []
+    out: list[Entry] = []
+    for name in names:
+        path = d / name
+        try:
+            head, _, rest = path.read_bytes().partition(b"\n")
+            meta = json.loads(head)
+            chunk = crdt_log.parse(rest, 0, name)
+        except (OSError, ValueError):
+            continue
+        if not isinstance(meta, dict) or len(chunk.updates) != 1:
+            continue
+        at = meta.get("at")
+        made_on = meta.get("branch")
+        made_on = made_on if isinstance(made_on, str) else None
+        if branch != "*" and made_on != branch and not bool(meta.get("private")):
+            continue  # private changes are not committed: they never belong to a branch
+        out.append(
+            Entry(
+                path,
+                bool(meta.get("private")),
+                chunk.updates[0],
+                float(at) if isinstance(at, (int, float)) else 0.0,
+                made_on,
+            )
+        )
+    return out
+
+
+def settle(
+    local: Path,
+    own_log: Path,
+    private_log: Path,
+    replica: str,
+    branch: str | None,
+    idle: Callable[[], bool] | None = None,
+) -> int:
+    """Append each journalled change of this branch its log does not hold yet; drop entries
+    past the grace period (those of other branches too). The caller holds the write lock and
+    has checked that git is idle. Returns how many changes were appended."""
+    found = entries(local)
+    if not found:
+        return 0
+    held: dict[Path, bytes] = {}
+    appended = 0
+    now = time.time()
+    for e in found:
+        if e.branch != branch and not e.private:
+            if now - e.at >= grace():
+                e.path.unlink(missing_ok=True)
+            continue
+        target = private_log if e.private else own_log
+        if target not in held:
+            try:
+                held[target] = target.read_bytes()
+            except FileNotFoundError:
+                held[target] = b""
+        line = e.line
+        if line not in held[target]:
+            if not crdt_log.append_update(target, e.update, replica, None if e.private else idle):
+                return appended  # git started meanwhile: the rest waits for the next time
+            held[target] += line
+            appended += 1
+        if now - e.at >= grace():
+            e.path.unlink(missing_ok=True)
+    return appended
+
+
+def clear(local: Path) -> None:
+    """Drop every entry (after `ctx gc` rewrote the logs with everything in them)."""
+    for e in entries(local):
+        e.path.unlink(missing_ok=True)
