@@ -59,16 +59,19 @@ from ctx.capture.journal import (
     parse_size,
 )
 from ctx.capture.journal import json_object as _header
-from ctx.capture.terminal_screen import feed, screen_class
+from ctx.capture.terminal_screen import feed, screen_class, stream_class
 from ctx.models import TranscriptTurn
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
 
 BURST_GAP_S = 0.5
-BURST_HEAD = 256_000
-BURST_TAIL = 768_000
+BURST_HEAD = 64_000
+BURST_TAIL = 192_000
 MAX_RENDER_CHARS = 8_000_000
+#: The committed transcript keeps at most this much of one turn: its head and its tail.
+TURN_HEAD = 16_000
+TURN_TAIL = 48_000
 
 
 # ---- preparing the stream: decode, cut into bursts, elide the middle of huge ones -----------
@@ -86,8 +89,18 @@ def _prepare(
     events: Iterable[Event | Sequence[Any]],
     input_events: Iterable[tuple[float, bytes | str]] | None,
     max_render_chars: int,
+    io: dict[str, Any] | None = None,
+    recording: str | None = None,
+    piped: list[str] | None = None,
 ) -> list[_Op]:
-    """Decode, cut into bursts and elide; streams ``events`` (bounded memory per burst)."""
+    """Decode, cut into bursts and elide; streams ``events`` (bounded memory per burst).
+
+    ``io`` is how the program was connected (:meth:`ctx.capture.spawn.IOPlan.describe`):
+    output read from a pipe has bare newlines, which a terminal shows as CRLF; input copied
+    from a pipe is not typing (nothing echoes it) and goes to ``piped`` instead."""
+    io = io or {}
+    lf_only = io.get("stdout") == "pipe"
+    pipe_input = io.get("stdin") == "pipe"
     stream: Iterable[tuple[float, int, str, bytes | str]] = (
         (float(ev[0]), n, ev[1], ev[2]) for n, ev in enumerate(events) if ev[1] in ("o", "i", "r")
     )
@@ -116,6 +129,12 @@ def _prepare(
                 ops.append(_Op("r", t, size=size))
             continue
         text = decoders[code].decode(data) if isinstance(data, bytes) else str(data)
+        if code == "i" and pipe_input:
+            if piped is not None:
+                piped.append(text)
+            continue
+        if lf_only and code == "o":
+            text = text.replace("\n", "\r\n")
         if code == "i":
             close_burst()
             ops.append(_Op("i", t, text))
@@ -123,27 +142,52 @@ def _prepare(
         if burst is not None and t - last_t > BURST_GAP_S:
             close_burst()
         if burst is None:
-            burst = _Burst(t)
+            burst = _Burst(t, recording)
         burst.add(text)
         last_t = t
     rest = decoders["o"].decode(b"", final=True)
     if rest:
         if burst is None:
-            burst = _Burst(last_t)
-        burst.add(rest)
+            burst = _Burst(last_t, recording)
+        burst.add(rest.replace("\n", "\r\n") if lf_only else rest)
     close_burst()
-    return _keep_recent(ops, max_render_chars)
+    return _keep_recent(ops, max_render_chars, recording)
 
 
-def _marker(n: int) -> str:
-    return f"\r\n[… {n:,} characters of output not rendered …]\r\n"
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 1_000_000 else f"{max(n, 1) / 1e3:.1f} KB"
+
+
+def dropped_note(n: int, recording: str | None = None) -> str:
+    """The line that stands where output was dropped, and where the rest is."""
+    where = recording or "the local recording"
+    return f"[… {_size(n)} of output dropped; full stream in {where}]"
+
+
+def _marker(n: int, recording: str | None = None) -> str:
+    return f"\r\n{dropped_note(n, recording)}\r\n"
+
+
+def cap_text(text: str, recording: str | None = None) -> str:
+    """At most TURN_HEAD + TURN_TAIL characters of ``text``: its head and tail, cut at line
+    ends, around a :func:`dropped_note` line."""
+    if len(text) <= TURN_HEAD + TURN_TAIL + 200:
+        return text
+    nl = text.rfind("\n", 0, TURN_HEAD)
+    head_end = nl if nl > 0 else TURN_HEAD
+    start = len(text) - TURN_TAIL
+    nl = text.find("\n", start)
+    tail_start = nl + 1 if 0 <= nl < len(text) - 1 else start
+    dropped = tail_start - head_end
+    return f"{text[:head_end]}\n{dropped_note(dropped, recording)}\n{text[tail_start:]}"
 
 
 class _Burst:
     """Output without a pause: keeps its first BURST_HEAD and last BURST_TAIL characters."""
 
-    def __init__(self, t: float) -> None:
+    def __init__(self, t: float, recording: str | None = None) -> None:
         self.t = t
+        self.recording = recording
         self.head: list[str] = []
         self.head_len = 0
         self.tail: deque[str] = deque()
@@ -173,10 +217,10 @@ class _Burst:
         head, tail = (head + tail[: nl + 1], tail[nl + 1 :]) if nl >= 0 else (head, tail)
         cut = tail.find("\n", max(0, len(tail) - BURST_TAIL))
         cut = max(0, len(tail) - BURST_TAIL) if cut < 0 else cut + 1
-        return head + _marker(self.dropped + cut) + tail[cut:]
+        return head + _marker(self.dropped + cut, self.recording) + tail[cut:]
 
 
-def _keep_recent(ops: list[_Op], budget: int) -> list[_Op]:
+def _keep_recent(ops: list[_Op], budget: int, recording: str | None = None) -> list[_Op]:
     total = sum(len(op.text) for op in ops if op.kind == "o")
     if total <= budget:
         return ops
@@ -198,7 +242,7 @@ def _keep_recent(ops: list[_Op], budget: int) -> list[_Op]:
         else:
             left -= len(op.text)
     first = next(i for i, op in enumerate(ops) if op.kind == "o")
-    ops[first].text = _marker(dropped).lstrip("\r\n") + ops[first].text
+    ops[first].text = _marker(dropped, recording).lstrip("\r\n") + ops[first].text
     return ops
 
 
@@ -277,10 +321,8 @@ class _LineEditor:
 
 
 def _play(ops: list[_Op], cols: int, rows: int) -> tuple[Any, list[_Submission]]:
-    import pyte
-
     screen = screen_class()(max(cols, 1), max(rows, 1))
-    stream = pyte.Stream(screen)
+    stream = stream_class()(screen)
     editor = _LineEditor()
     subs: list[_Submission] = []
     start: list[Any] = [None, 0]
@@ -358,9 +400,29 @@ def _clean(lines: Iterable[str]) -> str:
         if not line and (not out or not out[-1]):
             continue  # no leading or repeated blank lines
         out.append(line)
+    out = _drop_filler(out)
     while out and not out[-1]:
         out.pop()
     return "\n".join(out)
+
+
+def _drop_filler(lines: list[str]) -> list[str]:
+    """Full-screen filler: runs of lines that are only ``~`` (vim's rows past the end of
+    the file) are not text anyone wrote."""
+    if "~" not in lines:
+        return lines
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        j = i
+        while j < len(lines) and lines[j] == "~":
+            j += 1
+        if j - i >= 2:
+            i = j
+            continue
+        out.append(lines[i])
+        i += 1
+    return out
 
 
 def _cells_from(text: str, x: int) -> str:
@@ -394,9 +456,11 @@ class _Turns:
         self.started_at = started_at
 
     def add(self, role: str, text: str, t: float | None) -> None:
+        """Each user line submitted is a turn of its own (a silent command too); output
+        pieces of one answer join."""
         if not text.strip():
             return
-        if self.turns and self.turns[-1].role == role:
+        if self.turns and self.turns[-1].role == role == "assistant":
             self.turns[-1].text += "\n" + text
             return
         meta = {"t": round(t, 3)} if t is not None else {}
@@ -516,6 +580,45 @@ def _turns_from_prompts(
     return out.turns
 
 
+def _turns_from_piped(
+    lines: list[str], inputs: list[str], first_t: float | None, started_at: float | None
+) -> list[TranscriptTurn]:
+    """Input that was not typed (a pipe or a file) is not echoed: each prompt the program
+    printed read the next input line, so that line is the user turn and what follows the
+    prompt, up to the next one, is the answer (``>>> 42`` is the answer 42, not input)."""
+    out = _Turns(started_at)
+    key = find_prompt(lines)
+    queue = deque(line.rstrip("\r") for line in "".join(inputs).split("\n"))
+    if queue and queue[-1] == "":
+        queue.pop()  # the newline that ended the last line
+    if key is None:
+        out.add("user", _clean(queue), None)
+        out.add("assistant", _clean(lines), first_t)
+        return out.turns
+    block: list[str] = []
+    for line in lines:
+        rest = line
+        while m := _PROMPT.match(rest):
+            prefix = m.group("prefix")
+            cont = key == ">>>" and prefix == "..."
+            if not cont and _prompt_key(prefix) != key:
+                break
+            if queue:
+                text = queue.popleft()
+                last = out.turns[-1] if out.turns else None
+                if cont and not block and last is not None and last.role == "user":
+                    last.text = f"{last.text}\n{text}".rstrip()
+                else:
+                    out.add("assistant", _clean(block), first_t)
+                    block.clear()
+                    out.add("user", text.rstrip(), None)
+            rest = m.group("text") or ""
+        if rest.strip() or block:
+            block.append(rest)
+    out.add("assistant", _clean(block), None)
+    return out.turns
+
+
 # ---- the public functions ---------------------------------------------------------------------
 
 
@@ -527,20 +630,34 @@ def render_transcript(
     *,
     started_at: float | None = None,
     max_render_chars: int = MAX_RENDER_CHARS,
+    io: dict[str, Any] | None = None,
+    recording: str | None = None,
 ) -> list[TranscriptTurn]:
     """Clean user/assistant turns from a recorded stream (see the module docstring).
 
     ``events`` are ``(t, code, data)`` with code "o" (output), "i" (input) or "r"
     ("COLSxROWS"), data bytes or str; ``input_events`` are extra ``(t, data)`` inputs.
-    ``started_at`` (epoch seconds) gives each turn an ISO ``ts``.
+    ``started_at`` (epoch seconds) gives each turn an ISO ``ts``. ``io`` says how the
+    program was connected (None: a terminal); ``recording`` names the full stream in the
+    note that replaces what a huge turn drops (:func:`cap_text`).
     """
-    ops = _prepare(events, input_events, max_render_chars)
+    piped: list[str] = []
+    ops = _prepare(events, input_events, max_render_chars, io, recording, piped)
     screen, subs = _play(ops, cols, rows)
     first_t = next((op.t for op in ops if op.kind == "o" and op.text), None)
-    if any(s.row is not None for s in subs):
-        return _turns_from_input(screen, subs, first_t, started_at)
-    doc_rows, flags = screen.document()
-    return _turns_from_prompts(_logical(doc_rows, flags, 0, len(doc_rows)), first_t, started_at)
+    if io and io.get("stdin", "pty") != "pty":
+        doc_rows, flags = screen.document()
+        lines = _logical(doc_rows, flags, 0, len(doc_rows))
+        turns = _turns_from_piped(lines, piped, first_t, started_at)
+    elif any(s.row is not None for s in subs):
+        turns = _turns_from_input(screen, subs, first_t, started_at)
+    else:
+        doc_rows, flags = screen.document()
+        lines = _logical(doc_rows, flags, 0, len(doc_rows))
+        turns = _turns_from_prompts(lines, first_t, started_at)
+    for turn in turns:
+        turn.text = cap_text(turn.text, recording)
+    return turns
 
 
 def render_text(
@@ -549,9 +666,10 @@ def render_text(
     rows: int,
     *,
     max_render_chars: int = MAX_RENDER_CHARS,
+    io: dict[str, Any] | None = None,
 ) -> str:
     """Everything the terminal showed, as clean text (the document of the module docstring)."""
-    ops = [op for op in _prepare(events, None, max_render_chars) if op.kind != "i"]
+    ops = [op for op in _prepare(events, None, max_render_chars, io) if op.kind != "i"]
     screen, _ = _play(ops, cols, rows)
     doc_rows, flags = screen.document()
     return _clean(_logical(doc_rows, flags, 0, len(doc_rows)))
@@ -583,4 +701,7 @@ def transcript_from_journal(path: str | os.PathLike[str], **kwargs: Any) -> list
     first = next(stream, None)  # reads the header record first
     rec = Recording(header=header)
     evs = itertools.chain([first] if first is not None else [], stream)
+    meta = header.get("meta")
+    if isinstance(meta, dict) and isinstance(meta.get("io"), dict):
+        kwargs.setdefault("io", meta["io"])
     return render_transcript(evs, rec.cols, rec.rows, started_at=rec.started_at, **kwargs)

@@ -102,6 +102,7 @@ def wrap(
     """
     from ctx.capture.journal import JournalWriter
     from ctx.capture.pty_proxy import resolve_command, run_proxied
+    from ctx.capture.spawn import plan_io
     from ctx.store.redaction import redact_data, redact_text
 
     argv = [str(a) for a in argv]
@@ -114,6 +115,7 @@ def wrap(
     name = adapter if adapter != "generic" else (tool or os.path.basename(argv[0]) or "unknown")
     probe = _probe(adapter, argv, workdir)
     probe["record_input"] = record_input
+    probe["io"] = plan_io(stdin_fd, stdout_fd).describe()  # how the renderer reads the output
     sid = new_id(SESSION_PREFIX)
     journal = journal_path(project, sid)
     project.start_session(
@@ -246,7 +248,8 @@ def _harvest(probe: dict[str, Any], journal: Path, until: float | None) -> _Harv
             )
     from ctx.capture.terminal_render import transcript_from_journal
 
-    turns = transcript_from_journal(journal) if journal.exists() else []
+    recording = f"local/recordings/{journal.stem}.cast"  # where the full stream stays
+    turns = transcript_from_journal(journal, recording=recording) if journal.exists() else []
     return _Harvest(turns, "terminal", notes=notes)
 
 
