@@ -158,7 +158,8 @@ def test_prompt_heuristics_without_input() -> None:
     )
     assert roles(render_transcript(python, 80, 24)) == [
         ("assistant", "Python 3.11"),
-        ("user", "def f(x):\n    return x * 2\nf(21)"),  # no output between: one turn
+        ("user", "def f(x):\n    return x * 2"),  # no output: still a turn of its own
+        ("user", "f(21)"),
         ("assistant", "42"),
     ]
     assert find_prompt(["plain output", "no prompt here"]) is None
