@@ -76,9 +76,10 @@ class IOPlan:
 
     def describe(self) -> dict[str, str]:
         """For the recording's header: the renderer needs to know what it is reading."""
+        out = "pty" if self.session else ("tty" if self.stdout_pty else "pipe")
         return {
             "stdin": self.stdin,
-            "stdout": "pty" if self.stdout_pty else "pipe",
+            "stdout": out,
             "stderr": "pty" if self.stderr_pty else "direct",
         }
 
@@ -147,14 +148,22 @@ def spawn(
     return _spawn_plain(plan, path, argv, env, cwd, stdin_fd, attrs, cols, rows)
 
 
-def _open_pty(attrs: list[Any] | None, cols: int, rows: int, echo: bool) -> tuple[int, int]:
+def _open_pty(
+    attrs: list[Any] | None, cols: int, rows: int, *, post: bool = True
+) -> tuple[int, int]:
+    """A pty with the real terminal's settings; ``post=False``: no output processing, for a
+    pty that only carries output to a real terminal that does its own (else ``\n`` would
+    become ``\r\r\n``)."""
     master, slave = os.openpty()
     with contextlib.suppress(OSError):
         set_winsize(slave, cols, rows)
-    if attrs is not None:  # the pty starts with the real terminal's settings
+    if attrs is None and not post:
+        with contextlib.suppress(termios.error):
+            attrs = termios.tcgetattr(slave)
+    if attrs is not None:
         mode = [*attrs[:6], list(attrs[6])]
-        if not echo:
-            mode[3] &= ~termios.ECHO
+        if not post:
+            mode[1] &= ~termios.OPOST
         with contextlib.suppress(termios.error):
             termios.tcsetattr(slave, termios.TCSANOW, mode)
     return master, slave
@@ -183,7 +192,7 @@ def _spawn_plain(
     else:
         stdin = stdin_fd
     if plan.stdout_pty:
-        output, out_w = _open_pty(attrs, cols, rows, echo=True)
+        output, out_w = _open_pty(attrs, cols, rows, post=False)
     else:
         output, out_w = os.pipe()
         with contextlib.suppress(OSError):
@@ -222,7 +231,7 @@ def _spawn_session(
     cols: int,
     rows: int,
 ) -> Spawned:
-    master, slave = _open_pty(attrs, cols, rows, echo=True)
+    master, slave = _open_pty(attrs, cols, rows)
     err_r, err_w = os.pipe()  # exec errors (close-on-exec: EOF means it ran)
     rep_r, rep_w = os.pipe()  # the helper reports the program's pid and wait status
     pid = os.fork()

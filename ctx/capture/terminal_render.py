@@ -99,7 +99,7 @@ def _prepare(
     output read from a pipe has bare newlines, which a terminal shows as CRLF; input copied
     from a pipe is not typing (nothing echoes it) and goes to ``piped`` instead."""
     io = io or {}
-    lf_only = io.get("stdout") == "pipe"
+    lf_only = io.get("stdout") in ("pipe", "tty")  # no pty output processing: bare \n
     pipe_input = io.get("stdin") == "pipe"
     stream: Iterable[tuple[float, int, str, bytes | str]] = (
         (float(ev[0]), n, ev[1], ev[2]) for n, ev in enumerate(events) if ev[1] in ("o", "i", "r")
