@@ -110,7 +110,7 @@ def _prepare(
         merged.extend((float(t), base + n, "i", d) for n, (t, d) in enumerate(input_events))
         merged.sort(key=lambda m: (m[0], m[1]))
         stream = merged
-    decoders = {c: codecs.getincrementaldecoder("utf-8")(errors="replace") for c in "oi"}
+    decoders = {"i": codecs.getincrementaldecoder("utf-8")(errors="replace")}
     ops: list[_Op] = []
     burst: _Burst | None = None
     last_t = 0.0
@@ -118,7 +118,8 @@ def _prepare(
     def close_burst() -> None:
         nonlocal burst
         if burst is not None:
-            ops.append(_Op("o", burst.t, burst.text()))
+            text = burst.text()
+            ops.append(_Op("o", burst.t, text.replace("\n", "\r\n") if lf_only else text))
             burst = None
 
     for t, _, code, data in stream:
@@ -128,28 +129,21 @@ def _prepare(
                 close_burst()
                 ops.append(_Op("r", t, size=size))
             continue
+        if code == "o":  # kept as bytes: the middle of a huge burst is never decoded
+            if burst is not None and t - last_t > BURST_GAP_S:
+                close_burst()
+            if burst is None:
+                burst = _Burst(t, recording)
+            burst.add(data if isinstance(data, bytes) else str(data).encode("utf-8"))
+            last_t = t
+            continue
         text = decoders[code].decode(data) if isinstance(data, bytes) else str(data)
-        if code == "i" and pipe_input:
+        if pipe_input:
             if piped is not None:
                 piped.append(text)
             continue
-        if lf_only and code == "o":
-            text = text.replace("\n", "\r\n")
-        if code == "i":
-            close_burst()
-            ops.append(_Op("i", t, text))
-            continue
-        if burst is not None and t - last_t > BURST_GAP_S:
-            close_burst()
-        if burst is None:
-            burst = _Burst(t, recording)
-        burst.add(text)
-        last_t = t
-    rest = decoders["o"].decode(b"", final=True)
-    if rest:
-        if burst is None:
-            burst = _Burst(last_t, recording)
-        burst.add(rest.replace("\n", "\r\n") if lf_only else rest)
+        close_burst()
+        ops.append(_Op("i", t, text))
     close_burst()
     return _keep_recent(ops, max_render_chars, recording)
 
@@ -183,18 +177,18 @@ def cap_text(text: str, recording: str | None = None) -> str:
 
 
 class _Burst:
-    """Output without a pause: keeps its first BURST_HEAD and last BURST_TAIL characters."""
+    """Output without a pause: keeps its first BURST_HEAD and last BURST_TAIL bytes."""
 
     def __init__(self, t: float, recording: str | None = None) -> None:
         self.t = t
         self.recording = recording
-        self.head: list[str] = []
+        self.head: list[bytes] = []
         self.head_len = 0
-        self.tail: deque[str] = deque()
+        self.tail: deque[bytes] = deque()
         self.tail_len = 0
         self.dropped = 0
 
-    def add(self, text: str) -> None:
+    def add(self, text: bytes) -> None:
         if self.head_len < BURST_HEAD:
             take = text[: BURST_HEAD - self.head_len]
             self.head.append(take)
@@ -209,9 +203,10 @@ class _Burst:
             self.tail_len -= len(self.tail.popleft())
 
     def text(self) -> str:
-        head, tail = "".join(self.head), "".join(self.tail)
-        if not self.dropped and len(head) + len(tail) <= BURST_HEAD + BURST_TAIL:
-            return head + tail
+        if not self.dropped and self.head_len + self.tail_len <= BURST_HEAD + BURST_TAIL:
+            return b"".join([*self.head, *self.tail]).decode("utf-8", "replace")
+        head = b"".join(self.head).decode("utf-8", "replace")
+        tail = b"".join(self.tail).decode("utf-8", "replace")
         # Cut both at line ends, so no line (or escape sequence) is broken in two.
         nl = tail.find("\n", 0, BURST_HEAD)
         head, tail = (head + tail[: nl + 1], tail[nl + 1 :]) if nl >= 0 else (head, tail)
@@ -680,14 +675,16 @@ def transcript_from_recording(rec: Recording, **kwargs: Any) -> list[TranscriptT
     return render_transcript(rec.events, rec.cols, rec.rows, started_at=rec.started_at, **kwargs)
 
 
-def transcript_from_journal(path: str | os.PathLike[str], **kwargs: Any) -> list[TranscriptTurn]:
+def transcript_from_journal(
+    path: str | os.PathLike[str], *, verify: bool = True, **kwargs: Any
+) -> list[TranscriptTurn]:
     """Like :func:`transcript_from_recording`, streaming the journal from disk: memory stays
     bounded however much output the session had. A damaged tail ends the stream early."""
     header: dict[str, Any] = {}
 
     def events() -> Iterator[Event]:
         try:
-            for code, t, payload in iter_records(path):
+            for code, t, payload in iter_records(path, verify=verify):
                 if code == "h":
                     header.update(_header(payload))
                 elif code in ("o", "i"):

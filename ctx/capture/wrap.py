@@ -174,7 +174,7 @@ def _complete(
     title: str | None,
     notes: list[str],
 ) -> Session:
-    found = _harvest(probe, journal, until=time.time())
+    found = _harvest(probe, journal, until=time.time(), verify=False)
     notes.extend(found.notes)
     meta: dict[str, Any] = {
         "capture": "wrap",
@@ -197,7 +197,9 @@ def _complete(
         updates=updates,
         final_id=found.final_id,
     )
-    notes.extend(_keep_recording(project, journal, session.id, bool(probe.get("record_input"))))
+    notes.extend(
+        _keep_recording(project, journal, session.id, bool(probe.get("record_input")), verify=False)
+    )
     return session
 
 
@@ -228,7 +230,9 @@ def _aider_history(argv: Sequence[str], cwd: str) -> Path:
 # ---- after the run: the turns ----------------------------------------------------------------
 
 
-def _harvest(probe: dict[str, Any], journal: Path, until: float | None) -> _Harvest:
+def _harvest(
+    probe: dict[str, Any], journal: Path, until: float | None, verify: bool = True
+) -> _Harvest:
     """The tool's own transcript of this run if there is one, else the rendered terminal."""
     adapter = str(probe.get("adapter") or "generic")
     notes: list[str] = []
@@ -249,7 +253,11 @@ def _harvest(probe: dict[str, Any], journal: Path, until: float | None) -> _Harv
     from ctx.capture.terminal_render import transcript_from_journal
 
     recording = f"local/recordings/{journal.stem}.cast"  # where the full stream stays
-    turns = transcript_from_journal(journal, recording=recording) if journal.exists() else []
+    turns = (
+        transcript_from_journal(journal, recording=recording, verify=verify)
+        if journal.exists()
+        else []
+    )
     return _Harvest(turns, "terminal", notes=notes)
 
 
@@ -338,8 +346,13 @@ def _turns_in(
 # ---- the recording -----------------------------------------------------------------------------
 
 
-def _keep_recording(project: Project, journal: Path, sid: str, include_input: bool) -> list[str]:
-    """Replace the journal by ``<sid>.cast`` (``capture.keep_recordings``) or delete it."""
+def _keep_recording(
+    project: Project, journal: Path, sid: str, include_input: bool, verify: bool = True
+) -> list[str]:
+    """Replace the journal by ``<sid>.cast`` (``capture.keep_recordings``) or delete it.
+
+    ``verify=False``: the journal was just closed by this process, so its checksums need no
+    second reading (a recovered one is checked)."""
     if not journal.exists():
         return []
     if project.config.get("capture", "keep_recordings", True):
@@ -351,7 +364,7 @@ def _keep_recording(project: Project, journal: Path, sid: str, include_input: bo
             cast = journal.with_name(f"{sid}.{n}.cast")
             n += 1
         try:
-            journal_to_cast(journal, cast, include_input=include_input)
+            journal_to_cast(journal, cast, include_input=include_input, verify=verify)
         except (OSError, CtxError) as exc:
             return [f"could not write the recording {cast.name} ({exc}); kept {journal.name}"]
     journal.unlink(missing_ok=True)
