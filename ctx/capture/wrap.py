@@ -45,6 +45,9 @@ if TYPE_CHECKING:
 TOOL_ADAPTERS = ("claude", "aider", "codex")
 #: A tool transcript counts as this run's when one of its turns is this close to the run.
 WINDOW_SLACK_S = 5.0
+#: A recording bigger than this is converted to asciicast after ctx exits, in the
+#: background (JSON-escaping 100 MB takes about a second; the user should not wait for it).
+BACKGROUND_CAST_BYTES = 16 << 20
 
 
 @dataclass
@@ -363,12 +366,43 @@ def _keep_recording(
         while cast.exists():  # a resumed session: one recording per run
             cast = journal.with_name(f"{sid}.{n}.cast")
             n += 1
+        if not verify and _cast_in_background(journal, cast, include_input):
+            return []
         try:
             journal_to_cast(journal, cast, include_input=include_input, verify=verify)
         except (OSError, CtxError) as exc:
             return [f"could not write the recording {cast.name} ({exc}); kept {journal.name}"]
     journal.unlink(missing_ok=True)
     return []
+
+
+def _cast_in_background(journal: Path, cast: Path, include_input: bool) -> bool:
+    """Convert a huge journal after ctx exits; until then it waits as ``<id>.journal``
+    (the full stream too, and what ``ctx forget`` deletes)."""
+    import subprocess
+    import sys
+
+    pending = cast.with_suffix(".journal")
+    try:
+        if journal.stat().st_size <= BACKGROUND_CAST_BYTES:
+            return False
+        if pending != journal:
+            os.replace(journal, pending)
+        argv = [sys.executable, "-m", "ctx.capture.asciicast", str(pending), str(cast)]
+        subprocess.Popen(
+            [*argv, *([] if include_input else ["--no-input"])],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            close_fds=True,
+        )
+    except OSError:
+        if pending != journal and pending.exists():
+            with contextlib.suppress(OSError):
+                os.replace(pending, journal)
+        return False
+    return True
 
 
 # ---- recovery after a kill -------------------------------------------------------------------
