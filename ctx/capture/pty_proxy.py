@@ -48,8 +48,11 @@ from ctx.errors import EXIT_NOT_FOUND_CMD, CtxError
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-#: Bytes read from the pty master before they are passed on (one sink call, one write).
-BATCH_BYTES = 1 << 20
+#: Bytes read before they are passed on (one sink call, one write): from a pty, small
+#: enough that the program keeps writing while the terminal takes the last batch...
+BATCH_BYTES = 256 * 1024
+#: ...from a pipe (nothing to keep flowing on the other side), as much as it holds.
+PIPE_BATCH_BYTES = 1 << 20
 #: Input queued for a child that does not read is capped; stdin is paused beyond this.
 MAX_PENDING_INPUT = 1 << 20
 #: After the child exits, output still in the pty is drained until it is quiet this long...
@@ -248,6 +251,7 @@ class _Proxy:
         self.poller = select.poll()
         self.out_mask = 0
         self.read_size = 65536
+        self.batch = BATCH_BYTES
 
     # ---- set-up and tear-down ---------------------------------------------------------------
 
@@ -328,6 +332,7 @@ class _Proxy:
             self.in_target = self.proc.stdin_w
         if not self.plan.stdout_pty:
             self.read_size = PIPE_SIZE
+            self.batch = PIPE_BATCH_BYTES
 
     def _enter_raw(self) -> None:
         if self.stdin_tty and self.saved_attrs is not None and not self.raw:
@@ -484,7 +489,7 @@ class _Proxy:
         chunks = []
         got = 0
         size = self.read_size
-        while got < BATCH_BYTES:
+        while got < self.batch:
             try:
                 data = os.read(self.out, size)
             except BlockingIOError:

@@ -481,13 +481,19 @@ def _turns_from_input(
         prompts = set()
         for sub, end in kept:
             assert sub.row is not None
-            out.add("assistant", _clean(_logical(rows, flags, prev_end + 1, sub.row)), first_t)
+            between = _clean(_logical(rows, flags, prev_end + 1, sub.row))
+            out.add("assistant", between, first_t)
             first_t = sub.first_output_t
             first = _cells_from(rows[sub.row], sub.x)
             echoed = first + "".join(rows[sub.row + 1 : end + 1])
-            user = echoed.strip() or (sub.typed.strip() if sub.visible else "")
-            out.add("user", user, sub.t)
-            prompts.add(rows[sub.row][: len(rows[sub.row]) - len(first)].strip())
+            user = echoed.rstrip() or (sub.typed.rstrip() if sub.visible else "")
+            prompt = rows[sub.row][: len(rows[sub.row]) - len(first)].strip()
+            last = out.turns[-1] if out.turns else None
+            if prompt == "..." and not between and last is not None and last.role == "user":
+                last.text = f"{last.text}\n{user}".rstrip()  # a continuation line
+            else:
+                out.add("user", user.strip(), sub.t)
+            prompts.add(prompt)
             prev_end = end
         tail = _logical(rows, flags, prev_end + 1, len(rows))
         while tail and (not tail[-1].strip() or tail[-1].strip() in prompts):
