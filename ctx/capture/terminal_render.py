@@ -172,8 +172,14 @@ def cap_text(text: str, recording: str | None = None) -> str:
     start = len(text) - TURN_TAIL
     nl = text.find("\n", start)
     tail_start = nl + 1 if 0 <= nl < len(text) - 1 else start
-    dropped = tail_start - head_end
+    middle = text[head_end:tail_start]
+    dropped = len(middle)
+    for m in _NOTE.finditer(middle):  # an earlier cut inside this one: count what it dropped
+        dropped += int(float(m.group(1)) * (1e6 if m.group(2) == "MB" else 1e3)) - len(m[0])
     return f"{text[:head_end]}\n{dropped_note(dropped, recording)}\n{text[tail_start:]}"
+
+
+_NOTE = re.compile(r"\[… ([\d.]+) (KB|MB) of output dropped; full stream in [^\]\n]*\]")
 
 
 class _Burst:
