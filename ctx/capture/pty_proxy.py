@@ -1,24 +1,30 @@
-"""Run a command in a pseudo-terminal exactly as if it ran directly, and report every byte.
+"""Run a command exactly as if it ran directly, and report every byte it prints.
 
-``ctx wrap`` must not change how a tool feels: the real terminal goes to raw mode so every
-key (Ctrl-C, Ctrl-Z, Ctrl-D, arrows) is just bytes for the child's own pty, which turns them
-into signals and line editing as a terminal would; window-size changes are copied to the
-child's pty; the child's exit status becomes ours; output reaches ``stdout_fd`` untouched and
-fully. Like asciinema's recorder, the collaborators (sink, fds, environment) are passed in, so
-tests drive it with a real child in a real pty and ``ctx wrap`` wires in a journal.
+``ctx wrap`` must not change how a tool feels or what it outputs. The program gets the same
+kind of stdin/stdout/stderr it would have without ctx (:mod:`ctx.capture.spawn`): a pty
+session of its own when ctx has a terminal on both sides, a pty for its output alone when
+only stdout is a terminal, no pty at all when stdout is a pipe or a file (``claude -p x >
+out`` writes the very same bytes). In a pty session the real terminal goes to raw mode so
+every key (Ctrl-C, Ctrl-Z, Ctrl-D, arrows) is just bytes for the program's pty, which turns
+them into signals and line editing as a terminal would; window-size changes are copied to
+it; the program's exit status becomes ours; output reaches ``stdout_fd`` untouched and fully.
+Like asciinema's recorder, the collaborators (sink, fds, environment) are passed in, so tests
+drive it with a real child and ``ctx wrap`` wires in a journal.
 
-The loop is one ``poll`` over the pty master, stdin and a signal wake-up pipe, with large
-non-blocking reads batched before they are written out: the kernel hands pty data over in
-about 4 KiB pieces, and batching them keeps the per-byte cost near that of util-linux
-``script`` (bench/bench_wrap.py measures it).
+The loop is one ``poll`` over the output (pty master or pipe), stdin when ctx copies it, and a
+signal wake-up pipe, with large non-blocking reads batched before they are written out (the
+kernel hands pty data over in about 4 KiB pieces; a pipe is enlarged to 1 MiB), so the
+per-byte cost stays near that of util-linux ``script`` (bench/bench_wrap.py measures the
+whole ``ctx wrap`` command).
 
-Signals: SIGWINCH resizes the child's pty; SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to ctx are
-forwarded to the child and ctx keeps running until the child exits (so the terminal is
-restored and the recording completed on every path). Ctrl-Z reaches the child's SIGTSTP
-handler; when the child then stops itself, ctx restores the terminal and stops too, and
-resumes the child when it is continued (``fg``). A child with no handler keeps running: it
-leads its own session, so the kernel discards the stop (as under util-linux ``script``).
-Signal handling needs the main thread; elsewhere the loop polls the child's status instead.
+Signals: in a pty session SIGWINCH resizes the program's pty, and SIGINT, SIGTERM, SIGHUP and
+SIGQUIT sent to ctx are forwarded; Ctrl-Z stops the program (its process group is not
+orphaned, see :mod:`ctx.capture.spawn`), then ctx gives the terminal back and stops too, and
+``fg`` resumes both with the terminal in raw mode again and the current window size. Without
+a session the program shares ctx's process group, so the terminal's signals reach both and
+only SIGTERM/SIGHUP are forwarded. ctx keeps running until the program exits, so the
+terminal is restored and the recording completed on every path. Signal handling needs the
+main thread; elsewhere the loop polls the program's status instead.
 
 Usage for benchmarks and tests (a separate process, like ``ctx wrap`` will be)::
 

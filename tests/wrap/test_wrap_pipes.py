@@ -135,3 +135,42 @@ def test_claude_print_mode_is_byte_for_byte_the_same(
         shown_wrapped = _sh(terminal, feed + ctx_wrap + " claude -p", store, env)
         assert shown_wrapped == shown_plain
         assert REPLY.encode() in shown_plain
+
+
+def _codex_bin() -> str | None:
+    """Codex CLI, if installed: $CTX_TEST_CODEX, or `codex` on PATH (it is not among the
+    tools scripts/install-test-tools.sh installs; `npm install @openai/codex` adds it)."""
+    import shutil
+
+    return os.environ.get("CTX_TEST_CODEX") or shutil.which("codex")
+
+
+@pytest.mark.slow
+def test_codex_exec_output_is_byte_for_byte_the_same(store: Path, tmp_path: Path) -> None:
+    codex = _codex_bin()
+    if codex is None:
+        pytest.skip("Codex CLI is not installed (set CTX_TEST_CODEX or put codex on PATH)")
+    from tests.fakes.openai_server import FakeOpenAI
+
+    reply = "Rotated the keys (fake codex reply)."
+    home = tmp_path / "codex-home"
+    home.mkdir()
+    with FakeOpenAI(responder=lambda body: reply) as server:
+        provider = (
+            f'model_providers.fake={{name="fake", base_url="{server.base_url}", '
+            'wire_api="responses", env_key="OPENAI_API_KEY"}'
+        )
+        argv = [codex, "exec", "--skip-git-repo-check", "-c", 'model_provider="fake"']
+        argv += ["-c", provider, "-c", 'model="gpt-4o"', "rotate the keys"]
+        env = dict(os.environ, CODEX_HOME=str(home), OPENAI_API_KEY="sk-fake-key")
+        runs = [
+            subprocess.run(
+                cmd, capture_output=True, cwd=store, env=env, timeout=120, stdin=subprocess.DEVNULL
+            )
+            for cmd in (argv, [*ctx_argv("wrap", "-q", "--tool", "codex", "--"), *argv])
+        ]
+    assert [r.returncode for r in runs] == [0, 0], runs[1].stderr[-2000:]
+    assert runs[1].stdout == runs[0].stdout == f"{reply}\n".encode()  # stdout alone, exact
+    assert b"OpenAI Codex" in runs[1].stderr  # the banner stays on stderr, not merged
+    turns = _turns(store, env)
+    assert turns[-1] == ("assistant", reply)
