@@ -31,13 +31,23 @@ Splitting into turns:
   line starts a user turn (``...`` lines after a ``>>>`` prompt continue it); the lines up
   to the next prompt are an assistant turn. No prompt: one assistant turn with everything.
 
+With input that was not typed (``io["stdin"]`` "pipe", "direct" or "none": ctx's stdin was
+a pipe or a file), nothing echoes it: each prompt the program printed read the next input
+line, which becomes the user turn, and what follows the prompt is the answer.
+
+Every submitted line is a user turn of its own (a silent ``cd src`` too); a Python block's
+``...`` continuation lines join its turn. Output read from a pipe (``io["stdout"]`` "pipe" or
+"tty") has bare newlines and is shown as a terminal would (CRLF).
+
 Huge outputs: pyte costs about a microsecond per character, so 100 MB would take minutes.
 Output is cut into *bursts* (no pause longer than ``BURST_GAP_S``, no input or resize
-between); of a burst longer than ``BURST_HEAD + BURST_TAIL`` characters only the head and the
-tail are rendered, around a line ``[… N characters of output not rendered …]`` (a 100 MB
-``cat`` keeps its first and last lines). If what is left still exceeds
-``max_render_chars``, only its most recent part is rendered. Plain log-like output is
-cheap anyway (see the fast paths of :mod:`ctx.capture.terminal_screen`).
+between), kept as bytes; of a burst longer than ``BURST_HEAD + BURST_TAIL`` bytes only the
+head and the tail are decoded and rendered, around a line ``[… 99.7 MB of output dropped;
+full stream in local/recordings/<id>.cast]`` (:func:`dropped_note`). Each turn then keeps at
+most its first ``TURN_HEAD`` and last ``TURN_TAIL`` characters (:func:`cap_text`, which
+counts what an earlier note inside the cut had dropped). If what is left still exceeds
+``max_render_chars``, only its most recent part is rendered. Plain log-like output is cheap
+anyway (see the fast paths of :mod:`ctx.capture.terminal_screen`).
 """
 
 from __future__ import annotations
