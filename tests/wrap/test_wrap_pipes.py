@@ -174,3 +174,46 @@ def test_codex_exec_output_is_byte_for_byte_the_same(store: Path, tmp_path: Path
     assert b"OpenAI Codex" in runs[1].stderr  # the banner stays on stderr, not merged
     turns = _turns(store, env)
     assert turns[-1] == ("assistant", reply)
+
+
+@pytest.mark.slow
+def test_huge_output_commits_a_bounded_transcript_and_records_everything(
+    store: Path, tmp_path: Path
+) -> None:
+    import time
+
+    big = tmp_path / "big.log"
+    with open(big, "w") as f:
+        for i in range(300_000):  # ~22 MB: above the size converted in the background
+            f.write(f"log line {i:07d} " + "x" * 56 + "\n")
+    r = subprocess.run(
+        [*ctx_argv("wrap", "-q", "--", "cat", str(big))],
+        capture_output=True,
+        cwd=store,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    assert r.returncode == 0
+    assert r.stdout == big.read_bytes()
+    s = session_json(store)
+    (turn,) = s["turns"]
+    lines = turn["text"].split("\n")
+    assert lines[0] == "log line 0000000 " + "x" * 56
+    assert lines[-1] == "log line 0299999 " + "x" * 56
+    (note,) = [line for line in lines if line.startswith("[… ")]
+    size, unit, rest = note[3:].split(" ", 2)
+    assert unit == "MB" and float(size) > 20  # nearly all of the 22 MB
+    assert rest == f"of output dropped; full stream in local/recordings/{s['id']}.cast]"
+    parts = (store / ".contextfs" / "sessions" / s["id"]).iterdir()
+    committed = sum(p.stat().st_size for p in parts)
+    assert committed < 100_000
+    recordings = store / ".contextfs" / "local" / "recordings"
+    deadline = time.monotonic() + 60
+    while (recordings / f"{s['id']}.journal").exists():  # converted after ctx exited
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    from ctx.capture.asciicast import read_cast
+
+    rec = read_cast(recordings / f"{s['id']}.cast")
+    shown = "".join(str(e.data) for e in rec.events if e.code == "o")
+    assert shown.encode() == big.read_bytes()
