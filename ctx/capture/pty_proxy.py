@@ -772,7 +772,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     sink: Any = NullSink()
     if journal_path:
-        sink = JournalWriter(journal_path, command=command)
+        sink = JournalWriter(journal_path, command=command, meta={"io": plan_io(0, 1).describe()})
     try:
         result = run_proxied(command, sink=sink, record_input=record_input)
     except CtxError as exc:
