@@ -265,9 +265,15 @@ class JournalWriter:
             os.close(dfd)
 
 
-def iter_records(path: str | os.PathLike[str]) -> Iterator[tuple[str, float, bytes]]:
-    """Yield (code, t, payload) for every whole record; raise JournalDamaged at a bad tail."""
+def iter_records(
+    path: str | os.PathLike[str], *, verify: bool = True, skip: bytes = b""
+) -> Iterator[tuple[str, float, bytes]]:
+    """Yield (code, t, payload) for every whole record; raise JournalDamaged at a bad tail.
+
+    ``verify=False`` skips the CRC (a journal this process has just finished and closed);
+    records whose type is in ``skip`` are stepped over unread (payload ``b""``)."""
     with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
         magic = f.read(len(MAGIC))
         if magic != MAGIC:
             if len(magic) < len(MAGIC) and MAGIC.startswith(magic):
@@ -284,10 +290,16 @@ def iter_records(path: str | os.PathLike[str]) -> Iterator[tuple[str, float, byt
             (crc,) = _CRC.unpack_from(head, _HEAD.size)
             if code[0] not in TYPES or length > MAX_RECORD:
                 raise JournalDamaged(f"corrupt record at byte {offset}", offset)
+            if code[0] in skip and not verify:
+                if f.seek(length, 1) > size:
+                    raise JournalDamaged(f"partial record at byte {offset}", offset)
+                yield code.decode("ascii"), t, b""
+                offset += HEAD_SIZE + length
+                continue
             payload = f.read(length)
             if len(payload) < length:
                 raise JournalDamaged(f"partial record at byte {offset}", offset)
-            if zlib.crc32(payload, zlib.crc32(head[: _HEAD.size])) != crc:
+            if verify and zlib.crc32(payload, zlib.crc32(head[: _HEAD.size])) != crc:
                 raise JournalDamaged(f"corrupt record at byte {offset}", offset)
             yield code.decode("ascii"), t, payload
             offset += HEAD_SIZE + length

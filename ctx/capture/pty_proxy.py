@@ -1,24 +1,30 @@
-"""Run a command in a pseudo-terminal exactly as if it ran directly, and report every byte.
+"""Run a command exactly as if it ran directly, and report every byte it prints.
 
-``ctx wrap`` must not change how a tool feels: the real terminal goes to raw mode so every
-key (Ctrl-C, Ctrl-Z, Ctrl-D, arrows) is just bytes for the child's own pty, which turns them
-into signals and line editing as a terminal would; window-size changes are copied to the
-child's pty; the child's exit status becomes ours; output reaches ``stdout_fd`` untouched and
-fully. Like asciinema's recorder, the collaborators (sink, fds, environment) are passed in, so
-tests drive it with a real child in a real pty and ``ctx wrap`` wires in a journal.
+``ctx wrap`` must not change how a tool feels or what it outputs. The program gets the same
+kind of stdin/stdout/stderr it would have without ctx (:mod:`ctx.capture.spawn`): a pty
+session of its own when ctx has a terminal on both sides, a pty for its output alone when
+only stdout is a terminal, no pty at all when stdout is a pipe or a file (``claude -p x >
+out`` writes the very same bytes). In a pty session the real terminal goes to raw mode so
+every key (Ctrl-C, Ctrl-Z, Ctrl-D, arrows) is just bytes for the program's pty, which turns
+them into signals and line editing as a terminal would; window-size changes are copied to
+it; the program's exit status becomes ours; output reaches ``stdout_fd`` untouched and fully.
+Like asciinema's recorder, the collaborators (sink, fds, environment) are passed in, so tests
+drive it with a real child and ``ctx wrap`` wires in a journal.
 
-The loop is one ``poll`` over the pty master, stdin and a signal wake-up pipe, with large
-non-blocking reads batched before they are written out: the kernel hands pty data over in
-about 4 KiB pieces, and batching them keeps the per-byte cost near that of util-linux
-``script`` (bench/bench_wrap.py measures it).
+The loop is one ``poll`` over the output (pty master or pipe), stdin when ctx copies it, and a
+signal wake-up pipe, with large non-blocking reads batched before they are written out (the
+kernel hands pty data over in about 4 KiB pieces; a pipe is enlarged to 1 MiB), so the
+per-byte cost stays near that of util-linux ``script`` (bench/bench_wrap.py measures the
+whole ``ctx wrap`` command).
 
-Signals: SIGWINCH resizes the child's pty; SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to ctx are
-forwarded to the child and ctx keeps running until the child exits (so the terminal is
-restored and the recording completed on every path). Ctrl-Z reaches the child's SIGTSTP
-handler; when the child then stops itself, ctx restores the terminal and stops too, and
-resumes the child when it is continued (``fg``). A child with no handler keeps running: it
-leads its own session, so the kernel discards the stop (as under util-linux ``script``).
-Signal handling needs the main thread; elsewhere the loop polls the child's status instead.
+Signals: in a pty session SIGWINCH resizes the program's pty, and SIGINT, SIGTERM, SIGHUP and
+SIGQUIT sent to ctx are forwarded; Ctrl-Z stops the program (its process group is not
+orphaned, see :mod:`ctx.capture.spawn`), then ctx gives the terminal back and stops too, and
+``fg`` resumes both with the terminal in raw mode again and the current window size. Without
+a session the program shares ctx's process group, so the terminal's signals reach both and
+only SIGTERM/SIGHUP are forwarded. ctx keeps running until the program exits, so the
+terminal is restored and the recording completed on every path. Signal handling needs the
+main thread; elsewhere the loop polls the program's status instead.
 
 Usage for benchmarks and tests (a separate process, like ``ctx wrap`` will be)::
 
@@ -27,6 +33,7 @@ Usage for benchmarks and tests (a separate process, like ``ctx wrap`` will be)::
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import os
@@ -41,13 +48,17 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ctx.capture.spawn import PIPE_SIZE, Spawned, is_tty, plan_io, read_report, set_winsize, spawn
 from ctx.errors import EXIT_NOT_FOUND_CMD, CtxError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-#: Bytes read from the pty master before they are passed on (one sink call, one write).
+#: Bytes read before they are passed on (one sink call, one write): from a pty, small
+#: enough that the program keeps writing while the terminal takes the last batch...
 BATCH_BYTES = 256 * 1024
+#: ...from a pipe (nothing to keep flowing on the other side), as much as it holds.
+PIPE_BATCH_BYTES = 1 << 20
 #: Input queued for a child that does not read is capped; stdin is paused beyond this.
 MAX_PENDING_INPUT = 1 << 20
 #: After the child exits, output still in the pty is drained until it is quiet this long...
@@ -155,10 +166,6 @@ def get_winsize(fd: int) -> tuple[int, int] | None:
     return (cols, rows) if rows and cols else None
 
 
-def _set_winsize(fd: int, cols: int, rows: int) -> None:
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-
-
 def _make_raw(attrs: list[Any]) -> list[Any]:
     """cfmakeraw(3) on a copy of ``attrs``."""
     mode = [*attrs[:6], list(attrs[6])]
@@ -181,15 +188,6 @@ def _make_raw(attrs: list[Any]) -> list[Any]:
     return mode
 
 
-def _is_tty(fd: int | None) -> bool:
-    if fd is None or fd < 0:
-        return False
-    try:
-        return os.isatty(fd)
-    except OSError:
-        return False
-
-
 def run_proxied(
     argv: Sequence[str],
     *,
@@ -200,9 +198,10 @@ def run_proxied(
     cwd: str | None = None,
     record_input: bool = False,
 ) -> ProxyResult:
-    """Run ``argv`` (no shell) in a new pty wired to ``stdin_fd``/``stdout_fd`` until it exits.
+    """Run ``argv`` (no shell) wired to ``stdin_fd``/``stdout_fd`` until it exits.
 
-    ``stdin_fd``/``stdout_fd`` may be terminals, pipes, files or None (no input / discard).
+    ``stdin_fd``/``stdout_fd`` may be terminals, pipes, files or None (no input / discard);
+    the program gets the same kind (:func:`ctx.capture.spawn.plan_io`).
     Raises CtxError (exit_code 127) for a missing command before anything else happens,
     even before ``sink.on_start``; CtxError 126 if it exists but cannot be executed.
     """
@@ -227,16 +226,20 @@ class _Proxy:
         self.env = dict(env) if env is not None else None
         self.cwd = cwd
         self.record_input = record_input
-        self.stdin_tty = _is_tty(self.stdin_fd)
+        self.plan = plan_io(self.stdin_fd, self.stdout_fd)
+        self.stdin_tty = self.plan.session
         self.saved_attrs: list[Any] | None = None
         self.raw = False
-        self.pid = -1
-        self.master = -1
-        self.proc: Any = None
+        self.proc: Spawned | None = None
+        self.pid = -1  # what we wait for (the session helper, or the program)
+        self.child = -1  # the program (forwarded signals)
+        self.out = -1  # pty master or stdout pipe
+        self.in_target = -1  # where input goes: the pty master or the stdin pipe
         self.status: int | None = None
         self.exited_at: float | None = None
-        self.master_eof = False
-        self.stdin_open = self.stdin_fd is not None
+        self.out_eof = False
+        # Input ctx copies: the terminal (session) or a pipe; otherwise the program reads it.
+        self.stdin_open = self.plan.stdin in ("pty", "pipe")
         self.stdin_paused = False
         self.out_dead = self.stdout_fd is None
         self.pending = bytearray()
@@ -252,13 +255,15 @@ class _Proxy:
         self.old_handlers: dict[int, Any] = {}
         self.old_wakeup: int | None = None
         self.poller = select.poll()
-        self.master_mask = 0
+        self.out_mask = 0
+        self.read_size = 65536
+        self.batch = BATCH_BYTES
 
     # ---- set-up and tear-down ---------------------------------------------------------------
 
     def _initial_size(self) -> tuple[int, int]:
         for fd in (self.stdin_fd, self.stdout_fd):
-            if _is_tty(fd):
+            if is_tty(fd):
                 size = get_winsize(fd)  # type: ignore[arg-type]
                 if size:
                     return size
@@ -273,9 +278,17 @@ class _Proxy:
 
     def _size_fd(self) -> int | None:
         for fd in (self.stdin_fd, self.stdout_fd):
-            if _is_tty(fd):
+            if is_tty(fd):
                 return fd
         return None
+
+    def _forwarded(self) -> tuple[int, ...]:
+        """In a session of its own the program gets no terminal signal unless we pass it on;
+        in ctx's process group it already got Ctrl-C/Ctrl-\\ from the terminal (twice would
+        be wrong: Claude Code quits on a second Ctrl-C)."""
+        if self.plan.session:
+            return FORWARDED_SIGNALS
+        return (signal.SIGTERM, signal.SIGHUP)
 
     def _install_signals(self) -> None:
         if threading.current_thread() is not threading.main_thread():
@@ -302,47 +315,30 @@ class _Proxy:
             self.wake_r = self.wake_w = -1
 
     def _spawn(self, path: str) -> None:
-        import ptyprocess
-
         child_env = self.env if self.env is not None else dict(os.environ)
-        argv = self.argv
         attrs = self.saved_attrs
-
-        def in_child() -> None:
-            # Python ignores SIGPIPE and SIGXFSZ; a program run from a shell would not.
-            for sig in (signal.SIGPIPE, signal.SIGXFSZ):
-                signal.signal(sig, signal.SIG_DFL)
-            if attrs is not None:  # the child's pty starts with the real terminal's settings
-                termios.tcsetattr(0, termios.TCSANOW, attrs)
-            # Exec here rather than in ptyprocess, which would replace argv[0] by its full path.
-            os.execve(path, argv, child_env)
-
-        try:
-            self.proc = ptyprocess.PtyProcess.spawn(
-                [path, *argv[1:]],
-                cwd=self.cwd,
-                env=child_env,
-                echo=self.stdin_tty,  # piped input is not echoed when run directly either
-                preexec_fn=in_child,
-                dimensions=(self.rows, self.cols),
-            )
-        except FileNotFoundError as exc:
-            raise CtxError(
-                f"cannot run {argv[0]}: {exc}",
-                "check the command and its working directory",
-                exit_code=EXIT_NOT_FOUND_CMD,
-                code="command_not_found",
-            ) from exc
-        except OSError as exc:
-            raise CtxError(
-                f"cannot run {argv[0]}: {exc}",
-                "check that it is an executable program or script with a #! line",
-                exit_code=126,
-                code="not_executable",
-            ) from exc
-        self.pid = self.proc.pid
-        self.master = self.proc.fd
-        os.set_blocking(self.master, False)
+        if attrs is None and self.plan.stdout_pty and self.stdout_fd is not None:
+            with contextlib.suppress(termios.error):
+                attrs = termios.tcgetattr(self.stdout_fd)
+        self.proc = spawn(
+            self.plan,
+            path,
+            self.argv,
+            child_env,
+            self.cwd,
+            stdin_fd=self.stdin_fd,
+            attrs=attrs,
+            cols=self.cols,
+            rows=self.rows,
+        )
+        self.pid, self.child, self.out = self.proc.pid, self.proc.child, self.proc.output
+        if self.plan.session:
+            self.in_target = self.out
+        elif self.proc.stdin_w >= 0:
+            self.in_target = self.proc.stdin_w
+        if not self.plan.stdout_pty:
+            self.read_size = PIPE_SIZE
+            self.batch = PIPE_BATCH_BYTES
 
     def _enter_raw(self) -> None:
         if self.stdin_tty and self.saved_attrs is not None and not self.raw:
@@ -363,35 +359,36 @@ class _Proxy:
                 pass  # the terminal is gone (SIGHUP)
 
     def _cleanup_child(self) -> None:
-        """Only on an abnormal exit: hang up the child, then make sure it is gone."""
+        """Only on an abnormal exit: hang up the program, then make sure it is gone."""
         if self.pid <= 0 or self.status is not None:
             return
         for sig in (signal.SIGHUP, signal.SIGCONT):
-            try:
-                os.kill(self.pid, sig)
-            except ProcessLookupError:
-                break
+            for pid in dict.fromkeys((self.child, self.pid)):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, sig)
         deadline = time.monotonic() + 1.0
         while time.monotonic() < deadline:
             if self._reap(stopped_ok=False):
                 return
             time.sleep(0.02)
+        for pid in dict.fromkeys((self.child, self.pid)):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         try:
-            os.kill(self.pid, signal.SIGKILL)
             _, self.status = os.waitpid(self.pid, 0)
-        except (ProcessLookupError, ChildProcessError):
+        except ChildProcessError:
             pass
 
-    def _close_master(self) -> None:
-        if self.proc is not None:
-            try:
-                self.proc.fileobj.close()
-            except OSError:
-                pass
-            # We reaped the child ourselves; stop ptyprocess from trying again later.
-            self.proc.closed = True
-            self.proc.terminated = True
-            self.proc = None
+    def _close_fds(self) -> None:
+        if self.proc is None:
+            return
+        for fd in (self.out, self.in_target if not self.plan.session else -1, self.proc.report):
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        if self.proc.proc is not None and self.status is not None:
+            self.proc.proc.returncode = _exit_code(self.status)  # reaped by us, not Popen
+        self.proc = None
 
     # ---- the run ------------------------------------------------------------------------------
 
@@ -418,14 +415,13 @@ class _Proxy:
             try:
                 self._leave_raw()
                 self._cleanup_child()
-                self._close_master()
+                self._close_fds()
             finally:
                 self._restore_signals()
         status = self.status if self.status is not None else 0
         sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
-        code = 128 + sig if sig is not None else os.WEXITSTATUS(status)
         return ProxyResult(
-            exit_code=code,
+            exit_code=_exit_code(status),
             signal=sig,
             started_monotonic=started_mono,
             ended_monotonic=ended_mono,
@@ -438,68 +434,70 @@ class _Proxy:
         )
 
     def _loop(self) -> None:
-        self._set_master_mask(select.POLLIN)
-        if self.stdin_fd is None:
-            self._queue_eof()  # no input at all reads as an empty file
-        else:
+        self._set_out_mask(select.POLLIN)
+        if self.stdin_open:
             try:
-                self.poller.register(self.stdin_fd, select.POLLIN)
-            except (OSError, ValueError):
+                self.poller.register(self.stdin_fd, select.POLLIN)  # type: ignore[arg-type]
+            except (OSError, ValueError, TypeError):
                 self.stdin_open = False
                 self._queue_eof()
         if self.wake_r >= 0:
             self.poller.register(self.wake_r, select.POLLIN)
         polling_only = self.wake_r < 0  # no signals outside the main thread: poll instead
+        out, wake, stdin = self.out, self.wake_r, self.stdin_fd
         while True:
             if self.status is not None:
-                if self.master_eof:
+                if self.out_eof:
                     break
                 assert self.exited_at is not None
                 if time.monotonic() - self.exited_at > DRAIN_MAX_S:
                     break
                 timeout: float | None = DRAIN_IDLE_S
-            elif self.master_eof or polling_only:
+            elif self.out_eof or polling_only:
                 timeout = 0.1 if polling_only else 1.0
             else:
                 timeout = None
             ready = self.poller.poll(None if timeout is None else int(timeout * 1000))
             if not ready:
                 if self.status is not None:
-                    break  # drained: the pty stayed quiet after the child exited
+                    break  # drained: the output stayed quiet after the program exited
                 self._reap()
                 if polling_only:
                     self._sync_size()
                 continue
             for fd, ev in ready:
-                if fd == self.master:
+                if fd == out:
                     if ev & select.POLLOUT:
                         self._flush_input()
                     if ev & (select.POLLIN | select.POLLHUP | select.POLLERR | select.POLLNVAL):
-                        self._read_master()
-                elif fd == self.wake_r:
+                        self._read_output()
+                elif fd == wake:
                     self._handle_signals()
-                elif fd == self.stdin_fd:
+                elif fd == stdin:
                     self._read_stdin()
-            if (self.master_eof or polling_only) and self.status is None:
+                elif fd == self.in_target:
+                    self._flush_input()
+            if (self.out_eof or polling_only) and self.status is None:
                 self._reap()
 
-    def _set_master_mask(self, mask: int) -> None:
-        if self.master_eof or mask == self.master_mask:
+    def _set_out_mask(self, mask: int) -> None:
+        if self.out_eof or mask == self.out_mask:
             return
-        if self.master_mask:
-            self.poller.modify(self.master, mask)
+        if self.out_mask:
+            self.poller.modify(self.out, mask)
         else:
-            self.poller.register(self.master, mask)
-        self.master_mask = mask
+            self.poller.register(self.out, mask)
+        self.out_mask = mask
 
     # ---- data ---------------------------------------------------------------------------------
 
-    def _read_master(self) -> None:
+    def _read_output(self) -> None:
         chunks = []
         got = 0
-        while got < BATCH_BYTES:
+        size = self.read_size
+        while got < self.batch:
             try:
-                data = os.read(self.master, 65536)
+                data = os.read(self.out, size)
             except BlockingIOError:
                 break
             except OSError as exc:
@@ -507,9 +505,7 @@ class _Proxy:
                     raise
                 data = b""
             if not data:
-                self.master_eof = True
-                self.poller.unregister(self.master)
-                self.master_mask = 0
+                self._output_ended()
                 break
             chunks.append(data)
             got += len(data)
@@ -520,6 +516,14 @@ class _Proxy:
         # Journal first: whatever the user has seen is on disk if ctx is killed next.
         self.sink.on_output(data, time.monotonic() - self.t0)
         self._write_out(data)
+
+    def _output_ended(self) -> None:
+        if self.out_eof:
+            return
+        self.out_eof = True
+        with contextlib.suppress(KeyError, ValueError, OSError):
+            self.poller.unregister(self.out)
+        self.out_mask = 0
 
     def _write_out(self, data: bytes) -> None:
         if self.out_dead:
@@ -533,9 +537,15 @@ class _Proxy:
                 select.select([], [self.stdout_fd], [], 1.0)
                 continue
             except BrokenPipeError:
-                # A closed pipe would have killed the command run directly; do the same.
                 self.out_dead = True
-                self._kill(signal.SIGPIPE)
+                if self.plan.stdout_pty:
+                    # A closed pipe would have killed the command run directly; do the same.
+                    self._kill(signal.SIGPIPE)
+                else:  # the program gets EPIPE/SIGPIPE on its next write, as it would
+                    self._output_ended()
+                    with contextlib.suppress(OSError):
+                        os.close(self.out)
+                    self.out = -1
                 return
             except OSError as exc:
                 if exc.errno in (errno.EIO, errno.ENXIO, errno.EBADF, errno.ENOSPC):
@@ -560,9 +570,10 @@ class _Proxy:
             self._queue_eof()
             return
         self.input_bytes += len(data)
-        if self.record_input:
+        # Piped input is what makes the turns of a program that does not echo it.
+        if self.record_input or self.plan.stdin == "pipe":
             self.sink.on_input(data, time.monotonic() - self.t0)
-        if self.status is not None or self.master_eof:
+        if self.status is not None or self.in_target < 0:
             return  # nobody left to read it
         self.pending += data
         self.last_input_byte = data[-1]
@@ -580,13 +591,20 @@ class _Proxy:
             pass
 
     def _queue_eof(self) -> None:
-        """Stdin ended: send the EOF character, as a user pressing Ctrl-D would."""
-        if self.eof_queued or self.master_eof or self.status is not None:
+        """Stdin ended: close the program's stdin pipe, or in a pty session send the EOF
+        character, as a user pressing Ctrl-D would."""
+        if self.eof_queued or self.status is not None:
             return
         self.eof_queued = True
+        if not self.plan.session:
+            if not self.pending:
+                self._close_stdin_pipe()
+            return
+        if self.out_eof:
+            return
         eof, canonical = b"\x04", True
         try:
-            attrs = termios.tcgetattr(self.master)  # the child's pty settings
+            attrs = termios.tcgetattr(self.out)  # the program's pty settings
             eof = attrs[6][termios.VEOF] or eof
             canonical = bool(attrs[3] & termios.ICANON)
         except termios.error:
@@ -598,55 +616,81 @@ class _Proxy:
         self.pending += eof * (2 if twice else 1)
         self._flush_input()
 
+    def _close_stdin_pipe(self) -> None:
+        if self.in_target >= 0 and not self.plan.session:
+            with contextlib.suppress(KeyError, ValueError, OSError):
+                self.poller.unregister(self.in_target)
+            with contextlib.suppress(OSError):
+                os.close(self.in_target)
+            self.in_target = -1
+            self.pending.clear()
+
     def _flush_input(self) -> None:
-        while self.pending and not self.master_eof:
+        target = self.in_target
+        while self.pending and target >= 0 and not (self.plan.session and self.out_eof):
             try:
-                n = os.write(self.master, self.pending)
+                n = os.write(target, self.pending)
             except BlockingIOError:
                 break
             except OSError as exc:
-                if exc.errno != errno.EIO:
+                if exc.errno not in (errno.EIO, errno.EPIPE):
                     raise
-                self.pending.clear()
+                self.pending.clear()  # the program closed its input
+                if not self.plan.session:
+                    self._close_stdin_pipe()
+                    self.stdin_open = False
+                    self._unregister_stdin()
+                    return
                 break
             del self.pending[:n]
-        self._set_master_mask(select.POLLIN | (select.POLLOUT if self.pending else 0))
+        want_out = bool(self.pending) and target >= 0
+        if self.plan.session:
+            self._set_out_mask(select.POLLIN | (select.POLLOUT if want_out else 0))
+        elif target >= 0:
+            with contextlib.suppress(KeyError, ValueError, OSError):
+                self.poller.unregister(target)
+            if want_out:
+                self.poller.register(target, select.POLLOUT)
+            elif self.eof_queued:
+                self._close_stdin_pipe()
         if self.stdin_paused and len(self.pending) < MAX_PENDING_INPUT // 2 and self.stdin_open:
             self.stdin_paused = False
             self.poller.register(self.stdin_fd, select.POLLIN)  # type: ignore[arg-type]
 
-    # ---- signals and the child's state --------------------------------------------------------
+    # ---- signals and the program's state ------------------------------------------------------
 
     def _handle_signals(self) -> None:
         try:
             data = os.read(self.wake_r, 512)
         except BlockingIOError:
             return
+        forwarded = self._forwarded()
         for signum in dict.fromkeys(data):  # in order, once each
             if signum == signal.SIGCHLD:
                 self._reap()
             elif signum == signal.SIGWINCH:
                 self._sync_size()
-            elif signum in FORWARDED_SIGNALS:
+            elif signum in forwarded:
                 self._kill(signum)
 
     def _kill(self, signum: int) -> None:
         if self.status is None:
-            try:
-                os.kill(self.pid, signum)
-            except ProcessLookupError:
-                pass
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.child, signum)
 
     def _sync_size(self) -> None:
         fd = self._size_fd()
         size = get_winsize(fd) if fd is not None else None
-        if size is None or size == (self.cols, self.rows) or self.master_eof:
+        if size is None or size == (self.cols, self.rows):
             return
         self.cols, self.rows = size
-        try:
-            _set_winsize(self.master, *size)  # the kernel sends SIGWINCH to the child
-        except OSError:
-            return
+        if self.plan.stdout_pty and not self.out_eof:
+            try:
+                set_winsize(self.out, *size)  # in a session, the kernel sends SIGWINCH
+            except OSError:
+                return
+            if not self.plan.session:  # a pty that is nobody's terminal: tell the program
+                self._kill(signal.SIGWINCH)
         self.sink.on_resize(self.cols, self.rows, time.monotonic() - self.t0)
 
     def _reap(self, stopped_ok: bool = True) -> bool:
@@ -661,19 +705,26 @@ class _Proxy:
         if os.WIFSTOPPED(status):
             self._child_stopped(os.WSTOPSIG(status))
             return False
+        helper = self.proc is not None and self.proc.report >= 0
+        if helper and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
+            assert self.proc is not None
+            reported = read_report(self.proc.report)
+            status = reported if reported is not None else status
         self.status = status
         self.exited_at = time.monotonic()
         self.pending.clear()
         self._unregister_stdin()
+        self._close_stdin_pipe()
         return True
 
     def _child_stopped(self, stopsig: int) -> None:
-        """The child stopped itself (its Ctrl-Z handler): suspend ctx too, resume both on ``fg``.
+        """The program stopped (Ctrl-Z): give the terminal back, stop too; on ``fg`` (our
+        SIGCONT) take the terminal again and continue the program.
 
-        A child without a SIGTSTP handler is not stopped by Ctrl-Z at all: it leads its own
-        session, so the kernel discards the signal (as under script(1)).
+        Only a program in a pty session of its own needs this; one in ctx's process group
+        was stopped by the same signal as ctx.
         """
-        if not self.stdin_tty:
+        if not self.plan.session:
             return
         self._leave_raw()
         os.kill(os.getpid(), signal.SIGSTOP)
@@ -683,7 +734,15 @@ class _Proxy:
         try:
             os.killpg(self.pid, signal.SIGCONT)
         except OSError:
-            self._kill(signal.SIGCONT)
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signal.SIGCONT)
+
+
+def _exit_code(status: int) -> int:
+    """The shell's view of a wait status: the exit code, or 128+N for a signal N."""
+    if os.WIFSIGNALED(status):
+        return 128 + os.WTERMSIG(status)
+    return os.WEXITSTATUS(status) if os.WIFEXITED(status) else 0
 
 
 def _noop_handler(signum: int, frame: Any) -> None:
@@ -713,7 +772,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     sink: Any = NullSink()
     if journal_path:
-        sink = JournalWriter(journal_path, command=command)
+        sink = JournalWriter(journal_path, command=command, meta={"io": plan_io(0, 1).describe()})
     try:
         result = run_proxied(command, sink=sink, record_input=record_input)
     except CtxError as exc:

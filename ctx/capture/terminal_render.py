@@ -31,13 +31,23 @@ Splitting into turns:
   line starts a user turn (``...`` lines after a ``>>>`` prompt continue it); the lines up
   to the next prompt are an assistant turn. No prompt: one assistant turn with everything.
 
+With input that was not typed (``io["stdin"]`` "pipe", "direct" or "none": ctx's stdin was
+a pipe or a file), nothing echoes it: each prompt the program printed read the next input
+line, which becomes the user turn, and what follows the prompt is the answer.
+
+Every submitted line is a user turn of its own (a silent ``cd src`` too); a Python block's
+``...`` continuation lines join its turn. Output read from a pipe (``io["stdout"]`` "pipe" or
+"tty") has bare newlines and is shown as a terminal would (CRLF).
+
 Huge outputs: pyte costs about a microsecond per character, so 100 MB would take minutes.
 Output is cut into *bursts* (no pause longer than ``BURST_GAP_S``, no input or resize
-between); of a burst longer than ``BURST_HEAD + BURST_TAIL`` characters only the head and the
-tail are rendered, around a line ``[… N characters of output not rendered …]`` (a 100 MB
-``cat`` keeps its first and last lines). If what is left still exceeds
-``max_render_chars``, only its most recent part is rendered. Plain log-like output is
-cheap anyway (see the fast paths of :mod:`ctx.capture.terminal_screen`).
+between), kept as bytes; of a burst longer than ``BURST_HEAD + BURST_TAIL`` bytes only the
+head and the tail are decoded and rendered, around a line ``[… 99.7 MB of output dropped;
+full stream in local/recordings/<id>.cast]`` (:func:`dropped_note`). Each turn then keeps at
+most its first ``TURN_HEAD`` and last ``TURN_TAIL`` characters (:func:`cap_text`, which
+counts what an earlier note inside the cut had dropped). If what is left still exceeds
+``max_render_chars``, only its most recent part is rendered. Plain log-like output is cheap
+anyway (see the fast paths of :mod:`ctx.capture.terminal_screen`).
 """
 
 from __future__ import annotations
@@ -59,16 +69,19 @@ from ctx.capture.journal import (
     parse_size,
 )
 from ctx.capture.journal import json_object as _header
-from ctx.capture.terminal_screen import feed, screen_class
+from ctx.capture.terminal_screen import feed, screen_class, stream_class
 from ctx.models import TranscriptTurn
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
 
 BURST_GAP_S = 0.5
-BURST_HEAD = 256_000
-BURST_TAIL = 768_000
+BURST_HEAD = 64_000
+BURST_TAIL = 192_000
 MAX_RENDER_CHARS = 8_000_000
+#: The committed transcript keeps at most this much of one turn: its head and its tail.
+TURN_HEAD = 16_000
+TURN_TAIL = 48_000
 
 
 # ---- preparing the stream: decode, cut into bursts, elide the middle of huge ones -----------
@@ -86,8 +99,18 @@ def _prepare(
     events: Iterable[Event | Sequence[Any]],
     input_events: Iterable[tuple[float, bytes | str]] | None,
     max_render_chars: int,
+    io: dict[str, Any] | None = None,
+    recording: str | None = None,
+    piped: list[str] | None = None,
 ) -> list[_Op]:
-    """Decode, cut into bursts and elide; streams ``events`` (bounded memory per burst)."""
+    """Decode, cut into bursts and elide; streams ``events`` (bounded memory per burst).
+
+    ``io`` is how the program was connected (:meth:`ctx.capture.spawn.IOPlan.describe`):
+    output read from a pipe has bare newlines, which a terminal shows as CRLF; input copied
+    from a pipe is not typing (nothing echoes it) and goes to ``piped`` instead."""
+    io = io or {}
+    lf_only = io.get("stdout") in ("pipe", "tty")  # no pty output processing: bare \n
+    pipe_input = io.get("stdin") == "pipe"
     stream: Iterable[tuple[float, int, str, bytes | str]] = (
         (float(ev[0]), n, ev[1], ev[2]) for n, ev in enumerate(events) if ev[1] in ("o", "i", "r")
     )
@@ -97,7 +120,7 @@ def _prepare(
         merged.extend((float(t), base + n, "i", d) for n, (t, d) in enumerate(input_events))
         merged.sort(key=lambda m: (m[0], m[1]))
         stream = merged
-    decoders = {c: codecs.getincrementaldecoder("utf-8")(errors="replace") for c in "oi"}
+    decoders = {"i": codecs.getincrementaldecoder("utf-8")(errors="replace")}
     ops: list[_Op] = []
     burst: _Burst | None = None
     last_t = 0.0
@@ -105,7 +128,8 @@ def _prepare(
     def close_burst() -> None:
         nonlocal burst
         if burst is not None:
-            ops.append(_Op("o", burst.t, burst.text()))
+            text = burst.text()
+            ops.append(_Op("o", burst.t, text.replace("\n", "\r\n") if lf_only else text))
             burst = None
 
     for t, _, code, data in stream:
@@ -115,42 +139,72 @@ def _prepare(
                 close_burst()
                 ops.append(_Op("r", t, size=size))
             continue
-        text = decoders[code].decode(data) if isinstance(data, bytes) else str(data)
-        if code == "i":
-            close_burst()
-            ops.append(_Op("i", t, text))
+        if code == "o":  # kept as bytes: the middle of a huge burst is never decoded
+            if burst is not None and t - last_t > BURST_GAP_S:
+                close_burst()
+            if burst is None:
+                burst = _Burst(t, recording)
+            burst.add(data if isinstance(data, bytes) else str(data).encode("utf-8"))
+            last_t = t
             continue
-        if burst is not None and t - last_t > BURST_GAP_S:
-            close_burst()
-        if burst is None:
-            burst = _Burst(t)
-        burst.add(text)
-        last_t = t
-    rest = decoders["o"].decode(b"", final=True)
-    if rest:
-        if burst is None:
-            burst = _Burst(last_t)
-        burst.add(rest)
+        text = decoders[code].decode(data) if isinstance(data, bytes) else str(data)
+        if pipe_input:
+            if piped is not None:
+                piped.append(text)
+            continue
+        close_burst()
+        ops.append(_Op("i", t, text))
     close_burst()
-    return _keep_recent(ops, max_render_chars)
+    return _keep_recent(ops, max_render_chars, recording)
 
 
-def _marker(n: int) -> str:
-    return f"\r\n[… {n:,} characters of output not rendered …]\r\n"
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 1_000_000 else f"{max(n, 1) / 1e3:.1f} KB"
+
+
+def dropped_note(n: int, recording: str | None = None) -> str:
+    """The line that stands where output was dropped, and where the rest is."""
+    where = recording or "the local recording"
+    return f"[… {_size(n)} of output dropped; full stream in {where}]"
+
+
+def _marker(n: int, recording: str | None = None) -> str:
+    return f"\r\n{dropped_note(n, recording)}\r\n"
+
+
+def cap_text(text: str, recording: str | None = None) -> str:
+    """At most TURN_HEAD + TURN_TAIL characters of ``text``: its head and tail, cut at line
+    ends, around a :func:`dropped_note` line."""
+    if len(text) <= TURN_HEAD + TURN_TAIL + 200:
+        return text
+    nl = text.rfind("\n", 0, TURN_HEAD)
+    head_end = nl if nl > 0 else TURN_HEAD
+    start = len(text) - TURN_TAIL
+    nl = text.find("\n", start)
+    tail_start = nl + 1 if 0 <= nl < len(text) - 1 else start
+    middle = text[head_end:tail_start]
+    dropped = len(middle)
+    for m in _NOTE.finditer(middle):  # an earlier cut inside this one: count what it dropped
+        dropped += int(float(m.group(1)) * (1e6 if m.group(2) == "MB" else 1e3)) - len(m[0])
+    return f"{text[:head_end]}\n{dropped_note(dropped, recording)}\n{text[tail_start:]}"
+
+
+_NOTE = re.compile(r"\[… ([\d.]+) (KB|MB) of output dropped; full stream in [^\]\n]*\]")
 
 
 class _Burst:
-    """Output without a pause: keeps its first BURST_HEAD and last BURST_TAIL characters."""
+    """Output without a pause: keeps its first BURST_HEAD and last BURST_TAIL bytes."""
 
-    def __init__(self, t: float) -> None:
+    def __init__(self, t: float, recording: str | None = None) -> None:
         self.t = t
-        self.head: list[str] = []
+        self.recording = recording
+        self.head: list[bytes] = []
         self.head_len = 0
-        self.tail: deque[str] = deque()
+        self.tail: deque[bytes] = deque()
         self.tail_len = 0
         self.dropped = 0
 
-    def add(self, text: str) -> None:
+    def add(self, text: bytes) -> None:
         if self.head_len < BURST_HEAD:
             take = text[: BURST_HEAD - self.head_len]
             self.head.append(take)
@@ -165,18 +219,19 @@ class _Burst:
             self.tail_len -= len(self.tail.popleft())
 
     def text(self) -> str:
-        head, tail = "".join(self.head), "".join(self.tail)
-        if not self.dropped and len(head) + len(tail) <= BURST_HEAD + BURST_TAIL:
-            return head + tail
+        if not self.dropped and self.head_len + self.tail_len <= BURST_HEAD + BURST_TAIL:
+            return b"".join([*self.head, *self.tail]).decode("utf-8", "replace")
+        head = b"".join(self.head).decode("utf-8", "replace")
+        tail = b"".join(self.tail).decode("utf-8", "replace")
         # Cut both at line ends, so no line (or escape sequence) is broken in two.
         nl = tail.find("\n", 0, BURST_HEAD)
         head, tail = (head + tail[: nl + 1], tail[nl + 1 :]) if nl >= 0 else (head, tail)
         cut = tail.find("\n", max(0, len(tail) - BURST_TAIL))
         cut = max(0, len(tail) - BURST_TAIL) if cut < 0 else cut + 1
-        return head + _marker(self.dropped + cut) + tail[cut:]
+        return head + _marker(self.dropped + cut, self.recording) + tail[cut:]
 
 
-def _keep_recent(ops: list[_Op], budget: int) -> list[_Op]:
+def _keep_recent(ops: list[_Op], budget: int, recording: str | None = None) -> list[_Op]:
     total = sum(len(op.text) for op in ops if op.kind == "o")
     if total <= budget:
         return ops
@@ -198,7 +253,7 @@ def _keep_recent(ops: list[_Op], budget: int) -> list[_Op]:
         else:
             left -= len(op.text)
     first = next(i for i, op in enumerate(ops) if op.kind == "o")
-    ops[first].text = _marker(dropped).lstrip("\r\n") + ops[first].text
+    ops[first].text = _marker(dropped, recording).lstrip("\r\n") + ops[first].text
     return ops
 
 
@@ -277,10 +332,8 @@ class _LineEditor:
 
 
 def _play(ops: list[_Op], cols: int, rows: int) -> tuple[Any, list[_Submission]]:
-    import pyte
-
     screen = screen_class()(max(cols, 1), max(rows, 1))
-    stream = pyte.Stream(screen)
+    stream = stream_class()(screen)
     editor = _LineEditor()
     subs: list[_Submission] = []
     start: list[Any] = [None, 0]
@@ -358,9 +411,29 @@ def _clean(lines: Iterable[str]) -> str:
         if not line and (not out or not out[-1]):
             continue  # no leading or repeated blank lines
         out.append(line)
+    out = _drop_filler(out)
     while out and not out[-1]:
         out.pop()
     return "\n".join(out)
+
+
+def _drop_filler(lines: list[str]) -> list[str]:
+    """Full-screen filler: runs of lines that are only ``~`` (vim's rows past the end of
+    the file) are not text anyone wrote."""
+    if "~" not in lines:
+        return lines
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        j = i
+        while j < len(lines) and lines[j] == "~":
+            j += 1
+        if j - i >= 2:
+            i = j
+            continue
+        out.append(lines[i])
+        i += 1
+    return out
 
 
 def _cells_from(text: str, x: int) -> str:
@@ -394,9 +467,11 @@ class _Turns:
         self.started_at = started_at
 
     def add(self, role: str, text: str, t: float | None) -> None:
+        """Each user line submitted is a turn of its own (a silent command too); output
+        pieces of one answer join."""
         if not text.strip():
             return
-        if self.turns and self.turns[-1].role == role:
+        if self.turns and self.turns[-1].role == role == "assistant":
             self.turns[-1].text += "\n" + text
             return
         meta = {"t": round(t, 3)} if t is not None else {}
@@ -422,13 +497,19 @@ def _turns_from_input(
         prompts = set()
         for sub, end in kept:
             assert sub.row is not None
-            out.add("assistant", _clean(_logical(rows, flags, prev_end + 1, sub.row)), first_t)
+            between = _clean(_logical(rows, flags, prev_end + 1, sub.row))
+            out.add("assistant", between, first_t)
             first_t = sub.first_output_t
             first = _cells_from(rows[sub.row], sub.x)
             echoed = first + "".join(rows[sub.row + 1 : end + 1])
-            user = echoed.strip() or (sub.typed.strip() if sub.visible else "")
-            out.add("user", user, sub.t)
-            prompts.add(rows[sub.row][: len(rows[sub.row]) - len(first)].strip())
+            user = echoed.rstrip() or (sub.typed.rstrip() if sub.visible else "")
+            prompt = rows[sub.row][: len(rows[sub.row]) - len(first)].strip()
+            last = out.turns[-1] if out.turns else None
+            if prompt == "..." and not between and last is not None and last.role == "user":
+                last.text = f"{last.text}\n{user}".rstrip()  # a continuation line
+            else:
+                out.add("user", user.strip(), sub.t)
+            prompts.add(prompt)
             prev_end = end
         tail = _logical(rows, flags, prev_end + 1, len(rows))
         while tail and (not tail[-1].strip() or tail[-1].strip() in prompts):
@@ -516,6 +597,45 @@ def _turns_from_prompts(
     return out.turns
 
 
+def _turns_from_piped(
+    lines: list[str], inputs: list[str], first_t: float | None, started_at: float | None
+) -> list[TranscriptTurn]:
+    """Input that was not typed (a pipe or a file) is not echoed: each prompt the program
+    printed read the next input line, so that line is the user turn and what follows the
+    prompt, up to the next one, is the answer (``>>> 42`` is the answer 42, not input)."""
+    out = _Turns(started_at)
+    key = find_prompt(lines)
+    queue = deque(line.rstrip("\r") for line in "".join(inputs).split("\n"))
+    if queue and queue[-1] == "":
+        queue.pop()  # the newline that ended the last line
+    if key is None:
+        out.add("user", _clean(queue), None)
+        out.add("assistant", _clean(lines), first_t)
+        return out.turns
+    block: list[str] = []
+    for line in lines:
+        rest = line
+        while m := _PROMPT.match(rest):
+            prefix = m.group("prefix")
+            cont = key == ">>>" and prefix == "..."
+            if not cont and _prompt_key(prefix) != key:
+                break
+            if queue:
+                text = queue.popleft()
+                last = out.turns[-1] if out.turns else None
+                if cont and not block and last is not None and last.role == "user":
+                    last.text = f"{last.text}\n{text}".rstrip()
+                else:
+                    out.add("assistant", _clean(block), first_t)
+                    block.clear()
+                    out.add("user", text.rstrip(), None)
+            rest = m.group("text") or ""
+        if rest.strip() or block:
+            block.append(rest)
+    out.add("assistant", _clean(block), None)
+    return out.turns
+
+
 # ---- the public functions ---------------------------------------------------------------------
 
 
@@ -527,20 +647,34 @@ def render_transcript(
     *,
     started_at: float | None = None,
     max_render_chars: int = MAX_RENDER_CHARS,
+    io: dict[str, Any] | None = None,
+    recording: str | None = None,
 ) -> list[TranscriptTurn]:
     """Clean user/assistant turns from a recorded stream (see the module docstring).
 
     ``events`` are ``(t, code, data)`` with code "o" (output), "i" (input) or "r"
     ("COLSxROWS"), data bytes or str; ``input_events`` are extra ``(t, data)`` inputs.
-    ``started_at`` (epoch seconds) gives each turn an ISO ``ts``.
+    ``started_at`` (epoch seconds) gives each turn an ISO ``ts``. ``io`` says how the
+    program was connected (None: a terminal); ``recording`` names the full stream in the
+    note that replaces what a huge turn drops (:func:`cap_text`).
     """
-    ops = _prepare(events, input_events, max_render_chars)
+    piped: list[str] = []
+    ops = _prepare(events, input_events, max_render_chars, io, recording, piped)
     screen, subs = _play(ops, cols, rows)
     first_t = next((op.t for op in ops if op.kind == "o" and op.text), None)
-    if any(s.row is not None for s in subs):
-        return _turns_from_input(screen, subs, first_t, started_at)
-    doc_rows, flags = screen.document()
-    return _turns_from_prompts(_logical(doc_rows, flags, 0, len(doc_rows)), first_t, started_at)
+    if io and io.get("stdin", "pty") != "pty":
+        doc_rows, flags = screen.document()
+        lines = _logical(doc_rows, flags, 0, len(doc_rows))
+        turns = _turns_from_piped(lines, piped, first_t, started_at)
+    elif any(s.row is not None for s in subs):
+        turns = _turns_from_input(screen, subs, first_t, started_at)
+    else:
+        doc_rows, flags = screen.document()
+        lines = _logical(doc_rows, flags, 0, len(doc_rows))
+        turns = _turns_from_prompts(lines, first_t, started_at)
+    for turn in turns:
+        turn.text = cap_text(turn.text, recording)
+    return turns
 
 
 def render_text(
@@ -549,9 +683,10 @@ def render_text(
     rows: int,
     *,
     max_render_chars: int = MAX_RENDER_CHARS,
+    io: dict[str, Any] | None = None,
 ) -> str:
     """Everything the terminal showed, as clean text (the document of the module docstring)."""
-    ops = [op for op in _prepare(events, None, max_render_chars) if op.kind != "i"]
+    ops = [op for op in _prepare(events, None, max_render_chars, io) if op.kind != "i"]
     screen, _ = _play(ops, cols, rows)
     doc_rows, flags = screen.document()
     return _clean(_logical(doc_rows, flags, 0, len(doc_rows)))
@@ -562,14 +697,16 @@ def transcript_from_recording(rec: Recording, **kwargs: Any) -> list[TranscriptT
     return render_transcript(rec.events, rec.cols, rec.rows, started_at=rec.started_at, **kwargs)
 
 
-def transcript_from_journal(path: str | os.PathLike[str], **kwargs: Any) -> list[TranscriptTurn]:
+def transcript_from_journal(
+    path: str | os.PathLike[str], *, verify: bool = True, **kwargs: Any
+) -> list[TranscriptTurn]:
     """Like :func:`transcript_from_recording`, streaming the journal from disk: memory stays
     bounded however much output the session had. A damaged tail ends the stream early."""
     header: dict[str, Any] = {}
 
     def events() -> Iterator[Event]:
         try:
-            for code, t, payload in iter_records(path):
+            for code, t, payload in iter_records(path, verify=verify):
                 if code == "h":
                     header.update(_header(payload))
                 elif code in ("o", "i"):
@@ -583,4 +720,7 @@ def transcript_from_journal(path: str | os.PathLike[str], **kwargs: Any) -> list
     first = next(stream, None)  # reads the header record first
     rec = Recording(header=header)
     evs = itertools.chain([first] if first is not None else [], stream)
+    meta = header.get("meta")
+    if isinstance(meta, dict) and isinstance(meta.get("io"), dict):
+        kwargs.setdefault("io", meta["io"])
     return render_transcript(evs, rec.cols, rec.rows, started_at=rec.started_at, **kwargs)

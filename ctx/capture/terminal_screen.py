@@ -6,6 +6,13 @@ screen first append the rows on screen, so the document only grows and nothing s
 lost. Rows that ended by automatic wrapping are flagged, so the renderer can join them back.
 Positions in the document (``abs_cursor``) stay valid as it grows.
 
+pyte is patched for what real TUIs send: scroll up/down (``CSI n S`` / ``CSI n T``, which pyte
+ignores, garbling htop), and sequences pyte would misread as text are removed before it sees
+them (:func:`strip_unsupported`): the kitty keyboard protocol (``CSI > n u``, ``CSI < u``,
+``CSI ? u``, ``CSI = n ; m u`` left a stray ``u``), other ``CSI <``/``=``/``>`` sequences,
+and DCS/APC/PM/SOS strings. The alternate screen (1049/47/1047), bracketed paste and OSC
+strings (titles, hyperlinks) are understood.
+
 pyte costs about a microsecond per character; two fast paths keep common output cheap:
 printable ASCII is drawn a whole run per row, and plain lines (printable ASCII + CRLF)
 arriving at the bottom of the screen, which can only scroll, go straight into the document
@@ -138,6 +145,26 @@ def screen_class() -> Any:
         def delete_lines(self, count: int | None = None) -> None:
             super().delete_lines(count)
             self.wrapped = {y for y in self.wrapped if y < self.cursor.y}
+
+        def scroll_up(self, count: int | None = None) -> None:
+            """SU: the content moves up ``count`` rows; rows leaving the top are kept."""
+            saved = (self.cursor.x, self.cursor.y)
+            top, bottom = self.margins or Margins(0, self.lines - 1)
+            for _ in range(min(max(count or 1, 1), self.lines)):
+                self.cursor.y = bottom
+                self.index()
+            self.cursor.x, self.cursor.y = saved
+            self.wrapped.difference_update(range(top, bottom + 1))
+
+        def scroll_down(self, count: int | None = None) -> None:
+            """SD: the content moves down ``count`` rows (blank rows at the top)."""
+            saved = (self.cursor.x, self.cursor.y)
+            top, bottom = self.margins or Margins(0, self.lines - 1)
+            for _ in range(min(max(count or 1, 1), self.lines)):
+                self.cursor.y = top
+                self.reverse_index()
+            self.cursor.x, self.cursor.y = saved
+            self.wrapped.difference_update(range(top, bottom + 1))
 
         def set_mode(self, *modes: int, **kwargs: Any) -> None:
             if kwargs.get("private") and ALT_SCREEN_MODES.intersection(modes):
@@ -276,6 +303,35 @@ def screen_class() -> Any:
     return TextScreen
 
 
+@lru_cache(maxsize=1)
+def stream_class() -> Any:
+    """pyte's Stream with scroll up/down (SU/SD) dispatched to the screen."""
+    import pyte
+
+    extra = {"S": "scroll_up", "T": "scroll_down"}
+
+    class TextStream(pyte.Stream):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            self.csi = {**pyte.Stream.csi, **extra}  # before the parser is built
+            super().__init__(*args, **kwargs)
+
+    return TextStream
+
+
+#: Sequences pyte would draw part of as text: CSI with a ``<``/``=``/``>`` (or ``?`` before
+#: ``u``) introducer, e.g. the kitty keyboard protocol; DCS, APC, PM and SOS strings.
+_UNSUPPORTED = re.compile(
+    r"\x1b\[(?:[<=>][0-9;:]*[\x20-\x2f]*[\x40-\x7e]|\?[0-9;:]*u)"
+    r"|\x1b[P_^X][^\x1b\x07]*(?:\x1b\\|\x07)"
+)
+
+
+def strip_unsupported(text: str) -> str:
+    if "\x1b" not in text:
+        return text
+    return _UNSUPPORTED.sub("", text)
+
+
 PLAIN_LINES = re.compile(r"(?:[\x20-\x7e]*\r\n)+")
 FAST_LINES = True  # tests compare the fast path with plain pyte
 
@@ -299,7 +355,7 @@ def feed(stream: Any, screen: Any, text: str) -> None:
         else:
             stop = min(end, pos + FEED_SLICE)
         try:
-            stream.feed(text[pos:stop])
+            stream.feed(strip_unsupported(text[pos:stop]))
         except Exception:  # an escape pyte cannot handle must not cost the transcript
             pass
         pos = stop

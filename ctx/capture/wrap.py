@@ -45,6 +45,9 @@ if TYPE_CHECKING:
 TOOL_ADAPTERS = ("claude", "aider", "codex")
 #: A tool transcript counts as this run's when one of its turns is this close to the run.
 WINDOW_SLACK_S = 5.0
+#: A recording bigger than this is converted to asciicast after ctx exits, in the
+#: background (JSON-escaping 100 MB takes about a second; the user should not wait for it).
+BACKGROUND_CAST_BYTES = 16 << 20
 
 
 @dataclass
@@ -102,6 +105,7 @@ def wrap(
     """
     from ctx.capture.journal import JournalWriter
     from ctx.capture.pty_proxy import NullSink, resolve_command, run_proxied
+    from ctx.capture.spawn import plan_io
     from ctx.oserrors import resource_error
     from ctx.store.redaction import redact_data, redact_text
 
@@ -115,6 +119,7 @@ def wrap(
     name = adapter if adapter != "generic" else (tool or os.path.basename(argv[0]) or "unknown")
     probe = _probe(adapter, argv, workdir)
     probe["record_input"] = record_input
+    probe["io"] = plan_io(stdin_fd, stdout_fd).describe()  # how the renderer reads the output
     sid = new_id(SESSION_PREFIX)
     journal = journal_path(project, sid)
 
@@ -193,7 +198,7 @@ def _complete(
     title: str | None,
     notes: list[str],
 ) -> Session:
-    found = _harvest(probe, journal, until=time.time())
+    found = _harvest(probe, journal, until=time.time(), verify=False)
     notes.extend(found.notes)
     meta: dict[str, Any] = {
         "capture": "wrap",
@@ -216,7 +221,9 @@ def _complete(
         updates=updates,
         final_id=found.final_id,
     )
-    notes.extend(_keep_recording(project, journal, session.id, bool(probe.get("record_input"))))
+    notes.extend(
+        _keep_recording(project, journal, session.id, bool(probe.get("record_input")), verify=False)
+    )
     return session
 
 
@@ -247,7 +254,9 @@ def _aider_history(argv: Sequence[str], cwd: str) -> Path:
 # ---- after the run: the turns ----------------------------------------------------------------
 
 
-def _harvest(probe: dict[str, Any], journal: Path, until: float | None) -> _Harvest:
+def _harvest(
+    probe: dict[str, Any], journal: Path, until: float | None, verify: bool = True
+) -> _Harvest:
     """The tool's own transcript of this run if there is one, else the rendered terminal."""
     adapter = str(probe.get("adapter") or "generic")
     notes: list[str] = []
@@ -267,7 +276,12 @@ def _harvest(probe: dict[str, Any], journal: Path, until: float | None) -> _Harv
             )
     from ctx.capture.terminal_render import transcript_from_journal
 
-    turns = transcript_from_journal(journal) if journal.exists() else []
+    recording = f"local/recordings/{journal.stem}.cast"  # where the full stream stays
+    turns = (
+        transcript_from_journal(journal, recording=recording, verify=verify)
+        if journal.exists()
+        else []
+    )
     return _Harvest(turns, "terminal", notes=notes)
 
 
@@ -358,8 +372,13 @@ def _turns_in(
 # ---- the recording -----------------------------------------------------------------------------
 
 
-def _keep_recording(project: Project, journal: Path, sid: str, include_input: bool) -> list[str]:
-    """Replace the journal by ``<sid>.cast`` (``capture.keep_recordings``) or delete it."""
+def _keep_recording(
+    project: Project, journal: Path, sid: str, include_input: bool, verify: bool = True
+) -> list[str]:
+    """Replace the journal by ``<sid>.cast`` (``capture.keep_recordings``) or delete it.
+
+    ``verify=False``: the journal was just closed by this process, so its checksums need no
+    second reading (a recovered one is checked)."""
     if not journal.exists():
         return []
     if project.config.get("capture", "keep_recordings", True):
@@ -370,12 +389,43 @@ def _keep_recording(project: Project, journal: Path, sid: str, include_input: bo
         while cast.exists():  # a resumed session: one recording per run
             cast = journal.with_name(f"{sid}.{n}.cast")
             n += 1
+        if not verify and _cast_in_background(journal, cast, include_input):
+            return []
         try:
-            journal_to_cast(journal, cast, include_input=include_input)
+            journal_to_cast(journal, cast, include_input=include_input, verify=verify)
         except (OSError, CtxError) as exc:
             return [f"could not write the recording {cast.name} ({exc}); kept {journal.name}"]
     journal.unlink(missing_ok=True)
     return []
+
+
+def _cast_in_background(journal: Path, cast: Path, include_input: bool) -> bool:
+    """Convert a huge journal after ctx exits; until then it waits as ``<id>.journal``
+    (the full stream too, and what ``ctx forget`` deletes)."""
+    import subprocess
+    import sys
+
+    pending = cast.with_suffix(".journal")
+    try:
+        if journal.stat().st_size <= BACKGROUND_CAST_BYTES:
+            return False
+        if pending != journal:
+            os.replace(journal, pending)
+        argv = [sys.executable, "-m", "ctx.capture.asciicast", str(pending), str(cast)]
+        subprocess.Popen(
+            [*argv, *([] if include_input else ["--no-input"])],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            close_fds=True,
+        )
+    except OSError:
+        if pending != journal and pending.exists():
+            with contextlib.suppress(OSError):
+                os.replace(pending, journal)
+        return False
+    return True
 
 
 # ---- recovery after a kill -------------------------------------------------------------------

@@ -158,7 +158,8 @@ def test_prompt_heuristics_without_input() -> None:
     )
     assert roles(render_transcript(python, 80, 24)) == [
         ("assistant", "Python 3.11"),
-        ("user", "def f(x):\n    return x * 2\nf(21)"),  # no output between: one turn
+        ("user", "def f(x):\n    return x * 2"),  # no output: still a turn of its own
+        ("user", "f(21)"),
         ("assistant", "42"),
     ]
     assert find_prompt(["plain output", "no prompt here"]) is None
@@ -202,7 +203,7 @@ def test_huge_output_renders_quickly_with_head_and_tail() -> None:
     got = text.splitlines()
     assert got[0].startswith("log line 00000000")
     assert got[-1].startswith("log line 00399999")
-    assert any("characters of output not rendered" in line for line in got)
+    assert any("of output dropped; full stream in" in line for line in got)
     assert len(text) < tr.BURST_HEAD + tr.BURST_TAIL + 1000
 
 
@@ -210,7 +211,7 @@ def test_render_budget_keeps_the_most_recent_output() -> None:
     bursts = [(float(i), "o", f"burst {i}\r\n" + "y" * 90 + "\r\n") for i in range(200)]
     text = render_text(bursts, 100, 24, max_render_chars=5_000)
     got = text.splitlines()
-    assert "characters of output not rendered" in got[0]
+    assert "of output dropped; full stream in" in got[0]
     assert got[-2] == "burst 199"
     assert "burst 0" not in got
 
@@ -263,3 +264,62 @@ def test_a_full_screen_program_inside_a_shell_session_keeps_the_shell_turns() ->
     assert texts[0] == ("user", "vim notes")
     assert "line one\nline two" in texts[1][1]
     assert texts[-2:] == [("user", "echo done"), ("assistant", "done")]
+
+
+def test_sequences_real_tuis_send() -> None:
+    """Scroll up/down, the kitty keyboard protocol, DCS/APC strings, OSC, bracketed paste."""
+    kitty = "\x1b[>1u\x1b[?u\x1b[=5;1u\x1b[<u\x1b[>4;2m\x1bP+q544e\x1b\\\x1b_Gf=24\x1b\\"
+    stream = out(
+        kitty,
+        "\x1b[?2004h\x1b]8;;https://example.com\x1b\\link\x1b]8;;\x1b\\ text\r\n",
+        "\x1b[?1049h\x1b[H\x1b[2Jrow1\r\nrow2\r\nrow3",
+        "\x1b[1T",  # scroll down one row: a blank row on top, row3 moves off the bottom
+        "\x1b[1;1Hnew top",
+        "\x1b[?1049l\x1b[?2004l",
+    )
+    text = render_text(stream, 20, 3)
+    assert text.split("\n") == ["link text", "new top", "row1", "row2"]
+    assert "u" not in text.replace("link text", "")  # no stray kitty `u`
+    up = out("a\r\nb\r\nc", "\x1b[2S", "\x1b[3;1Hd")  # scroll up two: a and b leave the top
+    assert render_text(up, 20, 3).split("\n") == ["a", "b", "c", "", "d"]
+
+
+def test_vim_filler_and_trailing_blank_lines_are_dropped() -> None:
+    screen = "\x1b[?1049h\x1b[H\x1b[2Jline one\r\nline two\r\n" + "~\r\n" * 5 + "\r\n\r\n"
+    text = render_text(out(screen, "\x1b[?1049l"), 40, 10)
+    assert text == "line one\nline two"
+
+
+def test_piped_input_pairs_each_prompt_with_its_line() -> None:
+    events = [
+        (0.0, "i", b"print(6*7)\ndef f():\n  return 1\n\nf()\n"),
+        (0.1, "o", b"Python 3\n>>> 42\n>>> ... ... >>> 1\n>>> \n"),
+    ]
+    io = {"stdin": "pipe", "stdout": "tty"}
+    assert roles(render_transcript(events, 80, 24, io=io)) == [
+        ("assistant", "Python 3"),
+        ("user", "print(6*7)"),
+        ("assistant", "42"),
+        ("user", "def f():\n  return 1"),
+        ("user", "f()"),
+        ("assistant", "1"),
+    ]
+    # Input passed as is (a file): not seen, so what follows a prompt is output.
+    direct = [(0.1, "o", b">>> 42\n>>> \n")]
+    io = {"stdin": "direct", "stdout": "pipe"}
+    assert roles(render_transcript(direct, 80, 24, io=io)) == [("assistant", "42")]
+
+
+def test_a_huge_turn_keeps_head_and_tail_and_says_what_it_dropped() -> None:
+    lines = [f"line {i:07d} " + "z" * 60 for i in range(400_000)]  # ~29 MB, one burst
+    events = [
+        (0.0, "o", "\r\n".join(lines[i : i + 5000]) + "\r\n") for i in range(0, 400_000, 5000)
+    ]
+    turns = render_transcript(events, 100, 30, recording="local/recordings/s-x.cast")
+    (turn,) = turns
+    assert len(turn.text) <= tr.TURN_HEAD + tr.TURN_TAIL + 200
+    got = turn.text.split("\n")
+    assert got[0] == lines[0] and got[-1] == lines[-1]
+    notes = [line for line in got if line.startswith("[…")]
+    assert notes and all("full stream in local/recordings/s-x.cast]" in n for n in notes)
+    assert any(" MB of output dropped" in n for n in notes)

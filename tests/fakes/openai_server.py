@@ -148,6 +148,8 @@ def _make_handler(srv: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             path = self.path.split("?", 1)[0].rstrip("/")
             if method == "POST" and path.endswith("/chat/completions"):
                 self._chat(body)
+            elif method == "POST" and path.endswith("/responses"):
+                self._responses(body)
             elif path.endswith("/models"):
                 self._json(
                     {
@@ -205,6 +207,39 @@ def _make_handler(srv: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 chunk({"content": text[i : i + n]})
             chunk({}, "stop", usage=_usage(body, text))
             self.wfile.write(b"data: [DONE]\n\n")
+            self.wfile.flush()
+
+        def _responses(self, body: Any) -> None:
+            """The Responses API as Codex CLI streams it: created, the text, completed."""
+            text = srv._next_reply(body)
+            rid, mid = f"resp_{srv.new_id()}", f"msg_{srv.new_id()}"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.close_connection = True
+            message = {
+                "type": "message",
+                "role": "assistant",
+                "id": mid,
+                "content": [{"type": "output_text", "text": text, "annotations": []}],
+            }
+            usage = {
+                "input_tokens": 10,
+                "input_tokens_details": {"cached_tokens": 0},
+                "output_tokens": max(1, len(text) // 4),
+                "output_tokens_details": {"reasoning_tokens": 0},
+                "total_tokens": 10 + max(1, len(text) // 4),
+            }
+            events = [
+                {"type": "response.created", "response": {"id": rid}},
+                {"type": "response.output_item.added", "output_index": 0, "item": message},
+                {"type": "response.output_text.delta", "item_id": mid, "delta": text},
+                {"type": "response.output_item.done", "output_index": 0, "item": message},
+                {"type": "response.completed", "response": {"id": rid, "usage": usage}},
+            ]
+            for ev in events:
+                self.wfile.write(f"event: {ev['type']}\ndata: {json.dumps(ev)}\n\n".encode())
             self.wfile.flush()
 
         def do_POST(self) -> None:

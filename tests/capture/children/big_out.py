@@ -6,7 +6,8 @@ import random
 import sys
 import tty
 
-tty.setraw(1)
+if os.isatty(1):
+    tty.setraw(1)
 total = int(sys.argv[1])
 block = random.Random(7).randbytes(1 << 20)
 digest = hashlib.sha256()

@@ -5,7 +5,8 @@ import sys
 import time
 import tty
 
-tty.setraw(1)  # no \n -> \r\n translation: the bytes must arrive exactly
+if os.isatty(1):
+    tty.setraw(1)  # no \n -> \r\n translation: the bytes must arrive exactly
 payload = bytes(range(256)) + b"\xff\xfe invalid \xc3(" + "é".encode()[:1]
 os.write(1, payload)
 time.sleep(0.2)  # the rest of "é" arrives in another read
