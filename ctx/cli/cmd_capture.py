@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ctx.cli.common import JSON_OPT, emit_json, open_project, read_text
+from ctx.cli.common import JSON_OPT, emit_json, open_project, plural, read_text
 
 
 def register(app: typer.Typer) -> None:
@@ -72,4 +72,4 @@ def complete(
     if as_json:
         emit_json(s.to_dict(with_turns=False))
     else:
-        print(f"completed {s.id} ({s.turn_count} turns)")
+        print(f"completed {s.id} ({plural(s.turn_count, 'turn')})")

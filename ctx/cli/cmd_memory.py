@@ -6,6 +6,7 @@ import typer
 
 from ctx.cli.common import (
     JSON_OPT,
+    confirm,
     emit_json,
     one_line,
     open_project,
@@ -161,10 +162,14 @@ def edit(
 @memory_app.command("rm")
 def rm(
     idents: list[str] = typer.Argument(..., help="Memory ids (or unique prefixes)."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Remove memories (the removal reaches every clone; `ctx forget` also blocks re-import)."""
     project = open_project()
+    for i in idents:
+        project.get_memory(i)  # an unknown id fails before anything is asked or removed
+    confirm(f"Remove {', '.join(idents)} (in every clone after the next sync)?", yes, "memory rm")
     removed = [project.remove_memory(i) for i in idents]
     if as_json:
         emit_json({"removed": [m.id for m in removed]})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -176,16 +175,19 @@ def _search_all(query: str, opts: dict[str, Any]) -> list[SearchResult]:
 
 
 def _batch(source: str, opts: dict[str, Any], all_: bool) -> None:
+    from ctx.cli.common import decode_text, json_text, read_stdin
+
     if source == "-":
-        lines = sys.stdin.read().splitlines()
+        lines = read_stdin("queries").splitlines()
     else:
         try:
-            lines = Path(source).read_text(encoding="utf-8").splitlines()
+            raw = Path(source).read_bytes()
         except OSError as exc:
             raise CtxError(
                 f"cannot read batch file {source}: {exc.strerror}",
                 "give a text file, one query per line",
             ) from None
+        lines = decode_text(raw, f"batch file {source}").splitlines()
     project = None if all_ else open_project()
     for line in lines:
         q = line.strip()
@@ -202,7 +204,7 @@ def _batch(source: str, opts: dict[str, Any], all_: bool) -> None:
                 rec = _run(project, q, opts).to_dict()
         except CtxError as err:
             rec = {"query": q, "error": err.to_dict()}
-        sys.stdout.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text(rec) + "\n")
         sys.stdout.flush()
 
 

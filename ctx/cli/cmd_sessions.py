@@ -47,8 +47,9 @@ def list_(
             )
         for s in sessions:
             state = "" if s.status == "complete" else f" ({s.status})"
+            turns = "turn " if s.turn_count == 1 else "turns"
             print(
-                f"{s.id}  {short_time(s.started_at)}  {s.tool:8} {s.turn_count:4} turns "
+                f"{s.id}  {short_time(s.started_at)}  {s.tool:8} {s.turn_count:4} {turns} "
                 f"{duration(s):>7}  {(s.branch or '-'):12} {one_line(s.title or '', 50)}{state}"
             )
     report_problems(project)
@@ -67,15 +68,37 @@ def show(
     project = open_project()
     s = project.get_session(ident)
     if turns:
-        a, _, b = turns.partition(":")
-        lo = int(a) if a else 0
-        hi = int(b) if b else None
+        lo, hi = _turn_range(turns)
         s.turns = [t for t in (s.turns or []) if t.n >= lo and (hi is None or t.n < hi)]
     if as_json:
         emit_json(s.to_dict())
     else:
         print(session_text(s, min(term_width(), 100)))
     report_problems(project)
+
+
+def _turn_range(spec: str) -> tuple[int, int | None]:
+    """`A:B`, `A:`, `:B` or `N` (just turn N) as a half-open range; anything else is refused."""
+    from ctx.errors import CtxError
+
+    a, colon, b = spec.partition(":")
+    try:
+        lo = int(a) if a.strip() else 0
+        hi = int(b) if b.strip() else None
+    except ValueError:
+        raise CtxError(
+            f"invalid --turns '{spec}'",
+            "give a range A:B of turn numbers (0-based, B excluded), e.g. --turns 10:20",
+            exit_code=2,
+            code="usage",
+        ) from None
+    if not colon:
+        hi = lo + 1
+    if lo < 0 or (hi is not None and hi < 0):
+        raise CtxError(
+            f"invalid --turns '{spec}'", "turn numbers start at 0", exit_code=2, code="usage"
+        )
+    return lo, hi
 
 
 @sessions_app.command("edit")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from ctx.cli.common import JSON_OPT, emit_json, open_project, report_problems, warn
+from ctx.cli.common import JSON_OPT, confirm, emit_json, open_project, report_problems, warn
 from ctx.errors import CtxError
 
 SOURCES = ("jsonl", "claude", "aider", "codex")
@@ -87,8 +87,7 @@ def forget(
     ctx does not rewrite history for you.
     """
     project = open_project()
-    if not yes and sys.stdin.isatty():
-        typer.confirm(f"Forget {', '.join(idents)} for good?", abort=True)
+    confirm(f"Forget {', '.join(idents)} for good, in every clone?", yes, "ctx forget")
     done = [project.forget(i) for i in idents]
     if as_json:
         emit_json({"forgotten": [{"kind": f.kind, "id": f.id} for f in done], "note": done[0].note})
