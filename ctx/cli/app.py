@@ -59,6 +59,7 @@ def root(
     set_color(color)
     common.state.cwd = directory
     common.state.quiet = quiet
+    common.state.identity_warned = False
 
 
 def _register() -> None:
@@ -100,6 +101,8 @@ def _error(err: CtxError, as_json: bool) -> int:
         sys.stderr.write(json_safe(json.dumps(err.to_dict(), ensure_ascii=False)) + "\n")
     else:
         advice = f" — {err.advice}" if err.advice else ""
+        if err.detail:  # e.g. git's own message, as git wrote it
+            sys.stderr.write(sanitize(err.detail.rstrip("\n")) + "\n")
         sys.stderr.write(sanitize(f"ctx: error: {err.message}{advice}") + "\n")
     return err.exit_code
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from ctx.cli.common import JSON_OPT, emit_json, open_project, plural, read_text
+from ctx.cli.common import (
+    JSON_OPT,
+    emit_json,
+    open_for_writing,
+    open_project,
+    plural,
+    read_text,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -24,7 +31,7 @@ def capture(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Start a session; prints its id. Then `ctx append`, then `ctx complete`."""
-    project = open_project()
+    project = open_for_writing()
     s = project.start_session(tool, title, private=private)
     if as_json:
         emit_json(s.to_dict(with_turns=False))

@@ -9,6 +9,7 @@ from ctx.cli.common import (
     confirm,
     emit_json,
     one_line,
+    open_for_writing,
     open_project,
     read_text,
     report_problems,
@@ -61,7 +62,7 @@ def add(
     Example: ctx memory add -t decision --tag auth "We sign JWTs with RS256 so services verify
     with the public key only."
     """
-    project = open_project()
+    project = open_for_writing()
     m = project.add_memory(
         read_text(content, "memory text"),
         type,
@@ -142,7 +143,7 @@ def edit(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Change a memory's text, type or tags (each field merges separately across clones)."""
-    project = open_project()
+    project = open_for_writing()
     new_content = read_text(content, "content") if content is not None else None
     m = project.edit_memory(
         ident,

@@ -21,10 +21,20 @@ def register(app: typer.Typer) -> None:
     app.command("index")(index)
 
 
-def _highlight(snippet: str, tty: bool) -> str:
-    if not tty:
-        return snippet
-    return snippet.replace("«", "\x1b[1;33m").replace("»", "\x1b[0m")
+def _print_snippet(snippet: str) -> None:
+    """Matched words (between « and ») in colour when colour is on; the text itself escaped."""
+    from ctx.cli.output import styled, use_color
+
+    if not use_color():
+        print("    " + snippet)
+        return
+    sys.stdout.write("    ")
+    for i, part in enumerate(snippet.replace("»", "«").split("«")):
+        if i % 2:
+            styled(part, "1;33")
+        else:
+            sys.stdout.write(part)
+    sys.stdout.write("\n")
 
 
 def _when(ts: float) -> str:
@@ -36,7 +46,6 @@ def _when(ts: float) -> str:
 
 
 def _print_result(res: SearchResult) -> None:
-    tty = sys.stdout.isatty()
     if not res.hits:
         print(f"no results for {res.query!r}")
         return
@@ -49,6 +58,8 @@ def _print_result(res: SearchResult) -> None:
             src = f"session {h.session_id} turn {h.turn_n} ({h.role}, {h.tool})"
             if h.turn_ext_id:
                 src += f" id={h.turn_ext_id}"
+        if h.private:
+            src += " (private)"
         who = (h.author or "").split(" <")[0]
         where = f" on {h.branch}" if h.branch else ""
         prefix = f"[{res.project}] " if res.project else ""
@@ -57,7 +68,7 @@ def _print_result(res: SearchResult) -> None:
         if h.kind == "turn" and h.title:
             meta += f" · {one_line(h.title, 50)}"
         print(meta)
-        print("    " + _highlight(one_line(h.snippet or h.text, 200), tty))
+        _print_snippet(one_line(h.snippet or h.text, 200))
     if res.mode not in ("hybrid",):
         print(f"(mode: {res.mode})")
 

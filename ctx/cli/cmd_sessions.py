@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import typer
 
 from ctx.cli.common import JSON_OPT, emit_json, one_line, open_project, report_problems, short_time
+
+if TYPE_CHECKING:
+    from ctx.models import Session
 
 sessions_app = typer.Typer(help="Captured and imported sessions.", no_args_is_help=True)
 
@@ -34,7 +39,7 @@ def list_(
         tool=tool, since=parse_since(since) if since else None, branch=branch, limit=limit
     )
     if as_json:
-        emit_json([s.to_dict(with_turns=False) for s in sessions])
+        emit_json([_summary(s) for s in sessions])
     else:
         if not sessions:
             print(
@@ -47,6 +52,7 @@ def list_(
             )
         for s in sessions:
             state = "" if s.status == "complete" else f" ({s.status})"
+            state += " (private)" if s.private else ""
             turns = "turn " if s.turn_count == 1 else "turns"
             print(
                 f"{s.id}  {short_time(s.started_at)}  {s.tool:8} {s.turn_count:4} {turns} "
@@ -75,6 +81,16 @@ def show(
     else:
         print(session_text(s, min(term_width(), 100)))
     report_problems(project)
+
+
+def _summary(s: Session) -> dict[str, Any]:
+    """A listed session: what the store's summary holds. `cwd`, `command` and `meta` live in
+    the transcript header, so `sessions show` gives them; a listing leaves them out rather
+    than print null or {} for values it did not read."""
+    d = s.to_dict(with_turns=False)
+    for key in ("cwd", "command", "meta"):
+        d.pop(key, None)
+    return d
 
 
 def _turn_range(spec: str) -> tuple[int, int | None]:

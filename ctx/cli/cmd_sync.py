@@ -34,6 +34,9 @@ def sync(
     from ctx.sync.sync import sync as run_sync
 
     project = open_project()
+    from ctx.cli.common import warn_identity
+
+    warn_identity(project)
     mode = True if rebase else False if merge else None
     result = run_sync(project, pull=not no_pull, push=not no_push, rebase=mode, message=message)
     if as_json:

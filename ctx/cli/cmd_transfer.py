@@ -7,7 +7,15 @@ from pathlib import Path
 
 import typer
 
-from ctx.cli.common import JSON_OPT, confirm, emit_json, open_project, report_problems, warn
+from ctx.cli.common import (
+    JSON_OPT,
+    confirm,
+    emit_json,
+    open_for_writing,
+    open_project,
+    report_problems,
+    warn,
+)
 from ctx.errors import CtxError
 
 SOURCES = ("jsonl", "claude", "aider", "codex")
@@ -43,7 +51,7 @@ def import_(
         raise CtxError(
             f"unknown import source '{source}'", f"use one of: {', '.join(SOURCES)}", exit_code=2
         )
-    project = open_project()
+    project = open_for_writing()
     from ctx.importers import run_import
 
     summary = run_import(project, source, path, all_=all_, session=session, private=private)

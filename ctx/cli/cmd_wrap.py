@@ -77,6 +77,7 @@ def wrap(
 
     resolve_command(argv, None, str(common.state.cwd) if common.state.cwd else None)  # 127 first
     project = common.open_project()
+    common.warn_identity(project)
     sys.stdout.flush()
     sys.stderr.flush()
     outcome = run_wrap(

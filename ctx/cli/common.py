@@ -23,6 +23,7 @@ JSON_OPT = typer.Option(False, "--json", help="Print JSON (stable, documented in
 class CliState:
     cwd: Path | None = None  # from `ctx -C PATH`
     quiet: bool = False
+    identity_warned: bool = False
 
 
 state = CliState()
@@ -35,6 +36,25 @@ def open_project(*, require_store: bool = True) -> Project:
     if require_store:
         _recover(project)
     return project
+
+
+def open_for_writing() -> Project:
+    """The project, for a command that records an author: warn if git does not know who."""
+    project = open_project()
+    warn_identity(project)
+    return project
+
+
+def warn_identity(project: Project) -> None:
+    """Once per command: without a git identity the recorded author is a guess."""
+    if project.git.identity or state.identity_warned:
+        return
+    state.identity_warned = True
+    warn(
+        f"git has no user identity here; recording the author as '{project.git.author}' "
+        '(set it: git config --global user.name "Your Name"; '
+        "git config --global user.email you@example.com)"
+    )
 
 
 def _recover(project: Project) -> None:

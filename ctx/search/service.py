@@ -130,6 +130,16 @@ def _unix(value: datetime | float | None) -> float | None:
     return value.timestamp() if isinstance(value, datetime) else float(value)
 
 
+def _mark_private(project: Project, hits: list[Hit]) -> None:
+    """Say which hits are private (the index does not keep that: it can change)."""
+    if not hits:
+        return
+    memories = set(project.private.memory_ids())
+    sessions = set(project.private.all_sessions())
+    for h in hits:
+        h.private = (h.memory_id in memories) if h.kind == "memory" else (h.session_id in sessions)
+
+
 def search(
     project: Project,
     query: str,
@@ -177,6 +187,7 @@ def search(
         idx.rebuilt_reason = None
     _ensure_fresh(project, idx)
     hits = idx.search(query, mode=mode, limit=limit, filters=filters)
+    _mark_private(project, hits)
     if idx.last_note:
         notices.append(idx.last_note)
     return SearchResult(
