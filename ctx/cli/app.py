@@ -65,6 +65,7 @@ def root(
 def _register() -> None:
     from ctx.cli import (
         cmd_capture,
+        cmd_help,
         cmd_memory,
         cmd_project,
         cmd_sessions,
@@ -73,6 +74,7 @@ def _register() -> None:
 
     for module in (cmd_project, cmd_memory, cmd_sessions, cmd_capture, cmd_transfer):
         module.register(app)
+    cmd_help.register(app)
     for name in (
         "cmd_search",
         "cmd_wrap",
@@ -91,7 +93,31 @@ def _register() -> None:
         mod.register(app)
 
 
+def _first_paragraph(text: str | None) -> str | None:
+    if not text:
+        return None
+    import inspect
+
+    return " ".join(inspect.cleandoc(text).split("\n\n")[0].split()) or None
+
+
+def _full_short_help(typer_app: typer.Typer) -> None:
+    """Command lists show each command's whole first paragraph, never cut with "..."."""
+    for c in typer_app.registered_commands:
+        if c.short_help is None and c.callback is not None:
+            c.short_help = _first_paragraph(c.help or c.callback.__doc__)
+    for g in typer_app.registered_groups:
+        sub = g.typer_instance
+        if sub is None:
+            continue
+        help_text = sub.info.help if isinstance(sub.info.help, str) else None
+        if help_text and not isinstance(g.short_help, str):
+            g.short_help = _first_paragraph(help_text)
+        _full_short_help(sub)
+
+
 _register()
+_full_short_help(app)
 
 
 def _error(err: CtxError, as_json: bool) -> int:

@@ -18,7 +18,8 @@ from ctx.cli.common import (
 from ctx.models import MEMORY_TYPES, Memory
 
 memory_app = typer.Typer(
-    help="Typed memories: facts, decisions, procedures, preferences, episodes.",
+    help="Typed memories: facts, decisions, procedures, preferences, episodes.\n\n"
+    "Aliases: ls = list, delete/remove = rm.",
     no_args_is_help=True,
 )
 TYPES = "|".join(MEMORY_TYPES)
@@ -142,9 +143,20 @@ def edit(
     untag: list[str] | None = typer.Option(None, "--untag", help="Remove a tag (repeatable)."),
     as_json: bool = JSON_OPT,
 ) -> None:
-    """Change a memory's text, type or tags (each field merges separately across clones)."""
+    """Change a memory's text, type or tags (each field merges separately across clones).
+
+    With no option, opens the text in $VISUAL / $EDITOR (else vi); saving it unchanged, or
+    empty, changes nothing.
+    """
     project = open_for_writing()
     new_content = read_text(content, "content") if content is not None else None
+    if content is None and type is None and tags is None and not tag and not untag:
+        from ctx.cli.editor import edit_text
+
+        new_content = edit_text(project.get_memory(ident).content)
+        if new_content is None:
+            print("no change")
+            return
     m = project.edit_memory(
         ident,
         content=new_content,
@@ -178,3 +190,9 @@ def rm(
         for m in removed:
             print(f"removed {m.id}")
     report_problems(project)
+
+
+# the names git and gh users type without thinking (hidden: the listing stays short)
+memory_app.command("ls", hidden=True, help="List memories (alias of list).")(list_)
+memory_app.command("delete", hidden=True, help="Remove memories (alias of rm).")(rm)
+memory_app.command("remove", hidden=True, help="Remove memories (alias of rm).")(rm)

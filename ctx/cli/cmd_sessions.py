@@ -11,7 +11,9 @@ from ctx.cli.common import JSON_OPT, emit_json, one_line, open_project, report_p
 if TYPE_CHECKING:
     from ctx.models import Session
 
-sessions_app = typer.Typer(help="Captured and imported sessions.", no_args_is_help=True)
+sessions_app = typer.Typer(
+    help="Captured and imported sessions.\n\nAlias: ls = list.", no_args_is_help=True
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -132,3 +134,6 @@ def edit(
         emit_json(s.to_dict(with_turns=False))
     else:
         print(f"updated {s.id}")
+
+
+sessions_app.command("ls", hidden=True, help="List sessions (alias of list).")(list_)
