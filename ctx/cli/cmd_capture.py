@@ -11,6 +11,8 @@ from ctx.cli.common import (
     open_project,
     plural,
     read_text,
+    say_redacted,
+    warn_large,
 )
 
 
@@ -54,9 +56,9 @@ def append(
 ) -> None:
     """Add a turn to an open session (redacted before it is written)."""
     project = open_project()
-    turn = project.append_turn(
-        read_text(text, "turn text"), role, session_id=session, ext_id=turn_id
-    )
+    body = read_text(text, "turn text")
+    turn = project.append_turn(body, role, session_id=session, ext_id=turn_id)
+    say_redacted(body)
     if as_json:
         emit_json(turn.to_dict())
     else:
@@ -76,6 +78,8 @@ def complete(
     """Finish a session: its transcript is written to .contextfs/sessions/ (once)."""
     project = open_project()
     s = project.complete_session(session, exit_status=exit_status, title=title)
+    if not s.private:
+        warn_large(project, [s.id])
     if as_json:
         emit_json(s.to_dict(with_turns=False))
     else:

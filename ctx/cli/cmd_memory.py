@@ -13,6 +13,7 @@ from ctx.cli.common import (
     open_project,
     read_text,
     report_problems,
+    say_redacted,
     short_time,
 )
 from ctx.models import MEMORY_TYPES, Memory
@@ -64,14 +65,16 @@ def add(
     with the public key only."
     """
     project = open_for_writing()
+    text = read_text(content, "memory text")
     m = project.add_memory(
-        read_text(content, "memory text"),
+        text,
         type,
         tag or [],
         source_session=session,
         source_turn=turn,
         private=private,
     )
+    say_redacted(text)
     if as_json:
         emit_json(m.to_dict())
     else:
@@ -165,6 +168,7 @@ def edit(
         add_tags=tag or [],
         remove_tags=untag or [],
     )
+    say_redacted(new_content)
     if as_json:
         emit_json(m.to_dict())
     else:

@@ -57,6 +57,12 @@ def import_(
     summary = run_import(project, source, path, all_=all_, session=session, private=private)
     for msg in summary.problems:
         warn(msg)
+    if not private:
+        from ctx.cli.common import warn_large
+
+        warn_large(
+            project, [r.session.id for _, r in summary.results if r.session and r.added_turns]
+        )
     if as_json:
         emit_json(summary.to_dict())
     else:

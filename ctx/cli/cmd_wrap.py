@@ -91,6 +91,8 @@ def wrap(
     )
     for note in outcome.notes:
         common.warn(note)
+    if outcome.session is not None and not outcome.session.private:
+        common.warn_large(project, [outcome.session.id])
     if not (quiet or common.state.quiet) and outcome.session is not None:
         s = outcome.session
         where = "private, " if s.private else ""

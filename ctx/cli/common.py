@@ -127,6 +127,39 @@ def read_text(text: str | None, what: str = "text") -> str:
     return text
 
 
+def say_redacted(text: str | None) -> None:
+    """Redaction is never silent: say how many secrets the stored text lost."""
+    if not text or state.quiet:
+        return
+    from ctx.privacy.secrets import find_secrets
+
+    n = len(find_secrets(text))
+    if n:
+        sys.stderr.write(
+            f"ctx: {plural(n, 'secret')} redacted (stored as [REDACTED:<kind>]; "
+            "see docs/privacy.md)\n"
+        )
+
+
+LARGE_SESSION = 1_000_000  # bytes; a transcript past this is worth a word before it is committed
+
+
+def warn_large(project: Project, session_ids: list[str]) -> None:
+    """A session over 1 MB goes into every clone's history: say so before it is committed."""
+    for sid in session_ids:
+        d = project.layout.session_dir(sid)
+        try:
+            size = sum(p.stat().st_size for p in d.iterdir() if p.is_file() and not p.is_symlink())
+        except OSError:
+            continue
+        if size > LARGE_SESSION:
+            warn(
+                f"session {sid} is {size / 1e6:.1f} MB; it will be committed to the repository "
+                f"and copied to every clone (keep it out: `ctx forget {sid}`, or import it "
+                "with --private)"
+            )
+
+
 def plural(n: int, word: str, many: str | None = None) -> str:
     """`1 turn`, `2 turns`."""
     return f"{n} {word if n == 1 else (many or word + 's')}"
