@@ -131,7 +131,7 @@ def edit(
     project = open_project()
     s = project.edit_session(ident, title=title, add_tags=tag or [], remove_tags=untag or [])
     if as_json:
-        emit_json(s.to_dict(with_turns=False))
+        emit_json(_summary(s))
     else:
         print(f"updated {s.id}")
 
