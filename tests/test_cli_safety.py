@@ -139,6 +139,10 @@ def test_user_mistakes_are_one_line_errors(store: Path, capsys: pytest.CaptureFi
         assert r.code == 2 and "--turns" in r.err and len(r.err.strip().splitlines()) == 1
     r = run_ctx(capsys, "sessions", "show", sid, "--turns", "0", "--json")
     assert [t["n"] for t in r.json()["turns"]] == [0]
+    for args in (["memory", "add", "caf\udce9"], ["memory", "show", "m-\udcff"]):
+        bad = run_ctx(capsys, *args)  # invalid UTF-8 in argv (as Python decodes it)
+        assert bad.code == 2 and "argument 3 is not UTF-8 text" in bad.err
+    assert _ids(capsys) == []
     r = run_ctx(capsys, "-C", "/nonexistent/dir", "status")
     assert r.code == 2 and "no such directory: /nonexistent/dir" in r.err
 

@@ -183,6 +183,20 @@ def _click_exceptions() -> Any:
         return importlib.import_module("click.exceptions")
 
 
+def _check_args_are_text(args: list[str]) -> None:
+    """Invalid UTF-8 on the command line arrives as lone surrogates: refuse it, store nothing."""
+    for i, a in enumerate(args, 1):
+        try:
+            a.encode("utf-8")
+        except UnicodeEncodeError:
+            raise CtxError(
+                f"argument {i} is not UTF-8 text",
+                "pass text in UTF-8 (check the terminal's or the script's encoding)",
+                exit_code=2,
+                code="not_text",
+            ) from None
+
+
 def _run_app(args: list[str], safe: bool, paged: bool) -> Any:
     """Run the command with stdout sanitized (text from others) and paged when long."""
     from ctx.cli.output import SafeStream
@@ -208,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     as_json = "--json" in args
     safe, paged = _output_mode(args)
     try:
+        _check_args_are_text(args)
         rv = _run_app(args, safe, paged)
         code = rv if isinstance(rv, int) else 0
     except CtxError as err:
