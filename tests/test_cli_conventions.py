@@ -110,6 +110,14 @@ def test_aliases(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
     mid = run_ctx(capsys, "memory", "add", "alias me").out.strip()
     assert mid in run_ctx(capsys, "memory", "ls").out
     assert run_ctx(capsys, "sessions", "ls").code == 0
+    sid = run_ctx(capsys, "capture").out.strip()
+    run_ctx(capsys, "append", "a turn")
+    run_ctx(capsys, "complete")
+    assert "alias me" in run_ctx(capsys, "show", mid).out  # `ctx show ID`, like git show
+    assert "a turn" in run_ctx(capsys, "show", sid).out
+    assert "alias me" in run_ctx(capsys, "show", mid[2:8]).out  # a bare prefix
+    r = run_ctx(capsys, "show", "zzzzzz")
+    assert r.code == 1 and "no memory or session matches" in r.err
     assert run_ctx(capsys, "memory", "delete", "--yes", mid).code == 0
     assert run_ctx(capsys, "memory", "ls", "--json").json() == []
 

@@ -126,6 +126,7 @@ SCHEMAS: dict[str, Any] = {
     "sessions show": SESSION_FULL,
     "sessions edit": SESSION_SUMMARY,
     "search": SEARCH,
+    "show": (MEMORY, SESSION_FULL),
     "import": {
         "source": STR,
         "sessions": [
@@ -269,6 +270,7 @@ def test_json_output_follows_the_documented_schema(
     listed = j("sessions list")
     show = j("sessions show", sid)
     j("sessions ls")
+    assert j("show", mid)["id"] == mid and j("show", sid)["turns"]
     j("sessions edit", sid, "--tag", "security")
     # the same session: the same values in the listing and in show
     same = next(s for s in listed if s["id"] == sid)

@@ -136,7 +136,7 @@ def _error(err: CtxError, as_json: bool) -> int:
 # Commands whose stdout is data or a live terminal, never text to sanitize or page.
 _RAW = {"export", "wrap", "browse", "mcp", "hook"}
 # Commands whose output can be long: paged when stdout is a terminal (like git).
-_PAGED = {"status", "search", "log", "why", "diff", "help", "memory", "sessions"}
+_PAGED = {"status", "search", "log", "why", "diff", "help", "show", "memory", "sessions"}
 _PAGED_SUB = {"list", "ls", "show"}
 _GLOBAL_WITH_VALUE = {"-C", "--color"}
 

@@ -12,6 +12,41 @@ SHELLS = ("bash", "zsh", "fish")
 def register(app: typer.Typer) -> None:
     app.command("help")(help_)
     app.command("completion")(completion)
+    app.command("show")(show)
+
+
+def show(
+    ident: str = typer.Argument(..., help="A memory id (m-…) or a session id (s-…), or a prefix."),
+    turns: str | None = typer.Option(None, "--turns", help="Sessions: only turns A:B."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (as memory/sessions show)."),
+) -> None:
+    """Show a memory or a session by its id (like `git show`)."""
+    from ctx.cli import cmd_memory, cmd_sessions
+
+    if ident.startswith("s-"):
+        cmd_sessions.show(ident, turns=turns, as_json=as_json)
+    elif ident.startswith("m-") or turns is not None:
+        if turns is not None:
+            raise CtxError("--turns is for sessions", "give a session id (s-…)", exit_code=2)
+        cmd_memory.show(ident, as_json=as_json)
+    else:
+        try:
+            cmd_memory.show(ident, as_json=as_json)
+        except CtxError as err:
+            if err.code != "not_found":
+                raise
+        else:
+            return
+        try:
+            cmd_sessions.show(ident, turns=None, as_json=as_json)
+        except CtxError as err:
+            if err.code != "not_found":
+                raise
+            raise CtxError(
+                f"no memory or session matches '{ident}'",
+                "list them with `ctx memory list` and `ctx sessions list`",
+                code="not_found",
+            ) from None
 
 
 def help_(

@@ -97,7 +97,7 @@ def wrap(
         s = outcome.session
         where = "private, " if s.private else ""
         sys.stderr.write(
-            f"ctx: session {s.id} ({where}{s.turn_count} turns, {s.tool}) "
+            f"ctx: session {s.id} ({where}{common.plural(s.turn_count, 'turn')}, {s.tool}) "
             f"— `ctx sessions show {s.id}`\n"
         )
     return outcome.exit_code
