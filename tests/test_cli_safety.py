@@ -185,3 +185,9 @@ def test_stored_escape_sequences_never_reach_the_terminal(
     data = ctx_proc(store, "memory", "show", mid, "--json", input="")
     assert "\x1b" not in data.out and "\x9b" not in data.out
     assert data.json()["content"] == hostile
+    exported = ctx_proc(store, "export", input="").out
+    assert "\x1b" not in exported and "\x9b" not in exported
+    import json
+
+    records = [json.loads(line) for line in exported.splitlines()]
+    assert [r["content"] for r in records if r.get("id") == mid] == [hostile]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import IO, cast
 
 import typer
 
@@ -82,7 +83,11 @@ def export(
     """Export every memory and session as JSONL (re-import with `ctx import jsonl FILE`)."""
     project = open_project()
     if output is None:
-        project.export(sys.stdout, include_private=include_private)
+        from ctx.cli.output import SafeStream, json_safe
+
+        # JSON Lines to stdout, maybe a terminal: C1 controls escaped too (\u009b), same data
+        out = cast("IO[str]", SafeStream(sys.stdout, json_safe))
+        project.export(out, include_private=include_private)
     else:
         with open(output, "w", encoding="utf-8") as fh:
             n = project.export(fh, include_private=include_private)

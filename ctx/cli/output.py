@@ -15,7 +15,7 @@ import shlex
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import IO, Any
 
@@ -40,11 +40,12 @@ def json_safe(text: str) -> str:
 class SafeStream(io.TextIOBase):
     """A text stream that sanitizes everything written to it before the real stream sees it."""
 
-    def __init__(self, raw: IO[str]) -> None:
+    def __init__(self, raw: IO[str], transform: Callable[[str], str] = sanitize) -> None:
         self.raw = raw
+        self.transform = transform
 
     def write(self, s: str) -> int:
-        self.raw.write(sanitize(s))
+        self.raw.write(self.transform(s))
         return len(s)
 
     def flush(self) -> None:
