@@ -3,6 +3,7 @@ junk, drive the reader's terminal, or reach "internal error"."""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -187,7 +188,5 @@ def test_stored_escape_sequences_never_reach_the_terminal(
     assert data.json()["content"] == hostile
     exported = ctx_proc(store, "export", input="").out
     assert "\x1b" not in exported and "\x9b" not in exported
-    import json
-
     records = [json.loads(line) for line in exported.splitlines()]
     assert [r["content"] for r in records if r.get("id") == mid] == [hostile]
