@@ -115,7 +115,10 @@ def read_stdin(what: str = "text") -> str:
     if sys.stdin.isatty() and not state.quiet:
         sys.stderr.write(f"ctx: reading {what} from stdin; end with Ctrl-D\n")
         sys.stderr.flush()
-    return decode_text(sys.stdin.buffer.read(), "stdin")
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:  # a text stream (embedding, tests): already decoded
+        return decode_text(sys.stdin.read().encode("utf-8", "surrogateescape"), "stdin")
+    return decode_text(buffer.read(), "stdin")
 
 
 def read_text(text: str | None, what: str = "text") -> str:
