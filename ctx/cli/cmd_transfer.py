@@ -15,6 +15,7 @@ from ctx.cli.common import (
     open_for_writing,
     open_project,
     report_problems,
+    state,
     warn,
 )
 from ctx.errors import CtxError
@@ -54,6 +55,9 @@ def import_(
         )
     project = open_for_writing()
     from ctx.importers import run_import
+
+    if path is not None and str(path) == "-" and sys.stdin.isatty() and not state.quiet:
+        sys.stderr.write("ctx: reading JSONL from stdin; end with Ctrl-D\n")
 
     summary = run_import(project, source, path, all_=all_, session=session, private=private)
     for msg in summary.problems:
