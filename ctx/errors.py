@@ -24,6 +24,7 @@ class CtxError(Exception):
     advice: str = ""
     exit_code: int = EXIT_USER
     code: str = "error"  # short machine-readable kind, e.g. "not_found", "no_store"
+    detail: str = ""  # another program's own words (git's stderr), shown verbatim before the line
 
     def __post_init__(self) -> None:
         super().__init__(self.message)
@@ -32,12 +33,15 @@ class CtxError(Exception):
         return self.message if not self.advice else f"{self.message} ({self.advice})"
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        d: dict[str, object] = {
             "error": self.code,
             "message": self.message,
             "advice": self.advice,
             "exit_code": self.exit_code,
         }
+        if self.detail:
+            d["detail"] = self.detail
+        return d
 
 
 def not_found(kind: str, ident: str, advice: str = "") -> CtxError:

@@ -21,6 +21,7 @@ class GitContext:
     branch: str | None
     head: str | None
     author: str
+    identity: bool = True  # git has user.name and user.email (else `author` is a guess)
 
 
 def _repo(start: Path) -> Any:
@@ -68,10 +69,14 @@ def context(start: Path | None = None) -> GitContext:
                 branch = target[len("refs/heads/") :]
     except Exception:  # a broken HEAD must not stop ctx
         pass
-    return GitContext(root=root, worktree=worktree, branch=branch, head=head, author=_author(repo))
+    author, identity = _author(repo)
+    return GitContext(
+        root=root, worktree=worktree, branch=branch, head=head, author=author, identity=identity
+    )
 
 
-def _author(repo: Any) -> str:
+def _author(repo: Any) -> tuple[str, bool]:
+    """`Name <email>` as git would record it, and whether git really has that identity."""
     name = email = None
     try:
         name = repo.config["user.name"]
@@ -81,6 +86,8 @@ def _author(repo: Any) -> str:
         email = repo.config["user.email"]
     except (KeyError, Exception):
         email = None
-    name = name or os.environ.get("GIT_AUTHOR_NAME") or os.environ.get("USER") or "unknown"
+    name = name or os.environ.get("GIT_AUTHOR_NAME")
     email = email or os.environ.get("GIT_AUTHOR_EMAIL")
-    return f"{name} <{email}>" if email else name
+    identity = bool(name and email)
+    name = name or os.environ.get("USER") or "unknown"
+    return (f"{name} <{email}>" if email else name), identity

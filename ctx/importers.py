@@ -53,23 +53,27 @@ class ImportSummary:
         if self.export_counts is not None:
             c = self.export_counts
             out.append(
-                f"imported {c['memories_added']} memories "
+                f"imported {_n(c['memories_added'], 'memory', 'memories')} "
                 f"({c['memories_skipped']} already present), "
-                f"{c['sessions_added']} new sessions, {c['turns_added']} turns"
+                f"{_n(c['sessions_added'], 'new session')}, {_n(c['turns_added'], 'turn')}"
             )
         for f, r in self.results:
             sid = r.session.id if r.session else "-"
             if r.note:
                 out.append(f"{sid}  skipped ({r.note}): {f}")
             elif r.created:
-                out.append(f"{sid}  new session, {r.added_turns} turns  ({f})")
+                out.append(f"{sid}  new session, {_n(r.added_turns, 'turn')}  ({f})")
             elif r.added_turns:
-                out.append(f"{sid}  {r.added_turns} new turns  ({f})")
+                out.append(f"{sid}  {_n(r.added_turns, 'new turn')}  ({f})")
             else:
                 out.append(f"{sid}  already imported, nothing new  ({f})")
         if not out:
             out.append("nothing to import")
         return out
+
+
+def _n(n: int, word: str, many: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
 def _stdin_to_file() -> Path:
@@ -84,11 +88,37 @@ def _first_line(path: Path) -> str:
         return fh.readline(1_000_000).decode("utf-8", errors="replace")
 
 
-def import_jsonl(project: Project, path: Path, private: bool, summary: ImportSummary) -> None:
+def _check_text(path: Path, label: str) -> None:
+    """Refuse binary input (NUL bytes, invalid UTF-8): it would be stored as nonsense text."""
+    data = path.read_bytes()
+    bad = b"\x00" in data
+    if not bad:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            bad = True
+    if bad:
+        raise CtxError(
+            f"{label} is not UTF-8 text",
+            "give a JSONL transcript (docs/adapters.md)",
+            code="not_text",
+        )
+
+
+def import_jsonl(
+    project: Project,
+    path: Path,
+    private: bool,
+    summary: ImportSummary,
+    label: str | None = None,
+) -> None:
+    """Import one JSONL file; `label` is what the user called it (their path, or stdin)."""
     from ctx.capture.adapters.generic_jsonl import parse_generic_jsonl
 
+    label = label or str(path)
     if not path.is_file():
-        raise CtxError(f"no such file: {path}", "give the path of a JSONL transcript")
+        raise CtxError(f"no such file: {label}", "give the path of a JSONL transcript")
+    _check_text(path, label)
     try:
         first = json.loads(_first_line(path) or "null")
     except ValueError:
@@ -97,23 +127,23 @@ def import_jsonl(project: Project, path: Path, private: bool, summary: ImportSum
         from ctx.store.transcripts import read_jsonl
 
         records, read_problems = read_jsonl(path)
-        summary.skipped_lines.extend(str(p) for p in read_problems)
+        summary.skipped_lines.extend(str(p).replace(str(path), label) for p in read_problems)
         summary.export_counts = project.import_export(records)
         return
     header, turns, problems = parse_generic_jsonl(path)
     for msg in problems:  # "line N: reason; line skipped" or "...; kept without it"
-        where = f"{path}:{msg[5:]}" if msg.startswith("line ") else f"{path}: {msg}"
+        where = f"{label}:{msg[5:]}" if msg.startswith("line ") else f"{label}: {msg}"
         if msg.endswith("; line skipped"):
             summary.skipped_lines.append(where.removesuffix("; line skipped"))
         else:
             summary.problems.append(where)
     if not turns and problems:
         raise CtxError(
-            f"{path} holds no readable turns", "see docs/adapters.md for the JSONL format"
+            f"{label} holds no readable turns", "see docs/adapters.md for the JSONL format"
         )
     key = hashlib.sha256(path.read_bytes()).hexdigest()
     res = project.import_transcript(header, turns, source_key=key, private=private)
-    summary.results.append((str(path), res))
+    summary.results.append((label, res))
 
 
 def run_import(
@@ -133,7 +163,7 @@ def run_import(
             )
         real = _stdin_to_file() if str(path) == "-" else path
         try:
-            import_jsonl(project, real, private, summary)
+            import_jsonl(project, real, private, summary, "stdin" if real is not path else None)
         finally:
             if real is not path:
                 real.unlink(missing_ok=True)

@@ -67,6 +67,16 @@ def to_unix(value: str | None) -> float:
         return 0.0
 
 
+def from_unix_iso(seconds: float | None) -> str | None:
+    """Unix seconds as our ISO form; 0 or nonsense (no time known) as None."""
+    if not seconds:
+        return None
+    try:
+        return iso(datetime.fromtimestamp(float(seconds), timezone.utc))
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
 def parse_since(value: str, *, option: str = "--since") -> datetime:
     """`7d`, `12h`, `2w`, `30min`, `today`, `yesterday`, or an ISO date/time."""
     v = value.strip().lower()

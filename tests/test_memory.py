@@ -59,7 +59,7 @@ def test_add_list_show_edit_rm(store: Path, capsys: pytest.CaptureFixture[str]) 
     assert edited["tags"] == ["auth", "crypto"]
     assert edited["updated_at"] >= edited["created_at"]
 
-    assert run_ctx(capsys, "memory", "rm", mid).code == 0
+    assert run_ctx(capsys, "memory", "rm", "--yes", mid).code == 0
     assert run_ctx(capsys, "memory", "list", "--json").json() == []
     gone = run_ctx(capsys, "memory", "show", mid)
     assert gone.code == 1 and "no memory matches" in gone.err

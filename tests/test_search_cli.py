@@ -135,7 +135,7 @@ def test_index_follows_the_store(project: Path, capsys: pytest.CaptureFixture[st
         ]
         == mid
     )
-    run_ctx(capsys, "memory", "rm", mid)
+    run_ctx(capsys, "memory", "rm", "--yes", mid)
     assert run_ctx(capsys, "search", "nomad", "--mode", "keyword", "--json").json()["hits"] == []
     st = run_ctx(capsys, "status", "--json").json()
     assert st["index"]["state"] == "current"

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import typer
 
-from ctx.cli.common import JSON_OPT, emit_json, open_project, read_text
+from ctx.cli.common import (
+    JSON_OPT,
+    emit_json,
+    open_for_writing,
+    open_project,
+    plural,
+    read_text,
+    say_redacted,
+    warn_large,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -24,7 +33,7 @@ def capture(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Start a session; prints its id. Then `ctx append`, then `ctx complete`."""
-    project = open_project()
+    project = open_for_writing()
     s = project.start_session(tool, title, private=private)
     if as_json:
         emit_json(s.to_dict(with_turns=False))
@@ -47,9 +56,9 @@ def append(
 ) -> None:
     """Add a turn to an open session (redacted before it is written)."""
     project = open_project()
-    turn = project.append_turn(
-        read_text(text, "turn text"), role, session_id=session, ext_id=turn_id
-    )
+    body = read_text(text, "turn text")
+    turn = project.append_turn(body, role, session_id=session, ext_id=turn_id)
+    say_redacted(body)
     if as_json:
         emit_json(turn.to_dict())
     else:
@@ -69,7 +78,9 @@ def complete(
     """Finish a session: its transcript is written to .contextfs/sessions/ (once)."""
     project = open_project()
     s = project.complete_session(session, exit_status=exit_status, title=title)
+    if not s.private:
+        warn_large(project, [s.id])
     if as_json:
         emit_json(s.to_dict(with_turns=False))
     else:
-        print(f"completed {s.id} ({s.turn_count} turns)")
+        print(f"completed {s.id} ({plural(s.turn_count, 'turn')})")

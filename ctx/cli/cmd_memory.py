@@ -6,17 +6,21 @@ import typer
 
 from ctx.cli.common import (
     JSON_OPT,
+    confirm,
     emit_json,
     one_line,
+    open_for_writing,
     open_project,
     read_text,
     report_problems,
+    say_redacted,
     short_time,
 )
 from ctx.models import MEMORY_TYPES, Memory
 
 memory_app = typer.Typer(
-    help="Typed memories: facts, decisions, procedures, preferences, episodes.",
+    help="Typed memories: facts, decisions, procedures, preferences, episodes.\n\n"
+    "Aliases: ls = list, delete/remove = rm.",
     no_args_is_help=True,
 )
 TYPES = "|".join(MEMORY_TYPES)
@@ -60,15 +64,17 @@ def add(
     Example: ctx memory add -t decision --tag auth "We sign JWTs with RS256 so services verify
     with the public key only."
     """
-    project = open_project()
+    project = open_for_writing()
+    text = read_text(content, "memory text")
     m = project.add_memory(
-        read_text(content, "memory text"),
+        text,
         type,
         tag or [],
         source_session=session,
         source_turn=turn,
         private=private,
     )
+    say_redacted(text)
     if as_json:
         emit_json(m.to_dict())
     else:
@@ -140,9 +146,20 @@ def edit(
     untag: list[str] | None = typer.Option(None, "--untag", help="Remove a tag (repeatable)."),
     as_json: bool = JSON_OPT,
 ) -> None:
-    """Change a memory's text, type or tags (each field merges separately across clones)."""
-    project = open_project()
+    """Change a memory's text, type or tags (each field merges separately across clones).
+
+    With no option, opens the text in $VISUAL / $EDITOR (else vi); saving it unchanged, or
+    empty, changes nothing.
+    """
+    project = open_for_writing()
     new_content = read_text(content, "content") if content is not None else None
+    if content is None and type is None and tags is None and not tag and not untag:
+        from ctx.cli.editor import edit_text
+
+        new_content = edit_text(project.get_memory(ident).content)
+        if new_content is None:
+            print("no change")
+            return
     m = project.edit_memory(
         ident,
         content=new_content,
@@ -151,6 +168,7 @@ def edit(
         add_tags=tag or [],
         remove_tags=untag or [],
     )
+    say_redacted(new_content)
     if as_json:
         emit_json(m.to_dict())
     else:
@@ -161,10 +179,14 @@ def edit(
 @memory_app.command("rm")
 def rm(
     idents: list[str] = typer.Argument(..., help="Memory ids (or unique prefixes)."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Remove memories (the removal reaches every clone; `ctx forget` also blocks re-import)."""
     project = open_project()
+    for i in idents:
+        project.get_memory(i)  # an unknown id fails before anything is asked or removed
+    confirm(f"Remove {', '.join(idents)} (in every clone after the next sync)?", yes, "memory rm")
     removed = [project.remove_memory(i) for i in idents]
     if as_json:
         emit_json({"removed": [m.id for m in removed]})
@@ -172,3 +194,9 @@ def rm(
         for m in removed:
             print(f"removed {m.id}")
     report_problems(project)
+
+
+# the names git and gh users type without thinking (hidden: the listing stays short)
+memory_app.command("ls", hidden=True, help="List memories (alias of list).")(list_)
+memory_app.command("delete", hidden=True, help="Remove memories (alias of rm).")(rm)
+memory_app.command("remove", hidden=True, help="Remove memories (alias of rm).")(rm)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,10 +21,20 @@ def register(app: typer.Typer) -> None:
     app.command("index")(index)
 
 
-def _highlight(snippet: str, tty: bool) -> str:
-    if not tty:
-        return snippet
-    return snippet.replace("«", "\x1b[1;33m").replace("»", "\x1b[0m")
+def _print_snippet(snippet: str) -> None:
+    """Matched words (between « and ») in colour when colour is on; the text itself escaped."""
+    from ctx.cli.output import styled, use_color
+
+    if not use_color():
+        print("    " + snippet)
+        return
+    sys.stdout.write("    ")
+    for i, part in enumerate(snippet.replace("»", "«").split("«")):
+        if i % 2:
+            styled(part, "1;33")
+        else:
+            sys.stdout.write(part)
+    sys.stdout.write("\n")
 
 
 def _when(ts: float) -> str:
@@ -37,7 +46,6 @@ def _when(ts: float) -> str:
 
 
 def _print_result(res: SearchResult) -> None:
-    tty = sys.stdout.isatty()
     if not res.hits:
         print(f"no results for {res.query!r}")
         return
@@ -50,6 +58,8 @@ def _print_result(res: SearchResult) -> None:
             src = f"session {h.session_id} turn {h.turn_n} ({h.role}, {h.tool})"
             if h.turn_ext_id:
                 src += f" id={h.turn_ext_id}"
+        if h.private:
+            src += " (private)"
         who = (h.author or "").split(" <")[0]
         where = f" on {h.branch}" if h.branch else ""
         prefix = f"[{res.project}] " if res.project else ""
@@ -58,7 +68,7 @@ def _print_result(res: SearchResult) -> None:
         if h.kind == "turn" and h.title:
             meta += f" · {one_line(h.title, 50)}"
         print(meta)
-        print("    " + _highlight(one_line(h.snippet or h.text, 200), tty))
+        _print_snippet(one_line(h.snippet or h.text, 200))
     if res.mode not in ("hybrid",):
         print(f"(mode: {res.mode})")
 
@@ -176,16 +186,19 @@ def _search_all(query: str, opts: dict[str, Any]) -> list[SearchResult]:
 
 
 def _batch(source: str, opts: dict[str, Any], all_: bool) -> None:
+    from ctx.cli.common import decode_text, json_text, read_stdin
+
     if source == "-":
-        lines = sys.stdin.read().splitlines()
+        lines = read_stdin("queries").splitlines()
     else:
         try:
-            lines = Path(source).read_text(encoding="utf-8").splitlines()
+            raw = Path(source).read_bytes()
         except OSError as exc:
             raise CtxError(
                 f"cannot read batch file {source}: {exc.strerror}",
                 "give a text file, one query per line",
             ) from None
+        lines = decode_text(raw, f"batch file {source}").splitlines()
     project = None if all_ else open_project()
     for line in lines:
         q = line.strip()
@@ -202,7 +215,7 @@ def _batch(source: str, opts: dict[str, Any], all_: bool) -> None:
                 rec = _run(project, q, opts).to_dict()
         except CtxError as err:
             rec = {"query": q, "error": err.to_dict()}
-        sys.stdout.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text(rec) + "\n")
         sys.stdout.flush()
 
 

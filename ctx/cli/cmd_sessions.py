@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import typer
 
 from ctx.cli.common import JSON_OPT, emit_json, one_line, open_project, report_problems, short_time
 
-sessions_app = typer.Typer(help="Captured and imported sessions.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from ctx.models import Session
+
+sessions_app = typer.Typer(
+    help="Captured and imported sessions.\n\nAlias: ls = list.", no_args_is_help=True
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -34,7 +41,7 @@ def list_(
         tool=tool, since=parse_since(since) if since else None, branch=branch, limit=limit
     )
     if as_json:
-        emit_json([s.to_dict(with_turns=False) for s in sessions])
+        emit_json([_summary(s) for s in sessions])
     else:
         if not sessions:
             print(
@@ -47,8 +54,10 @@ def list_(
             )
         for s in sessions:
             state = "" if s.status == "complete" else f" ({s.status})"
+            state += " (private)" if s.private else ""
+            turns = "turn " if s.turn_count == 1 else "turns"
             print(
-                f"{s.id}  {short_time(s.started_at)}  {s.tool:8} {s.turn_count:4} turns "
+                f"{s.id}  {short_time(s.started_at)}  {s.tool:8} {s.turn_count:4} {turns} "
                 f"{duration(s):>7}  {(s.branch or '-'):12} {one_line(s.title or '', 50)}{state}"
             )
     report_problems(project)
@@ -67,15 +76,47 @@ def show(
     project = open_project()
     s = project.get_session(ident)
     if turns:
-        a, _, b = turns.partition(":")
-        lo = int(a) if a else 0
-        hi = int(b) if b else None
+        lo, hi = _turn_range(turns)
         s.turns = [t for t in (s.turns or []) if t.n >= lo and (hi is None or t.n < hi)]
     if as_json:
         emit_json(s.to_dict())
     else:
         print(session_text(s, min(term_width(), 100)))
     report_problems(project)
+
+
+def _summary(s: Session) -> dict[str, Any]:
+    """A listed session: what the store's summary holds. `cwd`, `command` and `meta` live in
+    the transcript header, so `sessions show` gives them; a listing leaves them out rather
+    than print null or {} for values it did not read."""
+    d = s.to_dict(with_turns=False)
+    for key in ("cwd", "command", "meta"):
+        d.pop(key, None)
+    return d
+
+
+def _turn_range(spec: str) -> tuple[int, int | None]:
+    """`A:B`, `A:`, `:B` or `N` (just turn N) as a half-open range; anything else is refused."""
+    from ctx.errors import CtxError
+
+    a, colon, b = spec.partition(":")
+    try:
+        lo = int(a) if a.strip() else 0
+        hi = int(b) if b.strip() else None
+    except ValueError:
+        raise CtxError(
+            f"invalid --turns '{spec}'",
+            "give a range A:B of turn numbers (0-based, B excluded), e.g. --turns 10:20",
+            exit_code=2,
+            code="usage",
+        ) from None
+    if not colon:
+        hi = lo + 1
+    if lo < 0 or (hi is not None and hi < 0):
+        raise CtxError(
+            f"invalid --turns '{spec}'", "turn numbers start at 0", exit_code=2, code="usage"
+        )
+    return lo, hi
 
 
 @sessions_app.command("edit")
@@ -90,7 +131,7 @@ def edit(
     project = open_project()
     s = project.edit_session(ident, title=title, add_tags=tag or [], remove_tags=untag or [])
     if as_json:
-        emit_json(s.to_dict(with_turns=False))
+        emit_json(_summary(s))
     else:
         print(f"updated {s.id}")
 
@@ -112,3 +153,4 @@ def retitle(
         emit_json(s.to_dict(with_turns=False))
     else:
         print(f"{s.id}  {s.title}")
+sessions_app.command("ls", hidden=True, help="List sessions (alias of list).")(list_)

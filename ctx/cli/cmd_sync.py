@@ -34,6 +34,9 @@ def sync(
     from ctx.sync.sync import sync as run_sync
 
     project = open_project()
+    from ctx.cli.common import warn_identity
+
+    warn_identity(project)
     mode = True if rebase else False if merge else None
     result = run_sync(project, pull=not no_pull, push=not no_push, rebase=mode, message=message)
     if as_json:
@@ -71,6 +74,7 @@ def gc(
     force: bool = typer.Option(
         False, "--force", help="Compact even if some records are unreadable (they are dropped)."
     ),
+    yes: bool = typer.Option(False, "--yes", "-y", help="With --force: do not ask first."),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Compact this clone's own state log (never anyone else's, so no conflict anywhere).
@@ -82,6 +86,10 @@ def gc(
     from ctx.sync.gc import gc as run_gc
 
     project = open_project()
+    if force and not dry_run:
+        from ctx.cli.common import confirm
+
+        confirm("Compact and drop the unreadable records of this clone's log?", yes, "gc --force")
     result = run_gc(project, dry_run=dry_run, force=force)
     if as_json:
         emit_json(result.to_dict())

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import IO, cast
 
 import typer
 
-from ctx.cli.common import JSON_OPT, emit_json, open_project, report_problems, warn
+from ctx.cli.common import (
+    JSON_OPT,
+    confirm,
+    emit_json,
+    open_for_writing,
+    open_project,
+    report_problems,
+    state,
+    warn,
+)
 from ctx.errors import CtxError
 
 SOURCES = ("jsonl", "claude", "aider", "codex")
@@ -60,8 +70,11 @@ def import_(
         raise CtxError(
             f"unknown import source '{source}'", f"use one of: {', '.join(SOURCES)}", exit_code=2
         )
-    project = open_project()
+    project = open_for_writing()
     from ctx.importers import run_import
+
+    if path is not None and str(path) == "-" and sys.stdin.isatty() and not state.quiet:
+        sys.stderr.write("ctx: reading JSONL from stdin; end with Ctrl-D\n")
 
     summary = run_import(project, source, path, all_=all_, session=session, private=private)
     for msg in summary.problems:
@@ -69,6 +82,12 @@ def import_(
     skipped = summary.skipped_message()
     if skipped:
         warn(skipped)
+    if not private:
+        from ctx.cli.common import warn_large
+
+        warn_large(
+            project, [r.session.id for _, r in summary.results if r.session and r.added_turns]
+        )
     if as_json:
         emit_json(summary.to_dict())
     else:
@@ -111,7 +130,11 @@ def export(
     """Export every memory and session as JSONL (re-import with `ctx import jsonl FILE`)."""
     project = open_project()
     if output is None:
-        project.export(sys.stdout, include_private=include_private)
+        from ctx.cli.output import SafeStream, json_safe
+
+        # JSON Lines to stdout, maybe a terminal: C1 controls escaped too (\u009b), same data
+        out = cast("IO[str]", SafeStream(sys.stdout, json_safe))
+        project.export(out, include_private=include_private)
     else:
         with open(output, "w", encoding="utf-8") as fh:
             n = project.export(fh, include_private=include_private)
@@ -130,8 +153,7 @@ def forget(
     ctx does not rewrite history for you.
     """
     project = open_project()
-    if not yes and sys.stdin.isatty():
-        typer.confirm(f"Forget {', '.join(idents)} for good?", abort=True)
+    confirm(f"Forget {', '.join(idents)} for good, in every clone?", yes, "ctx forget")
     done = [project.forget(i) for i in idents]
     if as_json:
         emit_json({"forgotten": [{"kind": f.kind, "id": f.id} for f in done], "note": done[0].note})

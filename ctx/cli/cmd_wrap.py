@@ -77,6 +77,7 @@ def wrap(
 
     resolve_command(argv, None, str(common.state.cwd) if common.state.cwd else None)  # 127 first
     project = common.open_project()
+    common.warn_identity(project)
     sys.stdout.flush()
     sys.stderr.flush()
     outcome = run_wrap(
@@ -90,11 +91,13 @@ def wrap(
     )
     for note in outcome.notes:
         common.warn(note)
+    if outcome.session is not None and not outcome.session.private:
+        common.warn_large(project, [outcome.session.id])
     if not (quiet or common.state.quiet) and outcome.session is not None:
         s = outcome.session
         where = "private, " if s.private else ""
         sys.stderr.write(
-            f"ctx: session {s.id} ({where}{s.turn_count} turns, {s.tool}) "
+            f"ctx: session {s.id} ({where}{common.plural(s.turn_count, 'turn')}, {s.tool}) "
             f"— `ctx sessions show {s.id}`\n"
         )
     return outcome.exit_code

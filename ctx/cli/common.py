@@ -23,6 +23,7 @@ JSON_OPT = typer.Option(False, "--json", help="Print JSON (stable, documented in
 class CliState:
     cwd: Path | None = None  # from `ctx -C PATH`
     quiet: bool = False
+    identity_warned: bool = False
 
 
 state = CliState()
@@ -37,6 +38,25 @@ def open_project(*, require_store: bool = True) -> Project:
     return project
 
 
+def open_for_writing() -> Project:
+    """The project, for a command that records an author: warn if git does not know who."""
+    project = open_project()
+    warn_identity(project)
+    return project
+
+
+def warn_identity(project: Project) -> None:
+    """Once per command: without a git identity the recorded author is a guess."""
+    if project.git.identity or state.identity_warned:
+        return
+    state.identity_warned = True
+    warn(
+        f"git has no user identity here; recording the author as '{project.git.author}' "
+        '(set it: git config --global user.name "Your Name"; '
+        "git config --global user.email you@example.com)"
+    )
+
+
 def _recover(project: Project) -> None:
     """Finish sessions whose capturing process died (killed ctx, closed terminal)."""
     from ctx.store.recovery import recover_interrupted
@@ -47,7 +67,9 @@ def _recover(project: Project) -> None:
 
 def warn(msg: str) -> None:
     if not state.quiet:
-        sys.stderr.write(f"ctx: warning: {msg}\n")
+        from ctx.cli.output import sanitize
+
+        sys.stderr.write(sanitize(f"ctx: warning: {msg}") + "\n")
 
 
 def report_problems(project: Project) -> None:
@@ -69,18 +91,116 @@ def report_problems(project: Project) -> None:
         )
 
 
+def json_text(data: Any) -> str:
+    """One line of JSON: non-ASCII kept readable, every control character escaped."""
+    from ctx.cli.output import json_safe
+
+    return json_safe(json.dumps(data, ensure_ascii=False, indent=None, default=str))
+
+
 def emit_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=None, default=str) + "\n")
+    sys.stdout.write(json_text(data) + "\n")
+
+
+def decode_text(data: bytes, source: str) -> str:
+    """UTF-8 text or a refusal: binary input (NUL bytes, invalid UTF-8) is never stored."""
+    if b"\x00" in data:
+        raise CtxError(
+            f"{source} is not UTF-8 text (it has NUL bytes)",
+            "give text, not a binary file",
+            code="not_text",
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CtxError(
+            f"{source} is not UTF-8 text (invalid byte at offset {exc.start})",
+            "give UTF-8 text, not a binary file (convert with iconv if it is another encoding)",
+            code="not_text",
+        ) from None
+
+
+def read_stdin(what: str = "text") -> str:
+    """All of stdin as text; on a terminal, say first that we are waiting for it."""
+    if sys.stdin.isatty() and not state.quiet:
+        sys.stderr.write(f"ctx: reading {what} from stdin; end with Ctrl-D\n")
+        sys.stderr.flush()
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:  # a text stream (embedding, tests): already decoded
+        return decode_text(sys.stdin.read().encode("utf-8", "surrogateescape"), "stdin")
+    return decode_text(buffer.read(), "stdin")
 
 
 def read_text(text: str | None, what: str = "text") -> str:
     """`-` or no argument with piped stdin reads stdin (for long or multi-line content)."""
     if text == "-" or (text is None and not sys.stdin.isatty()):
-        data = sys.stdin.buffer.read()
-        return data.decode("utf-8", errors="replace")
+        return read_stdin(what)
     if text is None:
         raise CtxError(f"no {what} given", f"pass the {what} as an argument, or `-` to read stdin")
     return text
+
+
+def say_redacted(text: str | None) -> None:
+    """Redaction is never silent: say how many secrets the stored text lost."""
+    if not text or state.quiet:
+        return
+    from ctx.privacy.secrets import find_secrets
+
+    n = len(find_secrets(text))
+    if n:
+        sys.stderr.write(
+            f"ctx: {plural(n, 'secret')} redacted (stored as [REDACTED:<kind>]; "
+            "see docs/privacy.md)\n"
+        )
+
+
+LARGE_SESSION = 1_000_000  # bytes; a transcript past this is worth a word before it is committed
+
+
+def warn_large(project: Project, session_ids: list[str]) -> None:
+    """A session over 1 MB goes into every clone's history: say so before it is committed."""
+    for sid in session_ids:
+        d = project.layout.session_dir(sid)
+        try:
+            size = sum(p.stat().st_size for p in d.iterdir() if p.is_file() and not p.is_symlink())
+        except OSError:
+            continue
+        if size > LARGE_SESSION:
+            warn(
+                f"session {sid} is {size / 1e6:.1f} MB; it will be committed to the repository "
+                f"and copied to every clone (keep it out: `ctx forget {sid}`, or import it "
+                "with --private)"
+            )
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """`1 turn`, `2 turns`."""
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def confirm(prompt: str, yes: bool, what: str = "this") -> None:
+    """Ask before destroying anything: a terminal must answer yes, or the user passed --yes.
+
+    With no terminal on stdin there is nobody to ask, so ctx refuses rather than guess
+    (`echo n | ctx forget X` must not delete).
+    """
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise CtxError(
+            f"{what} needs confirmation and stdin is not a terminal",
+            "rerun with --yes (-y) to confirm",
+            exit_code=2,
+            code="needs_confirmation",
+        )
+    from ctx.cli.output import sanitize
+
+    sys.stderr.write(sanitize(f"{prompt} [y/N] "))
+    sys.stderr.flush()
+    answer = sys.stdin.readline()
+    if answer.strip().lower() not in ("y", "yes"):
+        sys.stderr.write("ctx: nothing changed\n")
+        raise typer.Exit(1)
 
 
 def short_time(iso: str | None) -> str:

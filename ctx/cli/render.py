@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ctx.cli.common import short_time
+from ctx.cli.common import plural, short_time
 from ctx.models import Session, Turn
 from ctx.timeutil import to_unix
 
@@ -22,7 +22,7 @@ def duration(session: Session) -> str:
 
 def session_header(s: Session) -> list[str]:
     lines = [f"session  {s.id}" + (f"  {s.title}" if s.title else "")]
-    facts = [f"tool {s.tool}", f"status {s.status}", f"{s.turn_count} turns"]
+    facts = [f"tool {s.tool}", f"status {s.status}", plural(s.turn_count, "turn")]
     if s.branch:
         facts.append(f"branch {s.branch}")
     if s.exit_status is not None:

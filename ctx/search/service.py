@@ -146,6 +146,16 @@ def _unix(value: datetime | float | None) -> float | None:
     return value.timestamp() if isinstance(value, datetime) else float(value)
 
 
+def _mark_private(project: Project, hits: list[Hit]) -> None:
+    """Say which hits are private (the index does not keep that: it can change)."""
+    if not hits:
+        return
+    memories = set(project.private.memory_ids())
+    sessions = set(project.private.all_sessions())
+    for h in hits:
+        h.private = (h.memory_id in memories) if h.kind == "memory" else (h.session_id in sessions)
+
+
 def search(
     project: Project,
     query: str,
@@ -209,6 +219,7 @@ def search(
             if attempt:
                 raise
             # the file was damaged: it has been reset; the next round rebuilds it
+    _mark_private(project, hits)
     if idx.last_note:
         notices.append(idx.last_note)
     return SearchResult(

@@ -89,6 +89,7 @@ class Hit:
     title: str | None = None
     role: str | None = None
     matched: list[str] = field(default_factory=list)  # "keyword", "semantic": who found it
+    private: bool = False  # a private memory or session (kept on this machine)
 
     @property
     def id(self) -> str:
@@ -96,8 +97,11 @@ class Hit:
         return self.memory_id or self.session_id or self.doc_id
 
     def to_dict(self) -> dict[str, Any]:
+        from ctx.timeutil import from_unix_iso
+
         d = asdict(self)
         d["id"] = self.id
+        d["ts"] = from_unix_iso(self.ts)  # ISO-8601 UTC, like every other time in ctx's JSON
         return d
 
 

@@ -76,7 +76,8 @@ def _recover_one(project: Project, sid: str, path: Path, header: dict[str, Any])
                     note = f" (could not rebuild its transcript: {exc})"
             session = project.complete_session(sid, status="recovered", turns=turns)
             return (
-                f"recovered interrupted session {session.id} ({session.turn_count} turns) "
+                f"recovered interrupted session {session.id} "
+                f"({session.turn_count} turn{'' if session.turn_count == 1 else 's'}) "
                 f"whose capture was killed{note}"
             )
         finally:

@@ -43,13 +43,20 @@ def run(
 
 class GitFailed(CtxError):
     def __init__(self, args: tuple[str, ...], proc: subprocess.CompletedProcess[str]) -> None:
-        said = (proc.stderr or proc.stdout or "").strip().splitlines()
-        said = [line.strip() for line in said if line.strip() and not line.startswith("hint:")]
-        tail = " / ".join(said[-3:])
+        verbatim = (proc.stderr or proc.stdout or "").strip("\n")
+        said = [line.strip() for line in verbatim.splitlines() if line.strip()]
+        said = [line for line in said if not line.startswith("hint:")]
+        last = said[-1] if said else f"exit {proc.returncode}"
+        if args and args[0] in ("add", "commit"):
+            # nothing was committed: never tell the user it is safe
+            advice = "nothing was committed; fix what git says above, then run `ctx sync` again"
+        else:
+            advice = "fix what git says above, then run `ctx sync` again"
         super().__init__(
-            f"git {' '.join(args[:2])} failed: {tail or f'exit {proc.returncode}'}",
-            "fix what git says, then run `ctx sync` again",
+            f"git {args[0] if args else ''} failed: {last}",
+            advice,
             code="git_failed",
+            detail=verbatim,
         )
         self.proc = proc
 

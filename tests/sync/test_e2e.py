@@ -62,7 +62,7 @@ def test_two_clones_share_with_plain_git(team: Team) -> None:
     ctx(alice, "memory", "edit", b1, "--tag", "style")
     ctx(bob, "memory", "edit", a2, "--content", "Run the tests with pytest -n auto")
     ctx(bob, "sessions", "edit", sa, "--title", "Key rotation (cron)")
-    ctx(bob, "memory", "rm", a1)
+    ctx(bob, "memory", "rm", "--yes", a1)
     for who in (alice, bob):
         git(who, "add", ".contextfs")
         git(who, "commit", "-q", "-m", "more context")

@@ -51,7 +51,7 @@ def test_gc_while_another_clone_keeps_working_never_conflicts(team: Team) -> Non
     # bob edits alice's memories and adds his own while alice compacts her log
     for mid in shared[:3]:
         ctx_in(bob, "memory", "edit", mid, "--content", f"{mid} edited by bob", "--tag", "bob")
-    ctx_in(bob, "memory", "rm", shared[4])
+    ctx_in(bob, "memory", "rm", "--yes", shared[4])
     for mid in shared[:2]:
         ctx_in(alice, "memory", "edit", mid, "--tag", "alice")
     ctx_in(alice, "gc")
@@ -92,7 +92,7 @@ def test_gc_refuses_a_damaged_store_unless_forced(
 
     r = ctx_proc(alice, "gc")
     assert r.code == 1 and "unreadable" in r.err and "--force" in r.err
-    r = ctx_proc(alice, "gc", "--force")
+    r = ctx_proc(alice, "gc", "--force", "--yes")
     assert r.code == 0
     assert len(Project.open(alice).list_memories()) == 2
 

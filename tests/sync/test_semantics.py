@@ -68,7 +68,7 @@ def test_edit_against_delete_and_tags(team: Team) -> None:
     gone = ctx(alice, "memory", "add", "to be removed").strip()
     ctx(alice, "sync")
     ctx(bob, "sync")
-    ctx(alice, "memory", "rm", gone)
+    ctx(alice, "memory", "rm", "--yes", gone)
     ctx(bob, "memory", "edit", gone, "--content", "edited while removed elsewhere")
     ctx(alice, "memory", "edit", keep, "--tag", "y")  # add y
     ctx(bob, "memory", "edit", keep, "--untag", "x", "--tag", "z")  # remove x, add z

@@ -508,7 +508,7 @@ async def test_changes_by_another_process_show_up(store_repo: Path) -> None:
         editing = screen.current()
         assert editing is not None
         subprocess.run(
-            [sys.executable, "-m", "ctx", "memory", "rm", editing.id],
+            [sys.executable, "-m", "ctx", "memory", "rm", "--yes", editing.id],
             cwd=store_repo,
             check=True,
             capture_output=True,

@@ -80,7 +80,7 @@ def test_transcript_id_resume_and_import_without_duplicates(store: Path, tmp_pat
     recordings = sorted(os.listdir(store / ".contextfs" / "local" / "recordings"))
     assert recordings == [f"{sid}.2.cast", f"{sid}.cast"]  # one per run
     # Forgetting the session removes every recording of it.
-    assert run_ctx(store, "forget", sid, env=env).code == 0
+    assert run_ctx(store, "forget", "--yes", sid, env=env).code == 0
     assert os.listdir(store / ".contextfs" / "local" / "recordings") == []
 
 

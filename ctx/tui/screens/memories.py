@@ -168,7 +168,7 @@ class MemoriesScreen(CtxScreen):
                     m.type,
                     " ".join(f"#{t}" for t in m.tags),
                     fmt_when(m.created_at),
-                    one_line(m.content, 300),
+                    ("[private] " if m.private else "") + one_line(m.content, 300),
                 )
                 for m in view
             ],
