@@ -153,4 +153,6 @@ def retitle(
         emit_json(s.to_dict(with_turns=False))
     else:
         print(f"{s.id}  {s.title}")
+
+
 sessions_app.command("ls", hidden=True, help="List sessions (alias of list).")(list_)
