@@ -217,6 +217,9 @@ def claude_env(
     """
     prepare_claude_home(home, project_dir, api_key)
     (home / "tmp").mkdir(exist_ok=True)
+    gitconfig = home / ".gitconfig"  # a real user's HOME has a git identity
+    if not gitconfig.exists():
+        gitconfig.write_text("[user]\n\tname = Test User\n\temail = test@example.com\n")
     env = {
         k: v
         for k, v in os.environ.items()
