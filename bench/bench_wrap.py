@@ -66,6 +66,14 @@ def make_store(root: Path) -> Path:
     return repo
 
 
+def cpu_children() -> float:
+    """CPU seconds (user + system) of all waited-for children so far."""
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
 def run_devnull(cmd: list[str], cwd: Path) -> float:
     with open(os.devnull, "rb") as devin, open(os.devnull, "wb") as devout:
         t = time.perf_counter()
@@ -139,18 +147,22 @@ def throughput(tmp: Path, mb: int, reps: int) -> None:
     script = ["script", "-q", "-c", f"cat {big}", "/dev/null"]
     ctx = [*CTX, "wrap", "-q", "--", "cat", str(big)]
     times: dict[str, list[float]] = {}
+    cpus: dict[str, list[float]] = {}
     background: list[float] = []
     for _ in range(reps):
         for where, run in (("/dev/null", run_devnull), ("terminal", run_terminal)):
             for name, cmd in (("script", script), ("ctx wrap", ctx)):
+                cpu = cpu_children()
                 times.setdefault(f"{name} > {where}", []).append(run(cmd, repo))
+                cpus.setdefault(f"{name} > {where}", []).append(cpu_children() - cpu)
                 if name == "ctx wrap":
                     background.append(wait_background(recordings))
     for name, vals in times.items():
         print(
             f"  {name:22s} median {statistics.median(vals):6.2f} s   "
             f"all {' '.join(f'{v:.2f}' for v in vals)}   "
-            f"({size / 1e6 / statistics.median(vals):.0f} MB/s)"
+            f"({size / 1e6 / statistics.median(vals):.0f} MB/s)   "
+            f"CPU {statistics.median(cpus[name]):.2f} s"
         )
     for where in ("/dev/null", "terminal"):
         ref, ours = times[f"script > {where}"], times[f"ctx wrap > {where}"]

@@ -299,6 +299,8 @@ class _Proxy:
             os.set_inheritable(fd, False)
         self.old_wakeup = signal.set_wakeup_fd(self.wake_w, warn_on_full_buffer=False)
         for sig in (signal.SIGCHLD, signal.SIGWINCH, *FORWARDED_SIGNALS):
+            if sig in FORWARDED_SIGNALS and signal.getsignal(sig) == signal.SIG_IGN:
+                continue  # `nohup ctx wrap …`: the program inherits the ignored signal
             self.old_handlers[sig] = signal.signal(sig, _noop_handler)
 
     def _restore_signals(self) -> None:

@@ -299,7 +299,8 @@ def _helper(  # pragma: no cover (runs in the forked helper; tests see its effec
         with contextlib.suppress(ValueError, OSError):
             signal.set_wakeup_fd(-1)
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
-            signal.signal(sig, signal.SIG_DFL)
+            if signal.getsignal(sig) != signal.SIG_IGN:  # ignored stays ignored (nohup)
+                signal.signal(sig, signal.SIG_DFL)
         for sig in (signal.SIGCHLD, signal.SIGWINCH, signal.SIGTSTP, signal.SIGTTOU):
             signal.signal(sig, signal.SIG_DFL)
         os.close(master)

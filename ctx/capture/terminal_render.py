@@ -76,8 +76,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
 
 BURST_GAP_S = 0.5
-BURST_HEAD = 64_000
-BURST_TAIL = 192_000
+BURST_HEAD = 32_000
+BURST_TAIL = 128_000
 MAX_RENDER_CHARS = 8_000_000
 #: The committed transcript keeps at most this much of one turn: its head and its tail.
 TURN_HEAD = 16_000
