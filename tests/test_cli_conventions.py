@@ -131,15 +131,14 @@ def test_color_follows_flags_and_environment(
     run_ctx(capsys, "memory", "add", "colourful deploy notes")
 
     def coloured(*args: str, **env: str) -> bool:
-        p = subprocess.run(
-            [sys.executable, "-m", "ctx", *args, "search", "deploy", "--mode", "keyword"],
-            cwd=store,
-            capture_output=True,
-            text=True,
-            env=_env(**env),
-        )
-        assert p.returncode == 0, p.stderr
-        return "\x1b[1;33m" in p.stdout
+        with pytest.MonkeyPatch.context() as mp:
+            for k in ("NO_COLOR", "CLICOLOR_FORCE"):
+                mp.delenv(k, raising=False)
+            for k, v in env.items():
+                mp.setenv(k, v)
+            r = run_ctx(capsys, *args, "search", "deploy", "--mode", "keyword")
+        assert r.code == 0, r.err
+        return "\x1b[1;33m" in r.out
 
     assert not coloured()  # piped: no colour
     assert coloured("--color", "always")

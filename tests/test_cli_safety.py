@@ -172,21 +172,21 @@ def test_stored_escape_sequences_never_reach_the_terminal(
         ["memory", "show", "m-" + PAYLOAD],  # an id echoed in an error
     ]
     for args in commands:
-        r = ctx_proc(store, *args, input="")
+        r = run_ctx(capsys, *args)  # in process: the same stdout wrapper as the real thing
         for stream in (r.out, r.err):
             assert "\x1b]" not in stream and "\x1b[2J" not in stream and "\x07" not in stream
             assert "\x9b" not in stream, args
         if "--color" not in args:
             assert "\x1b" not in r.out, args
-    shown = ctx_proc(store, "memory", "show", mid, input="").out
+    shown = ctx_proc(store, "memory", "show", mid, input="").out  # and one real process
     assert "\\x1b]0;pwned\\x07\\x1b[2J\\x1b[H" in shown and "\\x9b2J" in shown
-    coloured = ctx_proc(store, "--color", "always", "search", "deploy", "--mode", "keyword")
+    coloured = run_ctx(capsys, "--color", "always", "search", "deploy", "--mode", "keyword")
     assert "\x1b[1;33m" in coloured.out  # ctx's own colour still works
     # JSON stays exact: the text comes back byte for byte, every control escaped
-    data = ctx_proc(store, "memory", "show", mid, "--json", input="")
+    data = run_ctx(capsys, "memory", "show", mid, "--json")
     assert "\x1b" not in data.out and "\x9b" not in data.out
     assert data.json()["content"] == hostile
-    exported = ctx_proc(store, "export", input="").out
+    exported = run_ctx(capsys, "export").out
     assert "\x1b" not in exported and "\x9b" not in exported
     records = [json.loads(line) for line in exported.splitlines()]
     assert [r["content"] for r in records if r.get("id") == mid] == [hostile]
