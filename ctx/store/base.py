@@ -49,6 +49,8 @@ class ProjectBase:
         self._fresh: dict[bool, list[bytes]] = {False: [], True: []}  # updates read past it
         self._replica: str | None = None
         self.problems: list[Problem] = []
+        self.brief_refresh_off = False  # set by a caller that refreshes the brief itself
+        self._brief_spawned_at = -1e9
 
     # ---- opening -------------------------------------------------------------------------
     @property
@@ -287,7 +289,22 @@ class ProjectBase:
                 if not self._refresh_one(path, private):
                     self._reset()
                     self.refresh()
+                self._brief_soon()
         return result
+
+    def _brief_soon(self) -> None:
+        """After a write: when Claude Code's hook has a brief cached, rebuild it in the
+        background (at most every few seconds per Project; see ctx/brief_cache.py)."""
+        import time
+
+        from ctx import brief_cache
+
+        now = time.monotonic()
+        if self.brief_refresh_off or now - self._brief_spawned_at < 2.0:
+            return
+        if brief_cache.cache_path(self.root).exists():
+            self._brief_spawned_at = now
+            brief_cache.refresh_in_background(self.root, self.git.worktree)
 
     def with_lock(self, fn: Callable[[], T]) -> T:
         with file_lock(self.layout.lock_file):
