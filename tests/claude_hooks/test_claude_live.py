@@ -15,6 +15,7 @@ from ctx.integrations.claude_hooks import install_claude_hooks
 from ctx.store.project import Project
 from tests.fakes import claude_harness as harness
 from tests.fakes.anthropic_server import FakeAnthropic
+from tests.helpers import wait_until
 
 pytestmark = [pytest.mark.claude, pytest.mark.slow]
 
@@ -36,10 +37,16 @@ def hooked(repo: Path, tmp_path: Path) -> tuple[Project, Path]:
 
 
 def _imported(project: Project, home: Path) -> tuple[str, list[tuple[str, str]]]:
+    """The session the SessionEnd hook's detached import stored (it lands after claude exits)."""
     (transcript,) = find_transcripts(project.root, home=home)
+    log = project.layout.local / "hooks.log"
+    wait_until(
+        lambda: log.exists() and "claude-session-end: s-" in log.read_text(),
+        what="the SessionEnd import",
+    )
     project.refresh()
     sessions = project.list_sessions()
-    assert len(sessions) == 1, (project.layout.local / "hooks.log").read_text()
+    assert len(sessions) == 1, log.read_text()
     s = project.get_session(sessions[0].id)
     assert s.tool == "claude" and s.external_id == transcript.stem
     return s.id, [(t.role, t.text) for t in s.turns or []]
