@@ -72,15 +72,17 @@ def context(start: Path | None = None) -> GitContext:
 
 
 def _author(repo: Any) -> str:
-    name = email = None
-    try:
-        name = repo.config["user.name"]
-    except (KeyError, Exception):
-        name = None
-    try:
-        email = repo.config["user.email"]
-    except (KeyError, Exception):
-        email = None
-    name = name or os.environ.get("GIT_AUTHOR_NAME") or os.environ.get("USER") or "unknown"
-    email = email or os.environ.get("GIT_AUTHOR_EMAIL")
+    """Who is working, with git's own precedence: GIT_AUTHOR_NAME / GIT_AUTHOR_EMAIL in the
+    environment over `user.name` / `user.email` in the config (then $USER)."""
+
+    def config(key: str) -> str | None:
+        try:
+            value = repo.config[key]
+        except Exception:  # missing key, unreadable config
+            return None
+        return str(value) if value else None
+
+    name = os.environ.get("GIT_AUTHOR_NAME") or config("user.name")
+    email = os.environ.get("GIT_AUTHOR_EMAIL") or config("user.email")
+    name = name or os.environ.get("USER") or "unknown"
     return f"{name} <{email}>" if email else name
