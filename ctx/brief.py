@@ -144,7 +144,7 @@ def build_brief(
     budget = max(MIN_BUDGET, min(int(budget_chars), MAX_BUDGET))
     branch = branch or project.git.branch
     memories = project.list_memories()
-    sessions = project.list_sessions(include_open=False)
+    sessions = project.list_sessions(include_open=False, include_failed=False)
     mem_items = sorted(
         (
             BriefItem(

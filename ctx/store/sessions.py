@@ -540,8 +540,11 @@ class SessionOps(ProjectBase):
         branch: str | None = None,
         *,
         include_open: bool = True,
+        include_failed: bool = True,
         limit: int | None = None,
     ) -> list[Session]:
+        """Newest first. ``include_failed=False`` leaves out runs that failed before any
+        conversation (status ``failed``, kept on this machine only; see ctx.capture.wrap)."""
         out: list[Session] = []
         # the CRDT summaries are enough for a listing: no transcript file is opened unless a
         # session has no summary (e.g. its state line was unreadable)
@@ -555,6 +558,8 @@ class SessionOps(ProjectBase):
                 rec, private = self._session_record(sid, where)
             s = to_session(sid, rec, private)
             if tool and s.tool != tool:
+                continue
+            if not include_failed and s.status == "failed":
                 continue
             if branch and s.branch != branch:
                 continue
