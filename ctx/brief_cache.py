@@ -2,60 +2,72 @@
 
 Why: building a brief opens the store (pygit2, pycrdt) and ranks every memory — hundreds of
 milliseconds the user would wait for at each agent start. So the brief is built off the
-critical path, into ``.contextfs/local/cache/brief.json``, and the hook only reads that file.
+critical path, and the hook only copies a file to its stdout:
 
-Stale or not: the cache records a *fingerprint* of the store — name, size and mtime of every
-CRDT log (each memory and session write appends to one) — and the branch it was ranked for.
-A reader compares both with a few ``stat`` calls; when they differ it still uses the cached text
-and starts a refresh in the background. Writes (``ProjectBase.mutate``) start that refresh
-too, once the cache exists, so the next session normally finds a fresh brief.
+- ``.contextfs/local/cache/brief.out``: the exact bytes the hook prints (the
+  ``hookSpecificOutput`` JSON line, or nothing);
+- ``.contextfs/local/cache/brief.key``: what it was built from — format version, branch,
+  character budget and a *fingerprint* of the store (name, size and mtime of every CRDT log;
+  each memory or session write appends to one, and a ``git pull`` brings new ones).
 
-Stdlib only: the hook imports this module, and must start in milliseconds.
+A reader compares the key with a few ``stat`` calls; when it differs it still prints the cached
+brief and starts a refresh in the background. Writes (``ProjectBase.mutate``) start that
+refresh too once the cache exists, so the next session normally finds a fresh brief.
+
+The hook imports this module, so its import-time dependencies are ``os``, ``sys`` and
+``time`` only (no json, re, pathlib or subprocess: each costs start-up time on a busy
+machine). Paths are plain strings here.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
-from pathlib import Path
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs start-up time
 if TYPE_CHECKING:
     from typing import Any
 
-CACHE_REL = Path(".contextfs") / "local" / "cache" / "brief.json"
-LOCK_REL = Path(".contextfs") / "local" / "cache" / "brief.lock"
-CACHE_VERSION = 1
+CACHE_DIR = os.path.join(".contextfs", "local", "cache")
+KEY_VERSION = "ctx-brief-2"
 #: Set to 0 to never start a background refresh (benchmarks that must not be disturbed).
 REFRESH_ENV = "CTX_BRIEF_REFRESH"
 BRIEF_CHARS_ENV = "CTX_HOOK_BRIEF_CHARS"
 DEBOUNCE = 0.3  # seconds a background refresh waits, so a burst of writes costs one rebuild
 
-
-def cache_path(root: Path) -> Path:
-    return root / CACHE_REL
+_children: list[int] = []  # detached processes this process started and has not reaped
 
 
-def fingerprint(root: Path) -> str:
-    """What the brief depends on, cheaply: every state log's name, size and mtime.
+def cache_dir(root: str | os.PathLike[str]) -> str:
+    return os.path.join(os.fspath(root), CACHE_DIR)
 
-    Every memory or session change appends to one of these logs (``ProjectBase.mutate``), and a
-    ``git pull`` brings new or longer ones, so any change shows here."""
-    store = root / ".contextfs"
+
+def cache_path(root: str | os.PathLike[str]) -> str:
+    """The file the hook prints (exists once a brief was built)."""
+    return os.path.join(cache_dir(root), "brief.out")
+
+
+def key_path(root: str | os.PathLike[str]) -> str:
+    return os.path.join(cache_dir(root), "brief.key")
+
+
+def fingerprint(root: str | os.PathLike[str]) -> str:
+    """What the brief depends on, cheaply: every state log's name, size and mtime."""
+    store = os.path.join(os.fspath(root), ".contextfs")
     parts: list[str] = []
-    for d in (store / "state", store / "local" / "private"):
+    for sub in ("state", os.path.join("local", "private")):
+        d = os.path.join(store, sub)
         try:
             names = sorted(n for n in os.listdir(d) if n.endswith(".log"))
         except OSError:
             continue
         for n in names:
             try:
-                st = os.stat(d / n)
+                st = os.stat(os.path.join(d, n))
             except OSError:
                 continue
-            parts.append(f"{d.name}/{n}:{st.st_size}:{st.st_mtime_ns}")
+            parts.append(f"{sub}/{n}:{st.st_size}:{st.st_mtime_ns}")
     return "|".join(parts)
 
 
@@ -66,94 +78,151 @@ def budget_from_env(default: int) -> int:
         return default
 
 
-def read_cache(root: Path) -> dict[str, Any] | None:
-    """The cached brief, or None when there is none or it is unreadable (never raises)."""
+def make_key(branch: str | None, budget: int, print_: str) -> str:
+    return f"{KEY_VERSION}\n{branch or ''}\n{budget}\n{print_}\n"
+
+
+def _read(path: str, limit: int) -> bytes | None:
     try:
-        with open(cache_path(root), "rb") as fh:
-            data = json.loads(fh.read(4 * 1024 * 1024))
-    except (OSError, ValueError):
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
         return None
-    if not isinstance(data, dict) or data.get("version") != CACHE_VERSION:
+    try:
+        return os.read(fd, limit)
+    except OSError:
         return None
-    if not isinstance(data.get("text"), str):
+    finally:
+        os.close(fd)
+
+
+def read_raw(root: str | os.PathLike[str]) -> tuple[str | None, bytes | None]:
+    """(the cache key, the bytes to print); either None when missing or unreadable."""
+    key = _read(key_path(root), 1 << 20)
+    out = _read(cache_path(root), 8 << 20)
+    return (key.decode("utf-8", "replace") if key is not None else None), out
+
+
+def is_fresh(
+    root: str | os.PathLike[str], key: str | None, branch: str | None, budget: int
+) -> bool:
+    return key == make_key(branch, budget, fingerprint(root))
+
+
+def read_cache(root: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """The cached brief as ``{"text", "branch", "budget", "fingerprint"}`` (for tests and
+    tools; the hook itself uses :func:`read_raw`), or None."""
+    import json
+
+    key, out = read_raw(root)
+    if key is None or out is None:
         return None
-    return data
+    lines = key.split("\n")
+    if len(lines) < 4 or lines[0] != KEY_VERSION:
+        return None
+    text = ""
+    if out.strip():
+        try:
+            text = json.loads(out)["hookSpecificOutput"]["additionalContext"]
+        except (ValueError, KeyError, TypeError):
+            return None
+    return {"text": text, "branch": lines[1] or None, "budget": lines[2], "fingerprint": lines[3]}
 
 
-def is_fresh(root: Path, data: dict[str, Any], branch: str | None, budget: int) -> bool:
-    return (
-        data.get("fingerprint") == fingerprint(root)
-        and data.get("branch") == branch
-        and data.get("budget") == budget
-    )
-
-
-def write_cache(root: Path, *, text: str, branch: str | None, budget: int, print_: str) -> None:
-    """Atomically replace the cache (0600: it holds the project's memories)."""
-    path = cache_path(root)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = {
-        "version": CACHE_VERSION,
-        "text": text,
-        "branch": branch,
-        "budget": budget,
-        "fingerprint": print_,
-        "made_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, ensure_ascii=False)
+def _atomic(path: str, data: bytes) -> None:
+    tmp = f"{path}.{os.getpid()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # it holds memories
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
     os.replace(tmp, path)
 
 
-def spawn_detached(args: list[str], cwd: Path | None = None) -> bool:
-    """Start ``python ARGS`` in its own session with stdio on /dev/null, and return at once.
+def write_cache(
+    root: str | os.PathLike[str], *, text: str, branch: str | None, budget: int, print_: str
+) -> None:
+    """Replace the cache: the output first, then the key that vouches for it."""
+    import json
 
-    Nothing waits for it: not the caller (no pipes are shared), not a terminal's hangup (a new
-    session). False when it could not be started."""
-    import subprocess
+    os.makedirs(cache_dir(root), exist_ok=True)
+    out = ""
+    if text:
+        answer = {
+            "hookSpecificOutput": {"hookEventName": "SessionStart", "additionalContext": text}
+        }
+        out = json.dumps(answer, ensure_ascii=False) + "\n"
+    _atomic(cache_path(root), out.encode("utf-8"))
+    _atomic(key_path(root), make_key(branch, budget, print_).encode("utf-8"))
 
+
+# -- background processes --------------------------------------------------------------------
+
+#: ``python -c`` bootstrap for a detached job: drop the working directory from sys.path (a
+#: checkout with its own ``ctx/`` must not shadow the installed one), then run ``MODULE.main``.
+_BOOT = "import sys; del sys.path[0]; from {0} import main; sys.exit(main(sys.argv[1:]))"
+
+
+def spawn_detached(module: str, args: list[str]) -> bool:
+    """Start ``python -c <run MODULE.main(args)>`` in its own session, stdio on /dev/null,
+    and return at once. Nothing waits for it: not the caller (no pipes are shared; every other
+    descriptor is close-on-exec), not a terminal's hangup (a new session). False when it could
+    not be started. ``os.posix_spawn`` rather than ``subprocess``: importing subprocess costs
+    the hook start-up time."""
+    _reap()
+    devnull = os.devnull
+    actions = [
+        (os.POSIX_SPAWN_OPEN, 0, devnull, os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 1, devnull, os.O_WRONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 2, devnull, os.O_WRONLY, 0),
+    ]
+    argv = [sys.executable, "-c", _BOOT.format(module), *args]
     try:
-        subprocess.Popen(
-            [sys.executable, *args],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-            close_fds=True,
-            cwd=str(cwd) if cwd else None,
-        )
-    except OSError:
+        pid = os.posix_spawn(sys.executable, argv, os.environ, file_actions=actions, setsid=True)
+    except (OSError, ValueError):
         return False
+    _children.append(pid)
     return True
 
 
-def refresh_in_background(root: Path, cwd: Path | None = None) -> bool:
+def _reap() -> None:
+    """Collect detached children that have finished (a long-lived process such as the MCP
+    server starts many refreshes; finished ones must not linger as zombies)."""
+    for pid in list(_children):
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            done = pid
+        if done:
+            _children.remove(pid)
+
+
+def refresh_in_background(root: str | os.PathLike[str], cwd: str | os.PathLike[str]) -> bool:
     """Rebuild the brief soon, in another process (see :func:`main`); ``cwd`` is where the
     agent runs (its worktree's branch ranks the brief)."""
     if os.environ.get(REFRESH_ENV, "1") == "0":
         return False
-    where = cwd or root
-    return spawn_detached(["-m", "ctx.brief_cache", str(root), str(where)], cwd=root)
+    return spawn_detached("ctx.brief_cache", [os.fspath(root), os.fspath(cwd)])
 
 
 def main(argv: list[str]) -> int:
-    """``python -m ctx.brief_cache ROOT [CWD]``: rebuild the brief cache of ROOT, quietly.
+    """``main([ROOT, CWD])``: rebuild the brief cache of ROOT, quietly, in the background.
 
     One refresher at a time (a lock; a second one exits at once). It waits a moment first and
     rebuilds again while the store keeps changing underneath, so a burst of writes ends with a
     brief that includes the last of them."""
     import fcntl
 
-    root = Path(argv[0]) if argv else Path.cwd()
-    where = Path(argv[1]) if len(argv) > 1 else root
-    lock = root / LOCK_REL
+    root = argv[0] if argv else os.getcwd()
+    where = argv[1] if len(argv) > 1 else root
     try:
-        if not (root / ".contextfs" / "config.toml").is_file():
-            return 0
-        lock.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+        os.nice(10)  # background work: the agent and the user come first
+    except OSError:
+        pass
+    if not os.path.isfile(os.path.join(root, ".contextfs", "config.toml")):
+        return 0
+    try:
+        os.makedirs(cache_dir(root), exist_ok=True)
+        fd = os.open(os.path.join(cache_dir(root), "brief.lock"), os.O_RDWR | os.O_CREAT, 0o600)
     except OSError:
         return 0
     try:
@@ -178,7 +247,3 @@ def main(argv: list[str]) -> int:
     finally:
         os.close(fd)
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))

@@ -4,7 +4,7 @@ Rules for code inside someone else's session: it must never slow the agent down 
 break it. So this module is the whole hot path and imports only the standard library (no
 typer, no pygit2, no store): it finds the project by walking up to `.git`, and
 
-- SessionStart prints the brief precomputed in `.contextfs/local/cache/brief.json`
+- SessionStart prints the brief precomputed in `.contextfs/local/cache/brief.out`
   (`ctx/brief_cache.py`); a stale or missing cache is rebuilt in the background;
 - SessionEnd hands the event to a detached worker (`ctx/integrations/hook_worker.py`) that
   imports the transcript after Claude Code has gone, and returns at once.
@@ -19,12 +19,10 @@ fails open — prints nothing, exits 0 — and says what happened in the hooks l
 
 from __future__ import annotations
 
-import json
+import _signal  # the C module: `signal` wraps it in enums, which cost start-up time
 import os
-import signal
 import sys
 import time
-from pathlib import Path
 
 from ctx import brief_cache
 
@@ -34,11 +32,10 @@ if TYPE_CHECKING:
 
 #: Seconds each hook may take, from the moment ctx's code runs. Past it: nothing, exit 0.
 BUDGETS = {"claude-session-start": 0.3, "claude-session-end": 0.3}
-#: The event fields the SessionEnd worker is given (the rest is not needed).
-EVENT_KEYS = ("session_id", "transcript_path", "cwd", "hook_event_name", "reason", "source")
 LOG_NAME = "hooks.log"
 LOG_MAX_BYTES = 256 * 1024
 STDIN_MAX = 1024 * 1024
+EVENT_ARG_MAX = 100_000  # bytes of event JSON handed to the worker on its command line
 DEFAULT_BUDGET = 4000  # characters of brief; the same default as ctx.brief.DEFAULT_BUDGET
 
 
@@ -52,7 +49,7 @@ class HookTimeout(BaseException):
 class Place:
     """Where the agent runs: the project root (main worktree), its worktree and git dir."""
 
-    def __init__(self, root: Path, worktree: Path, gitdir: Path) -> None:
+    def __init__(self, root: str, worktree: str, gitdir: str) -> None:
         self.root = root
         self.worktree = worktree
         self.gitdir = gitdir
@@ -61,42 +58,48 @@ class Place:
     def branch(self) -> str | None:
         """The checked-out branch, from the worktree's HEAD (None when detached)."""
         try:
-            head = (self.gitdir / "HEAD").read_text(encoding="utf-8", errors="replace").strip()
+            with open(os.path.join(self.gitdir, "HEAD"), "rb") as fh:
+                head = fh.read(4096).decode("utf-8", "replace").strip()
         except OSError:
             return None
         prefix = "ref: refs/heads/"
         return head[len(prefix) :] if head.startswith(prefix) else None
 
 
+def _read_small(path: str) -> str | None:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(65536).decode("utf-8", "replace").strip()
+    except OSError:
+        return None
+
+
 def find_place(start: str | os.PathLike[str]) -> Place | None:
     """The ctx project containing ``start``, as `ctx.gitinfo` would find it (a linked worktree
     belongs to its main worktree's project), or None when there is no ctx store."""
-    here = Path(os.path.realpath(start))
-    for d in (here, *here.parents):
-        dotgit = d / ".git"
-        if dotgit.is_dir():
+    d = os.path.realpath(start)
+    while True:
+        dotgit = os.path.join(d, ".git")
+        if os.path.isdir(dotgit):
             root, gitdir = d, dotgit
             break
-        if dotgit.is_file():
-            try:
-                line = dotgit.read_text(encoding="utf-8", errors="replace").strip()
-            except OSError:
-                return None
+        if os.path.isfile(dotgit):
+            line = _read_small(dotgit) or ""
             if not line.startswith("gitdir:"):
                 return None
-            gitdir = Path(os.path.realpath(d / line[len("gitdir:") :].strip()))
+            gitdir = os.path.realpath(os.path.join(d, line[len("gitdir:") :].strip()))
             root = d
-            try:
-                common = (gitdir / "commondir").read_text(encoding="utf-8").strip()
-                common_dir = Path(os.path.realpath(gitdir / common))
-                if common_dir.name == ".git":
-                    root = common_dir.parent
-            except OSError:
-                pass
+            common = _read_small(os.path.join(gitdir, "commondir"))
+            if common:
+                common_dir = os.path.realpath(os.path.join(gitdir, common))
+                if os.path.basename(common_dir) == ".git":
+                    root = os.path.dirname(common_dir)
             break
-    else:
-        return None
-    if not (root / ".contextfs" / "config.toml").is_file():
+        parent = os.path.dirname(d)
+        if parent == d:
+            return None
+        d = parent
+    if not os.path.isfile(os.path.join(root, ".contextfs", "config.toml")):
         return None
     return Place(root, d, gitdir)
 
@@ -104,25 +107,25 @@ def find_place(start: str | os.PathLike[str]) -> Place | None:
 # -- the log -------------------------------------------------------------------------------
 
 
-def log_path(root: Path | None) -> Path:
+def log_path(root: str | os.PathLike[str] | None) -> str:
     if root is not None:
-        return root / ".contextfs" / "local" / LOG_NAME
+        return os.path.join(os.fspath(root), ".contextfs", "local", LOG_NAME)
     from ctx.paths import data_dir
 
-    return data_dir() / LOG_NAME
+    return os.path.join(data_dir(), LOG_NAME)
 
 
-def log(root: Path | None, hook: str, message: str) -> Path | None:
+def log(root: str | os.PathLike[str] | None, hook: str, message: str) -> str | None:
     """Append one entry (continuation lines indented) to the hooks log; never raises.
 
     The log is bounded (one rotated copy, ``hooks.log.1``) and private to the user (0600):
     it may quote paths and error messages."""
     try:
         path = log_path(root)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
         try:
-            if path.stat().st_size > LOG_MAX_BYTES:
-                os.replace(path, path.with_name(LOG_NAME + ".1"))
+            if os.stat(path).st_size > LOG_MAX_BYTES:
+                os.replace(path, path + ".1")
         except FileNotFoundError:
             pass
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
@@ -142,13 +145,14 @@ def _printable(text: str) -> str:
     return "".join(ch if ch.isprintable() else "?" for ch in text)
 
 
-def read_log(path: Path) -> list[dict[str, Any]]:
+def read_log(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """The entries of one hooks log (rotated copy first), oldest first, terminal-safe text:
     ``{"time", "hook", "message", "detail": [continuation lines], "log": path}``."""
     entries: list[dict[str, Any]] = []
-    for p in (path.with_name(path.name + ".1"), path):
+    for p in (os.fspath(path) + ".1", os.fspath(path)):
         try:
-            text = p.read_text(encoding="utf-8", errors="replace")
+            with open(p, encoding="utf-8", errors="replace") as fh:
+                text = fh.read()
         except OSError:
             continue
         for line in text.splitlines():
@@ -172,51 +176,68 @@ def read_log(path: Path) -> list[dict[str, Any]]:
 # -- the hooks -----------------------------------------------------------------------------
 
 
-def read_event() -> dict[str, Any]:
-    """The hook's JSON input, or {} when there is none (a terminal, garbage, nothing)."""
+def read_event() -> bytes:
+    """The hook's input as Claude Code sent it (empty for a terminal or nothing)."""
     stdin = sys.stdin
     if stdin is None or stdin.isatty():
-        return {}
+        return b""
     try:
-        raw = stdin.buffer.read(STDIN_MAX)
-        data = json.loads(raw.decode("utf-8", errors="replace") or "{}")
+        return stdin.buffer.read(STDIN_MAX)
     except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+        return b""
 
 
-def _where(event: dict[str, Any]) -> str:
-    cwd = event.get("cwd")
-    if isinstance(cwd, str) and cwd:
-        return cwd
-    return os.environ.get("CLAUDE_PROJECT_DIR") or os.getcwd()
+def event_field(raw: bytes, key: str) -> str | None:
+    """One string field of the event JSON. The common case — the key once, no backslash
+    anywhere — is read directly; anything else goes through the json module."""
+    text = raw.decode("utf-8", "replace")
+    needle = f'"{key}"'
+    at = text.find(needle)
+    if at >= 0 and "\\" not in text and text.find(needle, at + 1) < 0:
+        rest = text[at + len(needle) :].lstrip()
+        if rest.startswith(":"):
+            rest = rest[1:].lstrip()
+            if rest.startswith('"'):
+                end = rest.find('"', 1)
+                if end > 0:
+                    return rest[1:end]
+    import json
+
+    try:
+        data = json.loads(text or "{}")
+    except ValueError:
+        return None
+    value = data.get(key) if isinstance(data, dict) else None
+    return value if isinstance(value, str) else None
 
 
-def session_start(place: Place, event: dict[str, Any]) -> str:
+def _where(raw: bytes) -> str:
+    return event_field(raw, "cwd") or os.environ.get("CLAUDE_PROJECT_DIR") or os.getcwd()
+
+
+def session_start(place: Place, raw: bytes) -> bytes:
     """The SessionStart answer (empty: say nothing), from the cache only."""
     budget = brief_cache.budget_from_env(DEFAULT_BUDGET)
-    data = brief_cache.read_cache(place.root)
-    if data is None:
+    key, out = brief_cache.read_raw(place.root)
+    if key is None or out is None:
         brief_cache.refresh_in_background(place.root, place.worktree)
         log(place.root, "claude-session-start", "no brief cached yet: building it for next time")
-        return ""
-    if not brief_cache.is_fresh(place.root, data, place.branch, budget):
+        return b""
+    if not brief_cache.is_fresh(place.root, key, place.branch, budget):
         brief_cache.refresh_in_background(place.root, place.worktree)
-    text = str(data.get("text") or "")
-    if not text:
-        return ""
-    out = {"hookSpecificOutput": {"hookEventName": "SessionStart", "additionalContext": text}}
-    return json.dumps(out, ensure_ascii=False) + "\n"
+    return out
 
 
-def session_end(place: Place, event: dict[str, Any]) -> str:
+def session_end(place: Place, raw: bytes) -> bytes:
     """Start the import in a detached worker; Claude Code's exit is not held up by it."""
-    payload = {k: event[k] for k in EVENT_KEYS if isinstance(event.get(k), str)}
-    payload.setdefault("cwd", str(place.worktree))
-    args = ["-m", "ctx.integrations.hook_worker", "claude-session-end", json.dumps(payload)]
-    if not brief_cache.spawn_detached(args, cwd=place.root):
+    if len(raw) > EVENT_ARG_MAX:
+        log(place.root, "claude-session-end", f"event of {len(raw)} bytes: too large, ignored")
+        return b""
+    event = raw.decode("utf-8", "replace")
+    args = ["claude-session-end", event, place.worktree]
+    if not brief_cache.spawn_detached("ctx.integrations.hook_worker", args):
         log(place.root, "claude-session-end", "could not start the import worker")
-    return ""
+    return b""
 
 
 HOOKS = {"claude-session-start": session_start, "claude-session-end": session_end}
@@ -233,26 +254,26 @@ def run(name: str) -> int:
         return 0
     budget = BUDGETS[name]
     started = time.monotonic()
-    root: Path | None = None
-    out = ""
+    root: str | None = None
+    out = b""
     try:
-        signal.signal(signal.SIGALRM, _on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, budget)
+        _signal.signal(_signal.SIGALRM, _on_alarm)
+        _signal.setitimer(_signal.ITIMER_REAL, budget)
         try:
-            event = read_event()
-            place = find_place(_where(event))
+            raw = read_event()
+            place = find_place(_where(raw))
             if place is not None:
                 root = place.root
-                out = body(place, event)
+                out = body(place, raw)
         finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
+            _signal.setitimer(_signal.ITIMER_REAL, 0)
     except HookTimeout:
-        out = ""
+        out = b""
         log(root, name, f"gave up after {budget * 1000:.0f} ms (its time budget); said nothing")
     except Exception as exc:
         import traceback
 
-        out = ""
+        out = b""
         took = (time.monotonic() - started) * 1000
         log(
             root,
@@ -262,7 +283,7 @@ def run(name: str) -> int:
         )
     if out:
         try:
-            sys.stdout.write(out)
+            sys.stdout.buffer.write(out)
             sys.stdout.flush()
         except (OSError, ValueError):
             pass

@@ -9,8 +9,8 @@ has to say goes to the hooks log (`ctx hooks log`). It has a generous time budge
 from __future__ import annotations
 
 import json
+import os
 import signal
-import sys
 import time
 import traceback
 from pathlib import Path
@@ -56,13 +56,19 @@ def _on_alarm(signum: int, frame: Any) -> None:
 
 
 def main(argv: list[str]) -> int:
-    """``python -m ctx.integrations.hook_worker claude-session-end EVENT_JSON``."""
-    root: Path | None = None
+    """``main(["claude-session-end", EVENT_JSON, FALLBACK_CWD])`` (started by hook_entry)."""
+    root: str | None = None
     started = time.monotonic()
+    try:
+        os.nice(10)  # background work: Claude Code and the user come first
+    except OSError:
+        pass
     try:
         event = json.loads(argv[1]) if len(argv) > 1 else {}
         if not isinstance(event, dict):
             event = {}
+        if not isinstance(event.get("cwd"), str) and len(argv) > 2:
+            event["cwd"] = argv[2]
         from ctx.integrations.hook_entry import find_place
 
         place = find_place(str(event.get("cwd") or "."))
@@ -84,7 +90,3 @@ def main(argv: list[str]) -> int:
             + traceback.format_exc(),
         )
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))

@@ -302,7 +302,7 @@ class ProjectBase:
         now = time.monotonic()
         if self.brief_refresh_off or now - self._brief_spawned_at < 2.0:
             return
-        if brief_cache.cache_path(self.root).exists():
+        if os.path.exists(brief_cache.cache_path(self.root)):
             self._brief_spawned_at = now
             brief_cache.refresh_in_background(self.root, self.git.worktree)
 

@@ -90,12 +90,12 @@ def test_session_start_prints_the_cached_brief(project: Project, tmp_path: Path)
     assert len(ctx_text) <= 4000
     # No ctx MCP server is registered here: the brief names shell commands, not MCP tools.
     assert "MCP" not in ctx_text and "ctx search QUERY" in ctx_text
-    assert stat.S_IMODE(cache_path(project.root).stat().st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(cache_path(project.root)).st_mode) == 0o600
 
 
 def test_without_a_cache_it_says_nothing_now_and_builds_one(project: Project) -> None:
     project.add_memory("Releases are cut on Tuesdays", "fact")
-    assert not cache_path(project.root).exists()
+    assert not os.path.exists(cache_path(project.root))
     assert _brief_of(project) == ""  # nothing cached yet: no waiting for a build
     assert "no brief cached yet" in _log_text(project)
     wait_until(lambda: read_cache(project.root), what="the background brief build")
