@@ -234,10 +234,28 @@ def session_end(place: Place, raw: bytes) -> bytes:
         log(place.root, "claude-session-end", f"event of {len(raw)} bytes: too large, ignored")
         return b""
     event = raw.decode("utf-8", "replace")
-    args = ["claude-session-end", event, place.worktree]
+    args = ["claude-session-end", event, place.worktree, ",".join(map(str, _agent_pids()))]
     if not brief_cache.spawn_detached("ctx.integrations.hook_worker", args):
         log(place.root, "claude-session-end", "could not start the import worker")
     return b""
+
+
+def _agent_pids() -> list[int]:
+    """The processes the worker lets finish first: when run by Claude Code (which sets
+    CLAUDE_PROJECT_DIR for hooks), our parent and its parent (the hook shell and Claude Code
+    itself), so the import does not compete with Claude Code's exit for the CPU."""
+    if not os.environ.get("CLAUDE_PROJECT_DIR"):
+        return []
+    pids = [os.getppid()]
+    try:
+        with open(f"/proc/{pids[0]}/stat", "rb") as fh:
+            stat = fh.read(4096).decode("ascii", "replace")
+        grand = int(stat.rsplit(")", 1)[1].split()[1])  # after "(comm)": state, ppid
+        if grand > 1:
+            pids.append(grand)
+    except (OSError, ValueError, IndexError):
+        pass
+    return pids
 
 
 HOOKS = {"claude-session-start": session_start, "claude-session-end": session_end}
