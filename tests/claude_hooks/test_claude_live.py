@@ -6,6 +6,10 @@ and when Claude Code exits the SessionEnd hook has imported the session into `.c
 
 from __future__ import annotations
 
+import json
+import re
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +18,7 @@ from ctx.capture.adapters.claude import find_transcripts
 from ctx.integrations.claude_hooks import install_claude_hooks
 from ctx.store.project import Project
 from tests.fakes import claude_harness as harness
-from tests.fakes.anthropic_server import FakeAnthropic
+from tests.fakes.anthropic_server import FakeAnthropic, Reply, is_conversation_request
 from tests.helpers import wait_until
 
 pytestmark = [pytest.mark.claude, pytest.mark.slow]
@@ -113,3 +117,44 @@ def test_hooks_in_the_local_settings_work_the_same(
     assert MARKER in requests[0].texts()  # the SessionStart brief came from the local hooks
     _, turns = _imported(project, home)  # and SessionEnd imported the session
     assert turns == [("user", "how do we deploy?"), ("assistant", REPLY)]
+
+
+def test_an_interrupt_is_stored_as_what_it_is(
+    claude_bin: Path, hooked: tuple[Project, Path]
+) -> None:
+    """The user presses Esc while Claude is answering. Claude Code writes
+    `[Request interrupted by user]` into its transcript as a user message; ctx stores it as a
+    system turn (`meta.generated = "interrupt"`), never as something the user said."""
+    project, home = hooked
+    release = threading.Event()
+    slow = Reply(text="Let me think about this very carefully, step by step.", stall=release)
+
+    def responder(body: object) -> Reply | str:
+        text = json.dumps(body)
+        if is_conversation_request(body) and "take your time" in text and "what now" not in text:
+            return slow  # stops mid-stream: the user interrupts it
+        return REPLY
+
+    with FakeAnthropic(responder=responder) as server:
+        env = harness.claude_env(home, project.root, server.url)
+        tui = harness.ClaudeTUI([str(claude_bin)], env, project.root)
+        try:
+            tui.wait_ready()
+            tui.send_prompt("take your time with this one", until="esc to interrupt")
+            time.sleep(1.0)
+            tui.child.send("\x1b")
+            tui.wait_for(re.compile(r"Interrupted"))
+            tui.send_prompt("what now?", until=harness.busy_or(REPLY))
+            tui.wait_for(REPLY)
+            status = tui.exit("/exit")
+        finally:
+            release.set()
+            tui.close()
+    assert status == 0
+    sid, turns = _imported(project, home)
+    said = [text for role, text in turns if role == "user"]
+    assert said == ["take your time with this one", "what now?"]
+    full = project.get_session(sid)
+    notices = [t for t in full.turns or [] if t.meta.get("generated") == "interrupt"]
+    assert notices and notices[0].role == "system"
+    assert notices[0].text.startswith("[Request interrupted by user")
