@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -183,3 +185,31 @@ def test_commands_are_system_turns_and_speech_stays_the_users(tmp_path: Path) ->
         ("system", "/ex", "/ex"),
     ]
     assert all(t.meta.get("generated") == "command" for t in turns if t.role == "system")
+
+
+@pytest.mark.slow
+def test_real_aider_exit_command_is_not_stored_as_speech(aider_bin: Path, tmp_path: Path) -> None:
+    """Interactive aider in a pty: the user asks, then types `/exit`. aider logs `#### /exit`
+    like a message; the adapter makes it a system turn, the question stays the user's."""
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    reply = "Fake reply: because the public key verifies."
+    with FakeOpenAI(replies=[reply]) as srv:
+        tui = harness.ClaudeTUI(
+            harness.aider_argv(aider_bin, srv.base_url, work), harness.aider_env(home), work
+        )
+        try:
+            tui.wait_for(re.compile(r"^> ?$", re.M), timeout=90)
+            tui.child.send("why RS256?\r")
+            tui.wait_for(reply, timeout=60)
+            tui.child.send("/exit\r")
+            end = time.monotonic() + 30
+            while tui.pump(0.2) and time.monotonic() < end:
+                pass
+        finally:
+            tui.close()
+    header, turns, _ = history_since(history_path(work), 0)
+    assert [t.text for t in turns if t.role == "user"] == ["why RS256?"]
+    assert ("system", "/exit") in [(t.role, t.text) for t in turns]
+    assert header.meta["aider_version"] == harness.pinned_aider_version()
