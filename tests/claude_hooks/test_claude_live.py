@@ -122,9 +122,10 @@ def test_hooks_in_the_local_settings_work_the_same(
 def test_an_interrupt_is_stored_as_what_it_is(
     claude_bin: Path, hooked: tuple[Project, Path]
 ) -> None:
-    """The user presses Esc while Claude is answering. Claude Code writes
-    `[Request interrupted by user]` into its transcript as a user message; ctx stores it as a
-    system turn (`meta.generated = "interrupt"`), never as something the user said."""
+    """The user presses Esc while Claude is answering, quits, and continues with `claude -c`.
+    Claude Code writes `[Request interrupted by user]` as a user message and, on continuing, a
+    `<synthetic>` "No response requested." reply no model sent; ctx stores both as system turns
+    (`meta.generated`), never as something the user or the model said."""
     project, home = hooked
     release = threading.Event()
     slow = Reply(text="Let me think about this very carefully, step by step.", stall=release)
@@ -144,17 +145,37 @@ def test_an_interrupt_is_stored_as_what_it_is(
             time.sleep(1.0)
             tui.child.send("\x1b")
             tui.wait_for(re.compile(r"Interrupted"))
-            tui.send_prompt("what now?", until=harness.busy_or(REPLY))
-            tui.wait_for(REPLY)
             status = tui.exit("/exit")
         finally:
             release.set()
             tui.close()
+        # Continue the conversation afterwards: Claude Code adds its own `<synthetic>`
+        # "No response requested." reply, never shown; it must not be stored as an answer.
+        cont = harness.run_claude_print(claude_bin, "what now?", env, project.root, ["-c"])
+        assert cont.returncode == 0, cont.stderr
     assert status == 0
-    sid, turns = _imported(project, home)
-    said = [text for role, text in turns if role == "user"]
-    assert said == ["take your time with this one", "what now?"]
-    full = project.get_session(sid)
+    log = project.layout.local / "hooks.log"
+    wait_until(lambda: log.read_text().count("claude-session-end: s-") >= 2, what="2 imports")
+    project.refresh()
+    everything = [
+        (t.role, t.text, t.meta.get("generated"))
+        for s in project.list_sessions()
+        for t in project.get_session(s.id).turns or []
+    ]
+    assert not [x for x in everything if x[0] == "assistant" and "No response requested" in x[1]]
+    assert not [x for x in everything if x[0] == "user" and x[1].startswith("[Request interrupted")]
+    (full,) = [
+        project.get_session(s.id)
+        for s in project.list_sessions()
+        if any(t.text == "what now?" for t in project.get_session(s.id).turns or [])
+    ]
+    said = [t.text for t in full.turns or [] if t.role == "user"]
+    assert said[:2] == ["take your time with this one", "what now?"]
     notices = [t for t in full.turns or [] if t.meta.get("generated") == "interrupt"]
+    raw = "".join(p.read_text() for p in find_transcripts(project.root, home=home))
+    # Claude Code 2.1.330 wrote its made-up reply on --continue: stored, but as what it is.
+    assert '"model":"<synthetic>"' in raw.replace(" ", "")
+    synthetic = [x for x in everything if x[2] == "synthetic"]
+    assert synthetic and all(role == "system" for role, _, _ in synthetic)
     assert notices and notices[0].role == "system"
     assert notices[0].text.startswith("[Request interrupted by user")
