@@ -365,10 +365,32 @@ def claude_hook_status(project: Project) -> list[Check]:
                 "put ctx on PATH or rerun `ctx hooks install --claude` from the right environment",
             )
         ]
-    return [
+    checks = [
         Check(
             "claude-hooks",
             "ok",
             f"Claude Code SessionStart and SessionEnd hooks in {' and '.join(where)}",
+        )
+    ]
+    return checks + _recent_failures(project)
+
+
+def _recent_failures(project: Project) -> list[Check]:
+    """The hooks fail open (silently, for Claude Code's sake): say here when one did lately."""
+    from ctx.doctor import Check
+    from ctx.integrations.hook_entry import log_path, read_log
+
+    recent = read_log(log_path(project.root))[-20:]
+    bad = [e for e in recent if e["message"].startswith(("failed", "import failed", "gave up"))]
+    if not bad:
+        return []
+    last = bad[-1]
+    return [
+        Check(
+            "claude-hooks-log",
+            "warn",
+            f"{len(bad)} of the last {len(recent)} hook runs failed; last at {last['time']}: "
+            f"{last['hook']}: {last['message'][:160]}",
+            "see `ctx hooks log` for the details (the hooks fail open: Claude was not affected)",
         )
     ]

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from ctx.brief_cache import cache_path, read_cache
-from ctx.integrations.claude_hooks import refresh_brief_cache
+from ctx.integrations.claude_hooks import install_claude_hooks, refresh_brief_cache
 from ctx.integrations.hook_entry import LOG_MAX_BYTES, log, read_log
 from ctx.store.locking import file_lock
 from ctx.store.project import Project
@@ -200,6 +200,11 @@ def test_a_failing_import_never_fails_the_session_and_is_in_hooks_log(project: P
     assert failed and any("Traceback" in d for d in failed[0]["detail"])
     start = _hook("claude-session-start", _event("SessionStart", project.root), project.root)
     assert (start.returncode, start.stderr) == (0, "")
+    # Failing open is silent for Claude Code; `ctx hooks status` says it.
+    project.layout.config.write_text("[store]\nformat = 1\n")
+    install_claude_hooks(project, command=f"{sys.executable} -m ctx")
+    status = ctx_proc(project.root, "hooks", "status").out
+    assert "hook runs failed" in status and "ctx hooks log" in status
 
 
 def test_a_hook_that_runs_out_of_time_fails_open(project: Project) -> None:
