@@ -128,6 +128,29 @@ def read_cache(root: str | os.PathLike[str]) -> dict[str, Any] | None:
     return {"text": text, "branch": lines[1] or None, "budget": lines[2], "fingerprint": lines[3]}
 
 
+#: What every cached answer looks like (``write_cache``): this, one JSON string, then ``"}}``.
+ANSWER_PREFIX = b'{"hookSpecificOutput": {"hookEventName": "SessionStart", "additionalContext": "'
+ANSWER_SUFFIX = b'"}}\n'
+
+
+def well_formed(out: bytes) -> bool:
+    """Is ``out`` exactly an answer :func:`write_cache` writes — the brief as one JSON string
+    and nothing else? ``.contextfs/local/`` is not committed, but a hostile commit could force
+    a file there; then Claude Code must not get other hook fields (``"continue": false``, ...)."""
+    if not (out.startswith(ANSWER_PREFIX) and out.endswith(ANSWER_SUFFIX)):
+        return False
+    body = out[len(ANSWER_PREFIX) : -len(ANSWER_SUFFIX)]
+    at = body.find(b'"')
+    while at >= 0:
+        slashes = 0
+        while at - slashes > 0 and body[at - slashes - 1] == 0x5C:
+            slashes += 1
+        if slashes % 2 == 0:
+            return False  # an unescaped quote: the string ends early, something follows
+        at = body.find(b'"', at + 1)
+    return b"\n" not in body
+
+
 def _atomic(path: str, data: bytes) -> None:
     tmp = f"{path}.{os.getpid()}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # it holds memories

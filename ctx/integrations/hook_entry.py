@@ -225,6 +225,10 @@ def session_start(place: Place, raw: bytes) -> bytes:
         return b""
     if not brief_cache.is_fresh(place.root, key, place.branch, budget):
         brief_cache.refresh_in_background(place.root, place.worktree)
+    if out and not brief_cache.well_formed(out):
+        log(place.root, "claude-session-start", "the cached brief is not ctx's: not printed")
+        brief_cache.refresh_in_background(place.root, place.worktree)
+        return b""
     return out
 
 
