@@ -130,7 +130,8 @@ def log(root: str | os.PathLike[str] | None, hook: str, message: str) -> str | N
             pass
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         body = "\n  ".join(message.rstrip().splitlines() or [""])
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+        fd = os.open(path, flags, 0o600)  # never through a planted symlink
         try:
             os.fchmod(fd, 0o600)
             os.write(fd, f"{stamp} {hook}: {body}\n".encode("utf-8", errors="replace"))
