@@ -236,6 +236,11 @@ def main() -> None:
     print(f"{'case':66} {'p50 ms':>8} {'p95 ms':>8} {'min ms':>8}   n")
     for name, xs in results.items():
         print(f"{name:66} {stats(xs)}")
+    log = (with_hooks / ".contextfs" / "local" / "hooks.log").read_text()
+    failed = [ln for ln in log.splitlines() if ": failed" in ln or ": gave up" in ln]
+    print(f"hook runs that failed open or ran out of their budget: {len(failed)}")
+    for line in failed[:5]:
+        print("  " + line)
     shutil.rmtree(tmp, ignore_errors=True)
 
 
