@@ -185,12 +185,20 @@ def write_cache(
 _BOOT = "import sys; del sys.path[0]; from {0} import main; sys.exit(main(sys.argv[1:]))"
 
 
-def spawn_detached(module: str, args: list[str]) -> bool:
+#: Waits (at most 15 s) until process $1 is gone, then runs the rest of its arguments: so a
+#: job started by a hook does not even start Python while Claude Code is still exiting.
+_AFTER_SH = (
+    'i=0; while [ "$i" -lt 300 ] && kill -0 "$1" 2>/dev/null; do sleep 0.05; i=$((i+1)); done; '
+    'shift; exec "$@"'
+)
+
+
+def spawn_detached(module: str, args: list[str], after_pid: int | None = None) -> bool:
     """Start ``python -c <run MODULE.main(args)>`` in its own session, stdio on /dev/null,
     and return at once. Nothing waits for it: not the caller (no pipes are shared; every other
-    descriptor is close-on-exec), not a terminal's hangup (a new session). False when it could
-    not be started. ``os.posix_spawn`` rather than ``subprocess``: importing subprocess costs
-    the hook start-up time."""
+    descriptor is close-on-exec), not a terminal's hangup (a new session). With ``after_pid``,
+    a tiny shell first waits for that process to end. False when it could not be started.
+    ``os.posix_spawn`` rather than ``subprocess``: importing subprocess costs start-up time."""
     _reap()
     devnull = os.devnull
     actions = [
@@ -199,8 +207,12 @@ def spawn_detached(module: str, args: list[str]) -> bool:
         (os.POSIX_SPAWN_OPEN, 2, devnull, os.O_WRONLY, 0),
     ]
     argv = [sys.executable, "-c", _BOOT.format(module), *args]
+    path = sys.executable
+    if after_pid and os.path.exists("/bin/sh"):
+        path = "/bin/sh"
+        argv = [path, "-c", _AFTER_SH, "sh", str(after_pid), *argv]
     try:
-        pid = os.posix_spawn(sys.executable, argv, os.environ, file_actions=actions, setsid=True)
+        pid = os.posix_spawn(path, argv, os.environ, file_actions=actions, setsid=True)
     except (OSError, ValueError):
         return False
     _children.append(pid)

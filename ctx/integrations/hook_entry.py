@@ -239,28 +239,37 @@ def session_end(place: Place, raw: bytes) -> bytes:
         log(place.root, "claude-session-end", f"event of {len(raw)} bytes: too large, ignored")
         return b""
     event = raw.decode("utf-8", "replace")
-    args = ["claude-session-end", event, place.worktree, ",".join(map(str, _agent_pids()))]
-    if not brief_cache.spawn_detached("ctx.integrations.hook_worker", args):
+    args = ["claude-session-end", event, place.worktree]
+    worker = "ctx.integrations.hook_worker"
+    if not brief_cache.spawn_detached(worker, args, after_pid=_agent_pid()):
         log(place.root, "claude-session-end", "could not start the import worker")
     return b""
 
 
-def _agent_pids() -> list[int]:
-    """The processes the worker lets finish first: when run by Claude Code (which sets
-    CLAUDE_PROJECT_DIR for hooks), our parent and its parent (the hook shell and Claude Code
-    itself), so the import does not compete with Claude Code's exit for the CPU."""
+def _agent_pid() -> int | None:
+    """The Claude Code process that runs this hook (the nearest ancestor, up to three levels,
+    whose command line names claude; Claude Code runs hooks through `sh -c`), so the import
+    starts only once it has exited. None when not run by Claude Code."""
     if not os.environ.get("CLAUDE_PROJECT_DIR"):
-        return []
-    pids = [os.getppid()]
-    try:
-        with open(f"/proc/{pids[0]}/stat", "rb") as fh:
-            stat = fh.read(4096).decode("ascii", "replace")
-        grand = int(stat.rsplit(")", 1)[1].split()[1])  # after "(comm)": state, ppid
-        if grand > 1:
-            pids.append(grand)
-    except (OSError, ValueError, IndexError):
-        pass
-    return pids
+        return None
+    pid = os.getppid()
+    for _ in range(3):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                cmdline = fh.read(4096)
+            with open(f"/proc/{pid}/stat", "rb") as fh:
+                stat = fh.read(4096).decode("ascii", "replace")
+        except OSError:
+            return None
+        if b"claude" in cmdline.lower():
+            return pid
+        try:
+            pid = int(stat.rsplit(")", 1)[1].split()[1])  # after "(comm)": state, ppid
+        except (ValueError, IndexError):
+            return None
+        if pid <= 1:
+            return None
+    return None
 
 
 HOOKS = {"claude-session-start": session_start, "claude-session-end": session_end}

@@ -1,10 +1,11 @@
 """The detached half of Claude Code's SessionEnd hook: import the transcript, refresh the brief.
 
 `hook_entry.session_end` starts this in its own session with stdio on /dev/null and returns, so
-Claude Code exits at once while the import runs here — niced, and only once Claude Code's
-process is gone, so it does not compete with the exit for the CPU. Nobody sees this process:
-everything it has to say goes to the hooks log (`ctx hooks log`). It has a generous time
-budget of its own (:data:`BUDGET`) so a wedged import cannot linger forever.
+Claude Code exits at once while the import runs here — niced, and started only once Claude
+Code's process is gone (``brief_cache.spawn_detached(after_pid=...)``), so it does not compete
+with the exit for the CPU. Nobody sees this process: everything it has to say goes to the
+hooks log (`ctx hooks log`). It has a generous time budget of its own (:data:`BUDGET`) so a
+wedged import cannot linger forever.
 """
 
 from __future__ import annotations
@@ -20,25 +21,6 @@ from typing import Any
 from ctx.integrations.hook_entry import HookTimeout, log
 
 BUDGET = 300  # seconds
-AGENT_WAIT = 15.0  # seconds at most to wait for Claude Code to have exited
-
-
-def wait_for_exit(pids: list[int], timeout: float = AGENT_WAIT) -> None:
-    """Let Claude Code finish exiting before the import starts using the CPU."""
-    end = time.monotonic() + timeout
-    while pids and time.monotonic() < end:
-        alive = []
-        for pid in pids:
-            try:
-                os.kill(pid, 0)
-                alive.append(pid)
-            except ProcessLookupError:
-                pass
-            except PermissionError:
-                alive.append(pid)
-        pids = alive
-        if pids:
-            time.sleep(0.05)
 
 
 def import_transcript(event: dict[str, Any]) -> Path | None:
@@ -89,8 +71,6 @@ def main(argv: list[str]) -> int:
             event = {}
         if not isinstance(event.get("cwd"), str) and len(argv) > 2:
             event["cwd"] = argv[2]
-        if len(argv) > 3 and argv[3]:
-            wait_for_exit([int(p) for p in argv[3].split(",") if p.isdigit()])
         from ctx.integrations.hook_entry import find_place
 
         place = find_place(str(event.get("cwd") or "."))

@@ -312,3 +312,39 @@ def test_a_planted_cache_file_cannot_steer_claude(project: Project) -> None:
         assert (out.returncode, out.stdout, out.stderr) == (0, "", "")
     assert "the cached brief is not ctx's" in _log_text(project)
     wait_until(lambda: "Real memory" in _brief_of(project), what="the cache rebuilt")
+
+
+def test_the_import_starts_only_once_claude_code_has_exited(
+    project: Project, tmp_path: Path
+) -> None:
+    """Run as Claude Code runs it (CLAUDE_PROJECT_DIR set, a `claude` process above the hook):
+    the hook returns at once, and the import waits until that process is gone, so it never
+    competes with Claude Code's exit for the CPU."""
+    release = tmp_path / "release"
+    fake_claude = (
+        "import os, subprocess, sys, time\n"
+        "r = subprocess.run([sys.executable, '-m', 'ctx', 'hook', 'claude-session-end'],\n"
+        "                   input=sys.argv[1], text=True, capture_output=True)\n"
+        "print(r.returncode, repr(r.stdout), repr(r.stderr), flush=True)\n"
+        "while not os.path.exists(sys.argv[2]):\n"
+        "    time.sleep(0.05)\n"
+    )
+    env = {**os.environ, "CLAUDE_PROJECT_DIR": str(project.root)}
+    stdin = _event("SessionEnd", project.root, FIXTURE)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", fake_claude, stdin, str(release), "claude"],
+        cwd=project.root,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "0 '' ''"  # the hook returned, silently
+        time.sleep(1.5)
+        assert "new session" not in _log_text(project)  # "Claude Code" still running
+        release.write_text("")
+        proc.wait(timeout=30)
+    finally:
+        proc.kill()
+    wait_until(lambda: "new session" in _log_text(project), what="the import after the exit")
