@@ -108,7 +108,9 @@ def find_place(start: str | os.PathLike[str]) -> Place | None:
 
 
 def log_path(root: str | os.PathLike[str] | None) -> str:
-    if root is not None:
+    """The project's log; the user's when there is no project (or its store is gone: a
+    background job must not recreate a deleted project's directories)."""
+    if root is not None and os.path.isdir(os.path.join(os.fspath(root), ".contextfs")):
         return os.path.join(os.fspath(root), ".contextfs", "local", LOG_NAME)
     from ctx.paths import data_dir
 
