@@ -284,6 +284,10 @@ def hook_times(cwd: Path, env: dict[str, str], runs: int, tmp: Path) -> dict[str
         assert proc.returncode == 0 and not proc.stderr, proc.stderr
         return dt, proc
 
+    from ctx.integrations.claude_hooks import refresh_brief_cache
+    from ctx.store.project import Project
+
+    refresh_brief_cache(Project.open(cwd))  # what `ctx hooks install --claude` does
     start = []
     for _ in range(runs):
         dt, proc = run(

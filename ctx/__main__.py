@@ -1,3 +1,3 @@
-from ctx.cli.app import main
+from ctx.launch import main
 
 main()

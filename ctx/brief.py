@@ -31,6 +31,14 @@ SECTION_TITLES = {
     "episode": "Episodes",
 }
 HALF_LIFE_DAYS = 30.0
+FOOT_MCP = (
+    "More: the ctx MCP tools `search`, `recall`, `get_session` (or `ctx search QUERY`). "
+    "Store durable learnings with `remember`."
+)
+FOOT_SHELL = (
+    "More: run `ctx search QUERY`, `ctx memory show ID` or `ctx sessions show ID` in a shell. "
+    'Store durable learnings with `ctx memory add -t decision "TEXT"`.'
+)
 MAX_SESSIONS = 5
 MAX_CANDIDATES = 400  # memories considered for the brief (the best-ranked; no budget fits more)
 MEMORY_CHARS = 300  # one memory line at most (the rest is a `recall` away)
@@ -122,14 +130,21 @@ def _session_line(s: Session) -> str:
 
 
 def build_brief(
-    project: Project, branch: str | None = None, budget_chars: int = DEFAULT_BUDGET
+    project: Project,
+    branch: str | None = None,
+    budget_chars: int = DEFAULT_BUDGET,
+    *,
+    mcp: bool = True,
 ) -> Brief:
     """The most relevant memories and recent sessions for ``branch`` (default: the checked-out
-    branch), rendered as text of at most ``budget_chars`` characters."""
+    branch), rendered as text of at most ``budget_chars`` characters.
+
+    ``mcp``: whether the reader has ctx's MCP tools (the MCP `context` tool: yes; a Claude
+    session without a registered ctx server: no), so the closing line names tools it has."""
     budget = max(MIN_BUDGET, min(int(budget_chars), MAX_BUDGET))
     branch = branch or project.git.branch
     memories = project.list_memories()
-    sessions = project.list_sessions(include_open=False)
+    sessions = project.list_sessions(include_open=False, include_failed=False)
     mem_items = sorted(
         (
             BriefItem(
@@ -156,10 +171,7 @@ def build_brief(
     head = f"# ctx project context ({project.root.name}" + (
         f", branch {branch})" if branch else ")"
     )
-    foot = (
-        "More: the ctx MCP tools `search`, `recall`, `get_session` (or `ctx search QUERY`). "
-        "Store durable learnings with `remember`."
-    )
+    foot = FOOT_MCP if mcp else FOOT_SHELL
     candidates = mem_items[:MAX_CANDIDATES] + ses_items
     sections = {
         t: [i for i in candidates if i.kind == "memory" and i.label == t] for t in SECTION_TITLES

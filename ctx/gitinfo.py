@@ -76,18 +76,19 @@ def context(start: Path | None = None) -> GitContext:
 
 
 def _author(repo: Any) -> tuple[str, bool]:
-    """`Name <email>` as git would record it, and whether git really has that identity."""
-    name = email = None
-    try:
-        name = repo.config["user.name"]
-    except (KeyError, Exception):
-        name = None
-    try:
-        email = repo.config["user.email"]
-    except (KeyError, Exception):
-        email = None
-    name = name or os.environ.get("GIT_AUTHOR_NAME")
-    email = email or os.environ.get("GIT_AUTHOR_EMAIL")
+    """`Name <email>` as git would record it — git's own precedence: GIT_AUTHOR_NAME /
+    GIT_AUTHOR_EMAIL in the environment over `user.name` / `user.email` in the config (then
+    $USER) — and whether git really has that identity."""
+
+    def config(key: str) -> str | None:
+        try:
+            value = repo.config[key]
+        except Exception:  # missing key, unreadable config
+            return None
+        return str(value) if value else None
+
+    name = os.environ.get("GIT_AUTHOR_NAME") or config("user.name")
+    email = os.environ.get("GIT_AUTHOR_EMAIL") or config("user.email")
     identity = bool(name and email)
     name = name or os.environ.get("USER") or "unknown"
     return (f"{name} <{email}>" if email else name), identity

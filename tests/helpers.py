@@ -6,11 +6,15 @@ import json
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -77,3 +81,15 @@ def store_contains(root: Path, needle: str, *, tracked_only: bool = False) -> li
     else:
         files = [p for p in store.rglob("*") if p.is_file()]
     return [str(p) for p in files if needle.encode() in decoded_bytes(p)]
+
+
+def wait_until(check: Callable[[], T], timeout: float = 60.0, what: str = "") -> T:
+    """Poll until ``check()`` is truthy (a background job landing); fail after ``timeout``."""
+    end = time.monotonic() + timeout
+    while True:
+        got = check()
+        if got:
+            return got
+        if time.monotonic() > end:
+            pytest.fail(f"timed out waiting for {what or check}", pytrace=False)
+        time.sleep(0.1)

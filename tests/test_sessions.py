@@ -204,3 +204,89 @@ def test_forget_memory_and_session(
     again = run_ctx(capsys, "import", "jsonl", str(tmp_path / "c.jsonl"), "--json").json()
     assert again["sessions"][0]["note"] == "forgotten"
     assert run_ctx(capsys, "sessions", "list", "--json").json() == []
+
+
+CLAUDE_SID = "22222222-3333-4444-5555-666666666666"
+
+
+def _claude_rec(kind: str, n: int, message: dict) -> str:
+    return json.dumps(
+        {
+            "type": kind,
+            "uuid": f"00000000-0000-4000-8000-{n:012d}",
+            "parentUuid": None,
+            "isSidechain": False,
+            "sessionId": CLAUDE_SID,
+            "timestamp": f"2026-03-01T10:00:{n:02d}.000Z",
+            "cwd": "/src/app",
+            "version": "2.1.330",
+            "message": message,
+        }
+    )
+
+
+def _tool_use(n: int, name: str, args: dict) -> str:
+    block = {"type": "tool_use", "id": f"toolu_{n}", "name": name, "input": args}
+    return _claude_rec("assistant", n, {"id": f"msg_{n}", "role": "assistant", "content": [block]})
+
+
+def test_show_prints_what_write_and_edit_put_in_the_file(
+    store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = [
+        _claude_rec("user", 1, {"role": "user", "content": "add a health check"}),
+        _tool_use(
+            2, "Write", {"file_path": "/src/app/health.py", "content": "def ok():\n    return 1\n"}
+        ),
+        _tool_use(
+            3,
+            "Edit",
+            {
+                "file_path": "/src/app/app.py",
+                "old_string": "routes = []",
+                "new_string": "routes = [ok]",
+            },
+        ),
+    ]
+    f = tmp_path / f"{CLAUDE_SID}.jsonl"
+    f.write_text("\n".join(lines) + "\n")
+    assert run_ctx(capsys, "import", "claude", str(f)).code == 0
+    sid = run_ctx(capsys, "sessions", "list", "--json").json()[0]["id"]
+    out = run_ctx(capsys, "sessions", "show", sid).out
+    assert "[Write] /src/app/health.py\n    def ok():\n        return 1\n" in out
+    assert "[Edit] /src/app/app.py\n    - routes = []\n    + routes = [ok]\n" in out
+
+
+def test_reimporting_the_completed_transcript_refreshes_the_header(
+    store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Imported while Claude was still writing (a half line at the end), then again when the
+    file is whole: `truncated_tail` goes, `ended_at` and the turn count follow the file."""
+    first = _claude_rec("user", 1, {"role": "user", "content": "hello"})
+    reply = _claude_rec(
+        "assistant",
+        9,
+        {"id": "m1", "role": "assistant", "content": [{"type": "text", "text": "hi"}]},
+    )
+    f = tmp_path / f"{CLAUDE_SID}.jsonl"
+    f.write_text(first + "\n" + reply[:40])
+    assert run_ctx(capsys, "import", "claude", str(f)).code == 0
+    sid = run_ctx(capsys, "sessions", "list", "--json").json()[0]["id"]
+    before = run_ctx(capsys, "sessions", "show", sid, "--json").json()
+    assert before["meta"]["truncated_tail"] is True and before["turn_count"] == 1
+    f.write_text(first + "\n" + reply + "\n")
+    assert run_ctx(capsys, "import", "claude", str(f)).code == 0
+    after = run_ctx(capsys, "sessions", "show", sid, "--json").json()
+    assert "truncated_tail" not in after["meta"] and after["meta"]["records"] == 2
+    assert after["ended_at"] == "2026-03-01T10:00:09.000Z" and after["turn_count"] == 2
+    # A last record that adds no turn still refreshes the header.
+    tail = json.dumps({"type": "last-prompt", "sessionId": CLAUDE_SID, "lastPrompt": "hello"})
+    f.write_text(first + "\n" + reply + "\n" + tail[:20])
+    assert run_ctx(capsys, "import", "claude", str(f)).code == 0
+    assert run_ctx(capsys, "sessions", "show", sid, "--json").json()["meta"]["truncated_tail"]
+    f.write_text(first + "\n" + reply + "\n" + tail + "\n")
+    assert run_ctx(capsys, "import", "claude", str(f)).code == 0
+    final = run_ctx(capsys, "sessions", "show", sid, "--json").json()
+    assert "truncated_tail" not in final["meta"] and final["turn_count"] == 2
+    listed = run_ctx(capsys, "sessions", "list", "--json").json()
+    assert [s["ended_at"] for s in listed] == ["2026-03-01T10:00:09.000Z"]

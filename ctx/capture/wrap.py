@@ -41,6 +41,8 @@ if TYPE_CHECKING:
     from ctx.models import Session, TranscriptHeader, TranscriptTurn
     from ctx.store.project import Project
 
+#: Session status of a run that failed before any conversation (see failed_without_conversation).
+FAILED = "failed"
 #: Tools whose own transcript is preferred to the terminal text.
 TOOL_ADAPTERS = ("claude", "aider", "codex")
 #: A tool transcript counts as this run's when one of its turns is this close to the run.
@@ -213,9 +215,13 @@ def _complete(
     updates: dict[str, Any] = {"meta": meta}
     if found.external_id:
         updates["external_id"] = found.external_id
+    failed = failed_without_conversation(result.exit_code, found.turns)
+    if failed:  # nothing was said: keep it on this machine, out of everyone's session list
+        updates["private"] = True
     session = project.complete_session(
         sid,
         exit_status=result.exit_code,
+        status=FAILED if failed else "complete",
         turns=found.turns,
         title=None if title else found.title,
         updates=updates,
@@ -225,6 +231,14 @@ def _complete(
         _keep_recording(project, journal, session.id, bool(probe.get("record_input")), verify=False)
     )
     return session
+
+
+def failed_without_conversation(exit_code: int, turns: list[TranscriptTurn]) -> bool:
+    """A run that failed or was aborted before anyone said anything (a typo in a flag, a
+    missing API key, Ctrl-C at start-up): only the tool's own output, no user turn. Such a run
+    is stored private with status ``failed``: kept in the local recording and listed by
+    ``ctx sessions list --all``, never committed."""
+    return exit_code != 0 and not any(t.role == "user" and t.text.strip() for t in turns)
 
 
 # ---- before the run: what finds the tool's transcript afterwards -----------------------------

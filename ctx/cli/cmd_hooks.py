@@ -124,3 +124,33 @@ def run(
     sys.stdout.flush()
     if code:
         raise typer.Exit(code)
+
+
+@hooks_app.command("log")
+def log_(
+    lines: int = typer.Option(20, "--lines", "-n", min=1, help="The last N entries."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """What the Claude Code hooks did: imports, and every failure or timeout (each hook fails
+    open, so this is where you see them)."""
+    from ctx.cli.common import state
+    from ctx.integrations.hook_entry import find_place, log_path, read_log
+
+    place = find_place(state.cwd or ".")
+    paths = [log_path(place.root)] if place else []
+    paths.append(log_path(None))  # hooks that ran outside any project they could find
+    entries = [e for p in paths for e in read_log(p)]
+    entries.sort(key=lambda e: e["time"])
+    entries = entries[-lines:]
+    if as_json:
+        emit_json({"logs": [str(p) for p in paths], "entries": entries})
+        return
+    if not entries:
+        print("no hook activity logged yet (" + ", ".join(str(p) for p in paths) + ")")
+        return
+    from ctx.cli.common import one_line
+
+    for e in entries:
+        print(f"{e['time']}  {e['hook']}: {one_line(e['message'], 200)}")
+        for extra in e["detail"]:
+            print(f"    {one_line(extra, 200)}")

@@ -30,6 +30,11 @@ def list_(
         None, "--branch", help="Only sessions captured on this branch."
     ),
     limit: int | None = typer.Option(None, "--limit", "-n", min=1, help="At most this many."),
+    all_: bool = typer.Option(
+        False,
+        "--all",
+        help="Also runs that failed before any conversation (kept on this machine only).",
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """List sessions, newest first."""
@@ -38,7 +43,11 @@ def list_(
 
     project = open_project()
     sessions = project.list_sessions(
-        tool=tool, since=parse_since(since) if since else None, branch=branch, limit=limit
+        tool=tool,
+        since=parse_since(since) if since else None,
+        branch=branch,
+        include_failed=all_,
+        limit=limit,
     )
     if as_json:
         emit_json([_summary(s) for s in sessions])

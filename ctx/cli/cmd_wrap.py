@@ -95,6 +95,12 @@ def wrap(
         common.warn_large(project, [outcome.session.id])
     if not (quiet or common.state.quiet) and outcome.session is not None:
         s = outcome.session
+        if s.status == "failed":
+            sys.stderr.write(
+                f"ctx: {argv[0]} exited {outcome.exit_code} before any conversation: kept on "
+                f"this machine only as {s.id} (`ctx sessions list --all`)\n"
+            )
+            return outcome.exit_code
         where = "private, " if s.private else ""
         sys.stderr.write(
             f"ctx: session {s.id} ({where}{common.plural(s.turn_count, 'turn')}, {s.tool}) "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ctx.cli.common import plural, short_time
 from ctx.models import Session, Turn
 from ctx.timeutil import to_unix
@@ -51,6 +53,43 @@ def session_header(s: Session) -> list[str]:
     return lines
 
 
+#: File-writing tool calls whose content the text view shows (the turn text has only the path).
+WRITE_TOOLS = ("Write", "Edit", "MultiEdit")
+
+
+def _diff(old: str, new: str) -> list[str]:
+    return [f"- {line}" for line in old.splitlines()] + [f"+ {line}" for line in new.splitlines()]
+
+
+def write_detail(t: Turn) -> list[str]:
+    """What a Write/Edit call put in the file: the content, or the replaced and new text as
+    -/+ lines (from the call's input kept in ``meta.input``; long values were clipped)."""
+    if (
+        t.role != "tool"
+        or t.meta.get("kind") != "tool_use"
+        or t.meta.get("tool") not in WRITE_TOOLS
+    ):
+        return []
+    args = t.meta.get("input")
+    if not isinstance(args, dict):
+        return []
+    content = args.get("content")
+    if isinstance(content, str):
+        return content.rstrip("\n").splitlines()
+    raw = args.get("edits")
+    edits: list[Any] = raw if isinstance(raw, list) else [args]
+    out: list[str] = []
+    for edit in edits:
+        if not isinstance(edit, dict):
+            continue
+        old, new = edit.get("old_string"), edit.get("new_string")
+        if isinstance(old, str) and isinstance(new, str):
+            if out:
+                out.append("  ⋯")
+            out += _diff(old, new)
+    return out
+
+
 def turn_block(t: Turn, width: int = 80) -> list[str]:
     label = f"── [{t.n}] {t.role}"
     if t.meta.get("name"):
@@ -58,7 +97,8 @@ def turn_block(t: Turn, width: int = 80) -> list[str]:
     if t.ts:
         label += f" · {short_time(t.ts)[11:]}"
     label += " "
-    return [label + "─" * max(3, width - len(label)), t.text.rstrip(), ""]
+    detail = ["    " + line for line in write_detail(t)]
+    return [label + "─" * max(3, width - len(label)), t.text.rstrip(), *detail, ""]
 
 
 def session_text(s: Session, width: int = 80) -> str:

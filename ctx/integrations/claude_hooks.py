@@ -1,11 +1,12 @@
 """Claude Code hooks in the project's `.claude/settings.json`: install, remove, check.
 
-Two hooks, both calling back into ctx (see `ctx/cli/cmd_hook_runtime.py`):
-SessionStart runs `ctx hook claude-session-start` and injects the project brief as
-`hookSpecificOutput.additionalContext`; SessionEnd runs `ctx hook claude-session-end`, which
-imports the finished transcript. Our entries are recognised by the `hook claude-session-`
-marker in their command, so install is idempotent, other hooks are left alone, and uninstall
-removes exactly what install added.
+Two hooks, both calling back into ctx (the hot path is `ctx/integrations/hook_entry.py`):
+SessionStart runs `ctx hook claude-session-start` and injects the precomputed project brief
+(`ctx/brief_cache.py`) as `hookSpecificOutput.additionalContext`; SessionEnd runs
+`ctx hook claude-session-end`, which starts the import of the finished transcript in the
+background and returns. Our entries are recognised by the `hook claude-session-` marker in
+their command, so install is idempotent, other hooks are left alone, and uninstall removes
+exactly what install added.
 """
 
 from __future__ import annotations
@@ -25,11 +26,11 @@ if TYPE_CHECKING:
     from ctx.store.project import Project
 
 MARKER = "hook claude-session-"
-#: event -> (hook subcommand, timeout in seconds). Claude Code gives SessionEnd hooks only
-#: 1.5 s unless they declare a timeout; the import of a long transcript may need more.
+#: event -> (hook subcommand, timeout in seconds). Both hooks return within their own budget
+#: (hook_entry.BUDGETS: a fraction of a second); Claude Code's timeout is only a backstop.
 HOOKS = {
-    "SessionStart": ("claude-session-start", 15),
-    "SessionEnd": ("claude-session-end", 60),
+    "SessionStart": ("claude-session-start", 5),
+    "SessionEnd": ("claude-session-end", 5),
 }
 
 
@@ -140,6 +141,11 @@ def install_claude_hooks(
         done.append(f"{rel}: {'updated' if mine else 'added'} {event} hook ({want['command']})")
     if changed:
         _save(path, data)
+    if project.exists:
+        try:
+            refresh_brief_cache(project)  # so the very next session has its brief
+        except CtxError as err:
+            done.append(f"note: the session-start brief could not be built: {err.message}")
     if local:
         done += _keep_out_of_git(project, path)
     elif changed and _machine_path(base):
@@ -149,6 +155,73 @@ def install_claude_hooks(
             "CTX_HOOK_COMMAND chooses the command)"
         )
     return done
+
+
+def refresh_brief_cache(project: Project) -> None:
+    """Build the brief the SessionStart hook prints, now (see ctx/brief_cache.py)."""
+    from ctx import brief_cache
+    from ctx.brief import DEFAULT_BUDGET, build_brief
+
+    stamp = brief_cache.fingerprint(project.root)  # before reading: a write meanwhile shows
+    budget = brief_cache.budget_from_env(DEFAULT_BUDGET)
+    brief = build_brief(project, budget_chars=budget, mcp=ctx_mcp_registered(project))
+    text = "" if brief.empty else brief.text
+    brief_cache.write_cache(
+        project.root, text=text, branch=project.git.branch, budget=budget, print_=stamp
+    )
+
+
+def _runs_ctx_mcp(server: Any) -> bool:
+    """A Claude MCP server entry whose command line runs `ctx mcp` (any path to ctx, or
+    `python -m ctx mcp`, or a wrapper such as `uvx --from contextfs-cli ctx mcp`)."""
+    if not isinstance(server, dict):
+        return False
+    cmd = server.get("command")
+    args = server.get("args")
+    words: list[str] = []
+    if isinstance(cmd, str):
+        try:
+            words += shlex.split(cmd)
+        except ValueError:
+            words.append(cmd)
+    if isinstance(args, list):
+        words += [a for a in args if isinstance(a, str)]
+    for i, word in enumerate(words):
+        if os.path.basename(word) == "ctx" and "mcp" in words[i + 1 :]:
+            return True
+    return False
+
+
+def _servers(data: Any) -> list[Any]:
+    servers = data.get("mcpServers") if isinstance(data, dict) else None
+    return list(servers.values()) if isinstance(servers, dict) else []
+
+
+def ctx_mcp_registered(project: Project, home: Path | None = None) -> bool:
+    """Does Claude Code in this project have a ctx MCP server? (project `.mcp.json`, the
+    user's `~/.claude.json`: user scope and this project's local scope)."""
+    candidates: list[Any] = []
+    for path in (project.root / ".mcp.json", project.git.worktree / ".mcp.json"):
+        try:
+            candidates += _servers(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            pass
+    config_dir = os.environ.get("CLAUDE_CONFIG_DIR")
+    user_files = [Path(config_dir) / ".claude.json"] if config_dir and home is None else []
+    user_files.append((home or Path.home()) / ".claude.json")
+    roots = {str(project.root), str(project.git.worktree)}
+    for path in user_files:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        candidates += _servers(data)
+        projects = data.get("projects") if isinstance(data, dict) else None
+        if isinstance(projects, dict):
+            for key, entry in projects.items():
+                if any(key == r or key.startswith(r + os.sep) for r in roots):
+                    candidates += _servers(entry)
+    return any(_runs_ctx_mcp(s) for s in candidates)
 
 
 def _machine_path(command: str) -> bool:
@@ -292,10 +365,32 @@ def claude_hook_status(project: Project) -> list[Check]:
                 "put ctx on PATH or rerun `ctx hooks install --claude` from the right environment",
             )
         ]
-    return [
+    checks = [
         Check(
             "claude-hooks",
             "ok",
             f"Claude Code SessionStart and SessionEnd hooks in {' and '.join(where)}",
+        )
+    ]
+    return checks + _recent_failures(project)
+
+
+def _recent_failures(project: Project) -> list[Check]:
+    """The hooks fail open (silently, for Claude Code's sake): say here when one did lately."""
+    from ctx.doctor import Check
+    from ctx.integrations.hook_entry import log_path, read_log
+
+    recent = read_log(log_path(project.root))[-20:]
+    bad = [e for e in recent if e["message"].startswith(("failed", "import failed", "gave up"))]
+    if not bad:
+        return []
+    last = bad[-1]
+    return [
+        Check(
+            "claude-hooks-log",
+            "warn",
+            f"{len(bad)} of the last {len(recent)} hook runs failed; last at {last['time']}: "
+            f"{last['hook']}: {last['message'][:160]}",
+            "see `ctx hooks log` for the details (the hooks fail open: Claude was not affected)",
         )
     ]

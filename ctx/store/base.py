@@ -53,6 +53,8 @@ class ProjectBase:
         self.queued: str | None = None  # why the last change waits in the journal, if it does
         self.notices: list[str] = []  # data a log lost and ctx restored (see highwater)
         self._read_now: dict[bool, list[bytes]] = {False: [], True: []}  # this refresh's reads
+        self.brief_refresh_off = False  # set by a caller that refreshes the brief itself
+        self._brief_spawned_at = -1e9
 
     # ---- opening -------------------------------------------------------------------------
     @property
@@ -393,6 +395,7 @@ class ProjectBase:
                     if not self._refresh_one(path, private):
                         self._reset()
                         self.refresh()
+                    self._brief_soon()
                 else:
                     self.queued = busy or pending.git_busy(self.root) or "git is busy"
         return result
@@ -418,6 +421,20 @@ class ProjectBase:
             n = self._settle()
             self.refresh()
             return n
+
+    def _brief_soon(self) -> None:
+        """After a write: when Claude Code's hook has a brief cached, rebuild it in the
+        background (at most every few seconds per Project; see ctx/brief_cache.py)."""
+        import time
+
+        from ctx import brief_cache
+
+        now = time.monotonic()
+        if self.brief_refresh_off or now - self._brief_spawned_at < 2.0:
+            return
+        if os.path.exists(brief_cache.cache_path(self.root)):
+            self._brief_spawned_at = now
+            brief_cache.refresh_in_background(self.root, self.git.worktree)
 
     def with_lock(self, fn: Callable[[], T]) -> T:
         with file_lock(self.layout.lock_file):

@@ -81,8 +81,19 @@ def to_session(sid: str, rec: dict[str, Any], private: bool) -> Session:
         tags=list(rec.get("tags") or []),
         private=private,
         turn_count=int(tc) if isinstance(tc, (int, float)) else 0,
-        meta=dict(rec["meta"]) if isinstance(rec.get("meta"), dict) else {},
+        meta=_plain_numbers(rec["meta"]) if isinstance(rec.get("meta"), dict) else {},
     )
+
+
+def _plain_numbers(value: Any) -> Any:
+    """JSON values as written: the CRDT hands whole numbers back as floats (3 -> 3.0)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _plain_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_numbers(v) for v in value]
+    return value
 
 
 class SessionOps(ProjectBase):
@@ -398,17 +409,46 @@ class SessionOps(ProjectBase):
             new = [t for t in turns if t.id not in known_ids]
         else:
             new = list(turns[len(have.turns) :])
+        refresh = self._header_refresh(sid, "private" if is_private else "shared", header)
         if not new:
+            if refresh:
+                self._set_summary(sid, is_private, refresh)
             return ImportResult(self.get_session(sid, with_turns=False), False, 0)
         start = len(have.turns)
         clean = [_clean_turn(t, start + i) for i, t in enumerate(new)]
         head = {
             "turn_count": start + len(clean),
             "parts": have.parts + 1,
-            "ended_at": normalize_iso(header.ended_at) or clean[-1].ts,
+            "ended_at": refresh.get("ended_at") or normalize_iso(header.ended_at) or clean[-1].ts,
         }
         self._write_session(sid, head, clean, is_private, part=have.parts)
+        if "meta" in refresh:
+            self._set_summary(sid, is_private, {"meta": refresh["meta"]})
         return ImportResult(self.get_session(sid, with_turns=False), False, len(clean))
+
+    def _header_refresh(self, sid: str, where: str, header: TranscriptHeader) -> dict[str, Any]:
+        """What a re-import of a longer or completed transcript changes in the stored header:
+        a later ``ended_at``, and the importer's ``meta`` (e.g. ``truncated_tail`` gone once
+        the file is whole). Transcript files are written once, so the new values go on the
+        session's CRDT summary, which readers lay over the part-000 header."""
+        rec, _private = self._session_record(sid, where)
+        out: dict[str, Any] = {}
+        ended = normalize_iso(header.ended_at)
+        if ended and ended > str(rec.get("ended_at") or ""):
+            out["ended_at"] = ended
+        if header.meta:  # a capture completing into an import has none: keep what is there
+            meta = redact_data(header.meta)
+            if _plain_numbers(meta) != _plain_numbers(rec.get("meta") or {}):
+                out["meta"] = meta
+        return out
+
+    def _set_summary(self, sid: str, private: bool, fields: dict[str, Any]) -> None:
+        def put(doc: StateDoc) -> None:
+            rec = doc.sessions.get(sid)
+            if rec is not None:
+                doc.set_fields(rec, fields)
+
+        self.mutate(private, put)
 
     def _existing_location(self, sid: str) -> tuple[Path, bool] | None:
         for private in (False, True):
@@ -512,8 +552,11 @@ class SessionOps(ProjectBase):
         branch: str | None = None,
         *,
         include_open: bool = True,
+        include_failed: bool = True,
         limit: int | None = None,
     ) -> list[Session]:
+        """Newest first. ``include_failed=False`` leaves out runs that failed before any
+        conversation (status ``failed``, kept on this machine only; see ctx.capture.wrap)."""
         out: list[Session] = []
         # the CRDT summaries are enough for a listing: no transcript file is opened unless a
         # session has no summary (e.g. its state line was unreadable)
@@ -527,6 +570,8 @@ class SessionOps(ProjectBase):
                 rec, private = self._session_record(sid, where)
             s = to_session(sid, rec, private)
             if tool and s.tool != tool:
+                continue
+            if not include_failed and s.status == "failed":
                 continue
             if branch and s.branch != branch:
                 continue

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -46,7 +48,7 @@ def test_parse_history_sessions_and_turns() -> None:
             "Tokens: 1.2k sent, 85 received. Cost: $0.00023 message, $0.00023 session.\n"
             "Applied edit to app.py\nCommit 4f2a9c1 feat: add /health endpoint",
         ),
-        ("user", "/run pytest -q"),
+        ("system", "/run pytest -q"),  # a command, not something said to the model
         (
             "tool",
             "3 passed in 0.12s\nAdd command output to the chat? (Y)es/(N)o [Yes]: y\n"
@@ -57,6 +59,7 @@ def test_parse_history_sessions_and_turns() -> None:
         ("tool", "Tokens: 1.4k sent, 5 received. Cost: $0.00021 message, $0.00044 session."),
     ]
     assert t1[2].meta == {"kind": "aider_output"}
+    assert t1[3].meta == {"generated": "command", "command": "/run"}
 
     assert h2.started_at == _local("2026-02-11 17:40:55")
     assert h2.meta["model"] == "openai/gpt-4o"  # "Main model:" banner form
@@ -157,3 +160,56 @@ def test_real_aider_against_fake_openai(aider_bin: Path, tmp_path: Path) -> None
     assert turns[2].role == "tool" and turns[2].text.startswith("Tokens:")
     sessions = parse_aider_history(hist)
     assert len(sessions) == 3 and sessions[2][0].external_id == header.external_id
+
+
+def test_commands_are_system_turns_and_speech_stays_the_users(tmp_path: Path) -> None:
+    """`/exit`, `/add`, `!ls` are not speech; `/ask why?` is; `/etc/hosts ...` is not a command."""
+    path = tmp_path / ".aider.chat.history.md"
+    path.write_text(
+        "\n# aider chat started at 2026-03-01 10:00:00\n\n"
+        "#### /add app.py  \n\n> Added app.py to the chat  \n\n"
+        "#### /ask why is the login slow?  \n\nBecause of bcrypt rounds.\n\n"
+        "#### /etc/hosts is broken, fix it  \n\nDone.\n\n"
+        "#### !ls  \n\n"
+        "#### /ex  \n"
+    )
+    ((_header, turns),) = parse_aider_history(path)
+    assert [(t.role, t.text, t.meta.get("command")) for t in turns] == [
+        ("system", "/add app.py", "/add"),
+        ("tool", "Added app.py to the chat", None),
+        ("user", "/ask why is the login slow?", None),
+        ("assistant", "Because of bcrypt rounds.", None),
+        ("user", "/etc/hosts is broken, fix it", None),
+        ("assistant", "Done.", None),
+        ("system", "!ls", "!"),
+        ("system", "/ex", "/ex"),
+    ]
+    assert all(t.meta.get("generated") == "command" for t in turns if t.role == "system")
+
+
+@pytest.mark.slow
+def test_real_aider_exit_command_is_not_stored_as_speech(aider_bin: Path, tmp_path: Path) -> None:
+    """Interactive aider in a pty: the user asks, then types `/exit`. aider logs `#### /exit`
+    like a message; the adapter makes it a system turn, the question stays the user's."""
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    reply = "Fake reply: because the public key verifies."
+    with FakeOpenAI(replies=[reply]) as srv:
+        tui = harness.ClaudeTUI(
+            harness.aider_argv(aider_bin, srv.base_url, work), harness.aider_env(home), work
+        )
+        try:
+            tui.wait_for(re.compile(r"^> ?$", re.M), timeout=90)
+            tui.child.send("why RS256?\r")
+            tui.wait_for(reply, timeout=60)
+            tui.child.send("/exit\r")
+            end = time.monotonic() + 30
+            while tui.pump(0.2) and time.monotonic() < end:
+                pass
+        finally:
+            tui.close()
+    header, turns, _ = history_since(history_path(work), 0)
+    assert [t.text for t in turns if t.role == "user"] == ["why RS256?"]
+    assert ("system", "/exit") in [(t.role, t.text) for t in turns]
+    assert header.meta["aider_version"] == harness.pinned_aider_version()

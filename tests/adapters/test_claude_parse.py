@@ -262,8 +262,8 @@ def test_sidechain_meta_commands_compaction_and_titles(tmp_path: Path) -> None:
         ("user", "look\n[image]"),
         ("system", "Conversation compacted"),
     ]
-    assert turns[1].meta == {"command": True}
-    assert turns[2].meta == {"compact_summary": True}
+    assert turns[1].meta == {"command": True, "generated": "command"}
+    assert turns[2].meta == {"compact_summary": True, "generated": "compact_summary"}
     assert turns[4].meta == {"subtype": "compact_boundary"}
 
 
@@ -348,3 +348,35 @@ def test_find_transcripts_long_path_with_other_hash(tmp_path: Path) -> None:
     d.mkdir(parents=True)
     (d / "s.jsonl").write_text("")
     assert find_transcripts(project, home=home) == [d / "s.jsonl"]
+
+
+def test_text_claude_code_generated_is_not_stored_as_speech() -> None:
+    """Interrupt notices, slash-command wrappers and `<synthetic>` replies (never shown as a
+    reply, never sent by a model) are system turns; what the user and the model said stays."""
+    (path,) = (FIXTURES / "claude-synthetic").glob("*.jsonl")
+    header, turns = parse_claude_transcript(path)
+    said = [(t.role, t.text) for t in turns if t.role in ("user", "assistant")]
+    assert said == [
+        ("user", "Refactor the auth module"),
+        ("user", "actually, just explain the module"),
+        ("assistant", "The auth module signs tokens with RS256."),
+        ("user", "and the refresh tokens?"),
+        ("user", "thanks"),
+        ("assistant", "You're welcome."),
+    ]
+    generated = [(t.meta.get("generated"), t.text[:30]) for t in turns if t.role == "system"]
+    assert generated == [
+        ("interrupt", "[Request interrupted by user f"),
+        ("interrupt", "[Request interrupted by user]"),
+        ("command", "Caveat: The messages below wer"),
+        ("command", "<command-name>/model</command-"),
+        ("command", "<local-command-stdout>Set mode"),
+        ("synthetic", "No response requested."),
+        ("synthetic", 'API Error: 500 {"type":"error"'),
+    ]
+    assert [t.meta.get("api_error") for t in turns if t.meta.get("generated") == "synthetic"] == [
+        None,
+        True,
+    ]
+    assert header.meta["model"] == "claude-opus-5-5"  # not "<synthetic>"
+    assert "models" not in header.meta

@@ -188,3 +188,37 @@ def test_find_rollouts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CODEX_HOME", str(home / ".codex"))
     assert codex_home() == home / ".codex"
     assert set(find_rollouts()) == {fixture, mine, other}
+
+
+def test_an_interrupted_turn_is_a_system_turn_and_injected_context_is_not_speech() -> None:
+    (path,) = (FIXTURES / "codex-aborted").glob("*.jsonl")
+    _header, turns = parse_codex_rollout(path)
+    assert [(t.role, t.text.splitlines()[0]) for t in turns] == [
+        ("user", "rewrite the whole test suite"),
+        ("tool", "[shell] bash -lc 'ls tests'"),
+        ("system", "<turn_aborted>"),  # the message copy wins over the event's
+        ("user", "just the auth tests, please"),
+        ("assistant", "Rewrote tests/test_auth.py."),
+    ]
+    assert turns[2].meta == {"generated": "interrupt"}
+
+
+def test_an_aborted_event_alone_becomes_a_system_turn(tmp_path: Path) -> None:
+    path = tmp_path / "rollout-2026-01-01T00-00-00-aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee.jsonl"
+    path.write_text(
+        "\n".join(
+            [
+                _msg("user", "do the thing"),
+                _line("event_msg", {"type": "turn_aborted", "reason": "interrupted"}),
+                _msg("user", "never mind"),
+            ]
+        )
+        + "\n"
+    )
+    _header, turns = parse_codex_rollout(path)
+    assert [(t.role, t.text) for t in turns] == [
+        ("user", "do the thing"),
+        ("system", "[turn aborted: interrupted]"),
+        ("user", "never mind"),
+    ]
+    assert turns[1].meta["generated"] == "interrupt"

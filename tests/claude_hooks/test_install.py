@@ -43,10 +43,11 @@ def test_install_creates_both_hooks_and_is_idempotent(project: Project) -> None:
     ]
     data = _settings(project)
     assert data["hooks"]["SessionStart"] == [
-        {"hooks": [{"type": "command", "command": "ctx hook claude-session-start", "timeout": 15}]}
+        {"hooks": [{"type": "command", "command": "ctx hook claude-session-start", "timeout": 5}]}
     ]
-    # SessionEnd declares a timeout: without one Claude Code allows only 1.5 s at exit
-    assert data["hooks"]["SessionEnd"][0]["hooks"][0]["timeout"] == 60
+    # Both hooks return within a fraction of a second (the import runs detached): Claude
+    # Code's timeout is only a backstop.
+    assert data["hooks"]["SessionEnd"][0]["hooks"][0]["timeout"] == 5
     before = settings_path(project).read_bytes()
     again = install_claude_hooks(project, command="ctx")
     assert all("already installed" in line for line in again)

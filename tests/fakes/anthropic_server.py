@@ -41,6 +41,9 @@ class Reply:
     text: str = ""
     tool_calls: list[ToolCall] = field(default_factory=list)
     thinking: str | None = None
+    #: When set, a streamed reply stops after its first text delta until this event is set
+    #: (a reply still arriving: the user can interrupt it mid-stream).
+    stall: threading.Event | None = None
 
     @property
     def stop_reason(self) -> str:
@@ -370,10 +373,14 @@ def _make_handler(srv: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
             self.send_header("request-id", srv.new_id("req"))
             self.end_headers()
             self.close_connection = True
+            stall = reply.stall
             for event, data in _sse_events(srv, reply, model, body):
                 chunk = f"event: {event}\ndata: {json.dumps(data)}\n\n".encode()
                 self.wfile.write(chunk)
                 self.wfile.flush()
+                if stall is not None and event == "content_block_delta":
+                    stall.wait(60)
+                    stall = None
 
         def do_POST(self) -> None:
             self._handle("POST")

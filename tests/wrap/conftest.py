@@ -157,7 +157,7 @@ def run_ctx(
 def session_json(cwd: Path, sid: str | None = None, env: dict[str, str] | None = None) -> Any:
     """`ctx sessions show --json` of ``sid`` (default: the newest session)."""
     if sid is None:
-        listed = run_ctx(cwd, "sessions", "list", "--json", env=env)
+        listed = run_ctx(cwd, "sessions", "list", "--all", "--json", env=env)
         assert listed.code == 0, listed.err
         sid = listed.json()[0]["id"]
     shown = run_ctx(cwd, "sessions", "show", str(sid), "--json", env=env)

@@ -227,3 +227,25 @@ def test_headless_api(store: Path) -> None:
     assert [t.text for t in project.get_session(out.session.id).turns or []] == ["about to exit"]
     assert err.value.exit_code == 127
     assert [s.id for s in project.list_sessions()] == [out.session.id]
+
+
+def test_a_run_that_failed_before_any_conversation_is_not_shared(store: Path) -> None:
+    """A typo'd flag, a missing key: the tool only printed an error and exited non-zero. That
+    is no session for the team: kept on this machine, out of the default list."""
+    r = run_ctx(store, "wrap", *child("exit_with", "3"))
+    assert r.code == 3
+    assert "before any conversation: kept on this machine only" in r.err
+    assert run_ctx(store, "sessions", "list", "--json").json() == []
+    (failed,) = run_ctx(store, "sessions", "list", "--all", "--json").json()
+    assert failed["status"] == "failed" and failed["private"] is True
+    assert not any("/sessions/s-" in str(f) for f in committed_files(store))
+    recordings = store / ".contextfs" / "local" / "recordings"
+    assert f"{failed['id']}.cast" in os.listdir(recordings)
+    # A run that talked and then failed, or that ended well, is a normal session.
+    from ctx.capture.wrap import failed_without_conversation
+    from ctx.models import TranscriptTurn
+
+    said = [TranscriptTurn("assistant", "banner"), TranscriptTurn("user", "hello")]
+    assert not failed_without_conversation(1, said)
+    assert not failed_without_conversation(0, said[:1])
+    assert failed_without_conversation(130, [*said[:1], TranscriptTurn("system", "/exit")])

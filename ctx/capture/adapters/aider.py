@@ -12,6 +12,11 @@ The format (aider/io.py, checked against aider-chat 0.86.2):
 to ``header.meta["banner"]`` (model and version are read from it), not into turns. Code
 fences in replies are respected, so a reply that quotes ``#### `` or ``> `` lines inside
 triple backticks stays one reply. Turns carry no timestamps (aider writes none).
+
+aider logs in-chat commands as user lines too (``#### /exit``, ``#### /add app.py``). Only
+what was said is a user turn: a command is a ``system`` turn (``meta["generated"] =
+"command"``), except the commands that carry a message for the model (``/ask``, ``/code``,
+``/architect``, ``/context``, ``/help`` with text), which stay the user's words.
 """
 
 from __future__ import annotations
@@ -31,6 +36,26 @@ _SESSION_RE = re.compile(r"^# aider chat started at (\d{4}-\d\d-\d\d \d\d:\d\d:\
 _MODEL_RE = re.compile(r"^(?:Main model|Model): (\S+)")
 _VERSION_RE = re.compile(r"^Aider v(\S+)")
 _BANNER_LIMIT = 40
+#: ``/name`` at the start of a message (aider matches unique prefixes too: ``/ex``), or a
+#: ``!shell`` escape. ``/etc/hosts is broken`` is not a command (no space after the name).
+_COMMAND_RE = re.compile(r"^(?:/([a-z][a-z-]*)(?:\s|$)|!)")
+#: Commands whose argument is a message to the model: the user's words, kept as user text.
+SPEECH_COMMANDS = ("ask", "code", "architect", "context", "help")
+
+
+def command_of(text: str) -> str | None:
+    """The aider command a user line runs (``"/exit"``, ``"!"``), or None for speech."""
+    m = _COMMAND_RE.match(text)
+    if m is None:
+        return None
+    name = m.group(1)
+    if name is None:
+        return "!"
+    has_words = bool(text[m.end() :].strip())
+    if has_words and any(cmd.startswith(name) for cmd in SPEECH_COMMANDS):
+        return None
+    return "/" + name
+
 
 Session = tuple[TranscriptHeader, list[TranscriptTurn]]
 
@@ -113,6 +138,9 @@ class _Parser:
             session.banner.extend(line for line in lines if line.strip())
         elif kind == "tool":
             session.turns.append(TranscriptTurn("tool", text, meta={"kind": "aider_output"}))
+        elif kind == "user" and (cmd := command_of(text)) is not None:
+            meta = {"generated": "command", "command": cmd}
+            session.turns.append(TranscriptTurn("system", text, meta=meta))
         else:
             session.turns.append(TranscriptTurn(kind, text))
 

@@ -11,6 +11,9 @@ AGENTS.md — are left out), tool calls (``function_call``, ``custom_tool_call``
 ``local_shell_call``, ``web_search_call``) as role "tool" turns and their outputs, clipped.
 Reasoning summaries go to the next turn's ``meta["thinking"]``. ``event_msg`` user/agent
 messages duplicate the response items and are used only when a file has no message items.
+An interrupted turn (``event_msg`` ``turn_aborted``, or the ``<turn_aborted>`` user message
+newer releases put in the history) is a ``system`` turn with ``meta["generated"] =
+"interrupt"``: Codex wrote it, nobody said it.
 The pre-2025 TypeScript CLI wrote bare items without the envelope; those parse too.
 """
 
@@ -44,6 +47,7 @@ INJECTED_PREFIXES = (
     "# AGENTS.md instructions",
     "<INSTRUCTIONS>",
 )
+ABORTED_PREFIX = "<turn_aborted>"
 _CALL_TYPES = ("function_call", "custom_tool_call", "local_shell_call", "web_search_call")
 _OUTPUT_TYPES = ("function_call_output", "custom_tool_call_output")
 _KNOWN_EVENTS_IGNORED = ("turn_context", "compacted")
@@ -202,6 +206,7 @@ class _Parser:
         self.has_messages = False
         self.continues: str | None = None
         self.resumed = 0
+        self.aborted_items = 0  # <turn_aborted> messages (then the events are duplicates)
 
     def _add(self, turn: TranscriptTurn) -> None:
         if self.thinking:
@@ -269,6 +274,11 @@ class _Parser:
             if role == "user" and text.startswith(INJECTED_PREFIXES):
                 self.ignored += 1
                 return
+            if role == "user" and text.startswith(ABORTED_PREFIX):
+                self.aborted_items += 1
+                meta: dict[str, Any] = {"generated": "interrupt"}
+                self._add(TranscriptTurn("system", text, ts, item_id, meta))
+                return
             self._add(TranscriptTurn(str(role), text, ts, item_id, {}))
         elif ptype == "reasoning":
             summary = p.get("summary")
@@ -305,13 +315,26 @@ class _Parser:
             if text:
                 role = "user" if etype == "user_message" else "assistant"
                 self.fallback.append(TranscriptTurn(role, text, ts, None, {}))
+        elif etype == "turn_aborted":
+            reason = p.get("reason") if isinstance(p.get("reason"), str) else "interrupted"
+            meta = {"generated": "interrupt", "reason": reason, "from_event": True}
+            turn = TranscriptTurn("system", f"[turn aborted: {reason}]", ts, None, meta)
+            self.turns.append(turn)
+            self.fallback.append(TranscriptTurn("system", turn.text, ts, None, dict(meta)))
         elif etype == "thread_name_updated" and isinstance(p.get("thread_name"), str):
             self.title = p["thread_name"]
         else:
             self.ignored += 1
 
     def result(self, path: Path) -> tuple[TranscriptHeader, list[TranscriptTurn]]:
-        turns = self.turns if self.has_messages else self.fallback + self.turns
+        def from_event(t: TranscriptTurn) -> bool:
+            return bool(t.meta.get("from_event"))
+
+        if self.has_messages:
+            # a <turn_aborted> message already says it: drop the event's copy
+            turns = [t for t in self.turns if not (self.aborted_items and from_event(t))]
+        else:
+            turns = self.fallback + [t for t in self.turns if not from_event(t)]
         raw_git = self.meta.get("git")
         git: dict[str, Any] = raw_git if isinstance(raw_git, dict) else {}
         meta: dict[str, Any] = {

@@ -1,0 +1,26 @@
+"""The `ctx` executable's entry point.
+
+Hook calls (`ctx hook claude-session-start|claude-session-end`) run inside an AI tool's
+start-up and exit, so they skip the command-line framework: they go straight to the
+stdlib-only `ctx.integrations.hook_entry`. Everything else is the typer CLI (`ctx.cli.app`).
+"""
+
+from __future__ import annotations
+
+import sys
+
+FAST_HOOKS = ("claude-session-start", "claude-session-end")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else list(argv)
+    if len(args) == 2 and args[0] == "hook" and args[1] in FAST_HOOKS:
+        from ctx.integrations.hook_entry import run
+
+        code = run(args[1])
+        if argv is None:
+            sys.exit(code)
+        return code
+    from ctx.cli.app import main as cli_main
+
+    return cli_main(argv)
