@@ -86,6 +86,23 @@ def _error(err: CtxError, as_json: bool) -> int:
     return err.exit_code
 
 
+def _usage_error(exc: Any, click_exc: Any) -> CtxError:
+    """A usage error that never echoes what may be a secret: an unknown "option" that is
+    really text starting with "-" (a PEM key, a password) is not repeated, and the rest of
+    the message is redacted."""
+    name = getattr(exc, "option_name", None) or ""
+    if isinstance(exc, click_exc.NoSuchOption) and (len(name) > 24 or not name.isprintable()):
+        return CtxError(
+            "an argument starts with '-' but is not an option (not shown: it may be a secret)",
+            "put `--` before text that starts with '-', or pass it on stdin (`-`)",
+            exit_code=2,
+            code="usage",
+        )
+    from ctx.privacy import redact
+
+    return CtxError(redact(exc.format_message()), "see `ctx --help`", exit_code=2, code="usage")
+
+
 def _click_exceptions() -> Any:
     """typer >= 0.26 vendors click as typer._click; older versions use click itself."""
     import importlib
@@ -113,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write("ctx: aborted\n")
         code = 130
     except click_exc.ClickException as exc:  # bad arguments
-        usage = CtxError(exc.format_message(), "see `ctx --help`", exit_code=2, code="usage")
+        usage = _usage_error(exc, click_exc)
         code = _error(usage, as_json)
     except KeyboardInterrupt:
         sys.stderr.write("ctx: interrupted\n")

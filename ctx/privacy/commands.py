@@ -239,6 +239,11 @@ def argv_secrets(argv: list[str]) -> dict[int, tuple[int, int]]:
     return out
 
 
+def known_command(argv: list[str]) -> bool:
+    """A command of the table is in this argv (then only its own flags count)."""
+    return any(isinstance(a, str) and os.path.basename(a) in COMMANDS for a in argv)
+
+
 def generic_short_flag(tool: str, flag: str, value: str) -> bool:
     """``tool -p VALUE`` for a tool not in the table: VALUE is taken as a password when it is
     one word with a letter (``-p 8080:80`` is a port; prompt tools' ``-p`` is a prompt)."""
@@ -251,4 +256,11 @@ def generic_short_flag(tool: str, flag: str, value: str) -> bool:
     return not assign.is_placeholder(value) and "://" not in value
 
 
-__all__ = ["COMMANDS", "PROMPT_TOOLS", "argv_secrets", "generic_short_flag", "scan_commands"]
+__all__ = [
+    "COMMANDS",
+    "PROMPT_TOOLS",
+    "argv_secrets",
+    "generic_short_flag",
+    "known_command",
+    "scan_commands",
+]

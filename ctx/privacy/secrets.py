@@ -398,8 +398,10 @@ def _redact_seq(items: list[Any]) -> list[Any]:
     do the credential flags of known tools (``mysql -pX``, ``sshpass -p X``, ``tool -p X``)."""
     out: list[Any] = []
     secret_next = False
-    by_table = commands.argv_secrets(items) if items and isinstance(items[0], str) else {}
-    tool = items[0] if items and isinstance(items[0], str) else ""
+    is_argv = bool(items) and isinstance(items[0], str)
+    by_table = commands.argv_secrets(items) if is_argv else {}
+    known = is_argv and commands.known_command(items)  # its flags are in the table
+    tool = items[0] if is_argv else ""
     prev = ""
     for k, item in enumerate(items):
         if k in by_table and isinstance(item, str):
@@ -410,7 +412,7 @@ def _redact_seq(items: list[Any]) -> list[Any]:
             continue
         if isinstance(item, str) and (
             (secret_next and not item.startswith("-"))
-            or (not by_table and commands.generic_short_flag(tool, prev, item))
+            or (not known and commands.generic_short_flag(tool, prev, item))
         ):
             secret_next = False
             prev = item
