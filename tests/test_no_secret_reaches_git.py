@@ -221,7 +221,9 @@ def test_mysql_style_flags_in_a_wrapped_command_line(repo: Path, capsys, monkeyp
         assert redact_obj(argv) == argv
 
 
-def test_usage_error_does_not_echo_a_key(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_usage_error_does_not_echo_a_key(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`ctx memory add "-----BEGIN … KEY-----…"` was a usage error that printed the key."""
     from tests.data.leak_corpus import pem
 
@@ -232,6 +234,16 @@ def test_usage_error_does_not_echo_a_key(repo: Path, monkeypatch: pytest.MonkeyP
     assert "--" in r.err  # says how to pass it
     r = ctx_proc(repo, "memory", "add", f"--token={needle}")
     assert needle not in r.err
+    # any error message that quotes user input is redacted (the one error handler)
+    monkeypatch.chdir(repo)
+    assert run_ctx(capsys, "init").code == 0
+    shown = []
+    for kind in KINDS:
+        r = run_ctx(capsys, "sessions", "show", "--", kind.text)
+        assert r.code != 0
+        if kind.needle in r.err:
+            shown.append(kind.name)
+    assert shown == []
 
 
 def test_hook_import_commits_no_home_or_absolute_path(

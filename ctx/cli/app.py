@@ -78,6 +78,12 @@ _register()
 
 
 def _error(err: CtxError, as_json: bool) -> int:
+    from dataclasses import replace
+
+    from ctx.privacy import redact
+
+    # a message may quote user input (an id, a tag, a path): never a secret on stderr
+    err = replace(err, message=redact(err.message))
     if as_json:
         sys.stderr.write(json.dumps(err.to_dict(), ensure_ascii=False) + "\n")
     else:

@@ -130,6 +130,7 @@ _PLACEHOLDERS = frozenset(
         "changeit",
         "placeholder",
         "example",
+        "value",
         "redacted",
         "removed",
         "hidden",

@@ -129,7 +129,7 @@ def _tokens(b: bytes, p: int, end: int) -> list[tuple[str, int, int]]:
 
 
 def _secret_value(value: str) -> bool:
-    return bool(value) and not value.startswith("$") and not assign.is_placeholder(value)
+    return len(value) >= 3 and not value.startswith("$") and not assign.is_placeholder(value)
 
 
 def _scan_words(spec: Spec, words: list[tuple[str, int, int]]) -> Iterator[tuple[int, int]]:
@@ -180,8 +180,13 @@ def _scan_words(spec: Spec, words: list[tuple[str, int, int]]) -> Iterator[tuple
                 yield words[k][1] + len(g), words[k][2]
 
 
-def _command_words(line: list[tuple[str, int, int]]) -> Iterator[tuple[int, int]]:
-    for k, (w, _, _) in enumerate(line):
+def _command_words(
+    line: list[tuple[str, int, int]], b: bytes | None = None
+) -> Iterator[tuple[int, int]]:
+    for k, (w, ws, we) in enumerate(line):
+        if b is not None and " " in w and w.split(" ", 1)[0].rsplit("/", 1)[-1] in COMMANDS:
+            yield from _command_words(_tokens(b, ws, we))  # 'mysql -pX' quoted as one word
+            continue
         spec = COMMANDS.get(w.rsplit("/", 1)[-1])
         if spec is not None:
             stop = next((j for j in range(k + 1, len(line)) if not line[j][0]), len(line))
@@ -213,7 +218,7 @@ def scan_commands(b: bytes, low: bytes) -> Iterator[tuple[str, int, int]]:
         done.add(ls)
         le = low.find(b"\n", i, i + _LINE_MAX)
         le = min(len(b), i + _LINE_MAX) if le < 0 else le
-        for s, e in _command_words(_tokens(b, ls, le)):
+        for s, e in _command_words(_tokens(b, ls, le), b):
             yield "cli-secret-flag", s, e
 
 

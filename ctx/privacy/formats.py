@@ -59,11 +59,10 @@ def scan_netrc(b: bytes, low: bytes) -> Iterator[tuple[str, int, int]]:
     for word in (b"machine",):  # `default login ... password ...` alone is not covered
         i = low.find(word)
         while i >= 0:
-            if i == 0 or low[i - 1] in b" \t\r\n":
+            if i == 0 or not low[i - 1 : i].isalnum():
                 m = _NETRC.match(low, i)
-                if m and not assign.is_placeholder(
-                    b[m.start(1) : m.end(1)].decode("utf-8", "replace")
-                ):
+                value = b[m.start(1) : m.end(1)].decode("utf-8", "replace") if m else ""
+                if m and len(value.strip("`'\"")) >= 3 and not assign.is_placeholder(value):
                     yield "netrc-password", m.start(1), m.end(1)
             i = low.find(word, i + len(word))
 
