@@ -315,3 +315,23 @@ def test_pre_commit_check_finds_every_kind_in_decoded_crdt_logs(
     lines = project.own_log.read_bytes().splitlines()
     missed = [k.name for i, k in enumerate(KINDS) if len(lines) - len(KINDS) + i + 1 not in flagged]
     assert missed == []
+
+
+def test_reimport_with_secret_ids_adds_nothing(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Turn ids are stored redacted; a re-import compares redacted ids, so it stays idempotent,
+    and a longer transcript adds only its new turns."""
+    monkeypatch.chdir(repo)
+    assert run_ctx(capsys, "init").code == 0
+    texts = [k.text for k in KINDS[:20]]
+    path = _jsonl(tmp_path / "a.jsonl", "ext-1", texts)
+    first = run_ctx(capsys, "import", "jsonl", str(path), "--json")
+    assert first.code == 0, first.err
+    again = run_ctx(capsys, "import", "jsonl", str(path), "--json")
+    assert again.code == 0 and '"added_turns": 0' in again.out
+    longer = _jsonl(tmp_path / "b.jsonl", "ext-1", [*texts, "one more turn"])
+    more = run_ctx(capsys, "import", "jsonl", str(longer), "--json")
+    assert more.code == 0 and '"added_turns": 1' in more.out
+    shown = run_ctx(capsys, "sessions", "list", "--json").json()
+    assert len(shown) == 1 and shown[0]["turn_count"] == 21
