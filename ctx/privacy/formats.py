@@ -193,7 +193,19 @@ def scan_cards(b: bytes) -> Iterator[tuple[str, int, int]]:
 # ---------------------------------------------------------------- secrets told in prose
 
 _PROSE_BEFORE = frozenset(b" \t\n\r\"'(*_`")
-_KEY_QUALIFIERS = (b"api ", b"api-", b"api_", b"access ", b"secret ", b"license ", b"licence ")
+_KEY_QUALIFIERS = (
+    b"api ",
+    b"api-",
+    b"api_",
+    b"access ",
+    b"secret ",
+    b"license ",
+    b"licence ",
+    b"the ",  # "the key is ..." (a bare "key" needs an article or a qualifier)
+    b"my ",
+    b"our ",
+    b"your ",
+)
 _PROSE = re.compile(
     rb"(?:pass(?:word|phrase|wd|code)?|pwd|token|secret|key|credentials?)"
     rb"(?:[ \t]+(?:for|of|on|to|in|at)(?:[ \t]+[\w.@/:-]+){1,3}?)?"

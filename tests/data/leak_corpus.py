@@ -227,6 +227,7 @@ def _kinds() -> list[Kind]:
         ("prose-access-key", "the access key is {s}"),
         ("prose-quoted", 'The admin password is "{s}".'),
         ("prose-password-is-now", "the wifi password is now {s}"),
+        ("prose-bare-key", "ok so the key is {s} for now"),
     ):
         add(name, template, password())
 
@@ -462,6 +463,8 @@ def _lookalikes() -> list[str]:
         "sk_test_placeholder",
         "curl -b cookies.txt https://example.com",
         "the credentials are in ~/.aws/credentials",
+        "the primary key is user_id and the sort key is created_at2",
+        "my key is in the drawer",
     ]
     return out
 
