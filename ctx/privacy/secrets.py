@@ -5,7 +5,7 @@ the git pre-commit hook calls :func:`contains_secret` as a second line of defenc
 *value* becomes ``[REDACTED:<rule>]``; names, users, hosts and the text around it stay.
 
 Speed matters because a captured session can be many megabytes, so the scan works on bytes in
-three cheap stages:
+cheap stages:
 
 1. Token-shaped secrets (``ghp_...``, ``AKIA...``, JWTs) always sit in a run of at least
    ``RUN_MIN`` token characters. One ``bytes.translate`` marks token characters, ``bytes.find``
@@ -14,6 +14,9 @@ three cheap stages:
 2. Context secrets (``PASSWORD=...``, ``Authorization:``) are found from a handful of keywords in
    the lower-cased text, each hit checked by an anchored regex.
 3. Passwords in URLs and PEM private key blocks are found from ``://`` and ``-----BEGIN``.
+4. Credential flags of known commands (:mod:`ctx.privacy.commands`), config formats, cards,
+   cookies and secrets told in prose (:mod:`ctx.privacy.formats`), each from a rare literal or
+   from the keyword hits of stage 2.
 
 Overlapping findings are merged (the most specific rule names the result), and anything that
 overlaps an existing marker is left alone, so redaction is idempotent.
@@ -406,7 +409,7 @@ def _redact_seq(items: list[Any]) -> list[Any]:
     for k, item in enumerate(items):
         if k in by_table and isinstance(item, str):
             s, e = by_table[k]
-            out.append(redact(item[:s]) + f"{MARKER_PREFIX}cli-secret-flag]" + item[e:])
+            out.append(redact(item[:s]) + f"{MARKER_PREFIX}cli-secret-flag]" + redact(item[e:]))
             secret_next = False
             prev = item
             continue
