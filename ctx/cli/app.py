@@ -96,8 +96,11 @@ def _usage_error(exc: Any, click_exc: Any) -> CtxError:
     """A usage error that never echoes what may be a secret: an unknown "option" that is
     really text starting with "-" (a PEM key, a password) is not repeated, and the rest of
     the message is redacted."""
+    import re
+
     name = getattr(exc, "option_name", None) or ""
-    if isinstance(exc, click_exc.NoSuchOption) and (len(name) > 24 or not name.isprintable()):
+    option_like = re.fullmatch(r"--?[A-Za-z][A-Za-z0-9-]{0,30}", name) is not None
+    if isinstance(exc, click_exc.NoSuchOption) and not option_like:
         return CtxError(
             "an argument starts with '-' but is not an option (not shown: it may be a secret)",
             "put `--` before text that starts with '-', or pass it on stdin (`-`)",
