@@ -236,6 +236,10 @@ def test_mysql_style_flags_in_a_wrapped_command_line(repo: Path, capsys, monkeyp
         ["claude", "-p", "summarize"],
         ["ssh", "-p", "2222", "host"],
         ["mysql", "-p", "shop"],
+        ["python", "-m", "pytest", "-p", "no:randomly"],
+        ["mkdir", "-p", "build2/out"],
+        ["grep", "-P", "a+b"],
+        ["cp", "-a", "src", "dst"],
     ]
     for argv in kept:
         assert redact_obj(argv) == argv

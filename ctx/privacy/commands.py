@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ctx.privacy import assign
+from ctx.privacy.formats import credential_shaped
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,42 @@ COMMANDS: dict[str, Spec] = {
 }
 # Tools whose -p takes a prompt, not a password (their argv keeps it, redacted as text).
 PROMPT_TOOLS = frozenset({"claude", "codex", "gemini", "llm", "aider", "ollama", "sgpt"})
-_GENERIC_SHORT = frozenset({"-p", "-P", "-a", "-w"})  # argv of an unknown tool
+# Tools whose -p is a path, a port, a plugin or a flag of its own, never a password.
+_P_NOT_PASSWORD = frozenset(
+    {
+        "mkdir",
+        "cp",
+        "ls",
+        "ps",
+        "git",
+        "ssh",
+        "scp",
+        "sftp",
+        "python",
+        "python3",
+        "pytest",
+        "nc",
+        "ncat",
+        "patch",
+        "install",
+        "rsync",
+        "kubectl",
+        "npm",
+        "npx",
+        "yarn",
+        "pnpm",
+        "perl",
+        "tar",
+        "sed",
+        "cargo",
+        "go",
+        "make",
+        "uvicorn",
+        "gunicorn",
+        "pip",
+        "uv",
+    }
+)
 
 # Every table command that carries a secret has a flag (`-p`, `-storepass`, `-b`, ...) except
 # `config set`: one regex with the literal prefix " -" finds flags at memchr-like speed, and
@@ -250,15 +286,16 @@ def known_command(argv: list[str]) -> bool:
 
 
 def generic_short_flag(tool: str, flag: str, value: str) -> bool:
-    """``tool -p VALUE`` for a tool not in the table: VALUE is taken as a password when it is
-    one word with a letter (``-p 8080:80`` is a port; prompt tools' ``-p`` is a prompt)."""
-    if flag not in _GENERIC_SHORT or os.path.basename(tool) in PROMPT_TOOLS:
+    """``tool -p VALUE`` for a tool not in the table: VALUE is taken as a password when it looks
+    like one (letters with digits, or a symbol inside a mixed-case word): ``-p 8080:80`` is a
+    port, ``mkdir -p build/out`` a path, ``pytest -p no:randomly`` a plugin, ``claude -p`` a
+    prompt."""
+    name = os.path.basename(tool)
+    if flag != "-p" or name in PROMPT_TOOLS or name in _P_NOT_PASSWORD:
         return False
-    if not value or value.startswith("-") or any(c.isspace() for c in value):
+    if not value or value.startswith(("-", "/", "./", "~/", "$")) or "://" in value:
         return False
-    if not any(c.isalpha() for c in value) or value.startswith(("/", "./", "~/", "$")):
-        return False
-    return not assign.is_placeholder(value) and "://" not in value
+    return credential_shaped(value) and not assign.is_placeholder(value)
 
 
 __all__ = [

@@ -248,7 +248,7 @@ _NOT_A_VALUE = frozenset(
 )
 
 
-def _credential_shaped(value: str) -> bool:
+def credential_shaped(value: str) -> bool:
     """Letters with digits or symbols, or a long digit run: not an English word."""
     value = value.strip("*_~")  # markdown emphasis around a word
     if len(value) < 6 or any(c.isspace() for c in value):
@@ -287,7 +287,7 @@ def scan_prose(b: bytes, low: bytes, starts: list[int]) -> Iterator[tuple[str, i
             and not assign.is_placeholder(value)
             and not assign.names_a_secret(value)
             and not value.startswith(("$", "%", "{", "<", "http://", "https://", "/", "~/", "./"))
-            and _credential_shaped(value)
+            and credential_shaped(value)
         ):
             yield "secret-in-prose", vs, ve
 
