@@ -1,6 +1,6 @@
 """Throughput of secret redaction (ctx.privacy) on clean and secret-dense text.
 
-    python bench/bench_redact.py [--mb 20] [--compare-detect-secrets]
+    python bench/bench_redact.py [--mb 20] [--compare-detect-secrets] [--baseline REV]
 
 Prints MB/s (wall clock and CPU time: on a busy machine the CPU figure is the stable one) for:
 - ``transcript``: a transcript-like mix with no secret (prose, real Python source from the
@@ -8,6 +8,10 @@ Prints MB/s (wall clock and CPU time: on a busy machine the CPU figure is the st
 - ``lookalikes``: only the look-alike corpus (identifiers, placeholders, hashes, base64 images),
   the worst case for the context rules;
 - ``dense``: roughly every other line carries a secret.
+
+``--baseline REV`` loads ``ctx/privacy`` as it was at git revision REV next to the current one and
+times both on the same texts in the same run (side by side, alternating), so a rule change shows
+its cost as a ratio.
 
 ``--compare-detect-secrets`` also runs Yelp's detect-secrets (if importable) line by line on a
 smaller sample, reports its speed, and counts its findings on the look-alikes and its misses on
@@ -17,7 +21,9 @@ the secret corpus, next to ours. The numbers are recorded in docs/privacy.md.
 from __future__ import annotations
 
 import argparse
+import importlib
 import random
+import subprocess
 import sys
 import sysconfig
 import tempfile
@@ -107,6 +113,43 @@ def bench(name: str, text: str, repeat: int = 3) -> None:
     )
 
 
+def load_baseline(rev: str) -> Callable[[str], str]:
+    """``redact`` from ``ctx/privacy`` at git revision ``rev``, imported as its own package."""
+    tmp = Path(tempfile.mkdtemp(prefix="ctx-privacy-base-"))
+    pkg = tmp / "_ctx_privacy_base"
+    pkg.mkdir()
+    names = subprocess.run(
+        ["git", "ls-tree", "--name-only", f"{rev}:ctx/privacy"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    for name in names:
+        src = subprocess.run(
+            ["git", "show", f"{rev}:ctx/privacy/{name}"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        (pkg / name).write_text(src.replace("ctx.privacy", "_ctx_privacy_base"))
+    sys.path.insert(0, str(tmp))
+    return importlib.import_module("_ctx_privacy_base.secrets").redact  # type: ignore[no-any-return]
+
+
+def side_by_side(name: str, text: str, base: Callable[[str], str], repeat: int = 3) -> None:
+    mb = len(text.encode("utf-8", "surrogatepass")) / 1e6
+    old: list[float] = []
+    new: list[float] = []
+    for _ in range(repeat):
+        old.append(_timed(lambda: base(text))[1])
+        new.append(_timed(lambda: redact(text))[1])
+    o, n = mb / min(old), mb / min(new)
+    print(f"{name:11} {mb:6.1f} MB  baseline {o:7.1f} MB/s cpu  now {n:7.1f} MB/s cpu", end="")
+    print(f"  ratio {n / o:.2f}")
+
+
 def compare_detect_secrets(sample_mb: float) -> None:
     """Speed and accuracy of detect-secrets (default plugins and filters) next to ours."""
     try:
@@ -148,8 +191,15 @@ def main() -> None:
     ap.add_argument("--mb", type=float, default=20.0, help="size of the clean texts in MB")
     ap.add_argument("--compare-detect-secrets", action="store_true")
     ap.add_argument("--sample-mb", type=float, default=0.5, help="detect-secrets sample size")
+    ap.add_argument("--baseline", metavar="REV", help="also time ctx/privacy at this revision")
     args = ap.parse_args()
     size = int(args.mb * 1e6)
+    if args.baseline:
+        base = load_baseline(args.baseline)
+        side_by_side("transcript", transcript_text(size), base)
+        side_by_side("lookalikes", clean_text(size), base)
+        side_by_side("dense", dense_text(max(1, size // 4)), base)
+        return
     bench("transcript", transcript_text(size))
     bench("lookalikes", clean_text(size))
     bench("dense", dense_text(max(1, size // 4)))

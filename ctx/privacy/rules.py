@@ -222,9 +222,9 @@ TOKEN_RULES: tuple[TokenRule, ...] = (
     ),
     _rule(
         "docker-hub-token",
-        r"dckr_pat_[A-Za-z0-9_-]{27}" + _RW,
-        "dckr_pat_",
-        "dckr_pat_ + 27 chars",
+        r"dckr_(?:pat|oat)_[A-Za-z0-9_-]{27,}" + _RW,
+        "dckr_",
+        "dckr_pat_ / dckr_oat_ + 27+ chars",
     ),
     _rule("npm-token", r"npm_[A-Za-z0-9]{36}" + _R, "npm_", "npm_ + 36 alnum", check=_mixed_case),
     _rule(
@@ -296,6 +296,23 @@ TOKEN_RULES: tuple[TokenRule, ...] = (
         "key- + 32 hex",
         check=_random_looking(3.0),
         left=_ALNUM_SET + b"_-",
+    ),
+    _rule(
+        "mailgun-api-key",
+        r"[0-9a-f]{32}-[0-9a-f]{8}-[0-9a-f]{8}(?![A-Za-z0-9-])",
+        r"-[0-9a-f]{8}-[0-9a-f]{8}(?![A-Za-z0-9-])",
+        "<32 hex>-<8 hex>-<8 hex> (current private API keys)",
+        reach=32,
+        check=_random_looking(3.0),
+        left=_ALNUM_SET + b"-",
+    ),
+    _rule(
+        "mailchimp-api-key",
+        r"[0-9a-f]{32}-us[0-9]{1,2}" + _R,
+        r"-us[0-9]",
+        "<32 hex>-us<datacenter>",
+        reach=32,
+        check=_random_looking(3.0),
     ),
     _rule(
         "twilio-api-key",
@@ -436,6 +453,98 @@ TOKEN_RULES: tuple[TokenRule, ...] = (
         ":APA91b",
         "AAAA<7>:APA91b<134> (FCM server key)",
         reach=11,
+    ),
+    # More current formats (vendor docs and public rule sets)
+    _rule("openrouter-api-key", r"sk-or-v1-[0-9a-f]{64}" + _R, "sk-", "sk-or-v1- + 64 hex"),
+    _rule(
+        "square-token",
+        r"sq0(?:atp-[0-9A-Za-z_-]{22}|csp-[0-9A-Za-z_-]{43})" + _RW,
+        "sq0",
+        "sq0atp- + 22 / sq0csp- + 43 chars",
+    ),
+    _rule(
+        "planetscale-token",
+        r"pscale_(?:tkn|pw|oauth)_[A-Za-z0-9_.-]{32,64}",
+        "pscale_",
+        "pscale_tkn_ / pscale_pw_ / pscale_oauth_ + 32-64 chars",
+    ),
+    _rule("figma-token", r"figd_[A-Za-z0-9_-]{40,}", "figd_", "figd_ + 40+ chars"),
+    _rule("contentful-token", r"CFPAT-[A-Za-z0-9_-]{43}" + _RW, "CFPAT-", "CFPAT- + 43 chars"),
+    _rule(
+        "bitbucket-app-password",
+        r"ATBB[A-Za-z0-9_=.-]{32,}",
+        "ATBB",
+        "ATBB + 32+ chars",
+        check=_random_looking(3.0),
+    ),
+    _rule(
+        "render-api-key", r"rnd_[A-Za-z0-9]{32}" + _R, "rnd_", "rnd_ + 32 alnum", check=_mixed_case
+    ),
+    _rule(
+        "resend-api-key",
+        r"re_[A-Za-z0-9]{8}_[A-Za-z0-9]{24}" + _R,
+        "re_",
+        "re_<8>_<24>",
+        check=_mixed_case,
+    ),
+    _rule(
+        "brevo-api-key",
+        r"xkeysib-[a-f0-9]{64}-[A-Za-z0-9]{16}" + _R,
+        "xkeysib-",
+        "xkeysib-<64 hex>-<16>",
+    ),
+    _rule(
+        "mapbox-secret-token",
+        r"sk\.eyJ[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{20,}",
+        "eyJ",
+        "sk.eyJ<...>.<...> (secret scope; pk. tokens are public)",
+        reach=3,
+    ),
+    _rule(
+        "huggingface-token",
+        r"api_org_[A-Za-z0-9]{34}" + _R,
+        "api_org_",
+        "api_org_ + 34 alnum (organization token)",
+        check=_mixed_case,
+    ),
+    _rule("pinecone-api-key", r"pcsk_[A-Za-z0-9_]{40,}", "pcsk_", "pcsk_ + 40+ chars"),
+    _rule(
+        "supabase-token",
+        r"sb_secret_[A-Za-z0-9_-]{20,}",
+        "sb_secret_",
+        "sb_secret_ + 20+ chars (new secret keys)",
+    ),
+    _rule("neon-api-key", r"napi_[a-z0-9]{60,}" + _R, "napi_", "napi_ + 60+ chars"),
+    _rule("pulumi-token", r"pul-[a-f0-9]{40}" + _R, "pul-", "pul- + 40 hex"),
+    _rule(
+        "dynatrace-token",
+        r"dt0c01\.[A-Z0-9]{24}\.[A-Z0-9]{64}" + _R,
+        r"dt0c01\.",
+        "dt0c01.<24>.<64>",
+    ),
+    _rule(
+        "alibaba-access-key-id",
+        r"LTAI[A-Za-z0-9]{20}" + _R,
+        "LTAI",
+        "LTAI + 20 alnum",
+        check=_mixed_case,
+    ),
+    _rule(
+        "elevenlabs-api-key",
+        r"sk_[a-f0-9]{48}" + _R,
+        "sk_",
+        "sk_ + 48 hex",
+        check=_random_looking(3.0),
+    ),
+    _rule(
+        "flyio-token",
+        r"fm[12]_[A-Za-z0-9+/=_-]{40,}",
+        r"fm[12]_",
+        "fm1_ / fm2_ + 40+ chars",
+        check=_mixed_case,
+    ),
+    _rule(
+        "netlify-token", r"nfp_[A-Za-z0-9]{36}" + _R, "nfp_", "nfp_ + 36 alnum", check=_mixed_case
     ),
 )
 

@@ -5,7 +5,7 @@ the git pre-commit hook calls :func:`contains_secret` as a second line of defenc
 *value* becomes ``[REDACTED:<rule>]``; names, users, hosts and the text around it stay.
 
 Speed matters because a captured session can be many megabytes, so the scan works on bytes in
-three cheap stages:
+cheap stages:
 
 1. Token-shaped secrets (``ghp_...``, ``AKIA...``, JWTs) always sit in a run of at least
    ``RUN_MIN`` token characters. One ``bytes.translate`` marks token characters, ``bytes.find``
@@ -14,6 +14,9 @@ three cheap stages:
 2. Context secrets (``PASSWORD=...``, ``Authorization:``) are found from a handful of keywords in
    the lower-cased text, each hit checked by an anchored regex.
 3. Passwords in URLs and PEM private key blocks are found from ``://`` and ``-----BEGIN``.
+4. Credential flags of known commands (:mod:`ctx.privacy.commands`), config formats, cards,
+   cookies and secrets told in prose (:mod:`ctx.privacy.formats`), each from a rare literal or
+   from the keyword hits of stage 2.
 
 Overlapping findings are merged (the most specific rule names the result), and anything that
 overlaps an existing marker is left alone, so redaction is idempotent.
@@ -28,7 +31,7 @@ from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any
 
-from ctx.privacy import assign
+from ctx.privacy import assign, commands, formats
 from ctx.privacy.rules import TOKEN_RULES, TokenRule
 
 MARKER_PREFIX = "[REDACTED:"
@@ -53,6 +56,8 @@ _PRIORITY = {
     "secret-assignment": 3,
     "cli-secret-flag": 3,
     "bearer-token": 2,
+    "secret-in-prose": 4,
+    "cookie": 3,
 }
 
 _URL_PW = re.compile(rb"""://([^\s:/?#@"'<>\[\]]*):([^\s/?#"'<>]+)@""")
@@ -61,6 +66,11 @@ _PEM_END = re.compile(rb"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
 _PEM_TRUNCATED = re.compile(
     rb"(?:(?:\\r\\n|\\n|\r?\n)[A-Za-z-]+: [^\r\n\\]*)*(?:\\r|\\n|[\r\nA-Za-z0-9+/=])*"
 )
+# A body whose line breaks became spaces (`echo $KEY`): base64 words of 16+ characters.
+_PEM_SPACED = re.compile(
+    rb"(?:[ \t]+[A-Za-z0-9+/=]{16,})+(?:[ \t]+[A-Za-z0-9+/=]{1,15}(?![^ \t\r\n]))?"
+)
+_PEM_WORD = re.compile(rb"[A-Za-z0-9+/=]+|[A-Za-z-]+:|[A-Za-z0-9,-]+")
 _PEM_MAX = 256 * 1024
 _PEM_BODY = re.compile(rb"[A-Za-z0-9+/=]{16}")
 _PEM_SPLIT = re.compile(rb"\\r\\n|\\n|\\r|\r?\n")
@@ -151,6 +161,8 @@ def _match_near(
         if m is None or (p > 0 and red[p - 1] in rule.left):
             continue
         s, e = m.span(rule.group)
+        if b"EXAMPLE" in red[s:e]:
+            return None  # a documented sample key (AKIAIOSFODNN7EXAMPLE)
         if rule.check is None or rule.check(red[s:e]):
             return m.end(), s, e
     return None
@@ -175,7 +187,13 @@ def _pem_shaped(body: bytes) -> bool:
     """Only base64 lines and ``Name: value`` headers between BEGIN and END (real or ``\\n``)."""
     for line in _PEM_SPLIT.split(body):
         line = line.strip(b" \t\\")
-        if line and not _PEM_LINE.fullmatch(line) and not _PEM_HEADER.fullmatch(line):
+        if (
+            line
+            and not _PEM_LINE.fullmatch(line)
+            and not _PEM_HEADER.fullmatch(line)
+            # a body joined by spaces: every word base64 or a header part
+            and not all(_PEM_WORD.fullmatch(w) for w in line.split())
+        ):
             return False
     return True
 
@@ -205,6 +223,9 @@ def _scan_private_keys(b: bytes) -> Iterator[tuple[str, int, int]]:
         else:  # truncated block: take the header lines and the base64 body that follow
             t = _PEM_TRUNCATED.match(b, m.end())
             stop = t.end() if t else m.end()
+            if stop == m.end():
+                sp = _PEM_SPACED.match(b, m.end())
+                stop = sp.end() if sp else stop
             while stop > m.end() and b[stop - 1] in b"\r\n":
                 stop -= 1
             if b[stop - 2 : stop] in (b"\\n", b"\\r"):
@@ -224,6 +245,8 @@ def _scan_curl(b: bytes, low: bytes) -> Iterator[tuple[str, int, int]]:
             pw = m.group(2).decode("utf-8", "replace")
             if not assign.is_placeholder(pw) and not pw.startswith("$"):
                 yield "basic-auth-credentials", m.start(2), m.end(2)
+        for m in formats.CURL_COOKIE.finditer(b, i, line_end):  # curl -b 'session=...'
+            yield from formats.cookie_pairs(b, m.end())
         i = low.find(b"curl", line_end)
 
 
@@ -233,12 +256,24 @@ def _scan_curl(b: bytes, low: bytes) -> Iterator[tuple[str, int, int]]:
 def _raw(b: bytes) -> Iterator[tuple[str, int, int]]:
     """Every candidate finding, in byte offsets, unmerged (cheap stages first)."""
     yield from _scan_private_keys(b)
-    yield from _scan_tokens(b)
+    aws_ids: list[int] = []
+    for found in _scan_tokens(b):
+        if found[0] == "aws-access-key-id":
+            aws_ids.append(found[1])
+        yield found
+    yield from formats.scan_aws_pairs(b, aws_ids)
     low = b.lower()
-    yield from assign.scan_assignments(b, low)
+    prose: list[int] = []
+    yield from assign.scan_assignments(b, low, prose)
+    yield from formats.scan_prose(b, low, prose)
     yield from assign.scan_bearer(b, low)
     yield from _scan_url_passwords(b)
     yield from _scan_curl(b, low)
+    yield from commands.scan_commands(b, low)
+    yield from formats.scan_base64_pem(b)
+    yield from formats.scan_netrc(b, low)
+    yield from formats.scan_cookies(b, low)
+    yield from formats.scan_cards(b)
 
 
 def _markers(b: bytes) -> list[tuple[int, int]]:
@@ -362,22 +397,39 @@ def redact(text: str) -> str:
 
 
 def _redact_seq(items: list[Any]) -> list[Any]:
-    """Redact a list; an argv-style ``["--password", "x"]`` pair loses its value too."""
+    """Redact a list; an argv-style ``["--password", "x"]`` pair loses its value too, and so
+    do the credential flags of known tools (``mysql -pX``, ``sshpass -p X``, ``tool -p X``)."""
     out: list[Any] = []
     secret_next = False
-    for item in items:
-        if secret_next and isinstance(item, str) and not item.startswith("-"):
+    is_argv = bool(items) and isinstance(items[0], str)
+    by_table = commands.argv_secrets(items) if is_argv else {}
+    known = is_argv and commands.known_command(items)  # its flags are in the table
+    tool = items[0] if is_argv else ""
+    prev = ""
+    for k, item in enumerate(items):
+        if k in by_table and isinstance(item, str):
+            s, e = by_table[k]
+            out.append(redact(item[:s]) + f"{MARKER_PREFIX}cli-secret-flag]" + redact(item[e:]))
             secret_next = False
+            prev = item
+            continue
+        if isinstance(item, str) and (
+            (secret_next and not item.startswith("-"))
+            or (not known and commands.generic_short_flag(tool, prev, item))
+        ):
+            secret_next = False
+            prev = item
             if not assign.is_placeholder(item) and not item.startswith("$"):
                 out.append(f"{MARKER_PREFIX}cli-secret-flag]")
                 continue
         secret_next = isinstance(item, str) and assign.flag_takes_secret(item)
+        prev = item if isinstance(item, str) else ""
         out.append(redact_obj(item))
     return out
 
 
 def _redact_keyed(key: Any, value: Any) -> Any:
-    if isinstance(key, str) and isinstance(value, str):
+    if isinstance(key, str) and isinstance(value, str) and not key.startswith(MARKER_PREFIX):
         hit = assign.keyed_value_secret(key, value)
         if hit is not None:
             spans = [(f.rule, f.start, f.end) for f in find_secrets(value)]
@@ -387,7 +439,7 @@ def _redact_keyed(key: Any, value: Any) -> Any:
 
 
 def redact_obj(obj: Any) -> Any:
-    """Redact every string in JSON-like data (dict / list / tuple); dict keys are kept.
+    """Redact every string in JSON-like data (dict / list / tuple), dict keys included.
 
     A value stored under a secret-named key (``{"password": "x"}``) is redacted as a whole, and
     in a list the item after ``--password`` / ``--api-key`` is redacted too (command lines).
@@ -395,7 +447,9 @@ def redact_obj(obj: Any) -> Any:
     if isinstance(obj, str):
         return redact(obj)
     if isinstance(obj, dict):
-        return {k: _redact_keyed(k, v) for k, v in obj.items()}
+        return {
+            (redact(k) if isinstance(k, str) else k): _redact_keyed(k, v) for k, v in obj.items()
+        }
     if isinstance(obj, list):
         return _redact_seq(obj)
     if isinstance(obj, tuple):

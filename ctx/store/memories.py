@@ -10,7 +10,7 @@ from ctx.errors import CtxError
 from ctx.ids import MEMORY_PREFIX, new_id
 from ctx.models import MEMORY_TYPES, Memory
 from ctx.store.base import ProjectBase
-from ctx.store.redaction import redact_text
+from ctx.store.redaction import local_paths, redact_text
 from ctx.store.state import StateDoc
 from ctx.timeutil import now_iso, parse_iso
 
@@ -110,7 +110,7 @@ class MemoryOps(ProjectBase):
         author: str | None = None,
     ) -> Memory:
         mtype = check_type(type)
-        text = _content(content)
+        text = local_paths(_content(content), self.root)
         tag_list = tags_to_store(tags)
         if source_session is not None and not source_session.strip():
             raise CtxError(
@@ -218,7 +218,7 @@ class MemoryOps(ProjectBase):
         mid, _rec, private = self._find_memory(ident)
         fields: dict[str, Any] = {}
         if content is not None:
-            fields["content"] = _content(content)
+            fields["content"] = local_paths(_content(content), self.root)
         if type is not None:
             fields["type"] = check_type(type)
         new_tags = tags_to_store(tags) if tags is not None else None

@@ -16,7 +16,7 @@ from ctx.store import transcripts as tx
 from ctx.store.base import ProjectBase
 from ctx.store.layout import FORMAT_VERSION
 from ctx.store.memories import clean_tags, tags_to_store
-from ctx.store.redaction import redact_data, redact_text
+from ctx.store.redaction import clean_record, clean_value, local_paths, redact_text
 from ctx.store.state import StateDoc
 from ctx.timeutil import normalize_iso, now_iso, parse_iso
 
@@ -47,15 +47,20 @@ def check_role(role: str) -> str:
     return r
 
 
-def _clean_turn(t: TranscriptTurn | Turn, n: int) -> Turn:
+def clean_turn_id(ext_id: object, root: Path | str | None) -> str | None:
+    """A turn's external id as it is stored (redacted like any other field)."""
+    return clean_value(str(ext_id), root) if ext_id is not None else None
+
+
+def _clean_turn(t: TranscriptTurn | Turn, n: int, root: Path | str | None) -> Turn:
     role = t.role if t.role in ROLES else "assistant"
     return Turn(
         n=n,
         role=role,
-        text=redact_text(t.text or ""),
+        text=local_paths(redact_text(t.text or ""), root),
         ts=normalize_iso(t.ts),
-        id=str(t.id) if t.id is not None else None,
-        meta=redact_data(t.meta) if t.meta else {},
+        id=clean_turn_id(t.id, root),
+        meta=clean_value(t.meta, root) if t.meta else {},
     )
 
 
@@ -124,18 +129,19 @@ class SessionOps(ProjectBase):
             "format": FORMAT_VERSION,
             "id": sid,
             "tool": tool,
-            "title": redact_text(title) if title else "",
+            "title": title or "",
             "status": "open",
             "started_at": now_iso(),
             "cwd": self.relative_cwd(cwd or os.getcwd()),
             "branch": self.git.branch,
             "commit": self.git.head,
             "author": self.git.author,
-            "command": redact_data(list(command)) if command else None,
+            "command": list(command) if command else None,
             "external_id": external_id,
             "private": private,
-            "meta": redact_data(meta or {}),
+            "meta": meta or {},
         }
+        header = clean_record(header, self.root)
         if owner_pid:
             header["owner_pid"] = owner_pid
         tx.journal_append(
@@ -192,6 +198,7 @@ class SessionOps(ProjectBase):
                     role=role, text=text, ts=ts or now_iso(), id=ext_id, meta=meta or {}
                 ),
                 n,
+                self.root,
             )
             tx.journal_append(path, tx.turn_record(turn))
             return turn
@@ -207,7 +214,7 @@ class SessionOps(ProjectBase):
 
     def update_open_session(self, session_id: str, **fields: Any) -> None:
         """Add facts learned during capture (the tool's own session id, ...) to the journal."""
-        clean = {k: redact_data(v) for k, v in fields.items() if v is not None}
+        clean = clean_record({k: v for k, v in fields.items() if v is not None}, self.root)
         tx.journal_append(self.journal_path(session_id), {"type": "header-update", **clean})
 
     def complete_session(
@@ -236,7 +243,9 @@ class SessionOps(ProjectBase):
         if not head:
             head = {"type": "session", "id": sid, "tool": "unknown", "started_at": now_iso()}
         final_turns = (
-            [_clean_turn(t, i) for i, t in enumerate(turns)] if turns is not None else journal.turns
+            [_clean_turn(t, i, self.root) for i, t in enumerate(turns)]
+            if turns is not None
+            else journal.turns
         )
         target = final_id or head.get("final_id")
         head.pop("final_id", None)
@@ -256,9 +265,9 @@ class SessionOps(ProjectBase):
         if exit_status is not None:
             head["exit_status"] = exit_status
         if title:
-            head["title"] = redact_text(title)
+            head["title"] = title
         if updates:
-            head.update(redact_data(updates))
+            head.update(updates)
         if not head.get("title"):
             head["title"] = _title_from(final_turns)
         private = bool(head.pop("private", False))
@@ -319,6 +328,7 @@ class SessionOps(ProjectBase):
         self, sid: str, head: dict[str, Any], turns: list[Turn], private: bool, part: int
     ) -> None:
         sdir = self.layout.session_dir(sid, private)
+        head = clean_record(head, self.root)  # every field: titles, meta, command, ids, paths
         if part == 0:
             try:
                 tx.write_part(sdir, 0, {k: v for k, v in head.items() if v is not None}, turns)
@@ -375,13 +385,13 @@ class SessionOps(ProjectBase):
             return ImportResult(None, False, 0, note="forgotten")
         existing = self._existing_location(sid)
         if existing is None:
-            clean = [_clean_turn(t, i) for i, t in enumerate(turns)]
+            clean = [_clean_turn(t, i, self.root) for i, t in enumerate(turns)]
             head = {
                 "type": "session",
                 "format": FORMAT_VERSION,
                 "id": sid,
                 "tool": header.tool,
-                "title": redact_text(header.title) if header.title else _title_from(clean),
+                "title": header.title or _title_from(clean),
                 "status": "complete",
                 "started_at": normalize_iso(header.started_at)
                 or (clean[0].ts if clean and clean[0].ts else now_iso()),
@@ -393,20 +403,21 @@ class SessionOps(ProjectBase):
                 else None,
                 "branch": header.branch,
                 "author": self.git.author,
-                "command": redact_data(header.command) if header.command else None,
+                "command": header.command or None,
                 "exit_status": header.exit_status,
                 "external_id": header.external_id,
                 "turn_count": len(clean),
                 "parts": 1,
-                "meta": redact_data(header.meta) if header.meta else None,
+                "meta": _machine_meta(header.meta) or None,
             }
             self._write_session(sid, head, clean, private, part=0)
             return ImportResult(self.get_session(sid, with_turns=False), True, len(clean))
         sdir, is_private = existing
         have = tx.read_transcript(sdir, self.root)
         known_ids = {t.id for t in have.turns if t.id}
-        if turns and all(t.id for t in turns) and known_ids:
-            new = [t for t in turns if t.id not in known_ids]
+        stored_ids = [clean_turn_id(t.id, self.root) for t in turns]  # ids are stored redacted
+        if turns and all(stored_ids) and known_ids and len(set(stored_ids)) == len(turns):
+            new = [t for t, i in zip(turns, stored_ids, strict=True) if i not in known_ids]
         else:
             new = list(turns[len(have.turns) :])
         refresh = self._header_refresh(sid, "private" if is_private else "shared", header)
@@ -415,7 +426,7 @@ class SessionOps(ProjectBase):
                 self._set_summary(sid, is_private, refresh)
             return ImportResult(self.get_session(sid, with_turns=False), False, 0)
         start = len(have.turns)
-        clean = [_clean_turn(t, start + i) for i, t in enumerate(new)]
+        clean = [_clean_turn(t, start + i, self.root) for i, t in enumerate(new)]
         head = {
             "turn_count": start + len(clean),
             "parts": have.parts + 1,
@@ -608,7 +619,7 @@ class SessionOps(ProjectBase):
                 doc.put_record(doc.sessions, sid, {k: rec_all.get(k) for k in SUMMARY_KEYS}, [])
                 rec = doc.sessions[sid]
             if title is not None:
-                doc.set_fields(rec, {"title": redact_text(title)})
+                doc.set_fields(rec, {"title": clean_value(title, self.root)})
             doc.edit_tags(rec, add, remove)
 
         self.mutate(private, edit)
@@ -634,6 +645,16 @@ class SessionOps(ProjectBase):
 
         self.mutate(private, rm)
         return session
+
+
+def _machine_meta(meta: dict[str, Any] | None) -> dict[str, Any]:
+    """An imported header's meta without machine-local paths: the transcript's path (in the
+    user's home, with the encoded project path in it) is kept as its file name only."""
+    out = dict(meta or {})
+    src = out.pop("source_path", None)
+    if src:
+        out.setdefault("source_file", Path(str(src)).name)
+    return out
 
 
 def _title_from(turns: list[Turn]) -> str:

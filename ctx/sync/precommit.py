@@ -36,9 +36,41 @@ def readable(path: str, line: bytes) -> str:
                 raw = base64.b64decode(payload, validate=True)
             except (binascii.Error, ValueError):
                 raw = line
-            # strings sit in the binary update between length bytes: keep them apart
-            return _CONTROL.sub("\n", raw.decode("utf-8", "replace"))
+            # strings sit in the binary update between length bytes: keep them apart, and
+            # also read them as length-prefixed strings (a printable length byte would glue
+            # itself to the text: "8mysql -p...")
+            text = _CONTROL.sub("\n", raw.decode("utf-8", "replace"))
+            return text + "\n" + "\n".join(update_strings(raw))
     return line.decode("utf-8", "replace")
+
+
+def update_strings(raw: bytes, min_len: int = 4) -> list[str]:
+    """The strings of a binary CRDT update: each is a varuint length and that many UTF-8 bytes
+    (lib0 encoding). A scan, not a parse: any offset that reads as a plausible string counts."""
+    out: list[str] = []
+    n = len(raw)
+    i = 0
+    while i < n:
+        length = shift = 0
+        j = i
+        while j < n and j - i < 4:
+            byte = raw[j]
+            length |= (byte & 0x7F) << shift
+            j += 1
+            if byte < 0x80:
+                break
+            shift += 7
+        if min_len <= length and j + length <= n:
+            try:
+                s = raw[j : j + length].decode("utf-8")
+            except UnicodeDecodeError:
+                s = ""
+            if s and not _CONTROL.search(s.replace("\n", "").replace("\t", "").replace("\r", "")):
+                out.append(s)
+                i = j + length
+                continue
+        i += 1
+    return out
 
 
 def _blob(repo: Any, tree: Any, path: str) -> bytes | None:

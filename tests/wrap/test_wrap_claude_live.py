@@ -64,7 +64,8 @@ def _assert_nothing_committed_holds(root: Path, needles: tuple[str, ...]) -> Non
 
 def test_interactive_claude_through_ctx_wrap(claude_bin: Path, store: Path, tmp_path: Path) -> None:
     aws, ghp = _secrets()
-    prompt = f"Please rotate {aws} and {ghp} before the release"
+    pw = "Zx" + "".join(secrets.choice(string.digits) for _ in range(2)) + "!qP@ss-2024w"
+    prompt = f"Please rotate {aws} and {ghp} before the release; the database password is {pw}"
     home = tmp_path / "home"
     home.mkdir()
     with FakeAnthropic(replies=[REPLY]) as server:
@@ -95,7 +96,7 @@ def test_interactive_claude_through_ctx_wrap(claude_bin: Path, store: Path, tmp_
     assert s["meta"]["source"] == "claude transcript"
     assert s["meta"]["tool_version"] == harness.pinned_claude_version()
     assert s["meta"]["model"] and s["meta"]["tool_branch"] == "main"
-    _assert_nothing_committed_holds(store, (aws, ghp))
+    _assert_nothing_committed_holds(store, (aws, ghp, pw))  # issue 11: a password in a sentence
     # The session Claude Code wrote is already in the store: importing it adds nothing.
     imp = run_ctx(store, "import", "claude", "--all", "--json", env=env)
     assert imp.code == 0, imp.err
