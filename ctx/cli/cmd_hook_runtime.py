@@ -66,6 +66,8 @@ def _open(event: dict[str, Any]) -> Project | None:
     cwd = event.get("cwd") or os.environ.get("CLAUDE_PROJECT_DIR") or os.getcwd()
     try:
         project = Project.open(Path(str(cwd)), require_store=False)
+        if project.exists:
+            project.require_store()  # refuses a store with symlinks in it (never followed)
     except CtxError:
         return None
     return project if project.exists else None
@@ -76,11 +78,13 @@ def _log(project: Project | None, event: str, message: str) -> Path | None:
         return None
     path = project.layout.local / LOG_NAME
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        from ctx.store import confine
+
+        confine.private_dirs(path.parent)
         if path.exists() and path.stat().st_size > LOG_MAX_BYTES:
             path.replace(path.with_name(LOG_NAME + ".1"))
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
-        with open(path, "a", encoding="utf-8") as fh:
+        with open(confine.open_append(path, private=True), "a", encoding="utf-8") as fh:
             fh.write(f"{stamp} {event}: {message}\n")
     except OSError:
         return None

@@ -12,8 +12,8 @@ from typing import TypeVar
 from ctx.config import Config, load_config, read_toml
 from ctx.errors import CtxError
 from ctx.gitinfo import GitContext, context
-from ctx.ids import new_replica_id
-from ctx.store import crdt_log
+from ctx.ids import is_replica_id, new_replica_id
+from ctx.store import confine, crdt_log
 from ctx.store.crdt_log import Cached, LogMark, Problem
 from ctx.store.layout import FORMAT_VERSION, Layout
 from ctx.store.locking import atomic_write, file_lock
@@ -22,6 +22,14 @@ from ctx.store.state import StateDoc
 T = TypeVar("T")
 EMPTY_UPDATE = b"\x00\x00"
 CACHE_MIN_LINES = 200  # rewrite the load cache once this many log lines were read past it
+
+
+def _is_log_name(name: str) -> bool:
+    return name.endswith(".log") and is_replica_id(name[:-4])
+
+
+def _not_a_log(name: str) -> bool:
+    return name.startswith(".") or not name.endswith(".log")
 
 
 def _merge(updates: list[bytes]) -> bytes:
@@ -60,6 +68,8 @@ class ProjectBase:
         return self.layout.config.exists()
 
     def require_store(self) -> None:
+        confine.check_structure(self.root, self.layout.store)  # no symlinks: refuse, name them
+        confine.tighten(self.layout.local, confine.PRIVATE_DIR)
         if not self.exists:
             raise CtxError(
                 f"no ctx store in {self.root}",
@@ -95,13 +105,14 @@ class ProjectBase:
             store = str(self.layout.store.resolve())
             try:
                 data = json.loads(path.read_text())
-                if data.get("store") == store and isinstance(data.get("id"), str):
+                if data.get("store") == store and is_replica_id(data.get("id")):
                     self._replica = data["id"]
             except (OSError, ValueError, AttributeError):
                 pass
             if self._replica is None:
                 self._replica = new_replica_id()
-                atomic_write(path, json.dumps({"id": self._replica, "store": store}).encode())
+                data = json.dumps({"id": self._replica, "store": store}).encode()
+                atomic_write(path, data, private=True)
         return self._replica
 
     @property
@@ -110,15 +121,23 @@ class ProjectBase:
 
     # ---- loading -------------------------------------------------------------------------
     def _log_files(self) -> list[tuple[Path, bool]]:
-        files: list[tuple[Path, bool]] = []
-        try:
-            names = sorted(os.listdir(self.layout.state_dir))
-        except FileNotFoundError:
-            names = []
-        files += [(self.layout.state_dir / n, False) for n in names if n.endswith(".log")]
-        if self.layout.private_log.exists():
-            files.append((self.layout.private_log, True))
+        lay = self.layout
+        logs, refused = confine.entries(lay.store, lay.state_dir, _is_log_name, _not_a_log)
+        self._refuse(refused)
+        files = [(p, False) for p in logs]
+        private = lay.private_log
+        if confine.link_in(lay.store, private) is not None:
+            self._refuse([(private, "a symbolic link, not followed")])
+        elif private.exists():
+            files.append((private, True))
         return files
+
+    def _refuse(self, refused: list[tuple[Path, str]]) -> None:
+        """Report entries that were not used (bad names, symlinks), each once."""
+        for path, reason in refused:
+            problem = confine.refusal(self.root, path, reason)
+            if problem not in self.problems:
+                self.problems.append(problem)
 
     @property
     def cache_file(self) -> Path:
@@ -157,7 +176,7 @@ class ProjectBase:
         mark = self._marks.get(path)
         name = self._display(path)
         try:
-            with open(path, "rb") as fh:
+            with confine.open_read(path) as fh:
                 st = os.fstat(fh.fileno())
                 if mark is not None and mark.unchanged(st):
                     return True
@@ -179,6 +198,9 @@ class ProjectBase:
                         start, crc, lines = mark.offset, mark.crc, mark.lines
                     chunk = crdt_log.parse(data, start, name)
         except FileNotFoundError:
+            return mark is None
+        except OSError as exc:  # a symlink (not followed), a folder, unreadable: skipped
+            self._refuse([(path, confine.why(exc))])
             return mark is None
         doc = self._private if private else self._shared
         assert doc is not None
@@ -283,7 +305,7 @@ class ProjectBase:
             update = out[0]
             if update and update != EMPTY_UPDATE:
                 path = self.layout.private_log if private else self.own_log
-                crdt_log.append_update(path, update, self.replica)
+                crdt_log.append_update(path, update, self.replica, private=private)
                 if not self._refresh_one(path, private):
                     self._reset()
                     self.refresh()

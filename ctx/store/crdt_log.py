@@ -45,17 +45,23 @@ def encode_line(update: bytes) -> bytes:
     return b"%08x %s\n" % (zlib.crc32(update), base64.b64encode(update))
 
 
-def append_update(path: Path, update: bytes, replica: str) -> None:
-    """Append one update as one write() call; the caller holds the store's write lock."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+def append_update(path: Path, update: bytes, replica: str, *, private: bool = False) -> None:
+    """Append one update as one write() call; the caller holds the store's write lock.
+    Never through a symlink; a private log is 0600 (see ctx/store/confine.py)."""
+    from ctx.store import confine
+
+    if private:
+        confine.private_dirs(path.parent)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    fd = confine.open_append(path, private)
     try:
         size = os.fstat(fd).st_size
         prefix = b""
         if size == 0:
             prefix = header_line(replica)
         else:
-            with open(path, "rb") as fh:
+            with open(fd, "rb", closefd=False) as fh:
                 fh.seek(size - 1)
                 if fh.read(1) != b"\n":  # a torn line from a killed writer: close it off
                     prefix = b"\n"
@@ -67,11 +73,12 @@ def append_update(path: Path, update: bytes, replica: str) -> None:
         os.close(fd)
 
 
-def rewrite_log(path: Path, updates: list[bytes], replica: str) -> None:
+def rewrite_log(path: Path, updates: list[bytes], replica: str, *, private: bool = False) -> None:
     """Replace a log with the given updates (compaction of this replica's own file)."""
     from ctx.store.locking import atomic_write
 
-    atomic_write(path, header_line(replica) + b"".join(encode_line(u) for u in updates))
+    data = header_line(replica) + b"".join(encode_line(u) for u in updates)
+    atomic_write(path, data, private=private)
 
 
 @dataclass
@@ -200,7 +207,7 @@ def write_cache(path: Path, cached: Cached) -> None:
         "problems": [[p.path, p.line, p.message] for p in cached.problems],
     }
     head = json.dumps(meta, separators=(",", ":")).encode() + b"\n"
-    atomic_write(path, CACHE_MAGIC + head + cached.shared + cached.private)
+    atomic_write(path, CACHE_MAGIC + head + cached.shared + cached.private, private=True)
 
 
 def read_cache(path: Path) -> Cached | None:

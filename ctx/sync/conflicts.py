@@ -176,9 +176,11 @@ def record(project: Project, edits: list[LostEdit]) -> list[LostEdit]:
     seen = {(e.get("merge"), e.get("id"), e.get("field")) for e in read(project)}
     fresh = [e for e in edits if (e.merge, e.id, e.field) not in seen]
     if fresh:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        from ctx.store import confine
+
+        confine.private_dirs(path.parent)
         stamp = now_iso()
-        with open(path, "a", encoding="utf-8") as fh:
+        with open(confine.open_append(path, private=True), "a", encoding="utf-8") as fh:
             for e in fresh:
                 e.at = e.at or stamp
                 fh.write(json.dumps(e.to_dict(), ensure_ascii=False, default=str) + "\n")

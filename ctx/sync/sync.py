@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ctx.errors import CtxError
+from ctx.store import confine
 from ctx.store.locking import atomic_write
 from ctx.sync import gitrun, history
 from ctx.sync.after import AfterPull, after_pull
@@ -273,6 +274,8 @@ def _keep_one_copy(root: Path, paths: list[str]) -> None:
             (c for c in copies if c is not None),
             key=lambda c: (c.count(b"\n"), len(c), hashlib.sha256(c).hexdigest()),
         )
+        if confine.link_in(root / STORE, root / path) is not None:
+            continue  # never written through a symlink: git reports the path unmerged
         (root / path).write_bytes(keep)
         gitrun.run(root, "add", "--", path)
 
@@ -394,4 +397,4 @@ def _remember(project: Project, result: SyncResult) -> None:
         "arrived": result.arrived.to_dict() if result.arrived else None,
         "lost_edits": len(result.lost),
     }
-    atomic_write(last_sync_path(project), json.dumps(data, indent=1).encode())
+    atomic_write(last_sync_path(project), json.dumps(data, indent=1).encode(), private=True)
