@@ -549,7 +549,11 @@ class SessionOps(ProjectBase):
 
     def iter_session_turns(self, sid: str, private: bool = False) -> list[Turn]:
         sdir = self._readable_dir(sid, private)
-        return tx.read_transcript(sdir, self.root).turns if sdir else []
+        if sdir is None:
+            return []
+        t = tx.read_transcript(sdir, self.root)
+        self.problems.extend(p for p in t.problems if p not in self.problems)
+        return t.turns
 
     def list_sessions(
         self,
