@@ -196,6 +196,8 @@ def run_checks(start: Path | None) -> list[Check]:
             cfg = project.config
         except CtxError as err:
             checks.append(Check("config", "fail", err.message, err.advice))
+        if os.path.lexists(project.store_dir):
+            checks.append(check_links(project.root, project.store_dir))
         checks.extend(_hook_checks(project))
     checks.extend(check_sqlite())
     if cfg is None:
@@ -207,6 +209,28 @@ def run_checks(start: Path | None) -> list[Check]:
         checks.append(check_model(cfg))
     checks.append(check_dirs())
     return checks
+
+
+def check_links(root: Path, store: Path) -> Check:
+    """Symlinks under .contextfs/ (a commit can carry them): ctx never follows them; each is
+    named with its fix."""
+    from ctx.store import confine
+
+    links = confine.all_links(store)
+    if not links:
+        return Check("store-links", "ok", "no symbolic links under .contextfs/")
+    committed = dict(confine.structure_links(root, store))
+    fixes = []
+    for link in links:
+        in_local = "local" in link.relative_to(store).parts[:1] or link.name.startswith("index.db")
+        fixes.append(confine.link_advice(root, link, committed.get(link, not in_local)))
+    names = ", ".join(str(p.relative_to(root)) for p in links)
+    return Check(
+        "store-links",
+        "fail",
+        f"symbolic link(s) in the store, never followed by ctx: {names}",
+        "; ".join(fixes),
+    )
 
 
 def _hook_checks(project: object) -> list[Check]:

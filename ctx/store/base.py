@@ -88,7 +88,9 @@ class ProjectBase:
     @property
     def config(self) -> Config:
         if self._config is None:
-            self._config = load_config(self.layout.config if self.exists else None)
+            cfg = self.layout.config
+            linked = confine.link_in(self.layout.store, cfg) is not None  # never read through
+            self._config = load_config(cfg if self.exists and not linked else None)
         return self._config
 
     def refresh_git(self) -> None:
@@ -107,6 +109,7 @@ class ProjectBase:
                 data = json.loads(path.read_text())
                 if data.get("store") == store and is_replica_id(data.get("id")):
                     self._replica = data["id"]
+                    confine.tighten(path)  # an older ctx made it 0644
             except (OSError, ValueError, AttributeError):
                 pass
             if self._replica is None:

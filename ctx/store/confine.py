@@ -339,3 +339,18 @@ def refusal(root: Path, path: Path, reason: str, line: int = 0) -> Problem:
             _REFUSED.clear()
         _REFUSED[key] = msg
     return Problem(rel, line, msg)
+
+
+def all_links(store: Path, limit: int = 100) -> list[Path]:
+    """Every symlink at or under the store (never descending through one), for `ctx doctor`."""
+    if is_link(store):
+        return [store]
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(store):  # os.walk does not follow links
+        for name in [*dirnames, *filenames]:
+            path = Path(dirpath) / name
+            if is_link(path):
+                found.append(path)
+                if len(found) >= limit:
+                    return found
+    return sorted(found)
