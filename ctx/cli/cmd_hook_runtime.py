@@ -66,8 +66,10 @@ def _open(event: dict[str, Any]) -> Project | None:
     cwd = event.get("cwd") or os.environ.get("CLAUDE_PROJECT_DIR") or os.getcwd()
     try:
         project = Project.open(Path(str(cwd)), require_store=False)
-        if project.exists:
-            project.require_store()  # refuses a store with symlinks in it (never followed)
+        if project.exists:  # a store with symlinks in it is left alone (never followed)
+            from ctx.store import confine
+
+            confine.check_structure(project.root, project.layout.store)
     except CtxError:
         return None
     return project if project.exists else None

@@ -7,10 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from ctx.errors import CtxError
-from ctx.ids import MEMORY_PREFIX, is_memory_id, new_id
+from ctx.ids import MEMORY_PREFIX, new_id
 from ctx.models import MEMORY_TYPES, Memory
 from ctx.store.base import ProjectBase
-from ctx.store.confine import shown
 from ctx.store.redaction import redact_text
 from ctx.store.state import StateDoc
 from ctx.timeutil import now_iso, parse_iso
@@ -118,12 +117,6 @@ class MemoryOps(ProjectBase):
         if source_turn is not None and not source_session:
             raise CtxError("--turn needs --session", "name the session the turn belongs to")
         mid = memory_id or new_id(MEMORY_PREFIX)
-        if not is_memory_id(mid):
-            raise CtxError(
-                f"{shown(mid)} is not a memory id",
-                "memory ids are `m-` and 12 characters a-z, 2-7 (docs/format.md)",
-                code="invalid_id",
-            )
         ts = now_iso()
         fields = {
             "type": mtype,

@@ -128,17 +128,12 @@ class Project(MemoryOps, SessionOps):
         for rec in records:
             kind = rec.get("kind")
             if kind in ("memory", "session") and not _valid_record_id(kind, rec.get("id")):
+                # ids become paths (sessions/<id>/): outside the grammar, never used
+                what = f"{kind} id {confine.shown(rec.get('id'))}"
                 self.problems.append(
-                    Problem(
-                        "export",
-                        0,
-                        f"{kind} id {confine.shown(rec.get('id'))} is not "
-                        f"a valid {kind} id; record skipped",
-                    )
+                    Problem("export", 0, f"{what} is not a valid {kind} id; skipped")
                 )
-                counts[f"{'memories' if kind == 'memory' else 'sessions'}_skipped"] = (
-                    counts.get(f"{'memories' if kind == 'memory' else 'sessions'}_skipped", 0) + 1
-                )
+                counts["memories_skipped"] += kind == "memory"
                 continue
             if kind == "memory":
                 mid = str(rec.get("id") or "")
