@@ -254,12 +254,17 @@ class ProjectBase:
             merged = {k: _merge([self._base[k], *self._fresh[k]]) for k in (False, True)}
             marks = {str(p.relative_to(self.layout.store)): m for p, m in self._marks.items()}
             crdt_log.write_cache(
-                self.cache_file, Cached(marks, merged[False], merged[True], list(self.problems))
+                self.cache_file, Cached(marks, merged[False], merged[True], self._log_problems())
             )
         except Exception:  # the cache is an optimisation: never fail a command over it
             return
         self._base = merged
         self._fresh = {False: [], True: []}
+
+    def _log_problems(self) -> list[Problem]:
+        """Bad log lines (cached with the state); refusals (line 0: links, bad names, files)
+        are found again on every load, so they never outlive their cause."""
+        return [p for p in self.problems if p.line > 0]
 
     def reload(self) -> None:
         """Forget what is loaded and read every log again, bypassing the load cache."""
