@@ -58,8 +58,10 @@ def _post(name: str, args: list[str], cwd: Path | None) -> None:
 
     try:
         project = Project.open(cwd)
-    except CtxError:
-        return  # no store in this repository: nothing to do
+    except CtxError as exc:
+        if exc.code == "store_symlink":  # the pull brought a link: nothing is done, say why
+            sys.stderr.write(f"ctx: {name} hook: {exc}\n")
+        return  # otherwise no store in this repository: nothing to do
     merged = name == "post-merge" or (name == "post-rewrite" and args[:1] == ["rebase"])
     if merged and not os.environ.get("CTX_IN_SYNC"):
         with file_lock(project.layout.local / "sync" / "hook.lock"):

@@ -204,6 +204,9 @@ def _pull(project: Project, target: _Target, rebase: bool | None, result: SyncRe
                 "both clones (one copy is kept)"
             )
         _merge_or_rebase(root, theirs, rebase, twins, target, result)
+    # what the pull brought may put a symlink among the store's own folders: stop before
+    # anything is read or written through it (the merge itself is git's and stays)
+    confine.check_structure(root, project.layout.store)
     after: AfterPull = after_pull(project, ours, theirs)
     result.arrived = after.arrived
     result.lost.extend(after.lost)

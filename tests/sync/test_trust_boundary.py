@@ -240,6 +240,31 @@ def test_a_linked_store_folder_is_refused_not_followed(
     assert snapshot(victim) == before
 
 
+@pytest.mark.parametrize("how", ["ctx sync", "git pull"])
+def test_a_pull_that_brings_a_linked_local_folder_stops_there(
+    team: Team, victim: Path, how: str
+) -> None:
+    """git itself replaces the clone's local/ by the link (ignored files are expendable to
+    git); ctx must then stop, not write its records through it."""
+    alice = team.clone("alice")
+    assert run(alice, "memory", "add", "alice's note").code == 0
+    assert run(alice, "hooks", "install").code == 0
+    mallory = team.clone("mallory")
+    (mallory / ".contextfs" / "local").symlink_to(victim / "inner")
+    push_from(mallory, "link local")
+    before = snapshot(victim)
+    if how == "ctx sync":
+        r = run(alice, "sync")
+        assert r.code == 1 and ".contextfs/local" in r.err and "remove the symlink" in r.err, r
+    else:
+        env = {**no_ctx_env(), "CTX_HOOKS_FOREGROUND": "1"}
+        proc = git_env(alice, "pull", "-q", "--no-rebase", env=env)
+        assert proc.returncode == 0 and ".contextfs/local" in proc.stderr, proc.stderr
+    assert (alice / ".contextfs" / "local").is_symlink()
+    everything_runs(alice, refused=True)
+    assert snapshot(victim) == before
+
+
 def test_a_linked_own_state_log_is_never_written_through(team: Team, victim: Path) -> None:
     alice = team.clone("alice")
     assert run(alice, "memory", "add", "alice's first note").code == 0
