@@ -155,3 +155,19 @@ def test_embedding_cache_is_owner_only(tmp_path: Path) -> None:
     cache.path.chmod(0o644)
     EmbeddingCache(cache.path)
     assert mode(cache.path) == 0o600
+
+
+def test_terminal_recordings_are_owner_only(store: Path) -> None:
+    from ctx.capture.asciicast import journal_to_cast
+    from ctx.capture.journal import JournalWriter
+
+    rec_dir = Project.open(store).layout.recordings_dir
+    journal = rec_dir / "s-aaaaaaaaaaaa.journal"
+    w = JournalWriter(journal, command=["sh"], fsync_interval=0)
+    w.on_start(80, 24)
+    w.on_output(b"typed secret\r\n", 0.1)
+    w.finish(exit_code=0)
+    cast = rec_dir / "s-aaaaaaaaaaaa.cast"
+    journal_to_cast(journal, cast)
+    assert mode(journal) == 0o600 and mode(cast) == 0o600
+    assert mode(rec_dir) == 0o700 and mode(rec_dir.parent) == 0o700

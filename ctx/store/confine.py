@@ -335,6 +335,8 @@ def refusal(root: Path, path: Path, reason: str, line: int = 0) -> Problem:
     if msg is None:
         sha = line_commit(root, path, line) if line else last_commit(root, path)
         msg = f"{reason} (from commit {sha})" if sha else reason
+        if reason.startswith("a symbolic link"):
+            msg += f"; remove the symlink: {'git rm' if sha else 'rm'} {rel}"
         if len(_REFUSED) > 1000:
             _REFUSED.clear()
         _REFUSED[key] = msg

@@ -198,7 +198,10 @@ def test_a_linked_session_folder_or_part_is_not_read_indexed_or_removed(
     assert snapshot(victim) == before
     assert ".contextfs/sessions/s-dddddddddddd" in said and "symbolic link" in said
     assert ".contextfs/sessions/s-eeeeeeeeeeee/000.jsonl" in said
-    assert sha in said
+    assert sha in said and "remove the symlink: git rm .contextfs/sessions/s-dddddddddddd" in said
+    doctor = run(alice, "doctor")
+    for name in ("s-aaaaaaaaaaaa", "s-dddddddddddd", "s-eeeeeeeeeeee/000.jsonl"):
+        assert f".contextfs/sessions/{name}" in doctor.out + doctor.err, doctor
     # a fresh clone, hooks installed before the pull brings them
     bob = tmp_path / "bob"
     git(tmp_path, "clone", "-q", "-n", str(team.remote), "bob")
