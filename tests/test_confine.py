@@ -75,7 +75,7 @@ def test_entries_skip_links_and_bad_names(store: Path, outside: Path) -> None:
     (base / "not-an-id").mkdir()
     (base / ".gitkeep").write_text("")
     good, bad = confine.entries(store, base, is_session_id, lambda n: n.startswith("."))
-    assert good == [base / "s-aaaaaaaaaaaa"]
+    assert good == ["s-aaaaaaaaaaaa"]
     reasons = {p.name: r for p, r in bad}
     assert (
         "symbolic link" in reasons["s-bbbbbbbbbbbb"] and "not a valid name" in reasons["not-an-id"]

@@ -127,7 +127,7 @@ class ProjectBase:
         lay = self.layout
         logs, refused = confine.entries(lay.store, lay.state_dir, _is_log_name, _not_a_log)
         self._refuse(refused)
-        files = [(p, False) for p in logs]
+        files = [(lay.state_dir / n, False) for n in logs]
         private = lay.private_log
         if confine.link_in(lay.store, private) is not None:
             self._refuse([(private, "a symbolic link, not followed")])

@@ -476,7 +476,7 @@ class SessionOps(ProjectBase):
         lay = self.layout
         good, refused = confine.entries(lay.store, lay.active_dir, _journal_name, _not_journal)
         self._refuse(refused)
-        return [p.name[:-6] for p in good]
+        return [n[:-6] for n in good]
 
     def _all_ids(self) -> dict[str, str]:
         """id -> where: 'shared' | 'private' | 'open'."""
@@ -488,9 +488,9 @@ class SessionOps(ProjectBase):
         ):
             good, refused = confine.entries(self.layout.store, base, is_session_id, _not_session)
             self._refuse(refused)
-            for path in good:
-                if path.name not in forgotten:
-                    out[path.name] = where
+            for name in good:
+                if name not in forgotten:
+                    out[name] = where
         for sid in self._open_ids():
             out.setdefault(sid, "open")
         return out
