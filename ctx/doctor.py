@@ -176,6 +176,10 @@ def run_checks(start: Path | None) -> list[Check]:
             try:
                 project.require_store()
                 project.refresh()
+                project.counts()  # lists sessions: linked or misnamed entries are reported
+                from ctx.status import refused_ids
+
+                refused_ids(project)  # forgotten keys that are not ids, with line and commit
                 probs = project.problems
                 checks.append(
                     Check(

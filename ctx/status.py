@@ -53,7 +53,7 @@ def sync_state(project: Project, uncommitted: list[str] | None = None) -> dict[s
         return {"error": str(exc)}
 
 
-def _refused_ids(project: Project) -> None:
+def refused_ids(project: Project) -> None:
     """Forgotten keys that are not ids (a forged log line): named with the line and commit, so
     a pull through the background git hooks, which has nobody to tell, is reported here."""
     try:
@@ -66,7 +66,7 @@ def _refused_ids(project: Project) -> None:
 
 def project_status(project: Project) -> dict[str, Any]:
     counts = project.counts()
-    _refused_ids(project)
+    refused_ids(project)
     try:
         unc = project.uncommitted()
     except Exception as exc:  # git status failing must not hide the rest

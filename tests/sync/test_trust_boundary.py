@@ -172,6 +172,8 @@ def test_forgotten_paths_delete_nothing_through_git_pull_with_hooks(
     r = run(alice, "status")
     assert r.code == 0 and snapshot(victim) == before
     assert f".contextfs/state/{log.name}:2:" in r.err and sha in r.err
+    doctor = run(alice, "doctor")
+    assert "unreadable record" in doctor.out and log.name in doctor.out, doctor
 
 
 # ---- symlinks committed under .contextfs/ ------------------------------------------------------
