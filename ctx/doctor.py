@@ -176,6 +176,10 @@ def run_checks(start: Path | None) -> list[Check]:
             try:
                 project.require_store()
                 project.refresh()
+                project.counts()  # lists sessions: linked or misnamed entries are reported
+                from ctx.status import refused_ids
+
+                refused_ids(project)  # forgotten keys that are not ids, with line and commit
                 probs = project.problems
                 checks.append(
                     Check(
@@ -197,6 +201,8 @@ def run_checks(start: Path | None) -> list[Check]:
             cfg = project.config
         except CtxError as err:
             checks.append(Check("config", "fail", err.message, err.advice))
+        if os.path.lexists(project.store_dir):
+            checks.append(check_links(project.root, project.store_dir))
         checks.extend(_hook_checks(project))
     checks.extend(check_sqlite())
     if cfg is None:
@@ -226,6 +232,28 @@ def _git_state(project: object) -> list[Check]:
     return [
         Check("git state", "warn", f"git is in the middle of a {what}", in_progress_advice(what))
     ]
+
+
+def check_links(root: Path, store: Path) -> Check:
+    """Symlinks under .contextfs/ (a commit can carry them): ctx never follows them; each is
+    named with its fix."""
+    from ctx.store import confine
+
+    links = confine.all_links(store)
+    if not links:
+        return Check("store-links", "ok", "no symbolic links under .contextfs/")
+    committed = dict(confine.structure_links(root, store))
+    fixes = []
+    for link in links:
+        in_local = "local" in link.relative_to(store).parts[:1] or link.name.startswith("index.db")
+        fixes.append(confine.link_advice(root, link, committed.get(link, not in_local)))
+    names = ", ".join(str(p.relative_to(root)) for p in links)
+    return Check(
+        "store-links",
+        "fail",
+        f"symbolic link(s) in the store, never followed by ctx: {names}",
+        "; ".join(fixes),
+    )
 
 
 def _hook_checks(project: object) -> list[Check]:

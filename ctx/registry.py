@@ -31,7 +31,7 @@ def register(root: Path) -> None:
     with file_lock(path.with_suffix(".lock")):
         projects = _read(path)
         projects[key] = {"registered_at": now_iso()}
-        atomic_write(path, json.dumps({"projects": projects}, indent=1).encode())
+        atomic_write(path, json.dumps({"projects": projects}, indent=1).encode(), private=True)
 
 
 def unregister(root: Path) -> None:
@@ -39,4 +39,4 @@ def unregister(root: Path) -> None:
     with file_lock(path.with_suffix(".lock")):
         projects = _read(path)
         if projects.pop(str(root), None) is not None:
-            atomic_write(path, json.dumps({"projects": projects}, indent=1).encode())
+            atomic_write(path, json.dumps({"projects": projects}, indent=1).encode(), private=True)

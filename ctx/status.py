@@ -53,8 +53,20 @@ def sync_state(project: Project, uncommitted: list[str] | None = None) -> dict[s
         return {"error": str(exc)}
 
 
+def refused_ids(project: Project) -> None:
+    """Forgotten keys that are not ids (a forged log line): named with the line and commit, so
+    a pull through the background git hooks, which has nobody to tell, is reported here."""
+    try:
+        from ctx.sync.forgotten import invalid_forgotten
+    except ImportError:
+        return
+    found = invalid_forgotten(project)
+    project.problems.extend(p for p in found if p not in project.problems)
+
+
 def project_status(project: Project) -> dict[str, Any]:
     counts = project.counts()
+    refused_ids(project)
     try:
         unc = project.uncommitted()
     except Exception as exc:  # git status failing must not hide the rest

@@ -73,7 +73,7 @@ def test_newer_format_is_refused(store: Path, capsys: pytest.CaptureFixture[str]
     r = run_ctx(capsys, "memory", "list")
     assert r.code == 1 and "format 99" in r.err and "upgrade" in r.err
     cfg.write_text("[store]\nformat = 1\n")
-    log = store / ".contextfs" / "state" / "zzzz.log"
+    log = store / ".contextfs" / "state" / "zzzzzzzzzzzzzzzz.log"
     log.write_text("#ctx-state v7 replica=zzzz\n")
     r = run_ctx(capsys, "memory", "list")
     assert r.code == 1 and "newer ctx" in r.err

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from ctx.capture.journal import Event, JournalDamaged, Recording, iter_records, json_object
 from ctx.errors import CtxError
+from ctx.store import confine
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -83,7 +84,7 @@ def write_cast(rec: Recording, path: str | os.PathLike[str], *, include_input: b
 
 def _write(lines: Iterable[str | bytes], path: str | os.PathLike[str]) -> Path:
     dest = Path(path)
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    confine.private_dirs(dest.parent, tighten_existing=False)  # new folders 0700
     fd, tmp = tempfile.mkstemp(prefix=".cast-", dir=dest.parent)
     try:
         with os.fdopen(fd, "wb") as f:

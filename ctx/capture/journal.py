@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ctx.errors import CtxError
+from ctx.store import confine
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -147,7 +148,7 @@ class JournalWriter:
         if self.fd >= 0:
             return
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            confine.private_dirs(self.path.parent, tighten_existing=False)  # new folders 0700
             flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_CLOEXEC
             self.fd = os.open(self.path, flags, 0o600)
         except FileExistsError as exc:

@@ -130,9 +130,7 @@ def _error(err: CtxError, as_json: bool) -> int:
     from ctx.privacy import redact
 
     # a message may quote user input (an id, a tag, a path): never a secret on stderr
-    err = replace(
-        err, message=redact(err.message), detail=redact(err.detail) if err.detail else None
-    )
+    err = replace(err, message=redact(err.message), detail=redact(err.detail) if err.detail else "")
     if as_json:
         sys.stderr.write(json_safe(json.dumps(err.to_dict(), ensure_ascii=False)) + "\n")
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import IO, cast
@@ -136,7 +137,7 @@ def export(
         out = cast("IO[str]", SafeStream(sys.stdout, json_safe))
         project.export(out, include_private=include_private)
     else:
-        with open(output, "w", encoding="utf-8") as fh:
+        with _open_output(output, private=include_private) as fh:
             n = project.export(fh, include_private=include_private)
         sys.stderr.write(f"exported {n} records to {output}\n")
     report_problems(project)
@@ -161,3 +162,15 @@ def forget(
         for f in done:
             print(f"forgot {f.kind} {f.id}")
         print(f"note: {done[0].note}")
+
+
+def _open_output(path: Path, *, private: bool) -> IO[str]:
+    """An export with private data is readable by its owner only (0600, tightened when the
+    file already existed)."""
+    if not private:
+        return open(path, "w", encoding="utf-8")
+    from ctx.store.confine import tighten_fd
+
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    tighten_fd(fd)
+    return open(fd, "w", encoding="utf-8")

@@ -45,7 +45,7 @@ def load_vec(conn: apsw.Connection) -> str | None:
 def connect(path: Path, *, readonly: bool = False) -> Opened:
     """Open (creating if needed) ``path`` in WAL mode with a busy timeout."""
     if not readonly:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(path)
     flags = (
         apsw.SQLITE_OPEN_READONLY
         if readonly
@@ -60,6 +60,21 @@ def connect(path: Path, *, readonly: bool = False) -> Opened:
     conn.execute("pragma foreign_keys=on")
     conn.execute("pragma cache_size=-32000")  # 32 MB page cache keeps FTS posting lists warm
     return Opened(conn, err is None, err)
+
+
+def private_file(path: Path) -> None:
+    """The index holds private memory text, the embedding cache vectors of it: the database is
+    created 0600 (SQLite gives its -wal/-shm files the database's mode) and an existing one,
+    with its side files, is tightened. Never through a symlink."""
+    from ctx.store import confine
+
+    confine.private_dirs(path.parent, tighten_existing=False)
+    try:
+        os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW, confine.PRIVATE_FILE))
+    except OSError:
+        return  # a link or unreadable: the structure check or SQLite itself says so
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        confine.tighten(Path(str(path) + suffix))
 
 
 def remove_db_files(path: Path) -> None:

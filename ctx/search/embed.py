@@ -306,8 +306,10 @@ class EmbeddingCache:
     def __init__(self, path: Path | None = None, max_bytes: int | None = None) -> None:
         import apsw
 
+        from ctx.search.db import private_file
+
         self.path = path or paths.embeddings_cache_dir() / "vectors.sqlite"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(self.path)  # vectors of private text: 0600
         self.max_bytes = _cache_max_bytes() if max_bytes is None else max_bytes
         self._conn = apsw.Connection(str(self.path))
         self._conn.set_busy_timeout(10_000)

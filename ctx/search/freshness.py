@@ -54,7 +54,7 @@ def store_signature(project: Project) -> str:
         try:
             for e in sorted(os.scandir(d), key=lambda e: e.name):
                 if e.name.endswith(".log"):
-                    st = e.stat()
+                    st = e.stat(follow_symlinks=False)
                     parts.append(f"{e.name}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}")
         except FileNotFoundError:
             pass

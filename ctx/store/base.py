@@ -12,8 +12,8 @@ from typing import Any, TypeVar
 from ctx.config import Config, load_config, validated
 from ctx.errors import CtxError
 from ctx.gitinfo import GitContext, context
-from ctx.ids import new_replica_id
-from ctx.store import crdt_log, highwater, pending
+from ctx.ids import is_replica_id, new_replica_id
+from ctx.store import confine, crdt_log, highwater, pending
 from ctx.store.crdt_log import Cached, LogMark, Problem
 from ctx.store.layout import FORMAT_VERSION, Layout
 from ctx.store.locking import atomic_write, file_lock, try_lock
@@ -22,6 +22,14 @@ from ctx.store.state import StateDoc
 T = TypeVar("T")
 EMPTY_UPDATE = b"\x00\x00"
 CACHE_MIN_LINES = 200  # rewrite the load cache once this many log lines were read past it
+
+
+def _is_log_name(name: str) -> bool:
+    return name.endswith(".log") and is_replica_id(name[:-4])
+
+
+def _not_a_log(name: str) -> bool:
+    return name.startswith(".") or not name.endswith(".log")
 
 
 def _merge(updates: list[bytes]) -> bytes:
@@ -66,6 +74,8 @@ class ProjectBase:
         return self.layout.config.exists()
 
     def require_store(self) -> None:
+        confine.check_structure(self.root, self.layout.store)  # no symlinks: refuse, name them
+        confine.tighten(self.layout.local, confine.PRIVATE_DIR)
         if not self.exists:
             raise CtxError(
                 f"no ctx store in {self.root}",
@@ -85,7 +95,9 @@ class ProjectBase:
     @property
     def config(self) -> Config:
         if self._config is None:
-            self._config = load_config(self.layout.config if self.exists else None)
+            cfg = self.layout.config
+            linked = confine.link_in(self.layout.store, cfg) is not None  # never read through
+            self._config = load_config(cfg if self.exists and not linked else None)
         return self._config
 
     def refresh_git(self) -> None:
@@ -102,13 +114,15 @@ class ProjectBase:
             store = str(self.layout.store.resolve())
             try:
                 data = json.loads(path.read_text())
-                if data.get("store") == store and isinstance(data.get("id"), str):
+                if data.get("store") == store and is_replica_id(data.get("id")):
                     self._replica = data["id"]
+                    confine.tighten(path)  # an older ctx made it 0644
             except (OSError, ValueError, AttributeError):
                 pass
             if self._replica is None:
                 self._replica = new_replica_id()
-                atomic_write(path, json.dumps({"id": self._replica, "store": store}).encode())
+                data = json.dumps({"id": self._replica, "store": store}).encode()
+                atomic_write(path, data, private=True)
         return self._replica
 
     @property
@@ -117,15 +131,23 @@ class ProjectBase:
 
     # ---- loading -------------------------------------------------------------------------
     def _log_files(self) -> list[tuple[Path, bool]]:
-        files: list[tuple[Path, bool]] = []
-        try:
-            names = sorted(os.listdir(self.layout.state_dir))
-        except FileNotFoundError:
-            names = []
-        files += [(self.layout.state_dir / n, False) for n in names if n.endswith(".log")]
-        if self.layout.private_log.exists():
-            files.append((self.layout.private_log, True))
+        lay = self.layout
+        logs, refused = confine.entries(lay.store, lay.state_dir, _is_log_name, _not_a_log)
+        self._refuse(refused)
+        files = [(lay.state_dir / n, False) for n in logs]
+        private = lay.private_log
+        if confine.link_in(lay.store, private) is not None:
+            self._refuse([(private, "a symbolic link, not followed")])
+        elif private.exists():
+            files.append((private, True))
         return files
+
+    def _refuse(self, refused: list[tuple[Path, str]]) -> None:
+        """Report entries that were not used (bad names, symlinks), each once."""
+        for path, reason in refused:
+            problem = confine.refusal(self.root, path, reason)
+            if problem not in self.problems:
+                self.problems.append(problem)
 
     @property
     def cache_file(self) -> Path:
@@ -208,7 +230,7 @@ class ProjectBase:
         with try_lock(self.layout.lock_file, wait=pending.lock_wait()) as locked:
             if locked and not pending.git_busy(self.root):
                 path = self.layout.private_log if private else self.own_log
-                crdt_log.append_update(path, missing, self.replica)
+                crdt_log.append_update(path, missing, self.replica, private=private)
                 written = True
         target = self._display(self.layout.private_log if private else self.own_log)
         self.notices.append(
@@ -243,7 +265,7 @@ class ProjectBase:
         mark = self._marks.get(path)
         name = self._display(path)
         try:
-            with open(path, "rb") as fh:
+            with confine.open_read(path) as fh:
                 st = os.fstat(fh.fileno())
                 if mark is not None and mark.unchanged(st):
                     return True
@@ -265,6 +287,9 @@ class ProjectBase:
                         start, crc, lines = mark.offset, mark.crc, mark.lines
                     chunk = crdt_log.parse(data, start, name)
         except FileNotFoundError:
+            return mark is None
+        except OSError as exc:  # a symlink (not followed), a folder, unreadable: skipped
+            self._refuse([(path, confine.why(exc))])
             return mark is None
         doc = self._private if private else self._shared
         assert doc is not None
@@ -316,12 +341,17 @@ class ProjectBase:
             merged = {k: _merge([self._base[k], *self._fresh[k]]) for k in (False, True)}
             marks = {str(p.relative_to(self.layout.store)): m for p, m in self._marks.items()}
             crdt_log.write_cache(
-                self.cache_file, Cached(marks, merged[False], merged[True], list(self.problems))
+                self.cache_file, Cached(marks, merged[False], merged[True], self._log_problems())
             )
         except Exception:  # the cache is an optimisation: never fail a command over it
             return
         self._base = merged
         self._fresh = {False: [], True: []}
+
+    def _log_problems(self) -> list[Problem]:
+        """Bad log lines (cached with the state); refusals (line 0: links, bad names, files)
+        are found again on every load, so they never outlive their cause."""
+        return [p for p in self.problems if p.line > 0]
 
     def reload(self) -> None:
         """Forget what is loaded and read every log again, bypassing the load cache."""
@@ -391,7 +421,9 @@ class ProjectBase:
                 def idle() -> bool:  # asked just before the write: the narrowest window
                     return private or pending.git_busy(self.root) is None
 
-                if not busy and crdt_log.append_update(path, update, self.replica, idle):
+                if not busy and crdt_log.append_update(
+                    path, update, self.replica, idle, private=private
+                ):
                     if not self._refresh_one(path, private):
                         self._reset()
                         self.refresh()

@@ -47,12 +47,23 @@ def encode_line(update: bytes) -> bytes:
 
 
 def append_update(
-    path: Path, update: bytes, replica: str, guard: Callable[[], bool] | None = None
+    path: Path,
+    update: bytes,
+    replica: str,
+    guard: Callable[[], bool] | None = None,
+    *,
+    private: bool = False,
 ) -> bool:
     """Append one update as one write() call; the caller holds the store's write lock.
-    `guard` is asked last, just before the write (is git still idle?): False writes nothing."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    `guard` is asked last, just before the write (is git still idle?): False writes nothing.
+    Never through a symlink; a private log is 0600 (see ctx/store/confine.py)."""
+    from ctx.store import confine
+
+    if private:
+        confine.private_dirs(path.parent)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    fd = confine.open_append(path, private)
     try:
         size = os.fstat(fd).st_size
         prefix = b""
@@ -76,7 +87,7 @@ def _repair_tail(path: Path, fd: int, size: int) -> tuple[int, bytes]:
     limit). Only this clone writes this log, and no reader has consumed an unterminated line:
     cut it off, so it does not become a corrupt line that every clone reports forever; a
     tail that is a whole valid update only lost its newline and is kept."""
-    with open(path, "rb") as fh:
+    with open(fd, "rb", closefd=False) as fh:  # the descriptor: never a path that may be a link
         start = size
         while start > 0:
             step = min(start, 65536)
@@ -97,11 +108,12 @@ def _repair_tail(path: Path, fd: int, size: int) -> tuple[int, bytes]:
     return start, b""
 
 
-def rewrite_log(path: Path, updates: list[bytes], replica: str) -> None:
+def rewrite_log(path: Path, updates: list[bytes], replica: str, *, private: bool = False) -> None:
     """Replace a log with the given updates (compaction of this replica's own file)."""
     from ctx.store.locking import atomic_write
 
-    atomic_write(path, header_line(replica) + b"".join(encode_line(u) for u in updates))
+    data = header_line(replica) + b"".join(encode_line(u) for u in updates)
+    atomic_write(path, data, private=private)
 
 
 @dataclass
@@ -230,7 +242,7 @@ def write_cache(path: Path, cached: Cached) -> None:
         "problems": [[p.path, p.line, p.message] for p in cached.problems],
     }
     head = json.dumps(meta, separators=(",", ":")).encode() + b"\n"
-    atomic_write(path, CACHE_MAGIC + head + cached.shared + cached.private)
+    atomic_write(path, CACHE_MAGIC + head + cached.shared + cached.private, private=True)
 
 
 def read_cache(path: Path) -> Cached | None:

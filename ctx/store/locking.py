@@ -16,6 +16,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from ctx.store import confine
+
 _guard = threading.Lock()
 _held: dict[str, tuple[threading.RLock, list[int]]] = {}  # path -> (thread lock, [fd, depth])
 
@@ -32,7 +34,7 @@ def _entry(path: Path) -> tuple[threading.RLock, list[int]]:
 def try_lock(path: Path, wait: float | None = None) -> Iterator[bool]:
     """Hold the lock at `path`; yields False (not holding it) when `wait` seconds passed first.
     `wait=None` waits as long as it takes."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    confine.private_dirs(path.parent)  # lock files are machine-local: 0700 folder
     rlock, slot = _entry(path)
     deadline = None if wait is None else time.monotonic() + wait
     if not rlock.acquire(timeout=-1 if wait is None else max(wait, 0)):
@@ -40,7 +42,7 @@ def try_lock(path: Path, wait: float | None = None) -> Iterator[bool]:
         return
     try:
         if slot[1] == 0:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = confine.open_lock(path)  # 0600, never through a symlink
             if not _flock(fd, deadline):
                 os.close(fd)
                 yield False
@@ -85,12 +87,20 @@ def file_lock(path: Path) -> Iterator[None]:
         yield
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write a file completely or not at all (tmp file + fsync + rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def atomic_write(path: Path, data: bytes, *, private: bool = False) -> None:
+    """Write a file completely or not at all (tmp file + fsync + rename). `private` files
+    (machine-local or private data) are 0600 in 0700 folders; others 0644. The rename replaces
+    a symlink at `path` itself rather than writing through it."""
+    if private:
+        confine.private_dirs(path.parent)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)  # a leftover (or a planted link): removed, never followed
+    mode = confine.PRIVATE_FILE if private else confine.SHARED_FILE
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), mode)
     try:
-        with open(tmp, "wb") as fh:
+        with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
@@ -98,3 +108,6 @@ def atomic_write(path: Path, data: bytes) -> None:
     except OSError as exc:  # a full disk, a size limit: no half file left, the target named
         tmp.unlink(missing_ok=True)
         raise OSError(exc.errno, exc.strerror, str(path)) from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

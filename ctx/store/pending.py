@@ -190,7 +190,9 @@ def settle(
                 held[target] = b""
         line = e.line
         if line not in held[target]:
-            if not crdt_log.append_update(target, e.update, replica, None if e.private else idle):
+            if not crdt_log.append_update(
+                target, e.update, replica, None if e.private else idle, private=e.private
+            ):
                 return appended  # git started meanwhile: the rest waits for the next time
             held[target] += line
             appended += 1

@@ -11,8 +11,9 @@ from typing import IO, Any
 from ctx import registry
 from ctx.errors import CtxError
 from ctx.gitinfo import context
-from ctx.ids import MEMORY_PREFIX, SESSION_PREFIX
+from ctx.ids import MEMORY_PREFIX, SESSION_PREFIX, is_memory_id, is_session_id
 from ctx.models import ImportResult, TranscriptHeader, TranscriptTurn
+from ctx.store import confine
 from ctx.store.crdt_log import Problem
 from ctx.store.layout import CONFIG_TEMPLATE, FORMAT_VERSION, GITIGNORE
 from ctx.store.memories import MemoryOps
@@ -48,6 +49,7 @@ class Project(MemoryOps, SessionOps):
     def init(self) -> InitResult:
         lay = self.layout
         result = InitResult(self.root, lay.store)
+        confine.check_structure(self.root, lay.store)  # a linked store or folder: refused
         lay.store.mkdir(exist_ok=True)
         if not lay.config.exists():
             lay.config.write_text(CONFIG_TEMPLATE.format(format=FORMAT_VERSION))
@@ -63,7 +65,7 @@ class Project(MemoryOps, SessionOps):
             if not keep.exists():
                 keep.write_text("")
                 result.created.append(str(keep.relative_to(self.root)))
-        lay.local.mkdir(exist_ok=True)
+        confine.private_dirs(lay.local)
         from ctx.sync.attributes import ensure_gitattributes
 
         if ensure_gitattributes(self):
@@ -132,6 +134,14 @@ class Project(MemoryOps, SessionOps):
         sessions: dict[str, tuple[dict[str, Any], list[TranscriptTurn]]] = {}
         for rec in records:
             kind = rec.get("kind")
+            if kind in ("memory", "session") and not _valid_record_id(kind, rec.get("id")):
+                # ids become paths (sessions/<id>/): outside the grammar, never used
+                what = f"{kind} id {confine.shown(rec.get('id'))}"
+                self.problems.append(
+                    Problem("export", 0, f"{what} is not a valid {kind} id; skipped")
+                )
+                counts["memories_skipped"] += kind == "memory"
+                continue
             if kind == "memory":
                 mid = str(rec.get("id") or "")
                 forgotten = any(doc.is_forgotten(mid) for doc, _ in self.docs())
@@ -220,3 +230,7 @@ class Project(MemoryOps, SessionOps):
             if path.startswith(prefix) and flags != pygit2.GIT_STATUS_IGNORED:
                 out.append(path)
         return sorted(out)
+
+
+def _valid_record_id(kind: str, value: object) -> bool:
+    return is_memory_id(value) if kind == "memory" else is_session_id(value)

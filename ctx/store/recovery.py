@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ctx.store import confine
 from ctx.store import transcripts as tx
 
 if TYPE_CHECKING:
@@ -36,15 +37,8 @@ def pid_alive(pid: int) -> bool:
 
 def recover_interrupted(project: Project) -> list[str]:
     messages: list[str] = []
-    try:
-        names = os.listdir(project.layout.active_dir)
-    except FileNotFoundError:
-        return messages
-    for name in sorted(names):
-        if not name.endswith(".jsonl"):
-            continue
-        sid = name[:-6]
-        path = project.layout.active_dir / name
+    for sid in project._open_ids():  # valid ids only, no symlinks (ctx/store/confine.py)
+        path = project.journal_path(sid)
         header = tx.read_journal(path).header
         pid = header.get("owner_pid")
         if not isinstance(pid, int) or pid_alive(pid):
@@ -58,7 +52,7 @@ def recover_interrupted(project: Project) -> list[str]:
 def _recover_one(project: Project, sid: str, path: Path, header: dict[str, Any]) -> str | None:
     """Claim the journal first: two commands starting at once must not both complete it."""
     claim_path = path.with_suffix(".recover")
-    with open(claim_path, "w") as claim:
+    with os.fdopen(confine.open_lock(claim_path), "w") as claim:
         try:
             fcntl.flock(claim, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

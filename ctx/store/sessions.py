@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from ctx.errors import CtxError
-from ctx.ids import SESSION_PREFIX, derived_id, new_id
+from ctx.ids import SESSION_PREFIX, derived_id, is_session_id, new_id
 from ctx.models import ROLES, ImportResult, Session, TranscriptHeader, TranscriptTurn, Turn
+from ctx.store import confine
 from ctx.store import transcripts as tx
 from ctx.store.base import ProjectBase
 from ctx.store.layout import FORMAT_VERSION
+from ctx.store.locking import atomic_write
 from ctx.store.memories import clean_tags, tags_to_store
 from ctx.store.redaction import clean_record, clean_value, local_paths, redact_text
 from ctx.store.state import StateDoc
@@ -101,10 +103,53 @@ def _plain_numbers(value: Any) -> Any:
     return value
 
 
+def _bad_id(sid: object) -> CtxError:
+    return CtxError(
+        f"{confine.shown(sid)} is not a session id",
+        "session ids are `s-` and 12 characters a-z, 2-7 (docs/format.md)",
+        code="invalid_id",
+    )
+
+
+def _journal_name(name: str) -> bool:
+    return is_session_id(name[:-6])
+
+
+def _not_journal(name: str) -> bool:
+    return name.startswith(".") or not name.endswith(".jsonl")
+
+
+def _not_session(name: str) -> bool:
+    return name.startswith(".")
+
+
 class SessionOps(ProjectBase):
-    # ---- manual capture --------------------------------------------------------------------
+    # ---- paths: every one checked (ctx/store/confine.py) ------------------------------------
     def journal_path(self, sid: str) -> Path:
+        if not is_session_id(sid):
+            raise _bad_id(sid)
         return self.layout.active_dir / f"{sid}.jsonl"
+
+    def _session_path(self, sid: str, private: bool) -> Path:
+        """The folder of a session, to write into or remove: a valid id, nothing linked."""
+        if not is_session_id(sid):
+            raise _bad_id(sid)
+        path = self.layout.session_dir(sid, private)
+        link = confine.link_in(self.layout.store, path)
+        if link is not None:
+            raise CtxError(
+                f"{confine.where(self.root, link)} is a symbolic link; ctx never follows it",
+                f"remove the symlink {link.relative_to(self.root)}",
+                code="store_symlink",
+            )
+        return path
+
+    def _readable_dir(self, sid: str, private: bool) -> Path | None:
+        """The folder of a session to read from, or None (invalid id, or a link: skipped)."""
+        if not is_session_id(sid):
+            return None
+        path = self.layout.session_dir(sid, private)
+        return path if confine.link_in(self.layout.store, path) is None else None
 
     def start_session(
         self,
@@ -124,6 +169,8 @@ class SessionOps(ProjectBase):
         if private is None:
             private = bool(self.config.get("sessions", "default_private", False))
         sid = session_id or new_id(SESSION_PREFIX)
+        if not is_session_id(sid):
+            raise _bad_id(sid)
         header: dict[str, Any] = {
             "type": "session",
             "format": FORMAT_VERSION,
@@ -148,8 +195,7 @@ class SessionOps(ProjectBase):
             self.journal_path(sid), {k: v for k, v in header.items() if v is not None}
         )
         if make_current:
-            self.layout.current_file.parent.mkdir(parents=True, exist_ok=True)
-            self.layout.current_file.write_text(sid + "\n")
+            atomic_write(self.layout.current_file, (sid + "\n").encode(), private=True)
         return self.get_session(sid, with_turns=False)
 
     def current_session_id(self) -> str:
@@ -157,7 +203,7 @@ class SessionOps(ProjectBase):
             sid = self.layout.current_file.read_text().strip()
         except OSError:
             sid = ""
-        if not sid or not self.journal_path(sid).exists():
+        if not is_session_id(sid) or not self.journal_path(sid).exists():
             raise CtxError(
                 "no session is being captured",
                 "start one with `ctx capture`, or pass --session ID",
@@ -249,6 +295,15 @@ class SessionOps(ProjectBase):
         )
         target = final_id or head.get("final_id")
         head.pop("final_id", None)
+        if target is not None and not is_session_id(target):
+            self.problems.append(
+                confine.refusal(
+                    self.root,
+                    path,
+                    f"final id {confine.shown(target)} is not a session id, ignored",
+                )
+            )
+            target = None
         try:
             self.refresh_git()
         except CtxError:
@@ -327,11 +382,12 @@ class SessionOps(ProjectBase):
     def _write_session(
         self, sid: str, head: dict[str, Any], turns: list[Turn], private: bool, part: int
     ) -> None:
-        sdir = self.layout.session_dir(sid, private)
+        sdir = self._session_path(sid, private)
         head = clean_record(head, self.root)  # every field: titles, meta, command, ids, paths
         if part == 0:
+            head0 = {k: v for k, v in head.items() if v is not None}
             try:
-                tx.write_part(sdir, 0, {k: v for k, v in head.items() if v is not None}, turns)
+                tx.write_part(sdir, 0, head0, turns, private=private)
             except OSError:  # disk full...: no empty session directory left behind
                 with contextlib.suppress(OSError):
                     sdir.rmdir()
@@ -349,6 +405,7 @@ class SessionOps(ProjectBase):
                     "written_at": now_iso(),
                 },
                 turns,
+                private=private,
             )
         summary = {k: head.get(k) for k in SUMMARY_KEYS}
         tags = clean_tags(head.get("tags") or [])
@@ -381,6 +438,8 @@ class SessionOps(ProjectBase):
                 raise CtxError("an imported session needs an id", "give the header an `id`")
             session_id = derived_id(SESSION_PREFIX, header.tool, str(header.external_id))
         sid = session_id
+        if not is_session_id(sid):
+            raise _bad_id(sid)
         if any(doc.is_forgotten(sid) for doc, _ in self.docs()):
             return ImportResult(None, False, 0, note="forgotten")
         existing = self._existing_location(sid)
@@ -448,7 +507,7 @@ class SessionOps(ProjectBase):
         if ended and ended > str(rec.get("ended_at") or ""):
             out["ended_at"] = ended
         if header.meta:  # a capture completing into an import has none: keep what is there
-            meta = redact_data(header.meta)
+            meta = clean_value(header.meta, self.root)
             if _plain_numbers(meta) != _plain_numbers(rec.get("meta") or {}):
                 out["meta"] = meta
         return out
@@ -463,19 +522,17 @@ class SessionOps(ProjectBase):
 
     def _existing_location(self, sid: str) -> tuple[Path, bool] | None:
         for private in (False, True):
-            sdir = self.layout.session_dir(sid, private)
+            sdir = self._session_path(sid, private)  # a link here refuses the write
             if (sdir / tx.PART_FMT.format(0)).exists():
                 return sdir, private
         return None
 
     # ---- reading ---------------------------------------------------------------------------
     def _open_ids(self) -> list[str]:
-        try:
-            return sorted(
-                n[:-6] for n in os.listdir(self.layout.active_dir) if n.endswith(".jsonl")
-            )
-        except FileNotFoundError:
-            return []
+        lay = self.layout
+        good, refused = confine.entries(lay.store, lay.active_dir, _journal_name, _not_journal)
+        self._refuse(refused)
+        return [n[:-6] for n in good]
 
     def _all_ids(self) -> dict[str, str]:
         """id -> where: 'shared' | 'private' | 'open'."""
@@ -485,13 +542,11 @@ class SessionOps(ProjectBase):
             ("shared", self.layout.sessions_dir),
             ("private", self.layout.private_sessions_dir),
         ):
-            try:
-                names = os.listdir(base)
-            except FileNotFoundError:
-                continue
-            for n in names:
-                if n.startswith(SESSION_PREFIX) and n not in forgotten:
-                    out[n] = where
+            good, refused = confine.entries(self.layout.store, base, is_session_id, _not_session)
+            self._refuse(refused)
+            for name in good:
+                if name not in forgotten:
+                    out[name] = where
         for sid in self._open_ids():
             out.setdefault(sid, "open")
         return out
@@ -525,7 +580,8 @@ class SessionOps(ProjectBase):
         private = where == "private"
         doc = self.private if private else self.shared
         crdt = doc.session(sid)
-        header = tx.read_header(self.layout.session_dir(sid, private)) or {}
+        sdir = self._readable_dir(sid, private)
+        header = (tx.read_header(sdir) if sdir else None) or {}
         rec = {**header, **(crdt or {})}
         if crdt is None:
             rec["tags"] = []
@@ -540,7 +596,8 @@ class SessionOps(ProjectBase):
             if where == "open":
                 session.turns = tx.read_journal(self.journal_path(sid)).turns
             else:
-                t = tx.read_transcript(self.layout.session_dir(sid, private), self.root)
+                sdir = self._readable_dir(sid, private)
+                t = tx.read_transcript(sdir, self.root) if sdir else tx.Transcript({})
                 if t.newer_format is not None:
                     bad = next(p for p in t.problems if p.line == 1 and "format" in p.message)
                     raise CtxError(
@@ -554,7 +611,12 @@ class SessionOps(ProjectBase):
         return session
 
     def iter_session_turns(self, sid: str, private: bool = False) -> list[Turn]:
-        return tx.read_transcript(self.layout.session_dir(sid, private), self.root).turns
+        sdir = self._readable_dir(sid, private)
+        if sdir is None:
+            return []
+        t = tx.read_transcript(sdir, self.root)
+        self.problems.extend(p for p in t.problems if p not in self.problems)
+        return t.turns
 
     def list_sessions(
         self,
@@ -632,7 +694,9 @@ class SessionOps(ProjectBase):
         private = where == "private"
         self.journal_path(sid).unlink(missing_ok=True)
         for p in (False, True):
-            shutil.rmtree(self.layout.session_dir(sid, p), ignore_errors=True)
+            sdir = self._readable_dir(sid, p)  # never a link, never outside the store
+            if sdir is not None:
+                shutil.rmtree(sdir, ignore_errors=True)
         for suffix in (".cast", ".jsonl", ".journal"):
             (self.layout.recordings_dir / f"{sid}{suffix}").unlink(missing_ok=True)
         for extra in self.layout.recordings_dir.glob(f"{sid}.*.cast"):  # later runs (resumed)

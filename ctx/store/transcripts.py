@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ctx.ids import is_part_name
 from ctx.jsonline import loads_line
 from ctx.models import Turn
+from ctx.store import confine
 from ctx.store.crdt_log import Problem
 from ctx.store.locking import atomic_write
 
@@ -68,9 +70,9 @@ def read_jsonl(
     records: list[dict[str, Any]] = []
     problems: list[Problem] = []
     try:
-        data = path.read_bytes()
+        data = confine.read_bytes(path)
     except OSError as exc:
-        return [], [Problem(name, 0, f"unreadable: {exc.strerror}")]
+        return [], [Problem(name, 0, confine.why(exc))]
     lines = data.split(b"\n")
     for i, raw in enumerate(lines, 1):
         if not raw.strip():
@@ -91,20 +93,37 @@ def read_jsonl(
 
 
 def part_paths(session_dir: Path) -> list[Path]:
+    return _parts(session_dir)[0]
+
+
+def _parts(session_dir: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """The part files (``NNN.jsonl``, not symlinks) and the refused entries, with why. The
+    caller has checked that `session_dir` itself is inside the store and not a link."""
+    good: list[Path] = []
+    bad: list[tuple[Path, str]] = []
     try:
-        names = sorted(
-            n for n in os.listdir(session_dir) if n.endswith(".jsonl") and n[:3].isdigit()
-        )
-    except FileNotFoundError:
-        return []
-    return [session_dir / n for n in names]
+        it = os.scandir(session_dir)
+    except (FileNotFoundError, NotADirectoryError):
+        return [], []
+    with it:
+        for e in it:
+            if not e.name.endswith(".jsonl"):
+                continue
+            path = session_dir / e.name
+            if not is_part_name(e.name):
+                bad.append((path, f"name {confine.shown(e.name)} is not a part name, ignored"))
+            elif e.is_symlink():
+                bad.append((path, "a symbolic link, not followed"))
+            else:
+                good.append(path)
+    return sorted(good), bad
 
 
 def read_header(session_dir: Path) -> dict[str, Any] | None:
     first = session_dir / PART_FMT.format(0)
     try:
-        with open(first, "rb") as fh:
-            line = fh.readline()
+        with confine.open_read(first) as fh:
+            line = fh.readline(1_000_000)
         obj = json.loads(line)
     except (OSError, ValueError, UnicodeDecodeError):
         return None
@@ -132,7 +151,12 @@ def read_transcript(session_dir: Path, root: Path | None = None) -> Transcript:
     header: dict[str, Any] = {}
     turns: list[Turn] = []
     problems: list[Problem] = []
-    parts = part_paths(session_dir)
+    parts, refused = _parts(session_dir)
+    for path, reason in refused:
+        if root is not None:
+            problems.append(confine.refusal(root, path, reason))
+        else:
+            problems.append(Problem(str(path), 0, reason))
     for path in parts:
         display = str(path.relative_to(root)) if root else str(path)
         records, probs = read_jsonl(path, display)
@@ -151,10 +175,12 @@ def read_transcript(session_dir: Path, root: Path | None = None) -> Transcript:
     return Transcript(header=header, turns=turns, problems=problems, parts=len(parts))
 
 
-def write_part(session_dir: Path, part: int, head: dict[str, Any], turns: list[Turn]) -> Path:
+def write_part(
+    session_dir: Path, part: int, head: dict[str, Any], turns: list[Turn], *, private: bool = False
+) -> Path:
     path = session_dir / PART_FMT.format(part)
     lines = [dumps(head)] + [dumps(turn_record(t)) for t in turns]
-    atomic_write(path, ("\n".join(lines) + "\n").encode("utf-8"))
+    atomic_write(path, ("\n".join(lines) + "\n").encode("utf-8"), private=private)
     return path
 
 
@@ -162,14 +188,15 @@ def write_part(session_dir: Path, part: int, head: dict[str, Any], turns: list[T
 
 
 def journal_append(path: Path, record: dict[str, Any]) -> None:
-    """One line, one write() call, so a killed writer leaves at most a torn last line."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """One line, one write() call, so a killed writer leaves at most a torn last line.
+    Journals are machine-local: 0600 in a 0700 folder, never written through a symlink."""
+    confine.private_dirs(path.parent)
     data = (dumps(record) + "\n").encode("utf-8")
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    fd = confine.open_append(path, private=True)
     try:
         size = os.fstat(fd).st_size
         if size:
-            with open(path, "rb") as fh:
+            with open(fd, "rb", closefd=False) as fh:
                 fh.seek(size - 1)
                 if fh.read(1) != b"\n":
                     data = b"\n" + data

@@ -11,6 +11,7 @@ both sides touched, and every replaced value is reported and kept in
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -176,10 +177,18 @@ def record(project: Project, edits: list[LostEdit]) -> list[LostEdit]:
     seen = {(e.get("merge"), e.get("id"), e.get("field")) for e in read(project)}
     fresh = [e for e in edits if (e.merge, e.id, e.field) not in seen]
     if fresh:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        from ctx.store import confine
+
+        confine.private_dirs(path.parent)
         stamp = now_iso()
-        with open(path, "a", encoding="utf-8") as fh:
-            for e in fresh:
-                e.at = e.at or stamp
-                fh.write(json.dumps(e.to_dict(), ensure_ascii=False, default=str) + "\n")
+        for e in fresh:
+            e.at = e.at or stamp
+        data = "".join(
+            json.dumps(e.to_dict(), ensure_ascii=False, default=str) + "\n" for e in fresh
+        )
+        fd = confine.open_append(path, private=True)
+        try:
+            os.write(fd, data.encode("utf-8"))  # one write: a reader sees all lines or none
+        finally:
+            os.close(fd)
     return fresh

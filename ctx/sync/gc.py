@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from pycrdt import Decoder, get_state, merge_updates
 
 from ctx.errors import CtxError
-from ctx.store import crdt_log, pending
+from ctx.store import confine, crdt_log, pending
 from ctx.store.state import StateDoc
 from ctx.sync import history
 
@@ -106,7 +106,7 @@ def _lines(data: bytes) -> int:
 def _gc_log(
     project: Project, path: Path, own: list[bytes], others: list[bytes], dry: bool
 ) -> LogGc:
-    before = path.read_bytes()
+    before = confine.read_bytes(path)
     display = str(path.relative_to(project.root))
     if not own:
         return LogGc(display, len(before), len(before), _lines(before), _lines(before), "unchanged")
@@ -115,7 +115,8 @@ def _gc_log(
     if len(after) >= len(before) and _lines(before) <= 1:
         return LogGc(display, len(before), len(before), _lines(before), _lines(before), "unchanged")
     if not dry:
-        crdt_log.rewrite_log(path, [update], project.replica)
+        private = path == project.layout.private_log
+        crdt_log.rewrite_log(path, [update], project.replica, private=private)
     return LogGc(display, len(before), len(after), _lines(before), 1, method)
 
 
@@ -151,7 +152,7 @@ def gc(project: Project, *, dry_run: bool = False, force: bool = False) -> GcRes
             result.notes.append("this clone has not written anything yet: nothing to compact")
         private = project.layout.private_log
         if private.exists():
-            mine = crdt_log.parse(private.read_bytes(), 0, str(private)).updates
+            mine = crdt_log.parse(confine.read_bytes(private), 0, str(private)).updates
             result.logs.append(_gc_log(project, private, mine, [], dry_run))
         if not dry_run:
             pending.clear(project.layout.local)  # the rewritten logs hold every change

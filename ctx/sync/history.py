@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ctx.store import crdt_log
+from ctx.store import confine, crdt_log
 from ctx.store.state import StateDoc
 
 if TYPE_CHECKING:
@@ -44,11 +44,13 @@ def logs_at(project: Project, rev: str | None, repo: Any = None) -> Logs:
 
 
 def logs_in_worktree(project: Project) -> Logs:
+    """The shared logs in the working tree: valid names only, never through a symlink."""
     out: Logs = {}
-    state = project.layout.state_dir
-    for path in sorted(state.glob("*.log")) if state.is_dir() else []:
+    for path, private in project._log_files():
+        if private:
+            continue
         try:
-            out[path.name] = path.read_bytes()
+            out[path.name] = confine.read_bytes(path)
         except OSError:
             continue
     return out
@@ -98,7 +100,7 @@ def with_worktree_own(project: Project, logs: Logs) -> Logs:
     committed version (uncommitted changes of ours are part of "our side")."""
     own: Path = project.own_log
     try:
-        data = own.read_bytes()
+        data = confine.read_bytes(own)
     except OSError:
         return logs
     merged = dict(logs)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ctx.errors import CtxError
+from ctx.store import confine
 from ctx.store.locking import file_lock
 
 if TYPE_CHECKING:
@@ -80,8 +81,10 @@ def _post(name: str, args: list[str], cwd: Path | None) -> None:
 
     try:
         project = Project.open(cwd)
-    except CtxError:
-        return  # no store in this repository: nothing to do
+    except CtxError as exc:
+        if exc.code == "store_symlink":  # the pull brought a link: nothing is done, say why
+            sys.stderr.write(f"ctx: {name} hook: {exc}\n")
+        return  # otherwise no store in this repository: nothing to do
     merged = name == "post-merge" or (name == "post-rewrite" and args[:1] == ["rebase"])
     if merged and not os.environ.get("CTX_IN_SYNC"):
         with file_lock(project.layout.local / "sync" / "hook.lock"):
@@ -110,6 +113,8 @@ def _after_merge(project: Project, name: str) -> None:
     result = after_pull(project, ours, theirs)
     for e in result.lost:
         sys.stderr.write(f"ctx: {e}\n")
+    for p in dict.fromkeys(str(p) for p in project.problems):  # refused entries, bad lines
+        sys.stderr.write(f"ctx: warning: {p}\n")
 
 
 def _refresh_index(project: Project) -> None:
@@ -125,8 +130,8 @@ def _refresh_index(project: Project) -> None:
     from ctx.doctor import check_model
 
     lock = project.layout.local / "index-hook.lock"
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    confine.private_dirs(lock.parent)
+    fd = confine.open_lock(lock)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

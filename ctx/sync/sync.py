@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ctx.errors import CtxError
+from ctx.store import confine
 from ctx.store.locking import atomic_write, file_lock
 from ctx.sync import gitrun, history
 from ctx.sync.after import AfterPull, after_pull
@@ -256,6 +257,9 @@ def _pull(project: Project, target: _Target, rebase: bool | None, result: SyncRe
                 "both clones (one copy is kept)"
             )
         _merge_or_rebase(root, theirs, rebase, twins, target, result)
+    # what the pull brought may put a symlink among the store's own folders: stop before
+    # anything is read or written through it (the merge itself is git's and stays)
+    confine.check_structure(root, project.layout.store)
     after: AfterPull = after_pull(project, ours, theirs)
     result.arrived = after.arrived
     result.lost.extend(after.lost)
@@ -347,6 +351,8 @@ def _keep_one_copy(root: Path, paths: list[str]) -> None:
             (c for c in copies if c is not None),
             key=lambda c: (c.count(b"\n"), len(c), hashlib.sha256(c).hexdigest()),
         )
+        if confine.link_in(root / STORE, root / path) is not None:
+            continue  # never written through a symlink: git reports the path unmerged
         (root / path).write_bytes(keep)
         gitrun.run(root, "add", "--", path)
 
@@ -491,4 +497,4 @@ def _remember(project: Project, result: SyncResult) -> None:
         "arrived": result.arrived.to_dict() if result.arrived else None,
         "lost_edits": len(result.lost),
     }
-    atomic_write(last_sync_path(project), json.dumps(data, indent=1).encode())
+    atomic_write(last_sync_path(project), json.dumps(data, indent=1).encode(), private=True)

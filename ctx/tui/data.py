@@ -219,21 +219,22 @@ class Store:
     # -- change detection
     def signature(self) -> tuple[Any, ...]:
         """Sizes and mtimes of what other processes write: CRDT logs, session folders,
-        journals of open sessions. A few stat() calls, so it can run every second or two."""
+        journals of open sessions. A few lstat() calls (a link is never followed, not even to
+        look at its target's size), so it can run every second or two."""
         lay = self.project.layout
         parts: list[Any] = []
         for d in (lay.state_dir, lay.sessions_dir, lay.private_sessions_dir, lay.active_dir):
             try:
-                st = os.stat(d)
+                st = os.lstat(d)
                 parts.append(st.st_mtime_ns)
                 if d in (lay.state_dir, lay.active_dir):
                     for name in sorted(os.listdir(d)):
-                        f = os.stat(d / name)
+                        f = os.lstat(d / name)
                         parts.append((name, f.st_size, f.st_mtime_ns, f.st_ino))
             except FileNotFoundError:
                 parts.append(None)
         try:
-            f = os.stat(lay.private_log)
+            f = os.lstat(lay.private_log)
             parts.append((f.st_size, f.st_mtime_ns, f.st_ino))
         except FileNotFoundError:
             parts.append(None)

@@ -18,6 +18,8 @@ from tests.helpers import ctx_proc
 from tests.sync.conftest import Team, conflict_free, ctx_in, git
 from tests.sync.world import export, remote_corpus
 
+FUTURE = "futurefuturefutu.log"  # a valid replica id: other names are refused anyway
+
 
 def ids(p: Project) -> set[str]:
     p.refresh()
@@ -94,13 +96,13 @@ def test_a_store_of_a_newer_format_is_refused_with_a_clear_message(team: Team) -
 
 def test_a_log_from_a_newer_ctx_in_another_clone_is_refused(team: Team) -> None:
     alice, bob = team.clone("alice"), team.clone("bob")
-    (alice / ".contextfs" / "state" / "future.log").write_text("#ctx-state v9 replica=future\n")
+    (alice / ".contextfs" / "state" / FUTURE).write_text("#ctx-state v9 replica=future\n")
     git(alice, "add", ".contextfs")
     git(alice, "commit", "-q", "-m", "future")
     git(alice, "push", "-q")
     git(bob, "pull", "-q")
     r = ctx_proc(bob, "memory", "list")
-    assert r.code == 1 and "future.log" in r.err and "newer ctx" in r.err and "upgrade" in r.err
+    assert r.code == 1 and FUTURE in r.err and "newer ctx" in r.err and "upgrade" in r.err
 
 
 # ---- private data ------------------------------------------------------------------------------
@@ -172,10 +174,10 @@ def test_load_cache_keeps_updates_that_wait_for_a_log_not_yet_here(repo: Path) -
             dm[f"m-filler{i:06d}"] = Map({"type": "fact", "content": f"filler {i}"})
         fillers.append(d.get_update())
     state = p.layout.state_dir
-    _write_log(state / "editor.log", "editor", [edit, *fillers])
+    _write_log(state / "editoreditor2345.log", "editor", [edit, *fillers])
     assert len(ids(Project.open(repo))) == 300
     assert p.cache_file.exists()
-    _write_log(state / "creator.log", "creator", [creation])  # the missing log arrives
+    _write_log(state / "creatorcreator23.log", "creator", [creation])  # the missing log arrives
     later = Project.open(repo)
     assert later.get_memory("m-waiting00000").content == "edited after creation"
     uncached = Project.open(repo)
