@@ -92,6 +92,47 @@ def project_dirs(
     return out
 
 
+def slugify(name: str) -> str:
+    """The CLI's project slug: lower-case, every run of non-[a-z0-9] one ``-``, trimmed."""
+    import re
+
+    slug = re.sub(r"-+", "-", re.sub(r"[^a-z0-9]", "-", name.lower())).strip("-")
+    return slug or "project"
+
+
+def ensure_project_dir(
+    cwd: str | os.PathLike[str], home: str | os.PathLike[str] | None = None
+) -> Path:
+    """The ``tmp/<slug>`` folder the CLI uses for ``cwd``, claimed the way the CLI claims one
+    (first free ``slug``, ``slug-1``, ... with the owner written to ``.project_root``) when it
+    has none yet; the CLI adopts a folder whose marker names its project."""
+    path = os.path.abspath(cwd)
+    tmp = gemini_home(home) / "tmp"
+    for d in project_dirs(path, home):
+        if (d / ".project_root").is_file():
+            return d
+    taken: set[str] = set()
+    try:
+        reg = json.loads((gemini_home(home) / "projects.json").read_text(encoding="utf-8"))
+        if isinstance(reg, dict) and isinstance(reg.get("projects"), dict):
+            taken = {str(v) for k, v in reg["projects"].items() if k != path}
+    except (OSError, ValueError):
+        pass
+    base, n = slugify(os.path.basename(path)), 0
+    while True:
+        name = base if n == 0 else f"{base}-{n}"
+        n += 1
+        d = tmp / name
+        if name in taken or d.is_symlink() or (d.exists() and not d.is_dir()):
+            continue
+        marker = d / ".project_root"
+        if marker.exists():
+            continue  # owned by another project (ours was found above)
+        d.mkdir(parents=True, exist_ok=True)
+        marker.write_text(path, encoding="utf-8")
+        return d
+
+
 def find_sessions(
     cwd: str | os.PathLike[str],
     since: datetime | float | str | None = None,
@@ -231,6 +272,8 @@ class _Parser:
         self.unknown: Counter[str] = Counter()
         self.truncated_tail = False
         self.rewound = 0
+        # ids rebuilt by `ctx resume`: the CLI re-writes them (``$set`` messages) without the mark
+        self.marked: dict[str, str] = {}
         self.continues: str | None = None
         self.resumed = 0
 
@@ -269,7 +312,10 @@ class _Parser:
             self.unknown["/".join(sorted(str(k) for k in rec)[:3]) or "empty"] += 1
 
     def _message(self, m: dict[str, Any]) -> None:
-        self.messages[str(m["id"])] = m  # a re-appended id replaces the copy, keeps the place
+        mid = str(m["id"])
+        if isinstance(m.get(RESUME_MARKER), str):
+            self.marked[mid] = m[RESUME_MARKER]
+        self.messages[mid] = m  # a re-appended id replaces the copy, keeps the place
 
     def result(self, path: Path) -> tuple[TranscriptHeader, list[TranscriptTurn]]:
         turns: list[TranscriptTurn] = []
@@ -280,8 +326,8 @@ class _Parser:
             ts = iso_ts(m.get("timestamp"))
             if ts:
                 times.append(ts)
-            mark = m.get(RESUME_MARKER)
-            if isinstance(mark, str):  # rebuilt by `ctx resume`: stored already
+            mark = self.marked.get(mid)
+            if mark is not None:  # rebuilt by `ctx resume`: stored already
                 self.continues = mark
                 self.resumed += 1
                 continue
