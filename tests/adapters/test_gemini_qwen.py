@@ -299,6 +299,8 @@ def test_import_gemini_all_then_again_then_one_more_message(store: Path) -> None
     current = _gemini_current(home, store)
     _gemini_old(home, store)
     env = dict(os.environ)
+    waiting = run_ctx(store, "status", "--json", env=env).json()["agents_not_stored"]
+    assert waiting["gemini"] == 2 and waiting["qwen"] == 0
     first = run_ctx(store, "import", "gemini", "--all", "--json", env=env)
     assert first.code == 0, first.err
     got = first.json()
@@ -324,6 +326,8 @@ def test_import_gemini_all_then_again_then_one_more_message(store: Path) -> None
     assert "List the repository files" in titles
     status = run_ctx(store, "import", "--all-agents", "--json", env=env).json()
     assert status["files_read"]["gemini"] == 2 and status["added_turns"] == 0
+    waiting = run_ctx(store, "status", "--json", env=env).json()["agents_not_stored"]
+    assert waiting["gemini"] == 0
 
 
 def _qwen_records(root: Path) -> list[Any]:
@@ -461,6 +465,7 @@ def test_import_qwen_all_then_again(store: Path) -> None:
     chats = Path.home() / ".qwen" / "projects" / re.sub("[^A-Za-z0-9]", "-", str(store)) / "chats"
     path = _jsonl(chats / f"{QSID}.jsonl", _qwen_records(store))
     env = dict(os.environ)
+    assert run_ctx(store, "status", "--json", env=env).json()["agents_not_stored"]["qwen"] == 1
     first = run_ctx(store, "import", "qwen", "--all", "--json", env=env).json()
     assert first["created"] == 1 and first["added_turns"] == 6
     assert run_ctx(store, "import", "qwen", "--all", "--json", env=env).json()["added_turns"] == 0
@@ -479,3 +484,4 @@ def test_import_qwen_all_then_again(store: Path) -> None:
         )
     more = run_ctx(store, "import", "qwen", "--all", "--json", env=env).json()
     assert more["created"] == 0 and more["added_turns"] == 1
+    assert run_ctx(store, "status", "--json", env=env).json()["agents_not_stored"]["qwen"] == 0
