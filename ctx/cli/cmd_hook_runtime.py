@@ -166,3 +166,43 @@ def claude_session_start() -> int:
 def claude_session_end() -> int:
     """Import the finished Claude Code transcript named in the SessionEnd hook's input."""
     return _guarded("claude-session-end", session_end)
+
+
+def gemini_session_end(event: dict[str, Any]) -> Project | None:
+    """Gemini CLI's SessionEnd: import the chat file named in ``transcript_path``."""
+    from ctx.capture.adapters.gemini import parse_gemini_session
+
+    project = _open(event)
+    if project is None:
+        return None
+    path = event.get("transcript_path")
+    if not path or not Path(str(path)).is_file():
+        _log(project, "gemini-session-end", f"no chat file at {path!r}; nothing imported")
+        return project
+    header, turns = parse_gemini_session(str(path))
+    if not turns:
+        _log(project, "gemini-session-end", f"{path}: no turns; nothing imported")
+        return project
+    src = header.meta.pop("source_path", None)
+    if src:
+        header.meta["source_file"] = Path(str(src)).name  # never a home path in the store
+    if header.cwd:
+        header.cwd = project.relative_cwd(header.cwd)
+    private = bool(project.config.get("sessions", "default_private", False))
+    res = project.import_transcript(header, turns, source_key=Path(str(path)).name, private=private)
+    sid = res.session.id if res.session else "-"
+    what = res.note or ("new session" if res.created else "updated")
+    _log(project, "gemini-session-end", f"{sid} {what}, {res.added_turns} turns from {path}")
+    return project
+
+
+@hook_app.command("gemini-session-start")
+def gemini_session_start() -> int:
+    """Print the project brief for Gemini CLI's SessionStart hook (JSON on stdout)."""
+    return _guarded("gemini-session-start", session_start)
+
+
+@hook_app.command("gemini-session-end")
+def gemini_session_end_cmd() -> int:
+    """Import the finished Gemini CLI chat named in the SessionEnd hook's input."""
+    return _guarded("gemini-session-end", gemini_session_end)

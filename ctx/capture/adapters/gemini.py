@@ -335,6 +335,15 @@ class _Parser:
             if mtype == "user":
                 shown = m.get("displayContent")
                 text = (parts_text(shown) or parts_text(m.get("content"))).strip()
+                if text.startswith("<hook_context>") and "</hook_context>" in text:
+                    # a SessionStart hook's context, put before the prompt by the CLI
+                    hook, text = text.split("</hook_context>", 1)
+                    injected = {"generated": True, "context": True}
+                    hook_text = clip(hook + "</hook_context>")
+                    turns.append(
+                        TranscriptTurn("system", hook_text, ts, f"{mid}:context", injected)
+                    )
+                    text = text.strip()
                 if not text:
                     ignored += 1
                 elif text.startswith(INJECTED_PREFIXES):
