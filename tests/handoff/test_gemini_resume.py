@@ -82,6 +82,7 @@ def test_teammate_resumes_a_wrapped_gemini_session_in_gemini(tmp_path: Path) -> 
     assert sum(1 for rec in records if RESUME_MARKER in rec) == 2
     header, turns = parse_gemini_session(path)
     assert header.meta["continues"] == original["id"]
+    assert [t.text for t in turns if t.role in ("user", "assistant")] == [FOLLOW_UP, ROTATE]
     sessions = run_ctx(bob, "sessions", "list", "--json", env=env).json()
     cont = session_json(bob, next(s["id"] for s in sessions if s["id"] != original["id"]), env=env)
     assert cont["meta"]["continues"] == original["id"]
