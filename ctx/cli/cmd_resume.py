@@ -25,7 +25,7 @@ def resume(
         None,
         "--agent",
         "-a",
-        help="claude, codex or gemini (default: the session's own, else claude).",
+        help="claude, codex, gemini or qwen (default: the session's own, else claude).",
     ),
     prompt: str | None = typer.Option(
         None,

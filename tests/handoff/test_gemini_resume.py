@@ -1,4 +1,5 @@
-"""`ctx resume` into the real Gemini CLI 0.61.0 (against the fake Gemini API): the rebuilt chat
+"""`ctx resume` into the real Gemini CLI 0.61.0 (against the fake Gemini API) and Qwen Code 0.24.4
+(against the fake OpenAI server): the rebuilt chat
 lands where `gemini --resume <id>` finds it, the first request after the resume carries the
 earlier turns, and the captured continuation is a new session linked by `continues`."""
 
@@ -85,6 +86,46 @@ def test_teammate_resumes_a_wrapped_gemini_session_in_gemini(tmp_path: Path) -> 
     assert [t.text for t in turns if t.role in ("user", "assistant")] == [FOLLOW_UP, ROTATE]
     sessions = run_ctx(bob, "sessions", "list", "--json", env=env).json()
     cont = session_json(bob, next(s["id"] for s in sessions if s["id"] != original["id"]), env=env)
+    assert cont["meta"]["continues"] == original["id"]
+    assert [t["text"] for t in cont["turns"] if t["role"] in ("user", "assistant")] == [
+        FOLLOW_UP,
+        ROTATE,
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("gemini-qwen-live")
+def test_a_wrapped_qwen_session_continues_in_qwen(tmp_path: Path) -> None:
+    from ctx.capture.adapters.qwen import parse_qwen_session
+    from tests.fakes.openai_server import FakeOpenAI
+
+    try:
+        gemini_harness.find_or_install("qwen")
+    except gemini_harness.AgentNotInstalled as exc:
+        pytest.fail(str(exc), pytrace=False)
+    root = make_team(tmp_path).clone("cy")
+    home = tmp_path / "qwen-home"
+    with FakeOpenAI([ANSWER]) as server:
+        env = gemini_harness.qwen_env(home, server.base_url)
+        r = run_ctx(root, "wrap", "--", "qwen", "-p", QUESTION, env=env)
+        assert r.code == 0, r.err
+    original = session_json(root, env=env)
+    assert original["tool"] == "qwen"
+    with FakeOpenAI([ROTATE]) as server:
+        env = gemini_harness.qwen_env(home, server.base_url)
+        r = run_ctx(root, "resume", original["id"], "--exec", "--prompt", FOLLOW_UP, env=env)
+        assert r.code == 0, r.err
+        assert ROTATE in r.out
+        first = server.chat_requests()[0]
+    said = first.texts()
+    assert said.index(QUESTION) < said.index(ANSWER) < said.index(FOLLOW_UP)
+    plan = run_ctx(root, "resume", original["id"], "--json", env=env).json()
+    assert plan["agent"] == "qwen" and plan["command"] == f"qwen --resume {plan['session_id']}"
+    header, turns = parse_qwen_session(plan["path"])
+    assert header.meta["continues"] == original["id"]
+    assert [t.text for t in turns if t.role in ("user", "assistant")] == [FOLLOW_UP, ROTATE]
+    sessions = run_ctx(root, "sessions", "list", "--json", env=env).json()
+    cont = session_json(root, next(s["id"] for s in sessions if s["id"] != original["id"]), env=env)
     assert cont["meta"]["continues"] == original["id"]
     assert [t["text"] for t in cont["turns"] if t["role"] in ("user", "assistant")] == [
         FOLLOW_UP,
