@@ -485,3 +485,18 @@ def test_import_qwen_all_then_again(store: Path) -> None:
     more = run_ctx(store, "import", "qwen", "--all", "--json", env=env).json()
     assert more["created"] == 0 and more["added_turns"] == 1
     assert run_ctx(store, "status", "--json", env=env).json()["agents_not_stored"]["qwen"] == 0
+
+
+def test_hostile_registry_and_symlinks_are_not_followed(tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    root.mkdir()
+    gem = Path.home() / ".gemini"
+    outside = tmp_path / "outside" / "chats"
+    outside.mkdir(parents=True)
+    (outside / "session-2026-01-01T00-00-aaaaaaaa.jsonl").write_text('{"sessionId": "x"}\n')
+    (gem / "tmp").mkdir(parents=True)
+    # a registry entry that walks out of tmp/, and a slug folder that is a symlink
+    (gem / "projects.json").write_text(json.dumps({"projects": {str(root): "../../outside"}}))
+    (gem / "tmp" / "proj").symlink_to(outside.parent, target_is_directory=True)
+    (outside.parent / ".project_root").write_text(str(root))
+    assert find_sessions(root) == []
