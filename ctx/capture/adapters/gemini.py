@@ -41,7 +41,8 @@ from ctx.capture.adapters import (
 from ctx.handoff import RESUME_MARKER
 from ctx.models import TranscriptHeader, TranscriptTurn
 
-#: User text the CLI injects as context rather than something typed (its own ignore list).
+#: User text the CLI injects as context rather than something typed (its own ignore list);
+#: like the other adapters' injected context it is not a turn (counted in meta.injected_context).
 INJECTED_PREFIXES = ("<session_context>", "<hook_context>")
 NOTICE_TYPES = ("info", "error", "warning")
 _INPUT_KEYS = ("command", "file_path", "absolute_path", "path", "pattern", "url", "query", "prompt")
@@ -321,7 +322,7 @@ class _Parser:
         turns: list[TranscriptTurn] = []
         models: list[str] = []
         times: list[str] = []
-        ignored = 0
+        ignored = injected = 0
         for mid, m in self.messages.items():
             ts = iso_ts(m.get("timestamp"))
             if ts:
@@ -336,19 +337,13 @@ class _Parser:
                 shown = m.get("displayContent")
                 text = (parts_text(shown) or parts_text(m.get("content"))).strip()
                 if text.startswith("<hook_context>") and "</hook_context>" in text:
-                    # a SessionStart hook's context, put before the prompt by the CLI
-                    hook, text = text.split("</hook_context>", 1)
-                    injected = {"generated": True, "context": True}
-                    hook_text = clip(hook + "</hook_context>")
-                    turns.append(
-                        TranscriptTurn("system", hook_text, ts, f"{mid}:context", injected)
-                    )
-                    text = text.strip()
+                    # a SessionStart hook's context (ctx's own brief), put before the prompt
+                    text = text.split("</hook_context>", 1)[1].strip()
+                    injected += 1
                 if not text:
                     ignored += 1
                 elif text.startswith(INJECTED_PREFIXES):
-                    injected = {"generated": True, "context": True}
-                    turns.append(TranscriptTurn("system", clip(text), ts, mid, injected))
+                    injected += 1  # the CLI's startup context (machine paths, a file tree)
                 elif text.startswith("/"):
                     turns.append(TranscriptTurn("system", text, ts, mid, {"command": True}))
                 else:
@@ -385,6 +380,7 @@ class _Parser:
             "malformed_lines": self.malformed[:MAX_LISTED_PROBLEMS] or None,
             "unknown_types": dict(self.unknown) or None,
             "ignored_records": ignored or None,
+            "injected_context": injected or None,
             "rewound_messages": self.rewound or None,
             "truncated_tail": self.truncated_tail or None,
             "continues": self.continues,
