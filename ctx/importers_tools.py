@@ -163,7 +163,8 @@ def import_gemini_qwen(
 
         parse, name, pattern = parse_qwen_session, "Qwen Code", "**/*.jsonl"
     if path is not None:
-        files = _files(path, pattern)
+        # only the chat files themselves: not the CLI's `.unreadable-*` / `.tmp-*` leftovers
+        files = [f for f in _files(path, pattern) if f.suffix in (".json", ".jsonl")]
     else:
         found = find_sessions(project.git.worktree)
         if project.git.worktree != project.root:
