@@ -499,3 +499,13 @@ def test_hostile_registry_and_symlinks_are_not_followed(tmp_path: Path) -> None:
     (gem / "tmp" / "proj").symlink_to(outside.parent, target_is_directory=True)
     (outside.parent / ".project_root").write_text(str(root))
     assert find_sessions(root) == []
+
+
+def test_import_gemini_path_skips_the_clis_backup_files(store: Path) -> None:
+    current = _gemini_current(Path.home(), store)
+    backup = current.with_name(current.name + ".unreadable-1767600000000")
+    backup.write_text("garbage")
+    r = run_ctx(store, "import", "gemini", str(current.parent), "--json", env=dict(os.environ))
+    assert r.code == 0, r.err
+    got = r.json()
+    assert [s["file"] for s in got["sessions"]] == [current.name] and got["added_turns"] == 7
