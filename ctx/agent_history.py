@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ctx.importers import ImportSummary
     from ctx.store.project import Project
 
-AGENTS = ("claude", "codex", "aider")
+AGENTS = ("claude", "codex", "aider", "gemini", "qwen")
 
 
 @dataclass
@@ -49,6 +49,8 @@ def discover(project: Project) -> list[AgentFiles]:
     from ctx.capture.adapters.aider import history_path
     from ctx.capture.adapters.claude import find_transcripts
     from ctx.capture.adapters.codex import find_rollouts
+    from ctx.capture.adapters.gemini import find_sessions as gemini_sessions
+    from ctx.capture.adapters.qwen import find_sessions as qwen_sessions
 
     found = {a: AgentFiles(a) for a in AGENTS}
     for wt in worktrees(project):
@@ -58,6 +60,10 @@ def discover(project: Project) -> list[AgentFiles]:
         for p in find_rollouts(cwd=wt):
             if p not in found["codex"].files:
                 found["codex"].files.append(p)
+        for agent, finder in (("gemini", gemini_sessions), ("qwen", qwen_sessions)):
+            for p in finder(wt):
+                if p not in found[agent].files:
+                    found[agent].files.append(p)
         hist = history_path(wt)
         if hist.is_file() and hist not in found["aider"].files:
             found["aider"].files.append(hist)
@@ -67,7 +73,8 @@ def discover(project: Project) -> list[AgentFiles]:
 def not_stored(project: Project) -> dict[str, int]:
     """Per agent: sessions on this machine that the store does not hold (nor forgot).
 
-    Claude and Codex name their files by session id, so no file has to be parsed; an aider
+    Claude, Codex and Qwen Code name their files by session id, Gemini CLI puts it on the first
+    line, so no file has to be parsed whole; an aider
     history holds many sessions and is counted by parsing it (it is small)."""
     from ctx.capture.adapters.codex import _id_from_name
 
@@ -81,10 +88,37 @@ def not_stored(project: Project) -> dict[str, int]:
                 n += derived_id(SESSION_PREFIX, "claude", f.stem) not in known
             elif group.agent == "codex":
                 n += derived_id(SESSION_PREFIX, "codex", _id_from_name(f)) not in known
+            elif group.agent == "qwen":
+                n += derived_id(SESSION_PREFIX, "qwen", f.stem) not in known
+            elif group.agent == "gemini":
+                n += _gemini_missing(f, known)
             else:
                 n += _aider_missing(f, known)
         counts[group.agent] = n
     return counts
+
+
+def _gemini_missing(path: Path, known: set[str]) -> int:
+    """Gemini names files by 8 characters of the id: the full id is on the first line."""
+    import json
+
+    try:
+        with open(path, "rb") as fh:
+            first = json.loads(fh.readline(1_000_000) or b"{}")
+    except (OSError, ValueError):
+        first = None
+    sid = first.get("sessionId") if isinstance(first, dict) else None
+    if not isinstance(sid, str):  # the older single-object file, or damaged: parse it
+        from ctx.capture.adapters.gemini import parse_gemini_session
+
+        try:
+            header, turns = parse_gemini_session(path)
+        except OSError:
+            return 0
+        if not turns:
+            return 0
+        sid = str(header.external_id)
+    return int(derived_id(SESSION_PREFIX, "gemini", sid) not in known)
 
 
 def _aider_missing(path: Path, known: set[str]) -> int:

@@ -1,10 +1,10 @@
-"""`ctx import claude|aider|codex`: history that was not captured with `ctx wrap`."""
+"""`ctx import claude|aider|codex|gemini|qwen`: history that was not captured with `ctx wrap`."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ctx.errors import CtxError
 from ctx.models import TranscriptHeader, TranscriptTurn
@@ -150,6 +150,52 @@ def import_codex(
         _add(project, summary, f.name, header, turns, private)
 
 
+def import_gemini_qwen(
+    project: Project,
+    source: str,
+    path: Path | None,
+    all_: bool,
+    session: str | None,
+    private: bool,
+    summary: ImportSummary,
+) -> None:
+    """Gemini CLI and Qwen Code: one chat file per session, in a per-project folder."""
+    if source == "gemini":
+        from ctx.capture.adapters.gemini import find_sessions, parse_gemini_session
+
+        parse, name, pattern = parse_gemini_session, "Gemini CLI", "**/session-*.json*"
+    else:
+        from ctx.capture.adapters.qwen import find_sessions, parse_qwen_session
+
+        parse, name, pattern = parse_qwen_session, "Qwen Code", "**/*.jsonl"
+    if path is not None:
+        # only the chat files themselves: not the CLI's `.unreadable-*` / `.tmp-*` leftovers
+        files = [f for f in _files(path, pattern) if f.suffix in (".json", ".jsonl")]
+    else:
+        found = find_sessions(project.git.worktree)
+        if project.git.worktree != project.root:
+            found += [p for p in find_sessions(project.root) if p not in found]
+        want = session or ""
+        files = _select(found, all_, session, name, lambda p: _session_matches(p, want, parse))
+    for f in files:
+        try:
+            header, turns = parse(f)
+        except OSError as exc:
+            summary.problems.append(f"{f}: unreadable ({exc.strerror})")
+            continue
+        _add(project, summary, f.name, header, turns, private)
+
+
+def _session_matches(path: Path, want: str, parse: Callable[..., Any]) -> bool:
+    """--session: the tool's session id or a prefix of it (Gemini names files by 8 chars)."""
+    if not want:
+        return False
+    if path.stem.startswith(want) or want[:8] in path.stem:
+        header, _ = parse(path)
+        return str(header.external_id or "").startswith(want)
+    return False
+
+
 def import_tool(
     project: Project,
     source: str,
@@ -166,5 +212,7 @@ def import_tool(
         import_aider(project, path, private, summary)
     elif source == "codex":
         import_codex(project, path, all_, session, private, summary)
+    elif source in ("gemini", "qwen"):
+        import_gemini_qwen(project, source, path, all_, session, private, summary)
     else:  # pragma: no cover - the CLI checks the source first
         raise CtxError(f"unknown import source '{source}'")

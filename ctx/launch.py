@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import sys
 
-FAST_HOOKS = ("claude-session-start", "claude-session-end")
+FAST_HOOKS = (
+    "claude-session-start",
+    "claude-session-end",
+    "gemini-session-start",
+    "gemini-session-end",
+)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -292,7 +292,7 @@ RESUME = ToolSpec(
             },
             "agent": {
                 "type": "string",
-                "enum": ["claude", "codex"],
+                "enum": ["claude", "codex", "gemini", "qwen"],
                 "description": "Agent to continue in (default: the session's own, else claude).",
             },
         },

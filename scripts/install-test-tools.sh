@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Install the real AI CLIs that the test-suite drives, into a cache OUTSIDE the repository.
 #
-#   scripts/install-test-tools.sh            # everything the tests drive: claude, aider, codex
+#   scripts/install-test-tools.sh            # everything the tests drive: claude, aider, codex,
+#                                            # gemini (Gemini CLI), qwen (Qwen Code)
 #   scripts/install-test-tools.sh claude     # one of them
 #
-# Where: ${CTX_TEST_TOOLS:-$HOME/.cache/ctx-test-tools}/{claude-code,aider-venv}.
+# Where: ${CTX_TEST_TOOLS:-$HOME/.cache/ctx-test-tools}/{claude-code,aider-venv,codex,gemini,qwen}.
 # Idempotent: a quick no-op when the pinned version is already there.
 #
 # Claude Code: since 2.1.x the npm package ships a native (Bun-compiled) executable as an
@@ -21,6 +22,8 @@ set -euo pipefail
 CLAUDE_CODE_VERSION="${CLAUDE_CODE_VERSION:-2.1.330}"
 AIDER_VERSION="${AIDER_VERSION:-0.86.2}"
 CODEX_VERSION="${CODEX_VERSION:-0.171.0}"
+GEMINI_VERSION="${GEMINI_VERSION:-0.61.0}"
+QWEN_VERSION="${QWEN_VERSION:-0.24.4}"
 DEST="${CTX_TEST_TOOLS:-$HOME/.cache/ctx-test-tools}"
 
 install_claude() {
@@ -58,6 +61,21 @@ install_codex() {
     echo "codex $("$bin" --version) installed: $bin"
 }
 
+install_node_cli() {
+    # Gemini CLI and Qwen Code are plain JavaScript bundles on npm (no native download).
+    # usage: install_node_cli NAME PACKAGE VERSION BIN
+    local name="$1" package="$2" version="$3" prefix="$DEST/$1"
+    local bin="$prefix/node_modules/.bin/$4"
+    if [ -x "$bin" ] && [ "$(node -p "require('$prefix/node_modules/$package/package.json').version" 2>/dev/null)" = "$version" ]; then
+        echo "$name $version already installed: $bin"
+        return 0
+    fi
+    command -v npm >/dev/null || { echo "npm is required to install $name" >&2; exit 1; }
+    mkdir -p "$prefix"
+    npm install --prefix "$prefix" --no-audit --no-fund --loglevel=error "$package@$version"
+    echo "$name $version installed: $bin"
+}
+
 install_aider() {
     local venv="$DEST/aider-venv"
     if [ -x "$venv/bin/aider" ] && "$venv/bin/python" -c \
@@ -73,12 +91,14 @@ install_aider() {
     echo "aider $AIDER_VERSION installed: $venv/bin/aider"
 }
 
-[ "$#" -gt 0 ] || set -- claude aider codex
+[ "$#" -gt 0 ] || set -- claude aider codex gemini qwen
 for tool in "$@"; do
     case "$tool" in
         claude) install_claude ;;
         aider) install_aider ;;
         codex) install_codex ;;
-        *) echo "unknown tool '$tool' (known: claude aider codex)" >&2; exit 2 ;;
+        gemini) install_node_cli gemini @google/gemini-cli "$GEMINI_VERSION" gemini ;;
+        qwen) install_node_cli qwen @qwen-code/qwen-code "$QWEN_VERSION" qwen ;;
+        *) echo "unknown tool '$tool' (known: claude aider codex gemini qwen)" >&2; exit 2 ;;
     esac
 done

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 #: Session status of a run that failed before any conversation (see failed_without_conversation).
 FAILED = "failed"
 #: Tools whose own transcript is preferred to the terminal text.
-TOOL_ADAPTERS = ("claude", "aider", "codex")
+TOOL_ADAPTERS = ("claude", "aider", "codex", "gemini", "qwen")
 #: A tool transcript counts as this run's when one of its turns is this close to the run.
 WINDOW_SLACK_S = 5.0
 #: A recording bigger than this is converted to asciicast after ctx exits, in the
@@ -77,7 +77,8 @@ class _Harvest:
 
 
 def adapter_for(argv: Sequence[str], tool: str | None = None) -> str:
-    """``--tool`` if given, else the command's name: claude, aider, codex, or generic."""
+    """``--tool`` if given, else the command's name: claude, aider, codex, gemini, qwen, or
+    generic."""
     name = (tool or os.path.basename(str(argv[0]) if argv else "")).strip().lower()
     return name if name in TOOL_ADAPTERS else "generic"
 
@@ -304,7 +305,7 @@ def _from_tool(header: TranscriptHeader, turns: list[TranscriptTurn], notes: lis
     meta: dict[str, Any] = {}
     if hm.get("model"):
         meta["model"] = hm["model"]
-    for key in ("claude_version", "aider_version", "codex_version"):
+    for key in ("claude_version", "aider_version", "codex_version", "qwen_version"):
         if hm.get(key):
             meta["tool_version"] = hm[key]
     if header.branch:
@@ -343,6 +344,8 @@ def _tool_transcript(
 
         files = find_transcripts(cwd, since=started)
         parse = parse_claude_transcript
+    elif adapter in ("gemini", "qwen"):
+        files, parse = _gemini_qwen_files(adapter, cwd, started)
     else:
         from ctx.capture.adapters.codex import find_rollouts, parse_codex_rollout
 
@@ -364,6 +367,17 @@ def _tool_transcript(
     from ctx.capture.transcript_choice import best_index
 
     return found[best_index(during, journal)]
+
+
+def _gemini_qwen_files(adapter: str, cwd: str, started: float) -> tuple[list[Path], Any]:
+    if adapter == "gemini":
+        from ctx.capture.adapters.gemini import find_sessions, parse_gemini_session
+
+        return find_sessions(cwd, since=started), parse_gemini_session
+    from ctx.capture.adapters.qwen import find_sessions as qwen_sessions
+    from ctx.capture.adapters.qwen import parse_qwen_session
+
+    return qwen_sessions(cwd, since=started), parse_qwen_session
 
 
 def _turns_in(

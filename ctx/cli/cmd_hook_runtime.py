@@ -1,4 +1,4 @@
-"""Hidden `ctx hook claude-session-start|claude-session-end`: what Claude Code's hooks run.
+"""Hidden `ctx hook claude-session-start|…-end` (and `gemini-…`): what the agents' hooks run.
 
 The `ctx` executable sends these two straight to `ctx.integrations.hook_entry` without
 loading this CLI (`ctx/launch.py`); the commands here exist for `ctx hook --help` and for
@@ -34,3 +34,20 @@ def claude_session_end() -> int:
     from ctx.integrations.hook_entry import run
 
     return run("claude-session-end")
+
+
+@hook_app.command("gemini-session-start")
+def gemini_session_start() -> int:
+    """Print the project brief for Gemini CLI's SessionStart hook (JSON on stdout)."""
+    from ctx.integrations.hook_entry import run
+
+    return run("gemini-session-start")
+
+
+@hook_app.command("gemini-session-end")
+def gemini_session_end() -> int:
+    """Import the finished Gemini CLI chat named in the SessionEnd hook's input (in the
+    background: the hook returns at once)."""
+    from ctx.integrations.hook_entry import run
+
+    return run("gemini-session-end")

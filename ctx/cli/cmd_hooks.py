@@ -43,6 +43,9 @@ def _print(lines: list[str], as_json: bool, key: str = "done") -> None:
 @hooks_app.command("install")
 def install(
     claude: bool = typer.Option(False, "--claude", help="Also install the Claude Code hooks."),
+    gemini: bool = typer.Option(
+        False, "--gemini", help="Also install the Gemini CLI hooks (.gemini/settings.json)."
+    ),
     local: bool = typer.Option(
         False,
         "--local",
@@ -67,12 +70,17 @@ def install(
             if mod
             else ["Claude Code hooks: not available yet"]
         )
+    if gemini:
+        from ctx.integrations.gemini_hooks import install_gemini_hooks
+
+        done += install_gemini_hooks(project)
     _print(done, as_json)
 
 
 @hooks_app.command("uninstall")
 def uninstall(
     claude: bool = typer.Option(False, "--claude", help="Also remove the Claude Code hooks."),
+    gemini: bool = typer.Option(False, "--gemini", help="Also remove the Gemini CLI hooks."),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Remove ctx's git hooks and put back the hooks that were there before."""
@@ -85,6 +93,10 @@ def uninstall(
         done += (
             mod.uninstall_claude_hooks(project) if mod else ["Claude Code hooks: not available yet"]
         )
+    if gemini:
+        from ctx.integrations.gemini_hooks import uninstall_gemini_hooks
+
+        done += uninstall_gemini_hooks(project)
     _print(done, as_json)
 
 

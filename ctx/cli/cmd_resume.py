@@ -22,7 +22,10 @@ def resume(
     ctx: typer.Context,
     session: str = typer.Argument(..., help="Session id (or a unique prefix)."),
     agent: str | None = typer.Option(
-        None, "--agent", "-a", help="claude or codex (default: the session's own, else claude)."
+        None,
+        "--agent",
+        "-a",
+        help="claude, codex, gemini or qwen (default: the session's own, else claude).",
     ),
     prompt: str | None = typer.Option(
         None,

@@ -21,7 +21,7 @@ from ctx.cli.common import (
 )
 from ctx.errors import CtxError
 
-SOURCES = ("jsonl", "claude", "aider", "codex")
+SOURCES = ("jsonl", "claude", "aider", "codex", "gemini", "qwen")
 
 
 def register(app: typer.Typer) -> None:
@@ -31,15 +31,17 @@ def register(app: typer.Typer) -> None:
 
 
 def import_(
-    source: str | None = typer.Argument(None, help="jsonl | claude | aider | codex"),
+    source: str | None = typer.Argument(
+        None, help="jsonl | claude | aider | codex | gemini | qwen"
+    ),
     path: Path | None = typer.Argument(
         None, help="File or directory to import (`-` = stdin for jsonl)."
     ),
     all_: bool = typer.Option(
-        False, "--all", help="claude/codex: every transcript of this project."
+        False, "--all", help="claude/codex/gemini/qwen: every transcript of this project."
     ),
     session: str | None = typer.Option(
-        None, "--session", help="claude/codex: the tool's session id."
+        None, "--session", help="claude/codex/gemini/qwen: the tool's session id."
     ),
     private: bool = typer.Option(
         False, "--private", help="Keep imported sessions on this machine."
@@ -54,7 +56,7 @@ def import_(
     """Import transcripts; importing the same thing again adds nothing.
 
     Examples: ctx import jsonl notes.jsonl · ctx import claude --all · ctx import aider ·
-    ctx import --all-agents (Claude Code, Codex and aider history of this repository)
+    ctx import --all-agents (Claude Code, Codex, aider, Gemini CLI and Qwen Code history)
     """
     if all_agents:
         if source is not None or path is not None:

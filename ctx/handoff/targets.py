@@ -6,6 +6,11 @@ that names the session in `claude --resume`'s picker.
 Codex CLI (rollout format of codex-rs, as tests/adapters/fixtures/codex holds it):
 `~/.codex/sessions/YYYY/MM/DD/rollout-<time>-<uuid>.jsonl`, `{"timestamp", "type", "payload"}`
 lines: `session_meta` first, then `response_item` messages and the matching `event_msg` lines.
+Gemini CLI (checked against 0.61.0): `~/.gemini/tmp/<project slug>/chats/session-<time>-<id8>
+.jsonl`, a metadata line then one record per message (`user` / `gemini`); `gemini --resume
+<uuid>` finds it among this project's chats by the session id inside.
+Qwen Code (checked against 0.24.4): `~/.qwen/projects/<encoded cwd>/chats/<uuid>.jsonl`, records
+chained by `parentUuid` with Gemini-style `message.parts`; `qwen --resume <uuid>`.
 """
 
 from __future__ import annotations
@@ -162,6 +167,103 @@ def build_codex(
     return Built("codex", sid, path, ["codex", "resume", sid])
 
 
+# ---- Gemini CLI -------------------------------------------------------------------------------
+def build_gemini(
+    ctx_session: str,
+    title: str,
+    messages: list[Message],
+    cwd: Path,
+    branch: str | None,
+    home: Path | None = None,
+) -> Built:
+    from ctx.capture.adapters.gemini import ensure_project_dir, project_hash
+
+    sid = rebuilt_id(ctx_session, messages)
+    chats = ensure_project_dir(cwd, home) / "chats"
+    existing = sorted(chats.glob(f"session-*-{sid[:8]}.jsonl")) if chats.is_dir() else []
+    command = ["gemini", "--resume", sid]
+    if existing:  # rebuilt before (perhaps continued since): keep it
+        return Built("gemini", sid, existing[0], command)
+    start = messages[0].ts if messages and messages[0].ts else now_iso()
+    head: dict[str, Any] = {
+        "sessionId": sid,
+        "projectHash": project_hash(cwd),
+        "startTime": start,
+        "lastUpdated": (messages[-1].ts or start) if messages else start,
+        "kind": "main",
+    }
+    if title:
+        head["summary"] = title
+    records: list[dict[str, Any]] = [head]
+    for n, m in enumerate(messages):
+        rec: dict[str, Any] = {
+            "id": str(uuid.uuid5(uuid.UUID(sid), str(n))),
+            "timestamp": m.ts or start,
+            "type": "user" if m.role == "user" else "gemini",
+            "content": [{"text": m.text}] if m.role == "user" else m.text,
+            RESUME_MARKER: ctx_session,
+        }
+        records.append(rec)
+    when = datetime.now(timezone.utc)
+    path = chats / f"session-{when:%Y-%m-%dT%H-%M}-{sid[:8]}.jsonl"
+    _write(path, records)
+    return Built("gemini", sid, path, command)
+
+
+# ---- Qwen Code --------------------------------------------------------------------------------
+def build_qwen(
+    ctx_session: str,
+    title: str,
+    messages: list[Message],
+    cwd: Path,
+    branch: str | None,
+    home: Path | None = None,
+) -> Built:
+    from ctx.capture.adapters.qwen import encode_project_dir, qwen_home
+
+    sid = rebuilt_id(ctx_session, messages)
+    records: list[dict[str, Any]] = []
+    parent: str | None = None
+    start = messages[0].ts if messages and messages[0].ts else now_iso()
+    for n, m in enumerate(messages):
+        rid = str(uuid.uuid5(uuid.UUID(sid), str(n)))
+        rec: dict[str, Any] = {
+            "uuid": rid,
+            "parentUuid": parent,
+            "sessionId": sid,
+            "timestamp": m.ts or start,
+            "type": m.role,
+            "cwd": str(cwd),
+            "version": "",
+            "message": {
+                "role": "user" if m.role == "user" else "model",
+                "parts": [{"text": m.text}],
+            },
+            RESUME_MARKER: ctx_session,
+        }
+        if branch:
+            rec["gitBranch"] = branch
+        records.append(rec)
+        parent = rid
+    if title:
+        records.append(
+            {
+                "uuid": str(uuid.uuid5(uuid.UUID(sid), "title")),
+                "parentUuid": parent,
+                "sessionId": sid,
+                "timestamp": start,
+                "type": "system",
+                "subtype": "custom_title",
+                "cwd": str(cwd),
+                "systemPayload": {"customTitle": title, "titleSource": "manual"},
+                RESUME_MARKER: ctx_session,
+            }
+        )
+    path = qwen_home(home) / "projects" / encode_project_dir(cwd) / "chats" / f"{sid}.jsonl"
+    _write(path, records)
+    return Built("qwen", sid, path, ["qwen", "--resume", sid])
+
+
 def _codex_provider(codex_dir: Path) -> str:
     """The `model_provider` of the user's Codex config (Codex's own default: openai)."""
     from ctx.config import read_toml
@@ -184,4 +286,9 @@ def _parse(ts: str) -> datetime:
         return datetime.now(timezone.utc)
 
 
-BUILDERS = {"claude": build_claude, "codex": build_codex}
+BUILDERS = {
+    "claude": build_claude,
+    "codex": build_codex,
+    "gemini": build_gemini,
+    "qwen": build_qwen,
+}

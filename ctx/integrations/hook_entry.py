@@ -31,7 +31,12 @@ if TYPE_CHECKING:
     from typing import Any
 
 #: Seconds each hook may take, from the moment ctx's code runs. Past it: nothing, exit 0.
-BUDGETS = {"claude-session-start": 0.3, "claude-session-end": 0.3}
+BUDGETS = {
+    "claude-session-start": 0.3,
+    "claude-session-end": 0.3,
+    "gemini-session-start": 0.3,
+    "gemini-session-end": 0.3,
+}
 LOG_NAME = "hooks.log"
 LOG_MAX_BYTES = 256 * 1024
 STDIN_MAX = 1024 * 1024
@@ -235,17 +240,22 @@ def session_start(place: Place, raw: bytes) -> bytes:
     return out
 
 
-def session_end(place: Place, raw: bytes) -> bytes:
-    """Start the import in a detached worker; Claude Code's exit is not held up by it."""
+def session_end(place: Place, raw: bytes, name: str = "claude-session-end") -> bytes:
+    """Start the import in a detached worker; the agent's exit is not held up by it."""
     if len(raw) > EVENT_ARG_MAX:
-        log(place.root, "claude-session-end", f"event of {len(raw)} bytes: too large, ignored")
+        log(place.root, name, f"event of {len(raw)} bytes: too large, ignored")
         return b""
     event = raw.decode("utf-8", "replace")
-    args = ["claude-session-end", event, place.worktree]
+    args = [name, event, place.worktree]
     worker = "ctx.integrations.hook_worker"
-    if not brief_cache.spawn_detached(worker, args, after_pid=_agent_pid()):
-        log(place.root, "claude-session-end", "could not start the import worker")
+    after = _agent_pid() if name.startswith("claude") else None
+    if not brief_cache.spawn_detached(worker, args, after_pid=after):
+        log(place.root, name, "could not start the import worker")
     return b""
+
+
+def gemini_session_end(place: Place, raw: bytes) -> bytes:
+    return session_end(place, raw, "gemini-session-end")
 
 
 def _agent_pid() -> int | None:
@@ -274,7 +284,12 @@ def _agent_pid() -> int | None:
     return None
 
 
-HOOKS = {"claude-session-start": session_start, "claude-session-end": session_end}
+HOOKS = {
+    "claude-session-start": session_start,
+    "claude-session-end": session_end,
+    "gemini-session-start": session_start,  # Gemini CLI takes the same JSON answer
+    "gemini-session-end": gemini_session_end,
+}
 
 
 def _on_alarm(signum: int, frame: Any) -> None:

@@ -23,9 +23,8 @@ from ctx.integrations.hook_entry import HookTimeout, log
 BUDGET = 300  # seconds
 
 
-def import_transcript(event: dict[str, Any]) -> Path | None:
+def import_transcript(event: dict[str, Any], name: str = "claude-session-end") -> Path | None:
     """Import the transcript the event names into the project of its cwd; returns the root."""
-    from ctx.capture.adapters.claude import parse_claude_transcript
     from ctx.integrations.claude_hooks import refresh_brief_cache
     from ctx.store.project import Project
 
@@ -35,20 +34,24 @@ def import_transcript(event: dict[str, Any]) -> Path | None:
     root = project.root
     path = event.get("transcript_path")
     if not path or not Path(str(path)).is_file():
-        log(root, "claude-session-end", f"no transcript at {path!r}; nothing imported")
+        log(root, name, f"no transcript at {path!r}; nothing imported")
         return root
-    header, turns = parse_claude_transcript(str(path))
+    if name.startswith("gemini"):
+        from ctx.capture.adapters.gemini import parse_gemini_session as parse
+    else:
+        from ctx.capture.adapters.claude import parse_claude_transcript as parse
+    header, turns = parse(str(path))
     if not header.external_id and event.get("session_id"):
         header.external_id = str(event["session_id"])
     if not turns:
-        log(root, "claude-session-end", f"{path}: no turns; nothing imported")
+        log(root, name, f"{path}: no turns; nothing imported")
         return root
     private = bool(project.config.get("sessions", "default_private", False))
     project.brief_refresh_off = True  # refreshed below, in this process
     res = project.import_transcript(header, turns, source_key=str(path), private=private)
     sid = res.session.id if res.session else "-"
     what = res.note or ("new session" if res.created else "updated")
-    log(root, "claude-session-end", f"{sid} {what}, {res.added_turns} turns from {path}")
+    log(root, name, f"{sid} {what}, {res.added_turns} turns from {path}")
     refresh_brief_cache(project)
     return root
 
@@ -60,6 +63,7 @@ def _on_alarm(signum: int, frame: Any) -> None:
 def main(argv: list[str]) -> int:
     """``main(["claude-session-end", EVENT_JSON, FALLBACK_CWD])`` (started by hook_entry)."""
     root: str | None = None
+    name = argv[0] if argv and argv[0].endswith("-session-end") else "claude-session-end"
     started = time.monotonic()
     try:
         os.nice(10)  # background work: Claude Code and the user come first
@@ -78,16 +82,16 @@ def main(argv: list[str]) -> int:
         signal.signal(signal.SIGALRM, _on_alarm)
         signal.alarm(BUDGET)
         try:
-            import_transcript(event)
+            import_transcript(event, name)
         finally:
             signal.alarm(0)
     except HookTimeout:
-        log(root, "claude-session-end", f"import gave up after {BUDGET} s (its time budget)")
+        log(root, name, f"import gave up after {BUDGET} s (its time budget)")
     except Exception as exc:
         took = time.monotonic() - started
         log(
             root,
-            "claude-session-end",
+            name,
             f"import failed after {took:.1f} s: {type(exc).__name__}: {exc}\n"
             + traceback.format_exc(),
         )
