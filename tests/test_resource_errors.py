@@ -159,3 +159,26 @@ def test_mcp_maps_resource_errors(repo: Path) -> None:
     assert out["error"] and "file too large" in out["text"] and log.name in out["text"], out
     assert "internal" not in out["text"]
     assert _memories(repo) == {"kept"}
+
+
+def test_torn_tail_is_cut_but_a_whole_update_missing_its_newline_is_kept(tmp_path: Path) -> None:
+    from ctx.store import crdt_log
+
+    log = tmp_path / "r.log"
+    crdt_log.append_update(log, b"first", "r")
+    whole = crdt_log.encode_line(b"second")
+    with open(log, "ab") as fh:
+        fh.write(whole[:-1])  # a complete update that lost only its newline
+    crdt_log.append_update(log, b"third", "r")
+    chunk = crdt_log.read_from(log)
+    assert chunk.updates == [b"first", b"second", b"third"] and chunk.problems == []
+    with open(log, "ab") as fh:
+        fh.write(crdt_log.encode_line(b"fourth")[:7])  # torn mid-line (a size limit)
+    crdt_log.append_update(log, b"fifth", "r")
+    chunk = crdt_log.read_from(log)
+    assert chunk.updates == [b"first", b"second", b"third", b"fifth"] and chunk.problems == []
+    torn = tmp_path / "torn-header.log"
+    torn.write_bytes(crdt_log.header_line("r")[:5])  # even the header was cut short
+    crdt_log.append_update(torn, b"only", "r")
+    assert torn.read_bytes().startswith(crdt_log.header_line("r"))
+    assert crdt_log.read_from(torn).updates == [b"only"]

@@ -67,7 +67,7 @@ def test_concurrent_index_search_mcp_and_hook_never_fail(project: Project) -> No
     root = project.root
     added: set[str] = set()
     failures: list[str] = []
-    rounds = 6
+    rounds = 4
     for r in range(rounds):
         added.add(project.add_memory(f"round {r} memo about caching").id)
         procs = [
