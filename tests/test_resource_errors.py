@@ -182,3 +182,29 @@ def test_torn_tail_is_cut_but_a_whole_update_missing_its_newline_is_kept(tmp_pat
     crdt_log.append_update(torn, b"only", "r")
     assert torn.read_bytes().startswith(crdt_log.header_line("r"))
     assert crdt_log.read_from(torn).updates == [b"only"]
+
+
+def test_every_resource_errno_has_its_message() -> None:
+    """As root the tests cannot meet EACCES or EDQUOT for real: the one mapping, checked."""
+    import errno
+
+    from ctx.oserrors import resource_error
+
+    for code, words in [
+        (errno.ENOSPC, "disk full"),
+        (errno.EDQUOT, "disk quota exceeded"),
+        (errno.EFBIG, "file too large"),
+        (errno.EROFS, "read-only file system"),
+        (errno.EACCES, "permission denied"),
+        (errno.EPERM, "operation not permitted"),
+    ]:
+        err = resource_error(OSError(code, os.strerror(code), "/srv/app/.contextfs/state/x.log"))
+        assert err is not None and err.exit_code == 1 and err.code == "resource"
+        assert err.message.startswith(f"{words}: /srv/app/.contextfs/state/x.log")
+        assert "nothing already stored was lost" in err.message
+    assert resource_error(OSError(errno.EISDIR, "Is a directory")) is None
+    assert resource_error(ValueError("x")) is None
+    import apsw
+
+    full = resource_error(apsw.FullError("database or disk is full"))
+    assert full is not None and full.message.startswith("disk full")
