@@ -164,7 +164,6 @@ def _damage(path: Path, how: str, frac: float = 0.5) -> None:
     "how,frac",
     [
         ("garble", 0.2),
-        ("garble", 0.5),
         ("garble", 0.8),
         ("truncate", 0.0),
         ("not-a-db", 0.0),
