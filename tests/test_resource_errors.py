@@ -118,6 +118,8 @@ def test_disk_full_and_read_only(tmp_path: Path) -> None:
         w = _ctx(root, "wrap", "--", "sh", "-c", "echo the-child-ran; exit 3")
         assert w.returncode == 3 and "the-child-ran" in w.stdout, w.stderr
         assert "not recorded: disk full" in w.stderr and w.stderr.count("ctx:") == 1
+        r = _ctx(root, "capture", "--tool", "manual")
+        assert r.returncode == 1 and "disk full" in r.stderr, r.stderr
         filler.unlink()
         assert _memories(root) == {"kept before the disk filled"}
         assert _sessions(root) == set()

@@ -127,9 +127,12 @@ class SessionOps(ProjectBase):
         }
         if owner_pid:
             header["owner_pid"] = owner_pid
-        tx.journal_append(
-            self.journal_path(sid), {k: v for k, v in header.items() if v is not None}
-        )
+        journal = self.journal_path(sid)
+        try:
+            tx.journal_append(journal, {k: v for k, v in header.items() if v is not None})
+        except OSError:  # disk full...: no empty open session left to list forever
+            journal.unlink(missing_ok=True)
+            raise
         if make_current:
             self.layout.current_file.parent.mkdir(parents=True, exist_ok=True)
             self.layout.current_file.write_text(sid + "\n")
