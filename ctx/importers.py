@@ -105,6 +105,71 @@ def _check_text(path: Path, label: str) -> None:
         )
 
 
+_TEXT = (str, type(None))
+_EXPORT_FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
+    "memory": {
+        "id": (str,),
+        "content": (str,),
+        "type": _TEXT,
+        "tags": (list, type(None)),
+        "private": (bool, type(None)),
+        "created_at": _TEXT,
+        "author": _TEXT,
+    },
+    "session": {
+        "id": (str,),
+        **{k: _TEXT for k in ("tool", "title", "started_at", "ended_at", "cwd", "branch")},
+        "external_id": (str, int, type(None)),
+        "command": (list, type(None)),
+        "exit_status": (int, type(None)),
+        "meta": (dict, type(None)),
+        "private": (bool, type(None)),
+    },
+    "turn": {
+        "session_id": (str,),
+        "role": (str,),
+        "text": (str,),
+        "ts": _TEXT,
+        "id": (str, int, type(None)),
+        "meta": (dict, type(None)),
+    },
+}
+
+
+def export_record_problem(rec: dict[str, Any]) -> str | None:
+    """Why a record of a `ctx export` file cannot be imported (a field of the wrong type),
+    or None. Checked before anything is stored, so a bad record is skipped, not a crash."""
+    fields = _EXPORT_FIELDS.get(str(rec.get("kind")))
+    if fields is None:
+        return None  # the header line, or a kind a newer ctx added: left to import_export
+    for key, types in fields.items():
+        value = rec.get(key)
+        if isinstance(value, bool) and bool not in types:
+            return f"'{key}' must not be true/false"
+        if not isinstance(value, types):
+            return f"'{key}' has the wrong type ({type(value).__name__})"
+    for key in ("tags", "command"):
+        items = rec.get(key)
+        if isinstance(items, list) and not all(isinstance(x, str) for x in items):
+            return f"'{key}' must be a list of strings"
+    from ctx.ids import is_memory_id, is_session_id
+    from ctx.models import MEMORY_TYPES, ROLES
+
+    if rec["kind"] == "memory" and not is_memory_id(rec["id"]):
+        return f"'id' is not a memory id ({rec['id'][:40]!r})"
+    for key in ("id", "session_id") if rec["kind"] != "memory" else ():
+        if key in fields and fields[key] == (str,) and not is_session_id(rec[key]):
+            return f"'{key}' is not a session id ({rec[key][:40]!r})"
+
+    if rec["kind"] == "memory" and not rec["content"].strip():
+        return "'content' is empty"
+    if rec["kind"] == "memory" and rec.get("type") not in (None, *MEMORY_TYPES):
+        return f"'type' must be one of {', '.join(MEMORY_TYPES)}"
+    if rec["kind"] == "turn" and rec["role"] not in ROLES:
+        return f"'role' must be one of {', '.join(ROLES)}"
+    return None
+
+
 def import_jsonl(
     project: Project,
     path: Path,
@@ -128,7 +193,14 @@ def import_jsonl(
 
         records, read_problems = read_jsonl(path)
         summary.skipped_lines.extend(str(p).replace(str(path), label) for p in read_problems)
-        summary.export_counts = project.import_export(records)
+        good = []
+        for i, rec in enumerate(records, 1):
+            why = export_record_problem(rec)
+            if why is None:
+                good.append(rec)
+            else:
+                summary.skipped_lines.append(f"{label}: record {i} ({rec.get('kind')}): {why}")
+        summary.export_counts = project.import_export(good)
         return
     header, turns, problems = parse_generic_jsonl(path)
     for msg in problems:  # "line N: reason; line skipped" or "...; kept without it"

@@ -168,6 +168,36 @@ def test_export_file_bad_lines(store: Path, capsys: pytest.CaptureFixture[str]) 
     assert _memories(capsys) == {"exported memory one", "exported memory two"}
 
 
+def test_export_records_of_the_wrong_shape_are_skipped(
+    store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    head = {"kind": "ctx-export", "version": 1, "format": 1}
+    good_m = {"kind": "memory", "id": "m-aaaaaaaaaaaa", "content": "good memory", "type": "fact"}
+    good_s = {"kind": "session", "id": "s-aaaaaaaaaaaa", "tool": "t"}
+    good_t = {"kind": "turn", "session_id": "s-aaaaaaaaaaaa", "role": "user", "text": "good turn"}
+    bad = [
+        {**good_m, "id": "m-bbbbbbbbbbbb", "tags": [1]},
+        {**good_m, "id": "m-cccccccccccc", "content": ["a list"]},
+        {**good_m, "id": "m-dddddddddddd", "content": "  "},
+        {**good_m, "id": "m-eeeeeeeeeeee", "type": "rumour"},
+        {**good_m, "id": "../../escape"},
+        {**good_s, "id": "s-bbbbbbbbbbbb", "cwd": 5},
+        {**good_s, "id": "s-cccccccccccc", "title": ["x"]},
+        {**good_s, "id": "s"},
+        {**good_t, "text": 5},
+        {**good_t, "role": "wizard"},
+        {**good_t, "session_id": "../x"},
+    ]
+    path = store / "shapes.jsonl"
+    recs = [head, good_m, good_s, good_t, *bad]
+    path.write_text("".join(json.dumps(r) + "\n" for r in recs))
+    r = run_ctx(capsys, "import", "jsonl", str(path))
+    assert r.code == 0, r.err
+    assert f"skipped {len(bad)} bad lines" in r.err and "--json lists them" in r.err
+    assert _memories(capsys) == {"good memory"}
+    assert _turns(capsys) == [("user", "good turn")]
+
+
 BAD_CONFIGS = [
     ("store = 5\n", "store is 5", "a table"),
     ('[store]\nformat = "1"\n', 'store.format is "1"', "must be an integer"),

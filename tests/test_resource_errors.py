@@ -118,6 +118,8 @@ def test_disk_full_and_read_only(tmp_path: Path) -> None:
         w = _ctx(root, "wrap", "--", "sh", "-c", "echo the-child-ran; exit 3")
         assert w.returncode == 3 and "the-child-ran" in w.stdout, w.stderr
         assert "not recorded: disk full" in w.stderr and w.stderr.count("ctx:") == 1
+        r = _ctx(root, "capture", "--tool", "manual")
+        assert r.returncode == 1 and "disk full" in r.stderr, r.stderr
         filler.unlink()
         assert _memories(root) == {"kept before the disk filled"}
         assert _sessions(root) == set()
@@ -159,3 +161,52 @@ def test_mcp_maps_resource_errors(repo: Path) -> None:
     assert out["error"] and "file too large" in out["text"] and log.name in out["text"], out
     assert "internal" not in out["text"]
     assert _memories(repo) == {"kept"}
+
+
+def test_torn_tail_is_cut_but_a_whole_update_missing_its_newline_is_kept(tmp_path: Path) -> None:
+    from ctx.store import crdt_log
+
+    log = tmp_path / "r.log"
+    crdt_log.append_update(log, b"first", "r")
+    whole = crdt_log.encode_line(b"second")
+    with open(log, "ab") as fh:
+        fh.write(whole[:-1])  # a complete update that lost only its newline
+    crdt_log.append_update(log, b"third", "r")
+    chunk = crdt_log.read_from(log)
+    assert chunk.updates == [b"first", b"second", b"third"] and chunk.problems == []
+    with open(log, "ab") as fh:
+        fh.write(crdt_log.encode_line(b"fourth")[:7])  # torn mid-line (a size limit)
+    crdt_log.append_update(log, b"fifth", "r")
+    chunk = crdt_log.read_from(log)
+    assert chunk.updates == [b"first", b"second", b"third", b"fifth"] and chunk.problems == []
+    torn = tmp_path / "torn-header.log"
+    torn.write_bytes(crdt_log.header_line("r")[:5])  # even the header was cut short
+    crdt_log.append_update(torn, b"only", "r")
+    assert torn.read_bytes().startswith(crdt_log.header_line("r"))
+    assert crdt_log.read_from(torn).updates == [b"only"]
+
+
+def test_every_resource_errno_has_its_message() -> None:
+    """As root the tests cannot meet EACCES or EDQUOT for real: the one mapping, checked."""
+    import errno
+
+    from ctx.oserrors import resource_error
+
+    for code, words in [
+        (errno.ENOSPC, "disk full"),
+        (errno.EDQUOT, "disk quota exceeded"),
+        (errno.EFBIG, "file too large"),
+        (errno.EROFS, "read-only file system"),
+        (errno.EACCES, "permission denied"),
+        (errno.EPERM, "operation not permitted"),
+    ]:
+        err = resource_error(OSError(code, os.strerror(code), "/srv/app/.contextfs/state/x.log"))
+        assert err is not None and err.exit_code == 1 and err.code == "resource"
+        assert err.message.startswith(f"{words}: /srv/app/.contextfs/state/x.log")
+        assert "nothing already stored was lost" in err.message
+    assert resource_error(OSError(errno.EISDIR, "Is a directory")) is None
+    assert resource_error(ValueError("x")) is None
+    import apsw
+
+    full = resource_error(apsw.FullError("database or disk is full"))
+    assert full is not None and full.message.startswith("disk full")

@@ -191,9 +191,12 @@ class SessionOps(ProjectBase):
         header = clean_record(header, self.root)
         if owner_pid:
             header["owner_pid"] = owner_pid
-        tx.journal_append(
-            self.journal_path(sid), {k: v for k, v in header.items() if v is not None}
-        )
+        journal = self.journal_path(sid)
+        try:
+            tx.journal_append(journal, {k: v for k, v in header.items() if v is not None})
+        except OSError:  # disk full...: no empty open session left to list forever
+            journal.unlink(missing_ok=True)
+            raise
         if make_current:
             atomic_write(self.layout.current_file, (sid + "\n").encode(), private=True)
         return self.get_session(sid, with_turns=False)
