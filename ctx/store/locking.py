@@ -85,12 +85,14 @@ def file_lock(path: Path) -> Iterator[None]:
         yield
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write a file completely or not at all (tmp file + fsync + rename)."""
+def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Write a file completely or not at all (tmp file + fsync + rename). `durable=False`
+    skips the fsync, for machine-local copies that guard against git, not power loss."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     with open(tmp, "wb") as fh:
         fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
+        if durable:
+            fh.flush()
+            os.fsync(fh.fileno())
     os.replace(tmp, path)

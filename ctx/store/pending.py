@@ -114,7 +114,7 @@ def queue(local: Path, update: bytes, private: bool, branch: str | None) -> Path
     name = f"{time.time_ns():020d}-{os.getpid()}-{secrets.token_hex(4)}{SUFFIX}"
     head = json.dumps({"private": private, "at": time.time(), "branch": branch}).encode()
     path = d / name
-    atomic_write(path, head + b"\n" + crdt_log.encode_line(update))
+    atomic_write(path, head + b"\n" + crdt_log.encode_line(update), durable=False)
     return path
 
 
