@@ -58,6 +58,7 @@ class ProjectBase:
         self._replica: str | None = None
         self.problems: list[Problem] = []
         self._pending_seen: set[str] = set()  # journal entries applied to the documents
+        self._in_log: set[str] = set()  # entries we appended, still in the log (see settle)
         self.queued: str | None = None  # why the last change waits in the journal, if it does
         self.notices: list[str] = []  # data a log lost and ctx restored (see highwater)
         self._read_now: dict[bool, list[bytes]] = {False: [], True: []}  # this refresh's reads
@@ -162,6 +163,7 @@ class ProjectBase:
         self._fresh = {False: [], True: []}
         self.problems = []
         self._pending_seen = set()
+        self._in_log = set()  # a log was rewritten: check every entry again
 
     def refresh(self) -> None:
         """Apply whatever was appended to any log since the last look (cheap when nothing was).
@@ -424,6 +426,8 @@ class ProjectBase:
                 if not busy and crdt_log.append_update(
                     path, update, self.replica, idle, private=private
                 ):
+                    if not private:
+                        self._in_log.add(entry.name)
                     if not self._refresh_one(path, private):
                         self._reset()
                         self.refresh()
@@ -441,6 +445,7 @@ class ProjectBase:
             self.replica,
             pending.current_branch(self.root),
             lambda: pending.git_busy(self.root) is None,
+            self._in_log,
         )
 
     def settle_pending(self) -> int:

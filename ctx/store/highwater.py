@@ -83,7 +83,7 @@ class Mark:
 
     def start(self, full: bytes, sv: dict[int, int]) -> None:
         """The first mark: everything loaded now."""
-        atomic_write(self.base, full)
+        atomic_write(self.base, full, durable=False, private=True)
         self.tail.unlink(missing_ok=True)
         self._write_sv(sv)
 
@@ -123,12 +123,17 @@ class Mark:
 
         parts = self.content()
         if len(parts) > 1:
-            atomic_write(self.base, bytes(merge_updates(*parts)))
+            atomic_write(self.base, bytes(merge_updates(*parts)), durable=False, private=True)
             self.tail.unlink(missing_ok=True)
 
     def _write_sv(self, sv: dict[int, int]) -> None:
         data = {"key": self.key, "sv": {str(k): v for k, v in sorted(sv.items())}}
-        atomic_write(self.sv_file, json.dumps(data, separators=(",", ":")).encode())
+        atomic_write(
+            self.sv_file,
+            json.dumps(data, separators=(",", ":")).encode(),
+            durable=False,
+            private=True,
+        )
 
 
 def mark_for(local: Path, private: bool, branch: str | None) -> Mark:

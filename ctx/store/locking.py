@@ -87,23 +87,25 @@ def file_lock(path: Path) -> Iterator[None]:
         yield
 
 
-def atomic_write(path: Path, data: bytes, *, private: bool = False) -> None:
+def atomic_write(path: Path, data: bytes, *, private: bool = False, durable: bool = True) -> None:
     """Write a file completely or not at all (tmp file + fsync + rename). `private` files
     (machine-local or private data) are 0600 in 0700 folders; others 0644. The rename replaces
-    a symlink at `path` itself rather than writing through it."""
+    a symlink at `path` itself rather than writing through it. `durable=False` skips the
+    fsync, for machine-local copies that guard against git, not power loss."""
     if private:
         confine.private_dirs(path.parent)
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     tmp.unlink(missing_ok=True)  # a leftover (or a planted link): removed, never followed
     mode = confine.PRIVATE_FILE if private else confine.SHARED_FILE
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), mode)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except OSError as exc:  # a full disk, a size limit: no half file left, the target named
         tmp.unlink(missing_ok=True)

@@ -114,7 +114,7 @@ def queue(local: Path, update: bytes, private: bool, branch: str | None) -> Path
     name = f"{time.time_ns():020d}-{os.getpid()}-{secrets.token_hex(4)}{SUFFIX}"
     head = json.dumps({"private": private, "at": time.time(), "branch": branch}).encode()
     path = d / name
-    atomic_write(path, head + b"\n" + crdt_log.encode_line(update))
+    atomic_write(path, head + b"\n" + crdt_log.encode_line(update), durable=False, private=True)
     return path
 
 
@@ -160,6 +160,13 @@ def entries(
     return out
 
 
+def _written_at(name: str) -> float:
+    try:
+        return int(name.split("-", 1)[0]) / 1e9
+    except ValueError:
+        return 0.0
+
+
 def settle(
     local: Path,
     own_log: Path,
@@ -167,17 +174,35 @@ def settle(
     replica: str,
     branch: str | None,
     idle: Callable[[], bool] | None = None,
+    known: set[str] | None = None,
 ) -> int:
     """Append each journalled change of this branch its log does not hold yet; drop entries
     past the grace period (those of other branches too). The caller holds the write lock and
-    has checked that git is idle. Returns how many changes were appended."""
-    found = entries(local)
-    if not found:
+    has checked that git is idle. `known`: entries this process appended and has seen in the
+    log since (its load checks that what it read is unchanged); they are not read again.
+    Returns how many changes were appended."""
+    known = known if known is not None else set()
+    d = pending_dir(local)
+    try:
+        names = sorted(n for n in os.listdir(d) if n.endswith(SUFFIX) and not n.startswith("."))
+    except OSError:
+        return 0
+    if not names:
+        return 0
+    now = time.time()
+    unknown: list[str] = []
+    for name in names:
+        if name in known:
+            if now - _written_at(name) >= grace():
+                (d / name).unlink(missing_ok=True)
+                known.discard(name)
+            continue
+        unknown.append(name)
+    if not unknown:
         return 0
     held: dict[Path, bytes] = {}
     appended = 0
-    now = time.time()
-    for e in found:
+    for e in entries(local, skip=frozenset(names) - set(unknown)):
         if e.branch != branch and not e.private:
             if now - e.at >= grace():
                 e.path.unlink(missing_ok=True)

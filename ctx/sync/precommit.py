@@ -165,13 +165,18 @@ def staged_log_losses(worktree: Path, own_log: str | None) -> list[tuple[str, st
         if not entry.name.endswith(".log") or entry.type_str != "blob":
             continue
         path = f"{STORE}/state/{entry.name}"
-        old = bytes(repo[entry.id].read_raw())
         try:
-            staged = bytes(repo[index[path].id].read_raw())
+            staged_id = index[path].id
         except KeyError:
+            staged_id = None
+        if staged_id == entry.id:
+            continue  # unchanged: nothing to read
+        old = bytes(repo[entry.id].read_raw())
+        if staged_id is None:
             if old.strip():
                 out.append((path, "deleted"))
             continue
+        staged = bytes(repo[staged_id].read_raw())
         if staged == old or staged.startswith(old):
             continue
         if entry.name == own_log:
