@@ -305,7 +305,13 @@ class SessionOps(ProjectBase):
         return target
 
     def _write_session(
-        self, sid: str, head: dict[str, Any], turns: list[Turn], private: bool, part: int
+        self,
+        sid: str,
+        head: dict[str, Any],
+        turns: list[Turn],
+        private: bool,
+        part: int,
+        tags: list[str] | None = None,
     ) -> None:
         sdir = self.layout.session_dir(sid, private)
         if part == 0:
@@ -325,7 +331,7 @@ class SessionOps(ProjectBase):
                 turns,
             )
         summary = {k: head.get(k) for k in SUMMARY_KEYS}
-        tags = clean_tags(head.get("tags") or [])
+        tags = clean_tags(tags or head.get("tags") or [])
 
         def put(doc: StateDoc) -> None:
             rec = doc.sessions.get(sid)
