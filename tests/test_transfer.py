@@ -59,10 +59,22 @@ def test_export_import_export_is_identical(
     git(a, "add", "g.txt")
     git(a, "commit", "-q", "-m", "second")  # commit_end differs from commit
     assert run_ctx(capsys, "complete").code == 0
-    assert run_ctx(capsys, "sessions", "edit", sid, "--tag", "ops", "--title", "Deploy v2").code == 0
+    assert (
+        run_ctx(capsys, "sessions", "edit", sid, "--tag", "ops", "--title", "Deploy v2").code == 0
+    )
     mid = run_ctx(
-        capsys, "memory", "add", "-t", "decision", "--tag", "auth", "--session", sid, "--turn",
-        "0", "Tokens live 15 minutes",
+        capsys,
+        "memory",
+        "add",
+        "-t",
+        "decision",
+        "--tag",
+        "auth",
+        "--session",
+        sid,
+        "--turn",
+        "0",
+        "Tokens live 15 minutes",
     ).out.strip()
     assert run_ctx(capsys, "memory", "edit", mid, "--tag", "security").code == 0
     run_ctx(capsys, "memory", "add", "--private", "local note")
