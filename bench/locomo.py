@@ -167,6 +167,10 @@ def main(argv: list[str] | None = None) -> int:
         "hybrid": ("hybrid", base),
         "keyword": ("keyword", base),
         "semantic": ("semantic", base),
+        # the relevance floor (RankingConfig.min_relevance) must not cost recall
+        "hybrid, no floor": ("hybrid", dataclasses.replace(base, min_relevance=0.0)),
+        "hybrid, floor .15": ("hybrid", dataclasses.replace(base, min_relevance=0.15)),
+        "hybrid, floor .1": ("hybrid", dataclasses.replace(base, min_relevance=0.1)),
     }
     if args.sweep:
         for name, cfg in sweep_configs(base).items():

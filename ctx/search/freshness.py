@@ -87,6 +87,15 @@ def memory_docs(project: Project) -> list[IndexDoc]:
     return out
 
 
+def is_current(project: Project, index: SearchIndex) -> bool:
+    """Nothing changed since the last update and no document waits for its vectors."""
+    project.refresh()
+    return (
+        index.get_meta(SIG_KEY) == store_signature(project)
+        and index.get_meta("pending_vectors") != "1"
+    )
+
+
 def ensure_fresh(
     project: Project,
     index: SearchIndex,
@@ -94,10 +103,11 @@ def ensure_fresh(
     *,
     force: bool = False,
 ) -> IndexUpdate:
-    project.refresh()
-    sig = store_signature(project)
-    if not force and index.get_meta(SIG_KEY) == sig and index.get_meta("pending_vectors") != "1":
+    if not force and is_current(project, index):
         return IndexUpdate(unchanged=True)
+    if force:
+        project.refresh()
+    sig = store_signature(project)
     upd = IndexUpdate()
 
     # memories

@@ -31,12 +31,14 @@ class SearchResult:
     query: str = ""
     project: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    min_relevance: float = 0.0  # the floor the hits passed
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "query": self.query,
             "mode": self.mode,
             "notice": self.notice,
+            "min_relevance": self.min_relevance,
             "hits": [
                 h.to_dict() | ({"project": self.project} if self.project else {}) for h in self.hits
             ],
@@ -53,6 +55,9 @@ def ranking_from_config(project: Project) -> RankingConfig:
     hl = cfg.get("search", "half_life_days", 90.0)
     weights = cfg.get("search", "type_weights", None)
     r = RankingConfig(half_life_days=float(hl) if hl else None)
+    floor = cfg.get("search", "min_relevance", None)
+    if isinstance(floor, (int, float)) and not isinstance(floor, bool):
+        r.min_relevance = max(0.0, min(1.0, float(floor)))
     if isinstance(weights, dict):
         r.type_weights.update({str(k): float(v) for k, v in weights.items()})
     return r
@@ -121,7 +126,16 @@ def ensure_fresh(
             idx.close()
         _CACHE.pop((str(project.layout.index_db), not semantic), None)
         remove_db_files(project.layout.index_db)
+    elif semantic and is_current(project):
+        return IndexUpdate(unchanged=True)  # answered without loading the model
     return _ensure_fresh(project, open_index(project, semantic=semantic), progress, force=rebuild)
+
+
+def is_current(project: Project) -> bool:
+    """The index matches the store and has every vector: nothing to do, no model needed."""
+    from ctx.search.freshness import is_current as _is_current
+
+    return _is_current(project, open_index(project, semantic=False))
 
 
 def _unix(value: datetime | float | None) -> float | None:
@@ -145,6 +159,8 @@ def search(
     branch: str | None = None,
     author: str | None = None,
     kind: str | None = None,
+    min_relevance: float | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> SearchResult:
     from ctx.errors import CtxError
     from ctx.store.memories import check_type
@@ -175,8 +191,10 @@ def search(
     if idx.rebuilt_reason:
         notices.append(idx.rebuilt_reason)
         idx.rebuilt_reason = None
-    _ensure_fresh(project, idx)
-    hits = idx.search(query, mode=mode, limit=limit, filters=filters)
+    _ensure_fresh(project, idx, progress)
+    if min_relevance is not None and not 0.0 <= min_relevance <= 1.0:
+        raise CtxError("--min-relevance must be between 0 and 1", "e.g. --min-relevance 0.2")
+    hits = idx.search(query, mode=mode, limit=limit, filters=filters, min_relevance=min_relevance)
     if idx.last_note:
         notices.append(idx.last_note)
     return SearchResult(
@@ -184,4 +202,13 @@ def search(
         mode=idx.last_mode or mode,
         notice="; ".join(notices) or None,
         query=query,
+        min_relevance=idx.ranking.min_relevance if min_relevance is None else min_relevance,
     )
+
+
+def merge_results(results: list[SearchResult], limit: int) -> list[tuple[str | None, Hit]]:
+    """One ranking over several projects' results (`ctx search --all`): by relevance, the
+    score that means the same in every project, then by each project's own score."""
+    pairs = [(r.project, h) for r in results for h in r.hits]
+    pairs.sort(key=lambda ph: (-ph[1].relevance, -ph[1].score))
+    return pairs[:limit]

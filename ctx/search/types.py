@@ -89,6 +89,10 @@ class Hit:
     title: str | None = None
     role: str | None = None
     matched: list[str] = field(default_factory=list)  # "keyword", "semantic": who found it
+    # 0..1, comparable across modes, queries and projects (docs/search.md): the larger of the
+    # share of the query's words the text holds (IDF-weighted) and the best chunk's cosine
+    # similarity to the query. Hits below RankingConfig.min_relevance are not returned.
+    relevance: float = 0.0
 
     @property
     def id(self) -> str:
@@ -125,6 +129,9 @@ class RankingConfig:
         }
     )
     turn_weight: float = 1.0
+    # Hits whose relevance (Hit.relevance) is below this are dropped: an unrelated query
+    # gets "no good match" instead of the nearest neighbours. 0 disables the floor.
+    min_relevance: float = 0.2
     # A turn is indexed with its conversational neighbourhood (ctx.search.context): the
     # tails of `context_before` turns before it and the head of `context_after` turns after
     # it, `context_chars` characters each, in a low-weight FTS column; and, when

@@ -41,6 +41,13 @@ class Project(MemoryOps, SessionOps):
         project = cls(git.root, git)
         if require_store:
             project.require_store()
+        if require_store or project.exists:
+            # every store ctx has opened is searchable with `ctx search --all` (a teammate who
+            # cloned the repository never ran `ctx init`)
+            try:
+                registry.register(project.root)
+            except OSError:
+                pass  # a read-only data directory must not stop the command
         return project
 
     # ---- init ----------------------------------------------------------------------------

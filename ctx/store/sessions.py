@@ -440,10 +440,43 @@ class SessionOps(ProjectBase):
             except FileNotFoundError:
                 continue
             for n in names:
-                if n.startswith(SESSION_PREFIX) and n not in forgotten:
+                # a directory without its transcript (a stray directory, a deleted
+                # 000.jsonl) is no session: see session_dir_problems
+                if (
+                    n.startswith(SESSION_PREFIX)
+                    and n not in forgotten
+                    and os.path.isfile(os.path.join(base, n, tx.PART_FMT.format(0)))
+                ):
                     out[n] = where
         for sid in self._open_ids():
             out.setdefault(sid, "open")
+        return out
+
+    def session_dir_problems(self) -> list[str]:
+        """Directories under sessions/ that are not sessions, and sessions whose transcript
+        is gone (for `ctx status` and `ctx doctor`; listing, export and search skip them)."""
+        out: list[str] = []
+        forgotten = {str(k) for doc, _ in self.docs() for k in list(doc.forgotten.keys())}
+        for private, base in (
+            (False, self.layout.sessions_dir),
+            (True, self.layout.private_sessions_dir),
+        ):
+            try:
+                names = sorted(os.listdir(base))
+            except FileNotFoundError:
+                continue
+            doc = self.private if private else self.shared
+            for n in names:
+                path = os.path.join(base, n)
+                if n in forgotten or not os.path.isdir(path) or os.path.islink(path):
+                    continue
+                if os.path.isfile(os.path.join(path, tx.PART_FMT.format(0))):
+                    continue
+                shown = self._display(Path(path))
+                if doc.session(n) is not None:
+                    out.append(f"{shown}: transcript 000.jsonl is missing; session not listed")
+                else:
+                    out.append(f"{shown}: holds no session transcript; ignored (not a session)")
         return out
 
     def resolve_session_id(self, ident: str) -> str:

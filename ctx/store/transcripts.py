@@ -74,9 +74,15 @@ def read_jsonl(
         if not raw.strip():
             continue
         try:
-            obj = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            torn = i == len(lines)  # last line without newline: a torn write
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            problems.append(Problem(name, i, "not UTF-8 text (binary data?), skipped"))
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            # last line without newline that starts like a record: a torn write
+            torn = i == len(lines) and line.lstrip().startswith("{")
             problems.append(
                 Problem(
                     name, i, "incomplete last line, skipped" if torn else "not valid JSON, skipped"
