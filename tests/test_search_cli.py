@@ -299,3 +299,34 @@ def test_all_knows_clones_without_init_and_ranks_once(
     assert projects == {str(project), str(clone)}
     text = run_ctx(capsys, "search", "RS256", "--all", "--limit", "3").out
     assert sum(1 for line in text.splitlines() if line[:3].strip().rstrip(".").isdigit()) == 3
+
+
+def test_current_index_answers_without_the_model(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ctx.search import service
+
+    assert run_ctx(capsys, "index").code == 0
+    service.close_all()
+    service._EMBEDDERS.clear()  # a new process: nothing loaded
+    r = run_ctx(capsys, "index", "--json")
+    assert r.code == 0 and r.json()["unchanged"] is True
+    stats = r.json()["stats"]
+    assert stats["vectors"] == stats["documents"] == 6  # the numbers still count vectors
+    assert service._EMBEDDERS == {}  # the model was not loaded
+    assert "index is current" in run_ctx(capsys, "index").out
+    assert service._EMBEDDERS == {}
+
+
+def test_oversized_turn_warns_on_capture_and_in_status(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ctx.search.types import EMBED_MAX_CHARS
+
+    run_ctx(capsys, "capture", "--title", "paste")
+    r = run_ctx(capsys, "append", "log line\n" * (EMBED_MAX_CHARS // 5))
+    assert r.code == 0 and "searched by meaning" in r.err
+    run_ctx(capsys, "complete")
+    assert run_ctx(capsys, "index", "--keyword-only").code == 0
+    st = run_ctx(capsys, "status", "--json").json()
+    assert len(st["index"]["oversized"]) == 1 and "KB" in st["index"]["detail"]

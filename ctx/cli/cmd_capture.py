@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ctx.cli.common import JSON_OPT, emit_json, open_project, read_text
+from ctx.cli.common import JSON_OPT, emit_json, open_project, read_text, warn
 
 
 def register(app: typer.Typer) -> None:
@@ -50,6 +50,13 @@ def append(
     turn = project.append_turn(
         read_text(text, "turn text"), role, session_id=session, ext_id=turn_id
     )
+    from ctx.search.types import EMBED_MAX_CHARS
+
+    if len(turn.text) > EMBED_MAX_CHARS:
+        warn(
+            f"this turn is {len(turn.text):,} characters: only its first"
+            f" {EMBED_MAX_CHARS // 1000} KB is searched by meaning, all of it by keyword"
+        )
     if as_json:
         emit_json(turn.to_dict())
     else:

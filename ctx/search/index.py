@@ -25,7 +25,9 @@ from ctx.search.db import remove_db_files
 from ctx.search.embed import CachedEmbedder, Embedder, EmbeddingCache
 from ctx.search.schema import FTS_TOKENIZE, open_index_db
 from ctx.search.types import (
+    EMBED_MAX_CHARS,
     MODES,
+    OVERSIZED_KEY,
     Hit,
     IndexDoc,
     IndexStats,
@@ -39,11 +41,8 @@ if TYPE_CHECKING:
 
 BATCH = 256
 BATCH_UNITS = 512  # chunks embedded per transaction, at most (about 10 s of model time)
-EMBED_BATCH = 64  # chunks per model call: the unit of progress and of the embedding cache
-# Size cap (docs/search.md): only the first this many characters of a memory or turn are
-# embedded; all of its text is keyword-indexed. A 5 MB paste would otherwise be ~6,000
-# chunks, minutes of model time on two cores, for one document.
-EMBED_MAX_CHARS = 32_000
+SNIPPET_SCAN_CHARS = 100_000  # characters of a document searched for words to highlight
+EMBED_BATCH = 16  # chunks per model call: the unit of progress and of the embedding cache
 EXTRA_WEIGHT = 0.5  # BM25 weight of the extra column (tags, CamelCase parts, CJK bigrams)
 # FTS5 scores every document matching any OR-ed term, so a query's cost grows with the
 # posting lists of its terms. Past this many postings, the most common terms (which add
@@ -344,6 +343,7 @@ class SearchIndex:
         for rows in _batches(pending, BATCH):
             total += self._embed_pending(rows, tick) - len(rows)
         if todo:
+            self._note_oversized({d.doc_id: len(d.text) for d in todo})
             self._index_changed()
         if (todo or pending) and self.vs is not None:
             self.vs.changed()
@@ -495,6 +495,29 @@ class SearchIndex:
         self.conn.execute("delete from doc_tags where doc_rowid = ?", (rowid,))
         self.conn.execute("delete from docs where rowid = ?", (rowid,))
 
+    def _note_oversized(self, lengths: dict[str, int]) -> None:
+        """Keep the list of documents over the embedding cap (for `ctx status`) current."""
+        try:
+            known = json.loads(self.get_meta(OVERSIZED_KEY) or "{}")
+        except ValueError:
+            known = {}
+        before = dict(known)
+        for doc_id, n in lengths.items():
+            if n > EMBED_MAX_CHARS:
+                known[doc_id] = n
+            else:
+                known.pop(doc_id, None)
+        if known != before:
+            self.set_meta(OVERSIZED_KEY, json.dumps(known, sort_keys=True))
+
+    def oversized(self) -> dict[str, int]:
+        """doc_id -> characters, of the documents only partly embedded (EMBED_MAX_CHARS)."""
+        try:
+            known = json.loads(self.get_meta(OVERSIZED_KEY) or "{}")
+        except ValueError:
+            return {}
+        return known if isinstance(known, dict) else {}
+
     @_corruption_guard
     def delete(self, doc_ids: Iterable[str]) -> int:
         """Remove documents; return how many were in the index."""
@@ -504,6 +527,7 @@ class SearchIndex:
             for rowid, _fp, _emb in existing.values():
                 self._delete_rowid(rowid)
         if existing:
+            self._note_oversized({d: 0 for d in existing})
             self._index_changed()
         if existing and self.vs is not None:
             self.vs.changed()
@@ -596,19 +620,18 @@ class SearchIndex:
         """Matched words marked « », found with the index's own tokenizer (so "deploying"
         marks "Deploy"); without any, the part of the best chunk nearest the query."""
         if stems and self._tokenizer is not None:
-            raw = doc.encode("utf-8", "replace")
+            # a huge document (a pasted log) is scanned around its best chunk only
+            lo = 0
+            if len(doc) > SNIPPET_SCAN_CHARS:
+                lo = max(0, (chunk[0] if chunk else 0) - SNIPPET_SCAN_CHARS // 2)
+            part = doc[lo : lo + SNIPPET_SCAN_CHARS]
+            raw = part.encode("utf-8", "replace")
             toks = self._tokenizer(raw, apsw.FTS5_TOKENIZE_DOCUMENT, None)
             spans = [(s, e) for s, e, tok, *_ in toks if tok in stems]
             if spans:
-                if not raw.isascii():  # byte offsets -> character offsets
-                    spans = [
-                        (
-                            len(raw[:s].decode("utf-8", "replace")),
-                            len(raw[:e].decode("utf-8", "replace")),
-                        )
-                        for s, e in spans
-                    ]
-                return text.highlight(doc, spans)
+                if not raw.isascii():
+                    spans = _char_spans(raw, spans)
+                return text.highlight(doc, [(s + lo, e + lo) for s, e in spans])
         start, end = chunk if chunk else (0, len(doc))
         return text.best_window(doc, start, end, sorted(stems))
 
@@ -771,7 +794,7 @@ class SearchIndex:
                 return memo[r]
             kw_rel = 0.0
             if r in kw_set and weights:
-                have = set(self._stems(rows[r][3][:200_000]))
+                have = set(self._stems(rows[r][3][: 2 * SNIPPET_SCAN_CHARS]))
                 near: set[str] = set()
                 if not all(ts <= have for ts in term_stems):  # words only its neighbours hold
                     ctx = db.scalar(self.conn, "select context from docs where rowid = ?", (r,))
@@ -879,6 +902,23 @@ def _now() -> float:
 def _batches(items: list[Any], n: int) -> Iterator[list[Any]]:
     for i in range(0, len(items), n):
         yield items[i : i + n]
+
+
+def _char_spans(raw: bytes, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Byte offsets (in order) -> character offsets, in one pass over ``raw``."""
+    out: list[tuple[int, int]] = []
+    pos_b = pos_c = 0
+
+    def at(b: int) -> int:
+        nonlocal pos_b, pos_c
+        if b > pos_b:
+            pos_c += len(raw[pos_b:b].decode("utf-8", "replace"))
+            pos_b = b
+        return pos_c
+
+    for s, e in spans:
+        out.append((at(s), at(e)))
+    return out
 
 
 def _work_batches(docs: list[IndexDoc], units: dict[str, int]) -> Iterator[list[IndexDoc]]:

@@ -10,6 +10,11 @@ KINDS = ("memory", "turn")
 # Marks around matched terms in Hit.snippet (documented in docs/search.md).
 MARK_OPEN = "«"
 MARK_CLOSE = "»"
+# Size cap (docs/search.md): only the first this many characters of a memory or turn are
+# embedded; all of its text is keyword-indexed. A 5 MB paste would otherwise be ~6,000
+# chunks, minutes of model time on two cores, for one document.
+EMBED_MAX_CHARS = 16_000
+OVERSIZED_KEY = "oversized_docs"  # index meta: {doc_id: characters} of documents over the cap
 
 
 @dataclass
