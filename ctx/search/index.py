@@ -770,23 +770,29 @@ class SearchIndex:
     ) -> Callable[[int], float]:
         """A document's relevance (Hit.relevance), computed on demand for the ranked head.
 
-        Keyword side: the IDF-weighted share of the query's words found in the document's own
-        text (a rare word counts more than a common one, a word no document has counts most).
-        Vector side: the cosine similarity of the best chunk. Both are absolute (0..1), so one
-        floor works for every mode, query and project.
+        Keyword side: the IDF-weighted share of the query's words found in the document (its
+        text and extra terms: tags, CamelCase parts, CJK bigrams; a word only its neighbours
+        hold counts CONTEXT_RELEVANCE); a rare word counts more than a common one, and a word
+        no document holds is left out (nothing could match it: a typo, or noise). Vector side:
+        the cosine similarity of the best chunk. Both are absolute (0..1), so one floor works
+        for every mode, query and project.
         """
         cos = {doc: max(0.0, 1.0 - dist) for doc, dist, _cid in sem_raw}
-        term_stems = [set(self._stems(t)) for t in terms]
-        term_stems = [ts for ts in term_stems if ts]
+        term_stems: list[set[str]] = []
         weights: list[float] = []
-        if term_stems and kw_set:
+        if terms and kw_set:
             import math
 
-            df = self._doc_freqs({t for ts in term_stems for t in ts})
+            stems = [set(self._stems(t)) for t in terms]
+            df = self._doc_freqs({t for ts in stems for t in ts})
             if self._df_docs == 0:
                 self._index_changed()
             n_docs = max(self._df_docs, 1)
-            weights = [math.log(1.0 + n_docs / (1.0 + min(df[t] for t in ts))) for ts in term_stems]
+            for ts in stems:
+                least = min((df[t] for t in ts), default=0)
+                if ts and least > 0:
+                    term_stems.append(ts)
+                    weights.append(math.log(1.0 + n_docs / (1.0 + least)))
         memo: dict[int, float] = {}
 
         def relevance(r: int) -> float:
@@ -796,8 +802,11 @@ class SearchIndex:
             if r in kw_set and weights:
                 have = set(self._stems(rows[r][3][: 2 * SNIPPET_SCAN_CHARS]))
                 near: set[str] = set()
-                if not all(ts <= have for ts in term_stems):  # words only its neighbours hold
-                    ctx = db.scalar(self.conn, "select context from docs where rowid = ?", (r,))
+                if not all(ts <= have for ts in term_stems):  # extra terms, then neighbours
+                    extra, ctx = db.rows(
+                        self.conn, "select extra, context from docs where rowid = ?", (r,)
+                    )[0]
+                    have |= set(self._stems(str(extra or "")[: 2 * SNIPPET_SCAN_CHARS]))
                     near = set(self._stems(str(ctx or "")))
                 got = sum(
                     w if ts <= have else CONTEXT_RELEVANCE * w if ts <= have | near else 0.0

@@ -63,13 +63,18 @@ def test_filters_apply_before_the_limit(tmp_path: Path, real_embedder: object) -
             mode=mode,
             limit=10,
             filters=SearchFilters(tool="claude"),
+            min_relevance=0,  # filters against the limit, not relevance, are under test
         )
         assert len(hits) == 10, mode
         assert all(h.tool == "claude" for h in hits), mode
     # The in-memory vector path of long-running processes filters the same way.
     idx.warm()
     hits = idx.search(
-        "refactor payment", mode="semantic", limit=10, filters=SearchFilters(tool="claude")
+        "refactor payment",
+        mode="semantic",
+        limit=10,
+        filters=SearchFilters(tool="claude"),
+        min_relevance=0,
     )
     assert len(hits) == 10 and all(h.tool == "claude" for h in hits)
     idx.close()

@@ -4,6 +4,7 @@ interrupted run that keeps what it computed."""
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 
 import pytest
@@ -107,9 +108,17 @@ def test_progress_line_waits_a_second_then_shows_rate_and_eta() -> None:
     assert lines[-1].startswith("indexing 100/100 chunks")
     quiet = io.StringIO()
     q = IndexProgress(stream=quiet)  # a run under a second says nothing
+    q(0, 10)
     q(10, 10)
     q.finish()
     assert quiet.getvalue() == ""
+    # a long first batch: the timer shows the first line after the delay anyway
+    slow = io.StringIO()
+    s = IndexProgress(stream=slow, delay=0.05)
+    s(0, 10)
+    time.sleep(0.5)
+    assert slow.getvalue().startswith("indexing 0/10 chunks")
+    s.finish()
     tty = FakeTTY()
     t = IndexProgress(stream=tty, delay=0.0, every=0.0)
     t(5, 10)
