@@ -165,7 +165,7 @@ class SearchScreen(CtxScreen):
                 f"({plural(mem, 'memory', 'memories')}, {plural(len(hits) - mem, 'turn')})"
             )
             if not hits:
-                text = f"no hits for '{q}'"
+                text = f"no good match for '{q}' (nothing relevant enough; see docs/search.md)"
             if notice:
                 text += f" · {notice}"
             self.query_one("#status", Static).update(text)
