@@ -31,6 +31,7 @@ DEFAULTS: dict[str, Any] = {
         "mode": "hybrid",
         "limit": 10,
         "half_life_days": 90.0,
+        "min_relevance": 0.2,
         "type_weights": {
             "decision": 1.15,
             "fact": 1.1,

@@ -194,6 +194,17 @@ def run_checks(start: Path | None) -> list[Check]:
                         "" if not probs else "the rest of the store is fine; see docs/format.md",
                     )
                 )
+                strays = project.session_dir_problems()
+                if strays:
+                    checks.append(
+                        Check(
+                            "sessions",
+                            "warn",
+                            f"{len(strays)} director{'y' if len(strays) == 1 else 'ies'}"
+                            f" under sessions/ not read as sessions: {strays[0]}",
+                            "remove stray directories; restore a missing transcript from git",
+                        )
+                    )
             except CtxError as err:
                 checks.append(Check("store", "fail", err.message, err.advice))
             checks.extend(_git_state(project))

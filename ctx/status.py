@@ -83,7 +83,7 @@ def project_status(project: Project) -> dict[str, Any]:
         "uncommitted": unc,
         "index": index_state(project),
         "model": model_state(project),
-        "problems": project.warnings(),
+        "problems": project.warnings() + project.session_dir_problems(),
         "sync": sync_state(project, unc),
         "agents_not_stored": agents_state(project),
     }

@@ -152,6 +152,7 @@ def search(project: Project, a: dict[str, Any]) -> ToolOutput:
             "kind": h.kind,
             "id": h.id,
             "score": round(float(h.score), 4),
+            "relevance": round(float(h.relevance), 4),
             "type": h.memory_type,
             "tags": h.tags,
             "session_id": h.session_id,

@@ -161,7 +161,8 @@ def test_batch_and_all(
     r = run_ctx(capsys, "search", "--batch", str(qfile), "--limit", "2")
     lines = [json.loads(x) for x in r.out.splitlines()]
     assert [x["query"] for x in lines] == ["RS256", "Redis"]
-    assert all(len(x["hits"]) == 2 for x in lines)
+    # one record mentions Redis: the relevance floor drops the unrelated nearest neighbours
+    assert [len(x["hits"]) for x in lines] == [2, 1]
     monkeypatch.setattr("sys.stdin", io.StringIO("rotate keys\n"))
     r = run_ctx(capsys, "search", "--batch", "-")
     assert json.loads(r.out)["hits"]
@@ -238,3 +239,94 @@ def test_first_search_makes_the_int8_copy_and_says_only_that(
     again = ctx_proc(project, "search", "how are access tokens signed", "--json")
     assert again.code == 0 and again.err == ""
     assert list((tmp_path / "fresh-cache" / "models" / "int8").iterdir())
+
+
+def test_unrelated_query_says_no_good_match(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for mode in ("hybrid", "semantic", "keyword"):
+        r = run_ctx(capsys, "search", "xyzzy plugh frobnicate", "--mode", mode, "--json")
+        assert r.code == 0, r.err
+        assert r.json()["hits"] == [] and r.json()["min_relevance"] == 0.2, mode
+    text = run_ctx(capsys, "search", "xyzzy plugh frobnicate").out
+    assert "no good match" in text
+    # the floor is configurable; without it the nearest neighbours come back, scored 0..1
+    near = run_ctx(
+        capsys, "search", "xyzzy plugh frobnicate", "--min-relevance", "0", "--json"
+    ).json()["hits"]
+    assert near and all(0.0 <= h["relevance"] < 0.2 for h in near)
+    good = run_ctx(capsys, "search", "why did we pick RS256", "--json").json()["hits"]
+    assert good[0]["relevance"] >= 0.3 and all(h["relevance"] >= 0.2 for h in good)
+    assert "relevance" in run_ctx(capsys, "search", "RS256").out
+    bad = run_ctx(capsys, "search", "x", "--min-relevance", "2")
+    assert bad.code != 0 and "between 0 and 1" in bad.err
+
+
+def test_author_matches_like_git_log(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def n(author: str) -> int:
+        r = run_ctx(capsys, "search", "RS256", "--author", author, "--json")
+        assert r.code == 0, r.err
+        return len(r.json()["hits"])
+
+    assert n("test") > 0 and n("TEST USER") > 0 and n("example\\.com>$") > 0
+    assert n("nobody") == 0
+    assert n("[unclosed") == 0  # not a valid regex: a plain substring, no crash
+
+
+def test_all_knows_clones_without_init_and_ranks_once(
+    project: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "context")
+    clone = tmp_path / "teammate"
+    git(tmp_path, "clone", "-q", str(project), str(clone))
+    monkeypatch.chdir(clone)
+    run_ctx(capsys, "memory", "add", "The teammate's clone uses RS256 too")  # no `ctx init`
+    res = run_ctx(capsys, "search", "RS256", "--all", "--limit", "3", "--json").json()
+    assert len(res["hits"]) == 3
+    assert {h["project"] for h in res["hits"]} <= {str(project), str(clone)}
+    rel = [h["relevance"] for h in res["hits"]]
+    assert rel == sorted(rel, reverse=True)
+    projects = {
+        h["project"]
+        for h in run_ctx(capsys, "search", "RS256", "--all", "--limit", "20", "--json").json()[
+            "hits"
+        ]
+    }
+    assert projects == {str(project), str(clone)}
+    text = run_ctx(capsys, "search", "RS256", "--all", "--limit", "3").out
+    assert sum(1 for line in text.splitlines() if line[:3].strip().rstrip(".").isdigit()) == 3
+
+
+def test_current_index_answers_without_the_model(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ctx.search import service
+
+    assert run_ctx(capsys, "index").code == 0
+    service.close_all()
+    service._EMBEDDERS.clear()  # a new process: nothing loaded
+    r = run_ctx(capsys, "index", "--json")
+    assert r.code == 0 and r.json()["unchanged"] is True
+    stats = r.json()["stats"]
+    assert stats["vectors"] == stats["documents"] == 6  # the numbers still count vectors
+    assert service._EMBEDDERS == {}  # the model was not loaded
+    assert "index is current" in run_ctx(capsys, "index").out
+    assert service._EMBEDDERS == {}
+
+
+def test_oversized_turn_warns_on_capture_and_in_status(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ctx.search.types import EMBED_MAX_CHARS
+
+    run_ctx(capsys, "capture", "--title", "paste")
+    r = run_ctx(capsys, "append", "log line\n" * (EMBED_MAX_CHARS // 5))
+    assert r.code == 0 and "searched by meaning" in r.err
+    run_ctx(capsys, "complete")
+    assert run_ctx(capsys, "index", "--keyword-only").code == 0
+    st = run_ctx(capsys, "status", "--json").json()
+    assert len(st["index"]["oversized"]) == 1 and "KB" in st["index"]["detail"]

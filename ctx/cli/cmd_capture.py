@@ -12,6 +12,7 @@ from ctx.cli.common import (
     plural,
     read_text,
     say_redacted,
+    warn,
     warn_large,
 )
 
@@ -59,6 +60,13 @@ def append(
     body = read_text(text, "turn text")
     turn = project.append_turn(body, role, session_id=session, ext_id=turn_id)
     say_redacted(body)
+    from ctx.search.types import EMBED_MAX_CHARS
+
+    if len(turn.text) > EMBED_MAX_CHARS:
+        warn(
+            f"this turn is {len(turn.text):,} characters: only its first"
+            f" {EMBED_MAX_CHARS // 1000} KB is searched by meaning, all of it by keyword"
+        )
     if as_json:
         emit_json(turn.to_dict())
     else:

@@ -13,6 +13,7 @@ from ctx.errors import CtxError
 
 if TYPE_CHECKING:
     from ctx.search.service import SearchResult
+    from ctx.search.types import Hit
     from ctx.store.project import Project
 
 
@@ -47,9 +48,24 @@ def _when(ts: float) -> str:
 
 def _print_result(res: SearchResult) -> None:
     if not res.hits:
-        print(f"no results for {res.query!r}")
+        print(_no_match(res.query, res.min_relevance))
         return
-    for i, h in enumerate(res.hits, 1):
+    _print_hits([(res.project, h) for h in res.hits])
+    if res.mode not in ("hybrid",):
+        print(f"(mode: {res.mode})")
+
+
+def _no_match(query: str, floor: float) -> str:
+    if floor > 0:
+        return (
+            f"no good match for {query!r} (nothing reaches relevance {floor:.2f};"
+            " --min-relevance 0 shows the nearest anyway)"
+        )
+    return f"no results for {query!r}"
+
+
+def _print_hits(pairs: list[tuple[str | None, Hit]]) -> None:
+    for i, (project, h) in enumerate(pairs, 1):
         if h.kind == "memory":
             src = f"memory {h.memory_id} [{h.memory_type}]"
             if h.tags:
@@ -62,21 +78,24 @@ def _print_result(res: SearchResult) -> None:
             src += " (private)"
         who = (h.author or "").split(" <")[0]
         where = f" on {h.branch}" if h.branch else ""
-        prefix = f"[{res.project}] " if res.project else ""
-        print(f"{i:2}. {prefix}{src}  score {h.score:.4f}")
+        prefix = f"[{project}] " if project else ""
+        print(f"{i:2}. {prefix}{src}  relevance {h.relevance:.2f}")
         meta = f"    {_when(h.ts)}" + (f" by {who}" if who else "") + where
         if h.kind == "turn" and h.title:
             meta += f" · {one_line(h.title, 50)}"
         print(meta)
         _print_snippet(one_line(h.snippet or h.text, 200))
-    if res.mode not in ("hybrid",):
-        print(f"(mode: {res.mode})")
 
 
 def _run(project: Project, query: str, opts: dict[str, Any]) -> SearchResult:
+    from ctx.cli.progress import IndexProgress
     from ctx.search.service import search as do_search
 
-    return do_search(project, query, **opts)
+    reporter = IndexProgress("chunks" if opts.get("mode") != "keyword" else "documents")
+    try:
+        return do_search(project, query, **opts, progress=reporter)
+    finally:
+        reporter.finish()
 
 
 def search(
@@ -95,12 +114,22 @@ def search(
     tool: str | None = typer.Option(None, "--tool", help="Only turns from sessions of this tool."),
     branch: str | None = typer.Option(None, "--branch", help="Only hits recorded on this branch."),
     author: str | None = typer.Option(
-        None, "--author", help="Only hits by this author (as recorded)."
+        None,
+        "--author",
+        help="Only hits by this author: like git log --author, a case-insensitive regex"
+        ' over "Name <email>".',
     ),
     kind: str | None = typer.Option(None, "--kind", help="memory or turn."),
     limit: int | None = typer.Option(None, "--limit", "-n", help="Number of hits (default 10)."),
     mode: str | None = typer.Option(None, "--mode", "-m", help="hybrid | keyword | semantic"),
-    all_: bool = typer.Option(False, "--all", help="Search every project known on this machine."),
+    min_relevance: float | None = typer.Option(
+        None,
+        "--min-relevance",
+        help="Hide hits less relevant than this, 0..1 (default search.min_relevance, 0.2).",
+    ),
+    all_: bool = typer.Option(
+        False, "--all", help="Search every project ctx has opened on this machine: one ranking."
+    ),
     batch: str | None = typer.Option(
         None,
         "--batch",
@@ -127,6 +156,7 @@ def search(
         "branch": branch,
         "author": author,
         "kind": kind,
+        "min_relevance": min_relevance,
     }
     if batch is not None:
         _batch(batch, opts, all_)
@@ -142,26 +172,33 @@ def search(
     notices = {r.notice for r in results if r.notice}
     for n in notices:
         warn(n)
-    if as_json:
-        if all_:
-            hits = sorted(
-                (h for r in results for h in r.to_dict()["hits"]), key=lambda h: -h["score"]
-            )
-            emit_json(
-                {
-                    "query": query,
-                    "mode": results[0].mode if results else mode,
-                    "notice": "; ".join(notices) or None,
-                    "hits": hits[: opts["limit"] or 10],
-                }
-            )
-        else:
+    if not all_:
+        if as_json:
             emit_json(results[0].to_dict())
+        else:
+            _print_result(results[0])
         return
-    for r in results:
-        if all_ and not r.hits:
-            continue
-        _print_result(r)
+    merged = _merge(results, opts)
+    if as_json:
+        emit_json(
+            {
+                "query": query,
+                "mode": results[0].mode if results else mode,
+                "notice": "; ".join(notices) or None,
+                "min_relevance": results[0].min_relevance,
+                "hits": [h.to_dict() | {"project": p} for p, h in merged],
+            }
+        )
+    elif merged:
+        _print_hits(merged)
+    else:
+        print(_no_match(query, results[0].min_relevance))
+
+
+def _merge(results: list[SearchResult], opts: dict[str, Any]) -> list[tuple[str | None, Hit]]:
+    from ctx.search.service import merge_results
+
+    return merge_results(results, int(opts["limit"] or 10))
 
 
 def _search_all(query: str, opts: dict[str, Any]) -> list[SearchResult]:
@@ -180,7 +217,8 @@ def _search_all(query: str, opts: dict[str, Any]) -> list[SearchResult]:
         out.append(r)
     if not out:
         raise CtxError(
-            "no projects are registered on this machine", "run `ctx init` in a repository"
+            "no projects are known on this machine",
+            "run any ctx command (or `ctx init`) in a repository with a .contextfs/ store",
         )
     return out
 
@@ -206,11 +244,11 @@ def _batch(source: str, opts: dict[str, Any], all_: bool) -> None:
             continue
         try:
             if project is None:
-                results = _search_all(q, opts)
-                hits = sorted(
-                    (h for r in results for h in r.to_dict()["hits"]), key=lambda h: -h["score"]
-                )
-                rec: dict[str, Any] = {"query": q, "hits": hits[: opts["limit"] or 10]}
+                merged = _merge(_search_all(q, opts), opts)
+                rec: dict[str, Any] = {
+                    "query": q,
+                    "hits": [h.to_dict() | {"project": p} for p, h in merged],
+                }
             else:
                 rec = _run(project, q, opts).to_dict()
         except CtxError as err:
@@ -232,36 +270,25 @@ def index(
     """Bring the search index up to date with the store (searches do this by themselves too)."""
     import time
 
+    from ctx.cli.progress import IndexProgress
     from ctx.search.service import ensure_fresh, open_index
 
     project = open_project()
     t0 = time.monotonic()
-    show = not quiet and not as_json and sys.stderr.isatty()
-    last = [0.0]
-
-    def progress(done: int, total: int) -> None:
-        if not show or total == 0:
-            return
-        now = time.monotonic()
-        if done < total and now - last[0] < 0.1:
-            return
-        last[0] = now
-        width = 30
-        fill = int(width * done / total)
-        rate = done / max(now - t0, 1e-6)
-        sys.stderr.write(
-            f"\rindexing [{'#' * fill}{'.' * (width - fill)}] {done}/{total} ({rate:.0f}/s)"
+    reporter = None
+    if not quiet and not as_json:
+        reporter = IndexProgress("documents" if keyword_only else "chunks")
+    try:
+        upd = ensure_fresh(
+            project, reporter, semantic=not keyword_only, rebuild=rebuild, verify=not rebuild
         )
-        sys.stderr.flush()
-
-    upd = ensure_fresh(
-        project, progress, semantic=not keyword_only, rebuild=rebuild, verify=not rebuild
-    )
-    if show:
-        sys.stderr.write("\n")
+    finally:
+        if reporter is not None:
+            reporter.finish()
     if upd.rebuilt:
         warn(upd.rebuilt)
-    idx = open_index(project, semantic=not keyword_only)
+    # a current index was answered without the model: do not load it for the numbers either
+    idx = open_index(project, semantic=not keyword_only and not upd.unchanged)
     stats = idx.stats()
     elapsed = time.monotonic() - t0
     if as_json:
@@ -274,6 +301,6 @@ def index(
                 f"indexed {upd.indexed} documents, removed {upd.removed} "
                 f"in {elapsed:.1f}s ({stats.documents} documents, {stats.vectors} vectors)"
             )
-        if not stats.semantic_available and stats.semantic_reason:
+        if not upd.unchanged and not stats.semantic_available and stats.semantic_reason:
             warn(f"semantic search unavailable: {stats.semantic_reason}")
     report_problems(project)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ctx.search.types import IndexDoc
+from ctx.search.types import EMBED_MAX_CHARS, OVERSIZED_KEY, IndexDoc
 from ctx.timeutil import to_unix
 
 if TYPE_CHECKING:
@@ -119,6 +119,12 @@ def _verified(index: SearchIndex) -> bool:
     return [tuple(r) for r in rows] == [("ok",)]
 
 
+def is_current(project: Project, index: SearchIndex) -> bool:
+    """Nothing changed since the last update and no document waits for its vectors."""
+    project.refresh()
+    return _current(index, store_signature(project))
+
+
 def ensure_fresh(
     project: Project,
     index: SearchIndex,
@@ -180,6 +186,9 @@ def _refresh(
     sig = store_signature(project)  # taken before reading: a change meanwhile shows next time
     if not force and _current(index, sig):
         return IndexUpdate(unchanged=True)
+    if force:
+        project.refresh()
+    sig = store_signature(project)
     upd = IndexUpdate()
 
     # memories
@@ -249,13 +258,26 @@ def index_status(project: Project) -> dict[str, Any]:
         con = apsw.Connection(str(path), flags=apsw.SQLITE_OPEN_READONLY)
         row = con.execute("select value from meta where key = ?", (SIG_KEY,)).fetchone()
         docs = con.execute("select count(*) from docs").fetchone()
+        big = con.execute("select value from meta where key = ?", (OVERSIZED_KEY,)).fetchone()
         con.close()
     except Exception as exc:
         return {"state": "unreadable", "detail": f"{exc}; it is rebuilt on the next search"}
     current = row is not None and row[0] == store_signature(project)
     n = int(docs[0]) if docs else 0
+    try:
+        oversized = json.loads(big[0]) if big else {}
+    except ValueError:
+        oversized = {}
+    detail = f"{n} documents" + ("" if current else "; updated on the next search")
+    if oversized:
+        detail += (
+            f"; {len(oversized)} over {EMBED_MAX_CHARS // 1000} KB (largest"
+            f" {max(oversized.values()):,} characters): only their first"
+            f" {EMBED_MAX_CHARS // 1000} KB is searched by meaning, all of it by keyword"
+        )
     return {
         "state": "current" if current else "behind",
         "documents": n,
-        "detail": f"{n} documents" + ("" if current else "; updated on the next search"),
+        "oversized": sorted(oversized),
+        "detail": detail,
     }

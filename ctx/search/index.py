@@ -12,6 +12,7 @@ import dataclasses
 import functools
 import json
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -25,7 +26,9 @@ from ctx.search.db import remove_db_files
 from ctx.search.embed import CachedEmbedder, Embedder, EmbeddingCache
 from ctx.search.schema import FTS_TOKENIZE, open_index_db
 from ctx.search.types import (
+    EMBED_MAX_CHARS,
     MODES,
+    OVERSIZED_KEY,
     Hit,
     IndexDoc,
     IndexStats,
@@ -38,6 +41,9 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
 BATCH = 256
+BATCH_UNITS = 512  # chunks embedded per transaction, at most (about 10 s of model time)
+SNIPPET_SCAN_CHARS = 100_000  # characters of a document searched for words to highlight
+EMBED_BATCH = 16  # chunks per model call: the unit of progress and of the embedding cache
 EXTRA_WEIGHT = 0.5  # BM25 weight of the extra column (tags, CamelCase parts, CJK bigrams)
 # FTS5 scores every document matching any OR-ed term, so a query's cost grows with the
 # posting lists of its terms. Past this many postings, the most common terms (which add
@@ -45,6 +51,9 @@ EXTRA_WEIGHT = 0.5  # BM25 weight of the extra column (tags, CamelCase parts, CJ
 POSTINGS_BUDGET = 20_000
 MIN_CLAUSES = 2
 DEFAULT_CACHE = object()
+# A query word found only in a turn's neighbours (the context column) counts this much
+# towards the turn's relevance: the turn was found for its conversation, not its own words.
+CONTEXT_RELEVANCE = 0.5
 
 _DOC_COLS = (
     "rowid, doc_id, kind, text, ts, memory_type, tags, session_id, turn_n, turn_ext_id,"
@@ -109,11 +118,14 @@ def filter_sql(f: SearchFilters | None) -> tuple[str, list[Any]] | None:
     if f.session_id:
         where.append("d.session_id >= ? and d.session_id < ?")  # id or prefix, uses the index
         params.extend([f.session_id, f.session_id + "\U0010ffff"])
-    for col in ("tool", "branch", "author"):
+    for col in ("tool", "branch"):
         val = getattr(f, col)
         if val:
             where.append(f"d.{col} = ?")
             params.append(val)
+    if f.author:  # like `git log --author`: a case-insensitive regex over "Name <email>"
+        where.append("ctx_author_match(?, d.author)")
+        params.append(f.author)
     return " and ".join(where), params
 
 
@@ -186,6 +198,7 @@ class SearchIndex:
             self._ensure_vec_table(self.embedder.name, self.embedder.dim)
             self.vs = vectors.VectorSearch(self.conn, self.db_path, self.embedder.dim)
         self.conn.execute("create virtual table temp.fts_vocab using fts5vocab(main, fts, row)")
+        self.conn.create_scalar_function("ctx_author_match", _author_match, 2, deterministic=True)
         self._df_cache: dict[str, int] = {}
         self._df_docs = 0
         self._data_version = db.scalar(self.conn, "pragma data_version")
@@ -337,14 +350,27 @@ class SearchIndex:
                 for (r,) in self.conn.execute("select rowid from docs where embedded = 0")
                 if r not in redo
             ]
-        total = len(by_id) + len(pending)
-        done = len(by_id) - len(todo)
+        # Progress counts units of work: chunks to embed (a 5 MB paste is thousands of them,
+        # not "1 document"), or documents when there is no model.
+        spans = {d.doc_id: embed_spans(d.text) for d in todo} if need_vec else {}
+        units = {d.doc_id: len(spans[d.doc_id]) if need_vec else 1 for d in todo}
+        total = sum(units.values()) + len(pending)
+        done = 0
         if progress:
             progress(done, total)
+
+        def tick(n: int) -> None:
+            nonlocal done
+            done += n
+            if progress:
+                progress(min(done, total), total)
+
         shape = context.Shape.of(self.ranking)
-        for batch in _batches(todo, BATCH):
+        for batch in _work_batches(todo, units):
             win = context.Window(self.conn, batch, shape) if shape.active else None
-            embedded = self._embed_docs(batch, win) if need_vec else None
+            embedded = self._embed_docs(batch, win, spans, tick) if need_vec else None
+            # one transaction per batch: an interrupted run keeps every batch before it (and
+            # the embedding cache keeps every vector computed, so a rerun resumes)
             with self.conn:
                 for i, d in enumerate(batch):
                     old = existing.get(d.doc_id)
@@ -359,15 +385,12 @@ class SearchIndex:
                 if win is not None:
                     for sid, n in win.affected():
                         self._set_context(sid, n, win.fts_context(sid, n))
-            done += len(batch)
-            if progress:
-                progress(done, total)
+            if not need_vec:
+                tick(len(batch))
         for rows in _batches(pending, BATCH):
-            self._embed_pending(rows)
-            done += len(rows)
-            if progress:
-                progress(done, total)
+            total += self._embed_pending(rows, tick) - len(rows)
         if todo:
+            self._note_oversized({d.doc_id: len(d.text) for d in todo})
             self._index_changed()
         if (todo or pending) and self.vs is not None:
             self.vs.changed()
@@ -434,13 +457,21 @@ class SearchIndex:
             )
 
     def _embed_docs(
-        self, docs: list[IndexDoc], win: context.Window | None
+        self,
+        docs: list[IndexDoc],
+        win: context.Window | None,
+        known: dict[str, list[text.Chunk]] | None = None,
+        tick: Callable[[int], None] | None = None,
     ) -> list[tuple[list[text.Chunk], list[Any]]]:
-        """Chunk and embed documents; a turn's first chunk may carry its predecessor's tail."""
+        """Chunk and embed documents; a turn's first chunk may carry its predecessor's tail.
+
+        Only the first EMBED_MAX_CHARS of a document are embedded (docs/search.md); the model
+        runs on EMBED_BATCH chunks at a time, each reported to ``tick`` as it completes.
+        """
         assert self.embedder is not None
         plans = []
         for d in docs:
-            spans = text.chunk_spans(d.text)
+            spans = (known or {}).get(d.doc_id) or embed_spans(d.text)
             inputs = [d.text[s.start : s.end] for s in spans]
             if win is not None and d.kind == "turn" and d.turn_n is not None:
                 prev = win.embed_context(d.session_id or "", d.turn_n)
@@ -448,7 +479,12 @@ class SearchIndex:
                     inputs[0] = prev + "\n" + inputs[0]
             plans.append((spans, inputs))
         flat = [s for _, inputs in plans for s in inputs]
-        vecs = self.embedder.embed_documents(flat)
+        vecs: list[Any] = []
+        for i in range(0, len(flat), EMBED_BATCH):
+            part = flat[i : i + EMBED_BATCH]
+            vecs.extend(self.embedder.embed_documents(part))
+            if tick:
+                tick(len(part))
         out = []
         i = 0
         for spans, inputs in plans:
@@ -456,8 +492,8 @@ class SearchIndex:
             i += len(inputs)
         return out
 
-    def _embed_pending(self, rowids: list[int]) -> None:
-        """Give documents indexed without a model their vectors."""
+    def _embed_pending(self, rowids: list[int], tick: Callable[[int], None] | None = None) -> int:
+        """Give documents indexed without a model their vectors; returns the chunks embedded."""
         rows = db.rows(
             self.conn,
             f"select {_DOC_COLS} from docs where rowid in ({','.join('?' * len(rowids))})",
@@ -466,11 +502,12 @@ class SearchIndex:
         docs = [_row_to_doc(r) for r in rows]
         shape = context.Shape.of(self.ranking)
         win = context.Window(self.conn, docs, shape) if shape.active else None
-        embedded = self._embed_docs(docs, win)
+        embedded = self._embed_docs(docs, win, None, tick)
         with self.conn:
             for r, (spans, vecs) in zip(rows, embedded, strict=True):
                 self.conn.execute("delete from chunks where doc_rowid = ?", (r[0],))
                 self._insert_vectors(r[0], spans, vecs)
+        return sum(len(spans) for spans, _ in embedded)
 
     def _insert_vectors(self, rowid: int, spans: list[text.Chunk], vecs: list[Any]) -> None:
         import numpy as np
@@ -505,6 +542,29 @@ class SearchIndex:
         self.conn.execute("delete from doc_tags where doc_rowid = ?", (rowid,))
         self.conn.execute("delete from docs where rowid = ?", (rowid,))
 
+    def _note_oversized(self, lengths: dict[str, int]) -> None:
+        """Keep the list of documents over the embedding cap (for `ctx status`) current."""
+        try:
+            known = json.loads(self.get_meta(OVERSIZED_KEY) or "{}")
+        except ValueError:
+            known = {}
+        before = dict(known)
+        for doc_id, n in lengths.items():
+            if n > EMBED_MAX_CHARS:
+                known[doc_id] = n
+            else:
+                known.pop(doc_id, None)
+        if known != before:
+            self.set_meta(OVERSIZED_KEY, json.dumps(known, sort_keys=True))
+
+    def oversized(self) -> dict[str, int]:
+        """doc_id -> characters, of the documents only partly embedded (EMBED_MAX_CHARS)."""
+        try:
+            known = json.loads(self.get_meta(OVERSIZED_KEY) or "{}")
+        except ValueError:
+            return {}
+        return known if isinstance(known, dict) else {}
+
     @_corruption_guard
     def delete(self, doc_ids: Iterable[str]) -> int:
         """Remove documents; return how many were in the index."""
@@ -514,6 +574,7 @@ class SearchIndex:
             for rowid, _fp, _emb in existing.values():
                 self._delete_rowid(rowid)
         if existing:
+            self._note_oversized({d: 0 for d in existing})
             self._index_changed()
         if existing and self.vs is not None:
             self.vs.changed()
@@ -606,19 +667,18 @@ class SearchIndex:
         """Matched words marked « », found with the index's own tokenizer (so "deploying"
         marks "Deploy"); without any, the part of the best chunk nearest the query."""
         if stems and self._tokenizer is not None:
-            raw = doc.encode("utf-8", "replace")
+            # a huge document (a pasted log) is scanned around its best chunk only
+            lo = 0
+            if len(doc) > SNIPPET_SCAN_CHARS:
+                lo = max(0, (chunk[0] if chunk else 0) - SNIPPET_SCAN_CHARS // 2)
+            part = doc[lo : lo + SNIPPET_SCAN_CHARS]
+            raw = part.encode("utf-8", "replace")
             toks = self._tokenizer(raw, apsw.FTS5_TOKENIZE_DOCUMENT, None)
             spans = [(s, e) for s, e, tok, *_ in toks if tok in stems]
             if spans:
-                if not raw.isascii():  # byte offsets -> character offsets
-                    spans = [
-                        (
-                            len(raw[:s].decode("utf-8", "replace")),
-                            len(raw[:e].decode("utf-8", "replace")),
-                        )
-                        for s, e in spans
-                    ]
-                return text.highlight(doc, spans)
+                if not raw.isascii():
+                    spans = _char_spans(raw, spans)
+                return text.highlight(doc, [(s + lo, e + lo) for s, e in spans])
         start, end = chunk if chunk else (0, len(doc))
         return text.best_window(doc, start, end, sorted(stems))
 
@@ -648,6 +708,7 @@ class SearchIndex:
         limit: int = 10,
         filters: SearchFilters | None = None,
         snippets: bool = True,
+        min_relevance: float | None = None,
     ) -> list[Hit]:
         """Best ``limit`` documents for ``query``; filters apply before the limit.
 
@@ -655,6 +716,7 @@ class SearchIndex:
         that pass the filters, with score 0. Without a model, hybrid and semantic searches
         run keyword-only: ``last_mode`` is then "keyword" and ``last_note`` says why.
         ``snippets=False`` skips building snippets (evaluation runs that only need ids).
+        Hits below the relevance floor (``min_relevance``, default the ranking's) are dropped.
         """
         if mode not in MODES:
             raise CtxError(f"unknown search mode '{mode}'", "use hybrid, keyword or semantic")
@@ -703,7 +765,7 @@ class SearchIndex:
             return []
         rows = self._rows(list(fused))
         now = _now()
-        scored = sorted(
+        ranked = sorted(
             (
                 (
                     rank.weight(
@@ -714,11 +776,19 @@ class SearchIndex:
                 for r, row in rows.items()
             ),
             key=lambda sr: (-sr[0], sr[1]),
-        )[:limit]
+        )
         best_chunk = {doc: cid for doc, _d, cid in sem_raw}
         kw_set = {r for r, _ in kw}
         sem_set = set(best_chunk)
         all_stems = {t for ts in stems for t in ts}
+        relevance = self._relevance_of(parsed.terms, kw_set, sem_raw, rows)
+        floor = cfg.min_relevance if min_relevance is None else min_relevance
+        scored = []
+        for sr in ranked:
+            if relevance(sr[1]) >= floor:
+                scored.append(sr)
+                if len(scored) >= limit:
+                    break
         spans = (
             self._chunk_spans([best_chunk[r] for _, r in scored if r in best_chunk])
             if snippets
@@ -733,8 +803,67 @@ class SearchIndex:
                 else ""
             )
             matched = [m for m, s in (("keyword", kw_set), ("semantic", sem_set)) if r in s]
-            hits.append(_row_to_hit(row, score, snip, matched))
+            hit = _row_to_hit(row, score, snip, matched)
+            hit.relevance = round(relevance(r), 4)
+            hits.append(hit)
         return hits
+
+    def _relevance_of(
+        self,
+        terms: list[str],
+        kw_set: set[int],
+        sem_raw: list[tuple[int, float, int]],
+        rows: dict[int, tuple[Any, ...]],
+    ) -> Callable[[int], float]:
+        """A document's relevance (Hit.relevance), computed on demand for the ranked head.
+
+        Keyword side: the IDF-weighted share of the query's words found in the document (its
+        text and extra terms: tags, CamelCase parts, CJK bigrams; a word only its neighbours
+        hold counts CONTEXT_RELEVANCE); a rare word counts more than a common one, and a word
+        no document holds is left out (nothing could match it: a typo, or noise). Vector side:
+        the cosine similarity of the best chunk. Both are absolute (0..1), so one floor works
+        for every mode, query and project.
+        """
+        cos = {doc: max(0.0, 1.0 - dist) for doc, dist, _cid in sem_raw}
+        term_stems: list[set[str]] = []
+        weights: list[float] = []
+        if terms and kw_set:
+            import math
+
+            stems = [set(self._stems(t)) for t in terms]
+            df = self._doc_freqs({t for ts in stems for t in ts})
+            if self._df_docs == 0:
+                self._index_changed()
+            n_docs = max(self._df_docs, 1)
+            for ts in stems:
+                least = min((df[t] for t in ts), default=0)
+                if ts and least > 0:
+                    term_stems.append(ts)
+                    weights.append(math.log(1.0 + n_docs / (1.0 + least)))
+        memo: dict[int, float] = {}
+
+        def relevance(r: int) -> float:
+            if r in memo:
+                return memo[r]
+            kw_rel = 0.0
+            if r in kw_set and weights:
+                have = set(self._stems(rows[r][3][: 2 * SNIPPET_SCAN_CHARS]))
+                near: set[str] = set()
+                if not all(ts <= have for ts in term_stems):  # extra terms, then neighbours
+                    extra, ctx = db.rows(
+                        self.conn, "select extra, context from docs where rowid = ?", (r,)
+                    )[0]
+                    have |= set(self._stems(str(extra or "")[: 2 * SNIPPET_SCAN_CHARS]))
+                    near = set(self._stems(str(ctx or "")))
+                got = sum(
+                    w if ts <= have else CONTEXT_RELEVANCE * w if ts <= have | near else 0.0
+                    for w, ts in zip(weights, term_stems, strict=True)
+                )
+                kw_rel = got / sum(weights)
+            memo[r] = max(kw_rel, cos.get(r, 0.0))
+            return memo[r]
+
+        return relevance
 
     def _chunk_spans(self, chunk_ids: list[int]) -> dict[int, tuple[int, int]]:
         if not chunk_ids:
@@ -767,7 +896,10 @@ class SearchIndex:
             db.rows(self.conn, "select kind, count(*) from docs group by kind")
         )
         chunks = int(db.scalar(self.conn, "select count(*) from chunks"))
-        nvec = self.vs.count() if self.vs is not None else 0
+        if self.vs is not None:
+            nvec = self.vs.count()
+        else:  # opened without the model (a current index answers so): one vector per chunk
+            nvec = chunks if self.vec_ok and self._has_vec_table() else 0
         pending = (
             int(db.scalar(self.conn, "select count(*) from docs where embedded = 0"))
             if self.embedder is not None
@@ -801,6 +933,22 @@ class SearchIndex:
         )
 
 
+@functools.lru_cache(maxsize=32)
+def _author_pattern(pattern: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern, re.IGNORECASE)
+    except re.error:  # not a valid regex: a plain substring
+        return re.compile(re.escape(pattern), re.IGNORECASE)
+
+
+def _author_match(*args: Any) -> int:
+    """SQL function ctx_author_match(pattern, author)."""
+    pattern, author = args
+    if not pattern or not author:
+        return 0
+    return int(_author_pattern(str(pattern)).search(str(author)) is not None)
+
+
 def _now() -> float:
     import time
 
@@ -810,6 +958,42 @@ def _now() -> float:
 def _batches(items: list[Any], n: int) -> Iterator[list[Any]]:
     for i in range(0, len(items), n):
         yield items[i : i + n]
+
+
+def _char_spans(raw: bytes, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Byte offsets (in order) -> character offsets, in one pass over ``raw``."""
+    out: list[tuple[int, int]] = []
+    pos_b = pos_c = 0
+
+    def at(b: int) -> int:
+        nonlocal pos_b, pos_c
+        if b > pos_b:
+            pos_c += len(raw[pos_b:b].decode("utf-8", "replace"))
+            pos_b = b
+        return pos_c
+
+    for s, e in spans:
+        out.append((at(s), at(e)))
+    return out
+
+
+def _work_batches(docs: list[IndexDoc], units: dict[str, int]) -> Iterator[list[IndexDoc]]:
+    """At most BATCH documents and about BATCH_UNITS chunks per transaction."""
+    batch: list[IndexDoc] = []
+    size = 0
+    for d in docs:
+        if batch and (len(batch) >= BATCH or size + units[d.doc_id] > BATCH_UNITS):
+            yield batch
+            batch, size = [], 0
+        batch.append(d)
+        size += units[d.doc_id]
+    if batch:
+        yield batch
+
+
+def embed_spans(doc: str) -> list[text.Chunk]:
+    """The chunks of a document that get vectors: those of its first EMBED_MAX_CHARS."""
+    return text.chunk_spans(doc[:EMBED_MAX_CHARS])
 
 
 def _row_to_doc(r: tuple[Any, ...]) -> IndexDoc:

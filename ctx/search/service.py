@@ -31,12 +31,14 @@ class SearchResult:
     query: str = ""
     project: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    min_relevance: float = 0.0  # the floor the hits passed
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "query": self.query,
             "mode": self.mode,
             "notice": self.notice,
+            "min_relevance": self.min_relevance,
             "hits": [
                 h.to_dict() | ({"project": self.project} if self.project else {}) for h in self.hits
             ],
@@ -53,6 +55,9 @@ def ranking_from_config(project: Project) -> RankingConfig:
     hl = cfg.get("search", "half_life_days", 90.0)
     weights = cfg.get("search", "type_weights", None)
     r = RankingConfig(half_life_days=float(hl) if hl else None)
+    floor = cfg.get("search", "min_relevance", None)
+    if isinstance(floor, (int, float)) and not isinstance(floor, bool):
+        r.min_relevance = max(0.0, min(1.0, float(floor)))
     if isinstance(weights, dict):
         r.type_weights.update({str(k): float(v) for k, v in weights.items()})
     return r
@@ -137,7 +142,23 @@ def ensure_fresh(
             return _ensure_fresh(
                 project, open_index(project, semantic=semantic), progress, force=True
             )
+    if semantic and is_current(project) and (not verify or _pages_ok(project)):
+        return IndexUpdate(unchanged=True)  # answered without loading the model
     return _ensure_fresh(project, open_index(project, semantic=semantic), progress, verify=verify)
+
+
+def is_current(project: Project) -> bool:
+    """The index matches the store and has every vector: nothing to do, no model needed."""
+    from ctx.search.freshness import is_current as _is_current
+
+    return _is_current(project, open_index(project, semantic=False))
+
+
+def _pages_ok(project: Project) -> bool:
+    """`pragma quick_check` on the index, without the model (a damaged one is rebuilt)."""
+    from ctx.search.freshness import _verified
+
+    return _verified(open_index(project, semantic=False))
 
 
 def _unix(value: datetime | float | None) -> float | None:
@@ -171,6 +192,8 @@ def search(
     branch: str | None = None,
     author: str | None = None,
     kind: str | None = None,
+    min_relevance: float | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> SearchResult:
     from ctx.errors import CtxError
     from ctx.store.memories import check_type
@@ -200,11 +223,13 @@ def search(
     notices = []
     from ctx.search.index import IndexReset
 
+    if min_relevance is not None and not 0.0 <= min_relevance <= 1.0:
+        raise CtxError("--min-relevance must be between 0 and 1", "e.g. --min-relevance 0.2")
     for attempt in (0, 1):
         if idx.rebuilt_reason:
             notices.append(idx.rebuilt_reason)
             idx.rebuilt_reason = None
-        upd = _ensure_fresh(project, idx, wait=SEARCH_WAIT)
+        upd = _ensure_fresh(project, idx, progress, wait=SEARCH_WAIT)
         if upd.rebuilt and upd.rebuilt not in notices:
             notices.append(upd.rebuilt)
             idx.rebuilt_reason = None
@@ -213,7 +238,9 @@ def search(
                 "another ctx process is updating the index; newest changes may be missing"
             )
         try:
-            hits = idx.search(query, mode=mode, limit=limit, filters=filters)
+            hits = idx.search(
+                query, mode=mode, limit=limit, filters=filters, min_relevance=min_relevance
+            )
             break
         except IndexReset:
             if attempt:
@@ -227,4 +254,13 @@ def search(
         mode=idx.last_mode or mode,
         notice="; ".join(notices) or None,
         query=query,
+        min_relevance=idx.ranking.min_relevance if min_relevance is None else min_relevance,
     )
+
+
+def merge_results(results: list[SearchResult], limit: int) -> list[tuple[str | None, Hit]]:
+    """One ranking over several projects' results (`ctx search --all`): by relevance, the
+    score that means the same in every project, then by each project's own score."""
+    pairs = [(r.project, h) for r in results for h in r.hits]
+    pairs.sort(key=lambda ph: (-ph[1].relevance, -ph[1].score))
+    return pairs[:limit]

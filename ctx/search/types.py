@@ -10,6 +10,11 @@ KINDS = ("memory", "turn")
 # Marks around matched terms in Hit.snippet (documented in docs/search.md).
 MARK_OPEN = "«"
 MARK_CLOSE = "»"
+# Size cap (docs/search.md): only the first this many characters of a memory or turn are
+# embedded; all of its text is keyword-indexed. A 5 MB paste would otherwise be ~6,000
+# chunks, minutes of model time on two cores, for one document.
+EMBED_MAX_CHARS = 16_000
+OVERSIZED_KEY = "oversized_docs"  # index meta: {doc_id: characters} of documents over the cap
 
 
 @dataclass
@@ -90,6 +95,10 @@ class Hit:
     role: str | None = None
     matched: list[str] = field(default_factory=list)  # "keyword", "semantic": who found it
     private: bool = False  # a private memory or session (kept on this machine)
+    # 0..1, comparable across modes, queries and projects (docs/search.md): the larger of the
+    # share of the query's words the text holds (IDF-weighted) and the best chunk's cosine
+    # similarity to the query. Hits below RankingConfig.min_relevance are not returned.
+    relevance: float = 0.0
 
     @property
     def id(self) -> str:
@@ -129,6 +138,9 @@ class RankingConfig:
         }
     )
     turn_weight: float = 1.0
+    # Hits whose relevance (Hit.relevance) is below this are dropped: an unrelated query
+    # gets "no good match" instead of the nearest neighbours. 0 disables the floor.
+    min_relevance: float = 0.2
     # A turn is indexed with its conversational neighbourhood (ctx.search.context): the
     # tails of `context_before` turns before it and the head of `context_after` turns after
     # it, `context_chars` characters each, in a low-weight FTS column; and, when

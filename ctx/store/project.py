@@ -43,6 +43,13 @@ class Project(MemoryOps, SessionOps):
         project = cls(git.root, git)
         if require_store:
             project.require_store()
+        if require_store or project.exists:
+            # every store ctx has opened is searchable with `ctx search --all` (a teammate who
+            # cloned the repository never ran `ctx init`)
+            try:
+                registry.register(project.root)
+            except OSError:
+                pass  # a read-only data directory must not stop the command
         return project
 
     # ---- init ----------------------------------------------------------------------------
@@ -129,66 +136,11 @@ class Project(MemoryOps, SessionOps):
         return n
 
     def import_export(self, records: list[dict[str, Any]]) -> dict[str, int]:
-        """Re-import `ctx export` output: ids are kept, so it is idempotent."""
-        counts = {"memories_added": 0, "memories_skipped": 0, "sessions_added": 0, "turns_added": 0}
-        sessions: dict[str, tuple[dict[str, Any], list[TranscriptTurn]]] = {}
-        for rec in records:
-            kind = rec.get("kind")
-            if kind in ("memory", "session") and not _valid_record_id(kind, rec.get("id")):
-                # ids become paths (sessions/<id>/): outside the grammar, never used
-                what = f"{kind} id {confine.shown(rec.get('id'))}"
-                self.problems.append(
-                    Problem("export", 0, f"{what} is not a valid {kind} id; skipped")
-                )
-                counts["memories_skipped"] += kind == "memory"
-                continue
-            if kind == "memory":
-                mid = str(rec.get("id") or "")
-                forgotten = any(doc.is_forgotten(mid) for doc, _ in self.docs())
-                if not mid or self.has_memory(mid) or forgotten:
-                    counts["memories_skipped"] += 1
-                    continue
-                self.add_memory(
-                    str(rec.get("content") or ""),
-                    str(rec.get("type") or "fact"),
-                    rec.get("tags") or [],
-                    private=bool(rec.get("private")),
-                    memory_id=mid,
-                    created_at=rec.get("created_at"),
-                    author=rec.get("author"),
-                )
-                counts["memories_added"] += 1
-            elif kind == "session":
-                sessions[str(rec["id"])] = (rec, [])
-            elif kind == "turn" and str(rec.get("session_id")) in sessions:
-                sessions[str(rec["session_id"])][1].append(
-                    TranscriptTurn(
-                        role=str(rec.get("role") or "assistant"),
-                        text=str(rec.get("text") or ""),
-                        ts=rec.get("ts"),
-                        id=rec.get("id"),
-                        meta=rec.get("meta") or {},
-                    )
-                )
-        for sid, (rec, turns) in sessions.items():
-            header = TranscriptHeader(
-                tool=str(rec.get("tool") or "unknown"),
-                external_id=rec.get("external_id"),
-                title=rec.get("title"),
-                started_at=rec.get("started_at"),
-                ended_at=rec.get("ended_at"),
-                cwd=rec.get("cwd"),
-                branch=rec.get("branch"),
-                command=rec.get("command"),
-                exit_status=rec.get("exit_status"),
-                meta=rec.get("meta") or {},
-            )
-            res = self.import_session(
-                header, turns, private=bool(rec.get("private")), session_id=sid
-            )
-            counts["sessions_added"] += int(res.created)
-            counts["turns_added"] += res.added_turns
-        return counts
+        """Re-import `ctx export` output with every field as exported; ids are kept, so it is
+        idempotent (see ctx/store/transfer.py)."""
+        from ctx.store.transfer import import_export
+
+        return import_export(self, records)
 
     def import_transcript(
         self,

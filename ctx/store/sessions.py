@@ -383,7 +383,13 @@ class SessionOps(ProjectBase):
         return target
 
     def _write_session(
-        self, sid: str, head: dict[str, Any], turns: list[Turn], private: bool, part: int
+        self,
+        sid: str,
+        head: dict[str, Any],
+        turns: list[Turn],
+        private: bool,
+        part: int,
+        tags: list[str] | None = None,
     ) -> None:
         sdir = self._session_path(sid, private)
         head = clean_record(head, self.root)  # every field: titles, meta, command, ids, paths
@@ -411,7 +417,7 @@ class SessionOps(ProjectBase):
                 private=private,
             )
         summary = {k: head.get(k) for k in SUMMARY_KEYS}
-        tags = clean_tags(head.get("tags") or [])
+        tags = clean_tags(tags or head.get("tags") or [])
 
         def put(doc: StateDoc) -> None:
             rec = doc.sessions.get(sid)
@@ -548,10 +554,40 @@ class SessionOps(ProjectBase):
             good, refused = confine.entries(self.layout.store, base, is_session_id, _not_session)
             self._refuse(refused)
             for name in good:
-                if name not in forgotten:
+                # a directory without its transcript (a stray directory, a deleted
+                # 000.jsonl) is no session: see session_dir_problems
+                part0 = os.path.join(base, name, tx.PART_FMT.format(0))
+                if name not in forgotten and os.path.isfile(part0) and not os.path.islink(part0):
                     out[name] = where
         for sid in self._open_ids():
             out.setdefault(sid, "open")
+        return out
+
+    def session_dir_problems(self) -> list[str]:
+        """Directories under sessions/ that are not sessions, and sessions whose transcript
+        is gone (for `ctx status` and `ctx doctor`; listing, export and search skip them)."""
+        out: list[str] = []
+        forgotten = {str(k) for doc, _ in self.docs() for k in list(doc.forgotten.keys())}
+        for private, base in (
+            (False, self.layout.sessions_dir),
+            (True, self.layout.private_sessions_dir),
+        ):
+            try:
+                names = sorted(os.listdir(base))
+            except FileNotFoundError:
+                continue
+            doc = self.private if private else self.shared
+            for n in names:
+                path = os.path.join(base, n)
+                if n in forgotten or not os.path.isdir(path) or os.path.islink(path):
+                    continue
+                if os.path.isfile(os.path.join(path, tx.PART_FMT.format(0))):
+                    continue
+                shown = self._display(Path(path))
+                if doc.session(n) is not None:
+                    out.append(f"{shown}: transcript 000.jsonl is missing; session not listed")
+                else:
+                    out.append(f"{shown}: holds no session transcript; ignored (not a session)")
         return out
 
     def resolve_session_id(self, ident: str) -> str:

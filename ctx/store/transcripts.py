@@ -77,9 +77,15 @@ def read_jsonl(
     for i, raw in enumerate(lines, 1):
         if not raw.strip():
             continue
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            problems.append(Problem(name, i, "not UTF-8 text (binary data?), skipped"))
+            continue
         obj, error = loads_line(raw)
         if error is not None:  # invalid, nested too deeply, a lone surrogate
-            torn = i == len(lines)  # last line without newline: a torn write
+            # last line without newline that starts like a record: a torn write
+            torn = i == len(lines) and raw.lstrip().startswith(b"{")
             why = "not valid JSON" if error.startswith("invalid JSON") else error
             problems.append(
                 Problem(name, i, "incomplete last line, skipped" if torn else f"{why}, skipped")

@@ -12,6 +12,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.events import AppFocus
 from textual.screen import Screen
+from textual.widgets import Input, TextArea
 
 from ctx.errors import CtxError
 from ctx.tui.data import Store
@@ -43,11 +44,14 @@ class CtxApp(App[int]):
         "search": SearchScreen,
         "memories": MemoriesScreen,
     }
+    # quit and help first: on an 80-column footer the screen keys come first and the
+    # rest is cut, and how to leave must always show
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit_key", "Quit", tooltip="Leave ctx browse (ctrl+q in a text box)"),
+        Binding("question_mark,f1", "help", "Help", tooltip="Keys of this screen"),
         Binding("1", "goto('sessions')", "Sessions", tooltip="The sessions table"),
         Binding("2", "goto('search')", "Search", tooltip="Search memories and turns"),
         Binding("3", "goto('memories')", "Memories", tooltip="Browse and edit memories"),
-        Binding("question_mark,f1", "help", "Help", tooltip="Keys of this screen"),
         Binding(
             "ctrl+r",
             "refresh",
@@ -62,7 +66,6 @@ class CtxApp(App[int]):
             show=False,
             tooltip="Switch between the light and the dark theme",
         ),
-        Binding("q", "quit", "Quit", tooltip="Leave ctx browse"),
     ]
 
     def __init__(
@@ -77,6 +80,7 @@ class CtxApp(App[int]):
         self.refresh_interval = refresh_interval
         self.store: Store | None = None
         self.generation = 0  # bumped whenever the store changed; screens reload when behind
+        self.transcript_raw = False  # the transcript view's raw/rendered choice, for the app's life
         if theme in ("light", "dark"):
             self.theme = LIGHT if theme == "light" else DARK
         elif theme:
@@ -140,8 +144,14 @@ class CtxApp(App[int]):
 
     # ---- navigation ---------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Without a store there is nothing to go to: hide those keys from the footer."""
+        """Without a store there is nothing to go to: hide those keys from the footer.
+        Inside a text input q types a q: the input's footer shows ctrl+q instead."""
+        if action == "quit_key" and isinstance(self.focused, (Input, TextArea)):
+            return False
         return not (action in ("goto", "refresh") and self.store is None)
+
+    async def action_quit_key(self) -> None:
+        await self.action_quit()
 
     def action_goto(self, mode: str) -> None:
         if self.store is None:

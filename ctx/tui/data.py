@@ -71,6 +71,21 @@ def author_name(author: str | None) -> str:
     return a
 
 
+TERMINAL_TOOLS = ("terminal", "generic")
+
+
+def is_terminal_session(s: Session) -> bool:
+    """A session captured from a terminal screen (`ctx wrap` of a tool without a transcript
+    of its own): its text is what the screen showed, to be shown verbatim, never as Markdown
+    (Markdown would join lines and eat `<stdin>` and `__init__`)."""
+    meta = s.meta or {}
+    return (
+        s.tool in TERMINAL_TOOLS
+        or meta.get("adapter") == "generic"
+        or meta.get("source") == "terminal"
+    )
+
+
 def one_line(text: str, width: int = 100) -> str:
     line = " ".join((text or "").split())
     return line if len(line) <= width else line[: max(1, width - 1)] + "…"

@@ -22,7 +22,9 @@ def test_each_filter(index: SearchIndex, mode: str) -> None:
     q = "tokens keys database deploy header webhook tailwind"
 
     def run(**kw: object) -> set[str]:
-        return ids(index.search(q, mode=mode, limit=50, filters=SearchFilters(**kw)))  # type: ignore[arg-type]
+        # filters, not relevance, are under test here: no relevance floor
+        hits = index.search(q, mode=mode, limit=50, filters=SearchFilters(**kw), min_relevance=0)  # type: ignore[arg-type]
+        return ids(hits)
 
     assert run(kind="memory") == {"m:jwt", "m:db", "m:css", "m:deploy", "m:webhook"} & run()
     assert all(i.startswith("t:") for i in run(kind="turn")) and run(kind="turn")
@@ -61,13 +63,18 @@ def test_filters_apply_before_the_limit(tmp_path: Path, real_embedder: object) -
             mode=mode,
             limit=10,
             filters=SearchFilters(tool="claude"),
+            min_relevance=0,  # filters against the limit, not relevance, are under test
         )
         assert len(hits) == 10, mode
         assert all(h.tool == "claude" for h in hits), mode
     # The in-memory vector path of long-running processes filters the same way.
     idx.warm()
     hits = idx.search(
-        "refactor payment", mode="semantic", limit=10, filters=SearchFilters(tool="claude")
+        "refactor payment",
+        mode="semantic",
+        limit=10,
+        filters=SearchFilters(tool="claude"),
+        min_relevance=0,
     )
     assert len(hits) == 10 and all(h.tool == "claude" for h in hits)
     idx.close()

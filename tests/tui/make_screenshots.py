@@ -34,6 +34,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
     ap.add_argument("--theme", default="dark")
     ap.add_argument("--only", nargs="*", help="scene names")
+    ap.add_argument("--size", default="", help="COLSxROWS (default: the snapshots' size)")
     args = ap.parse_args()
     if not shutil.which("rsvg-convert"):
         sys.exit("rsvg-convert is missing: apt-get install librsvg2-bin fonts-firacode")
@@ -57,7 +58,10 @@ def main() -> None:
         for name, scene, theme in shots:
             if args.only and name not in args.only:
                 continue
-            svg = asyncio.run(shoot(home / name, scene, theme, name == "welcome"))
+            size = tuple(int(x) for x in args.size.split("x")) if args.size else scenes.SIZE
+            svg = asyncio.run(
+                shoot(home / name, scene, theme, name == "welcome", size, name == "terminal")
+            )
             svg_path = Path(tmp) / f"{name}.svg"
             svg_path.write_text(for_rsvg(svg))
             png = args.out / f"{name}.png"
@@ -70,13 +74,18 @@ def for_rsvg(svg: str) -> str:
 
 
 async def shoot(
-    parent: Path, scene: Callable[..., Awaitable[None]], theme: str, empty: bool
+    parent: Path,
+    scene: Callable[..., Awaitable[None]],
+    theme: str,
+    empty: bool,
+    size: tuple[int, ...] = scenes.SIZE,
+    terminal: bool = False,
 ) -> str:
     from ctx.tui.app import make_app
 
-    root = scenes.build(parent, empty=empty)
+    root = scenes.build(parent, empty=empty, terminal=terminal)
     app = make_app(root, refresh_interval=0, theme=theme)
-    async with app.run_test(size=scenes.SIZE) as pilot:
+    async with app.run_test(size=(size[0], size[1])) as pilot:
         await scene(pilot)
         return app.export_screenshot(title="ctx browse")
 

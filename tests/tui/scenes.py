@@ -11,8 +11,20 @@ from textual.pilot import Pilot
 
 from tests.tui.tui_data import AUTH_SESSION, fill_store, make_repo
 
-SIZE = (120, 36)
+SIZE = (120, 40)
+SIZES = {"80x24": (80, 24), "120x40": (120, 40)}  # every screen is snapshot at both
 PROJECT = "acme-api"
+
+# A `ctx wrap python` session (no transcript of its own: the screen, rendered): shown
+# verbatim, never as Markdown (which would join the lines and eat <stdin> and __init__).
+TERMINAL_OUTPUT = """$ python -c 'import app'
+Traceback (most recent call last):
+  File "<stdin>", line 1, in <module>
+  File "app/__init__.py", line 3, in __init__
+    raise ValueError("*no* config")
+ValueError: *no* config
+# not a heading
+- not a list"""
 
 
 # Search results must not depend on today's date (recency decay) nor on a model for the
@@ -20,16 +32,37 @@ PROJECT = "acme-api"
 STABLE_SEARCH = '\n[search]\nmode = "keyword"\nhalf_life_days = 0\n'
 
 
-def build(parent: Path, *, empty: bool = False, config: str = "") -> Path:
+def build(parent: Path, *, empty: bool = False, config: str = "", terminal: bool = False) -> Path:
     """`parent/acme-api`: a repository, with the fixed store unless `empty`; `config` is
-    appended to the store's config.toml."""
+    appended to the store's config.toml; `terminal` adds a terminal session."""
     root = make_repo(parent / PROJECT)
     if not empty:
         fill_store(root)
         if config:
             cfg = root / ".contextfs" / "config.toml"
             cfg.write_text(cfg.read_text() + config)
+        if terminal:
+            add_terminal_session(root)
     return root
+
+
+def add_terminal_session(root: Path) -> str:
+    from ctx.models import TranscriptHeader, TranscriptTurn
+    from ctx.store.project import Project
+
+    header = TranscriptHeader(
+        tool="python",
+        external_id="fixture-terminal",
+        title="python -c 'import app'",
+        started_at="2026-03-02T11:00:00Z",
+        ended_at="2026-03-02T11:01:00Z",
+        meta={"capture": "wrap", "adapter": "generic", "source": "terminal"},
+    )
+    turns = [TranscriptTurn("assistant", TERMINAL_OUTPUT, "2026-03-02T11:00:05Z")]
+    project = Project.open(root)
+    res = project.import_transcript(header, turns, source_key="fixture-terminal")
+    assert res.session is not None
+    return res.session.id
 
 
 async def settle(pilot: Pilot[int], rounds: int = 3) -> None:
@@ -52,6 +85,16 @@ async def transcript(pilot: Pilot[int]) -> None:
 
     await settle(pilot)
     pilot.app.post_message(OpenSession(AUTH_SESSION, 1))
+    await settle(pilot)
+
+
+async def terminal(pilot: Pilot[int]) -> None:
+    from ctx.ids import SESSION_PREFIX, derived_id
+    from ctx.tui.messages import OpenSession
+
+    await settle(pilot)
+    sid = derived_id(SESSION_PREFIX, "python", "fixture-terminal")
+    pilot.app.post_message(OpenSession(sid, 0))
     await settle(pilot)
 
 
@@ -108,6 +151,7 @@ SCENES: dict[str, Callable[[Pilot[int]], Awaitable[None]]] = {
     "sessions": sessions,
     "transcript": transcript,
     "transcript-find": transcript_find,
+    "terminal": terminal,
     "search": search,
     "memories": memories,
     "memory-editor": memory_editor,

@@ -74,8 +74,14 @@ class CtxScreen(Screen[Any]):
         project = self.ctx_app.store.root.name if self.ctx_app.store else ""
         bar.set_title(self.NAME, detail, project)
 
+    NARROW = 100  # columns: under this, side panels give the main view the room
+
     def on_resize(self) -> None:
+        self.set_class(self.app.size.width < self.NARROW, "-narrow")
         self.call_after_refresh(self.refresh_title)
+
+    def on_mount(self) -> None:
+        self.set_class(self.app.size.width < self.NARROW, "-narrow")
 
     def refresh_title(self) -> None:
         self.title_bar()

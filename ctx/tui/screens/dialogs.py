@@ -16,6 +16,7 @@ from textual.widgets import Button, Input, Label, Select, Static, TextArea
 from ctx.errors import CtxError
 from ctx.models import MEMORY_TYPES, Memory
 from ctx.tui.data import parse_tags
+from ctx.tui.widgets.inputs import CtxInput
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -97,7 +98,7 @@ class MemoryEditor(ModalScreen[Memory | None]):
                     [(t, t) for t in MEMORY_TYPES], value=self.mtype, allow_blank=False, id="type"
                 )
                 yield Label("Tags", classes="field-label")
-                yield Input(
+                yield CtxInput(
                     " ".join(self.tags),
                     placeholder="auth jwt (space or comma separated)",
                     id="tags",

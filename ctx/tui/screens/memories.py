@@ -19,6 +19,7 @@ from ctx.tui.screens.base import CtxScreen, TitleBar
 from ctx.tui.screens.dialogs import ConfirmScreen, MemoryDraft, MemoryEditor
 from ctx.tui.widgets.grid import Column, Grid
 from ctx.tui.widgets.info import FactsPanel, memory_facts
+from ctx.tui.widgets.inputs import CtxInput
 from ctx.tui.widgets.turn import TurnBody
 
 EMPTY_HELP = (
@@ -71,7 +72,7 @@ class MemoriesScreen(CtxScreen):
     def compose(self) -> ComposeResult:
         yield TitleBar(id="title")
         with Horizontal(id="filters"):
-            yield Input(
+            yield CtxInput(
                 compact=True,
                 placeholder="/ filter: type words (content, tags, author, id)",
                 id="filter",

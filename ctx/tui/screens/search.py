@@ -17,6 +17,7 @@ from textual.widgets.option_list import Option
 from ctx.tui.messages import OpenMemory, OpenSession, SearchDone
 from ctx.tui.screens.base import CtxScreen, TitleBar
 from ctx.tui.searching import MARK_CLOSE, MARK_OPEN, HitView, Searcher
+from ctx.tui.widgets.inputs import CtxInput
 
 DEBOUNCE = 0.3
 
@@ -73,7 +74,7 @@ class SearchScreen(CtxScreen):
 
     def compose(self) -> ComposeResult:
         yield TitleBar(id="title")
-        yield Input(
+        yield CtxInput(
             placeholder="Search memories and session turns (results as you type)",
             id="query",
         )
@@ -164,7 +165,7 @@ class SearchScreen(CtxScreen):
                 f"({plural(mem, 'memory', 'memories')}, {plural(len(hits) - mem, 'turn')})"
             )
             if not hits:
-                text = f"no hits for '{q}'"
+                text = f"no good match for '{q}' (nothing relevant enough; see docs/search.md)"
             if notice:
                 text += f" · {notice}"
             self.query_one("#status", Static).update(text)

@@ -21,6 +21,7 @@ from ctx.tui.data import SESSION_COLUMNS, SessionRow, filter_rows, sort_rows
 from ctx.tui.messages import OpenSession, SessionsLoaded
 from ctx.tui.screens.base import CtxScreen, TitleBar
 from ctx.tui.widgets.grid import Column, Grid
+from ctx.tui.widgets.inputs import CtxInput
 
 DESCENDING_FIRST = {"when", "turns", "duration"}
 EMPTY_HELP = (
@@ -68,7 +69,7 @@ class SessionsScreen(CtxScreen):
     def compose(self) -> ComposeResult:
         yield TitleBar(id="title")
         with Horizontal(id="filters"):
-            yield Input(
+            yield CtxInput(
                 compact=True,
                 placeholder="/ filter: type words (title, tool, branch, author, id)",
                 id="filter",

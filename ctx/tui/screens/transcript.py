@@ -12,11 +12,12 @@ from textual.containers import Horizontal
 from textual.widgets import Footer, Input, Label, Static
 
 from ctx.models import Memory, Session
-from ctx.tui.data import one_line
+from ctx.tui.data import is_terminal_session, one_line
 from ctx.tui.messages import SessionLoaded
 from ctx.tui.screens.base import CtxScreen, TitleBar
 from ctx.tui.screens.dialogs import MemoryDraft, MemoryEditor
 from ctx.tui.widgets.info import FactsPanel, session_facts
+from ctx.tui.widgets.inputs import FindInput
 from ctx.tui.widgets.transcript import TranscriptView
 from ctx.tui.widgets.turn import TurnWidget
 
@@ -59,8 +60,8 @@ class TranscriptScreen(CtxScreen):
             tooltip="Jump to the previous turn the user wrote",
         ),
         Binding("slash", "find", "Find", tooltip="Search within this transcript"),
-        Binding("n", "next_match", "Next match", show=False),
-        Binding("N", "prev_match", "Previous match", show=False),
+        Binding("n,f3", "next_match", "Next match", tooltip="Go to the next match (after /)"),
+        Binding("N,shift+f3", "prev_match", "Prev match", show=False),
         Binding("c", "copy_turn", "Copy", tooltip="Copy the selected turn to the clipboard"),
         Binding("m", "make_memory", "Memory", tooltip="Turn the selected turn into a memory"),
         Binding(
@@ -83,6 +84,31 @@ class TranscriptScreen(CtxScreen):
         Binding("end,G", "last", "Last turn", show=False),
     ]
 
+    # keys that type into the find box while it has the focus: not offered there
+    TYPED = frozenset(
+        {
+            "next_turn",
+            "prev_turn",
+            "next_user",
+            "prev_user",
+            "find",
+            "copy_turn",
+            "make_memory",
+            "toggle_turn",
+            "toggle_tools",
+            "toggle_info",
+            "raw",
+            "first",
+            "last",
+        }
+    )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.TYPED and isinstance(self.focused, Input):
+            return False
+        # the footer offers n only when there is something to go to
+        return not (action in ("next_match", "prev_match") and not self.matches)
+
     def __init__(self, session_id: str, turn: int | None = None) -> None:
         super().__init__()
         self.session_id = session_id
@@ -100,9 +126,9 @@ class TranscriptScreen(CtxScreen):
             yield FactsPanel(id="info")
         with Horizontal(id="findbar"):
             yield Label("Find:", classes="field-label")
-            yield Input(
+            yield FindInput(
                 compact=True,
-                placeholder="text in this transcript (enter: next match, esc: close)",
+                placeholder="text in this transcript (enter/F3: next, esc: close, then n/N)",
                 id="find",
             )
             yield Label("", id="find-status")
@@ -143,7 +169,9 @@ class TranscriptScreen(CtxScreen):
         turns = s.turns or []
         self.view.tools_open = self.tools_open
         if first:
-            await self.view.show(turns)
+            await self.view.show(
+                turns, raw=self.ctx_app.transcript_raw, verbatim=is_terminal_session(s)
+            )
             target = message.turn if message.turn is not None else 0
             await self.view.goto(target)
         elif len(turns) != len(self.view.turns):  # it grew (an open session, a re-import)
@@ -240,6 +268,7 @@ class TranscriptScreen(CtxScreen):
         status = f"{len(self.matches)} matches" if self.term else ""
         self.query_one("#find-status", Label).update(status)
         self.update_status()
+        self.refresh_bindings()
 
     @on(Input.Changed, "#find")
     def _find_changed(self, event: Input.Changed) -> None:
@@ -306,7 +335,11 @@ class TranscriptScreen(CtxScreen):
         info.display = not info.display
 
     async def action_raw(self) -> None:
-        await self.view.rerender(not self.view.raw)
+        if self.view.verbatim:
+            self.notify("a terminal session is always shown as it was on screen", timeout=2)
+            return
+        self.ctx_app.transcript_raw = not self.view.raw  # kept for every session after this
+        await self.view.rerender(self.ctx_app.transcript_raw)
         self.notify("raw text" if self.view.raw else "rendered Markdown", timeout=2)
 
     def action_make_memory(self) -> None:

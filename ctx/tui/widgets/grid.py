@@ -134,11 +134,23 @@ class Grid(ScrollView, can_focus=True):
         self.refresh(self.size.region)
 
     def _layout(self) -> list[int]:
-        """Widths with the flex column filling what is left (one space between columns)."""
+        """Widths with the flex column filling what is left (one space between columns).
+
+        On a narrow screen the flex column (the content, the title: what a reader needs)
+        keeps at least a third of the width; the other columns give way, widest first,
+        down to a few cells each, so nothing is drawn past the edge."""
         widths = list(self.widths)
-        fixed = sum(w for w, c in zip(widths, self.columns, strict=True) if not c.flex)
-        gaps = len(widths) + 1
         flex = [i for i, c in enumerate(self.columns) if c.flex]
+        gaps = len(widths) + 1
+        want_flex = max(12, self.size.width // 3) * len(flex) if flex else 0
+        budget = self.size.width - gaps - want_flex
+        fixed_idx = [i for i, c in enumerate(self.columns) if not c.flex]
+        while sum(widths[i] for i in fixed_idx) > budget:
+            widest = max(fixed_idx, key=lambda i: widths[i], default=None)
+            if widest is None or widths[widest] <= 5:
+                break
+            widths[widest] -= 1
+        fixed = sum(widths[i] for i in fixed_idx)
         spare = max(10, self.size.width - fixed - gaps)
         for i in flex:
             widths[i] = spare // max(1, len(flex))

@@ -61,13 +61,19 @@ class TranscriptView(VerticalScroll, can_focus=True):
         self.lo = 0
         self.hi = 0
         self.raw = False
+        self.verbatim = False  # a terminal session: plain text whatever `raw` says
         self.tools_open = False
         self.matches: set[int] = set()
         self.selected: int | None = None
         self._busy = False
 
     def _make(self, turn: Turn) -> TurnWidget:
-        w = TurnWidget(turn, raw=self.raw, expanded=self.tools_open, match=turn.n in self.matches)
+        w = TurnWidget(
+            turn,
+            raw=self.raw or self.verbatim,
+            expanded=self.tools_open,
+            match=turn.n in self.matches,
+        )
         if turn.n == self.selected:
             w.add_class("-selected")
         return w
@@ -101,9 +107,10 @@ class TranscriptView(VerticalScroll, can_focus=True):
             await self.goto(keep)
 
     # ---- the window -----------------------------------------------------------------------
-    async def show(self, turns: list[Turn], *, raw: bool = False) -> None:
+    async def show(self, turns: list[Turn], *, raw: bool = False, verbatim: bool = False) -> None:
         self.turns = turns
         self.raw = raw
+        self.verbatim = verbatim
         await self._window(0, min(BATCH, len(turns)))
 
     async def _window(self, lo: int, hi: int) -> None:
