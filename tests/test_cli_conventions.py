@@ -223,7 +223,7 @@ def test_redaction_is_announced(store: Path, capsys: pytest.CaptureFixture[str])
         capsys,
         "memory",
         "add",
-        "keys AKIAIOSFODNN7EXAMPLE and ghp_abcdefghijklmnopqrstuvwxyz0123456789 leaked",
+        "keys AKIAQWERTY234567ABCD and ghp_abcdefghijklmnopqrstuvwxyz0123456789 leaked",
     )
     assert r.code == 0 and "2 secrets redacted" in r.err
     r = run_ctx(capsys, "memory", "add", "nothing secret here")
@@ -240,9 +240,9 @@ def test_grammar_and_import_warnings_name_the_users_file(
     (store / "chat.jsonl").write_text(lines)
     r = run_ctx(capsys, "import", "jsonl", "chat.jsonl")
     assert "new session, 1 turn " in r.out
-    assert "ctx: warning: chat.jsonl: line 2" in r.err
+    assert "ctx: warning: skipped 1 bad line (chat.jsonl:2:" in r.err
     piped = ctx_proc(store, "import", "jsonl", "-", input=lines.replace("hello", "hi"))
-    assert "ctx: warning: stdin: line 2" in piped.err
+    assert "ctx: warning: skipped 1 bad line (stdin:2:" in piped.err
     assert "/tmp" not in piped.err and "/tmp" not in piped.out
 
 
@@ -280,6 +280,7 @@ def test_no_git_identity(
     r = ctx_proc(store, "sync", "--no-pull", "--no-push", input="")
     assert r.code == 1
     assert "Please tell me who you are" in r.err  # git's own words, verbatim
-    assert "safe" not in r.err and "nothing was committed" in r.err
+    assert "safe" not in r.err
+    assert "nothing was committed" in r.err or "the repository is as it was before" in r.err
     assert git(store, "rev-parse", "HEAD") == before
     assert stat.S_ISREG(os.stat(store / ".contextfs" / "config.toml").st_mode)

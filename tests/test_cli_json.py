@@ -89,8 +89,9 @@ HIT = {
     "ts": OPT_TIME,
     "matched": [STR],
     "private": BOOL,
+    "relevance": NUM,
 }
-SEARCH = {"query": STR, "mode": STR, "notice": OPT_STR, "hits": [HIT]}
+SEARCH = {"query": STR, "mode": STR, "notice": OPT_STR, "min_relevance": NUM, "hits": [HIT]}
 CHECK = {"name": STR, "status": STR, "detail": STR, "fix": STR}
 SCHEMAS: dict[str, Any] = {
     "init": {"root": STR, "store": STR, "created": [STR]},
@@ -108,6 +109,7 @@ SCHEMAS: dict[str, Any] = {
         "model": ANY,
         "problems": [STR],
         "sync": ANY,
+        "agents_not_stored": ANY,
     },
     "doctor": {"checks": [CHECK], "ok": BOOL},
     "memory add": MEMORY,
@@ -135,6 +137,7 @@ SCHEMAS: dict[str, Any] = {
         "created": INT,
         "added_turns": INT,
         "problems": [STR],
+        "skipped_lines": [STR],
     },
     "forget": {"forgotten": [{"kind": STR, "id": STR}], "note": STR},
     "index": {
@@ -142,6 +145,8 @@ SCHEMAS: dict[str, Any] = {
         "removed": INT,
         "sessions_read": INT,
         "unchanged": BOOL,
+        "busy": BOOL,
+        "rebuilt": OPT_STR,
         "seconds": NUM,
         "stats": ANY,
     },
@@ -160,6 +165,59 @@ SCHEMAS: dict[str, Any] = {
     "hooks install": {"done": [STR]},
     "hooks uninstall": {"done": [STR]},
     "hooks status": {"checks": [CHECK]},
+    "hooks log": {"logs": [STR], "entries": [ANY]},
+    "sessions retitle": SESSION_SUMMARY,
+    "diff": {
+        "base": STR,
+        "head": STR,
+        "records": [
+            {
+                "kind": STR,
+                "id": STR,
+                "action": STR,
+                "replica": STR,
+                "fields": dict,
+                "summary": STR,
+            }
+        ],
+        "logs": [ANY],
+        "transcripts": [ANY],
+        "other_files": [STR],
+        "findings": [ANY],
+        "ok": BOOL,
+    },
+    "verify": {"ok": BOOL, "range": STR, "findings": [ANY]},
+    "why": {
+        "path": STR,
+        "start": OPT_INT,
+        "end": OPT_INT,
+        "commits": [ANY],
+        "sessions": [ANY],
+        "memories": [ANY],
+        "uncommitted_lines": [INT],
+    },
+    "log": [
+        {
+            "commit": OPT_STR,
+            "author": STR,
+            "date": STR,
+            "replica": STR,
+            "kind": STR,
+            "id": STR,
+            "action": STR,
+            "summary": STR,
+            "fields": [STR],
+        }
+    ],
+    "resume": {
+        "agent": STR,
+        "session_id": STR,
+        "path": STR,
+        "command": STR,
+        "argv": [STR],
+        "source": STR,
+        "messages": INT,
+    },
 }
 
 
@@ -272,6 +330,16 @@ def test_json_output_follows_the_documented_schema(
     j("sessions ls")
     assert j("show", mid)["id"] == mid and j("show", sid)["turns"]
     j("sessions edit", sid, "--tag", "security")
+    j("sessions retitle", sid, "JWT talk, retitled")
+    j("resume", sid, "--agent", "claude")
+    j("diff")
+    j("verify")
+    j("log")
+    (repo / "app.py").write_text("print('hi')\n")
+    git(repo, "add", "app.py")
+    git(repo, "commit", "-qm", "app")
+    j("why", "app.py:1")
+    j("hooks log")
     # the same session: the same values in the listing and in show
     same = next(s for s in listed if s["id"] == sid)
     assert {k: v for k, v in show.items() if k in same and k != "tags"} == {

@@ -124,13 +124,17 @@ _full_short_help(app)
 
 
 def _error(err: CtxError, as_json: bool) -> int:
-    from dataclasses import replace
-
     from ctx.cli.output import json_safe, sanitize
     from ctx.privacy import redact
 
     # a message may quote user input (an id, a tag, a path): never a secret on stderr
-    err = replace(err, message=redact(err.message), detail=redact(err.detail) if err.detail else "")
+    err = CtxError(  # a plain copy: subclasses (GitFailed) take other arguments
+        redact(err.message),
+        err.advice,
+        exit_code=err.exit_code,
+        code=err.code,
+        detail=redact(err.detail) if err.detail else "",
+    )
     if as_json:
         sys.stderr.write(json_safe(json.dumps(err.to_dict(), ensure_ascii=False)) + "\n")
     else:

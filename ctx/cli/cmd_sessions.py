@@ -159,7 +159,7 @@ def retitle(
     project = open_project()
     s = project.edit_session(ident, title=title.strip(), add_tags=[], remove_tags=[])
     if as_json:
-        emit_json(s.to_dict(with_turns=False))
+        emit_json(_summary(s))
     else:
         print(f"{s.id}  {s.title}")
 
