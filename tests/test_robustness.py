@@ -91,15 +91,16 @@ def test_corrupt_state_line_is_skipped_and_reported(
     r = run_ctx(capsys, "memory", "list", "--json")
     assert r.code == 0
     got = {m["id"] for m in r.json()}
-    assert got == {ids[0], ids[2]}
+    # the line is reported; what this clone had already seen is kept (docs/sharing.md)
+    assert got == set(ids)
     assert f"{log.relative_to(store)}:3" in r.err and "corrupt" in r.err
-    # a truncated file (torn last write) loads the complete lines
+    # a truncated file (torn last write): the complete lines load, nothing seen is lost
     log.write_bytes(log.read_bytes()[:-15])
     r = run_ctx(capsys, "memory", "list", "--json")
-    assert r.code == 0 and {m["id"] for m in r.json()} == {ids[0]}
+    assert r.code == 0 and {m["id"] for m in r.json()} == set(ids)
     # and writing still works afterwards
     assert run_ctx(capsys, "memory", "add", "after the damage").code == 0
-    assert len(run_ctx(capsys, "memory", "list", "--json").json()) == 2
+    assert len(run_ctx(capsys, "memory", "list", "--json").json()) == 4
 
 
 def test_conflict_markers_in_a_log_do_not_take_the_store_down(
