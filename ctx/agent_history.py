@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ctx.importers import ImportSummary
     from ctx.store.project import Project
 
-AGENTS = ("claude", "codex", "aider")
+AGENTS = ("claude", "codex", "aider", "opencode")
 
 
 @dataclass
@@ -51,6 +51,7 @@ def discover(project: Project) -> list[AgentFiles]:
     from ctx.capture.adapters.codex import find_rollouts
 
     found = {a: AgentFiles(a) for a in AGENTS}
+    found["opencode"].files = _opencode_sources(project)
     for wt in worktrees(project):
         for p in find_transcripts(wt):
             if not p.name.startswith("agent-") and p not in found["claude"].files:
@@ -81,10 +82,34 @@ def not_stored(project: Project) -> dict[str, int]:
                 n += derived_id(SESSION_PREFIX, "claude", f.stem) not in known
             elif group.agent == "codex":
                 n += derived_id(SESSION_PREFIX, "codex", _id_from_name(f)) not in known
+            elif group.agent == "opencode":
+                n += sum(derived_id(SESSION_PREFIX, "opencode", i) not in known for i in _oc_ids(f, project))
             else:
                 n += _aider_missing(f, known)
         counts[group.agent] = n
     return counts
+
+
+def _opencode_sources(project: Project) -> list[Path]:
+    """OpenCode's data directory, once, when it holds a session of this repository (one
+    database serves every project, so the directory is the unit that is read)."""
+    from ctx.capture.adapters.opencode import opencode_data_dir
+
+    root = opencode_data_dir()
+    return [root] if _oc_ids(root, project) else []
+
+
+def _oc_ids(root: Path, project: Project) -> list[str]:
+    import sqlite3
+
+    from ctx.capture.adapters.opencode import find_sessions
+
+    if not root.exists():
+        return []
+    try:
+        return [s.id for s in find_sessions([str(w) for w in worktrees(project)], data_dir=root)]
+    except (OSError, sqlite3.Error):  # a locked or damaged database must not stop `ctx status`
+        return []
 
 
 def _aider_missing(path: Path, known: set[str]) -> int:

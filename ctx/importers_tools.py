@@ -1,7 +1,8 @@
-"""`ctx import claude|aider|codex`: history that was not captured with `ctx wrap`."""
+"""`ctx import claude|aider|codex|opencode`: history that was not captured with `ctx wrap`."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -144,6 +145,42 @@ def import_codex(
         _add(project, summary, f.name, header, turns, private)
 
 
+def import_opencode(
+    project: Project,
+    path: Path | None,
+    all_: bool,
+    session: str | None,
+    private: bool,
+    summary: ImportSummary,
+) -> None:
+    """OpenCode keeps every project in one database: PATH (its data directory, database or
+    legacy ``storage`` directory) only says where to look; sessions are this repository's."""
+    from ctx.agent_history import worktrees
+    from ctx.capture.adapters.opencode import find_sessions, parse_opencode_session
+
+    if path is not None and not path.exists():
+        raise CtxError(f"no such file or directory: {path}", "give OpenCode's data directory")
+    dirs = [str(w) for w in worktrees(project)]
+    found = find_sessions(dirs, data_dir=path)
+    if session:
+        found = [s for s in found if s.id.startswith(session)]
+        if not found:
+            raise CtxError(
+                f"no OpenCode session with id '{session}' for this project",
+                "check the id (`opencode session list`), or pass OpenCode's data directory",
+                code="not_found",
+            )
+    elif path is None and not all_:
+        _select([], all_, session, "OpenCode", lambda p: False)
+    for s in found:
+        try:
+            header, turns = parse_opencode_session(s)
+        except (OSError, sqlite3.Error) as exc:
+            summary.problems.append(f"opencode {s.id}: unreadable ({exc})")
+            continue
+        _add(project, summary, f"opencode:{s.id}", header, turns, private)
+
+
 def import_tool(
     project: Project,
     source: str,
@@ -160,5 +197,7 @@ def import_tool(
         import_aider(project, path, private, summary)
     elif source == "codex":
         import_codex(project, path, all_, session, private, summary)
+    elif source == "opencode":
+        import_opencode(project, path, all_, session, private, summary)
     else:  # pragma: no cover - the CLI checks the source first
         raise CtxError(f"unknown import source '{source}'")

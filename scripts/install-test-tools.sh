@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the real AI CLIs that the test-suite drives, into a cache OUTSIDE the repository.
 #
-#   scripts/install-test-tools.sh            # everything the tests drive: claude, aider, codex
+#   scripts/install-test-tools.sh            # everything the tests drive: claude, aider, codex, opencode
 #   scripts/install-test-tools.sh claude     # one of them
 #
 # Where: ${CTX_TEST_TOOLS:-$HOME/.cache/ctx-test-tools}/{claude-code,aider-venv}.
@@ -21,6 +21,7 @@ set -euo pipefail
 CLAUDE_CODE_VERSION="${CLAUDE_CODE_VERSION:-2.1.330}"
 AIDER_VERSION="${AIDER_VERSION:-0.86.2}"
 CODEX_VERSION="${CODEX_VERSION:-0.171.0}"
+OPENCODE_VERSION="${OPENCODE_VERSION:-1.18.33}"
 DEST="${CTX_TEST_TOOLS:-$HOME/.cache/ctx-test-tools}"
 
 install_claude() {
@@ -58,6 +59,21 @@ install_codex() {
     echo "codex $("$bin" --version) installed: $bin"
 }
 
+install_opencode() {
+    # opencode-ai ships its native (Bun-compiled) binary as per-platform optional
+    # dependencies too (opencode-linux-x64, ...): npm fetches them from the same registry.
+    local prefix="$DEST/opencode"
+    local bin="$prefix/node_modules/.bin/opencode"
+    if [ -x "$bin" ] && [ "$("$bin" --version 2>/dev/null)" = "$OPENCODE_VERSION" ]; then
+        echo "opencode $OPENCODE_VERSION already installed: $bin"
+        return 0
+    fi
+    command -v npm >/dev/null || { echo "npm is required to install OpenCode" >&2; exit 1; }
+    mkdir -p "$prefix"
+    npm install --prefix "$prefix" --no-audit --no-fund --loglevel=error "opencode-ai@$OPENCODE_VERSION"
+    echo "opencode $("$bin" --version) installed: $bin"
+}
+
 install_aider() {
     local venv="$DEST/aider-venv"
     if [ -x "$venv/bin/aider" ] && "$venv/bin/python" -c \
@@ -73,12 +89,13 @@ install_aider() {
     echo "aider $AIDER_VERSION installed: $venv/bin/aider"
 }
 
-[ "$#" -gt 0 ] || set -- claude aider codex
+[ "$#" -gt 0 ] || set -- claude aider codex opencode
 for tool in "$@"; do
     case "$tool" in
         claude) install_claude ;;
         aider) install_aider ;;
         codex) install_codex ;;
-        *) echo "unknown tool '$tool' (known: claude aider codex)" >&2; exit 2 ;;
+        opencode) install_opencode ;;
+        *) echo "unknown tool '$tool' (known: claude aider codex opencode)" >&2; exit 2 ;;
     esac
 done

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from ctx.store.project import Project
 
 #: Tools whose own transcript is preferred to the terminal text.
-TOOL_ADAPTERS = ("claude", "aider", "codex")
+TOOL_ADAPTERS = ("claude", "aider", "codex", "opencode")
 #: A tool transcript counts as this run's when one of its turns is this close to the run.
 WINDOW_SLACK_S = 5.0
 
@@ -255,7 +255,7 @@ def _from_tool(header: TranscriptHeader, turns: list[TranscriptTurn], notes: lis
     meta: dict[str, Any] = {}
     if hm.get("model"):
         meta["model"] = hm["model"]
-    for key in ("claude_version", "aider_version", "codex_version"):
+    for key in ("claude_version", "aider_version", "codex_version", "opencode_version"):
         if hm.get(key):
             meta["tool_version"] = hm[key]
     if header.branch:
@@ -289,7 +289,12 @@ def _tool_transcript(
             return None
         header, turns, _ = history_since(path, int(probe.get("aider_offset") or 0))
         return (header, turns) if turns else None
-    if adapter == "claude":
+    if adapter == "opencode":
+        from ctx.capture.adapters.opencode import find_sessions, parse_opencode_session
+
+        files: list[Any] = find_sessions(cwd, since=started - WINDOW_SLACK_S)
+        parse: Any = parse_opencode_session
+    elif adapter == "claude":
         from ctx.capture.adapters.claude import find_transcripts, parse_claude_transcript
 
         files = find_transcripts(cwd, since=started)
