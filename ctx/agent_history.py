@@ -83,7 +83,10 @@ def not_stored(project: Project) -> dict[str, int]:
             elif group.agent == "codex":
                 n += derived_id(SESSION_PREFIX, "codex", _id_from_name(f)) not in known
             elif group.agent == "opencode":
-                n += sum(derived_id(SESSION_PREFIX, "opencode", i) not in known for i in _oc_ids(f, project))
+                n += sum(
+                    derived_id(SESSION_PREFIX, "opencode", i) not in known
+                    for i in _oc_ids(f, project)
+                )
             else:
                 n += _aider_missing(f, known)
         counts[group.agent] = n

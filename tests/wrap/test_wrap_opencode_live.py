@@ -45,7 +45,7 @@ def test_wrap_opencode_run_stores_its_transcript(store: Path, tmp_path: Path) ->
             timeout=400,
         )
         assert proc.returncode == 0, proc.stderr
-        asked = [r for r in server.chat_requests() if REPLY == _answer(r.body)]
+        asked = [r for r in server.chat_requests() if _answer(r.body) == REPLY]
         assert asked and " ".join(PROMPT_WORDS) in asked[-1].texts()
     assert REPLY in proc.stdout
     s = session_json(store, env=env)
@@ -63,5 +63,7 @@ def test_wrap_opencode_run_stores_its_transcript(store: Path, tmp_path: Path) ->
     assert (imp.json()["created"], imp.json()["added_turns"]) == (0, 0)
     # The OpenAI-compatible provider is bundled in the binary: npm never fetched it (OpenCode
     # does install @opencode-ai/plugin into its config directory at start-up).
-    fetched = "".join(p.read_text(errors="ignore") for p in home.rglob("index-v5/**/*") if p.is_file())
+    fetched = "".join(
+        p.read_text(errors="ignore") for p in home.rglob("index-v5/**/*") if p.is_file()
+    )
     assert "openai-compatible" not in fetched

@@ -45,7 +45,7 @@ _BUSY_TIMEOUT_S = 5.0
 
 
 def opencode_data_dir(home: str | os.PathLike[str] | None = None) -> Path:
-    """``$XDG_DATA_HOME/opencode`` (when set and no home is given), else ``~/.local/share/opencode``."""
+    """``$XDG_DATA_HOME/opencode`` (when set, no home given), else ``~/.local/share/opencode``."""
     if home is None:
         xdg = os.environ.get("XDG_DATA_HOME")
         if xdg:
@@ -72,6 +72,10 @@ def _num(value: Any) -> float | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return value / 1000 if value > 1e11 else float(value)
     return None
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _loads(raw: Any) -> Any:
@@ -157,7 +161,7 @@ def _json_sessions(storage: Path) -> list[OpenCodeSession]:
         obj = _loads(_read(p))
         if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
             continue
-        t = obj.get("time") if isinstance(obj.get("time"), dict) else {}
+        t = _obj(obj.get("time"))
         out.append(
             OpenCodeSession(
                 id=obj["id"],
@@ -265,9 +269,7 @@ def _db_messages(db: Path, sid: str) -> tuple[list[tuple[dict[str, Any], list[An
     return out, bad
 
 
-def _json_messages(
-    storage: Path, sid: str
-) -> tuple[list[tuple[dict[str, Any], list[Any]]], int]:
+def _json_messages(storage: Path, sid: str) -> tuple[list[tuple[dict[str, Any], list[Any]]], int]:
     bad = 0
     msgs = []
     for p in sorted((storage / "message" / sid).glob("*.json")):
@@ -313,7 +315,7 @@ class _Builder:
 
     def message(self, data: dict[str, Any], parts: list[Any]) -> None:
         role = data.get("role")
-        t = data.get("time") if isinstance(data.get("time"), dict) else {}
+        t = _obj(data.get("time"))
         ts = iso_ts(t.get("created"))
         mid = str(data.get("id")) if data.get("id") else None
         if role not in ("user", "assistant"):
@@ -359,16 +361,16 @@ class _Builder:
         flush()
         err = data.get("error")
         if role == "assistant" and isinstance(err, dict):
-            detail = err.get("data") if isinstance(err.get("data"), dict) else {}
-            msg = detail.get("message") if isinstance(detail.get("message"), str) else ""
+            detail = _obj(err.get("data"))
+            msg = str(detail.get("message") or "")
             text = f"[error: {err.get('name') or 'error'}] {clip(msg, 500)}".strip()
             self.add(TranscriptTurn("assistant", text, ts, f"{mid}:error", {"is_error": True}))
 
     def _tool(self, part: dict[str, Any], msg_ts: str | None) -> None:
         name = str(part.get("tool") or "tool")
         call_id = part.get("callID") if isinstance(part.get("callID"), str) else None
-        state = part.get("state") if isinstance(part.get("state"), dict) else {}
-        times = state.get("time") if isinstance(state.get("time"), dict) else {}
+        state = _obj(part.get("state"))
+        times = _obj(state.get("time"))
         args = state.get("input")
         meta: dict[str, Any] = {
             "kind": "tool_use",
