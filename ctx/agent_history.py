@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ctx.importers import ImportSummary
     from ctx.store.project import Project
 
-AGENTS = ("claude", "codex", "aider", "opencode")
+AGENTS = ("claude", "codex", "aider", "opencode", "cursor")
 
 
 @dataclass
@@ -52,6 +52,7 @@ def discover(project: Project) -> list[AgentFiles]:
 
     found = {a: AgentFiles(a) for a in AGENTS}
     found["opencode"].files = _opencode_sources(project)
+    found["cursor"].files = _cursor_sources(project)
     for wt in worktrees(project):
         for p in find_transcripts(wt):
             if not p.name.startswith("agent-") and p not in found["claude"].files:
@@ -82,6 +83,11 @@ def not_stored(project: Project) -> dict[str, int]:
                 n += derived_id(SESSION_PREFIX, "claude", f.stem) not in known
             elif group.agent == "codex":
                 n += derived_id(SESSION_PREFIX, "codex", _id_from_name(f)) not in known
+            elif group.agent == "cursor":
+                n += sum(
+                    derived_id(SESSION_PREFIX, "cursor", i) not in known
+                    for i in _cursor_ids(f, project)
+                )
             elif group.agent == "opencode":
                 n += sum(
                     derived_id(SESSION_PREFIX, "opencode", i) not in known
@@ -112,6 +118,27 @@ def _oc_ids(root: Path, project: Project) -> list[str]:
     try:
         return [s.id for s in find_sessions([str(w) for w in worktrees(project)], data_dir=root)]
     except (OSError, sqlite3.Error):  # a locked or damaged database must not stop `ctx status`
+        return []
+
+
+def _cursor_sources(project: Project) -> list[Path]:
+    """Cursor's User directory, once, when a workspace of this repository has chats."""
+    from ctx.capture.adapters.cursor import cursor_user_dir
+
+    root = cursor_user_dir()
+    return [root] if _cursor_ids(root, project) else []
+
+
+def _cursor_ids(root: Path, project: Project) -> list[str]:
+    import sqlite3
+
+    from ctx.capture.adapters.cursor import find_chats
+
+    if not root.is_dir():
+        return []
+    try:
+        return [c.id for c in find_chats([str(w) for w in worktrees(project)], user_dir=root)]
+    except (OSError, sqlite3.Error):
         return []
 
 

@@ -1,4 +1,4 @@
-"""`ctx import claude|aider|codex|opencode`: history that was not captured with `ctx wrap`."""
+"""`ctx import claude|aider|codex|opencode|cursor`: history not captured with `ctx wrap`."""
 
 from __future__ import annotations
 
@@ -181,6 +181,40 @@ def import_opencode(
         _add(project, summary, f"opencode:{s.id}", header, turns, private)
 
 
+def import_cursor(
+    project: Project,
+    path: Path | None,
+    all_: bool,
+    session: str | None,
+    private: bool,
+    summary: ImportSummary,
+) -> None:
+    """Cursor IDE chats of this repository's workspaces; PATH is Cursor's ``User`` directory."""
+    from ctx.agent_history import worktrees
+    from ctx.capture.adapters.cursor import find_chats, parse_cursor_chat
+
+    if path is not None and not path.is_dir():
+        raise CtxError(f"no such directory: {path}", "give Cursor's User directory")
+    found = find_chats([str(w) for w in worktrees(project)], user_dir=path)
+    if session:
+        found = [c for c in found if c.id.startswith(session)]
+        if not found:
+            raise CtxError(
+                f"no Cursor chat with id '{session}' for this project",
+                "check the id, or pass Cursor's User directory",
+                code="not_found",
+            )
+    elif path is None and not all_:
+        _select([], all_, session, "Cursor", lambda p: False)
+    for c in found:
+        try:
+            header, turns = parse_cursor_chat(c)
+        except (OSError, sqlite3.Error) as exc:
+            summary.problems.append(f"cursor {c.id}: unreadable ({exc})")
+            continue
+        _add(project, summary, f"cursor:{c.id}", header, turns, private)
+
+
 def import_tool(
     project: Project,
     source: str,
@@ -197,6 +231,8 @@ def import_tool(
         import_aider(project, path, private, summary)
     elif source == "codex":
         import_codex(project, path, all_, session, private, summary)
+    elif source == "cursor":
+        import_cursor(project, path, all_, session, private, summary)
     elif source == "opencode":
         import_opencode(project, path, all_, session, private, summary)
     else:  # pragma: no cover - the CLI checks the source first

@@ -91,7 +91,7 @@ def _loads(raw: Any) -> Any:
 
 
 @contextlib.contextmanager
-def _connect(db: Path) -> Iterator[sqlite3.Connection]:
+def connect_readonly(db: Path) -> Iterator[sqlite3.Connection]:
     """A read-only connection to ``db``; falls back to a private copy (db + WAL)."""
     uri = f"file:{quote(str(db))}?mode=ro"
     try:
@@ -122,7 +122,7 @@ def _connect(db: Path) -> Iterator[sqlite3.Connection]:
 
 
 def _db_sessions(db: Path) -> list[OpenCodeSession]:
-    with _connect(db) as conn:
+    with connect_readonly(db) as conn:
         conn.row_factory = sqlite3.Row
         rows = [dict(r) for r in conn.execute("SELECT * FROM session")]
         worktrees = {r["id"]: r["worktree"] for r in conn.execute("SELECT * FROM project")}
@@ -244,7 +244,7 @@ def find_sessions(
 def _db_messages(db: Path, sid: str) -> tuple[list[tuple[dict[str, Any], list[Any]]], int]:
     """[(message data, [part data])] in order, and how many rows were not JSON objects."""
     bad = 0
-    with _connect(db) as conn:
+    with connect_readonly(db) as conn:
         mrows = conn.execute(
             "SELECT id, time_created, data FROM message WHERE session_id = ? "
             "ORDER BY time_created, id",
