@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ctx.importers import ImportSummary
     from ctx.store.project import Project
 
-AGENTS = ("claude", "codex", "aider", "opencode", "cursor")
+AGENTS = ("claude", "codex", "aider", "opencode", "cursor", "copilot")
 
 
 @dataclass
@@ -53,6 +53,7 @@ def discover(project: Project) -> list[AgentFiles]:
     found = {a: AgentFiles(a) for a in AGENTS}
     found["opencode"].files = _opencode_sources(project)
     found["cursor"].files = _cursor_sources(project)
+    found["copilot"].files = _copilot_sources(project)
     for wt in worktrees(project):
         for p in find_transcripts(wt):
             if not p.name.startswith("agent-") and p not in found["claude"].files:
@@ -83,6 +84,8 @@ def not_stored(project: Project) -> dict[str, int]:
                 n += derived_id(SESSION_PREFIX, "claude", f.stem) not in known
             elif group.agent == "codex":
                 n += derived_id(SESSION_PREFIX, "codex", _id_from_name(f)) not in known
+            elif group.agent == "copilot":
+                n += _copilot_id(f) not in known
             elif group.agent == "cursor":
                 n += sum(
                     derived_id(SESSION_PREFIX, "cursor", i) not in known
@@ -119,6 +122,25 @@ def _oc_ids(root: Path, project: Project) -> list[str]:
         return [s.id for s in find_sessions([str(w) for w in worktrees(project)], data_dir=root)]
     except (OSError, sqlite3.Error):  # a locked or damaged database must not stop `ctx status`
         return []
+
+
+def _copilot_sources(project: Project) -> list[Path]:
+    """Copilot CLI session logs and VS Code Copilot Chat files of this repository's folders."""
+    from ctx.capture.adapters.copilot import find_chat_sessions, find_cli_sessions
+
+    dirs = [str(w) for w in worktrees(project)]
+    try:
+        return find_cli_sessions(dirs) + [c.path for c in find_chat_sessions(dirs)]
+    except OSError:
+        return []
+
+
+def _copilot_id(path: Path) -> str:
+    """The stored id of a Copilot file (named by its session id, so nothing is parsed)."""
+    if path.parent.name == "chatSessions":
+        return derived_id(SESSION_PREFIX, "copilot-vscode", path.stem)
+    ext = path.parent.name if path.name == "events.jsonl" else path.stem
+    return derived_id(SESSION_PREFIX, "copilot", ext)
 
 
 def _cursor_sources(project: Project) -> list[Path]:

@@ -1,4 +1,4 @@
-"""`ctx import claude|aider|codex|opencode|cursor`: history not captured with `ctx wrap`."""
+"""`ctx import claude|aider|codex|opencode|cursor|copilot`: history not captured by wrap."""
 
 from __future__ import annotations
 
@@ -215,6 +215,65 @@ def import_cursor(
         _add(project, summary, f"cursor:{c.id}", header, turns, private)
 
 
+def import_copilot(
+    project: Project,
+    path: Path | None,
+    all_: bool,
+    session: str | None,
+    private: bool,
+    summary: ImportSummary,
+) -> None:
+    """Copilot CLI sessions and VS Code Copilot Chat sessions of this repository. PATH: a
+    session log or chat file, or a directory holding them (``~/.copilot``, VS Code's User)."""
+    from ctx.agent_history import worktrees
+    from ctx.capture.adapters.copilot import (
+        ChatFile,
+        find_chat_sessions,
+        find_cli_sessions,
+        parse_copilot_cli_session,
+        parse_vscode_chat,
+    )
+
+    dirs = [str(w) for w in worktrees(project)]
+    cli: list[Path] = []
+    chats: list[ChatFile] = []
+    if path is not None and path.is_file():
+        if path.parent.name == "chatSessions":
+            chats = [ChatFile(path, None)]
+        else:
+            cli = [path]
+    elif path is not None and not path.is_dir():
+        raise CtxError(f"no such file or directory: {path}", "give a Copilot session or folder")
+    else:
+        cli = find_cli_sessions(dirs, root=path)
+        chats = find_chat_sessions(dirs, user_dirs=[path] if path is not None else None)
+    if session:
+        cli = [p for p in cli if session in str(p)]
+        chats = [c for c in chats if c.path.stem.startswith(session)]
+        if not cli and not chats:
+            raise CtxError(
+                f"no Copilot session with id '{session}' for this project",
+                "check the id, or pass the session's file",
+                code="not_found",
+            )
+    elif path is None and not all_:
+        _select([], all_, session, "Copilot", lambda p: False)
+    for f in cli:
+        try:
+            header, turns = parse_copilot_cli_session(f)
+        except OSError as exc:
+            summary.problems.append(f"{f}: unreadable ({exc.strerror})")
+            continue
+        _add(project, summary, f"copilot:{header.external_id}", header, turns, private)
+    for c in chats:
+        try:
+            header, turns = parse_vscode_chat(c)
+        except OSError as exc:
+            summary.problems.append(f"{c.path}: unreadable ({exc.strerror})")
+            continue
+        _add(project, summary, f"copilot-vscode:{header.external_id}", header, turns, private)
+
+
 def import_tool(
     project: Project,
     source: str,
@@ -231,6 +290,8 @@ def import_tool(
         import_aider(project, path, private, summary)
     elif source == "codex":
         import_codex(project, path, all_, session, private, summary)
+    elif source == "copilot":
+        import_copilot(project, path, all_, session, private, summary)
     elif source == "cursor":
         import_cursor(project, path, all_, session, private, summary)
     elif source == "opencode":

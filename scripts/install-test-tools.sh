@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the real AI CLIs that the test-suite drives, into a cache OUTSIDE the repository.
 #
-#   scripts/install-test-tools.sh            # everything the tests drive: claude, aider, codex, opencode
+#   scripts/install-test-tools.sh            # everything the tests drive: claude, aider, codex, opencode, copilot
 #   scripts/install-test-tools.sh claude     # one of them
 #
 # Where: ${CTX_TEST_TOOLS:-$HOME/.cache/ctx-test-tools}/{claude-code,aider-venv}.
@@ -22,6 +22,7 @@ CLAUDE_CODE_VERSION="${CLAUDE_CODE_VERSION:-2.1.330}"
 AIDER_VERSION="${AIDER_VERSION:-0.86.2}"
 CODEX_VERSION="${CODEX_VERSION:-0.171.0}"
 OPENCODE_VERSION="${OPENCODE_VERSION:-1.18.33}"
+COPILOT_VERSION="${COPILOT_VERSION:-1.0.102}"
 DEST="${CTX_TEST_TOOLS:-$HOME/.cache/ctx-test-tools}"
 
 install_claude() {
@@ -74,6 +75,21 @@ install_opencode() {
     echo "opencode $("$bin" --version) installed: $bin"
 }
 
+install_copilot() {
+    # @github/copilot ships its native binary as a per-platform optional dependency too.
+    # The tests run it offline (COPILOT_OFFLINE + COPILOT_PROVIDER_BASE_URL): no GitHub login.
+    local prefix="$DEST/copilot"
+    local bin="$prefix/node_modules/.bin/copilot"
+    if [ -x "$bin" ] && "$bin" --version 2>/dev/null | grep -q "CLI $COPILOT_VERSION\."; then
+        echo "copilot $COPILOT_VERSION already installed: $bin"
+        return 0
+    fi
+    command -v npm >/dev/null || { echo "npm is required to install the Copilot CLI" >&2; exit 1; }
+    mkdir -p "$prefix"
+    npm install --prefix "$prefix" --no-audit --no-fund --loglevel=error "@github/copilot@$COPILOT_VERSION"
+    echo "copilot $COPILOT_VERSION installed: $bin"
+}
+
 install_aider() {
     local venv="$DEST/aider-venv"
     if [ -x "$venv/bin/aider" ] && "$venv/bin/python" -c \
@@ -89,13 +105,14 @@ install_aider() {
     echo "aider $AIDER_VERSION installed: $venv/bin/aider"
 }
 
-[ "$#" -gt 0 ] || set -- claude aider codex opencode
+[ "$#" -gt 0 ] || set -- claude aider codex opencode copilot
 for tool in "$@"; do
     case "$tool" in
         claude) install_claude ;;
         aider) install_aider ;;
         codex) install_codex ;;
         opencode) install_opencode ;;
-        *) echo "unknown tool '$tool' (known: claude aider codex opencode)" >&2; exit 2 ;;
+        copilot) install_copilot ;;
+        *) echo "unknown tool '$tool' (known: claude aider codex opencode copilot)" >&2; exit 2 ;;
     esac
 done

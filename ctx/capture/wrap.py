@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from ctx.store.project import Project
 
 #: Tools whose own transcript is preferred to the terminal text.
-TOOL_ADAPTERS = ("claude", "aider", "codex", "opencode")
+TOOL_ADAPTERS = ("claude", "aider", "codex", "opencode", "copilot")
 #: A tool transcript counts as this run's when one of its turns is this close to the run.
 WINDOW_SLACK_S = 5.0
 
@@ -255,7 +255,13 @@ def _from_tool(header: TranscriptHeader, turns: list[TranscriptTurn], notes: lis
     meta: dict[str, Any] = {}
     if hm.get("model"):
         meta["model"] = hm["model"]
-    for key in ("claude_version", "aider_version", "codex_version", "opencode_version"):
+    for key in (
+        "claude_version",
+        "aider_version",
+        "codex_version",
+        "opencode_version",
+        "copilot_version",
+    ):
         if hm.get(key):
             meta["tool_version"] = hm[key]
     if header.branch:
@@ -294,6 +300,12 @@ def _tool_transcript(
 
         files: list[Any] = find_sessions(cwd, since=started - WINDOW_SLACK_S)
         parse: Any = parse_opencode_session
+    elif adapter == "copilot":
+        from ctx.capture.adapters.copilot import find_cli_sessions, parse_copilot_cli_session
+
+        lo = started - WINDOW_SLACK_S
+        files = [p for p in find_cli_sessions(cwd) if p.stat().st_mtime >= lo]
+        parse = parse_copilot_cli_session
     elif adapter == "claude":
         from ctx.capture.adapters.claude import find_transcripts, parse_claude_transcript
 

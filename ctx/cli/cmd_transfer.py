@@ -10,7 +10,7 @@ import typer
 from ctx.cli.common import JSON_OPT, emit_json, open_project, report_problems, warn
 from ctx.errors import CtxError
 
-SOURCES = ("jsonl", "claude", "aider", "codex", "opencode", "cursor")
+SOURCES = ("jsonl", "claude", "aider", "codex", "opencode", "cursor", "copilot")
 
 
 def register(app: typer.Typer) -> None:
@@ -21,16 +21,16 @@ def register(app: typer.Typer) -> None:
 
 def import_(
     source: str | None = typer.Argument(
-        None, help="jsonl | claude | aider | codex | opencode | cursor"
+        None, help="jsonl | claude | aider | codex | opencode | cursor | copilot"
     ),
     path: Path | None = typer.Argument(
         None, help="File or directory to import (`-` = stdin for jsonl)."
     ),
     all_: bool = typer.Option(
-        False, "--all", help="claude/codex/opencode/cursor: every session of this project."
+        False, "--all", help="claude/codex/opencode/cursor/copilot: every session of this project."
     ),
     session: str | None = typer.Option(
-        None, "--session", help="claude/codex/opencode/cursor: the tool's session id."
+        None, "--session", help="claude/codex/opencode/cursor/copilot: the tool's session id."
     ),
     private: bool = typer.Option(
         False, "--private", help="Keep imported sessions on this machine."
