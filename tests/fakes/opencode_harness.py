@@ -95,3 +95,50 @@ def opencode_env(home: Path, project: Path, base_url: str) -> dict[str, str]:
         }
     )
     return env
+
+
+# ---- the GitHub Copilot CLI (same cache; here for want of a second near-identical module) ----
+
+
+def copilot_bin() -> Path:
+    return TOOLS_DIR / "copilot" / "node_modules" / ".bin" / "copilot"
+
+
+def find_or_install_copilot() -> Path:
+    binary = copilot_bin()
+    pin = _pin("COPILOT_VERSION")
+
+    def version() -> str:
+        out = subprocess.run(
+            [str(binary), "--version"], capture_output=True, text=True, timeout=60, check=False
+        )
+        return out.stdout.split("\n", 1)[0].strip().rstrip(".").rsplit(" ", 1)[-1]
+
+    if not os.access(binary, os.X_OK) or version() != pin:
+        if _REAL_ENV.get("CTX_TEST_AUTO_INSTALL", "1") == "0":
+            raise OpenCodeNotInstalled(
+                f"Copilot CLI {pin} is not installed at {binary}; run "
+                f"`{INSTALL_SCRIPT.relative_to(REPO_ROOT)} copilot` (needs npm)"
+            )
+        _run_install_script("copilot")
+    if not os.access(binary, os.X_OK):
+        raise OpenCodeNotInstalled(f"no copilot binary at {binary} after install")
+    return binary
+
+
+def copilot_env(home: Path, base_url: str) -> dict[str, str]:
+    """The Copilot CLI offline with the fake server as its own model provider (BYOK): no
+    GitHub login, no telemetry, no update check."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COPILOT_", "GH_", "GITHUB_"))}
+    env.update(
+        {
+            "HOME": str(home),
+            "COPILOT_OFFLINE": "true",
+            "COPILOT_PROVIDER_BASE_URL": base_url,
+            "COPILOT_PROVIDER_API_KEY": "ctx-test-fake-key",
+            "COPILOT_MODEL": "gpt-4o-mini",
+            "COPILOT_AUTO_UPDATE": "false",
+            "PATH": f"{copilot_bin().parent}{os.pathsep}{os.environ['PATH']}",
+        }
+    )
+    return env
