@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ctx.importers import ImportSummary
     from ctx.store.project import Project
 
-AGENTS = ("claude", "codex", "aider", "gemini", "qwen")
+AGENTS = ("claude", "codex", "aider", "gemini", "qwen", "opencode", "cursor", "copilot")
 
 
 @dataclass
@@ -53,6 +53,9 @@ def discover(project: Project) -> list[AgentFiles]:
     from ctx.capture.adapters.qwen import find_sessions as qwen_sessions
 
     found = {a: AgentFiles(a) for a in AGENTS}
+    found["opencode"].files = _opencode_sources(project)
+    found["cursor"].files = _cursor_sources(project)
+    found["copilot"].files = _copilot_sources(project)
     for wt in worktrees(project):
         for p in find_transcripts(wt):
             if not p.name.startswith("agent-") and p not in found["claude"].files:
@@ -92,6 +95,18 @@ def not_stored(project: Project) -> dict[str, int]:
                 n += derived_id(SESSION_PREFIX, "qwen", f.stem) not in known
             elif group.agent == "gemini":
                 n += _gemini_missing(f, known)
+            elif group.agent == "copilot":
+                n += _copilot_id(f) not in known
+            elif group.agent == "cursor":
+                n += sum(
+                    derived_id(SESSION_PREFIX, "cursor", i) not in known
+                    for i in _cursor_ids(f, project)
+                )
+            elif group.agent == "opencode":
+                n += sum(
+                    derived_id(SESSION_PREFIX, "opencode", i) not in known
+                    for i in _oc_ids(f, project)
+                )
             else:
                 n += _aider_missing(f, known)
         counts[group.agent] = n
@@ -119,6 +134,68 @@ def _gemini_missing(path: Path, known: set[str]) -> int:
             return 0
         sid = str(header.external_id)
     return int(derived_id(SESSION_PREFIX, "gemini", sid) not in known)
+
+
+def _opencode_sources(project: Project) -> list[Path]:
+    """OpenCode's data directory, once, when it holds a session of this repository (one
+    database serves every project, so the directory is the unit that is read)."""
+    from ctx.capture.adapters.opencode import opencode_data_dir
+
+    root = opencode_data_dir()
+    return [root] if _oc_ids(root, project) else []
+
+
+def _oc_ids(root: Path, project: Project) -> list[str]:
+    import sqlite3
+
+    from ctx.capture.adapters.opencode import find_sessions
+
+    if not root.exists():
+        return []
+    try:
+        return [s.id for s in find_sessions([str(w) for w in worktrees(project)], data_dir=root)]
+    except (OSError, sqlite3.Error):  # a locked or damaged database must not stop `ctx status`
+        return []
+
+
+def _copilot_sources(project: Project) -> list[Path]:
+    """Copilot CLI session logs and VS Code Copilot Chat files of this repository's folders."""
+    from ctx.capture.adapters.copilot import find_chat_sessions, find_cli_sessions
+
+    dirs = [str(w) for w in worktrees(project)]
+    try:
+        return find_cli_sessions(dirs) + [c.path for c in find_chat_sessions(dirs)]
+    except OSError:
+        return []
+
+
+def _copilot_id(path: Path) -> str:
+    """The stored id of a Copilot file (named by its session id, so nothing is parsed)."""
+    if path.parent.name == "chatSessions":
+        return derived_id(SESSION_PREFIX, "copilot-vscode", path.stem)
+    ext = path.parent.name if path.name == "events.jsonl" else path.stem
+    return derived_id(SESSION_PREFIX, "copilot", ext)
+
+
+def _cursor_sources(project: Project) -> list[Path]:
+    """Cursor's User directory, once, when a workspace of this repository has chats."""
+    from ctx.capture.adapters.cursor import cursor_user_dir
+
+    root = cursor_user_dir()
+    return [root] if _cursor_ids(root, project) else []
+
+
+def _cursor_ids(root: Path, project: Project) -> list[str]:
+    import sqlite3
+
+    from ctx.capture.adapters.cursor import find_chats
+
+    if not root.is_dir():
+        return []
+    try:
+        return [c.id for c in find_chats([str(w) for w in worktrees(project)], user_dir=root)]
+    except (OSError, sqlite3.Error):
+        return []
 
 
 def _aider_missing(path: Path, known: set[str]) -> int:

@@ -1,7 +1,9 @@
-"""`ctx import claude|aider|codex|gemini|qwen`: history that was not captured with `ctx wrap`."""
+"""`ctx import claude|aider|codex|gemini|qwen|opencode|cursor|copilot`: history not captured by
+`ctx wrap`."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -196,6 +198,135 @@ def _session_matches(path: Path, want: str, parse: Callable[..., Any]) -> bool:
     return False
 
 
+def import_opencode(
+    project: Project,
+    path: Path | None,
+    all_: bool,
+    session: str | None,
+    private: bool,
+    summary: ImportSummary,
+) -> None:
+    """OpenCode keeps every project in one database: PATH (its data directory, database or
+    legacy ``storage`` directory) only says where to look; sessions are this repository's."""
+    from ctx.agent_history import worktrees
+    from ctx.capture.adapters.opencode import find_sessions, parse_opencode_session
+
+    if path is not None and not path.exists():
+        raise CtxError(f"no such file or directory: {path}", "give OpenCode's data directory")
+    dirs = [str(w) for w in worktrees(project)]
+    found = find_sessions(dirs, data_dir=path)
+    if session:
+        found = [s for s in found if s.id.startswith(session)]
+        if not found:
+            raise CtxError(
+                f"no OpenCode session with id '{session}' for this project",
+                "check the id (`opencode session list`), or pass OpenCode's data directory",
+                code="not_found",
+            )
+    elif path is None and not all_:
+        _select([], all_, session, "OpenCode", lambda p: False)
+    for s in found:
+        try:
+            header, turns = parse_opencode_session(s)
+        except (OSError, sqlite3.Error) as exc:
+            summary.problems.append(f"opencode {s.id}: unreadable ({exc})")
+            continue
+        _add(project, summary, f"opencode:{s.id}", header, turns, private)
+
+
+def import_cursor(
+    project: Project,
+    path: Path | None,
+    all_: bool,
+    session: str | None,
+    private: bool,
+    summary: ImportSummary,
+) -> None:
+    """Cursor IDE chats of this repository's workspaces; PATH is Cursor's ``User`` directory."""
+    from ctx.agent_history import worktrees
+    from ctx.capture.adapters.cursor import find_chats, parse_cursor_chat
+
+    if path is not None and not path.is_dir():
+        raise CtxError(f"no such directory: {path}", "give Cursor's User directory")
+    found = find_chats([str(w) for w in worktrees(project)], user_dir=path)
+    if session:
+        found = [c for c in found if c.id.startswith(session)]
+        if not found:
+            raise CtxError(
+                f"no Cursor chat with id '{session}' for this project",
+                "check the id, or pass Cursor's User directory",
+                code="not_found",
+            )
+    elif path is None and not all_:
+        _select([], all_, session, "Cursor", lambda p: False)
+    for c in found:
+        try:
+            header, turns = parse_cursor_chat(c)
+        except (OSError, sqlite3.Error) as exc:
+            summary.problems.append(f"cursor {c.id}: unreadable ({exc})")
+            continue
+        _add(project, summary, f"cursor:{c.id}", header, turns, private)
+
+
+def import_copilot(
+    project: Project,
+    path: Path | None,
+    all_: bool,
+    session: str | None,
+    private: bool,
+    summary: ImportSummary,
+) -> None:
+    """Copilot CLI sessions and VS Code Copilot Chat sessions of this repository. PATH: a
+    session log or chat file, or a directory holding them (``~/.copilot``, VS Code's User)."""
+    from ctx.agent_history import worktrees
+    from ctx.capture.adapters.copilot import (
+        ChatFile,
+        find_chat_sessions,
+        find_cli_sessions,
+        parse_copilot_cli_session,
+        parse_vscode_chat,
+    )
+
+    dirs = [str(w) for w in worktrees(project)]
+    cli: list[Path] = []
+    chats: list[ChatFile] = []
+    if path is not None and path.is_file():
+        if path.parent.name == "chatSessions":
+            chats = [ChatFile(path, None)]
+        else:
+            cli = [path]
+    elif path is not None and not path.is_dir():
+        raise CtxError(f"no such file or directory: {path}", "give a Copilot session or folder")
+    else:
+        cli = find_cli_sessions(dirs, root=path)
+        chats = find_chat_sessions(dirs, user_dirs=[path] if path is not None else None)
+    if session:
+        cli = [p for p in cli if session in str(p)]
+        chats = [c for c in chats if c.path.stem.startswith(session)]
+        if not cli and not chats:
+            raise CtxError(
+                f"no Copilot session with id '{session}' for this project",
+                "check the id, or pass the session's file",
+                code="not_found",
+            )
+    elif path is None and not all_:
+        _select([], all_, session, "Copilot", lambda p: False)
+    for f in cli:
+        try:
+            header, turns = parse_copilot_cli_session(f)
+        except OSError as exc:
+            summary.problems.append(f"{f}: unreadable ({exc.strerror})")
+            continue
+        _add(project, summary, f"copilot:{header.external_id}", header, turns, private)
+    for c in chats:
+        try:
+            header, turns = parse_vscode_chat(c)
+        except OSError as exc:
+            summary.problems.append(f"{c.path}: unreadable ({exc.strerror})")
+            continue
+        _add(project, summary, f"copilot-vscode:{header.external_id}", header, turns, private)
+
+
 def import_tool(
     project: Project,
     source: str,
@@ -214,5 +345,11 @@ def import_tool(
         import_codex(project, path, all_, session, private, summary)
     elif source in ("gemini", "qwen"):
         import_gemini_qwen(project, source, path, all_, session, private, summary)
+    elif source == "copilot":
+        import_copilot(project, path, all_, session, private, summary)
+    elif source == "cursor":
+        import_cursor(project, path, all_, session, private, summary)
+    elif source == "opencode":
+        import_opencode(project, path, all_, session, private, summary)
     else:  # pragma: no cover - the CLI checks the source first
         raise CtxError(f"unknown import source '{source}'")

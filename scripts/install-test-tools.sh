@@ -2,10 +2,12 @@
 # Install the real AI CLIs that the test-suite drives, into a cache OUTSIDE the repository.
 #
 #   scripts/install-test-tools.sh            # everything the tests drive: claude, aider, codex,
-#                                            # gemini (Gemini CLI), qwen (Qwen Code)
+#                                            # gemini (Gemini CLI), qwen (Qwen Code), opencode,
+#                                            # copilot (GitHub Copilot CLI)
 #   scripts/install-test-tools.sh claude     # one of them
 #
-# Where: ${CTX_TEST_TOOLS:-$HOME/.cache/ctx-test-tools}/{claude-code,aider-venv,codex,gemini,qwen}.
+# Where: ${CTX_TEST_TOOLS:-$HOME/.cache/ctx-test-tools}/{claude-code,aider-venv,codex,gemini,qwen,
+# opencode,copilot}.
 # Idempotent: a quick no-op when the pinned version is already there.
 #
 # Claude Code: since 2.1.x the npm package ships a native (Bun-compiled) executable as an
@@ -24,6 +26,8 @@ AIDER_VERSION="${AIDER_VERSION:-0.86.2}"
 CODEX_VERSION="${CODEX_VERSION:-0.171.0}"
 GEMINI_VERSION="${GEMINI_VERSION:-0.61.0}"
 QWEN_VERSION="${QWEN_VERSION:-0.24.4}"
+OPENCODE_VERSION="${OPENCODE_VERSION:-1.18.33}"
+COPILOT_VERSION="${COPILOT_VERSION:-1.0.102}"
 DEST="${CTX_TEST_TOOLS:-$HOME/.cache/ctx-test-tools}"
 
 install_claude() {
@@ -76,6 +80,36 @@ install_node_cli() {
     echo "$name $version installed: $bin"
 }
 
+install_opencode() {
+    # opencode-ai ships its native (Bun-compiled) binary as per-platform optional
+    # dependencies too (opencode-linux-x64, ...): npm fetches them from the same registry.
+    local prefix="$DEST/opencode"
+    local bin="$prefix/node_modules/.bin/opencode"
+    if [ -x "$bin" ] && [ "$("$bin" --version 2>/dev/null)" = "$OPENCODE_VERSION" ]; then
+        echo "opencode $OPENCODE_VERSION already installed: $bin"
+        return 0
+    fi
+    command -v npm >/dev/null || { echo "npm is required to install OpenCode" >&2; exit 1; }
+    mkdir -p "$prefix"
+    npm install --prefix "$prefix" --no-audit --no-fund --loglevel=error "opencode-ai@$OPENCODE_VERSION"
+    echo "opencode $("$bin" --version) installed: $bin"
+}
+
+install_copilot() {
+    # @github/copilot ships its native binary as a per-platform optional dependency too.
+    # The tests run it offline (COPILOT_OFFLINE + COPILOT_PROVIDER_BASE_URL): no GitHub login.
+    local prefix="$DEST/copilot"
+    local bin="$prefix/node_modules/.bin/copilot"
+    if [ -x "$bin" ] && "$bin" --version 2>/dev/null | grep -q "CLI $COPILOT_VERSION\."; then
+        echo "copilot $COPILOT_VERSION already installed: $bin"
+        return 0
+    fi
+    command -v npm >/dev/null || { echo "npm is required to install the Copilot CLI" >&2; exit 1; }
+    mkdir -p "$prefix"
+    npm install --prefix "$prefix" --no-audit --no-fund --loglevel=error "@github/copilot@$COPILOT_VERSION"
+    echo "copilot $COPILOT_VERSION installed: $bin"
+}
+
 install_aider() {
     local venv="$DEST/aider-venv"
     if [ -x "$venv/bin/aider" ] && "$venv/bin/python" -c \
@@ -91,7 +125,7 @@ install_aider() {
     echo "aider $AIDER_VERSION installed: $venv/bin/aider"
 }
 
-[ "$#" -gt 0 ] || set -- claude aider codex gemini qwen
+[ "$#" -gt 0 ] || set -- claude aider codex gemini qwen opencode copilot
 for tool in "$@"; do
     case "$tool" in
         claude) install_claude ;;
@@ -99,6 +133,8 @@ for tool in "$@"; do
         codex) install_codex ;;
         gemini) install_node_cli gemini @google/gemini-cli "$GEMINI_VERSION" gemini ;;
         qwen) install_node_cli qwen @qwen-code/qwen-code "$QWEN_VERSION" qwen ;;
-        *) echo "unknown tool '$tool' (known: claude aider codex gemini qwen)" >&2; exit 2 ;;
+        opencode) install_opencode ;;
+        copilot) install_copilot ;;
+        *) echo "unknown tool '$tool' (known: claude aider codex gemini qwen opencode copilot)" >&2; exit 2 ;;
     esac
 done

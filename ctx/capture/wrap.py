@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 #: Session status of a run that failed before any conversation (see failed_without_conversation).
 FAILED = "failed"
 #: Tools whose own transcript is preferred to the terminal text.
-TOOL_ADAPTERS = ("claude", "aider", "codex", "gemini", "qwen")
+TOOL_ADAPTERS = ("claude", "aider", "codex", "gemini", "qwen", "opencode", "copilot")
 #: A tool transcript counts as this run's when one of its turns is this close to the run.
 WINDOW_SLACK_S = 5.0
 #: A recording bigger than this is converted to asciicast after ctx exits, in the
@@ -305,7 +305,14 @@ def _from_tool(header: TranscriptHeader, turns: list[TranscriptTurn], notes: lis
     meta: dict[str, Any] = {}
     if hm.get("model"):
         meta["model"] = hm["model"]
-    for key in ("claude_version", "aider_version", "codex_version", "qwen_version"):
+    for key in (
+        "claude_version",
+        "aider_version",
+        "codex_version",
+        "qwen_version",
+        "opencode_version",
+        "copilot_version",
+    ):
         if hm.get(key):
             meta["tool_version"] = hm[key]
     if header.branch:
@@ -339,7 +346,18 @@ def _tool_transcript(
             return None
         header, turns, _ = history_since(path, int(probe.get("aider_offset") or 0))
         return (header, turns) if turns else None
-    if adapter == "claude":
+    if adapter == "opencode":
+        from ctx.capture.adapters.opencode import find_sessions, parse_opencode_session
+
+        files: list[Any] = find_sessions(cwd, since=started - WINDOW_SLACK_S)
+        parse: Any = parse_opencode_session
+    elif adapter == "copilot":
+        from ctx.capture.adapters.copilot import find_cli_sessions, parse_copilot_cli_session
+
+        lo = started - WINDOW_SLACK_S
+        files = [p for p in find_cli_sessions(cwd) if p.stat().st_mtime >= lo]
+        parse = parse_copilot_cli_session
+    elif adapter == "claude":
         from ctx.capture.adapters.claude import find_transcripts, parse_claude_transcript
 
         files = find_transcripts(cwd, since=started)

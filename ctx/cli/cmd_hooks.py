@@ -52,6 +52,9 @@ def install(
         help="Claude Code hooks in .claude/settings.local.json (this machine only), "
         "not the committed .claude/settings.json.",
     ),
+    agent: str | None = typer.Option(
+        None, "--agent", help="Also install an agent's integration: opencode (a plugin)."
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Install the git hooks (existing hooks are kept as .legacy and still run)."""
@@ -74,13 +77,34 @@ def install(
         from ctx.integrations.gemini_hooks import install_gemini_hooks
 
         done += install_gemini_hooks(project)
+    if agent is not None:
+        done += _agent_module(agent).install(project)
     _print(done, as_json)
+
+
+AGENT_MODULES = {"opencode": "ctx.integrations.opencode_plugin"}
+
+
+def _agent_module(agent: str) -> Any:
+    """The integration module of ``--agent NAME`` (claude has its own --claude)."""
+    if agent == "claude":
+        raise CtxError("Claude Code has its own flag", "use --claude")
+    if agent not in AGENT_MODULES:
+        raise CtxError(
+            f"no hooks for agent '{agent}'",
+            f"known: {', '.join(AGENT_MODULES)} (and --claude)",
+            exit_code=2,
+        )
+    return importlib.import_module(AGENT_MODULES[agent])
 
 
 @hooks_app.command("uninstall")
 def uninstall(
     claude: bool = typer.Option(False, "--claude", help="Also remove the Claude Code hooks."),
     gemini: bool = typer.Option(False, "--gemini", help="Also remove the Gemini CLI hooks."),
+    agent: str | None = typer.Option(
+        None, "--agent", help="Also remove an agent's integration: opencode."
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Remove ctx's git hooks and put back the hooks that were there before."""
@@ -97,6 +121,8 @@ def uninstall(
         from ctx.integrations.gemini_hooks import uninstall_gemini_hooks
 
         done += uninstall_gemini_hooks(project)
+    if agent is not None:
+        done += _agent_module(agent).uninstall(project)
     _print(done, as_json)
 
 

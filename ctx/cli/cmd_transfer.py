@@ -21,7 +21,17 @@ from ctx.cli.common import (
 )
 from ctx.errors import CtxError
 
-SOURCES = ("jsonl", "claude", "aider", "codex", "gemini", "qwen")
+SOURCES = (
+    "jsonl",
+    "claude",
+    "aider",
+    "codex",
+    "gemini",
+    "qwen",
+    "opencode",
+    "cursor",
+    "copilot",
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -32,16 +42,16 @@ def register(app: typer.Typer) -> None:
 
 def import_(
     source: str | None = typer.Argument(
-        None, help="jsonl | claude | aider | codex | gemini | qwen"
+        None, help="jsonl | claude | aider | codex | gemini | qwen | opencode | cursor | copilot"
     ),
     path: Path | None = typer.Argument(
         None, help="File or directory to import (`-` = stdin for jsonl)."
     ),
     all_: bool = typer.Option(
-        False, "--all", help="claude/codex/gemini/qwen: every transcript of this project."
+        False, "--all", help="Agents' history (not jsonl/aider): every session of this project."
     ),
     session: str | None = typer.Option(
-        None, "--session", help="claude/codex/gemini/qwen: the tool's session id."
+        None, "--session", help="Agents' history (not jsonl/aider): the tool's session id."
     ),
     private: bool = typer.Option(
         False, "--private", help="Keep imported sessions on this machine."
