@@ -300,6 +300,13 @@ def test_hook_import_commits_no_home_or_absolute_path(
         env=os.environ.copy(),
     )
     assert proc.returncode == 0, proc.stderr
+    # the hook returns at once; the import runs detached (docs/mcp.md): wait for it
+    from tests.helpers import wait_until
+
+    def imported() -> bool:
+        return len(run_ctx(capsys, "sessions", "list", "--json").json()) == 1
+
+    wait_until(imported, timeout=60)
     shown = run_ctx(capsys, "sessions", "list", "--json").json()
     assert len(shown) == 1
     committed = [

@@ -124,5 +124,7 @@ def test_import_of_hostile_export_refuses_bad_ids(
     r = run_ctx(capsys, "import", "jsonl", str(f), "--json")
     assert r.code == 0, r.err
     assert r.json()["export"]["sessions_added"] == 0
-    assert r.json()["export"]["memories_added"] == 1
+    # a record with a field of the wrong type is skipped and reported, not half-imported
+    assert r.json()["export"]["memories_added"] == 0
+    assert any("'tags' must be a list of strings" in x for x in r.json()["skipped_lines"])
     assert not (tmp_path / "etc").exists()

@@ -79,6 +79,14 @@ def install(
         done += install_gemini_hooks(project)
     if agent is not None:
         done += _agent_module(agent).install(project)
+    if (gemini or agent is not None) and project.exists:
+        # their session-start hooks print the precomputed brief (ctx/brief_cache.py): build it
+        from ctx.integrations.claude_hooks import refresh_brief_cache
+
+        try:
+            refresh_brief_cache(project)
+        except CtxError as err:
+            done.append(f"note: the session-start brief could not be built: {err.message}")
     _print(done, as_json)
 
 

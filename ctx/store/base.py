@@ -186,6 +186,8 @@ class ProjectBase:
         """Compare the loaded state with what this clone has seen; restore what a log lost."""
         if not highwater.enabled() or not self.layout.local.is_dir():
             return
+        if confine.link_in(self.layout.store, self.layout.local) is not None:
+            return  # a linked store or local/: never written through (reported elsewhere)
         branch = pending.current_branch(self.root)
         if branch is None:
             return  # a detached HEAD (an old commit checked out): nothing to compare with
@@ -209,7 +211,7 @@ class ProjectBase:
                         mark.start(doc.full_update(), now)  # from a cache; catch up once)
                     else:  # the mark claims only what its content holds
                         mark.note(read, highwater.coverage(read))
-            except OSError:
+            except (OSError, CtxError):
                 continue  # the mark is a safety net: a full disk must not stop a read
 
     def _restore(self, private: bool, mark: highwater.Mark, lost: int) -> None:
@@ -232,8 +234,11 @@ class ProjectBase:
         with try_lock(self.layout.lock_file, wait=pending.lock_wait()) as locked:
             if locked and not pending.git_busy(self.root):
                 path = self.layout.private_log if private else self.own_log
-                crdt_log.append_update(path, missing, self.replica, private=private)
-                written = True
+                try:
+                    crdt_log.append_update(path, missing, self.replica, private=private)
+                    written = True
+                except (CtxError, OSError) as exc:  # a linked or unwritable log: kept in memory
+                    self._refuse([(path, str(exc))])
         target = self._display(self.layout.private_log if private else self.own_log)
         self.notices.append(
             f"{back} record(s) and {lost} change(s) this clone had seen were missing from "

@@ -93,6 +93,7 @@ def atomic_write(path: Path, data: bytes, *, private: bool = False, durable: boo
     a symlink at `path` itself rather than writing through it. `durable=False` skips the
     fsync, for machine-local copies that guard against git, not power loss."""
     if private:
+        _refuse_linked(path)
         confine.private_dirs(path.parent)
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -113,3 +114,21 @@ def atomic_write(path: Path, data: bytes, *, private: bool = False, durable: boo
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _refuse_linked(path: Path) -> None:
+    """A machine-local file under `.contextfs/` is never written through a symlinked folder
+    (a commit can carry `.contextfs/local` as a link): the last line of defence."""
+    from ctx.errors import CtxError
+
+    parts = path.parts
+    if ".contextfs" not in parts:
+        return
+    store = Path(*parts[: parts.index(".contextfs") + 1])
+    link = confine.link_in(store, path.parent)
+    if link is not None:
+        raise CtxError(
+            f"{link} is a symbolic link; ctx never writes through one",
+            f"remove the symlink {link}; ctx recreates it",
+            code="store_symlink",
+        )

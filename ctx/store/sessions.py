@@ -557,7 +557,9 @@ class SessionOps(ProjectBase):
                 # a directory without its transcript (a stray directory, a deleted
                 # 000.jsonl) is no session: see session_dir_problems
                 part0 = os.path.join(base, name, tx.PART_FMT.format(0))
-                if name not in forgotten and os.path.isfile(part0) and not os.path.islink(part0):
+                if os.path.islink(part0):
+                    self._refuse([(Path(part0), "a symbolic link, not followed")])
+                elif name not in forgotten and os.path.isfile(part0):
                     out[name] = where
         for sid in self._open_ids():
             out.setdefault(sid, "open")

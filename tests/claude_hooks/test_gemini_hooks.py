@@ -83,8 +83,13 @@ def test_real_gemini_gets_the_brief_and_is_imported_on_exit(
     assert MARKER in texts and "# ctx project context" in texts  # the SessionStart brief
     (chat,) = find_sessions(root, home=home)
     sid = json.loads(chat.read_text().splitlines()[0])["sessionId"]
-    project.refresh()
-    (listed,) = project.list_sessions()
+    from tests.helpers import wait_until
+
+    def imported() -> list:  # the SessionEnd import runs detached, after the CLI has exited
+        project.refresh()
+        return project.list_sessions()
+
+    (listed,) = wait_until(imported, timeout=60, what="the SessionEnd import")
     session = project.get_session(listed.id)
     log = (project.layout.local / "hooks.log").read_text()
     assert session.tool == "gemini" and session.external_id == sid, log

@@ -283,7 +283,9 @@ def test_a_linked_own_state_log_is_never_written_through(team: Team, victim: Pat
     other.symlink_to(victim / "000.jsonl")  # and a log that reads a file outside
     sha = push_from(mallory, "tidy logs")
     before = snapshot(victim)
-    assert run(alice, "sync").code == 0  # a fast-forward brings the links
+    synced = run(alice, "sync")  # a fast-forward brings the links; ctx may stop right there
+    assert synced.code == 0 or ("symbolic link" in synced.err and own.name in synced.err), synced
+    assert snapshot(victim) == before
     assert own.is_symlink()
     r = run(alice, "memory", "add", "a second note")
     assert r.code == 1 and "symbolic link" in r.err and own.name in r.err, r
@@ -328,6 +330,6 @@ def test_an_export_with_path_ids_imports_nothing_outside(
     before = snapshot(victim)
     r = run(alice, "import", "jsonl", str(bad))
     assert r.code in (0, 1) and r.code != 70, r
-    assert "not a valid session id" in r.err and "not a valid memory id" in r.err
+    assert "is not a session id" in r.err and "is not a memory id" in r.err
     assert snapshot(victim) == before
     assert not (tmp_path / "victim" / "new").exists()
