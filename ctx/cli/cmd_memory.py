@@ -108,6 +108,8 @@ def add(
     from ctx.search.similar import similar_to_new
 
     similar = similar_to_new(project, m)
+    if not as_json:
+        print(m.id, flush=True)
     for s in similar:
         sys.stderr.write(
             sanitize(f"ctx: similar to {s.id} ({s.score:.2f}): {one_line(s.content, 60)}") + "\n"
@@ -116,8 +118,6 @@ def add(
         sys.stderr.write(f"ctx: if it replaces it: ctx memory add --supersedes {similar[0].id} …\n")
     if as_json:
         emit_json({**m.to_dict(), "similar": [s.to_dict() for s in similar]})
-    else:
-        print(m.id)
     report_problems(project)
 
 
