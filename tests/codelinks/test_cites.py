@@ -1,0 +1,188 @@
+"""Memories that cite code: the may-be-stale flag from real commits, hostile cites refused,
+near-duplicate suggestions (lexical and with the real model)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import git
+from tests.helpers import run_ctx
+
+LINES = "".join(f"line {i}\n" for i in range(1, 21))
+
+
+@pytest.fixture
+def store(repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Path:
+    monkeypatch.chdir(repo)
+    (repo / "src").mkdir()
+    (repo / "src" / "auth.py").write_text(LINES)
+    git(repo, "add", "src")
+    git(repo, "commit", "-q", "-m", "auth module")
+    assert run_ctx(capsys, "init").code == 0
+    return repo
+
+
+def _edit_line(repo: Path, n: int, msg: str) -> str:
+    path = repo / "src" / "auth.py"
+    lines = path.read_text().splitlines(keepends=True)
+    lines[n - 1] = f"changed {n}\n"
+    path.write_text("".join(lines))
+    git(repo, "commit", "-q", "-am", msg)
+    return git(repo, "rev-parse", "HEAD").strip()
+
+
+def _mem(capsys: pytest.CaptureFixture[str], mid: str) -> dict:
+    r = run_ctx(capsys, "memory", "show", mid, "--json")
+    assert r.code == 0, r.err
+    return r.json()
+
+
+def test_cited_lines_changed_make_the_memory_may_be_stale(
+    store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    r = run_ctx(capsys, "memory", "add", "--cite", "src/auth.py:3-5", "tokens expire fast")
+    assert r.code == 0, r.err
+    mid = r.out.strip()
+    whole = run_ctx(capsys, "memory", "add", "--cite", "src/auth.py", "auth is one module")
+    wid = whole.out.strip()
+    assert _mem(capsys, mid)["cites"] == ["src/auth.py:3-5"]
+    assert _mem(capsys, mid)["stale"]["status"] == "fresh"
+
+    # other lines of the file: the line cite stays fresh, the whole-file cite does not
+    _edit_line(store, 12, "unrelated edit")
+    assert _mem(capsys, mid)["stale"]["status"] == "fresh"
+    assert "may be stale" not in run_ctx(capsys, "memory", "show", mid).out
+    assert _mem(capsys, wid)["stale"]["status"] == "stale"
+
+    # insert lines above: the cited lines move but do not change
+    path = store / "src" / "auth.py"
+    path.write_text("new top\n" + path.read_text())
+    git(store, "commit", "-q", "-am", "shift")
+    assert _mem(capsys, mid)["stale"]["status"] == "fresh"
+
+    sha = _edit_line(store, 5, "rework expiry")  # old line 4, now at 5
+    st = _mem(capsys, mid)["stale"]
+    assert st["status"] == "stale" and st["changed"] == ["src/auth.py:3-5"]
+    assert [c["commit"] for c in st["commits"]] == [sha]  # not the unrelated ones
+    assert st["commits"][0]["subject"] == "rework expiry"
+
+    shown = run_ctx(capsys, "memory", "show", mid).out
+    assert "may be stale" in shown and sha[:10] in shown and "rework expiry" in shown
+    listed = run_ctx(capsys, "memory", "list").out
+    line = next(ln for ln in listed.splitlines() if ln.startswith(mid))
+    assert "may be stale" in line
+    listed_json = {m["id"]: m for m in run_ctx(capsys, "memory", "list", "--json").json()}
+    assert listed_json[mid]["stale"]["status"] == "stale"
+
+    hits = run_ctx(capsys, "search", "--json", "--mode", "keyword", "tokens expire").json()["hits"]
+    assert [h["stale"] for h in hits if h["memory_id"] == mid] == [True]
+    text = run_ctx(capsys, "search", "--mode", "keyword", "tokens expire").out
+    assert "may be stale" in text
+
+    # review lists it (no terminal); keeping it re-anchors it at HEAD
+    review = run_ctx(capsys, "memory", "review", "--json").json()
+    assert {m["id"] for m in review} == {mid, wid}
+    assert mid in run_ctx(capsys, "memory", "review").out
+    from ctx.store.project import Project
+
+    Project.open(store).edit_memory(mid, reanchor=True)
+    assert _mem(capsys, mid)["stale"]["status"] == "fresh"
+    assert [m["id"] for m in run_ctx(capsys, "memory", "review", "--json").json()] == [wid]
+
+
+def test_unknown_commit_is_not_stale(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from ctx.store.project import Project
+
+    mid = run_ctx(capsys, "memory", "add", "--cite", "src/auth.py:1", "x").out.strip()
+    project = Project.open(store)
+    project.mutate(False, lambda doc: doc.set_fields(doc.memories[mid], {"commit": "ab" * 20}))
+    _edit_line(store, 1, "edit")
+    assert _mem(capsys, mid)["stale"]["status"] == "unknown"
+
+
+@pytest.mark.parametrize(
+    "cite", ["../../etc/passwd", "/etc/passwd", "src/../../x", "-p", ".git/config", "a:5-2"]
+)
+def test_hostile_cites_are_refused(
+    store: Path, capsys: pytest.CaptureFixture[str], cite: str
+) -> None:
+    r = run_ctx(capsys, "memory", "add", "--cite", cite, "x")
+    assert r.code == 2 and "invalid cite" in r.err
+    assert run_ctx(capsys, "memory", "list", "--json").json() == []
+
+
+def test_hostile_cites_in_pulled_state_are_dropped(
+    store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A cite written into the shared log by someone else is never used to read a file."""
+    from pycrdt import Map
+
+    from ctx.store.project import Project
+
+    mid = run_ctx(capsys, "memory", "add", "--cite", "src/auth.py:2", "x").out.strip()
+    project = Project.open(store)
+
+    def plant(doc):  # type: ignore[no-untyped-def]
+        rec = doc.memories[mid]
+        rec["cites"] = Map({c: True for c in ["../../etc/passwd", "/etc/shadow", "src/auth.py:2"]})
+        rec["superseded_by"] = Map({"../x": True, "m-aaaaaaaaaaaa": True})
+        rec["supersedes"] = "; rm -rf /"
+
+    project.mutate(False, plant)
+    m = _mem(capsys, mid)
+    assert m["cites"] == ["src/auth.py:2"]
+    assert m["superseded_by"] == ["m-aaaaaaaaaaaa"] and m["supersedes"] is None
+
+
+def test_cite_relative_to_the_current_directory(
+    store: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(store / "src")
+    mid = run_ctx(capsys, "memory", "add", "--cite", "auth.py:2-3", "x").out.strip()
+    assert _mem(capsys, mid)["cites"] == ["src/auth.py:2-3"]
+    r = run_ctx(capsys, "memory", "edit", mid, "--cite", "auth.py", "--uncite", "auth.py:2-3")
+    assert r.code == 0, r.err
+    assert _mem(capsys, mid)["cites"] == ["src/auth.py"]
+
+
+def test_near_duplicate_suggested_lexically(
+    store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = run_ctx(capsys, "memory", "add", "The staging database is reset every Sunday night")
+    fid = first.out.strip()
+    r = run_ctx(capsys, "memory", "add", "--json", "Every Sunday night the staging database is reset")
+    sim = r.json()["similar"]
+    assert [s["id"] for s in sim] == [fid] and sim[0]["method"] == "lexical"
+    r = run_ctx(capsys, "memory", "add", "Passwords are hashed with argon2id")
+    assert "similar to" not in r.err
+    r = run_ctx(capsys, "memory", "add", "the staging database is reset every sunday night!")
+    assert f"similar to {fid}" in r.err
+
+
+def test_near_duplicate_suggested_with_the_real_model(
+    store: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    model_dir: Path,
+) -> None:
+    monkeypatch.setenv("CTX_EMBED_MODEL_PATH", str(model_dir))
+    monkeypatch.setenv("CTX_EMBED_PRECISION", "fp32")
+    jwt = run_ctx(
+        capsys, "memory", "add", "We sign JWTs with RS256 so services verify with the public key"
+    ).out.strip()
+    run_ctx(capsys, "memory", "add", "JWTs expire after 15 minutes and are refreshed")
+    r = run_ctx(
+        capsys,
+        "memory",
+        "add",
+        "--json",
+        "JWT tokens are signed using RS256; services only need the public key to verify them",
+    )
+    sim = r.json()["similar"]
+    assert [s["id"] for s in sim] == [jwt] and sim[0]["method"] == "embedding"
+    assert sim[0]["score"] >= 0.75
+    out = json.dumps(sim)
+    assert "expire" not in out  # related but different: not suggested
