@@ -6,13 +6,15 @@ import re
 from datetime import datetime
 from typing import Any
 
+from pycrdt import Map
+
 from ctx.codelinks.cites import clean_stored, normalise
 from ctx.errors import CtxError
 from ctx.ids import MEMORY_PREFIX, is_memory_id, new_id
 from ctx.models import MEMORY_TYPES, Memory
 from ctx.store.base import ProjectBase
 from ctx.store.redaction import local_paths, redact_text
-from ctx.store.state import StateDoc
+from ctx.store.state import SUPERSEDED_BY, StateDoc
 from ctx.timeutil import now_iso, parse_iso
 
 _TAG_RE = re.compile(r"^[\w][\w.:/+-]*$", re.UNICODE)
@@ -162,15 +164,16 @@ class MemoryOps(ProjectBase):
 
         def put(doc: StateDoc) -> None:
             doc.put_record(doc.memories, mid, fields, tag_list)
-            if cite_list:
-                doc.edit_tags(doc.memories[mid], cite_list, [], key="cites")
+            # made with the record (even empty): a map created later in two clones at once
+            # would keep only one clone's cites
+            doc.memories[mid]["cites"] = Map({c: True for c in cite_list})
             if old_id and old_private == private:
                 mark(doc)
 
         def mark(doc: StateDoc) -> None:
             rec = doc.memories.get(old_id) if old_id else None
             if rec is not None:
-                doc.edit_tags(rec, [mid], [], key="superseded_by")
+                rec[f"{SUPERSEDED_BY}/{mid}"] = True
 
         self.mutate(private, put)
         # a private memory never writes its id into the shared log

@@ -4,7 +4,7 @@ Root maps:
   memories   id -> Map(type, content, tags: Map(tag -> True), author, branch, commit,
                        created_at, updated_at, source_session, source_turn,
                        cites: Map(cite -> True), supersedes,
-                       superseded_by: Map(memory id -> True))
+                       "superseded_by/<memory id>": True for each memory replacing it)
   sessions   id -> Map(summary fields of the transcript + the editable title and tags)
   forgotten  id -> ISO time: ids deleted for good, so no clone or re-import revives them
 
@@ -24,7 +24,10 @@ from typing import Any
 from pycrdt import Doc, Map
 
 TAGS = "tags"
-SET_FIELDS = (TAGS, "cites", "superseded_by")  # maps of key -> True, read as sorted lists
+SET_FIELDS = (TAGS, "cites")  # maps of key -> True, read as sorted lists
+# One flag entry per replacing memory, directly in the record: two clones that supersede the
+# same memory at once each add their own key (a nested map created twice would keep only one).
+SUPERSEDED_BY = "superseded_by"
 
 
 class StateDoc:
@@ -134,4 +137,9 @@ def _plain(rec: Any) -> dict[str, Any]:
         tags = d.get(key)
         if key == TAGS or key in d:
             d[key] = sorted(tags.keys()) if isinstance(tags, dict) else []
+    flags = [k for k in d if k.startswith(SUPERSEDED_BY + "/")]
+    if flags:
+        d[SUPERSEDED_BY] = sorted(k.partition("/")[2] for k in flags)
+        for k in flags:
+            del d[k]
     return d

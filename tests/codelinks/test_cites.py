@@ -128,7 +128,8 @@ def test_hostile_cites_in_pulled_state_are_dropped(
     def plant(doc):  # type: ignore[no-untyped-def]
         rec = doc.memories[mid]
         rec["cites"] = Map({c: True for c in ["../../etc/passwd", "/etc/shadow", "src/auth.py:2"]})
-        rec["superseded_by"] = Map({"../x": True, "m-aaaaaaaaaaaa": True})
+        rec["superseded_by/../x"] = True
+        rec["superseded_by/m-aaaaaaaaaaaa"] = True
         rec["supersedes"] = "; rm -rf /"
 
     project.mutate(False, plant)
@@ -153,7 +154,8 @@ def test_near_duplicate_suggested_lexically(
 ) -> None:
     first = run_ctx(capsys, "memory", "add", "The staging database is reset every Sunday night")
     fid = first.out.strip()
-    r = run_ctx(capsys, "memory", "add", "--json", "Every Sunday night the staging database is reset")
+    again = "Every Sunday night the staging database is reset"
+    r = run_ctx(capsys, "memory", "add", "--json", again)
     sim = r.json()["similar"]
     assert [s["id"] for s in sim] == [fid] and sim[0]["method"] == "lexical"
     r = run_ctx(capsys, "memory", "add", "Passwords are hashed with argon2id")
