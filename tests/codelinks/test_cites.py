@@ -188,3 +188,22 @@ def test_near_duplicate_suggested_with_the_real_model(
     assert sim[0]["score"] >= 0.75
     out = json.dumps(sim)
     assert "expire" not in out  # related but different: not suggested
+
+
+def test_brief_marks_stale_and_leaves_superseded_out(
+    store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ctx.brief import build_brief
+    from ctx.brief_cache import fingerprint
+    from ctx.store.project import Project
+
+    mid = run_ctx(capsys, "memory", "add", "--cite", "src/auth.py:2", "line two rules").out
+    old = run_ctx(capsys, "memory", "add", "deploy on fridays").out.strip()
+    new = run_ctx(capsys, "memory", "add", "--supersedes", old, "deploy on tuesdays").out.strip()
+    before = fingerprint(store)
+    sha = _edit_line(store, 2, "change line two")
+    assert fingerprint(store) != before  # a commit makes the cached brief out of date
+    text = build_brief(Project.open(store)).text
+    line = next(ln for ln in text.splitlines() if mid.strip() in ln)
+    assert "may be stale" in line and sha[:8] in line
+    assert new in text and old not in text
