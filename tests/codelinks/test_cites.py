@@ -207,3 +207,17 @@ def test_brief_marks_stale_and_leaves_superseded_out(
     line = next(ln for ln in text.splitlines() if mid.strip() in ln)
     assert "may be stale" in line and sha[:8] in line
     assert new in text and old not in text
+
+
+def test_tui_memories_screen_data_marks_stale(
+    store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ctx.store.project import Project
+    from ctx.tui.data import Store
+    from ctx.tui.widgets.info import memory_facts
+
+    mid = run_ctx(capsys, "memory", "add", "--cite", "src/auth.py:7", "seven").out.strip()
+    sha = _edit_line(store, 7, "seven changed")
+    m = next(m for m in Store(Project.open(store)).memories() if m.id == mid)
+    facts = dict(memory_facts(m))
+    assert facts["cites"] == "src/auth.py:7" and sha[:10] in str(facts["stale"])
