@@ -4,8 +4,8 @@
 
 Each pair is a paraphrase (the same fact, decision or procedure said differently: should be
 suggested) or related-but-different (same topic, different content: should not). Scores both
-the embedding model (../shared/models/all-MiniLM-L6-v2-onnx) and the lexical fallback of
-ctx/search/similar.py and prints precision/recall at several thresholds.
+the embedding model (../shared/models/all-MiniLM-L6-v2-onnx, fp32) and the lexical fallback of
+ctx/search/similar.py and prints precision/recall at several thresholds (docs/search.md).
 """
 
 from __future__ import annotations
