@@ -221,3 +221,22 @@ def test_tui_memories_screen_data_marks_stale(
     m = next(m for m in Store(Project.open(store)).memories() if m.id == mid)
     facts = dict(memory_facts(m))
     assert facts["cites"] == "src/auth.py:7" and sha[:10] in str(facts["stale"])
+
+
+def test_export_import_keeps_cites_and_links_and_drops_hostile_ones(
+    store: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from ctx.store.project import Project
+    from ctx.store.transfer import import_memory
+
+    old = run_ctx(capsys, "memory", "add", "--cite", "src/auth.py:2-3", "old").out.strip()
+    new = run_ctx(capsys, "memory", "add", "--supersedes", old, "new").out.strip()
+    exported = {r["id"]: r for r in Project.open(store).export_records() if r.get("id")}
+    run_ctx(capsys, "memory", "rm", "--yes", old, new)
+    project = Project.open(store)
+    rec = dict(exported[old], cites=["src/auth.py:2-3", "../../etc/passwd", "/abs"])
+    rec["superseded_by"] = [new, "not-an-id"]
+    assert import_memory(project, rec) and import_memory(project, exported[new])
+    assert _mem(capsys, old)["cites"] == ["src/auth.py:2-3"]
+    assert _mem(capsys, old)["superseded_by"] == [new]
+    assert _mem(capsys, new)["supersedes"] == old
