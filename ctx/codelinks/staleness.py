@@ -204,6 +204,21 @@ def annotate(project: Project, memories: list[Memory]) -> list[Memory]:
     return memories
 
 
+def _in_repo(root: Path, raw: str) -> str | None:
+    """An absolute path from a transcript as a repository path: inside this checkout, or (a
+    session recorded on another machine) its longest tail that names a file here."""
+    try:
+        return Path(raw).resolve().relative_to(root.resolve()).as_posix()
+    except (ValueError, OSError):
+        pass
+    parts = [p for p in raw.replace("\\", "/").split("/") if p and p not in (".", "..")]
+    for i in range(len(parts)):
+        tail = "/".join(parts[i:])
+        if tail and (root / tail).is_file():
+            return tail
+    return None
+
+
 def session_cites(project: Project, session_id: str) -> list[str]:
     """The repository files a session touched, as cites (those that are not valid are left)."""
     from ctx.codelinks.cites import normalise
@@ -219,10 +234,10 @@ def session_cites(project: Project, session_id: str) -> list[str]:
     for entry in files:
         raw = str(entry[0]) if entry else ""
         if os.path.isabs(raw):
-            try:
-                raw = Path(raw).resolve().relative_to(project.root.resolve()).as_posix()
-            except (ValueError, OSError):
+            rel = _in_repo(project.root, raw)
+            if rel is None:
                 continue  # outside the repository
+            raw = rel
         try:
             cite = normalise(raw, project.root, cwd=project.root)
         except CtxError:

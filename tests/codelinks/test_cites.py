@@ -240,3 +240,52 @@ def test_export_import_keeps_cites_and_links_and_drops_hostile_ones(
     assert _mem(capsys, old)["cites"] == ["src/auth.py:2-3"]
     assert _mem(capsys, old)["superseded_by"] == [new]
     assert _mem(capsys, new)["supersedes"] == old
+
+
+def test_memory_from_a_session_cites_the_files_it_touched(
+    store: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    src = tmp_path / "s.jsonl"
+    turn = {
+        "kind": "tool_use",
+        "tool": "Edit",
+        "input": {"file_path": "/elsewhere/ada/repo/src/auth.py", "old_string": "a"},
+    }
+    lines = [
+        {"type": "session", "tool": "claude", "id": "t1", "title": "auth work"},
+        {"type": "turn", "role": "user", "text": "fix auth"},
+        {"type": "turn", "role": "tool", "text": "[Edit] src/auth.py", "meta": turn},
+        {
+            "type": "turn",
+            "role": "tool",
+            "text": "[Read] /etc/passwd",
+            "meta": {"kind": "tool_use", "tool": "Read", "input": {"file_path": "/etc/passwd"}},
+        },
+    ]
+    src.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    assert run_ctx(capsys, "import", "jsonl", str(src)).code == 0
+    sid = run_ctx(capsys, "sessions", "list", "--json").json()[0]["id"]
+    mid = run_ctx(capsys, "memory", "add", "--session", sid, "auth learned").out.strip()
+    assert _mem(capsys, mid)["cites"] == ["src/auth.py"]
+
+
+def test_mcp_remember_takes_cites_and_returns_similar(
+    store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ctx.errors import CtxError
+    from mcp_server.tools import ProjectHandle, call_tool
+
+    h = ProjectHandle(store)
+    first = call_tool(h, "remember", {"content": "The staging database is reset every Sunday"})
+    fid = first.data["memory"]["id"]
+    out = call_tool(
+        h,
+        "remember",
+        {"content": "Every Sunday the staging database is reset", "cites": ["src/auth.py:1-2"]},
+    ).data
+    assert out["memory"]["cites"] == ["src/auth.py:1-2"]
+    assert [s["id"] for s in out["similar"]] == [fid]
+    with pytest.raises(CtxError, match="invalid cite"):
+        call_tool(h, "remember", {"content": "x", "cites": ["../../etc/passwd"]})
+    sup = call_tool(h, "remember", {"content": "reset on Mondays now", "supersedes": fid}).data
+    assert sup["memory"]["supersedes"] == fid
