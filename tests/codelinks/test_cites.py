@@ -289,3 +289,40 @@ def test_mcp_remember_takes_cites_and_returns_similar(
         call_tool(h, "remember", {"content": "x", "cites": ["../../etc/passwd"]})
     sup = call_tool(h, "remember", {"content": "reset on Mondays now", "supersedes": fid}).data
     assert sup["memory"]["supersedes"] == fid
+
+
+def test_review_on_a_terminal_keeps_and_removes(
+    store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The interactive walk, in a real pty: keep re-anchors one memory, remove drops the other."""
+    import os
+    import sys
+
+    import pexpect
+
+    keep = run_ctx(capsys, "memory", "add", "--cite", "src/auth.py:1", "one").out.strip()
+    drop = run_ctx(capsys, "memory", "add", "--cite", "src/auth.py:2", "two").out.strip()
+    _edit_line(store, 1, "c1")
+    _edit_line(store, 2, "c2")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PAGER", "CTX_PAGER"))}
+    env["CTX_PAGER"] = "cat"
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "ctx", "memory", "review"],
+        cwd=str(store),
+        env=env,
+        encoding="utf-8",
+        timeout=30,
+    )
+    answers = {keep: "k", drop: "r"}
+    for _ in range(2):
+        child.expect(r"\] (m-[a-z2-7]{12})")
+        mid = child.match.group(1)
+        child.expect(r"\[k/e/s/r/q\]")
+        child.sendline(answers[mid])
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
+    ids = {m["id"] for m in run_ctx(capsys, "memory", "list", "--json").json()}
+    assert ids == {keep}
+    assert _mem(capsys, keep)["stale"]["status"] == "fresh"
