@@ -55,3 +55,33 @@ def test_supersedes_an_unknown_memory_is_refused(team: Team) -> None:
     out = ctx_in(alice, "memory", "add", "--supersedes", "m-zzzzzzzzzzzz", "x", ok=False)
     assert out == ""
     assert memories(alice) == {}
+
+
+def test_verify_names_hostile_cites_and_links_and_readers_drop_them(team: Team) -> None:
+    from pycrdt import Map
+
+    from tests.sync.test_review import EVIL_REPLICA, _forged_log, _run
+
+    eve = team.clone("eve")
+    log = eve / ".contextfs" / "state" / f"{EVIL_REPLICA}.log"
+
+    def build(doc, roots):  # type: ignore[no-untyped-def]
+        rec = Map({"type": "fact", "content": "x", "supersedes": "../../etc"})
+        roots["memories"]["m-aaaaaaaaaaaa"] = rec
+        rec["cites"] = Map({"../../etc/passwd": True, "/etc/shadow": True, "README.md": True})
+        rec["superseded_by/m-bbbbbbbbbbbb"] = True
+
+    _forged_log(log, build)
+    from tests.sync.conftest import git
+
+    git(eve, "add", ".contextfs")
+    git(eve, "commit", "-qm", "innocent looking")
+    code, out, _ = _run(eve, "verify", "origin/main..HEAD")
+    assert code == 1
+    assert "cite '../../etc/passwd' is not in the repo" in out
+    assert "cite '/etc/shadow' is not in the repo" in out
+    assert "link '../../etc' is not a memory id" in out
+    m = memories(eve)["m-aaaaaaaaaaaa"]
+    assert m["cites"] == ["README.md"] and m["supersedes"] is None
+    assert m["superseded_by"] == ["m-bbbbbbbbbbbb"]
+    assert m["stale"]["status"] == "unknown"  # no commit recorded: never stale
