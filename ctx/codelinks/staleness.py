@@ -68,6 +68,10 @@ def _overlaps(diff: str, start: int, end: int) -> bool:
     return False
 
 
+def _under(path: str, touched: set[str]) -> bool:
+    return path in touched or any(t.startswith(path + "/") for t in touched)
+
+
 def _map_range(diff: str, start: int, end: int) -> tuple[int, int]:
     """The cited lines' place at HEAD: shifted by the hunks before them, widened by those
     that touch them."""
@@ -102,16 +106,31 @@ def _commits(root: Path, commit: str, head: str, cite: str, diff: str) -> list[s
     return [ln for ln in proc.stdout.split() if _SHA_RE.match(ln)]
 
 
-def compute(root: Path, commit: str | None, head: str | None, cites: list[str]) -> Staleness:
+def compute(
+    root: Path,
+    commit: str | None,
+    head: str | None,
+    cites: list[str],
+    memo: dict[tuple[str, ...], Any] | None = None,
+) -> Staleness:
+    """Staleness of one memory; `memo` shares git answers between memories of one listing
+    (most share a commit, and most cited files did not change)."""
+    memo = {} if memo is None else memo
     if not cites:
         return Staleness("none")
     if not commit or not head or not _SHA_RE.match(commit) or not _SHA_RE.match(head):
         return Staleness("unknown")
     if commit == head:
         return Staleness("fresh")
-    anc = _git(root, "merge-base", "--is-ancestor", commit, head)
-    if anc is None or anc.returncode != 0:
+    if ("anc", commit) not in memo:
+        anc = _git(root, "merge-base", "--is-ancestor", commit, head)
+        memo[("anc", commit)] = anc is not None and anc.returncode == 0
+        names = _git(root, "diff", "--name-only", "-z", "--no-renames", commit, head)
+        ok = names is not None and names.returncode == 0
+        memo[("names", commit)] = set(names.stdout.split("\x00")) if ok and names else None
+    if not memo[("anc", commit)]:
         return Staleness("unknown")
+    touched: set[str] | None = memo[("names", commit)]
     changed: list[str] = []
     paths: list[str] = []
     by_lines: list[str] | None = []
@@ -120,7 +139,14 @@ def compute(root: Path, commit: str | None, head: str | None, cites: list[str]) 
         if parsed is None:
             continue
         path, start, end = parsed
-        proc = _git(root, "diff", "-U0", "--no-color", "--no-ext-diff", commit, head, "--", path)
+        if touched is not None and not _under(path, touched):
+            continue  # nothing under this path changed: no need to ask git for hunks
+        key = ("diff", commit, path)
+        if key not in memo:
+            memo[key] = _git(
+                root, "diff", "-U0", "--no-color", "--no-ext-diff", commit, head, "--", path
+            )
+        proc = memo[key]
         if proc is None or proc.returncode != 0 or not proc.stdout.strip():
             continue
         if start is None or end is None or _overlaps(proc.stdout, start, end):
@@ -162,6 +188,7 @@ def staleness_of(project: Project, memories: list[Memory]) -> dict[str, Stalenes
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         entries = {}
     out: dict[str, Staleness] = {}
+    memo: dict[tuple[str, ...], Any] = {}
     fresh: dict[str, Any] = dict(entries) if len(entries) < 5000 else {}
     changed = False
     for m in memories:
@@ -176,7 +203,7 @@ def staleness_of(project: Project, memories: list[Memory]) -> dict[str, Stalenes
                 continue
             except TypeError:
                 pass
-        st = compute(project.git.worktree, m.commit, head, m.cites)
+        st = compute(project.git.worktree, m.commit, head, m.cites, memo)
         out[m.id] = st
         fresh[key] = st.to_dict()
         changed = True

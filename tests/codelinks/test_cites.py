@@ -326,3 +326,15 @@ def test_review_on_a_terminal_keeps_and_removes(
     ids = {m["id"] for m in run_ctx(capsys, "memory", "list", "--json").json()}
     assert ids == {keep}
     assert _mem(capsys, keep)["stale"]["status"] == "fresh"
+
+
+def test_a_folder_cite_goes_stale_when_a_file_in_it_changes(
+    store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mid = run_ctx(capsys, "memory", "add", "--cite", "src", "the src layout").out.strip()
+    (store / "README.md").write_text("changed\n")
+    git(store, "commit", "-q", "-am", "readme")
+    assert _mem(capsys, mid)["stale"]["status"] == "fresh"
+    sha = _edit_line(store, 9, "nine")
+    st = _mem(capsys, mid)["stale"]
+    assert st["status"] == "stale" and [c["commit"] for c in st["commits"]] == [sha]
