@@ -100,7 +100,17 @@ def local_embedder(project: Project) -> Any | None:
     from ctx.search.service import load_model
 
     emb, _reason = load_model(project)
-    return emb
+    if emb is None:
+        return None
+    import apsw
+
+    from ctx.search.embed import CachedEmbedder, EmbeddingCache
+
+    try:  # existing memories are embedded once, then read from the shared vector cache
+        cache: EmbeddingCache | None = EmbeddingCache()
+    except (OSError, apsw.Error):
+        cache = None
+    return CachedEmbedder(emb, cache)
 
 
 def find_similar(
@@ -145,6 +155,11 @@ def similar_to_new(project: Project, memory: Memory) -> list[Similar]:
             emb = local_embedder(project)
         except Exception:  # the model is an optimisation here: fall back to words
             emb = None
-        return find_similar(project, memory.content, others, embedder=emb)
+        try:
+            return find_similar(project, memory.content, others, embedder=emb)
+        finally:
+            cache = getattr(emb, "cache", None)
+            if cache is not None:
+                cache.close()
     except Exception:  # a suggestion must never fail an add
         return []
