@@ -42,7 +42,7 @@ class Staleness:
 def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str] | None:
     try:
         return subprocess.run(
-            ["git", *args],
+            ["git", "--literal-pathspecs", *args],  # a cite is a path, never a glob or magic
             cwd=root,
             capture_output=True,
             text=True,

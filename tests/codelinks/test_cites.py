@@ -338,3 +338,13 @@ def test_a_folder_cite_goes_stale_when_a_file_in_it_changes(
     sha = _edit_line(store, 9, "nine")
     st = _mem(capsys, mid)["stale"]
     assert st["status"] == "stale" and [c["commit"] for c in st["commits"]] == [sha]
+
+
+def test_a_glob_cite_is_a_literal_path(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Pathspec magic in a cite (`*`, `:(top)`) matches nothing: it names a file, or no file."""
+    from ctx.codelinks.staleness import compute
+
+    base = git(store, "rev-parse", "HEAD").strip()
+    head = _edit_line(store, 3, "three")
+    assert compute(store, base, head, ["src/*"]).status == "fresh"
+    assert compute(store, base, head, ["src/auth.py"]).status == "stale"
