@@ -113,6 +113,19 @@ def local_embedder(project: Project) -> Any | None:
     return CachedEmbedder(emb, cache)
 
 
+def thresholds(project: Project) -> tuple[float, float]:
+    """(embedding, lexical) thresholds: `memory.similar_threshold` and
+    `memory.similar_lexical_threshold` in the configuration (checked 0..1 when read)."""
+    cfg = project.config
+    e = cfg.get("memory", "similar_threshold", EMBED_THRESHOLD)
+    lx = cfg.get("memory", "similar_lexical_threshold", LEXICAL_THRESHOLD)
+    num = (int, float)
+    return (
+        float(e) if isinstance(e, num) and not isinstance(e, bool) else EMBED_THRESHOLD,
+        float(lx) if isinstance(lx, num) and not isinstance(lx, bool) else LEXICAL_THRESHOLD,
+    )
+
+
 def find_similar(
     project: Project,
     text: str,
@@ -126,16 +139,17 @@ def find_similar(
     if not pool or not text.strip():
         return []
     out: list[Similar] = []
+    embed_t, lexical_t = thresholds(project)
     if embedder is not None:
         vecs = embedder.embed_documents([text, *(m.content for m in pool)])
         for m, v in zip(pool, vecs[1:], strict=True):
             s = _cosine(vecs[0], v)
-            if s >= EMBED_THRESHOLD:
+            if s >= embed_t:
                 out.append(Similar(m.id, round(s, 3), "embedding", m.content))
     else:
         for m in pool:
             s = lexical_score(text, m.content)
-            if s >= LEXICAL_THRESHOLD:
+            if s >= lexical_t:
                 out.append(Similar(m.id, round(s, 3), "lexical", m.content))
     out.sort(key=lambda s: -s.score)
     return out[:limit]

@@ -348,3 +348,17 @@ def test_a_glob_cite_is_a_literal_path(store: Path, capsys: pytest.CaptureFixtur
     head = _edit_line(store, 3, "three")
     assert compute(store, base, head, ["src/*"]).status == "fresh"
     assert compute(store, base, head, ["src/auth.py"]).status == "stale"
+
+
+def test_the_similarity_threshold_is_configurable(
+    store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = store / ".contextfs" / "config.toml"
+    base = config.read_text() if config.exists() else ""
+    config.write_text(base + "\n[memory]\nsimilar_lexical_threshold = 0.99\n")
+    run_ctx(capsys, "memory", "add", "The staging database is reset every Sunday night")
+    r = run_ctx(capsys, "memory", "add", "Every Sunday night the staging database is reset")
+    assert r.code == 0 and "similar to" not in r.err
+    config.write_text(base + "\n[memory]\nsimilar_lexical_threshold = 2\n")
+    r = run_ctx(capsys, "memory", "list")
+    assert r.code != 0 and "memory.similar_lexical_threshold" in r.err and "0 to 1" in r.err
