@@ -119,6 +119,10 @@ def _memory_line(m: Memory, branch: str | None) -> str:
     tags = " " + " ".join(f"#{t}" for t in m.tags) if m.tags else ""
     where = f", branch {m.branch}" if m.branch and m.branch != branch else ""
     meta = f" ({(m.author or '?').split('<')[0].strip() or '?'}, {m.updated_at[:10]}{where})"
+    st = m.stale or {}
+    if st.get("status") == "stale":
+        shas = ", ".join(str(c.get("commit", ""))[:8] for c in (st.get("commits") or [])[:3])
+        meta += f" — may be stale: cited code changed since{' (' + shas + ')' if shas else ''}"
     return f"- [{m.id}] {_one_line(m.content, MEMORY_CHARS)}{tags}{meta}"
 
 
@@ -127,6 +131,15 @@ def _session_line(s: Session) -> str:
     br = f", branch {s.branch}" if s.branch else ""
     when = s.started_at[:16].replace("T", " ")
     return f"- [{s.id}] {when} {s.tool}: {title} ({s.turn_count} turns{br})"
+
+
+def _mark_stale(project: Project, memories: list[Memory], branch: str | None) -> None:
+    """Staleness of the best-ranked memories that cite code (git calls, cached per HEAD): the
+    brief is built off the hook's path (ctx/brief_cache.py), so the hook never pays for it."""
+    from ctx.codelinks.staleness import annotate
+
+    cited = sorted((m for m in memories if m.cites), key=lambda m: -memory_score(m, branch))
+    annotate(project, cited[:MAX_CANDIDATES])
 
 
 def build_brief(
@@ -143,7 +156,9 @@ def build_brief(
     session without a registered ctx server: no), so the closing line names tools it has."""
     budget = max(MIN_BUDGET, min(int(budget_chars), MAX_BUDGET))
     branch = branch or project.git.branch
-    memories = project.list_memories()
+    # a superseded memory is left out: what replaces it is there
+    memories = [m for m in project.list_memories() if not m.superseded_by]
+    _mark_stale(project, memories, branch)
     sessions = project.list_sessions(include_open=False, include_failed=False)
     mem_items = sorted(
         (

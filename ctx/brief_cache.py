@@ -53,7 +53,8 @@ def key_path(root: str | os.PathLike[str]) -> str:
 
 
 def fingerprint(root: str | os.PathLike[str]) -> str:
-    """What the brief depends on, cheaply: every state log's name, size and mtime."""
+    """What the brief depends on, cheaply: every state log's name, size and mtime, and git's
+    HEAD reflog (memories citing code go stale with commits)."""
     store = os.path.join(os.fspath(root), ".contextfs")
     parts: list[str] = []
     for sub in ("state", os.path.join("local", "private")):
@@ -68,6 +69,11 @@ def fingerprint(root: str | os.PathLike[str]) -> str:
             except OSError:
                 continue
             parts.append(f"{sub}/{n}:{st.st_size}:{st.st_mtime_ns}")
+    try:  # a commit or checkout moves HEAD: cited code may have changed (stale memories)
+        st = os.stat(os.path.join(os.fspath(root), ".git", "logs", "HEAD"))
+        parts.append(f"HEAD:{st.st_size}:{st.st_mtime_ns}")
+    except OSError:
+        pass
     return "|".join(parts)
 
 

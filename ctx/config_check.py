@@ -38,6 +38,10 @@ def _num(lo: float) -> Check:
     return lambda v: None if _is_num(v) and v >= lo else f"a number of at least {lo:g}"
 
 
+def _unit(v: Any) -> str | None:
+    return None if _is_num(v) and 0 <= v <= 1 else "a number from 0 to 1"
+
+
 def _str(v: Any) -> str | None:
     return None if isinstance(v, str) else "a string"
 
@@ -70,6 +74,7 @@ SCHEMA: dict[str, dict[str, Check]] = {
     },
     "capture": {"record_input": _bool, "keep_recordings": _bool},
     "sessions": {"default_private": _bool},
+    "memory": {"similar_threshold": _unit, "similar_lexical_threshold": _unit},
 }
 
 

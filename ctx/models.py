@@ -23,6 +23,10 @@ class Memory:
     source_session: str | None = None
     source_turn: int | None = None
     private: bool = False
+    cites: list[str] = field(default_factory=list)  # "path" or "path:START-END"
+    supersedes: str | None = None  # the memory this one replaces
+    superseded_by: list[str] = field(default_factory=list)  # memories that replace this one
+    stale: dict[str, Any] | None = None  # computed (not stored): see ctx/codelinks/staleness.py
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": "memory", **asdict(self)}

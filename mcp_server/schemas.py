@@ -135,7 +135,8 @@ REMEMBER = ToolSpec(
         "have to rediscover: a decision and its reason, a fact about the codebase or its "
         "environment, a procedure that works, a preference of the user. One memory per idea; "
         "write it so it stands alone. Secrets are redacted before anything is stored. "
-        "Returns the new memory with its id."
+        "Returns the new memory with its id, and `similar`: existing memories that say nearly "
+        "the same (consider `supersedes`, or editing that one instead)."
     ),
     input_schema=_obj(
         {
@@ -162,6 +163,18 @@ REMEMBER = ToolSpec(
             ),
             "source_turn": _int(
                 "The turn number (0-based) in source_session, if any.", 0, 10_000_000
+            ),
+            "cites": {
+                "type": "array",
+                "description": "Code this memory is about, repository-relative: PATH or "
+                'PATH:START-END, e.g. ["src/auth.py:10-42"]. When those lines change, the '
+                "memory is flagged as may be stale.",
+                "items": {"type": "string", "minLength": 1, "maxLength": 500},
+                "maxItems": 50,
+            },
+            "supersedes": _str(
+                "The id of a memory this one replaces (it then ranks below this one).",
+                minLength=1,
             ),
         },
         ["content"],

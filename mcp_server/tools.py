@@ -187,8 +187,13 @@ def remember(project: Project, a: dict[str, Any]) -> ToolOutput:
         a["tags"] or [],
         source_session=a["source_session"],
         source_turn=a["source_turn"],
+        cites=a.get("cites") or None,
+        supersedes=a.get("supersedes"),
     )
-    return ToolOutput({"memory": m.to_dict()})
+    from ctx.search.similar import similar_to_new
+
+    similar = [s.to_dict() for s in similar_to_new(project, m)]
+    return ToolOutput({"memory": m.to_dict(), "similar": similar})
 
 
 def recall(project: Project, a: dict[str, Any]) -> ToolOutput:

@@ -46,7 +46,12 @@ MEMORY = {
     "source_session": OPT_STR,
     "source_turn": OPT_INT,
     "private": BOOL,
+    "cites": [STR],
+    "supersedes": OPT_STR,
+    "superseded_by": [STR],
+    "stale": (dict, type(None)),
 }
+SIMILAR = {"id": STR, "score": NUM, "method": STR, "content": STR}
 SESSION_SUMMARY = {
     "kind": STR,
     "id": STR,
@@ -90,6 +95,8 @@ HIT = {
     "matched": [STR],
     "private": BOOL,
     "relevance": NUM,
+    "stale": BOOL,
+    "superseded_by": [STR],
 }
 SEARCH = {"query": STR, "mode": STR, "notice": OPT_STR, "min_relevance": NUM, "hits": [HIT]}
 CHECK = {"name": STR, "status": STR, "detail": STR, "fix": STR}
@@ -112,7 +119,8 @@ SCHEMAS: dict[str, Any] = {
         "agents_not_stored": ANY,
     },
     "doctor": {"checks": [CHECK], "ok": BOOL},
-    "memory add": MEMORY,
+    "memory add": {**MEMORY, "similar": [SIMILAR]},
+    "memory review": [MEMORY],
     "memory list": [MEMORY],
     "memory ls": [MEMORY],
     "memory show": MEMORY,
@@ -318,6 +326,7 @@ def test_json_output_follows_the_documented_schema(
     j("memory show", mid)
     assert j("memory list")[0]["private"] in (True, False)
     j("memory ls")
+    j("memory review")
     sid = j("capture", "--title", "JWT talk")["id"]
     j("append", "why RS256 for JWT?")
     j("append", "--role", "assistant", "public keys verify")

@@ -76,6 +76,10 @@ def _print_hits(pairs: list[tuple[str | None, Hit]]) -> None:
                 src += f" id={h.turn_ext_id}"
         if h.private:
             src += " (private)"
+        if h.superseded_by:
+            src += f" (superseded by {', '.join(h.superseded_by)})"
+        if h.stale:
+            src += " (may be stale)"
         who = (h.author or "").split(" <")[0]
         where = f" on {h.branch}" if h.branch else ""
         prefix = f"[{project}] " if project else ""

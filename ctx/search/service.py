@@ -177,6 +177,30 @@ def _mark_private(project: Project, hits: list[Hit]) -> None:
         h.private = (h.memory_id in memories) if h.kind == "memory" else (h.session_id in sessions)
 
 
+def _mark_links(project: Project, hits: list[Hit]) -> list[Hit]:
+    """Flag memory hits whose cited code changed (may be stale) and rank superseded memories
+    below the rest (they stay findable: the history of a decision matters)."""
+    ids = [h.memory_id for h in hits if h.kind == "memory" and h.memory_id]
+    if not ids:
+        return hits
+    from ctx.codelinks.staleness import annotate
+    from ctx.errors import CtxError
+
+    mems = {}
+    for mid in ids:
+        try:
+            mems[mid] = project.get_memory(mid)
+        except CtxError:
+            continue
+    annotate(project, [m for m in mems.values() if m.cites])
+    for h in hits:
+        m = mems.get(h.memory_id or "")
+        if m is not None:
+            h.stale = (m.stale or {}).get("status") == "stale"
+            h.superseded_by = list(m.superseded_by)
+    return sorted(hits, key=lambda h: bool(h.superseded_by))
+
+
 def search(
     project: Project,
     query: str,
@@ -247,6 +271,7 @@ def search(
                 raise
             # the file was damaged: it has been reset; the next round rebuilds it
     _mark_private(project, hits)
+    hits = _mark_links(project, hits)
     if idx.last_note:
         notices.append(idx.last_note)
     return SearchResult(

@@ -99,6 +99,8 @@ class Hit:
     # share of the query's words the text holds (IDF-weighted) and the best chunk's cosine
     # similarity to the query. Hits below RankingConfig.min_relevance are not returned.
     relevance: float = 0.0
+    stale: bool = False  # a memory whose cited code changed since (ctx/codelinks/staleness.py)
+    superseded_by: list[str] = field(default_factory=list)  # ranked below what replaces it
 
     @property
     def id(self) -> str:

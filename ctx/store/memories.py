@@ -6,12 +6,15 @@ import re
 from datetime import datetime
 from typing import Any
 
+from pycrdt import Map
+
+from ctx.codelinks.cites import clean_stored, normalise
 from ctx.errors import CtxError
-from ctx.ids import MEMORY_PREFIX, new_id
+from ctx.ids import MEMORY_PREFIX, is_memory_id, new_id
 from ctx.models import MEMORY_TYPES, Memory
 from ctx.store.base import ProjectBase
 from ctx.store.redaction import local_paths, redact_text
-from ctx.store.state import StateDoc
+from ctx.store.state import SUPERSEDED_BY, StateDoc
 from ctx.timeutil import now_iso, parse_iso
 
 _TAG_RE = re.compile(r"^[\w][\w.:/+-]*$", re.UNICODE)
@@ -79,6 +82,7 @@ def _content(text: str) -> str:
 
 def to_memory(mid: str, rec: dict[str, Any], private: bool) -> Memory:
     turn = rec.get("source_turn")
+    sup = rec.get("supersedes")
     return Memory(
         id=mid,
         type=str(rec.get("type") or "fact"),
@@ -92,6 +96,11 @@ def to_memory(mid: str, rec: dict[str, Any], private: bool) -> Memory:
         source_session=rec.get("source_session"),
         source_turn=int(turn) if isinstance(turn, (int, float)) else None,
         private=private,
+        cites=clean_stored(rec.get("cites")),
+        supersedes=sup if isinstance(sup, str) and is_memory_id(sup) else None,
+        superseded_by=[
+            s for s in rec.get("superseded_by") or [] if isinstance(s, str) and is_memory_id(s)
+        ],
     )
 
 
@@ -108,6 +117,8 @@ class MemoryOps(ProjectBase):
         memory_id: str | None = None,
         created_at: str | None = None,
         author: str | None = None,
+        cites: list[str] | tuple[str, ...] | None = None,
+        supersedes: str | None = None,
     ) -> Memory:
         mtype = check_type(type)
         text = local_paths(_content(content), self.root)
@@ -123,6 +134,19 @@ class MemoryOps(ProjectBase):
             source_session = self.resolve_session_id(source_session)  # type: ignore[attr-defined]
         if source_turn is not None and not source_session:
             raise CtxError("--turn needs --session", "name the session the turn belongs to")
+        if cites is None and source_session:
+            from ctx.codelinks.staleness import session_cites
+
+            cites = session_cites(self, source_session)  # type: ignore[arg-type]
+        cite_list: list[str] = []
+        for raw in cites or ():
+            c = normalise(raw, self.root)
+            if c not in cite_list:
+                cite_list.append(c)
+        old_id: str | None = None
+        old_private = False
+        if supersedes:
+            old_id, _old, old_private = self._find_memory(supersedes)
         mid = memory_id or new_id(MEMORY_PREFIX)
         ts = now_iso()
         fields = {
@@ -135,12 +159,26 @@ class MemoryOps(ProjectBase):
             "updated_at": ts,
             "source_session": source_session,
             "source_turn": source_turn,
+            "supersedes": old_id,
         }
 
         def put(doc: StateDoc) -> None:
             doc.put_record(doc.memories, mid, fields, tag_list)
+            # made with the record (even empty): a map created later in two clones at once
+            # would keep only one clone's cites
+            doc.memories[mid]["cites"] = Map({c: True for c in cite_list})
+            if old_id and old_private == private:
+                mark(doc)
+
+        def mark(doc: StateDoc) -> None:
+            rec = doc.memories.get(old_id) if old_id else None
+            if rec is not None:
+                rec[f"{SUPERSEDED_BY}/{mid}"] = True
 
         self.mutate(private, put)
+        # a private memory never writes its id into the shared log
+        if old_id and old_private != private and not private:
+            self.mutate(old_private, mark)
         return self.get_memory(mid)
 
     def _find_memory(self, ident: str) -> tuple[str, dict[str, Any], bool]:
@@ -214,18 +252,27 @@ class MemoryOps(ProjectBase):
         tags: list[str] | None = None,
         add_tags: list[str] | tuple[str, ...] = (),
         remove_tags: list[str] | tuple[str, ...] = (),
+        add_cites: list[str] | tuple[str, ...] = (),
+        remove_cites: list[str] | tuple[str, ...] = (),
+        reanchor: bool = False,
     ) -> Memory:
         mid, _rec, private = self._find_memory(ident)
+        cite_add = [normalise(c, self.root) for c in add_cites]
+        cite_rm = [normalise(c, self.root) for c in remove_cites]
         fields: dict[str, Any] = {}
         if content is not None:
             fields["content"] = local_paths(_content(content), self.root)
         if type is not None:
             fields["type"] = check_type(type)
+        if reanchor and self.git.head:  # reviewed: still true as of HEAD
+            fields["commit"] = self.git.head
         new_tags = tags_to_store(tags) if tags is not None else None
         add = tags_to_store(list(add_tags))
         remove = clean_tags(list(remove_tags))
-        if not fields and new_tags is None and not add and not remove:
-            raise CtxError("nothing to change", "pass --content, --type, --tags, --tag or --untag")
+        if not fields and new_tags is None and not add and not remove and not cite_add + cite_rm:
+            raise CtxError(
+                "nothing to change", "pass --content, --type, --tags, --tag, --untag or --cite"
+            )
 
         def edit(doc: StateDoc) -> None:
             rec = doc.memories.get(mid)
@@ -239,6 +286,8 @@ class MemoryOps(ProjectBase):
                     [t for t in current if t not in new_tags],
                 )
             doc.edit_tags(rec, add, remove)
+            if cite_add or cite_rm:
+                doc.edit_tags(rec, cite_add, cite_rm, key="cites")
             doc.set_fields(rec, {**fields, "updated_at": now_iso()})
 
         self.mutate(private, edit)

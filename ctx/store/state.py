@@ -2,7 +2,9 @@
 
 Root maps:
   memories   id -> Map(type, content, tags: Map(tag -> True), author, branch, commit,
-                       created_at, updated_at, source_session, source_turn)
+                       created_at, updated_at, source_session, source_turn,
+                       cites: Map(cite -> True), supersedes,
+                       "superseded_by/<memory id>": True for each memory replacing it)
   sessions   id -> Map(summary fields of the transcript + the editable title and tags)
   forgotten  id -> ISO time: ids deleted for good, so no clone or re-import revives them
 
@@ -22,6 +24,10 @@ from typing import Any
 from pycrdt import Doc, Map
 
 TAGS = "tags"
+SET_FIELDS = (TAGS, "cites")  # maps of key -> True, read as sorted lists
+# One flag entry per replacing memory, directly in the record: two clones that supersede the
+# same memory at once each add their own key (a nested map created twice would keep only one).
+SUPERSEDED_BY = "superseded_by"
 
 
 class StateDoc:
@@ -96,11 +102,11 @@ class StateDoc:
                 rec[k] = v
 
     @staticmethod
-    def edit_tags(rec: Map, add: list[str], remove: list[str]) -> None:
-        tags = rec.get(TAGS)
+    def edit_tags(rec: Map, add: list[str], remove: list[str], key: str = TAGS) -> None:
+        tags = rec.get(key)
         if not isinstance(tags, Map):
             tags = Map({})
-            rec[TAGS] = tags
+            rec[key] = tags
         for t in remove:
             if t in tags:
                 del tags[t]
@@ -127,6 +133,13 @@ def _plain(rec: Any) -> dict[str, Any]:
         d = dict(rec)
     else:
         return {}
-    tags = d.get(TAGS)
-    d[TAGS] = sorted(tags.keys()) if isinstance(tags, dict) else []
+    for key in SET_FIELDS:
+        tags = d.get(key)
+        if key == TAGS or key in d:
+            d[key] = sorted(tags.keys()) if isinstance(tags, dict) else []
+    flags = [k for k in d if k.startswith(SUPERSEDED_BY + "/")]
+    if flags:
+        d[SUPERSEDED_BY] = sorted(k.partition("/")[2] for k in flags)
+        for k in flags:
+            del d[k]
     return d

@@ -56,9 +56,21 @@ def import_memory(project: Project, rec: dict[str, Any]) -> bool:
     fields["content"] = _content(str(rec.get("content") or ""))
     fields["author"] = redact_text(fields["author"] or "")
     tags = clean_tags([t for t in rec.get("tags") or [] if isinstance(t, str)])
+    # links to code and to other memories, checked like pulled content
+    from pycrdt import Map
+
+    from ctx.codelinks.cites import clean_stored
+
+    cites = clean_stored(rec.get("cites"))
+    sup = rec.get("supersedes")
+    fields["supersedes"] = sup if is_memory_id(sup) else None
+    by = [m for m in rec.get("superseded_by") or [] if is_memory_id(m)]
 
     def put(doc: StateDoc) -> None:
         doc.put_record(doc.memories, mid, fields, tags)
+        doc.memories[mid]["cites"] = Map({c: True for c in cites})
+        for other in by:
+            doc.memories[mid][f"superseded_by/{other}"] = True
 
     project.mutate(bool(rec.get("private")), put)
     return True

@@ -459,6 +459,7 @@ def _check_fields(kind: str, rid: str, rec: dict[str, Any] | None, path: str, ou
             )
         if "content" in rec and not isinstance(rec["content"], str):
             out.findings.append(Finding(ERROR, path, f"memory {rid}: content is not text"))
+        _check_links(rid, rec, path, out)
     else:
         parts = rec.get("parts")
         if parts is not None and (not isinstance(parts, (int, float)) or not 0 <= parts < 1000):
@@ -470,6 +471,23 @@ def _check_fields(kind: str, rid: str, rec: dict[str, Any] | None, path: str, ou
         if value not in (None, "") and not is_session_id(value):
             out.findings.append(
                 Finding(ERROR, path, f"{kind} {rid}: {key} {_show(value)!r} is not a session id")
+            )
+
+
+def _check_links(rid: str, rec: dict[str, Any], path: str, out: Review) -> None:
+    """Cites and supersession links are pulled content: readers drop bad ones, review names them."""
+    from ctx.codelinks.cites import parse
+
+    for cite in rec.get("cites") or []:
+        if parse(cite) is None:
+            out.findings.append(
+                Finding(ERROR, path, f"memory {rid}: cite {_show(cite)!r} is not in the repo")
+            )
+    links = [rec.get("supersedes"), *(rec.get("superseded_by") or [])]
+    for link in links:
+        if link is not None and not is_memory_id(link):
+            out.findings.append(
+                Finding(ERROR, path, f"memory {rid}: link {_show(link)!r} is not a memory id")
             )
 
 

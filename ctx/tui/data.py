@@ -282,7 +282,9 @@ class Store:
     def memories(self) -> list[Memory]:
         with self.lock:
             self.project.refresh()
-            return self.project.list_memories()
+            from ctx.codelinks.staleness import annotate
+
+            return annotate(self.project, self.project.list_memories())  # git calls, cached
 
     def memory(self, ident: str) -> Memory:
         with self.lock:

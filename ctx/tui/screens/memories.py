@@ -169,7 +169,10 @@ class MemoriesScreen(CtxScreen):
                     m.type,
                     " ".join(f"#{t}" for t in m.tags),
                     fmt_when(m.created_at),
-                    ("[private] " if m.private else "") + one_line(m.content, 300),
+                    ("[private] " if m.private else "")
+                    + ("[superseded] " if m.superseded_by else "")
+                    + ("[may be stale] " if (m.stale or {}).get("status") == "stale" else "")
+                    + one_line(m.content, 300),
                 )
                 for m in view
             ],

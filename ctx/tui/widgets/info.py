@@ -63,6 +63,16 @@ def memory_facts(m: Memory) -> list[tuple[str, str | Text]]:
         rows.append(("source", f"{m.source_session}{turn}"))
     if m.private:
         rows.append(("private", "yes (kept local)"))
+    if m.cites:
+        rows.append(("cites", ", ".join(m.cites)))
+    st = m.stale or {}
+    if st.get("status") == "stale":
+        shas = " ".join(str(c.get("commit", ""))[:10] for c in st.get("commits") or [])
+        rows.append(("stale", f"may be stale: changed in {shas or 'later commits'}"))
+    if m.supersedes:
+        rows.append(("replaces", m.supersedes))
+    if m.superseded_by:
+        rows.append(("replaced by", ", ".join(m.superseded_by)))
     return rows
 
 
