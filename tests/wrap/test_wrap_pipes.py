@@ -137,19 +137,21 @@ def test_claude_print_mode_is_byte_for_byte_the_same(
         assert REPLY.encode() in shown_plain
 
 
-def _codex_bin() -> str | None:
-    """Codex CLI, if installed: $CTX_TEST_CODEX, or `codex` on PATH (it is not among the
-    tools scripts/install-test-tools.sh installs; `npm install @openai/codex` adds it)."""
-    import shutil
+def _codex_bin() -> str:
+    """The pinned Codex CLI (scripts/install-test-tools.sh installs it); $CTX_TEST_CODEX wins."""
+    from tests.fakes import codex_harness
 
-    return os.environ.get("CTX_TEST_CODEX") or shutil.which("codex")
+    if os.environ.get("CTX_TEST_CODEX"):
+        return os.environ["CTX_TEST_CODEX"]
+    try:
+        return str(codex_harness.find_or_install_codex())
+    except codex_harness.CodexNotInstalled as exc:
+        pytest.fail(str(exc), pytrace=False)
 
 
 @pytest.mark.slow
 def test_codex_exec_output_is_byte_for_byte_the_same(store: Path, tmp_path: Path) -> None:
     codex = _codex_bin()
-    if codex is None:
-        pytest.skip("Codex CLI is not installed (set CTX_TEST_CODEX or put codex on PATH)")
     from tests.fakes.openai_server import FakeOpenAI
 
     reply = "Rotated the keys (fake codex reply)."
