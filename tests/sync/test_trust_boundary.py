@@ -150,7 +150,7 @@ def test_forgotten_paths_delete_nothing_through_ctx_sync(team: Team, victim: Pat
     assert (alice / ".contextfs" / "state" / f"{MALLORY}.log").exists()  # it did arrive
     rel = f".contextfs/state/{log.name}"
     assert f"{rel}:2:" in said and sha in said and "not a memory or session id" in said
-    assert repr(str(victim)) in said
+    assert repr(str(victim))[:40] in said  # shown (a long value is cut with "…")
     assert "\x1b" not in said and "\\x1b[31mred" in said  # escaped, never sent raw
 
 
