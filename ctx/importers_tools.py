@@ -215,23 +215,11 @@ def import_opencode(
         raise CtxError(f"no such file or directory: {path}", "give OpenCode's data directory")
     dirs = [str(w) for w in worktrees(project)]
     found = find_sessions(dirs, data_dir=path)
-    if session:
-        found = [s for s in found if s.id.startswith(session)]
-        if not found:
-            raise CtxError(
-                f"no OpenCode session with id '{session}' for this project",
-                "check the id (`opencode session list`), or pass OpenCode's data directory",
-                code="not_found",
-            )
-    elif path is None and not all_:
-        _select([], all_, session, "OpenCode", lambda p: False)
-    for s in found:
-        try:
-            header, turns = parse_opencode_session(s)
-        except (OSError, sqlite3.Error) as exc:
-            summary.problems.append(f"opencode {s.id}: unreadable ({exc})")
-            continue
-        _add(project, summary, f"opencode:{s.id}", header, turns, private)
+    advice = "check the id (`opencode session list`), or pass OpenCode's data directory"
+    _import_db_sessions(
+        project, found, ("opencode", "OpenCode", "OpenCode session", advice),
+        path, all_, session, parse_opencode_session, private, summary,
+    )  # fmt: skip
 
 
 def import_cursor(
@@ -249,23 +237,42 @@ def import_cursor(
     if path is not None and not path.is_dir():
         raise CtxError(f"no such directory: {path}", "give Cursor's User directory")
     found = find_chats([str(w) for w in worktrees(project)], user_dir=path)
+    advice = "check the id, or pass Cursor's User directory"
+    _import_db_sessions(
+        project, found, ("cursor", "Cursor", "Cursor chat", advice),
+        path, all_, session, parse_cursor_chat, private, summary,
+    )  # fmt: skip
+
+
+def _import_db_sessions(
+    project: Project,
+    found: list[Any],
+    names: tuple[str, str, str, str],
+    path: Path | None,
+    all_: bool,
+    session: str | None,
+    parse: Callable[[Any], tuple[TranscriptHeader, list[TranscriptTurn]]],
+    private: bool,
+    summary: ImportSummary,
+) -> None:
+    """Agents that keep every project in one database (OpenCode, Cursor): pick this
+    repository's sessions by --session prefix or --all, parse each, add it."""
+    tool, name, what, advice = names
     if session:
-        found = [c for c in found if c.id.startswith(session)]
+        found = [s for s in found if s.id.startswith(session)]
         if not found:
             raise CtxError(
-                f"no Cursor chat with id '{session}' for this project",
-                "check the id, or pass Cursor's User directory",
-                code="not_found",
+                f"no {what} with id '{session}' for this project", advice, code="not_found"
             )
     elif path is None and not all_:
-        _select([], all_, session, "Cursor", lambda p: False)
-    for c in found:
+        _select([], all_, session, name, lambda p: False)
+    for s in found:
         try:
-            header, turns = parse_cursor_chat(c)
+            header, turns = parse(s)
         except (OSError, sqlite3.Error) as exc:
-            summary.problems.append(f"cursor {c.id}: unreadable ({exc})")
+            summary.problems.append(f"{tool} {s.id}: unreadable ({exc})")
             continue
-        _add(project, summary, f"cursor:{c.id}", header, turns, private)
+        _add(project, summary, f"{tool}:{s.id}", header, turns, private)
 
 
 def import_copilot(
