@@ -21,7 +21,7 @@ import os
 import re
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +105,41 @@ def _run_install_script(tool: str = "claude") -> None:
             f"installing {tool} failed (exit {proc.returncode}): "
             f"{(proc.stderr or proc.stdout).strip()[-2000:]}\n{_install_hint()}"
         )
+
+
+def npm_tool_bin(tool: str) -> Path:
+    """Where scripts/install-test-tools.sh puts an npm-installed CLI."""
+    return TOOLS_DIR / tool / "node_modules" / ".bin" / tool
+
+
+def find_or_install_tool(
+    tool: str,
+    pin_var: str,
+    version_of: Callable[[str], str],
+    error: type[Exception],
+    label: str,
+) -> Path:
+    """The pinned CLI `tool`, installed by the install script on first use (unless
+    CTX_TEST_AUTO_INSTALL=0): `version_of` reads the version out of `tool --version`."""
+    binary = npm_tool_bin(tool)
+    pin = _pin(pin_var)
+
+    def version() -> str:
+        out = subprocess.run(
+            [str(binary), "--version"], capture_output=True, text=True, timeout=60, check=False
+        )
+        return version_of(out.stdout)
+
+    if not os.access(binary, os.X_OK) or version() != pin:
+        if _REAL_ENV.get("CTX_TEST_AUTO_INSTALL", "1") == "0":
+            raise error(
+                f"{label} {pin} is not installed at {binary}; run "
+                f"`{INSTALL_SCRIPT.relative_to(REPO_ROOT)} {tool}` (needs npm)"
+            )
+        _run_install_script(tool)
+    if not os.access(binary, os.X_OK):
+        raise error(f"no {tool} binary at {binary} after install")
+    return binary
 
 
 _found: Path | None = None

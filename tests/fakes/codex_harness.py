@@ -5,17 +5,9 @@ CLI fails with the command that installs it."""
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
-from tests.fakes.claude_harness import (
-    _REAL_ENV,
-    INSTALL_SCRIPT,
-    REPO_ROOT,
-    TOOLS_DIR,
-    _pin,
-    _run_install_script,
-)
+from tests.fakes.claude_harness import find_or_install_tool, npm_tool_bin
 
 FAKE_KEY_ENV = "CTX_FAKE_OPENAI_KEY"
 
@@ -25,29 +17,14 @@ class CodexNotInstalled(RuntimeError):
 
 
 def codex_bin() -> Path:
-    return TOOLS_DIR / "codex" / "node_modules" / ".bin" / "codex"
+    return npm_tool_bin("codex")
 
 
 def find_or_install_codex() -> Path:
-    binary = codex_bin()
-    pin = _pin("CODEX_VERSION")
-
-    def version() -> str:
-        out = subprocess.run(
-            [str(binary), "--version"], capture_output=True, text=True, timeout=60, check=False
-        )
-        return out.stdout.strip().rsplit(" ", 1)[-1]
-
-    if not os.access(binary, os.X_OK) or version() != pin:
-        if _REAL_ENV.get("CTX_TEST_AUTO_INSTALL", "1") == "0":
-            raise CodexNotInstalled(
-                f"Codex CLI {pin} is not installed at {binary}; run "
-                f"`{INSTALL_SCRIPT.relative_to(REPO_ROOT)} codex` (needs npm)"
-            )
-        _run_install_script("codex")
-    if not os.access(binary, os.X_OK):
-        raise CodexNotInstalled(f"no codex binary at {binary} after install")
-    return binary
+    return find_or_install_tool(
+        "codex", "CODEX_VERSION", lambda out: out.strip().rsplit(" ", 1)[-1], CodexNotInstalled,
+        "Codex CLI",
+    )  # fmt: skip
 
 
 def codex_env(home: Path, base_url: str) -> dict[str, str]:

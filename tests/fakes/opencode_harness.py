@@ -6,17 +6,9 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from pathlib import Path
 
-from tests.fakes.claude_harness import (
-    _REAL_ENV,
-    INSTALL_SCRIPT,
-    REPO_ROOT,
-    TOOLS_DIR,
-    _pin,
-    _run_install_script,
-)
+from tests.fakes.claude_harness import find_or_install_tool, npm_tool_bin
 
 MODEL = "fake/fake-model"
 
@@ -26,29 +18,13 @@ class OpenCodeNotInstalled(RuntimeError):
 
 
 def opencode_bin() -> Path:
-    return TOOLS_DIR / "opencode" / "node_modules" / ".bin" / "opencode"
+    return npm_tool_bin("opencode")
 
 
 def find_or_install_opencode() -> Path:
-    binary = opencode_bin()
-    pin = _pin("OPENCODE_VERSION")
-
-    def version() -> str:
-        out = subprocess.run(
-            [str(binary), "--version"], capture_output=True, text=True, timeout=60, check=False
-        )
-        return out.stdout.strip()
-
-    if not os.access(binary, os.X_OK) or version() != pin:
-        if _REAL_ENV.get("CTX_TEST_AUTO_INSTALL", "1") == "0":
-            raise OpenCodeNotInstalled(
-                f"OpenCode {pin} is not installed at {binary}; run "
-                f"`{INSTALL_SCRIPT.relative_to(REPO_ROOT)} opencode` (needs npm)"
-            )
-        _run_install_script("opencode")
-    if not os.access(binary, os.X_OK):
-        raise OpenCodeNotInstalled(f"no opencode binary at {binary} after install")
-    return binary
+    return find_or_install_tool(
+        "opencode", "OPENCODE_VERSION", lambda out: out.strip(), OpenCodeNotInstalled, "OpenCode"
+    )
 
 
 def opencode_env(home: Path, project: Path, base_url: str) -> dict[str, str]:
@@ -101,29 +77,17 @@ def opencode_env(home: Path, project: Path, base_url: str) -> dict[str, str]:
 
 
 def copilot_bin() -> Path:
-    return TOOLS_DIR / "copilot" / "node_modules" / ".bin" / "copilot"
+    return npm_tool_bin("copilot")
 
 
 def find_or_install_copilot() -> Path:
-    binary = copilot_bin()
-    pin = _pin("COPILOT_VERSION")
-
-    def version() -> str:
-        out = subprocess.run(
-            [str(binary), "--version"], capture_output=True, text=True, timeout=60, check=False
-        )
-        return out.stdout.split("\n", 1)[0].strip().rstrip(".").rsplit(" ", 1)[-1]
-
-    if not os.access(binary, os.X_OK) or version() != pin:
-        if _REAL_ENV.get("CTX_TEST_AUTO_INSTALL", "1") == "0":
-            raise OpenCodeNotInstalled(
-                f"Copilot CLI {pin} is not installed at {binary}; run "
-                f"`{INSTALL_SCRIPT.relative_to(REPO_ROOT)} copilot` (needs npm)"
-            )
-        _run_install_script("copilot")
-    if not os.access(binary, os.X_OK):
-        raise OpenCodeNotInstalled(f"no copilot binary at {binary} after install")
-    return binary
+    return find_or_install_tool(
+        "copilot",
+        "COPILOT_VERSION",
+        lambda out: out.split("\n", 1)[0].strip().rstrip(".").rsplit(" ", 1)[-1],
+        OpenCodeNotInstalled,
+        "Copilot CLI",
+    )
 
 
 def copilot_env(home: Path, base_url: str) -> dict[str, str]:
