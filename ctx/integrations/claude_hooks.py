@@ -16,6 +16,7 @@ import os
 import shlex
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -272,28 +273,7 @@ def _uninstall_from(project: Project, path: Path) -> list[str]:
     """What was removed from this file; empty when it held none of our hooks."""
     rel = path.relative_to(project.root)
     data = _load(path)
-    hooks = data.get("hooks")
-    done: list[str] = []
-    if isinstance(hooks, dict):
-        for event in list(hooks):
-            groups = hooks[event]
-            if not isinstance(groups, list):
-                continue
-            removed = 0
-            for g in groups:
-                if isinstance(g, dict) and isinstance(g.get("hooks"), list):
-                    before = len(g["hooks"])
-                    g["hooks"] = [h for h in g["hooks"] if not _is_ours(h)]
-                    removed += before - len(g["hooks"])
-            if removed:
-                done.append(f"{rel}: removed {event} hook")
-                hooks[event] = [
-                    g for g in groups if not (isinstance(g, dict) and g.get("hooks") == [])
-                ]
-                if not hooks[event]:
-                    del hooks[event]
-        if not hooks:
-            del data["hooks"]
+    done = strip_hooks(data, _is_ours, str(rel))
     if not done:
         return []
     if data:
@@ -394,3 +374,31 @@ def _recent_failures(project: Project) -> list[Check]:
             "see `ctx hooks log` for the details (the hooks fail open: Claude was not affected)",
         )
     ]
+
+
+def strip_hooks(data: dict[str, Any], is_ours: Callable[[Any], bool], rel: str) -> list[str]:
+    """Remove our hook entries from a settings object of the Claude Code / Gemini CLI shape
+    (`hooks` → event → groups → `hooks`), dropping groups and events left empty; what was done."""
+    hooks = data.get("hooks")
+    done: list[str] = []
+    if isinstance(hooks, dict):
+        for event in list(hooks):
+            groups = hooks[event]
+            if not isinstance(groups, list):
+                continue
+            removed = 0
+            for g in groups:
+                if isinstance(g, dict) and isinstance(g.get("hooks"), list):
+                    before = len(g["hooks"])
+                    g["hooks"] = [h for h in g["hooks"] if not is_ours(h)]
+                    removed += before - len(g["hooks"])
+            if removed:
+                done.append(f"{rel}: removed {event} hook")
+                hooks[event] = [
+                    g for g in groups if not (isinstance(g, dict) and g.get("hooks") == [])
+                ]
+                if not hooks[event]:
+                    del hooks[event]
+        if not hooks:
+            del data["hooks"]
+    return done

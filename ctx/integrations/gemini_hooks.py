@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ctx.errors import CtxError
-from ctx.integrations.claude_hooks import _load, _machine_path, _save, ctx_command
+from ctx.integrations.claude_hooks import _load, _machine_path, _save, ctx_command, strip_hooks
 
 if TYPE_CHECKING:
     from ctx.store.project import Project
@@ -89,28 +89,7 @@ def uninstall_gemini_hooks(project: Project) -> list[str]:
     if not path.exists():
         return [f"{rel}: no ctx hooks installed, nothing to remove"]
     data = _load(path)
-    hooks = data.get("hooks")
-    done: list[str] = []
-    if isinstance(hooks, dict):
-        for event in list(hooks):
-            groups = hooks[event]
-            if not isinstance(groups, list):
-                continue
-            removed = 0
-            for g in groups:
-                if isinstance(g, dict) and isinstance(g.get("hooks"), list):
-                    before = len(g["hooks"])
-                    g["hooks"] = [h for h in g["hooks"] if not _is_ours(h)]
-                    removed += before - len(g["hooks"])
-            if removed:
-                done.append(f"{rel}: removed {event} hook")
-                hooks[event] = [
-                    g for g in groups if not (isinstance(g, dict) and g.get("hooks") == [])
-                ]
-                if not hooks[event]:
-                    del hooks[event]
-        if not hooks:
-            del data["hooks"]
+    done = strip_hooks(data, _is_ours, str(rel))
     if not done:
         return [f"{rel}: no ctx hooks installed, nothing to remove"]
     if data:
