@@ -50,23 +50,10 @@ install_claude() {
     echo "claude $got installed: $bin"
 }
 
-install_codex() {
-    # The npm package ships the native binary as a per-platform optional dependency, like
-    # Claude Code: npm fetches it from the same registry, nothing else is downloaded.
-    local prefix="$DEST/codex"
-    local bin="$prefix/node_modules/.bin/codex"
-    if [ -x "$bin" ] && [ "$("$bin" --version 2>/dev/null | awk '{print $NF}')" = "$CODEX_VERSION" ]; then
-        echo "codex $CODEX_VERSION already installed: $bin"
-        return 0
-    fi
-    command -v npm >/dev/null || { echo "npm is required to install the Codex CLI" >&2; exit 1; }
-    mkdir -p "$prefix"
-    npm install --prefix "$prefix" --no-audit --no-fund --loglevel=error "@openai/codex@$CODEX_VERSION"
-    echo "codex $("$bin" --version) installed: $bin"
-}
-
 install_node_cli() {
-    # Gemini CLI and Qwen Code are plain JavaScript bundles on npm (no native download).
+    # An npm package pinned by version (checked in its package.json). Gemini CLI and Qwen Code
+    # are plain JavaScript bundles; Codex, OpenCode and the Copilot CLI ship their native binary
+    # as a per-platform optional dependency, which npm fetches from the same registry.
     # usage: install_node_cli NAME PACKAGE VERSION BIN
     local name="$1" package="$2" version="$3" prefix="$DEST/$1"
     local bin="$prefix/node_modules/.bin/$4"
@@ -78,36 +65,6 @@ install_node_cli() {
     mkdir -p "$prefix"
     npm install --prefix "$prefix" --no-audit --no-fund --loglevel=error "$package@$version"
     echo "$name $version installed: $bin"
-}
-
-install_opencode() {
-    # opencode-ai ships its native (Bun-compiled) binary as per-platform optional
-    # dependencies too (opencode-linux-x64, ...): npm fetches them from the same registry.
-    local prefix="$DEST/opencode"
-    local bin="$prefix/node_modules/.bin/opencode"
-    if [ -x "$bin" ] && [ "$("$bin" --version 2>/dev/null)" = "$OPENCODE_VERSION" ]; then
-        echo "opencode $OPENCODE_VERSION already installed: $bin"
-        return 0
-    fi
-    command -v npm >/dev/null || { echo "npm is required to install OpenCode" >&2; exit 1; }
-    mkdir -p "$prefix"
-    npm install --prefix "$prefix" --no-audit --no-fund --loglevel=error "opencode-ai@$OPENCODE_VERSION"
-    echo "opencode $("$bin" --version) installed: $bin"
-}
-
-install_copilot() {
-    # @github/copilot ships its native binary as a per-platform optional dependency too.
-    # The tests run it offline (COPILOT_OFFLINE + COPILOT_PROVIDER_BASE_URL): no GitHub login.
-    local prefix="$DEST/copilot"
-    local bin="$prefix/node_modules/.bin/copilot"
-    if [ -x "$bin" ] && "$bin" --version 2>/dev/null | grep -q "CLI $COPILOT_VERSION\."; then
-        echo "copilot $COPILOT_VERSION already installed: $bin"
-        return 0
-    fi
-    command -v npm >/dev/null || { echo "npm is required to install the Copilot CLI" >&2; exit 1; }
-    mkdir -p "$prefix"
-    npm install --prefix "$prefix" --no-audit --no-fund --loglevel=error "@github/copilot@$COPILOT_VERSION"
-    echo "copilot $COPILOT_VERSION installed: $bin"
 }
 
 install_aider() {
@@ -130,11 +87,11 @@ for tool in "$@"; do
     case "$tool" in
         claude) install_claude ;;
         aider) install_aider ;;
-        codex) install_codex ;;
+        codex) install_node_cli codex @openai/codex "$CODEX_VERSION" codex ;;
         gemini) install_node_cli gemini @google/gemini-cli "$GEMINI_VERSION" gemini ;;
         qwen) install_node_cli qwen @qwen-code/qwen-code "$QWEN_VERSION" qwen ;;
-        opencode) install_opencode ;;
-        copilot) install_copilot ;;
+        opencode) install_node_cli opencode opencode-ai "$OPENCODE_VERSION" opencode ;;
+        copilot) install_node_cli copilot @github/copilot "$COPILOT_VERSION" copilot ;;
         *) echo "unknown tool '$tool' (known: claude aider codex gemini qwen opencode copilot)" >&2; exit 2 ;;
     esac
 done
