@@ -21,7 +21,7 @@ from pathlib import Path
 
 
 def build(root: Path, n: int) -> None:
-    from ctx.models import TranscriptHeader, TranscriptTurn
+    from ctx.core.models import TranscriptHeader, TranscriptTurn
     from ctx.store.project import Project
 
     if not root.exists():

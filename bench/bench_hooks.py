@@ -47,8 +47,8 @@ def git(cwd: Path, *args: str) -> None:
 
 
 def make_repo(path: Path, memories: int, hooks: bool) -> None:
+    from ctx.core.models import TranscriptHeader, TranscriptTurn
     from ctx.integrations.claude_hooks import install_claude_hooks
-    from ctx.models import TranscriptHeader, TranscriptTurn
     from ctx.store.project import Project
 
     path.mkdir(parents=True)

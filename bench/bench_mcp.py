@@ -65,7 +65,7 @@ def summary(values: list[float]) -> dict[str, float]:
 
 def make_project(root: Path, turns_wanted: int, memories: int) -> tuple[Any, list[str]]:
     """A git repo with a ctx store holding `turns_wanted` LoCoMo turns; returns the questions."""
-    from ctx.models import TranscriptHeader, TranscriptTurn
+    from ctx.core.models import TranscriptHeader, TranscriptTurn
     from ctx.store.project import Project
 
     subprocess.run(["git", "init", "-q", "-b", "main", str(root)], check=True)

@@ -44,7 +44,7 @@ def main() -> None:
     subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
     os.environ.update(env)
     import ctx
-    from ctx.models import TranscriptHeader, TranscriptTurn
+    from ctx.core.models import TranscriptHeader, TranscriptTurn
 
     project = ctx.init_project(repo)
     for i in range(args.memories):

@@ -36,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ctx.models import TranscriptHeader, TranscriptTurn  # noqa: E402
+from ctx.core.models import TranscriptHeader, TranscriptTurn  # noqa: E402
 from ctx.store.project import Project  # noqa: E402
 
 

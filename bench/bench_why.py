@@ -67,7 +67,7 @@ def fast_import(root: Path, commits: int, lines: int, seed: int) -> list[int]:
 
 
 def make_sessions(root: Path, n: int, times: list[int], lines: int, seed: int) -> None:
-    from ctx.models import TranscriptHeader, TranscriptTurn
+    from ctx.core.models import TranscriptHeader, TranscriptTurn
     from ctx.store.project import Project
 
     rnd = random.Random(seed)

@@ -6,11 +6,14 @@ The public Python API lives in :mod:`ctx.api`; it is re-exported here lazily so 
 
 from __future__ import annotations
 
+from ctx.core.version import __version__
+
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs start-up time
 if TYPE_CHECKING:
     from typing import Any
 
-__version__ = "0.1.0"
+
+__all__ = ["__version__"]
 
 _API = {
     "open_project",

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ctx.errors import CtxError
-from ctx.models import Memory, Session, Turn
+from ctx.core.errors import CtxError
+from ctx.core.models import Memory, Session, Turn
 from ctx.store.project import Project
 
 __all__ = ["CtxError", "Memory", "Project", "Session", "Turn", "init_project", "open_project"]

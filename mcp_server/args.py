@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ctx.errors import CtxError
+from ctx.core.errors import CtxError
 
 CLAMPED = ("limit", "chars", "max_chars")
 

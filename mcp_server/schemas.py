@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ctx.models import MEMORY_TYPES
+from ctx.core.models import MEMORY_TYPES
 
 SEARCH_MAX_LIMIT = 50
 LIST_MAX_LIMIT = 100

@@ -22,8 +22,8 @@ from mcp import types
 from mcp.server.lowlevel import Server
 from mcp.server.stdio import stdio_server
 
-from ctx import __version__
-from ctx.errors import CtxError
+from ctx.core.errors import CtxError
+from ctx.core.version import __version__
 from mcp_server import schemas
 from mcp_server.tools import ProjectHandle, call_tool
 
@@ -70,7 +70,7 @@ def run_call(handle: ProjectHandle, name: str, arguments: Any) -> types.CallTool
             err = CtxError(err.message, NOT_FOUND_ADVICE, code=err.code)
         return error_result(err)
     except Exception as exc:  # a bug in ctx: say so, keep serving
-        from ctx.oserrors import resource_error
+        from ctx.core.oserrors import resource_error
 
         resource = resource_error(exc)  # disk full, read-only...: the user's to fix
         if resource is not None:

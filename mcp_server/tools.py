@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ctx.errors import CtxError
+from ctx.core.errors import CtxError
 from mcp_server import schemas
 from mcp_server.args import check_arguments
 
 if TYPE_CHECKING:
-    from ctx.models import Session
+    from ctx.core.models import Session
     from ctx.store.project import Project
 
 HIT_TEXT_CHARS = 600  # hit text beyond the snippet; `recall`/`get_session` give the rest
@@ -92,7 +92,7 @@ def _clip(text: str, limit: int) -> tuple[str, bool]:
 def _since(value: str | None, option: str) -> Any:
     if not value:
         return None
-    from ctx.timeutil import parse_since
+    from ctx.core.timeutil import parse_since
 
     return parse_since(value, option=f"'{option}'")
 
@@ -102,7 +102,7 @@ def _iso(ts: float) -> str | None:
         return None
     from datetime import datetime, timezone
 
-    from ctx.timeutil import iso
+    from ctx.core.timeutil import iso
 
     return iso(datetime.fromtimestamp(ts, timezone.utc))
 
@@ -181,13 +181,15 @@ def search(project: Project, a: dict[str, Any]) -> ToolOutput:
 
 
 def remember(project: Project, a: dict[str, Any]) -> ToolOutput:
+    from ctx.codelinks.staleness import default_cites
+
     m = project.add_memory(
         a["content"],
         a["type"],
         a["tags"] or [],
         source_session=a["source_session"],
         source_turn=a["source_turn"],
-        cites=a.get("cites") or None,
+        cites=default_cites(project, a["source_session"], a.get("cites") or None),
         supersedes=a.get("supersedes"),
     )
     from ctx.search.similar import similar_to_new
@@ -262,7 +264,7 @@ def get_session(project: Project, a: dict[str, Any]) -> ToolOutput:
 
 
 def context(project: Project, a: dict[str, Any]) -> ToolOutput:
-    from ctx.brief import build_brief
+    from ctx.integrations.brief import build_brief
 
     brief = build_brief(project, branch=a["branch"], budget_chars=a["chars"])
     return ToolOutput(brief.to_dict(), text=brief.text)

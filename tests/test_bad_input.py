@@ -238,7 +238,7 @@ def test_bad_config_value_is_a_clear_error(
 
 
 def test_user_config_is_checked_too(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from ctx import paths
+    from ctx.core import paths
 
     paths.user_config_file().parent.mkdir(parents=True, exist_ok=True)
     paths.user_config_file().write_text('[search]\nmode = "fuzzy"\n')

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ctx.errors import CtxError
-from ctx.ids import is_part_name, is_session_id
+from ctx.core.errors import CtxError
+from ctx.core.ids import is_part_name, is_session_id
 from ctx.store import confine
 from ctx.store.locking import atomic_write, file_lock
 

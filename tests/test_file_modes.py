@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ctx import paths
+from ctx.core import paths
 from ctx.store.project import Project
 from ctx.sync import conflicts
 from tests.helpers import run_ctx
@@ -121,7 +121,7 @@ def test_world_readable_files_of_an_older_ctx_are_tightened_on_the_next_write(
     ok(capsys, "index", "--keyword-only")
     Project.open(store).init()  # registers again: the registry is rewritten
     paths.registry_file().chmod(0o644)
-    from ctx import registry
+    from ctx.store import registry
 
     registry.register(store / "elsewhere")
     for f in loose:

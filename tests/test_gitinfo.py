@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ctx.gitinfo import context
+from ctx.core.gitinfo import context
 
 
 def _git_author(repo: Path) -> str:

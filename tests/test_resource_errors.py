@@ -193,7 +193,7 @@ def test_every_resource_errno_has_its_message() -> None:
     """As root the tests cannot meet EACCES or EDQUOT for real: the one mapping, checked."""
     import errno
 
-    from ctx.oserrors import resource_error
+    from ctx.core.oserrors import resource_error
 
     for code, words in [
         (errno.ENOSPC, "disk full"),

@@ -59,7 +59,7 @@ def test_unreadable_config(store: Path, capsys: pytest.CaptureFixture[str]) -> N
 
 
 def test_user_config_broken(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from ctx import paths
+    from ctx.core import paths
 
     paths.user_config_file().parent.mkdir(parents=True, exist_ok=True)
     paths.user_config_file().write_text("embedding = [")

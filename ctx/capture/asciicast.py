@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ctx.capture.journal import Event, JournalDamaged, Recording, iter_records, json_object
-from ctx.errors import CtxError
+from ctx.core.errors import CtxError
 from ctx.store import confine
 
 if TYPE_CHECKING:

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ctx.errors import CtxError
+from ctx.core.errors import CtxError
 from ctx.store import confine
 
 if TYPE_CHECKING:

@@ -49,7 +49,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ctx.capture.spawn import PIPE_SIZE, Spawned, is_tty, plan_io, read_report, set_winsize, spawn
-from ctx.errors import EXIT_NOT_FOUND_CMD, CtxError
+from ctx.core.errors import EXIT_NOT_FOUND_CMD, CtxError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence

@@ -37,7 +37,7 @@ import termios
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ctx.errors import EXIT_NOT_FOUND_CMD, CtxError
+from ctx.core.errors import EXIT_NOT_FOUND_CMD, CtxError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -70,7 +70,7 @@ from ctx.capture.journal import (
 )
 from ctx.capture.journal import json_object as _header
 from ctx.capture.terminal_screen import feed, screen_class, stream_class
-from ctx.models import TranscriptTurn
+from ctx.core.models import TranscriptTurn
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ctx.models import TranscriptTurn
+    from ctx.core.models import TranscriptTurn
 
 _ESCAPES = re.compile(rb"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[@-Z\\-_])")
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
@@ -31,7 +31,7 @@ def squash(text: str) -> str:
 def screen_text(journal: Path) -> str:
     """Everything the run printed, squashed (escape sequences removed first)."""
     from ctx.capture.journal import JournalDamaged, iter_records
-    from ctx.errors import CtxError
+    from ctx.core.errors import CtxError
 
     chunks: list[str] = []
     seen = 0

@@ -30,15 +30,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ctx.errors import CtxError
-from ctx.ids import SESSION_PREFIX, derived_id, new_id
+from ctx.core.errors import CtxError
+from ctx.core.ids import SESSION_PREFIX, derived_id, new_id
 from ctx.store.recovery import FINISHERS
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from ctx.capture.pty_proxy import ProxyResult
-    from ctx.models import Session, TranscriptHeader, TranscriptTurn
+    from ctx.core.models import Session, TranscriptHeader, TranscriptTurn
     from ctx.store.project import Project
 
 #: Session status of a run that failed before any conversation (see failed_without_conversation).
@@ -109,7 +109,7 @@ def wrap(
     from ctx.capture.journal import JournalWriter
     from ctx.capture.pty_proxy import NullSink, resolve_command, run_proxied
     from ctx.capture.spawn import plan_io
-    from ctx.oserrors import resource_error
+    from ctx.core.oserrors import resource_error
     from ctx.store.redaction import redact_data, redact_text
 
     argv = [str(a) for a in argv]
@@ -401,7 +401,7 @@ def _gemini_qwen_files(adapter: str, cwd: str, started: float) -> tuple[list[Pat
 def _turns_in(
     turns: list[TranscriptTurn], started: float, until: float | None
 ) -> list[TranscriptTurn]:
-    from ctx.timeutil import parse_iso
+    from ctx.core.timeutil import parse_iso
 
     lo = started - WINDOW_SLACK_S
     hi = (until if until is not None else time.time()) + WINDOW_SLACK_S

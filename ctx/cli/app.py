@@ -10,9 +10,9 @@ from typing import Any
 
 import typer
 
-from ctx import __version__
 from ctx.cli import common
-from ctx.errors import EXIT_INTERNAL, EXIT_USER, CtxError
+from ctx.core.errors import EXIT_INTERNAL, EXIT_USER, CtxError
+from ctx.core.version import __version__
 
 app = typer.Typer(
     name="ctx",
@@ -276,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         code = 0
     except Exception as exc:  # an internal error: a bug in ctx
-        from ctx.oserrors import resource_error
+        from ctx.core.oserrors import resource_error
 
         if os.environ.get("CTX_DEBUG"):
             raise

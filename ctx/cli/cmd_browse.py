@@ -7,7 +7,7 @@ import sys
 import typer
 
 from ctx.cli import common
-from ctx.errors import CtxError
+from ctx.core.errors import CtxError
 
 
 def register(app: typer.Typer) -> None:

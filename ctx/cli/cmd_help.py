@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from ctx.errors import CtxError
+from ctx.core.errors import CtxError
 
 SHELLS = ("bash", "zsh", "fish")
 
 
+#: The root command, kept by :func:`register` so `ctx help` can print any command's help
+#: without importing the module that imports this one.
+_ROOT: list[typer.Typer] = []
+
+
 def register(app: typer.Typer) -> None:
+    _ROOT[:] = [app]
     app.command("help")(help_)
     app.command("completion")(completion)
     app.command("show")(show)
@@ -53,8 +59,7 @@ def help_(
     command: list[str] | None = typer.Argument(None, help="A command, e.g. `memory add`."),
 ) -> None:
     """Show the help of ctx or of one command (same as `ctx CMD --help`)."""
-    from ctx.cli.app import app
-
+    (app,) = _ROOT
     app(args=[*(command or []), "--help"], prog_name="ctx", standalone_mode=False)
 
 

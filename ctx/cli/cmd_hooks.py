@@ -10,7 +10,7 @@ from typing import Any
 import typer
 
 from ctx.cli.common import JSON_OPT, emit_json, open_project
-from ctx.errors import CtxError
+from ctx.core.errors import CtxError
 
 hooks_app = typer.Typer(
     help="Git hooks (secret check before commit; index refresh and lost-edit report after "
@@ -58,7 +58,7 @@ def install(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Install the git hooks (existing hooks are kept as .legacy and still run)."""
-    from ctx.hooks_install import install as install_git
+    from ctx.integrations.git_hooks import install as install_git
 
     if local and not claude:
         raise CtxError(
@@ -80,7 +80,7 @@ def install(
     if agent is not None:
         done += _agent_module(agent).install(project)
     if (gemini or agent is not None) and project.exists:
-        # their session-start hooks print the precomputed brief (ctx/brief_cache.py): build it
+        # their session-start hooks print the precomputed brief (ctx/core/brief_cache.py): build it
         from ctx.integrations.claude_hooks import refresh_brief_cache
 
         try:
@@ -116,7 +116,7 @@ def uninstall(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Remove ctx's git hooks and put back the hooks that were there before."""
-    from ctx.hooks_install import uninstall as uninstall_git
+    from ctx.integrations.git_hooks import uninstall as uninstall_git
 
     project = open_project(require_store=False)
     done = uninstall_git(project)
@@ -137,7 +137,7 @@ def uninstall(
 @hooks_app.command("status")
 def status(as_json: bool = JSON_OPT) -> None:
     """Which hooks are installed, and whether they can run."""
-    from ctx.hooks_install import hook_status
+    from ctx.integrations.git_hooks import hook_status
 
     project = open_project(require_store=False)
     checks = hook_status(project)
@@ -164,7 +164,7 @@ def run(
 ) -> None:
     """Called by the installed git hooks (not for people)."""
     from ctx.cli.common import state
-    from ctx.sync.hookrun import run_hook
+    from ctx.integrations.git_hook_run import run_hook
 
     code = run_hook(hook, list(args or []), state.cwd)
     sys.stdout.flush()

@@ -19,7 +19,7 @@ from ctx.cli.common import (
     short_time,
 )
 from ctx.cli.output import sanitize
-from ctx.models import MEMORY_TYPES, Memory
+from ctx.core.models import MEMORY_TYPES, Memory
 
 memory_app = typer.Typer(
     help="Typed memories: facts, decisions, procedures, preferences, episodes.\n\n"
@@ -94,6 +94,8 @@ def add(
     """
     project = open_for_writing()
     text = read_text(content, "memory text")
+    from ctx.codelinks.staleness import default_cites
+
     m = project.add_memory(
         text,
         type,
@@ -101,7 +103,7 @@ def add(
         source_session=session,
         source_turn=turn,
         private=private,
-        cites=cite or None,
+        cites=default_cites(project, session, cite or None),
         supersedes=supersedes,
     )
     say_redacted(text)
@@ -132,7 +134,7 @@ def list_(
     as_json: bool = JSON_OPT,
 ) -> None:
     """List memories, newest first."""
-    from ctx.timeutil import parse_since
+    from ctx.core.timeutil import parse_since
 
     project = open_project()
     mems = project.list_memories(

@@ -29,7 +29,7 @@ def init(as_json: bool = JSON_OPT) -> None:
 
 def status(as_json: bool = JSON_OPT) -> None:
     """Where the store is, what it holds, what is not yet committed, index and model state."""
-    from ctx.status import project_status
+    from ctx.health.status import project_status
 
     project = open_project()
     st = project_status(project)
@@ -73,7 +73,7 @@ def status(as_json: bool = JSON_OPT) -> None:
 def doctor(as_json: bool = JSON_OPT) -> None:
     """Check the environment and say how to fix each problem."""
     from ctx.cli.common import state
-    from ctx.doctor import run_checks, summary_exit
+    from ctx.health.doctor import run_checks, summary_exit
 
     checks = run_checks(state.cwd)
     if as_json:

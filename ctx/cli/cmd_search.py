@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from ctx.cli.common import JSON_OPT, emit_json, one_line, open_project, report_problems, warn
-from ctx.errors import CtxError
+from ctx.core.errors import CtxError
 
 if TYPE_CHECKING:
     from ctx.search.service import SearchResult
@@ -146,7 +146,7 @@ def search(
     Examples: ctx search "why did we pick RS256" · ctx search parse_jwt_header --mode keyword ·
     ctx search deploy --type procedure --since 30d --json
     """
-    from ctx.timeutil import parse_since
+    from ctx.core.timeutil import parse_since
 
     opts: dict[str, Any] = {
         "mode": mode,
@@ -206,8 +206,8 @@ def _merge(results: list[SearchResult], opts: dict[str, Any]) -> list[tuple[str 
 
 
 def _search_all(query: str, opts: dict[str, Any]) -> list[SearchResult]:
-    from ctx.registry import known_projects
     from ctx.store.project import Project
+    from ctx.store.registry import known_projects
 
     out = []
     for root in known_projects():

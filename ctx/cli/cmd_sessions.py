@@ -9,7 +9,7 @@ import typer
 from ctx.cli.common import JSON_OPT, emit_json, one_line, open_project, report_problems, short_time
 
 if TYPE_CHECKING:
-    from ctx.models import Session
+    from ctx.core.models import Session
 
 sessions_app = typer.Typer(
     help="Captured and imported sessions.\n\nAlias: ls = list.", no_args_is_help=True
@@ -39,7 +39,7 @@ def list_(
 ) -> None:
     """List sessions, newest first."""
     from ctx.cli.render import duration
-    from ctx.timeutil import parse_since
+    from ctx.core.timeutil import parse_since
 
     project = open_project()
     sessions = project.list_sessions(
@@ -106,7 +106,7 @@ def _summary(s: Session) -> dict[str, Any]:
 
 def _turn_range(spec: str) -> tuple[int, int | None]:
     """`A:B`, `A:`, `:B` or `N` (just turn N) as a half-open range; anything else is refused."""
-    from ctx.errors import CtxError
+    from ctx.core.errors import CtxError
 
     a, colon, b = spec.partition(":")
     try:
@@ -153,7 +153,7 @@ def retitle(
 ) -> None:
     """Give a session a title (shared through the CRDT state: concurrent retitles merge)."""
     if not title.strip():
-        from ctx.errors import CtxError
+        from ctx.core.errors import CtxError
 
         raise CtxError("the title is empty", "give the new title as text", exit_code=2)
     project = open_project()

@@ -19,7 +19,7 @@ from ctx.cli.common import (
     state,
     warn,
 )
-from ctx.errors import CtxError
+from ctx.core.errors import CtxError
 
 SOURCES = (
     "jsonl",
@@ -84,7 +84,7 @@ def import_(
             f"unknown import source '{source}'", f"use one of: {', '.join(SOURCES)}", exit_code=2
         )
     project = open_for_writing()
-    from ctx.importers import run_import
+    from ctx.capture.import_files import run_import
 
     if path is not None and str(path) == "-" and sys.stdin.isatty() and not state.quiet:
         sys.stderr.write("ctx: reading JSONL from stdin; end with Ctrl-D\n")
@@ -110,8 +110,8 @@ def import_(
 
 
 def _import_all_agents(private: bool, as_json: bool) -> None:
-    from ctx.agent_history import import_all
-    from ctx.importers import ImportSummary
+    from ctx.capture.agent_history import import_all
+    from ctx.core.models import ImportSummary
 
     project = open_project()
     summary = ImportSummary("all-agents")

@@ -100,7 +100,7 @@ def log(
     from ctx.cli.common import one_line, state
     from ctx.codelinks.history import filter_entries, history
     from ctx.codelinks.why import repo_relative
-    from ctx.timeutil import parse_since
+    from ctx.core.timeutil import parse_since
 
     project = open_project()
     cwd = Path(state.cwd).resolve() if state.cwd else Path.cwd()

@@ -16,7 +16,7 @@ import typer
 from ctx.cli import common
 
 if TYPE_CHECKING:
-    from ctx.models import TranscriptTurn
+    from ctx.core.models import TranscriptTurn
     from ctx.store.project import Project
 
 
@@ -67,7 +67,7 @@ def wrap(
     if argv and argv[0] == "--":
         argv = argv[1:]
     if not argv:
-        from ctx.errors import CtxError
+        from ctx.core.errors import CtxError
 
         raise CtxError(
             "no command to run", "usage: ctx wrap [OPTIONS] [--] CMD [ARGS...]", exit_code=2

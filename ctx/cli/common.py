@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from ctx.errors import CtxError
+from ctx.core.errors import CtxError
 
 if TYPE_CHECKING:
     from ctx.store.project import Project

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import tempfile
 
-from ctx.errors import CtxError
+from ctx.core.errors import CtxError
 
 
 def editor_command() -> str:

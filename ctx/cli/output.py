@@ -82,7 +82,7 @@ _stdout_tty: dict[str, bool] = {}
 
 
 def set_color(mode: str | None) -> None:
-    from ctx.errors import CtxError
+    from ctx.core.errors import CtxError
 
     if mode is not None and mode not in COLOR_MODES:
         raise CtxError(f"unknown --color '{mode}'", "use auto, always or never", exit_code=2)

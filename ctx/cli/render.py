@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ctx.cli.common import plural, short_time
-from ctx.models import Session, Turn
-from ctx.timeutil import to_unix
+from ctx.core.models import Session, Turn
+from ctx.core.timeutil import to_unix
 
 
 def duration(session: Session) -> str:

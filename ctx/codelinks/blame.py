@@ -6,7 +6,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from ctx.errors import CtxError
+from ctx.core.errors import CtxError
 
 
 @dataclass

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ctx.models import Turn
+from ctx.core.models import Turn
 
 READ_TOOLS = {"read", "grep", "glob", "ls", "view", "notebookread"}
 WRITE_TOOLS = {"write", "create", "create_file"}

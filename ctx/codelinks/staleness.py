@@ -18,10 +18,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ctx.codelinks.cites import parse
+from ctx.store.cites import parse
 
 if TYPE_CHECKING:
-    from ctx.models import Memory
+    from ctx.core.models import Memory
     from ctx.store.project import Project
 
 CACHE_VERSION = 1
@@ -246,11 +246,21 @@ def _in_repo(root: Path, raw: str) -> str | None:
     return None
 
 
+def default_cites(
+    project: Project, source_session: str | None, cites: list[str] | None
+) -> list[str] | None:
+    """Memories made from a session cite the files it touched, unless the caller names cites.
+    (The store takes cites as given: it cannot read sessions' tool calls, which live up here.)"""
+    if cites is None and source_session:
+        return session_cites(project, source_session)
+    return cites
+
+
 def session_cites(project: Project, session_id: str) -> list[str]:
     """The repository files a session touched, as cites (those that are not valid are left)."""
-    from ctx.codelinks.cites import normalise
     from ctx.codelinks.touches_cache import session_files
-    from ctx.errors import CtxError
+    from ctx.core.errors import CtxError
+    from ctx.store.cites import normalise
 
     try:
         session = project.get_session(session_id)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from ctx.codelinks.files import touches
 
 if TYPE_CHECKING:
-    from ctx.models import Session
+    from ctx.core.models import Session
     from ctx.store.project import Project
 
 CACHE_VERSION = 1

@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 from ctx.codelinks.blame import BlameLine, blame
 from ctx.codelinks.files import refers_to, touches, wrote_line
 from ctx.codelinks.touches_cache import session_files
-from ctx.errors import CtxError
+from ctx.core.errors import CtxError
 
 if TYPE_CHECKING:
-    from ctx.models import Session
+    from ctx.core.models import Session
     from ctx.store.project import Project
 
 TRAILER = re.compile(r"^Ctx-Session:\s*(s-[a-z2-7]{12})\s*$", re.MULTILINE)

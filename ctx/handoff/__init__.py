@@ -8,6 +8,7 @@ capturing the continuation stores only the new turns, linked to the original (`c
 
 from __future__ import annotations
 
-#: Key written on every rebuilt record; its value is the ctx session id it came from.
-RESUME_MARKER = "ctxResumedFrom"
+from ctx.capture.adapters import RESUME_MARKER
+
+__all__ = ["AGENTS", "RESUME_MARKER"]
 AGENTS = ("claude", "codex", "gemini", "qwen")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ctx.models import Session, Turn
+from ctx.core.models import Session, Turn
 
 RESULT_CLIP = 4000  # characters of a tool result kept in the rebuilt context
 

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ctx.errors import CtxError
+from ctx.core.errors import CtxError
 from ctx.handoff import AGENTS
 from ctx.handoff.conversation import exchange
 from ctx.handoff.targets import BUILDERS

@@ -23,9 +23,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ctx.core.timeutil import now_iso
 from ctx.handoff import RESUME_MARKER
 from ctx.handoff.conversation import Message
-from ctx.timeutil import now_iso
 
 _NAMESPACE = uuid.UUID("6f1c9a52-3c1e-4e0b-9f57-2f6a4d1b8c70")
 
@@ -266,7 +266,7 @@ def build_qwen(
 
 def _codex_provider(codex_dir: Path) -> str:
     """The `model_provider` of the user's Codex config (Codex's own default: openai)."""
-    from ctx.config import read_toml
+    from ctx.core.config import read_toml
 
     try:
         value = read_toml(codex_dir / "config.toml").get("model_provider")

@@ -2,7 +2,7 @@
 
 Two hooks, both calling back into ctx (the hot path is `ctx/integrations/hook_entry.py`):
 SessionStart runs `ctx hook claude-session-start` and injects the precomputed project brief
-(`ctx/brief_cache.py`) as `hookSpecificOutput.additionalContext`; SessionEnd runs
+(`ctx/core/brief_cache.py`) as `hookSpecificOutput.additionalContext`; SessionEnd runs
 `ctx hook claude-session-end`, which starts the import of the finished transcript in the
 background and returns. Our entries are recognised by the `hook claude-session-` marker in
 their command, so install is idempotent, other hooks are left alone, and uninstall removes
@@ -20,10 +20,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ctx.errors import CtxError
+from ctx.core.errors import CtxError
 
 if TYPE_CHECKING:
-    from ctx.doctor import Check
+    from ctx.core.checks import Check
     from ctx.store.project import Project
 
 MARKER = "hook claude-session-"
@@ -159,9 +159,9 @@ def install_claude_hooks(
 
 
 def refresh_brief_cache(project: Project) -> None:
-    """Build the brief the SessionStart hook prints, now (see ctx/brief_cache.py)."""
-    from ctx import brief_cache
-    from ctx.brief import DEFAULT_BUDGET, build_brief
+    """Build the brief the SessionStart hook prints, now (see ctx/core/brief_cache.py)."""
+    from ctx.core import brief_cache
+    from ctx.integrations.brief import DEFAULT_BUDGET, build_brief
 
     stamp = brief_cache.fingerprint(project.root)  # before reading: a write meanwhile shows
     budget = brief_cache.budget_from_env(DEFAULT_BUDGET)
@@ -290,7 +290,7 @@ def _uninstall_from(project: Project, path: Path) -> list[str]:
 
 def claude_hook_status(project: Project) -> list[Check]:
     """Doctor checks: are the hooks installed, and can their command run?"""
-    from ctx.doctor import Check
+    from ctx.core.checks import Check
 
     found: dict[str, list[str]] = {event: [] for event in HOOKS}
     where: list[str] = []
@@ -357,7 +357,7 @@ def claude_hook_status(project: Project) -> list[Check]:
 
 def _recent_failures(project: Project) -> list[Check]:
     """The hooks fail open (silently, for Claude Code's sake): say here when one did lately."""
-    from ctx.doctor import Check
+    from ctx.core.checks import Check
     from ctx.integrations.hook_entry import log_path, read_log
 
     recent = read_log(log_path(project.root))[-20:]

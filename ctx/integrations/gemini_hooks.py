@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ctx.errors import CtxError
+from ctx.core.errors import CtxError
 from ctx.integrations.claude_hooks import _load, _machine_path, _save, ctx_command, strip_hooks
 
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ break it. So this module is the whole hot path and imports only the standard lib
 typer, no pygit2, no store): it finds the project by walking up to `.git`, and
 
 - SessionStart prints the brief precomputed in `.contextfs/local/cache/brief.out`
-  (`ctx/brief_cache.py`); a stale or missing cache is rebuilt in the background;
+  (`ctx/core/brief_cache.py`); a stale or missing cache is rebuilt in the background;
 - SessionEnd hands the event to a detached worker (`ctx/integrations/hook_worker.py`) that
   imports the transcript after Claude Code has gone, and returns at once.
 
@@ -24,7 +24,7 @@ import os
 import sys
 import time
 
-from ctx import brief_cache
+from ctx.core import brief_cache
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs start-up time
 if TYPE_CHECKING:
@@ -41,7 +41,9 @@ LOG_NAME = "hooks.log"
 LOG_MAX_BYTES = 256 * 1024
 STDIN_MAX = 1024 * 1024
 EVENT_ARG_MAX = 100_000  # bytes of event JSON handed to the worker on its command line
-DEFAULT_BUDGET = 4000  # characters of brief; the same default as ctx.brief.DEFAULT_BUDGET
+DEFAULT_BUDGET = (
+    4000  # characters of brief; the same default as ctx.integrations.brief.DEFAULT_BUDGET
+)
 
 
 class HookTimeout(BaseException):
@@ -80,7 +82,7 @@ def _read_small(path: str) -> str | None:
 
 
 def find_place(start: str | os.PathLike[str]) -> Place | None:
-    """The ctx project containing ``start``, as `ctx.gitinfo` would find it (a linked worktree
+    """The ctx project containing ``start``, as `ctx.core.gitinfo` would find it (a linked worktree
     belongs to its main worktree's project), or None when there is no ctx store."""
     d = os.path.realpath(start)
     while True:
@@ -117,7 +119,7 @@ def log_path(root: str | os.PathLike[str] | None) -> str:
     background job must not recreate a deleted project's directories)."""
     if root is not None and os.path.isdir(os.path.join(os.fspath(root), ".contextfs")):
         return os.path.join(os.fspath(root), ".contextfs", "local", LOG_NAME)
-    from ctx.paths import data_dir
+    from ctx.core.paths import data_dir
 
     return os.path.join(data_dir(), LOG_NAME)
 

@@ -15,7 +15,7 @@ import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ctx.errors import CtxError
+from ctx.core.errors import CtxError
 
 if TYPE_CHECKING:
     from ctx.store.project import Project

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from ctx import paths
+from ctx.core import paths
 
 if TYPE_CHECKING:
     import numpy as np

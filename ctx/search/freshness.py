@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ctx.core.timeutil import to_unix
 from ctx.search.types import EMBED_MAX_CHARS, OVERSIZED_KEY, IndexDoc
-from ctx.timeutil import to_unix
 
 if TYPE_CHECKING:
     from ctx.search.index import SearchIndex

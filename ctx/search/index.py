@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import apsw
 
-from ctx.errors import CtxError
+from ctx.core.errors import CtxError
 from ctx.search import context, db, rank, text, vectors
 from ctx.search.buildlock import build_lock, file_id, is_damage
 from ctx.search.db import remove_db_files

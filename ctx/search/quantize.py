@@ -24,7 +24,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-from ctx import paths
+from ctx.core import paths
 
 MARKER = ".ctx-int8.json"
 RECIPE = "dynamic-qint8-per-channel-matmul-v1"  # part of the key: a new recipe, a new copy

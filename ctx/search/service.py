@@ -184,7 +184,7 @@ def _mark_links(project: Project, hits: list[Hit]) -> list[Hit]:
     if not ids:
         return hits
     from ctx.codelinks.staleness import annotate
-    from ctx.errors import CtxError
+    from ctx.core.errors import CtxError
 
     mems = {}
     for mid in ids:
@@ -219,7 +219,7 @@ def search(
     min_relevance: float | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> SearchResult:
-    from ctx.errors import CtxError
+    from ctx.core.errors import CtxError
     from ctx.store.memories import check_type
 
     mode = mode or str(project.config.get("search", "mode", "hybrid"))

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ctx.models import Memory
+    from ctx.core.models import Memory
     from ctx.store.project import Project
 
 EMBED_THRESHOLD = 0.75

@@ -108,7 +108,7 @@ class Hit:
         return self.memory_id or self.session_id or self.doc_id
 
     def to_dict(self) -> dict[str, Any]:
-        from ctx.timeutil import from_unix_iso
+        from ctx.core.timeutil import from_unix_iso
 
         d = asdict(self)
         d["id"] = self.id

@@ -9,14 +9,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ctx.config import Config, load_config, validated
-from ctx.errors import CtxError
-from ctx.gitinfo import GitContext, context
-from ctx.ids import is_replica_id, new_replica_id
+from ctx.core.config import Config, load_config, validated
+from ctx.core.errors import CtxError
+from ctx.core.gitinfo import GitContext, context
+from ctx.core.ids import is_replica_id, new_replica_id
 from ctx.store import confine, crdt_log, highwater, pending
-from ctx.store.crdt_log import Cached, LogMark, Problem
+from ctx.store.crdt_log import Cached, LogMark
 from ctx.store.layout import FORMAT_VERSION, Layout
 from ctx.store.locking import atomic_write, file_lock, try_lock
+from ctx.store.problems import Problem
 from ctx.store.state import StateDoc
 
 T = TypeVar("T")
@@ -466,10 +467,10 @@ class ProjectBase:
 
     def _brief_soon(self) -> None:
         """After a write: when Claude Code's hook has a brief cached, rebuild it in the
-        background (at most every few seconds per Project; see ctx/brief_cache.py)."""
+        background (at most every few seconds per Project; see ctx/core/brief_cache.py)."""
         import time
 
-        from ctx import brief_cache
+        from ctx.core import brief_cache
 
         now = time.monotonic()
         if self.brief_refresh_off or now - self._brief_spawned_at < 2.0:

@@ -3,7 +3,7 @@
 Whatever git brings was written by someone else: a state log can name any string as a
 forgotten id, a commit can put a symbolic link where ctx keeps its files. Every path ctx derives
 from store content goes through here: the name must match the grammar of docs/format.md
-(ctx/ids.py), it is joined under the right base, and no component from `.contextfs/` down to it
+(ctx/core/ids.py), it is joined under the right base, and no component from `.contextfs/` down to it
 may be a symlink (lstat, never stat). Files are opened with O_NOFOLLOW. What fails is reported
 (file, line, what it held, escaped; the commit that brought it) and never used.
 
@@ -21,8 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from ctx.errors import CtxError
-from ctx.store.crdt_log import Problem
+from ctx.core.errors import CtxError
+from ctx.store.problems import Problem
 
 PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700

@@ -20,22 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ctx.errors import CtxError
+from ctx.core.errors import CtxError
+from ctx.store.problems import Problem
 
 LOG_VERSION = 1
 HEADER_RE = re.compile(rb"^#ctx-state v(\d+)(?: replica=(\S+))?\s*$")
-
-
-@dataclass
-class Problem:
-    """Something unreadable that was skipped; reported to the user, never fatal."""
-
-    path: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
 
 
 def header_line(replica: str) -> bytes:

@@ -119,7 +119,7 @@ def atomic_write(path: Path, data: bytes, *, private: bool = False, durable: boo
 def _refuse_linked(path: Path) -> None:
     """A machine-local file under `.contextfs/` is never written through a symlinked folder
     (a commit can carry `.contextfs/local` as a link): the last line of defence."""
-    from ctx.errors import CtxError
+    from ctx.core.errors import CtxError
 
     parts = path.parts
     if ".contextfs" not in parts:

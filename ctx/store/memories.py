@@ -8,14 +8,14 @@ from typing import Any
 
 from pycrdt import Map
 
-from ctx.codelinks.cites import clean_stored, normalise
-from ctx.errors import CtxError
-from ctx.ids import MEMORY_PREFIX, is_memory_id, new_id
-from ctx.models import MEMORY_TYPES, Memory
+from ctx.core.errors import CtxError
+from ctx.core.ids import MEMORY_PREFIX, is_memory_id, new_id
+from ctx.core.models import MEMORY_TYPES, Memory
+from ctx.core.timeutil import now_iso, parse_iso
 from ctx.store.base import ProjectBase
+from ctx.store.cites import clean_stored, normalise
 from ctx.store.redaction import local_paths, redact_text
 from ctx.store.state import SUPERSEDED_BY, StateDoc
-from ctx.timeutil import now_iso, parse_iso
 
 _TAG_RE = re.compile(r"^[\w][\w.:/+-]*$", re.UNICODE)
 MAX_CONTENT = 1_000_000  # characters; a memory is a note, not a dump
@@ -134,10 +134,6 @@ class MemoryOps(ProjectBase):
             source_session = self.resolve_session_id(source_session)  # type: ignore[attr-defined]
         if source_turn is not None and not source_session:
             raise CtxError("--turn needs --session", "name the session the turn belongs to")
-        if cites is None and source_session:
-            from ctx.codelinks.staleness import session_cites
-
-            cites = session_cites(self, source_session)  # type: ignore[arg-type]
         cite_list: list[str] = []
         for raw in cites or ():
             c = normalise(raw, self.root)

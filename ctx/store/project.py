@@ -8,15 +8,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from ctx import registry
-from ctx.errors import CtxError
-from ctx.gitinfo import context
-from ctx.ids import MEMORY_PREFIX, SESSION_PREFIX, is_memory_id, is_session_id
-from ctx.models import ImportResult, TranscriptHeader, TranscriptTurn
-from ctx.store import confine
-from ctx.store.crdt_log import Problem
+from ctx.core.errors import CtxError
+from ctx.core.gitinfo import context
+from ctx.core.ids import MEMORY_PREFIX, SESSION_PREFIX, is_memory_id, is_session_id
+from ctx.core.models import ImportResult, TranscriptHeader, TranscriptTurn
+from ctx.store import confine, registry
 from ctx.store.layout import CONFIG_TEMPLATE, FORMAT_VERSION, GITIGNORE
 from ctx.store.memories import MemoryOps
+from ctx.store.problems import Problem
 from ctx.store.sessions import SessionOps
 
 EXPORT_VERSION = 1
@@ -73,9 +72,9 @@ class Project(MemoryOps, SessionOps):
                 keep.write_text("")
                 result.created.append(str(keep.relative_to(self.root)))
         confine.private_dirs(lay.local)
-        from ctx.sync.attributes import ensure_gitattributes
+        from ctx.store.attributes import ensure_gitattributes
 
-        if ensure_gitattributes(self):
+        if ensure_gitattributes(lay.store):
             result.created.append(".contextfs/.gitattributes")
         self._config = None
         registry.register(self.root)
@@ -135,13 +134,6 @@ class Project(MemoryOps, SessionOps):
             n += 1
         return n
 
-    def import_export(self, records: list[dict[str, Any]]) -> dict[str, int]:
-        """Re-import `ctx export` output with every field as exported; ids are kept, so it is
-        idempotent (see ctx/store/transfer.py)."""
-        from ctx.store.transfer import import_export
-
-        return import_export(self, records)
-
     def import_transcript(
         self,
         header: TranscriptHeader,
@@ -151,7 +143,7 @@ class Project(MemoryOps, SessionOps):
         private: bool = False,
     ) -> ImportResult:
         """Import with an id from the header's external id, or else from `source_key`."""
-        from ctx.ids import derived_id
+        from ctx.core.ids import derived_id
 
         sid = (
             derived_id(SESSION_PREFIX, header.tool, str(header.external_id))

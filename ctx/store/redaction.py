@@ -103,7 +103,7 @@ def clean_value(value: Any, root: Path | str | None) -> Any:
 
 def clean_record(rec: dict[str, Any], root: Path | str | None) -> dict[str, Any]:
     """Every field of a record about to be written, except ctx's own structural fields."""
-    from ctx.ids import is_session_id
+    from ctx.core.ids import is_session_id
 
     out: dict[str, Any] = {}
     for k, v in rec.items():

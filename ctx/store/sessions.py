@@ -9,9 +9,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ctx.errors import CtxError
-from ctx.ids import SESSION_PREFIX, derived_id, is_session_id, new_id
-from ctx.models import ROLES, ImportResult, Session, TranscriptHeader, TranscriptTurn, Turn
+from ctx.core.errors import CtxError
+from ctx.core.ids import SESSION_PREFIX, derived_id, is_session_id, new_id
+from ctx.core.models import ROLES, ImportResult, Session, TranscriptHeader, TranscriptTurn, Turn
+from ctx.core.timeutil import normalize_iso, now_iso, parse_iso
 from ctx.store import confine
 from ctx.store import transcripts as tx
 from ctx.store.base import ProjectBase
@@ -20,7 +21,6 @@ from ctx.store.locking import atomic_write
 from ctx.store.memories import clean_tags, tags_to_store
 from ctx.store.redaction import clean_record, clean_value, local_paths, redact_text
 from ctx.store.state import StateDoc
-from ctx.timeutil import normalize_iso, now_iso, parse_iso
 
 SUMMARY_KEYS = (
     "tool",

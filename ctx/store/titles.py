@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from ctx.models import Turn
+from ctx.core.models import Turn
 
 MAX_TITLE = 72
 

@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ctx.ids import is_part_name
-from ctx.jsonline import loads_line
-from ctx.models import Turn
+from ctx.core.ids import is_part_name
+from ctx.core.jsonline import loads_line
+from ctx.core.models import Turn
 from ctx.store import confine
-from ctx.store.crdt_log import Problem
 from ctx.store.locking import atomic_write
+from ctx.store.problems import Problem
 
 PART_FMT = "{:03d}.jsonl"
 

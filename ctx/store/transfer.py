@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from ctx.ids import is_memory_id, is_session_id
-from ctx.models import TranscriptTurn
+from ctx.core.ids import is_memory_id, is_session_id
+from ctx.core.models import TranscriptTurn
 from ctx.store.layout import FORMAT_VERSION
 from ctx.store.memories import _content, check_type, clean_tags
 from ctx.store.redaction import redact_data, redact_text
@@ -59,7 +59,7 @@ def import_memory(project: Project, rec: dict[str, Any]) -> bool:
     # links to code and to other memories, checked like pulled content
     from pycrdt import Map
 
-    from ctx.codelinks.cites import clean_stored
+    from ctx.store.cites import clean_stored
 
     cites = clean_stored(rec.get("cites"))
     sup = rec.get("supersedes")

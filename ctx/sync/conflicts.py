@@ -15,11 +15,11 @@ import os
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from ctx.core.timeutil import now_iso
 from ctx.store.state import StateDoc
 from ctx.sync import history
 from ctx.sync.changes import ChangeSummary, summarize
 from ctx.sync.records import lost_edits_path, read_lost_edits
-from ctx.timeutil import now_iso
 
 if TYPE_CHECKING:
     from ctx.store.project import Project

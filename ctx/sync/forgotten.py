@@ -12,9 +12,9 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ctx.ids import is_record_id, is_session_id
+from ctx.core.ids import is_record_id, is_session_id
 from ctx.store import confine, crdt_log
-from ctx.store.crdt_log import Problem
+from ctx.store.problems import Problem
 
 if TYPE_CHECKING:
     from ctx.store.project import Project

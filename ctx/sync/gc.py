@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from pycrdt import Decoder, get_state, merge_updates
 
-from ctx.errors import CtxError
+from ctx.core.errors import CtxError
 from ctx.store import confine, crdt_log, pending
 from ctx.store.state import StateDoc
 from ctx.sync import history

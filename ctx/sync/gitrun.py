@@ -7,7 +7,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from ctx.errors import CtxError
+from ctx.core.errors import CtxError
 
 STORE = ".contextfs"
 EXTRA_ENV: dict[str, str] = {}  # set by ctx sync while it drives git (tells our hooks)

@@ -15,8 +15,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ctx.ids import is_memory_id, is_part_name, is_record_id, is_replica_id, is_session_id
-from ctx.models import MEMORY_TYPES
+from ctx.core.ids import is_memory_id, is_part_name, is_record_id, is_replica_id, is_session_id
+from ctx.core.models import MEMORY_TYPES
 from ctx.store.crdt_log import HEADER_RE, LOG_VERSION
 from ctx.store.crdt_log import _decode as decode_line
 from ctx.store.layout import FORMAT_VERSION, GITIGNORE
@@ -193,7 +193,7 @@ def _check_top_file(path: str, old: Entry | None, new: Entry | None, out: Review
                 Finding(ERROR, path, f"no longer ignores {', '.join(missing)} (local data)")
             )
     elif name == ".gitattributes":
-        from ctx.sync.attributes import GITATTRIBUTES
+        from ctx.store.attributes import GITATTRIBUTES
 
         if data != GITATTRIBUTES.encode():
             out.findings.append(Finding(WARNING, path, "differs from the one ctx writes"))
@@ -476,7 +476,7 @@ def _check_fields(kind: str, rid: str, rec: dict[str, Any] | None, path: str, ou
 
 def _check_links(rid: str, rec: dict[str, Any], path: str, out: Review) -> None:
     """Cites and supersession links are pulled content: readers drop bad ones, review names them."""
-    from ctx.codelinks.cites import parse
+    from ctx.store.cites import parse
 
     for cite in rec.get("cites") or []:
         if parse(cite) is None:

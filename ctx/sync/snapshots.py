@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ctx.errors import CtxError
+from ctx.core.errors import CtxError
 from ctx.sync.gitrun import STORE
 
 MODE_FILE = 0o100644

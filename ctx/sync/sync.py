@@ -16,18 +16,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ctx.errors import CtxError
+from ctx.core.errors import CtxError
+from ctx.core.timeutil import now_iso
 from ctx.store import confine
+from ctx.store.attributes import ensure_gitattributes
 from ctx.store.locking import atomic_write, file_lock
 from ctx.sync import gitrun, history
 from ctx.sync.after import AfterPull, after_pull
-from ctx.sync.attributes import ensure_gitattributes
 from ctx.sync.changes import ChangeSummary, commit_message, summarize
 from ctx.sync.conflicts import LostEdit
 from ctx.sync.forgotten import purge_forgotten
 from ctx.sync.gitrun import STORE, GitFailed
 from ctx.sync.records import last_sync_path
-from ctx.timeutil import now_iso
 
 if TYPE_CHECKING:
     from ctx.store.project import Project
@@ -451,7 +451,7 @@ def _sync_locked(
     before = _Before(gitrun.head(root), branch)
     try:
         project.settle_pending()  # changes queued while git was busy go into this commit
-        ensure_gitattributes(project)
+        ensure_gitattributes(project.layout.store)
         result.purged.extend(purge_forgotten(project))
         first = commit_store(project, message)
         if first:

@@ -14,7 +14,7 @@ from textual.events import AppFocus
 from textual.screen import Screen
 from textual.widgets import Input, TextArea
 
-from ctx.errors import CtxError
+from ctx.core.errors import CtxError
 from ctx.tui.data import Store
 from ctx.tui.messages import OpenMemory, OpenSession, StoreChanged
 from ctx.tui.screens.base import CtxScreen, key_display

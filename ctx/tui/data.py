@@ -15,9 +15,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ctx.models import Memory, Session
+from ctx.core.models import Memory, Session
+from ctx.core.timeutil import parse_iso, to_unix
 from ctx.store.project import Project
-from ctx.timeutil import parse_iso, to_unix
 
 T = TypeVar("T")
 
@@ -300,9 +300,16 @@ class Store:
         source_session: str | None = None,
         source_turn: int | None = None,
     ) -> Memory:
+        from ctx.codelinks.staleness import default_cites
+
         with self.lock:
             return self.project.add_memory(
-                content, mtype, tags, source_session=source_session, source_turn=source_turn
+                content,
+                mtype,
+                tags,
+                source_session=source_session,
+                source_turn=source_turn,
+                cites=default_cites(self.project, source_session, None),
             )
 
     def edit_memory(self, ident: str, *, content: str, mtype: str, tags: list[str]) -> Memory:

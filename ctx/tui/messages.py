@@ -7,7 +7,7 @@ from typing import Any
 
 from textual.message import Message
 
-from ctx.models import Memory, Session
+from ctx.core.models import Memory, Session
 
 
 @dataclass

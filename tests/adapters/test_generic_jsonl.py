@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from ctx.capture.adapters.generic_jsonl import parse_generic_jsonl, write_generic_jsonl
-from ctx.models import TranscriptHeader, TranscriptTurn, Turn
+from ctx.core.models import TranscriptHeader, TranscriptTurn, Turn
 
 GOOD = [
     {

@@ -12,7 +12,7 @@ import pytest
 
 from ctx.capture.asciicast import journal_to_cast, parse_cast, read_cast
 from ctx.capture.journal import HEAD_SIZE, MAGIC, JournalWriter, iter_records, read_journal
-from ctx.errors import CtxError
+from ctx.core.errors import CtxError
 
 
 def write_sample(path: Path, fsync_interval: float = 1.0) -> JournalWriter:

@@ -18,7 +18,7 @@ import pytest
 
 from ctx.capture.journal import read_journal
 from ctx.capture.pty_proxy import NullSink, run_proxied
-from ctx.errors import CtxError
+from ctx.core.errors import CtxError
 
 from .conftest import OuterTerminal, child, proxy_argv
 

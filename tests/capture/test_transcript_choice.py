@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ctx.capture.journal import JournalWriter
 from ctx.capture.transcript_choice import best_index, screen_text
-from ctx.models import TranscriptTurn
+from ctx.core.models import TranscriptTurn
 
 
 def _journal(path: Path, *chunks: bytes) -> Path:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ctx.errors import CtxError
+from ctx.core.errors import CtxError
 from ctx.integrations.claude_hooks import (
     claude_hook_status,
     ctx_command,

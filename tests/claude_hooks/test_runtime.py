@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from ctx.brief_cache import cache_path, read_cache
+from ctx.core.brief_cache import cache_path, read_cache
 from ctx.integrations.claude_hooks import install_claude_hooks, refresh_brief_cache
 from ctx.integrations.hook_entry import LOG_MAX_BYTES, log, read_log
 from ctx.store.locking import file_lock

@@ -193,8 +193,8 @@ def test_near_duplicate_suggested_with_the_real_model(
 def test_brief_marks_stale_and_leaves_superseded_out(
     store: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from ctx.brief import build_brief
-    from ctx.brief_cache import fingerprint
+    from ctx.core.brief_cache import fingerprint
+    from ctx.integrations.brief import build_brief
     from ctx.store.project import Project
 
     mid = run_ctx(capsys, "memory", "add", "--cite", "src/auth.py:2", "line two rules").out
@@ -272,7 +272,7 @@ def test_memory_from_a_session_cites_the_files_it_touched(
 def test_mcp_remember_takes_cites_and_returns_similar(
     store: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from ctx.errors import CtxError
+    from ctx.core.errors import CtxError
     from mcp_server.tools import ProjectHandle, call_tool
 
     h = ProjectHandle(store)

@@ -1,9 +1,9 @@
-"""ctx.brief.build_brief: what the MCP `context` tool and the SessionStart hook inject."""
+"""ctx.integrations.brief.build_brief: what MCP `context` and the SessionStart hook inject."""
 
 from __future__ import annotations
 
-from ctx.brief import build_brief, memory_score
-from ctx.models import Memory, TranscriptHeader, TranscriptTurn
+from ctx.core.models import Memory, TranscriptHeader, TranscriptTurn
+from ctx.integrations.brief import build_brief, memory_score
 from ctx.store.project import Project
 from tests.conftest import git
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from ctx.models import TranscriptHeader, TranscriptTurn
+from ctx.core.models import TranscriptHeader, TranscriptTurn
 from ctx.store.project import Project
 from mcp_server.tools import ProjectHandle, call_tool
 from tests.mcp.conftest import mcp_session, payload, server_env

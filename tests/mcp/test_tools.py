@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from ctx.errors import CtxError
-from ctx.models import TranscriptHeader, TranscriptTurn
+from ctx.core.errors import CtxError
+from ctx.core.models import TranscriptHeader, TranscriptTurn
 from ctx.store.project import Project
 from mcp_server import schemas
 from mcp_server.tools import ProjectHandle, call_tool

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ctx import paths
+from ctx.core import paths
 from ctx.search import embed, quantize
 from ctx.search.embed import CachedEmbedder, EmbeddingCache, load_embedder, try_load_embedder
 

@@ -97,7 +97,7 @@ def test_concurrent_index_search_mcp_and_hook_never_fail(project: Project) -> No
 
 
 def _big_session(project: Project, n: int) -> str:
-    from ctx.models import TranscriptHeader, TranscriptTurn
+    from ctx.core.models import TranscriptHeader, TranscriptTurn
 
     turns = [
         TranscriptTurn(role="user" if i % 2 == 0 else "assistant", text=f"alpha line uniq{i}")

@@ -8,7 +8,7 @@ from pathlib import Path
 import apsw
 import pytest
 
-from ctx.errors import CtxError
+from ctx.core.errors import CtxError
 from ctx.search import SearchIndex
 from ctx.search.text import build_match
 

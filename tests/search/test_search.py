@@ -146,7 +146,7 @@ def test_empty_query_lists_recent_documents(index: SearchIndex) -> None:
 def test_limit_zero_and_unknown_mode(index: SearchIndex) -> None:
     import pytest
 
-    from ctx.errors import CtxError
+    from ctx.core.errors import CtxError
 
     assert index.search("deploy", limit=0) == []
     with pytest.raises(CtxError, match="unknown search mode"):

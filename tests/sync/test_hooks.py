@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ctx.hooks_install import HOOKS, MARKER, hook_status, hooks_dir
+from ctx.integrations.git_hooks import HOOKS, MARKER, hook_status, hooks_dir
 from ctx.store import crdt_log
 from ctx.store.project import Project
 from tests.sync.conftest import Team, ctx_in, git

@@ -11,7 +11,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from ctx.models import MEMORY_TYPES
+from ctx.core.models import MEMORY_TYPES
 from tests.sync.conftest import git
 from tests.sync.world import TAGS, World
 

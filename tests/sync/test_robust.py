@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pycrdt import Doc, Map
 
-from ctx.errors import CtxError
+from ctx.core.errors import CtxError
 from ctx.store import crdt_log
 from ctx.store.project import Project
 from ctx.sync.status import lines as status_lines

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from pycrdt import Doc, Map
 
-from ctx.errors import CtxError
+from ctx.core.errors import CtxError
 from ctx.store import crdt_log
 from ctx.store.project import Project
 from ctx.tui.data import Store

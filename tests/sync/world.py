@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ctx.errors import CtxError
-from ctx.models import TranscriptHeader, TranscriptTurn
+from ctx.core.errors import CtxError
+from ctx.core.models import TranscriptHeader, TranscriptTurn
 from ctx.store.project import Project
 from ctx.sync import conflicts
 from ctx.sync.after import after_pull

@@ -47,7 +47,7 @@ def build(parent: Path, *, empty: bool = False, config: str = "", terminal: bool
 
 
 def add_terminal_session(root: Path) -> str:
-    from ctx.models import TranscriptHeader, TranscriptTurn
+    from ctx.core.models import TranscriptHeader, TranscriptTurn
     from ctx.store.project import Project
 
     header = TranscriptHeader(
@@ -89,7 +89,7 @@ async def transcript(pilot: Pilot[int]) -> None:
 
 
 async def terminal(pilot: Pilot[int]) -> None:
-    from ctx.ids import SESSION_PREFIX, derived_id
+    from ctx.core.ids import SESSION_PREFIX, derived_id
     from ctx.tui.messages import OpenSession
 
     await settle(pilot)

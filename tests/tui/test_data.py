@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from rich.cells import cell_len
 
-from ctx.models import Session
+from ctx.core.models import Session
 from ctx.tui.app import terminal_is_light
 from ctx.tui.data import (
     SessionRow,

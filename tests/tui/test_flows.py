@@ -141,7 +141,7 @@ async def test_filter_by_typing_tool_and_branch_and_sort(store_repo: Path) -> No
 async def test_many_sessions_end_and_rendering(store_repo: Path) -> None:
     """Every session is in the table at once (it draws only what is on screen); End goes to
     the oldest, and the lines on screen are the rows around the cursor."""
-    from ctx.models import TranscriptHeader, TranscriptTurn
+    from ctx.core.models import TranscriptHeader, TranscriptTurn
     from ctx.store.project import Project
 
     project = Project.open(store_repo)

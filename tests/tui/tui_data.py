@@ -7,7 +7,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from ctx.models import TranscriptHeader, TranscriptTurn
+from ctx.core.models import TranscriptHeader, TranscriptTurn
 
 FIXED_DATE = "2026-03-02T09:00:00+00:00"
 SIZE = (120, 36)
@@ -193,7 +193,7 @@ def fill_store(root: Path) -> None:
 
 
 def session_id(external_id: str, tool: str) -> str:
-    from ctx.ids import SESSION_PREFIX, derived_id
+    from ctx.core.ids import SESSION_PREFIX, derived_id
 
     return derived_id(SESSION_PREFIX, tool, external_id)
 

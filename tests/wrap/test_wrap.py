@@ -214,7 +214,7 @@ def test_record_input_and_no_recordings(store: Path, terminal: type[Terminal]) -
 def test_headless_api(store: Path) -> None:
     """The core entry point the CLI calls, with no terminal at all."""
     from ctx.capture.wrap import wrap
-    from ctx.errors import CtxError
+    from ctx.core.errors import CtxError
     from ctx.store.project import Project
 
     project = Project.open(store)
@@ -243,7 +243,7 @@ def test_a_run_that_failed_before_any_conversation_is_not_shared(store: Path) ->
     assert f"{failed['id']}.cast" in os.listdir(recordings)
     # A run that talked and then failed, or that ended well, is a normal session.
     from ctx.capture.wrap import failed_without_conversation
-    from ctx.models import TranscriptTurn
+    from ctx.core.models import TranscriptTurn
 
     said = [TranscriptTurn("assistant", "banner"), TranscriptTurn("user", "hello")]
     assert not failed_without_conversation(1, said)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from ctx.capture.adapters.claude import find_transcripts
-from ctx.ids import SESSION_PREFIX, derived_id
+from ctx.core.ids import SESSION_PREFIX, derived_id
 from ctx.privacy.secrets import redact
 from tests.fakes import claude_harness as harness
 from tests.fakes.anthropic_server import FakeAnthropic

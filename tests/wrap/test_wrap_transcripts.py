@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from ctx.capture.adapters.claude import find_transcripts
-from ctx.ids import SESSION_PREFIX, derived_id
+from ctx.core.ids import SESSION_PREFIX, derived_id
 from tests.fakes import claude_harness as harness
 from tests.fakes.openai_server import FakeOpenAI
 from tests.helpers import decoded_bytes

@@ -1,7 +1,7 @@
 """Parsers for the structured transcripts AI tools write (DESIGN.md §3.5: prefer the tool's own).
 
-Each adapter turns one tool's on-disk format into the generic shape of ``ctx.models``:
-a :class:`~ctx.models.TranscriptHeader` and a list of :class:`~ctx.models.TranscriptTurn`.
+Each adapter turns one tool's on-disk format into the generic shape of ``ctx.core.models``:
+a :class:`~ctx.core.models.TranscriptHeader` and a list of :class:`~ctx.core.models.TranscriptTurn`.
 
 - :mod:`.claude`: Claude Code JSONL under ``~/.claude/projects/<encoded cwd>/``.
 - :mod:`.aider`: aider's ``.aider.chat.history.md``.
@@ -20,7 +20,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ctx.jsonline import loads_line
+from ctx.core.jsonline import loads_line
+
+#: Key `ctx resume` writes on every record of a rebuilt agent session; its value is the ctx
+#: session id it came from. The adapters drop such records when they capture the continuation.
+RESUME_MARKER = "ctxResumedFrom"
 
 #: Tool outputs longer than this (UTF-8 bytes) are cut, keeping the head.
 RESULT_LIMIT = 2048

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ctx.capture.adapters import iso_ts
-from ctx.models import TranscriptHeader, TranscriptTurn
+from ctx.core.models import TranscriptHeader, TranscriptTurn
 
 HISTORY_FILE = ".aider.chat.history.md"
 _SESSION_RE = re.compile(r"^# aider chat started at (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\s*$")

@@ -26,6 +26,7 @@ from typing import Any
 
 from ctx.capture.adapters import (
     MAX_LISTED_PROBLEMS,
+    RESUME_MARKER,
     JsonlLine,
     clip,
     clip_value,
@@ -35,8 +36,7 @@ from ctx.capture.adapters import (
     iter_jsonl,
     to_epoch,
 )
-from ctx.handoff import RESUME_MARKER
-from ctx.models import TranscriptHeader, TranscriptTurn
+from ctx.core.models import TranscriptHeader, TranscriptTurn
 
 #: Claude Code cuts encoded project directory names to this length and appends a hash.
 MAX_ENCODED_LEN = 200

@@ -29,6 +29,7 @@ from typing import Any
 
 from ctx.capture.adapters import (
     MAX_LISTED_PROBLEMS,
+    RESUME_MARKER,
     clip,
     clip_value,
     first_text,
@@ -37,9 +38,8 @@ from ctx.capture.adapters import (
     iter_jsonl,
     to_epoch,
 )
-from ctx.handoff import RESUME_MARKER
-from ctx.jsonline import loads_line
-from ctx.models import TranscriptHeader, TranscriptTurn
+from ctx.core.jsonline import loads_line
+from ctx.core.models import TranscriptHeader, TranscriptTurn
 
 INJECTED_PREFIXES = (
     "<environment_context>",

@@ -31,7 +31,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from ctx.capture.adapters import clip, clip_value, iso_ts, iter_jsonl
-from ctx.models import TranscriptHeader, TranscriptTurn
+from ctx.core.models import TranscriptHeader, TranscriptTurn
 
 
 def _obj(value: Any) -> dict[str, Any]:

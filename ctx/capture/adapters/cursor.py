@@ -31,7 +31,7 @@ from urllib.parse import unquote, urlparse
 
 from ctx.capture.adapters import clip, clip_value, iso_ts
 from ctx.capture.adapters.opencode import connect_readonly
-from ctx.models import TranscriptHeader, TranscriptTurn
+from ctx.core.models import TranscriptHeader, TranscriptTurn
 
 USER_TYPE, ASSISTANT_TYPE = 1, 2
 

@@ -31,6 +31,7 @@ from typing import Any
 
 from ctx.capture.adapters import (
     MAX_LISTED_PROBLEMS,
+    RESUME_MARKER,
     clip,
     clip_value,
     in_window,
@@ -38,8 +39,7 @@ from ctx.capture.adapters import (
     iter_jsonl,
     to_epoch,
 )
-from ctx.handoff import RESUME_MARKER
-from ctx.models import TranscriptHeader, TranscriptTurn
+from ctx.core.models import TranscriptHeader, TranscriptTurn
 
 #: User text the CLI injects as context rather than something typed (its own ignore list);
 #: like the other adapters' injected context it is not a turn (counted in meta.injected_context).

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from ctx.capture.adapters import iso_ts, iter_jsonl
-from ctx.models import ROLES, TranscriptHeader, TranscriptTurn
+from ctx.core.models import ROLES, TranscriptHeader, TranscriptTurn
 
 DEFAULT_TOOL = "jsonl"
 
@@ -179,7 +179,7 @@ def header_record(header: TranscriptHeader) -> dict[str, Any]:
 
 
 def turn_record(turn: _TurnLike) -> dict[str, Any]:
-    """One turn line as a dict (accepts TranscriptTurn or a stored ctx.models.Turn)."""
+    """One turn line as a dict (accepts TranscriptTurn or a stored ctx.core.models.Turn)."""
     rec: dict[str, Any] = {"type": "turn", "role": turn.role, "text": turn.text}
     if turn.ts is not None:
         rec["ts"] = turn.ts

@@ -35,7 +35,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ctx.capture.adapters import clip, clip_value, iso_ts
-from ctx.models import TranscriptHeader, TranscriptTurn
+from ctx.core.models import TranscriptHeader, TranscriptTurn
 
 DB_NAME = "opencode.db"
 #: Parts that carry no conversation (steps, file snapshots, diffs, the agent switch).

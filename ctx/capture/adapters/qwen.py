@@ -24,6 +24,7 @@ from typing import Any
 
 from ctx.capture.adapters import (
     MAX_LISTED_PROBLEMS,
+    RESUME_MARKER,
     clip,
     clip_value,
     in_window,
@@ -39,8 +40,7 @@ from ctx.capture.adapters.gemini import (
     result_turn,
     thought_text,
 )
-from ctx.handoff import RESUME_MARKER
-from ctx.models import TranscriptHeader, TranscriptTurn
+from ctx.core.models import TranscriptHeader, TranscriptTurn
 
 #: System records that are bookkeeping, not conversation.
 IGNORED_SUBTYPES = frozenset(

@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Static
 
-from ctx.errors import CtxError
+from ctx.core.errors import CtxError
 from ctx.tui.data import Store
 from ctx.tui.messages import Failed, StoreChanged
 

@@ -13,8 +13,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
-from ctx.errors import CtxError
-from ctx.models import MEMORY_TYPES, Memory
+from ctx.core.errors import CtxError
+from ctx.core.models import MEMORY_TYPES, Memory
 from ctx.tui.data import parse_tags
 from ctx.tui.widgets.inputs import CtxInput
 

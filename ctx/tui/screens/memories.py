@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Select, Static
 
-from ctx.models import MEMORY_TYPES, Memory
+from ctx.core.models import MEMORY_TYPES, Memory
 from ctx.tui.data import filter_memories, fmt_when, one_line
 from ctx.tui.messages import MemoriesLoaded, OpenSession
 from ctx.tui.screens.base import CtxScreen, TitleBar

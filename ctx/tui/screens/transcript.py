@@ -11,7 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Footer, Input, Label, Static
 
-from ctx.models import Memory, Session
+from ctx.core.models import Memory, Session
 from ctx.tui.data import is_terminal_session, one_line
 from ctx.tui.messages import SessionLoaded
 from ctx.tui.screens.base import CtxScreen, TitleBar

@@ -12,7 +12,7 @@ from textual.containers import Center, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from ctx.errors import CtxError
+from ctx.core.errors import CtxError
 
 STEPS = [
     ("ctx init", "create .contextfs/ in this repository"),

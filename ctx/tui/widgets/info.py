@@ -6,7 +6,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from ctx.models import Memory, Session
+from ctx.core.models import Memory, Session
 from ctx.tui.data import fmt_duration, fmt_when, seconds_between
 
 

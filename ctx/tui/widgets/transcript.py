@@ -16,7 +16,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
-from ctx.models import Turn
+from ctx.core.models import Turn
 from ctx.tui.widgets.turn import TurnWidget
 
 BATCH = 30

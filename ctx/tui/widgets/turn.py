@@ -11,7 +11,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Static
 
-from ctx.models import Turn
+from ctx.core.models import Turn
 from ctx.tui.data import fmt_when, one_line
 
 MAX_RENDER = 30_000  # characters rendered per turn; the rest is one `c` (copy) away

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ctx.errors import CtxError
+from ctx.core.errors import CtxError
 
 
 @dataclass
@@ -92,3 +92,21 @@ def _author(repo: Any) -> tuple[str, bool]:
     identity = bool(name and email)
     name = name or os.environ.get("USER") or "unknown"
     return (f"{name} <{email}>" if email else name), identity
+
+
+def worktrees(root: Path, current: Path) -> list[Path]:
+    """The main worktree and every linked one: an agent run in any of them belongs here."""
+    out = [root]
+    if current not in out:
+        out.append(current)
+    try:
+        import pygit2
+
+        repo = pygit2.Repository(str(root))
+        for name in repo.list_worktrees():
+            path = Path(repo.lookup_worktree(name).path).resolve()
+            if path not in out and path.is_dir():
+                out.append(path)
+    except Exception:  # a damaged worktree list must not stop an import
+        pass
+    return out

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ctx.ids import SESSION_PREFIX, derived_id
+from ctx.core.gitinfo import worktrees
+from ctx.core.ids import SESSION_PREFIX, derived_id
 
 if TYPE_CHECKING:
-    from ctx.importers import ImportSummary
+    from ctx.core.models import ImportSummary
     from ctx.store.project import Project
 
 AGENTS = ("claude", "codex", "aider", "gemini", "qwen", "opencode", "cursor", "copilot")
@@ -25,24 +26,6 @@ AGENTS = ("claude", "codex", "aider", "gemini", "qwen", "opencode", "cursor", "c
 class AgentFiles:
     agent: str
     files: list[Path] = field(default_factory=list)
-
-
-def worktrees(project: Project) -> list[Path]:
-    """The main worktree and every linked one: an agent run in any of them belongs here."""
-    out = [project.root]
-    if project.git.worktree not in out:
-        out.append(project.git.worktree)
-    try:
-        import pygit2
-
-        repo = pygit2.Repository(str(project.root))
-        for name in repo.list_worktrees():
-            path = Path(repo.lookup_worktree(name).path).resolve()
-            if path not in out and path.is_dir():
-                out.append(path)
-    except Exception:  # a damaged worktree list must not stop an import
-        pass
-    return out
 
 
 def discover(project: Project) -> list[AgentFiles]:
@@ -56,7 +39,7 @@ def discover(project: Project) -> list[AgentFiles]:
     found["opencode"].files = _opencode_sources(project)
     found["cursor"].files = _cursor_sources(project)
     found["copilot"].files = _copilot_sources(project)
-    for wt in worktrees(project):
+    for wt in worktrees(project.root, project.git.worktree):
         for p in find_transcripts(wt):
             if not p.name.startswith("agent-") and p not in found["claude"].files:
                 found["claude"].files.append(p)
@@ -153,7 +136,7 @@ def _oc_ids(root: Path, project: Project) -> list[str]:
     if not root.exists():
         return []
     try:
-        return [s.id for s in find_sessions([str(w) for w in worktrees(project)], data_dir=root)]
+        return [s.id for s in find_sessions(_dirs(project), data_dir=root)]
     except (OSError, sqlite3.Error):  # a locked or damaged database must not stop `ctx status`
         return []
 
@@ -162,7 +145,7 @@ def _copilot_sources(project: Project) -> list[Path]:
     """Copilot CLI session logs and VS Code Copilot Chat files of this repository's folders."""
     from ctx.capture.adapters.copilot import find_chat_sessions, find_cli_sessions
 
-    dirs = [str(w) for w in worktrees(project)]
+    dirs = _dirs(project)
     try:
         return find_cli_sessions(dirs) + [c.path for c in find_chat_sessions(dirs)]
     except OSError:
@@ -193,7 +176,7 @@ def _cursor_ids(root: Path, project: Project) -> list[str]:
     if not root.is_dir():
         return []
     try:
-        return [c.id for c in find_chats([str(w) for w in worktrees(project)], user_dir=root)]
+        return [c.id for c in find_chats(_dirs(project), user_dir=root)]
     except (OSError, sqlite3.Error):
         return []
 
@@ -218,7 +201,7 @@ def _aider_missing(path: Path, known: set[str]) -> int:
 
 def import_all(project: Project, private: bool, summary: ImportSummary) -> dict[str, int]:
     """Import every agent's sessions of this repository; per agent, how many files were read."""
-    from ctx.importers_tools import import_tool
+    from ctx.capture.import_agents import import_tool
 
     read: dict[str, int] = {}
     for group in discover(project):
@@ -228,3 +211,7 @@ def import_all(project: Project, private: bool, summary: ImportSummary) -> dict[
                 project, group.agent, f, all_=False, session=None, private=private, summary=summary
             )
     return read
+
+
+def _dirs(project: Project) -> list[str]:
+    return [str(w) for w in worktrees(project.root, project.git.worktree)]

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ctx.errors import CtxError
+from ctx.core.errors import CtxError
 
 Check = Callable[[Any], str | None]  # None when fine, else what is allowed
 
@@ -107,7 +107,7 @@ def validate(data: dict[str, Any], source: Path | str) -> None:
 
 
 def _check_weights(data: dict[str, Any], source: Path | str) -> None:
-    from ctx.models import MEMORY_TYPES
+    from ctx.core.models import MEMORY_TYPES
 
     weights = data.get("search", {}).get("type_weights", {})
     for name, w in weights.items():

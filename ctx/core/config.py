@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ctx import paths
-from ctx.errors import CtxError
+from ctx.core import paths
+from ctx.core.errors import CtxError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -73,8 +73,8 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 
 def validated(path: Path) -> dict[str, Any]:
-    """A config file's settings, each known key checked (ctx.config_check)."""
-    from ctx.config_check import validate
+    """A config file's settings, each known key checked (ctx.core.config_check)."""
+    from ctx.core.config_check import validate
 
     data = read_toml(path)
     validate(data, path)

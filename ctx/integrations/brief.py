@@ -12,10 +12,10 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ctx.timeutil import now, to_unix
+from ctx.core.timeutil import now, to_unix
 
 if TYPE_CHECKING:
-    from ctx.models import Memory, Session
+    from ctx.core.models import Memory, Session
     from ctx.store.project import Project
 
 DEFAULT_BUDGET = 4000
@@ -135,7 +135,7 @@ def _session_line(s: Session) -> str:
 
 def _mark_stale(project: Project, memories: list[Memory], branch: str | None) -> None:
     """Staleness of the best-ranked memories that cite code (git calls, cached per HEAD): the
-    brief is built off the hook's path (ctx/brief_cache.py), so the hook never pays for it."""
+    brief is built off the hook's path (ctx/core/brief_cache.py), so the hook never pays for it."""
     from ctx.codelinks.staleness import annotate
 
     cited = sorted((m for m in memories if m.cites), key=lambda m: -memory_score(m, branch))

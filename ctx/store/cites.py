@@ -11,7 +11,7 @@ import os
 import re
 from pathlib import Path, PurePosixPath
 
-from ctx.errors import CtxError
+from ctx.core.errors import CtxError
 
 MAX_CITE = 500
 _LINES_RE = re.compile(r"^(.*?):(\d{1,7})(?:-(\d{1,7}))?$")

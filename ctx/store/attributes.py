@@ -8,10 +8,7 @@ independent CRDT updates.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from ctx.store.project import Project
+from pathlib import Path
 
 GITATTRIBUTES = """\
 # ctx: how git merges the store (docs/sharing.md). `union` is built into git: no setup needed.
@@ -19,10 +16,11 @@ state/*.log merge=union
 """
 
 
-def ensure_gitattributes(project: Project) -> bool:
-    """Write the file when missing (the same bytes in every clone: adding it twice is no
-    conflict); leave a user's edited version alone. True when written."""
-    path = project.layout.store / ".gitattributes"
+def ensure_gitattributes(store: Path) -> bool:
+    """Write the file into the `.contextfs/` folder `store` when missing (the same bytes in
+    every clone: adding it twice is no conflict); leave a user's edited version alone. True
+    when written."""
+    path = store / ".gitattributes"
     if path.exists():
         return False
     path.write_text(GITATTRIBUTES)

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ctx.errors import CtxError
+from ctx.core.errors import CtxError
 from ctx.store import confine
 from ctx.store.locking import file_lock
 
@@ -127,7 +127,7 @@ def _refresh_index(project: Project) -> None:
         from ctx.search.service import ensure_fresh
     except ImportError:
         return
-    from ctx.doctor import check_model
+    from ctx.search.model_check import check_model
 
     lock = project.layout.local / "index-hook.lock"
     confine.private_dirs(lock.parent)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ctx import paths
+from ctx.core import paths
+from ctx.core.timeutil import now_iso
 from ctx.store.locking import atomic_write, file_lock
-from ctx.timeutil import now_iso
 
 
 def _read(path: Path) -> dict[str, dict[str, str]]:

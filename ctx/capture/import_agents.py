@@ -8,11 +8,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ctx.errors import CtxError
-from ctx.models import TranscriptHeader, TranscriptTurn
+from ctx.core.errors import CtxError
+from ctx.core.gitinfo import worktrees
+from ctx.core.models import TranscriptHeader, TranscriptTurn
 
 if TYPE_CHECKING:
-    from ctx.importers import ImportSummary
+    from ctx.core.models import ImportSummary
     from ctx.store.project import Project
 
 
@@ -208,12 +209,11 @@ def import_opencode(
 ) -> None:
     """OpenCode keeps every project in one database: PATH (its data directory, database or
     legacy ``storage`` directory) only says where to look; sessions are this repository's."""
-    from ctx.agent_history import worktrees
     from ctx.capture.adapters.opencode import find_sessions, parse_opencode_session
 
     if path is not None and not path.exists():
         raise CtxError(f"no such file or directory: {path}", "give OpenCode's data directory")
-    dirs = [str(w) for w in worktrees(project)]
+    dirs = _dirs(project)
     found = find_sessions(dirs, data_dir=path)
     advice = "check the id (`opencode session list`), or pass OpenCode's data directory"
     _import_db_sessions(
@@ -231,12 +231,11 @@ def import_cursor(
     summary: ImportSummary,
 ) -> None:
     """Cursor IDE chats of this repository's workspaces; PATH is Cursor's ``User`` directory."""
-    from ctx.agent_history import worktrees
     from ctx.capture.adapters.cursor import find_chats, parse_cursor_chat
 
     if path is not None and not path.is_dir():
         raise CtxError(f"no such directory: {path}", "give Cursor's User directory")
-    found = find_chats([str(w) for w in worktrees(project)], user_dir=path)
+    found = find_chats(_dirs(project), user_dir=path)
     advice = "check the id, or pass Cursor's User directory"
     _import_db_sessions(
         project, found, ("cursor", "Cursor", "Cursor chat", advice),
@@ -285,7 +284,6 @@ def import_copilot(
 ) -> None:
     """Copilot CLI sessions and VS Code Copilot Chat sessions of this repository. PATH: a
     session log or chat file, or a directory holding them (``~/.copilot``, VS Code's User)."""
-    from ctx.agent_history import worktrees
     from ctx.capture.adapters.copilot import (
         ChatFile,
         find_chat_sessions,
@@ -294,7 +292,7 @@ def import_copilot(
         parse_vscode_chat,
     )
 
-    dirs = [str(w) for w in worktrees(project)]
+    dirs = _dirs(project)
     cli: list[Path] = []
     chats: list[ChatFile] = []
     if path is not None and path.is_file():
@@ -360,3 +358,7 @@ def import_tool(
         import_opencode(project, path, all_, session, private, summary)
     else:  # pragma: no cover - the CLI checks the source first
         raise CtxError(f"unknown import source '{source}'")
+
+
+def _dirs(project: Project) -> list[str]:
+    return [str(w) for w in worktrees(project.root, project.git.worktree)]

@@ -116,3 +116,61 @@ class ImportResult:
             "added_turns": self.added_turns,
             "note": self.note,
         }
+
+
+def _n(n: int, word: str, many: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+@dataclass
+class ImportSummary:
+    source: str
+    results: list[tuple[str, ImportResult]] = field(default_factory=list)
+    export_counts: dict[str, int] | None = None
+    problems: list[str] = field(default_factory=list)
+    skipped_lines: list[str] = field(default_factory=list)  # "path:line: reason", one per line
+
+    def skipped_message(self, listed: int = 5) -> str | None:
+        """One line for the user: how many lines were skipped, and where and why."""
+        n = len(self.skipped_lines)
+        if not n:
+            return None
+        shown = "; ".join(self.skipped_lines[:listed])
+        more = f"; and {n - listed} more (--json lists them)" if n > listed else ""
+        return f"skipped {n} bad line{'s' if n != 1 else ''} ({shown}{more})"
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "source": self.source,
+            "sessions": [{"file": f, **r.to_dict()} for f, r in self.results],
+            "created": sum(1 for _, r in self.results if r.created),
+            "added_turns": sum(r.added_turns for _, r in self.results),
+            "problems": self.problems,
+            "skipped_lines": self.skipped_lines,
+        }
+        if self.export_counts is not None:
+            d["export"] = self.export_counts
+        return d
+
+    def lines(self) -> list[str]:
+        out = []
+        if self.export_counts is not None:
+            c = self.export_counts
+            out.append(
+                f"imported {_n(c['memories_added'], 'memory', 'memories')} "
+                f"({c['memories_skipped']} already present), "
+                f"{_n(c['sessions_added'], 'new session')}, {_n(c['turns_added'], 'turn')}"
+            )
+        for f, r in self.results:
+            sid = r.session.id if r.session else "-"
+            if r.note:
+                out.append(f"{sid}  skipped ({r.note}): {f}")
+            elif r.created:
+                out.append(f"{sid}  new session, {_n(r.added_turns, 'turn')}  ({f})")
+            elif r.added_turns:
+                out.append(f"{sid}  {_n(r.added_turns, 'new turn')}  ({f})")
+            else:
+                out.append(f"{sid}  already imported, nothing new  ({f})")
+        if not out:
+            out.append("nothing to import")
+        return out

@@ -30,7 +30,7 @@ def model_state(project: Project) -> dict[str, Any]:
             "available": ok,
             "detail": f"{cfg.embed_model} from {path}" + ("" if ok else " (MISSING: keyword-only)"),
         }
-    from ctx.doctor import check_model
+    from ctx.search.model_check import check_model
 
     chk = check_model(cfg)
     return {
@@ -91,7 +91,7 @@ def project_status(project: Project) -> dict[str, Any]:
 
 def agents_state(project: Project) -> dict[str, int] | None:
     """Agent sessions of this repository on this machine that the store does not hold yet."""
-    from ctx.agent_history import not_stored
+    from ctx.capture.agent_history import not_stored
 
     try:
         return not_stored(project)

@@ -15,7 +15,7 @@ import os
 import types
 from pathlib import Path
 
-from ctx.errors import CtxError
+from ctx.core.errors import CtxError
 
 KEPT = "nothing already stored was lost"
 

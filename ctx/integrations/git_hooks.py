@@ -17,11 +17,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ctx.errors import CtxError
+from ctx.core.errors import CtxError
 from ctx.sync import gitrun
 
 if TYPE_CHECKING:
-    from ctx.doctor import Check
+    from ctx.core.checks import Check
     from ctx.store.project import Project
 
 HOOKS = ("pre-commit", "post-merge", "post-checkout", "post-rewrite")
@@ -31,8 +31,9 @@ TEMPLATE = "ctx-hook.sh"
 
 def template_path() -> Path:
     """The template in an installed wheel (ctx/_hooks) or a source checkout (hooks/)."""
-    here = Path(__file__).resolve().parent
-    for cand in (here / "_hooks" / "git" / TEMPLATE, here.parent / "hooks" / "git" / TEMPLATE):
+    package = Path(__file__).resolve().parent.parent  # ctx/
+    for hooks in (package / "_hooks", package.parent / "hooks"):
+        cand = hooks / "git" / TEMPLATE
         if cand.exists():
             return cand
     raise CtxError(
@@ -121,7 +122,7 @@ def uninstall(project: Project) -> list[str]:
 
 def hook_status(project: object) -> list[Check]:
     """Doctor checks: which of our hooks are installed, and can they run."""
-    from ctx.doctor import Check
+    from ctx.core.checks import Check
 
     try:
         hdir = hooks_dir(project)  # type: ignore[arg-type]

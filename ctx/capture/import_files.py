@@ -7,69 +7,15 @@ import json
 import os
 import sys
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ctx.errors import CtxError
-from ctx.models import ImportResult
+from ctx.core.errors import CtxError
+from ctx.core.models import ImportSummary
+from ctx.store.transfer import import_export
 
 if TYPE_CHECKING:
     from ctx.store.project import Project
-
-
-@dataclass
-class ImportSummary:
-    source: str
-    results: list[tuple[str, ImportResult]] = field(default_factory=list)
-    export_counts: dict[str, int] | None = None
-    problems: list[str] = field(default_factory=list)
-    skipped_lines: list[str] = field(default_factory=list)  # "path:line: reason", one per line
-
-    def skipped_message(self, listed: int = 5) -> str | None:
-        """One line for the user: how many lines were skipped, and where and why."""
-        n = len(self.skipped_lines)
-        if not n:
-            return None
-        shown = "; ".join(self.skipped_lines[:listed])
-        more = f"; and {n - listed} more (--json lists them)" if n > listed else ""
-        return f"skipped {n} bad line{'s' if n != 1 else ''} ({shown}{more})"
-
-    def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {
-            "source": self.source,
-            "sessions": [{"file": f, **r.to_dict()} for f, r in self.results],
-            "created": sum(1 for _, r in self.results if r.created),
-            "added_turns": sum(r.added_turns for _, r in self.results),
-            "problems": self.problems,
-            "skipped_lines": self.skipped_lines,
-        }
-        if self.export_counts is not None:
-            d["export"] = self.export_counts
-        return d
-
-    def lines(self) -> list[str]:
-        out = []
-        if self.export_counts is not None:
-            c = self.export_counts
-            out.append(
-                f"imported {_n(c['memories_added'], 'memory', 'memories')} "
-                f"({c['memories_skipped']} already present), "
-                f"{_n(c['sessions_added'], 'new session')}, {_n(c['turns_added'], 'turn')}"
-            )
-        for f, r in self.results:
-            sid = r.session.id if r.session else "-"
-            if r.note:
-                out.append(f"{sid}  skipped ({r.note}): {f}")
-            elif r.created:
-                out.append(f"{sid}  new session, {_n(r.added_turns, 'turn')}  ({f})")
-            elif r.added_turns:
-                out.append(f"{sid}  {_n(r.added_turns, 'new turn')}  ({f})")
-            else:
-                out.append(f"{sid}  already imported, nothing new  ({f})")
-        if not out:
-            out.append("nothing to import")
-        return out
 
 
 def _n(n: int, word: str, many: str | None = None) -> str:
@@ -152,8 +98,8 @@ def export_record_problem(rec: dict[str, Any]) -> str | None:
         items = rec.get(key)
         if isinstance(items, list) and not all(isinstance(x, str) for x in items):
             return f"'{key}' must be a list of strings"
-    from ctx.ids import is_memory_id, is_session_id
-    from ctx.models import MEMORY_TYPES, ROLES
+    from ctx.core.ids import is_memory_id, is_session_id
+    from ctx.core.models import MEMORY_TYPES, ROLES
 
     if rec["kind"] == "memory" and not is_memory_id(rec["id"]):
         return f"'id' is not a memory id ({rec['id'][:40]!r})"
@@ -200,7 +146,7 @@ def import_jsonl(
                 good.append(rec)
             else:
                 summary.skipped_lines.append(f"{label}: record {i} ({rec.get('kind')}): {why}")
-        summary.export_counts = project.import_export(good)
+        summary.export_counts = import_export(project, good)
         return
     header, turns, problems = parse_generic_jsonl(path)
     for msg in problems:  # "line N: reason; line skipped" or "...; kept without it"
@@ -240,7 +186,7 @@ def run_import(
             if real is not path:
                 real.unlink(missing_ok=True)
         return summary
-    from ctx.importers_tools import import_tool
+    from ctx.capture.import_agents import import_tool
 
     import_tool(project, source, path, all_=all_, session=session, private=private, summary=summary)
     return summary

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
-from ctx.errors import CtxError
+from ctx.core.errors import CtxError
 
 _REL = re.compile(r"^\s*(\d+)\s*(s|sec|m|min|h|d|w|mo|y)\s*$", re.IGNORECASE)
 _UNITS = {
