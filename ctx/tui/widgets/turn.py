@@ -3,10 +3,13 @@ collapsed tool call that expands on demand, so long tool output costs nothing un
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.console import RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Static
@@ -60,6 +63,13 @@ class TurnWidget(Vertical):
     class change costs almost nothing, so j/k stay instant."""
 
     expanded: reactive[bool] = reactive(False, init=False)
+
+    @dataclass
+    class Clicked(Message):
+        """The turn was clicked: the transcript selects it (a message, so that this module
+        need not import the transcript view that imports it)."""
+
+        n: int
 
     def __init__(
         self, turn: Turn, *, raw: bool = False, expanded: bool = False, match: bool = False
@@ -122,10 +132,5 @@ class TurnWidget(Vertical):
             self.expanded = not self.expanded
 
     def on_click(self) -> None:
-        from ctx.tui.widgets.transcript import TranscriptView
-
-        view = self.parent
-        if isinstance(view, TranscriptView):
-            view.select(self.n, scroll=False)
-            view.focus()
+        self.post_message(self.Clicked(self.n))
         self.toggle()
