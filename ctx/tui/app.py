@@ -16,10 +16,12 @@ from textual.widgets import Input, TextArea
 
 from ctx.errors import CtxError
 from ctx.tui.data import Store
-from ctx.tui.messages import OpenMemory, OpenSession, StoreChanged
+from ctx.tui.handoff import agent_choices, build, resume_dir
+from ctx.tui.messages import OpenMemory, OpenSession, ResumeSession, StoreChanged
 from ctx.tui.screens.base import CtxScreen, key_display
 from ctx.tui.screens.help import HelpScreen
 from ctx.tui.screens.memories import MemoriesScreen
+from ctx.tui.screens.resume import ResumeScreen
 from ctx.tui.screens.search import SearchScreen
 from ctx.tui.screens.sessions import SessionsScreen
 from ctx.tui.screens.transcript import TranscriptScreen
@@ -165,6 +167,19 @@ class CtxApp(App[int]):
 
     def on_open_session(self, message: OpenSession) -> None:
         self.push_screen(TranscriptScreen(message.session_id, message.turn))
+
+    def on_resume_session(self, message: ResumeSession) -> None:
+        store = self.store
+        if store is None or isinstance(self.screen, ResumeScreen):
+            return
+        choices, default = agent_choices(message.tool)
+        where = resume_dir(store.root)
+        sid = message.session_id
+        self.push_screen(
+            ResumeScreen(
+                sid, message.title, choices, default, lambda agent: build(store, sid, agent, where)
+            )
+        )
 
     async def on_open_memory(self, message: OpenMemory) -> None:
         await self.switch_mode("memories")

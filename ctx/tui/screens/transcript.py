@@ -13,7 +13,7 @@ from textual.widgets import Footer, Input, Label, Static
 
 from ctx.models import Memory, Session
 from ctx.tui.data import is_terminal_session, one_line
-from ctx.tui.messages import SessionLoaded
+from ctx.tui.messages import ResumeSession, SessionLoaded
 from ctx.tui.screens.base import CtxScreen, TitleBar
 from ctx.tui.screens.dialogs import MemoryDraft, MemoryEditor
 from ctx.tui.widgets.info import FactsPanel, session_facts
@@ -63,6 +63,12 @@ class TranscriptScreen(CtxScreen):
         Binding("n,f3", "next_match", "Next match", tooltip="Go to the next match (after /)"),
         Binding("N,shift+f3", "prev_match", "Prev match", show=False),
         Binding("c", "copy_turn", "Copy", tooltip="Copy the selected turn to the clipboard"),
+        Binding(
+            "R",
+            "resume",
+            "Resume",
+            tooltip="The command that continues this session in an agent (ctx resume)",
+        ),
         Binding("m", "make_memory", "Memory", tooltip="Turn the selected turn into a memory"),
         Binding(
             "enter,space",
@@ -93,6 +99,7 @@ class TranscriptScreen(CtxScreen):
             "prev_user",
             "find",
             "copy_turn",
+            "resume",
             "make_memory",
             "toggle_turn",
             "toggle_tools",
@@ -317,6 +324,11 @@ class TranscriptScreen(CtxScreen):
         text = w.turn.text
         self.app.copy_to_clipboard(text)
         self.notify(f"Copied turn {w.n} ({len(text):,} characters) to the clipboard", timeout=3)
+
+    def action_resume(self) -> None:
+        s = self.session
+        if s is not None:
+            self.post_message(ResumeSession(s.id, s.title, s.tool))
 
     def action_toggle_turn(self) -> None:
         w = self.selected()

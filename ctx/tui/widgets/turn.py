@@ -15,7 +15,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from ctx.models import Turn
-from ctx.tui.data import fmt_when, one_line
+from ctx.tui.data import fmt_when, one_line, visible
 
 MAX_RENDER = 30_000  # characters rendered per turn; the rest is one `c` (copy) away
 ROLE_LABEL = {"user": "USER", "assistant": "ASSISTANT", "tool": "TOOL", "system": "SYSTEM"}
@@ -35,12 +35,13 @@ class TurnBody(Widget):
 
     def __init__(self, text: str, *, markdown: bool) -> None:
         super().__init__(classes="turn-body")
-        self.full_len = len(text)
-        self.text = text[:MAX_RENDER]
+        self.more = max(0, len(text) - MAX_RENDER)  # characters not rendered
+        # stored text is hostile: control characters are shown, never sent to the terminal
+        self.text = visible(text[:MAX_RENDER].replace("\r\n", "\n"))
         self.markdown = markdown
 
     def render(self) -> RenderableType:
-        more = self.full_len - len(self.text)
+        more = self.more
         note = f"\n\n… {more:,} more characters (press c to copy the whole turn)" if more else ""
         if not self.markdown:
             return Text(self.text.rstrip() + note)
@@ -103,7 +104,7 @@ class TurnWidget(Vertical):
         text.append(f" {label} ", style="reverse bold")
         name = t.meta.get("tool") or t.meta.get("name")
         if name:
-            text.append(f" {name}", style="bold")
+            text.append(f" {one_line(str(name), 40)}", style="bold")
         text.append(f"  #{t.n}", style="dim")
         if t.ts:
             text.append(f"  {fmt_when(t.ts)[11:]}", style="dim")
