@@ -96,6 +96,8 @@ async def test_from_a_turn_to_the_file_and_back(store_repo: Path) -> None:
         sessions = app.screen
         assert isinstance(sessions, SessionsScreen)
         row = next(i for i, r in enumerate(sessions.view) if r.id == TOKENS_SESSION)
+        assert sessions.view[row].cells[2] == "\\x1b]0;pwned\\x07[bold]Sign the tokens[/bold]"
+        assert "\x1b" not in text_of(sessions.table) and "pwned" in text_of(sessions.table)
         sessions.table.move_cursor(row)
         await pilot.press("enter")
         await settle(pilot)
@@ -113,7 +115,9 @@ async def test_from_a_turn_to_the_file_and_back(store_repo: Path) -> None:
         assert "turn 0 touched no file" in text_of(picker.query_one(".dialog-note", Static))
         await pilot.press("escape")
         assert app.screen is transcript
-        await pilot.press("j")  # turn 1: the Write call
+        await pilot.click("#turn-1")  # turn 1, the Write call: a click selects it
+        await settle(pilot)
+        assert transcript.view.selected == 1
         await pilot.press("f")  # one file: straight to its screen
         await settle(pilot)
         screen = app.screen
