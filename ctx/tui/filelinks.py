@@ -51,14 +51,19 @@ class FileLinks:
 
 def file_links(store: Store, path: str, *, typed: bool = False) -> FileLinks:
     """`path` relative to the repository, or (`typed`) as the user typed it, relative to the
-    current directory. Raises CtxError (outside the repository, not in git) for the caller."""
+    current directory when that is inside the repository. Raises CtxError (outside the
+    repository, not in git) for the caller."""
     from ctx.codelinks.staleness import annotate
     from ctx.codelinks.why import why
 
     with store.lock:
         project = store.project
         project.refresh()
-        cwd = Path.cwd() if typed else project.git.worktree
+        top = project.git.worktree
+        here = Path.cwd().resolve()
+        # typed: relative to here, like `ctx why`; from `ctx -C DIR browse`, to the repository
+        inside = here == top.resolve() or top.resolve() in here.parents
+        cwd = here if typed and inside else top
         result = why(project, path, cwd=cwd)
         ids = {m.id for m in result.memories}
         stale = {

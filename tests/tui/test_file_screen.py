@@ -154,7 +154,9 @@ async def test_from_a_turn_to_the_file_and_back(store_repo: Path) -> None:
         assert memories.highlighted_id() == decision
 
 
-async def test_w_asks_for_a_path(store_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_w_asks_for_a_path(
+    store_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     link_a_file(store_repo)
     monkeypatch.chdir(store_repo / "src")  # a path typed relative to here, as `ctx why` takes
     app = app_for(store_repo)
@@ -187,3 +189,12 @@ async def test_w_asks_for_a_path(store_repo: Path, monkeypatch: pytest.MonkeyPat
         await wait_loaded(pilot, screen)
         assert screen.links is None
         assert "no history for /etc/passwd" in text_of(screen.query_one("#status", Static))
+
+        # started elsewhere (`ctx -C REPO browse`): a typed path is the repository's
+        monkeypatch.chdir(tmp_path)
+        await pilot.press("escape", "w", *FILE, "enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, FileScreen)
+        await wait_loaded(pilot, screen)
+        assert screen.links is not None and screen.links.path == FILE
