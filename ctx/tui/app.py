@@ -16,10 +16,14 @@ from textual.widgets import Input, TextArea
 
 from ctx.core.errors import CtxError
 from ctx.tui.data import Store
-from ctx.tui.messages import OpenMemory, OpenSession, StoreChanged
+from ctx.tui.handoff import agent_choices, build, resume_dir
+from ctx.tui.messages import OpenFile, OpenMemory, OpenSession, ResumeSession, StoreChanged
 from ctx.tui.screens.base import CtxScreen, key_display
+from ctx.tui.screens.filepick import PathPrompt
+from ctx.tui.screens.files import FileScreen
 from ctx.tui.screens.help import HelpScreen
 from ctx.tui.screens.memories import MemoriesScreen
+from ctx.tui.screens.resume import ResumeScreen
 from ctx.tui.screens.search import SearchScreen
 from ctx.tui.screens.sessions import SessionsScreen
 from ctx.tui.screens.transcript import TranscriptScreen
@@ -52,6 +56,13 @@ class CtxApp(App[int]):
         Binding("1", "goto('sessions')", "Sessions", tooltip="The sessions table"),
         Binding("2", "goto('search')", "Search", tooltip="Search memories and turns"),
         Binding("3", "goto('memories')", "Memories", tooltip="Browse and edit memories"),
+        Binding(
+            "w",
+            "ask_file",
+            "Why a file",
+            show=False,
+            tooltip="Ask for a file: its sessions and memories (ctx why)",
+        ),
         Binding(
             "ctrl+r",
             "refresh",
@@ -148,7 +159,7 @@ class CtxApp(App[int]):
         Inside a text input q types a q: the input's footer shows ctrl+q instead."""
         if action == "quit_key" and isinstance(self.focused, (Input, TextArea)):
             return False
-        return not (action in ("goto", "refresh") and self.store is None)
+        return not (action in ("goto", "refresh", "ask_file") and self.store is None)
 
     async def action_quit_key(self) -> None:
         await self.action_quit()
@@ -165,6 +176,33 @@ class CtxApp(App[int]):
 
     def on_open_session(self, message: OpenSession) -> None:
         self.push_screen(TranscriptScreen(message.session_id, message.turn))
+
+    def on_open_file(self, message: OpenFile) -> None:
+        if self.store is not None:
+            self.push_screen(FileScreen(message.path, typed=message.typed))
+
+    def action_ask_file(self) -> None:
+        if self.store is None or isinstance(self.screen, PathPrompt):
+            return
+
+        def chosen(path: str | None) -> None:
+            if path:
+                self.post_message(OpenFile(path, typed=True))
+
+        self.push_screen(PathPrompt(), chosen)
+
+    def on_resume_session(self, message: ResumeSession) -> None:
+        store = self.store
+        if store is None or isinstance(self.screen, ResumeScreen):
+            return
+        choices, default = agent_choices(message.tool)
+        where = resume_dir(store.root)
+        sid = message.session_id
+        self.push_screen(
+            ResumeScreen(
+                sid, message.title, choices, default, lambda agent: build(store, sid, agent, where)
+            )
+        )
 
     async def on_open_memory(self, message: OpenMemory) -> None:
         await self.switch_mode("memories")

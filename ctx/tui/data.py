@@ -8,6 +8,7 @@ refreshed in place, so a read must not interleave with a refresh).
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -86,8 +87,18 @@ def is_terminal_session(s: Session) -> bool:
     )
 
 
+# C0 controls but \t and \n, DEL, C1 controls (0x9b is a one-byte CSI): as `ctx` prints them
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def visible(text: str) -> str:
+    """Control characters as visible escapes (`\\x1b`). Textual passes them to the terminal
+    as they are, and stored text is hostile: a title must not retitle or clear the screen."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def one_line(text: str, width: int = 100) -> str:
-    line = " ".join((text or "").split())
+    line = visible(" ".join((text or "").split()))
     return line if len(line) <= width else line[: max(1, width - 1)] + "…"
 
 
@@ -144,10 +155,10 @@ class SessionRow:
             title = f"{title} [private]"
         return (
             self.when,
-            self.tool,
+            visible(self.tool),
             one_line(title, 200),
-            self.branch or "-",
-            self.author or "-",
+            visible(self.branch) or "-",
+            visible(self.author) or "-",
             str(self.turns),
             self.duration,
         )

@@ -26,6 +26,26 @@ class OpenMemory(Message):
 
 
 @dataclass
+class ResumeSession(Message):
+    """Show the command that continues this session in an agent (`ctx resume`)."""
+
+    session_id: str
+    title: str
+    tool: str
+
+
+@dataclass
+class OpenFile(Message):
+    """Show the sessions and memories linked to a file (`ctx why FILE`).
+
+    `path` is repository-relative, or as the user typed it (relative to the current
+    directory) when `typed` is true."""
+
+    path: str
+    typed: bool = False
+
+
+@dataclass
 class StoreChanged(Message):
     """Another process (or this one) wrote to the store: reload what you show."""
 

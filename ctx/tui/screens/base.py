@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import partial
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from rich.text import Text
 from textual.app import SystemCommand
@@ -14,10 +14,8 @@ from textual.widgets import Static
 
 from ctx.core.errors import CtxError
 from ctx.tui.data import Store
+from ctx.tui.host import Host
 from ctx.tui.messages import Failed, StoreChanged
-
-if TYPE_CHECKING:
-    from ctx.tui.app import CtxApp
 
 
 def binding_list(bindings: list[Any]) -> list[Binding]:
@@ -56,8 +54,9 @@ class CtxScreen(Screen[Any]):
     generation = -1  # the app's store generation this screen last loaded
 
     @property
-    def ctx_app(self) -> CtxApp:
-        return cast("CtxApp", self.app)
+    def ctx_app(self) -> Host:
+        """The app through its Protocol (see ctx/tui/host.py), not its class."""
+        return cast(Host, self.app)
 
     @property
     def store(self) -> Store:

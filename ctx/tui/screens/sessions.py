@@ -18,7 +18,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, Select, Static
 
 from ctx.tui.data import SESSION_COLUMNS, SessionRow, filter_rows, sort_rows
-from ctx.tui.messages import OpenSession, SessionsLoaded
+from ctx.tui.messages import OpenSession, ResumeSession, SessionsLoaded
 from ctx.tui.screens.base import CtxScreen, TitleBar
 from ctx.tui.widgets.grid import Column, Grid
 from ctx.tui.widgets.inputs import CtxInput
@@ -48,6 +48,12 @@ class SessionsScreen(CtxScreen):
     AUTO_FOCUS = "#sessions"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter", tooltip="Type words to filter the sessions"),
+        Binding(
+            "R",
+            "resume",
+            "Resume",
+            tooltip="The command that continues the session in an agent (ctx resume)",
+        ),
         Binding("t", "tool", "Tool", tooltip="Filter by tool"),
         Binding("b", "branch", "Branch", tooltip="Filter by branch"),
         Binding("s", "sort", "Sort", tooltip="Sort by the next column"),
@@ -219,6 +225,12 @@ class SessionsScreen(CtxScreen):
     # ---- actions ------------------------------------------------------------------------
     def action_filter(self) -> None:
         self.query_one("#filter", Input).focus()
+
+    def action_resume(self) -> None:
+        row = self.table.cursor_row
+        if 0 <= row < len(self.view):
+            r = self.view[row]
+            self.post_message(ResumeSession(r.id, r.title, r.tool))
 
     def action_focus_table(self) -> None:
         self.table.focus()

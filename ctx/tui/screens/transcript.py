@@ -13,9 +13,11 @@ from textual.widgets import Footer, Input, Label, Static
 
 from ctx.core.models import Memory, Session
 from ctx.tui.data import is_terminal_session, one_line
-from ctx.tui.messages import SessionLoaded
+from ctx.tui.filelinks import repo_paths, session_paths, turn_paths
+from ctx.tui.messages import OpenFile, ResumeSession, SessionLoaded
 from ctx.tui.screens.base import CtxScreen, TitleBar
 from ctx.tui.screens.dialogs import MemoryDraft, MemoryEditor
+from ctx.tui.screens.filepick import FilePicker
 from ctx.tui.widgets.info import FactsPanel, session_facts
 from ctx.tui.widgets.inputs import FindInput
 from ctx.tui.widgets.transcript import TranscriptView
@@ -63,7 +65,19 @@ class TranscriptScreen(CtxScreen):
         Binding("n,f3", "next_match", "Next match", tooltip="Go to the next match (after /)"),
         Binding("N,shift+f3", "prev_match", "Prev match", show=False),
         Binding("c", "copy_turn", "Copy", tooltip="Copy the selected turn to the clipboard"),
+        Binding(
+            "R",
+            "resume",
+            "Resume",
+            tooltip="The command that continues this session in an agent (ctx resume)",
+        ),
         Binding("m", "make_memory", "Memory", tooltip="Turn the selected turn into a memory"),
+        Binding(
+            "f",
+            "files",
+            "Files",
+            tooltip="The files the selected tool call touched: their sessions and memories",
+        ),
         Binding(
             "enter,space",
             "toggle_turn",
@@ -93,6 +107,8 @@ class TranscriptScreen(CtxScreen):
             "prev_user",
             "find",
             "copy_turn",
+            "resume",
+            "files",
             "make_memory",
             "toggle_turn",
             "toggle_tools",
@@ -317,6 +333,54 @@ class TranscriptScreen(CtxScreen):
         text = w.turn.text
         self.app.copy_to_clipboard(text)
         self.notify(f"Copied turn {w.n} ({len(text):,} characters) to the clipboard", timeout=3)
+
+    def action_resume(self) -> None:
+        s = self.session
+        if s is not None:
+            self.post_message(ResumeSession(s.id, s.title, s.tool))
+
+    def action_files(self) -> None:
+        cur = self.view.current()
+        if cur is None:
+            return
+        turns = self.view.turns
+        paths = turn_paths(turns, cur)
+        note = ""
+        if not paths:
+            paths = session_paths(turns)
+            note = f"turn {cur} touched no file: these are the files the whole session touched"
+        if not paths:
+            self.notify("no tool call of this session touched a file", timeout=3)
+            return
+        self._pick_file(cur, paths, note)
+
+    @work(thread=True, exclusive=True, group="files", exit_on_error=False)
+    def _pick_file(self, n: int, paths: list[str], note: str) -> None:
+        try:
+            mapped = repo_paths(self.store, paths)
+        except Exception as exc:
+            self.fail(exc)
+            return
+        self.app.call_from_thread(self._show_files, n, paths, mapped, note)
+
+    def _show_files(self, n: int, paths: list[str], mapped: dict[str, str], note: str) -> None:
+        files = list(dict.fromkeys(mapped[p] for p in paths if p in mapped))
+        missing = len([p for p in paths if p not in mapped])
+        if missing:
+            gone = f"{missing} named file(s) are not in this repository now"
+            note = f"{note} · {gone}" if note else gone
+        if not files:
+            self.notify(f"turn {n}: {note}", timeout=4)
+            return
+        if len(files) == 1 and not note:
+            self.post_message(OpenFile(files[0]))
+            return
+
+        def chosen(path: str | None) -> None:
+            if path:
+                self.post_message(OpenFile(path))
+
+        self.app.push_screen(FilePicker(f"Files of turn {n}", files, note), chosen)
 
     def action_toggle_turn(self) -> None:
         w = self.selected()

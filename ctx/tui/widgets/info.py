@@ -7,7 +7,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from ctx.core.models import Memory, Session
-from ctx.tui.data import fmt_duration, fmt_when, seconds_between
+from ctx.tui.data import fmt_duration, fmt_when, seconds_between, visible
 
 
 def _grid(rows: list[tuple[str, str | Text]]) -> Table:
@@ -15,7 +15,7 @@ def _grid(rows: list[tuple[str, str | Text]]) -> Table:
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
     for key, value in rows:
-        grid.add_row(key, value)
+        grid.add_row(key, visible(value) if isinstance(value, str) else value)
     return grid
 
 

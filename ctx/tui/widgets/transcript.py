@@ -91,6 +91,11 @@ class TranscriptView(VerticalScroll, can_focus=True):
                 self.call_after_refresh(self.scroll_to_widget, w, top=True, animate=False)
         self.post_message(self.Selected(n))
 
+    def on_turn_widget_clicked(self, message: TurnWidget.Clicked) -> None:
+        message.stop()
+        self.select(message.n, scroll=False)
+        self.focus()
+
     def set_matches(self, matches: set[int]) -> None:
         self.matches = matches
         for w in self.mounted():

@@ -3,16 +3,19 @@ collapsed tool call that expands on demand, so long tool output costs nothing un
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.console import RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Static
 
 from ctx.core.models import Turn
-from ctx.tui.data import fmt_when, one_line
+from ctx.tui.data import fmt_when, one_line, visible
 
 MAX_RENDER = 30_000  # characters rendered per turn; the rest is one `c` (copy) away
 ROLE_LABEL = {"user": "USER", "assistant": "ASSISTANT", "tool": "TOOL", "system": "SYSTEM"}
@@ -32,12 +35,13 @@ class TurnBody(Widget):
 
     def __init__(self, text: str, *, markdown: bool) -> None:
         super().__init__(classes="turn-body")
-        self.full_len = len(text)
-        self.text = text[:MAX_RENDER]
+        self.more = max(0, len(text) - MAX_RENDER)  # characters not rendered
+        # stored text is hostile: control characters are shown, never sent to the terminal
+        self.text = visible(text[:MAX_RENDER].replace("\r\n", "\n"))
         self.markdown = markdown
 
     def render(self) -> RenderableType:
-        more = self.full_len - len(self.text)
+        more = self.more
         note = f"\n\n… {more:,} more characters (press c to copy the whole turn)" if more else ""
         if not self.markdown:
             return Text(self.text.rstrip() + note)
@@ -60,6 +64,13 @@ class TurnWidget(Vertical):
     class change costs almost nothing, so j/k stay instant."""
 
     expanded: reactive[bool] = reactive(False, init=False)
+
+    @dataclass
+    class Clicked(Message):
+        """The turn was clicked: the transcript selects it (a message, so that this module
+        need not import the transcript view that imports it)."""
+
+        n: int
 
     def __init__(
         self, turn: Turn, *, raw: bool = False, expanded: bool = False, match: bool = False
@@ -93,7 +104,7 @@ class TurnWidget(Vertical):
         text.append(f" {label} ", style="reverse bold")
         name = t.meta.get("tool") or t.meta.get("name")
         if name:
-            text.append(f" {name}", style="bold")
+            text.append(f" {one_line(str(name), 40)}", style="bold")
         text.append(f"  #{t.n}", style="dim")
         if t.ts:
             text.append(f"  {fmt_when(t.ts)[11:]}", style="dim")
@@ -122,10 +133,5 @@ class TurnWidget(Vertical):
             self.expanded = not self.expanded
 
     def on_click(self) -> None:
-        from ctx.tui.widgets.transcript import TranscriptView
-
-        view = self.parent
-        if isinstance(view, TranscriptView):
-            view.select(self.n, scroll=False)
-            view.focus()
+        self.post_message(self.Clicked(self.n))
         self.toggle()
