@@ -181,15 +181,13 @@ def search(project: Project, a: dict[str, Any]) -> ToolOutput:
 
 
 def remember(project: Project, a: dict[str, Any]) -> ToolOutput:
-    from ctx.codelinks.staleness import default_cites
-
     m = project.add_memory(
         a["content"],
         a["type"],
         a["tags"] or [],
         source_session=a["source_session"],
         source_turn=a["source_turn"],
-        cites=default_cites(project, a["source_session"], a.get("cites") or None),
+        cites=a.get("cites") or None,
         supersedes=a.get("supersedes"),
     )
     from ctx.search.similar import similar_to_new

@@ -94,8 +94,6 @@ def add(
     """
     project = open_for_writing()
     text = read_text(content, "memory text")
-    from ctx.codelinks.staleness import default_cites
-
     m = project.add_memory(
         text,
         type,
@@ -103,7 +101,7 @@ def add(
         source_session=session,
         source_turn=turn,
         private=private,
-        cites=default_cites(project, session, cite or None),
+        cites=cite or None,
         supersedes=supersedes,
     )
     say_redacted(text)

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from ctx.codelinks.files import refers_to
+from ctx.store.touched import refers_to
 from ctx.sync.gitrun import STORE
 
 if TYPE_CHECKING:
@@ -139,7 +139,7 @@ def _is_regex(s: str) -> bool:
 
 
 def _by_paths(project: Project, entries: list[LogEntry], paths: list[str]) -> list[LogEntry]:
-    from ctx.codelinks.touches_cache import session_files
+    from ctx.store.touched import session_files
 
     sessions = project.list_sessions(include_open=False)
     files = session_files(project, sessions)

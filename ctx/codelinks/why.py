@@ -17,9 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ctx.codelinks.blame import BlameLine, blame
-from ctx.codelinks.files import refers_to, touches, wrote_line
-from ctx.codelinks.touches_cache import session_files
 from ctx.core.errors import CtxError
+from ctx.store.touched import refers_to, session_files, touches, wrote_line
 
 if TYPE_CHECKING:
     from ctx.core.models import Session

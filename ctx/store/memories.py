@@ -134,6 +134,10 @@ class MemoryOps(ProjectBase):
             source_session = self.resolve_session_id(source_session)  # type: ignore[attr-defined]
         if source_turn is not None and not source_session:
             raise CtxError("--turn needs --session", "name the session the turn belongs to")
+        if cites is None and source_session:
+            from ctx.store.touched import session_cites
+
+            cites = session_cites(self, source_session)  # type: ignore[arg-type]
         cite_list: list[str] = []
         for raw in cites or ():
             c = normalise(raw, self.root)

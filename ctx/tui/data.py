@@ -311,8 +311,6 @@ class Store:
         source_session: str | None = None,
         source_turn: int | None = None,
     ) -> Memory:
-        from ctx.codelinks.staleness import default_cites
-
         with self.lock:
             return self.project.add_memory(
                 content,
@@ -320,7 +318,6 @@ class Store:
                 tags,
                 source_session=source_session,
                 source_turn=source_turn,
-                cites=default_cites(self.project, source_session, None),
             )
 
     def edit_memory(self, ident: str, *, content: str, mtype: str, tags: list[str]) -> Memory:

@@ -121,7 +121,7 @@ def _ranges(nums: list[int]) -> str:
 # ---- files named by tool calls ---------------------------------------------------------------
 def turn_paths(turns: list[Turn], n: int) -> list[str]:
     """The files the tool call of turn `n` named (a tool result: its call, the turn before)."""
-    from ctx.codelinks.files import touches
+    from ctx.store.touched import touches
 
     picked = [t for t in turns if t.n == n]
     if picked and picked[0].meta.get("kind") == "tool_result":
@@ -131,7 +131,7 @@ def turn_paths(turns: list[Turn], n: int) -> list[str]:
 
 def session_paths(turns: list[Turn]) -> list[str]:
     """Every file the session's tool calls named, in order of first mention."""
-    from ctx.codelinks.files import touches
+    from ctx.store.touched import touches
 
     return _unique(t.path for t in touches(turns))
 
@@ -161,7 +161,7 @@ def tracked_files(root: Path) -> list[str]:
 def repo_paths(store: Store, tool_paths: list[str]) -> dict[str, str]:
     """tool path -> the tracked file it names (the longest match: a teammate's absolute
     path ends with the file's repository path). Paths naming no tracked file are left out."""
-    from ctx.codelinks.files import refers_to
+    from ctx.store.touched import refers_to
 
     root = store.project.git.worktree
     files = tracked_files(root)
