@@ -51,3 +51,36 @@ def gemini_session_end() -> int:
     from ctx.integrations.hook_entry import run
 
     return run("gemini-session-end")
+
+
+@hook_app.command("codex-session-start")
+def codex_session_start() -> int:
+    """Print the project brief for Codex CLI's SessionStart hook (JSON on stdout)."""
+    from ctx.integrations.hook_entry import run
+
+    return run("codex-session-start")
+
+
+@hook_app.command("codex-session-end")
+def codex_session_end() -> int:
+    """Import the Codex rollout named in the SessionEnd hook's input (in the background)."""
+    from ctx.integrations.hook_entry import run
+
+    return run("codex-session-end")
+
+
+@hook_app.command("cursor-session-start")
+def cursor_session_start() -> int:
+    """Print the project brief for Cursor's sessionStart hook (`additional_context`)."""
+    from ctx.integrations.hook_entry import run
+
+    return run("cursor-session-start")
+
+
+@hook_app.command("cursor-session-end")
+def cursor_session_end() -> int:
+    """Import the Cursor conversation named in the sessionEnd hook's input (in the
+    background)."""
+    from ctx.integrations.hook_entry import run
+
+    return run("cursor-session-end")

@@ -53,7 +53,10 @@ def install(
         "not the committed .claude/settings.json.",
     ),
     agent: str | None = typer.Option(
-        None, "--agent", help="Also install an agent's integration: opencode (a plugin)."
+        None,
+        "--agent",
+        help="Also install an agent's integration: codex, cursor, gemini (hooks), opencode "
+        "(a plugin); copilot, qwen, aider have none: prints how to register `ctx mcp`.",
     ),
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -77,9 +80,13 @@ def install(
         from ctx.integrations.gemini_hooks import install_gemini_hooks
 
         done += install_gemini_hooks(project)
-    if agent is not None:
+    if agent is not None and agent in NO_HOOKS:
+        from ctx.integrations.no_hooks import mcp_instructions
+
+        done += mcp_instructions(agent)
+    elif agent is not None:
         done += _agent_module(agent).install(project)
-    if (gemini or agent is not None) and project.exists:
+    if (gemini or (agent is not None and agent not in NO_HOOKS)) and project.exists:
         # their session-start hooks print the precomputed brief (ctx/brief_cache.py): build it
         from ctx.integrations.claude_hooks import refresh_brief_cache
 
@@ -90,7 +97,14 @@ def install(
     _print(done, as_json)
 
 
-AGENT_MODULES = {"opencode": "ctx.integrations.opencode_plugin"}
+AGENT_MODULES = {
+    "opencode": "ctx.integrations.opencode_plugin",
+    "codex": "ctx.integrations.codex_hooks",
+    "cursor": "ctx.integrations.cursor_hooks",
+    "gemini": "ctx.integrations.gemini_hooks",
+}
+#: agents with no hooks ctx can use: `--agent NAME` prints how to register `ctx mcp` instead
+NO_HOOKS = ("copilot", "qwen", "aider")
 
 
 def _agent_module(agent: str) -> Any:
@@ -100,7 +114,7 @@ def _agent_module(agent: str) -> Any:
     if agent not in AGENT_MODULES:
         raise CtxError(
             f"no hooks for agent '{agent}'",
-            f"known: {', '.join(AGENT_MODULES)} (and --claude)",
+            f"known: {', '.join([*AGENT_MODULES, *NO_HOOKS])} (and --claude)",
             exit_code=2,
         )
     return importlib.import_module(AGENT_MODULES[agent])
@@ -111,7 +125,7 @@ def uninstall(
     claude: bool = typer.Option(False, "--claude", help="Also remove the Claude Code hooks."),
     gemini: bool = typer.Option(False, "--gemini", help="Also remove the Gemini CLI hooks."),
     agent: str | None = typer.Option(
-        None, "--agent", help="Also remove an agent's integration: opencode."
+        None, "--agent", help="Also remove an agent's integration: codex, cursor, gemini, opencode."
     ),
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -129,7 +143,9 @@ def uninstall(
         from ctx.integrations.gemini_hooks import uninstall_gemini_hooks
 
         done += uninstall_gemini_hooks(project)
-    if agent is not None:
+    if agent is not None and agent in NO_HOOKS:
+        done.append(f"{agent}: ctx installs no hooks for it (remove `ctx mcp` from its MCP setup)")
+    elif agent is not None:
         done += _agent_module(agent).uninstall(project)
     _print(done, as_json)
 

@@ -102,3 +102,7 @@ def uninstall_gemini_hooks(project: Project) -> list[str]:
         except OSError:
             pass
     return done
+
+
+install = install_gemini_hooks  # `ctx hooks install --agent gemini`
+uninstall = uninstall_gemini_hooks

@@ -1,0 +1,80 @@
+"""The session-end import for agents whose hook names the session, not a file ctx may trust
+as is: Codex CLI (the rollout in `transcript_path`) and Cursor (`conversation_id`).
+
+Hook input is written by the agent, so it is checked before use: a Codex rollout path must be
+a regular file (not a symlink) named ``rollout-*.jsonl`` under Codex's own ``sessions`` (or
+``archived_sessions``) directory; a Cursor conversation id must look like one, and the chat is
+then looked up where `ctx import cursor` looks. Both go through the same import functions as
+`ctx import codex|cursor`, so a later manual import adds nothing twice.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ctx.errors import CtxError
+from ctx.integrations.hook_entry import log
+
+if TYPE_CHECKING:
+    from ctx.store.project import Project
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
+
+
+def confined_rollout(value: Any) -> Path | None:
+    """The Codex rollout the hook named, when it is one; else None."""
+    from ctx.capture.adapters.codex import codex_home
+
+    if not isinstance(value, str) or not value or "\x00" in value:
+        return None
+    path = Path(value)
+    if not path.is_absolute() or not re.fullmatch(r"rollout-[\w.:-]+\.jsonl", path.name):
+        return None
+    try:
+        if path.is_symlink() or not path.is_file():
+            return None
+        real = path.resolve(strict=True)
+        home = codex_home().resolve()
+    except (OSError, RuntimeError):
+        return None
+    if not any(real.is_relative_to(home / d) for d in ("sessions", "archived_sessions")):
+        return None
+    return real
+
+
+def import_for_hook(project: Project, event: dict[str, Any], name: str) -> None:
+    """Import the session the end-of-session event names; say what happened in the log."""
+    from ctx.importers import ImportSummary
+    from ctx.importers_tools import import_codex, import_cursor
+
+    root = project.root
+    private = bool(project.config.get("sessions", "default_private", False))
+    tool = "codex" if name.startswith("codex") else "cursor"
+    summary = ImportSummary(source=tool)
+    try:
+        if tool == "codex":
+            path = confined_rollout(event.get("transcript_path"))
+            if path is None:
+                what = str(event.get("transcript_path"))[:300]
+                log(root, name, f"not a Codex rollout of this user: {what!r}; nothing imported")
+                return
+            import_codex(project, path, False, None, private, summary)
+        else:
+            cid = event.get("conversation_id") or event.get("session_id")
+            if not isinstance(cid, str) or not _ID.match(cid):
+                log(root, name, f"no usable conversation id in the event: {str(cid)[:80]!r}")
+                return
+            import_cursor(project, None, False, cid, private, summary)
+    except CtxError as err:
+        log(root, name, f"nothing imported: {err.message}")
+        return
+    for label, res in summary.results:
+        sid = res.session.id if res.session else "-"
+        what = res.note or ("new session" if res.created else "updated")
+        log(root, name, f"{sid} {what}, {res.added_turns} turns from {label}")
+    for problem in summary.problems[:5]:
+        log(root, name, problem)
+    if not summary.results and not summary.problems:
+        log(root, name, "nothing to import")
