@@ -128,8 +128,14 @@ def install(project: Project, command: str | None = None) -> list[str]:
                 f"{rel}: note: the hooks run ctx from a path of this machine "
                 "(CTX_HOOK_COMMAND chooses the command)"
             )
-    done += _trust(project, path, data)
+    done += _trust(project, _key_path(path), data)
     return done
+
+
+def _key_path(path: Path) -> Path:
+    """The hooks file as Codex names it in trust keys: absolute, symlinks resolved (Codex
+    finds it from its working directory, which the OS reports resolved)."""
+    return Path(os.path.realpath(path))
 
 
 def _our_handlers(path: Path, data: dict[str, Any]) -> list[tuple[str, str]]:
@@ -182,6 +188,14 @@ def _trust(project: Project, path: Path, data: dict[str, Any]) -> list[str]:
     state = state if isinstance(state, dict) else {}
     lines: list[str] = []
     done: list[str] = []
+    proj = parsed.get("projects")
+    roots = (str(project.root), os.path.realpath(project.root))
+    entry = next((proj[r] for r in roots if r in proj), None) if isinstance(proj, dict) else None
+    if not (isinstance(entry, dict) and entry.get("trust_level") == "trusted"):
+        done.append(
+            f"note: Codex reads {path.parent.name}/{path.name} only in a trusted project: "
+            "say yes when Codex asks whether to trust this folder"
+        )
     for key, digest in _our_handlers(path, data):
         have = state.get(key)
         if isinstance(have, dict) and have.get("trusted_hash") == digest:
@@ -202,14 +216,9 @@ def _trust(project: Project, path: Path, data: dict[str, Any]) -> list[str]:
     except tomllib.TOMLDecodeError:
         return [*done, f"{cfg}: hook trust not recorded (would not be valid TOML): {review}"]
     _write_private(cfg, new)
-    done.append(f"{cfg}: trusted ctx's Codex hooks for this user (Codex runs only trusted hooks)")
-    proj = parsed.get("projects")
-    entry = proj.get(str(project.root)) if isinstance(proj, dict) else None
-    if not (isinstance(entry, dict) and entry.get("trust_level") == "trusted"):
-        done.append(
-            f"note: Codex reads {path.relative_to(project.root)} only in a trusted project: "
-            "say yes when Codex asks whether to trust this folder"
-        )
+    done.insert(
+        0, f"{cfg}: trusted ctx's Codex hooks for this user (Codex runs only trusted hooks)"
+    )
     return done
 
 
@@ -244,8 +253,9 @@ def uninstall(project: Project) -> list[str]:
                     pass
     cfg = codex_config_path()
     read = _read_config(cfg)
-    if read is not None and _BLOCK_BEGIN + str(path) in read[0]:
-        new = _without_block(read[0], path).rstrip("\n")
+    key_path = _key_path(path)
+    if read is not None and _BLOCK_BEGIN + str(key_path) in read[0]:
+        new = _without_block(read[0], key_path).rstrip("\n")
         _write_private(cfg, new + "\n" if new else "")
         done.append(f"{cfg}: removed ctx's hook trust")
     return done or [f"{rel}: no ctx hooks installed, nothing to remove"]

@@ -170,7 +170,9 @@ def test_real_codex_gets_the_brief_and_is_imported_on_exit(
     assert "bypass-hook-trust" not in proc.stderr
     said = [text for r in requests for _role, text in r.messages()]
 
-    assert any(MARKER in t and "# ctx project context" in t for t in said), said  # the brief
+    hooks_log = project.layout.local / "hooks.log"
+    why = (hooks_log.read_text() if hooks_log.exists() else "no hooks log") + proc.stderr[-2000:]
+    assert any(MARKER in t and "# ctx project context" in t for t in said), why  # the brief
 
     def imported() -> list:  # the SessionEnd import runs detached, after Codex has exited
         project.refresh()
