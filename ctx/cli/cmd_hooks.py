@@ -160,6 +160,9 @@ def status(as_json: bool = JSON_OPT) -> None:
     mod = _claude()
     if mod is not None:
         checks += mod.claude_hook_status(project)
+    from ctx.integrations.codex_hooks import codex_hook_status
+
+    checks += codex_hook_status(project)
     if as_json:
         emit_json({"checks": [c.to_dict() for c in checks]})
         return

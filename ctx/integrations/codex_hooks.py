@@ -36,6 +36,7 @@ from ctx.errors import CtxError
 from ctx.integrations.claude_hooks import _load, _machine_path, _save, ctx_command, strip_hooks
 
 if TYPE_CHECKING:
+    from ctx.doctor import Check
     from ctx.store.project import Project
 
 try:
@@ -259,3 +260,49 @@ def uninstall(project: Project) -> list[str]:
         _write_private(cfg, new + "\n" if new else "")
         done.append(f"{cfg}: removed ctx's hook trust")
     return done or [f"{rel}: no ctx hooks installed, nothing to remove"]
+
+
+def codex_hook_status(project: Project) -> list[Check]:
+    """`ctx hooks status`: when the Codex hooks are installed, will Codex run them for this
+    user? (Untrusted hooks are skipped without a word.) Nothing when they are not installed."""
+    from ctx.doctor import Check
+
+    path = hooks_path(project)
+    try:
+        data = _load(path)
+    except CtxError as err:
+        return [Check("codex-hooks", "warn", err.message, err.advice)]
+    ours = _our_handlers(_key_path(path), data)
+    if not ours:
+        return []
+    fix = "run `ctx hooks install --agent codex`, or review the hooks in Codex (`/hooks`)"
+    read = _read_config(codex_config_path())
+    if read is None:
+        return [
+            Check("codex-hooks", "warn", "Codex hooks installed; Codex's config unreadable", fix)
+        ]
+    hooks_tbl = read[1].get("hooks")
+    state = hooks_tbl.get("state") if isinstance(hooks_tbl, dict) else None
+    state = state if isinstance(state, dict) else {}
+    untrusted = [
+        key.rsplit(":", 3)[1]
+        for key, digest in ours
+        if not (isinstance(state.get(key), dict) and state[key].get("trusted_hash") == digest)
+    ]
+    if untrusted:
+        return [
+            Check(
+                "codex-hooks",
+                "warn",
+                f"Codex hooks installed but not trusted for this user ({', '.join(untrusted)}): "
+                "Codex skips them",
+                fix,
+            )
+        ]
+    return [
+        Check(
+            "codex-hooks",
+            "ok",
+            f"Codex SessionStart and SessionEnd hooks in {path.parent.name}/{path.name}, trusted",
+        )
+    ]

@@ -190,3 +190,21 @@ def test_real_codex_gets_the_brief_and_is_imported_on_exit(
     again = run_ctx(root, "import", "codex", "--all", "--json", env=env)
     assert again.code == 0, again.err
     assert again.json()["created"] == 0 and again.json()["added_turns"] == 0
+
+
+def test_status_says_when_codex_would_skip_the_hooks(project: Project, tmp_path: Path) -> None:
+    root = project.root
+    mine, teammate = _env(tmp_path / "me"), _env(tmp_path / "teammate")
+    assert run_ctx(root, "hooks", "install", "--agent", "codex", env=mine).code == 0
+
+    def codex_check(env: dict[str, str]) -> dict:
+        r = run_ctx(root, "hooks", "status", "--json", env=env)
+        assert r.code == 0, r.err
+        (check,) = [c for c in r.json()["checks"] if c["name"] == "codex-hooks"]
+        return check
+
+    assert codex_check(mine)["status"] == "ok"
+    # a teammate pulled .codex/hooks.json: Codex has no trust for it in their config
+    other = codex_check(teammate)
+    assert other["status"] == "warn" and "not trusted" in other["detail"]
+    assert "ctx hooks install --agent codex" in other["fix"]
