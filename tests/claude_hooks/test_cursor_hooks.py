@@ -146,3 +146,27 @@ def test_agents_without_hooks_get_mcp_instructions(project: Project, agent: str)
         assert "mcp add" in r.out and "ctx mcp" in r.out
     unknown = run_ctx(project.root, "hooks", "install", "--agent", "nosuch")
     assert unknown.code == 2 and "copilot" in unknown.err and "codex" in unknown.err
+
+
+def test_session_end_imports_an_editor_chat(project: Project) -> None:
+    from ctx.capture.adapters.cursor import cursor_user_dir
+    from tests.adapters import test_cursor as editor
+
+    root = project.root
+    assert run_ctx(root, "hooks", "install", "--agent", "cursor").code == 0
+    user = cursor_user_dir()  # under the tests' HOME
+    editor._workspace(user, "ws1", root.as_uri(), [CID])
+    editor._global(user, {CID: {}})
+    payload = _event(root, "sessionEnd", reason="completed", final_status="completed")
+    payload = json.loads(payload)
+    payload["composer_mode"] = "agent"  # the editor sends it, the CLI does not
+    assert _run_hook(root, "sessionEnd", json.dumps(payload)).returncode == 0
+
+    def imported() -> list:
+        project.refresh()
+        return project.list_sessions()
+
+    (listed,) = wait_until(imported, timeout=60, what="the sessionEnd import")
+    session = project.get_session(listed.id)
+    assert session.tool == "cursor" and session.external_id == CID
+    assert session.turns and session.turns[0].text == editor.ASK
