@@ -18,6 +18,8 @@ FAST_HOOKS = (
     "codex-session-end",
     "cursor-session-start",
     "cursor-session-end",
+    "qwen-session-start",
+    "qwen-session-end",
 )
 
 

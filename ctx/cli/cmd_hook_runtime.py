@@ -84,3 +84,19 @@ def cursor_session_end() -> int:
     from ctx.integrations.hook_entry import run
 
     return run("cursor-session-end")
+
+
+@hook_app.command("qwen-session-start")
+def qwen_session_start() -> int:
+    """Print the project brief for Qwen Code's SessionStart hook (JSON on stdout)."""
+    from ctx.integrations.hook_entry import run
+
+    return run("qwen-session-start")
+
+
+@hook_app.command("qwen-session-end")
+def qwen_session_end() -> int:
+    """Import the Qwen Code chat named in the SessionEnd hook's input (in the background)."""
+    from ctx.integrations.hook_entry import run
+
+    return run("qwen-session-end")

@@ -55,8 +55,8 @@ def install(
     agent: str | None = typer.Option(
         None,
         "--agent",
-        help="Also install an agent's integration: codex, cursor, gemini (hooks), opencode "
-        "(a plugin); copilot, qwen, aider have none: prints how to register `ctx mcp`.",
+        help="Also install an agent's integration: codex, cursor, gemini, qwen (hooks), "
+        "opencode (a plugin); copilot and aider have none: prints how to register `ctx mcp`.",
     ),
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -102,9 +102,10 @@ AGENT_MODULES = {
     "codex": "ctx.integrations.codex_hooks",
     "cursor": "ctx.integrations.cursor_hooks",
     "gemini": "ctx.integrations.gemini_hooks",
+    "qwen": "ctx.integrations.qwen_hooks",
 }
 #: agents with no hooks ctx can use: `--agent NAME` prints how to register `ctx mcp` instead
-NO_HOOKS = ("copilot", "qwen", "aider")
+NO_HOOKS = ("copilot", "aider")
 
 
 def _agent_module(agent: str) -> Any:
@@ -125,7 +126,9 @@ def uninstall(
     claude: bool = typer.Option(False, "--claude", help="Also remove the Claude Code hooks."),
     gemini: bool = typer.Option(False, "--gemini", help="Also remove the Gemini CLI hooks."),
     agent: str | None = typer.Option(
-        None, "--agent", help="Also remove an agent's integration: codex, cursor, gemini, opencode."
+        None,
+        "--agent",
+        help="Also remove an agent's integration: codex, cursor, gemini, qwen, opencode.",
     ),
     as_json: bool = JSON_OPT,
 ) -> None:

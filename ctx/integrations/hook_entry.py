@@ -40,6 +40,8 @@ BUDGETS = {
     "codex-session-end": 0.3,
     "cursor-session-start": 0.3,
     "cursor-session-end": 0.3,
+    "qwen-session-start": 0.3,
+    "qwen-session-end": 0.3,
 }
 LOG_NAME = "hooks.log"
 LOG_MAX_BYTES = 256 * 1024
@@ -284,6 +286,10 @@ def cursor_session_end(place: Place, raw: bytes) -> bytes:
     return session_end(place, raw, "cursor-session-end")
 
 
+def qwen_session_end(place: Place, raw: bytes) -> bytes:
+    return session_end(place, raw, "qwen-session-end")
+
+
 def _agent_pid() -> int | None:
     """The Claude Code process that runs this hook (the nearest ancestor, up to three levels,
     whose command line names claude; Claude Code runs hooks through `sh -c`), so the import
@@ -319,6 +325,8 @@ HOOKS = {
     "codex-session-end": codex_session_end,
     "cursor-session-start": cursor_session_start,
     "cursor-session-end": cursor_session_end,
+    "qwen-session-start": session_start,  # Qwen Code takes the same JSON answer
+    "qwen-session-end": qwen_session_end,
 }
 
 

@@ -44,17 +44,44 @@ def confined_rollout(value: Any) -> Path | None:
     return real
 
 
+def confined_qwen_chat(value: Any) -> Path | None:
+    """The Qwen Code chat the hook named, when it is one: a regular file (not a symlink)
+    ``<id>.jsonl`` in a ``chats`` folder under ``~/.qwen/projects``; else None."""
+    from ctx.capture.adapters.qwen import qwen_home
+
+    if not isinstance(value, str) or not value or "\x00" in value:
+        return None
+    path = Path(value)
+    if not path.is_absolute() or path.suffix != ".jsonl" or path.parent.name != "chats":
+        return None
+    try:
+        if path.is_symlink() or not path.is_file():
+            return None
+        real = path.resolve(strict=True)
+        projects = (qwen_home() / "projects").resolve()
+    except (OSError, RuntimeError):
+        return None
+    return real if real.is_relative_to(projects) else None
+
+
 def import_for_hook(project: Project, event: dict[str, Any], name: str) -> None:
     """Import the session the end-of-session event names; say what happened in the log."""
     from ctx.importers import ImportSummary
-    from ctx.importers_tools import import_codex, import_cursor
+    from ctx.importers_tools import import_codex, import_cursor, import_gemini_qwen
 
     root = project.root
     private = bool(project.config.get("sessions", "default_private", False))
-    tool = "codex" if name.startswith("codex") else "cursor"
+    tool = name.split("-", 1)[0]
     summary = ImportSummary(source=tool)
     try:
-        if tool == "codex":
+        if tool == "qwen":
+            path = confined_qwen_chat(event.get("transcript_path"))
+            if path is None:
+                what = str(event.get("transcript_path"))[:300]
+                log(root, name, f"not a Qwen Code chat of this user: {what!r}; nothing imported")
+                return
+            import_gemini_qwen(project, "qwen", path, False, None, private, summary)
+        elif tool == "codex":
             path = confined_rollout(event.get("transcript_path"))
             if path is None:
                 what = str(event.get("transcript_path"))[:300]

@@ -1,9 +1,9 @@
 """Agents ctx has no session hooks for: how to give them the project context over MCP instead.
 
 Checked against the CLIs the tests install: GitHub Copilot CLI 1.0.102 (`copilot mcp add NAME
--- CMD`, user config ~/.copilot/mcp-config.json, or a workspace `.mcp.json`), Qwen Code
-(`qwen mcp add [-s project] NAME CMD ARGS`), aider (no MCP client and no hooks: its history is
-imported with `ctx import aider`, or captured with `ctx wrap aider`). With `ctx mcp` registered
+-- CMD`, user config ~/.copilot/mcp-config.json, or a workspace `.mcp.json`) and aider (no MCP
+client and no hooks: its history is imported with `ctx import aider`, or captured with `ctx wrap
+aider`). (Qwen Code has hooks: `ctx hooks install --agent qwen`.) With `ctx mcp` registered
 the agent can call the `context` tool (the same brief the hooks give) and `remember`.
 """
 
@@ -18,11 +18,6 @@ INSTRUCTIONS = {
         "  (or, for the whole team, a .mcp.json at the repository root: "
         '{"mcpServers": {"ctx": {"command": "ctx", "args": ["mcp"]}}})',
         f"  {_COMMON}; import its sessions with `ctx import copilot --all`",
-    ],
-    "qwen": [
-        "qwen: ctx installs no Qwen Code hooks; register the MCP server instead:",
-        "  qwen mcp add --scope project ctx ctx mcp",
-        f"  {_COMMON}; import its sessions with `ctx import qwen --all`",
     ],
     "aider": [
         "aider: aider has neither hooks nor an MCP client, so ctx cannot brief it at start;",

@@ -137,7 +137,7 @@ def test_a_hostile_conversation_id_imports_nothing(project: Project) -> None:
     assert project.list_sessions() == []
 
 
-@pytest.mark.parametrize("agent", ["copilot", "qwen", "aider"])
+@pytest.mark.parametrize("agent", ["copilot", "aider"])
 def test_agents_without_hooks_get_mcp_instructions(project: Project, agent: str) -> None:
     r = run_ctx(project.root, "hooks", "install", "--agent", agent)
     assert r.code == 0, r.err
