@@ -20,6 +20,8 @@ FAST_HOOKS = (
     "cursor-session-end",
     "qwen-session-start",
     "qwen-session-end",
+    "copilot-session-start",
+    "copilot-session-end",
 )
 
 

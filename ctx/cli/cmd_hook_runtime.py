@@ -100,3 +100,20 @@ def qwen_session_end() -> int:
     from ctx.integrations.hook_entry import run
 
     return run("qwen-session-end")
+
+
+@hook_app.command("copilot-session-start")
+def copilot_session_start() -> int:
+    """Print the project brief for Copilot CLI's sessionStart hook (`additionalContext`)."""
+    from ctx.integrations.hook_entry import run
+
+    return run("copilot-session-start")
+
+
+@hook_app.command("copilot-session-end")
+def copilot_session_end() -> int:
+    """Import the Copilot CLI session named in the sessionEnd hook's input (in the
+    background)."""
+    from ctx.integrations.hook_entry import run
+
+    return run("copilot-session-end")

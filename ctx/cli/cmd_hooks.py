@@ -55,8 +55,8 @@ def install(
     agent: str | None = typer.Option(
         None,
         "--agent",
-        help="Also install an agent's integration: codex, cursor, gemini, qwen (hooks), "
-        "opencode (a plugin); copilot and aider have none: prints how to register `ctx mcp`.",
+        help="Also install an agent's integration: codex, copilot, cursor, gemini, qwen (hooks), "
+        "opencode (a plugin); aider has none: prints how to capture it instead.",
     ),
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -103,9 +103,10 @@ AGENT_MODULES = {
     "cursor": "ctx.integrations.cursor_hooks",
     "gemini": "ctx.integrations.gemini_hooks",
     "qwen": "ctx.integrations.qwen_hooks",
+    "copilot": "ctx.integrations.copilot_hooks",
 }
 #: agents with no hooks ctx can use: `--agent NAME` prints how to register `ctx mcp` instead
-NO_HOOKS = ("copilot", "aider")
+NO_HOOKS = ("aider",)
 
 
 def _agent_module(agent: str) -> Any:
@@ -128,7 +129,7 @@ def uninstall(
     agent: str | None = typer.Option(
         None,
         "--agent",
-        help="Also remove an agent's integration: codex, cursor, gemini, qwen, opencode.",
+        help="Also remove an agent's integration: codex, copilot, cursor, gemini, qwen, opencode.",
     ),
     as_json: bool = JSON_OPT,
 ) -> None:

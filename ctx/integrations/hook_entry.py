@@ -42,6 +42,8 @@ BUDGETS = {
     "cursor-session-end": 0.3,
     "qwen-session-start": 0.3,
     "qwen-session-end": 0.3,
+    "copilot-session-start": 0.3,
+    "copilot-session-end": 0.3,
 }
 LOG_NAME = "hooks.log"
 LOG_MAX_BYTES = 256 * 1024
@@ -290,6 +292,19 @@ def qwen_session_end(place: Place, raw: bytes) -> bytes:
     return session_end(place, raw, "qwen-session-end")
 
 
+def copilot_session_start(place: Place, raw: bytes) -> bytes:
+    """Copilot CLI reads a top-level ``additionalContext`` from a sessionStart hook."""
+    out = session_start(place, raw)  # checked by brief_cache.well_formed: one JSON string
+    if not out:
+        return b""
+    brief = out[len(brief_cache.ANSWER_PREFIX) : -len(brief_cache.ANSWER_SUFFIX)]
+    return b'{"additionalContext": "' + brief + b'"}\n'
+
+
+def copilot_session_end(place: Place, raw: bytes) -> bytes:
+    return session_end(place, raw, "copilot-session-end")
+
+
 def _agent_pid() -> int | None:
     """The Claude Code process that runs this hook (the nearest ancestor, up to three levels,
     whose command line names claude; Claude Code runs hooks through `sh -c`), so the import
@@ -327,6 +342,8 @@ HOOKS = {
     "cursor-session-end": cursor_session_end,
     "qwen-session-start": session_start,  # Qwen Code takes the same JSON answer
     "qwen-session-end": qwen_session_end,
+    "copilot-session-start": copilot_session_start,
+    "copilot-session-end": copilot_session_end,
 }
 
 

@@ -67,7 +67,12 @@ def confined_qwen_chat(value: Any) -> Path | None:
 def import_for_hook(project: Project, event: dict[str, Any], name: str) -> None:
     """Import the session the end-of-session event names; say what happened in the log."""
     from ctx.importers import ImportSummary
-    from ctx.importers_tools import import_codex, import_cursor, import_gemini_qwen
+    from ctx.importers_tools import (
+        import_codex,
+        import_copilot,
+        import_cursor,
+        import_gemini_qwen,
+    )
 
     root = project.root
     private = bool(project.config.get("sessions", "default_private", False))
@@ -88,6 +93,12 @@ def import_for_hook(project: Project, event: dict[str, Any], name: str) -> None:
                 log(root, name, f"not a Codex rollout of this user: {what!r}; nothing imported")
                 return
             import_codex(project, path, False, None, private, summary)
+        elif tool == "copilot":
+            sid = event.get("sessionId") or event.get("session_id")
+            if not isinstance(sid, str) or not _ID.match(sid):
+                log(root, name, f"no usable session id in the event: {str(sid)[:80]!r}")
+                return
+            import_copilot(project, None, False, sid, private, summary)
         else:
             cid = event.get("conversation_id") or event.get("session_id")
             if not isinstance(cid, str) or not _ID.match(cid):

@@ -32,7 +32,7 @@ def import_transcript(event: dict[str, Any], name: str = "claude-session-end") -
     if not project.exists:
         return None
     root = project.root
-    if name.startswith(("codex", "cursor", "qwen")):
+    if name.startswith(("codex", "cursor", "qwen", "copilot")):
         from ctx.integrations.hook_imports import import_for_hook
 
         import_for_hook(project, event, name)

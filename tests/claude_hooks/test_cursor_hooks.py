@@ -137,13 +137,10 @@ def test_a_hostile_conversation_id_imports_nothing(project: Project) -> None:
     assert project.list_sessions() == []
 
 
-@pytest.mark.parametrize("agent", ["copilot", "aider"])
-def test_agents_without_hooks_get_mcp_instructions(project: Project, agent: str) -> None:
-    r = run_ctx(project.root, "hooks", "install", "--agent", agent)
+def test_aider_gets_what_to_do_instead_and_unknown_agents_are_refused(project: Project) -> None:
+    r = run_ctx(project.root, "hooks", "install", "--agent", "aider")
     assert r.code == 0, r.err
-    assert f"{agent}:" in r.out
-    if agent != "aider":
-        assert "mcp add" in r.out and "ctx mcp" in r.out
+    assert "aider:" in r.out and "ctx wrap aider" in r.out
     unknown = run_ctx(project.root, "hooks", "install", "--agent", "nosuch")
     assert unknown.code == 2 and "copilot" in unknown.err and "codex" in unknown.err
 
