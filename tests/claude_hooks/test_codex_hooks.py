@@ -175,6 +175,9 @@ def test_real_codex_gets_the_brief_and_is_imported_on_exit(
     assert any(MARKER in t and "# ctx project context" in t for t in said), why  # the brief
 
     def imported() -> list:  # the SessionEnd import runs detached, after Codex has exited
+        log = project.layout.local / "hooks.log"  # written once the session is stored
+        if not (log.exists() and "codex-session-end: s-" in log.read_text()):
+            return []
         project.refresh()
         return project.list_sessions()
 

@@ -83,6 +83,9 @@ def test_real_copilot_gets_the_brief_and_is_imported_on_exit(
     assert MARKER in texts and "# ctx project context" in texts  # the sessionStart brief
 
     def imported() -> list:  # the sessionEnd import runs detached
+        log = project.layout.local / "hooks.log"  # written once the session is stored
+        if not (log.exists() and "copilot-session-end: s-" in log.read_text()):
+            return []
         project.refresh()
         return project.list_sessions()
 

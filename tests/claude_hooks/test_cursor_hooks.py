@@ -108,6 +108,9 @@ def test_session_start_gives_the_brief_and_session_end_imports_the_chat(
     assert ended.returncode == 0 and ended.stdout == "", ended.stderr
 
     def imported() -> list:  # the import runs detached
+        log = project.layout.local / "hooks.log"  # written once the session is stored
+        if not (log.exists() and "cursor-session-end: s-" in log.read_text()):
+            return []
         project.refresh()
         return project.list_sessions()
 
@@ -160,6 +163,9 @@ def test_session_end_imports_an_editor_chat(project: Project) -> None:
     assert _run_hook(root, "sessionEnd", json.dumps(payload)).returncode == 0
 
     def imported() -> list:
+        log = project.layout.local / "hooks.log"  # written once the session is stored
+        if not (log.exists() and "cursor-session-end: s-" in log.read_text()):
+            return []
         project.refresh()
         return project.list_sessions()
 

@@ -128,6 +128,9 @@ def test_real_qwen_gets_the_brief_and_the_end_hook_imports_its_chat(
     assert ran.returncode == 0 and ran.stdout == "", ran.stderr
 
     def imported() -> list:  # the import runs detached
+        log = project.layout.local / "hooks.log"  # written once the session is stored
+        if not (log.exists() and "qwen-session-end: s-" in log.read_text()):
+            return []
         project.refresh()
         return project.list_sessions()
 
