@@ -148,7 +148,7 @@ def uninstall(
 
         done += uninstall_gemini_hooks(project)
     if agent is not None and agent in NO_HOOKS:
-        done.append(f"{agent}: ctx installs no hooks for it (remove `ctx mcp` from its MCP setup)")
+        done.append(f"{agent}: ctx installs nothing for it, nothing to remove")
     elif agent is not None:
         done += _agent_module(agent).uninstall(project)
     _print(done, as_json)

@@ -257,7 +257,10 @@ def uninstall(project: Project) -> list[str]:
     key_path = _key_path(path)
     if read is not None and _BLOCK_BEGIN + str(key_path) in read[0]:
         new = _without_block(read[0], key_path).rstrip("\n")
-        _write_private(cfg, new + "\n" if new else "")
+        if new.strip():
+            _write_private(cfg, new + "\n")
+        else:
+            cfg.unlink()  # it held nothing but ctx's trust
         done.append(f"{cfg}: removed ctx's hook trust")
     return done or [f"{rel}: no ctx hooks installed, nothing to remove"]
 

@@ -211,3 +211,14 @@ def test_status_says_when_codex_would_skip_the_hooks(project: Project, tmp_path:
     other = codex_check(teammate)
     assert other["status"] == "warn" and "not trusted" in other["detail"]
     assert "ctx hooks install --agent codex" in other["fix"]
+
+
+def test_a_config_that_held_only_our_trust_is_removed_with_it(
+    project: Project, tmp_path: Path
+) -> None:
+    env = _env(tmp_path / "fresh")
+    config = tmp_path / "fresh" / ".codex" / "config.toml"
+    assert run_ctx(project.root, "hooks", "install", "--agent", "codex", env=env).code == 0
+    assert "trusted_hash" in config.read_text()
+    assert run_ctx(project.root, "hooks", "uninstall", "--agent", "codex", env=env).code == 0
+    assert not config.exists()
