@@ -14,7 +14,7 @@ from ctx.errors import CtxError
 
 hooks_app = typer.Typer(
     help="Git hooks (secret check before commit; index refresh and lost-edit report after "
-    "pull) and, with --claude, Claude Code hooks.",
+    "pull) and, with --claude or --agent NAME, the AI agents' session hooks.",
     no_args_is_help=True,
 )
 
