@@ -14,6 +14,14 @@ FAST_HOOKS = (
     "claude-session-end",
     "gemini-session-start",
     "gemini-session-end",
+    "codex-session-start",
+    "codex-session-end",
+    "cursor-session-start",
+    "cursor-session-end",
+    "qwen-session-start",
+    "qwen-session-end",
+    "copilot-session-start",
+    "copilot-session-end",
 )
 
 

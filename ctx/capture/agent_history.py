@@ -161,22 +161,27 @@ def _copilot_id(path: Path) -> str:
 
 
 def _cursor_sources(project: Project) -> list[Path]:
-    """Cursor's User directory, once, when a workspace of this repository has chats."""
+    """Cursor's User directory and the Cursor CLI's ``~/.cursor``, each once, when it holds
+    chats of this repository."""
     from ctx.capture.adapters.cursor import cursor_user_dir
+    from ctx.capture.adapters.cursor_cli import cursor_cli_dir
 
-    root = cursor_user_dir()
-    return [root] if _cursor_ids(root, project) else []
+    return [r for r in (cursor_user_dir(), cursor_cli_dir()) if _cursor_ids(r, project)]
 
 
 def _cursor_ids(root: Path, project: Project) -> list[str]:
     import sqlite3
 
     from ctx.capture.adapters.cursor import find_chats
+    from ctx.capture.adapters.cursor_cli import find_cli_chats
 
     if not root.is_dir():
         return []
+    dirs = [str(w) for w in worktrees(project.root, project.git.worktree)]
     try:
-        return [c.id for c in find_chats(_dirs(project), user_dir=root)]
+        if (root / "chats").is_dir():  # the CLI's directory
+            return [c.id for c in find_cli_chats(dirs, root=root)]
+        return [c.id for c in find_chats(dirs, user_dir=root)]
     except (OSError, sqlite3.Error):
         return []
 

@@ -230,16 +230,33 @@ def import_cursor(
     private: bool,
     summary: ImportSummary,
 ) -> None:
-    """Cursor IDE chats of this repository's workspaces; PATH is Cursor's ``User`` directory."""
+    """Cursor chats of this repository's workspaces: the editor's (PATH: Cursor's ``User``
+    directory) and the Cursor CLI's (PATH: its ``~/.cursor`` directory, which has ``chats/``)."""
     from ctx.capture.adapters.cursor import find_chats, parse_cursor_chat
+    from ctx.capture.adapters.cursor_cli import (
+        CursorCliChat,
+        find_cli_chats,
+        parse_cursor_cli_chat,
+    )
+    from ctx.core.gitinfo import worktrees
 
     if path is not None and not path.is_dir():
         raise CtxError(f"no such directory: {path}", "give Cursor's User directory")
-    found = find_chats(_dirs(project), user_dir=path)
-    advice = "check the id, or pass Cursor's User directory"
+    dirs = [str(w) for w in worktrees(project.root, project.git.worktree)]
+    cli_root = path if path is not None and (path / "chats").is_dir() else None
+    found: list[Any] = [] if cli_root is not None else find_chats(dirs, user_dir=path)
+    if path is None or cli_root is not None:
+        found += find_cli_chats(dirs, root=cli_root)
+
+    def parse(chat: Any) -> tuple[TranscriptHeader, list[TranscriptTurn]]:
+        if isinstance(chat, CursorCliChat):
+            return parse_cursor_cli_chat(chat)
+        return parse_cursor_chat(chat)
+
+    advice = "check the id, or pass Cursor's User directory (or the CLI's ~/.cursor)"
     _import_db_sessions(
         project, found, ("cursor", "Cursor", "Cursor chat", advice),
-        path, all_, session, parse_cursor_chat, private, summary,
+        path, all_, session, parse, private, summary,
     )  # fmt: skip
 
 

@@ -51,3 +51,69 @@ def gemini_session_end() -> int:
     from ctx.integrations.hook_entry import run
 
     return run("gemini-session-end")
+
+
+@hook_app.command("codex-session-start")
+def codex_session_start() -> int:
+    """Print the project brief for Codex CLI's SessionStart hook (JSON on stdout)."""
+    from ctx.integrations.hook_entry import run
+
+    return run("codex-session-start")
+
+
+@hook_app.command("codex-session-end")
+def codex_session_end() -> int:
+    """Import the Codex rollout named in the SessionEnd hook's input (in the background)."""
+    from ctx.integrations.hook_entry import run
+
+    return run("codex-session-end")
+
+
+@hook_app.command("cursor-session-start")
+def cursor_session_start() -> int:
+    """Print the project brief for Cursor's sessionStart hook (`additional_context`)."""
+    from ctx.integrations.hook_entry import run
+
+    return run("cursor-session-start")
+
+
+@hook_app.command("cursor-session-end")
+def cursor_session_end() -> int:
+    """Import the Cursor conversation named in the sessionEnd hook's input (in the
+    background)."""
+    from ctx.integrations.hook_entry import run
+
+    return run("cursor-session-end")
+
+
+@hook_app.command("qwen-session-start")
+def qwen_session_start() -> int:
+    """Print the project brief for Qwen Code's SessionStart hook (JSON on stdout)."""
+    from ctx.integrations.hook_entry import run
+
+    return run("qwen-session-start")
+
+
+@hook_app.command("qwen-session-end")
+def qwen_session_end() -> int:
+    """Import the Qwen Code chat named in the SessionEnd hook's input (in the background)."""
+    from ctx.integrations.hook_entry import run
+
+    return run("qwen-session-end")
+
+
+@hook_app.command("copilot-session-start")
+def copilot_session_start() -> int:
+    """Print the project brief for Copilot CLI's sessionStart hook (`additionalContext`)."""
+    from ctx.integrations.hook_entry import run
+
+    return run("copilot-session-start")
+
+
+@hook_app.command("copilot-session-end")
+def copilot_session_end() -> int:
+    """Import the Copilot CLI session named in the sessionEnd hook's input (in the
+    background)."""
+    from ctx.integrations.hook_entry import run
+
+    return run("copilot-session-end")

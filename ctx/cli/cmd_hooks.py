@@ -14,7 +14,7 @@ from ctx.core.errors import CtxError
 
 hooks_app = typer.Typer(
     help="Git hooks (secret check before commit; index refresh and lost-edit report after "
-    "pull) and, with --claude, Claude Code hooks.",
+    "pull) and, with --claude or --agent NAME, the AI agents' session hooks.",
     no_args_is_help=True,
 )
 
@@ -53,7 +53,10 @@ def install(
         "not the committed .claude/settings.json.",
     ),
     agent: str | None = typer.Option(
-        None, "--agent", help="Also install an agent's integration: opencode (a plugin)."
+        None,
+        "--agent",
+        help="Also install an agent's integration: codex, copilot, cursor, gemini, qwen (hooks), "
+        "opencode (a plugin); aider has none: prints how to capture it instead.",
     ),
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -77,9 +80,13 @@ def install(
         from ctx.integrations.gemini_hooks import install_gemini_hooks
 
         done += install_gemini_hooks(project)
-    if agent is not None:
+    if agent is not None and agent in NO_HOOKS:
+        from ctx.integrations.no_hooks import mcp_instructions
+
+        done += mcp_instructions(agent)
+    elif agent is not None:
         done += _agent_module(agent).install(project)
-    if (gemini or agent is not None) and project.exists:
+    if (gemini or (agent is not None and agent not in NO_HOOKS)) and project.exists:
         # their session-start hooks print the precomputed brief (ctx/core/brief_cache.py): build it
         from ctx.integrations.claude_hooks import refresh_brief_cache
 
@@ -90,7 +97,16 @@ def install(
     _print(done, as_json)
 
 
-AGENT_MODULES = {"opencode": "ctx.integrations.opencode_plugin"}
+AGENT_MODULES = {
+    "opencode": "ctx.integrations.opencode_plugin",
+    "codex": "ctx.integrations.codex_hooks",
+    "cursor": "ctx.integrations.cursor_hooks",
+    "gemini": "ctx.integrations.gemini_hooks",
+    "qwen": "ctx.integrations.qwen_hooks",
+    "copilot": "ctx.integrations.copilot_hooks",
+}
+#: agents with no hooks ctx can use: `--agent NAME` prints how to register `ctx mcp` instead
+NO_HOOKS = ("aider",)
 
 
 def _agent_module(agent: str) -> Any:
@@ -100,7 +116,7 @@ def _agent_module(agent: str) -> Any:
     if agent not in AGENT_MODULES:
         raise CtxError(
             f"no hooks for agent '{agent}'",
-            f"known: {', '.join(AGENT_MODULES)} (and --claude)",
+            f"known: {', '.join([*AGENT_MODULES, *NO_HOOKS])} (and --claude)",
             exit_code=2,
         )
     return importlib.import_module(AGENT_MODULES[agent])
@@ -111,7 +127,9 @@ def uninstall(
     claude: bool = typer.Option(False, "--claude", help="Also remove the Claude Code hooks."),
     gemini: bool = typer.Option(False, "--gemini", help="Also remove the Gemini CLI hooks."),
     agent: str | None = typer.Option(
-        None, "--agent", help="Also remove an agent's integration: opencode."
+        None,
+        "--agent",
+        help="Also remove an agent's integration: codex, copilot, cursor, gemini, qwen, opencode.",
     ),
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -129,7 +147,9 @@ def uninstall(
         from ctx.integrations.gemini_hooks import uninstall_gemini_hooks
 
         done += uninstall_gemini_hooks(project)
-    if agent is not None:
+    if agent is not None and agent in NO_HOOKS:
+        done.append(f"{agent}: ctx installs nothing for it, nothing to remove")
+    elif agent is not None:
         done += _agent_module(agent).uninstall(project)
     _print(done, as_json)
 
@@ -144,6 +164,9 @@ def status(as_json: bool = JSON_OPT) -> None:
     mod = _claude()
     if mod is not None:
         checks += mod.claude_hook_status(project)
+    from ctx.integrations.codex_hooks import codex_hook_status
+
+    checks += codex_hook_status(project)
     if as_json:
         emit_json({"checks": [c.to_dict() for c in checks]})
         return

@@ -23,8 +23,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ctx.capture.adapters import RESUME_MARKER
 from ctx.core.timeutil import now_iso
-from ctx.handoff import RESUME_MARKER
 from ctx.handoff.conversation import Message
 
 _NAMESPACE = uuid.UUID("6f1c9a52-3c1e-4e0b-9f57-2f6a4d1b8c70")

@@ -12,6 +12,7 @@ left alone, and uninstall removes exactly what install added.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,7 +43,16 @@ def _is_ours(hook: Any, sub: str | None = None) -> bool:
 
 def install_gemini_hooks(project: Project, *, command: str | None = None) -> list[str]:
     """Add (or update) the SessionStart and SessionEnd hooks; returns what was done."""
-    path = settings_path(project)
+    return install_settings_hooks(project, settings_path(project), HOOKS, command)
+
+
+def install_settings_hooks(
+    project: Project,
+    path: Path,
+    hooks_wanted: dict[str, tuple[str, int]],
+    command: str | None = None,
+) -> list[str]:
+    """Our hooks in a settings file of Gemini CLI's shape (Qwen Code shares it)."""
     rel = path.relative_to(project.root)
     data = _load(path)
     hooks = data.setdefault("hooks", {})
@@ -51,7 +61,7 @@ def install_gemini_hooks(project: Project, *, command: str | None = None) -> lis
     base = command or ctx_command()
     done: list[str] = []
     changed = False
-    for event, (sub, timeout) in HOOKS.items():
+    for event, (sub, timeout) in hooks_wanted.items():
         want = {"type": "command", "command": f"{base} hook {sub}", "timeout": timeout}
         groups = hooks.get(event)
         if not isinstance(groups, list):
@@ -61,7 +71,7 @@ def install_gemini_hooks(project: Project, *, command: str | None = None) -> lis
             for g in groups
             if isinstance(g, dict) and isinstance(g.get("hooks"), list)
             for h in g["hooks"]
-            if _is_ours(h, sub)
+            if _is_ours_for(h, sub)
         ]
         if len(mine) == 1 and mine[0][1] == want:
             done.append(f"{rel}: {event} hook already installed")
@@ -82,14 +92,23 @@ def install_gemini_hooks(project: Project, *, command: str | None = None) -> lis
     return done
 
 
+def _is_ours_for(hook: Any, sub: str) -> bool:
+    return isinstance(hook, dict) and f"hook {sub}" in str(hook.get("command") or "")
+
+
 def uninstall_gemini_hooks(project: Project) -> list[str]:
     """Remove exactly the hooks install added; other settings and hooks stay."""
-    path = settings_path(project)
+    return uninstall_settings_hooks(project, settings_path(project), _is_ours)
+
+
+def uninstall_settings_hooks(
+    project: Project, path: Path, is_ours: Callable[[Any], bool]
+) -> list[str]:
     rel = path.relative_to(project.root)
     if not path.exists():
         return [f"{rel}: no ctx hooks installed, nothing to remove"]
     data = _load(path)
-    done = strip_hooks(data, _is_ours, str(rel))
+    done = strip_hooks(data, is_ours, str(rel))
     if not done:
         return [f"{rel}: no ctx hooks installed, nothing to remove"]
     if data:
@@ -98,7 +117,11 @@ def uninstall_gemini_hooks(project: Project) -> list[str]:
         path.unlink()
         done.append(f"{rel}: removed the file (it held nothing else)")
         try:
-            path.parent.rmdir()  # only when empty: .gemini/ may hold commands, ...
+            path.parent.rmdir()  # only when empty: the folder may hold commands, ...
         except OSError:
             pass
     return done
+
+
+install = install_gemini_hooks  # `ctx hooks install --agent gemini`
+uninstall = uninstall_gemini_hooks

@@ -36,6 +36,14 @@ BUDGETS = {
     "claude-session-end": 0.3,
     "gemini-session-start": 0.3,
     "gemini-session-end": 0.3,
+    "codex-session-start": 0.3,
+    "codex-session-end": 0.3,
+    "cursor-session-start": 0.3,
+    "cursor-session-end": 0.3,
+    "qwen-session-start": 0.3,
+    "qwen-session-end": 0.3,
+    "copilot-session-start": 0.3,
+    "copilot-session-end": 0.3,
 }
 LOG_NAME = "hooks.log"
 LOG_MAX_BYTES = 256 * 1024
@@ -222,7 +230,12 @@ def event_field(raw: bytes, key: str) -> str | None:
 
 
 def _where(raw: bytes) -> str:
-    return event_field(raw, "cwd") or os.environ.get("CLAUDE_PROJECT_DIR") or os.getcwd()
+    return (
+        event_field(raw, "cwd")
+        or os.environ.get("CLAUDE_PROJECT_DIR")
+        or os.environ.get("CURSOR_PROJECT_DIR")  # Cursor's events carry no cwd
+        or os.getcwd()
+    )
 
 
 def session_start(place: Place, raw: bytes) -> bytes:
@@ -260,6 +273,40 @@ def gemini_session_end(place: Place, raw: bytes) -> bytes:
     return session_end(place, raw, "gemini-session-end")
 
 
+def codex_session_end(place: Place, raw: bytes) -> bytes:
+    return session_end(place, raw, "codex-session-end")
+
+
+def cursor_session_start(place: Place, raw: bytes) -> bytes:
+    """Cursor reads a top-level ``additional_context`` from a sessionStart hook."""
+    out = session_start(place, raw)  # checked by brief_cache.well_formed: one JSON string
+    if not out:
+        return b""
+    brief = out[len(brief_cache.ANSWER_PREFIX) : -len(brief_cache.ANSWER_SUFFIX)]
+    return b'{"additional_context": "' + brief + b'"}\n'
+
+
+def cursor_session_end(place: Place, raw: bytes) -> bytes:
+    return session_end(place, raw, "cursor-session-end")
+
+
+def qwen_session_end(place: Place, raw: bytes) -> bytes:
+    return session_end(place, raw, "qwen-session-end")
+
+
+def copilot_session_start(place: Place, raw: bytes) -> bytes:
+    """Copilot CLI reads a top-level ``additionalContext`` from a sessionStart hook."""
+    out = session_start(place, raw)  # checked by brief_cache.well_formed: one JSON string
+    if not out:
+        return b""
+    brief = out[len(brief_cache.ANSWER_PREFIX) : -len(brief_cache.ANSWER_SUFFIX)]
+    return b'{"additionalContext": "' + brief + b'"}\n'
+
+
+def copilot_session_end(place: Place, raw: bytes) -> bytes:
+    return session_end(place, raw, "copilot-session-end")
+
+
 def _agent_pid() -> int | None:
     """The Claude Code process that runs this hook (the nearest ancestor, up to three levels,
     whose command line names claude; Claude Code runs hooks through `sh -c`), so the import
@@ -291,6 +338,14 @@ HOOKS = {
     "claude-session-end": session_end,
     "gemini-session-start": session_start,  # Gemini CLI takes the same JSON answer
     "gemini-session-end": gemini_session_end,
+    "codex-session-start": session_start,  # Codex CLI takes the same JSON answer
+    "codex-session-end": codex_session_end,
+    "cursor-session-start": cursor_session_start,
+    "cursor-session-end": cursor_session_end,
+    "qwen-session-start": session_start,  # Qwen Code takes the same JSON answer
+    "qwen-session-end": qwen_session_end,
+    "copilot-session-start": copilot_session_start,
+    "copilot-session-end": copilot_session_end,
 }
 
 

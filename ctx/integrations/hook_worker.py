@@ -32,6 +32,12 @@ def import_transcript(event: dict[str, Any], name: str = "claude-session-end") -
     if not project.exists:
         return None
     root = project.root
+    if name.startswith(("codex", "cursor", "qwen", "copilot")):
+        from ctx.integrations.hook_imports import import_for_hook
+
+        import_for_hook(project, event, name)
+        refresh_brief_cache(project)
+        return root
     path = event.get("transcript_path")
     if not path or not Path(str(path)).is_file():
         log(root, name, f"no transcript at {path!r}; nothing imported")

@@ -198,3 +198,41 @@ def test_ctx_import_cursor(tmp_path: Path) -> None:
     assert (again["created"], again["added_turns"]) == (0, 0)
     missing = run_ctx(repo, "import", "cursor", str(user), "--session", "zzz", env=env)
     assert missing.code != 0 and "zzz" in missing.err
+
+
+def test_cursor_3_chats_are_found_through_composer_headers(tmp_path: Path) -> None:
+    # Cursor 3 stopped updating the per-workspace lists: the global composerHeaders table
+    # (composerId, workspaceId = the workspaceStorage folder name, value = a JSON head) is the
+    # index. Drafts are not chats; a head whose workspace has no storage folder names its path.
+    user, repo = tmp_path / "Cursor" / "User", tmp_path / "my repo"
+    repo.mkdir()
+    _workspace(user, "1f3a", repo.as_uri(), [])  # the old list is empty
+    _workspace(user, "9c9c", (tmp_path / "elsewhere").as_uri(), [])
+    _global(user, {"c-new": {"_v": 17}, "c-draft": {}, "c-other": {}, "c-path": {}})
+    conn = sqlite3.connect(user / "globalStorage" / "state.vscdb")
+    conn.execute(
+        "CREATE TABLE composerHeaders (composerId TEXT PRIMARY KEY, workspaceId TEXT, "
+        "createdAt INTEGER, lastUpdatedAt INTEGER, isArchived INTEGER, isSubagent INTEGER, "
+        "recency INTEGER, checkpointAt INTEGER, value TEXT)"
+    )
+    heads = [
+        ("c-new", "1f3a", {"type": "head", "name": "Token validation"}),
+        ("c-draft", "1f3a", {"type": "head", "isDraft": True}),
+        ("c-other", "9c9c", {"type": "head"}),
+        ("c-path", "empty-window",
+         {"type": "head", "workspaceIdentifier": {"uri": {"fsPath": str(repo / "sub")}}}),
+        ("c-bad", 7, "{not json"),
+    ]  # fmt: skip
+    for cid, wid, head in heads:
+        value = head if isinstance(head, str) else json.dumps(head)
+        conn.execute(
+            "INSERT INTO composerHeaders VALUES (?, ?, ?, ?, 0, 0, ?, NULL, ?)",
+            (cid, wid, T0, T0 + 9000, T0, value),
+        )
+    conn.commit()
+    conn.close()
+    chats = {c.id: c for c in find_chats(str(repo), user_dir=user)}
+    assert sorted(chats) == ["c-new", "c-path"]
+    header, turns = parse_cursor_chat(chats["c-new"])
+    assert header.cwd == str(repo) and header.title == "Token validation"
+    assert (turns[0].role, turns[0].text) == ("user", ASK)

@@ -86,6 +86,9 @@ def test_real_gemini_gets_the_brief_and_is_imported_on_exit(
     from tests.helpers import wait_until
 
     def imported() -> list:  # the SessionEnd import runs detached, after the CLI has exited
+        log = project.layout.local / "hooks.log"  # written once the session is stored
+        if not (log.exists() and "gemini-session-end: s-" in log.read_text()):
+            return []
         project.refresh()
         return project.list_sessions()
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from ctx.capture.adapters import RESUME_MARKER
 from ctx.capture.adapters.gemini import find_sessions, parse_gemini_session
-from ctx.handoff import RESUME_MARKER
 from tests.fakes import gemini_harness
 from tests.fakes.gemini_server import FakeGemini
 from tests.sync.conftest import make_team

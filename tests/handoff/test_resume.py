@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from ctx.capture.adapters import RESUME_MARKER
 from ctx.capture.adapters.codex import parse_codex_rollout
-from ctx.handoff import RESUME_MARKER
 from tests.fakes import claude_harness as harness
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.sync.conftest import make_team

@@ -10,7 +10,10 @@ Why: Cursor keeps chats in VS Code's storage. The global ``globalStorage/state.v
 ``composerData.conversation``. Which chats belong to which folder is in
 ``workspaceStorage/<hash>/workspace.json`` (``{"folder": "file:///…"}``) plus that
 workspace's own ``state.vscdb``, ``ItemTable`` key ``composer.composerData``
-(``allComposers[].composerId``).
+(``allComposers[].composerId``) — up to Cursor 2.x; from Cursor 3 the global database's
+``composerHeaders(composerId, workspaceId, …, value)`` table is the index (``workspaceId`` = the
+``workspaceStorage`` folder name; ``value`` = a JSON head with ``isDraft`` and
+``workspaceIdentifier.uri.fsPath``).
 
 The user directory is ``~/.config/Cursor/User`` on Linux, ``~/Library/Application
 Support/Cursor/User`` on macOS, ``%APPDATA%/Cursor/User`` on Windows. The databases are read
@@ -104,20 +107,30 @@ def find_chats(
     user_dir: str | os.PathLike[str] | None = None,
 ) -> list[CursorChat]:
     """Chats of the workspaces opened on ``cwd`` (a directory, or a list: a repository's
-    worktrees) or below it; every chat listed by any workspace when ``cwd`` is None."""
+    worktrees) or below it; every chat listed by any workspace when ``cwd`` is None.
+
+    Two indexes say which chat belongs to which folder: each workspace's own database (up to
+    Cursor 2.x) and, from Cursor 3, the global ``composerHeaders`` table (``workspaceId`` = the
+    ``workspaceStorage`` folder's name; drafts are not chats)."""
     root = Path(user_dir) if user_dir is not None else cursor_user_dir()
     global_db = root / "globalStorage" / "state.vscdb"
     dirs = [cwd] if isinstance(cwd, (str, os.PathLike)) else cwd
     wants = [os.path.realpath(d) for d in dirs] if dirs is not None else None
+
+    def wanted(folder: str) -> bool:
+        real = os.path.realpath(folder)
+        return wants is None or any(
+            real == w or real.startswith(w.rstrip(os.sep) + os.sep) for w in wants
+        )
+
     chats: dict[str, CursorChat] = {}
+    folders: dict[str, str] = {}
     for ws in sorted((root / "workspaceStorage").glob("*/workspace.json")):
         folder = _folder(ws)
         if folder is None:
             continue
-        real = os.path.realpath(folder)
-        if wants is not None and not any(
-            real == w or real.startswith(w.rstrip(os.sep) + os.sep) for w in wants
-        ):
+        folders[ws.parent.name] = folder
+        if not wanted(folder):
             continue
         db = ws.parent / "state.vscdb"
         if not db.is_file():
@@ -130,7 +143,38 @@ def find_chats(
             chats.setdefault(cid, CursorChat(cid, global_db, folder))
     if not global_db.is_file():
         return []
+    try:
+        headers = _header_chats(global_db, folders)
+    except sqlite3.Error:
+        headers = []
+    for cid, folder in headers:
+        if folder is not None and wanted(folder):
+            chats.setdefault(cid, CursorChat(cid, global_db, folder))
     return list(chats.values())
+
+
+def _header_chats(global_db: Path, folders: dict[str, str]) -> list[tuple[str, str | None]]:
+    """(composerId, folder) of every non-draft chat in Cursor 3's ``composerHeaders``."""
+    with connect_readonly(global_db) as conn:
+        try:
+            rows = conn.execute(
+                "SELECT composerId, workspaceId, value FROM composerHeaders"
+            ).fetchall()
+        except sqlite3.OperationalError:  # before Cursor 3: no such table
+            return []
+    out: list[tuple[str, str | None]] = []
+    for cid, wid, value in rows:
+        if not isinstance(cid, str) or not cid:
+            continue
+        head = _obj(_loads(value))
+        if head.get("isDraft") is True:
+            continue
+        folder = folders.get(wid) if isinstance(wid, str) else None
+        if folder is None:  # a workspace without its storage folder: the head's own path
+            path = _obj(_obj(head.get("workspaceIdentifier")).get("uri")).get("fsPath")
+            folder = path if isinstance(path, str) and os.path.isabs(path) else None
+        out.append((cid, folder))
+    return out
 
 
 def _tool_line(name: str, args: Any) -> str:
