@@ -25,13 +25,13 @@ def resume(
         None,
         "--agent",
         "-a",
-        help="claude, codex, gemini or qwen (default: the session's own, else claude).",
+        help="claude, codex, gemini, qwen or opencode (default: the session's own, else claude).",
     ),
     prompt: str | None = typer.Option(
         None,
         "--prompt",
         "-p",
-        help="Continue with this prompt, non-interactively (claude -p / codex exec resume).",
+        help="Continue with this prompt, non-interactively (claude -p, codex exec resume, …).",
     ),
     run: bool = typer.Option(
         False, "--exec", help="Start the agent now under `ctx wrap`: the continuation is captured."
@@ -67,3 +67,5 @@ def resume(
     print(f"rebuilt {plan.source} for {plan.agent}: {plan.messages} messages in {plan.path}")
     print(f"continue with:  {shlex.join(argv)}")
     print(f"or captured:    ctx wrap {shlex.join(argv)}")
+    if plan.note:
+        print(f"note: {plan.note}")

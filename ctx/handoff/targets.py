@@ -11,6 +11,7 @@ Gemini CLI (checked against 0.61.0): `~/.gemini/tmp/<project slug>/chats/session
 <uuid>` finds it among this project's chats by the session id inside.
 Qwen Code (checked against 0.24.4): `~/.qwen/projects/<encoded cwd>/chats/<uuid>.jsonl`, records
 chained by `parentUuid` with Gemini-style `message.parts`; `qwen --resume <uuid>`.
+OpenCode: through its own `opencode import` (ctx/handoff/opencode_target.py).
 """
 
 from __future__ import annotations
@@ -36,11 +37,16 @@ class Built:
     session_id: str  # the agent's own id for the rebuilt session
     path: Path
     command: list[str]  # continue interactively
+    note: str | None = None  # what the user must know to continue (printed)
 
     def prompt_command(self, prompt: str) -> list[str]:
         """Continue with one prompt, non-interactively (the agent's print / exec mode)."""
         if self.agent == "codex":
             return ["codex", "exec", "resume", self.session_id, prompt]
+        if self.agent == "opencode":
+            # `opencode run` joins its words with spaces and quotes any word holding one:
+            # words split on single spaces come back exactly; `--` keeps "-x" a word
+            return ["opencode", "run", "--session", self.session_id, "--", *prompt.split(" ")]
         return [*self.command, "-p", prompt]
 
 
@@ -286,9 +292,17 @@ def _parse(ts: str) -> datetime:
         return datetime.now(timezone.utc)
 
 
+def build_opencode(*args: Any, **kwargs: Any) -> Built:
+    from ctx.handoff.opencode_target import build_opencode as build
+
+    built: Built = build(*args, **kwargs)
+    return built
+
+
 BUILDERS = {
     "claude": build_claude,
     "codex": build_codex,
     "gemini": build_gemini,
     "qwen": build_qwen,
+    "opencode": build_opencode,
 }
