@@ -25,7 +25,8 @@ def resume(
         None,
         "--agent",
         "-a",
-        help="claude, codex, gemini, qwen or opencode (default: the session's own, else claude).",
+        help="claude, codex, gemini, qwen, opencode or copilot (default: the session's own, "
+        "else claude).",
     ),
     prompt: str | None = typer.Option(
         None,

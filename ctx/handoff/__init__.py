@@ -10,4 +10,4 @@ from __future__ import annotations
 
 #: Key written on every rebuilt record; its value is the ctx session id it came from.
 RESUME_MARKER = "ctxResumedFrom"
-AGENTS = ("claude", "codex", "gemini", "qwen", "opencode")
+AGENTS = ("claude", "codex", "gemini", "qwen", "opencode", "copilot")

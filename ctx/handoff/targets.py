@@ -11,7 +11,8 @@ Gemini CLI (checked against 0.61.0): `~/.gemini/tmp/<project slug>/chats/session
 <uuid>` finds it among this project's chats by the session id inside.
 Qwen Code (checked against 0.24.4): `~/.qwen/projects/<encoded cwd>/chats/<uuid>.jsonl`, records
 chained by `parentUuid` with Gemini-style `message.parts`; `qwen --resume <uuid>`.
-OpenCode: through its own `opencode import` (ctx/handoff/opencode_target.py).
+OpenCode: through its own `opencode import` (ctx/handoff/opencode_target.py); Copilot CLI:
+ctx/handoff/copilot_target.py.
 """
 
 from __future__ import annotations
@@ -299,10 +300,18 @@ def build_opencode(*args: Any, **kwargs: Any) -> Built:
     return built
 
 
+def build_copilot(*args: Any, **kwargs: Any) -> Built:
+    from ctx.handoff.copilot_target import build_copilot as build
+
+    built: Built = build(*args, **kwargs)
+    return built
+
+
 BUILDERS = {
     "claude": build_claude,
     "codex": build_codex,
     "gemini": build_gemini,
     "qwen": build_qwen,
     "opencode": build_opencode,
+    "copilot": build_copilot,
 }
