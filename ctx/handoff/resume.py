@@ -27,6 +27,7 @@ class ResumePlan:
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
+        d.pop("note")  # said on stderr (CLI) or in the text (MCP); the JSON keys stay fixed
         d["command"] = " ".join(self.command)
         d["argv"] = self.command
         return d
