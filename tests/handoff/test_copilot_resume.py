@@ -91,3 +91,18 @@ def test_an_aider_session_continues_in_copilot(tmp_path: Path) -> None:
     imp = run_ctx(root, "import", "copilot", "--all", "--json", env=env)
     assert imp.code == 0, imp.err
     assert (imp.json()["created"], imp.json()["added_turns"]) == (0, 0)
+
+
+def test_a_hostile_title_cannot_rewrite_the_workspace_file(tmp_path: Path) -> None:
+    from ctx.capture.adapters.copilot import cli_session_cwd
+    from ctx.handoff.conversation import Message
+    from ctx.handoff.copilot_target import build_copilot
+
+    title = 'x"\ncwd: /etc\nname: evil'
+    msgs = [Message("user", "q", "2026-01-05T10:00:00Z"), Message("assistant", "a", None)]
+    built = build_copilot("s-abc", title, msgs, tmp_path, "main\nbranch: x", home=tmp_path)
+    assert cli_session_cwd(built.path) == str(tmp_path)
+    header, turns = parse_copilot_cli_session(built.path)
+    assert header.title == title and header.meta["continues"] == "s-abc" and turns == []
+    again = build_copilot("s-abc", title, msgs, tmp_path, None, home=tmp_path)
+    assert again.path == built.path and again.session_id == built.session_id  # reused
