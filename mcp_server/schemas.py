@@ -292,10 +292,11 @@ RESUME = ToolSpec(
     name="resume_session",
     title="Continue a past session in an agent",
     description=(
-        "Rebuild a captured session (any tool's, or a teammate's) as Claude Code's or Codex's "
-        "own session file, so that agent can continue it with the earlier turns in context. "
-        "Returns the command for the user to run (e.g. `claude --resume <id>`) and the file "
-        "written. Writes only that file, in the agent's own session directory."
+        "Rebuild a captured session (any tool's, or a teammate's) as an agent's own session "
+        "(Claude Code, Codex, Gemini CLI, Qwen Code, OpenCode, Copilot CLI), so that agent can "
+        "continue it with the earlier turns in context. Returns the command for the user to "
+        "run (e.g. `claude --resume <id>`) and where the session was written: only there, in "
+        "the agent's own session store (OpenCode's through `opencode import`)."
     ),
     input_schema=_obj(
         {
@@ -305,7 +306,7 @@ RESUME = ToolSpec(
             },
             "agent": {
                 "type": "string",
-                "enum": ["claude", "codex", "gemini", "qwen"],
+                "enum": ["claude", "codex", "gemini", "qwen", "opencode", "copilot"],
                 "description": "Agent to continue in (default: the session's own, else claude).",
             },
         },

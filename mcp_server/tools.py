@@ -300,6 +300,8 @@ def resume_session(project: Project, a: dict[str, Any]) -> ToolOutput:
         f"run in {project.root}: {data['command']}  (or `ctx wrap {data['command']}` to capture "
         "the continuation)."
     )
+    if plan.note:
+        text += f" Note: {plan.note}."
     return ToolOutput(data, text)
 
 

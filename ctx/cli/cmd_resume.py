@@ -8,7 +8,7 @@ import sys
 
 import typer
 
-from ctx.cli.common import JSON_OPT, emit_json, open_project
+from ctx.cli.common import JSON_OPT, emit_json, open_project, warn
 
 
 def register(app: typer.Typer) -> None:
@@ -25,13 +25,14 @@ def resume(
         None,
         "--agent",
         "-a",
-        help="claude, codex, gemini or qwen (default: the session's own, else claude).",
+        help="claude, codex, gemini, qwen, opencode or copilot (default: the session's own, "
+        "else claude).",
     ),
     prompt: str | None = typer.Option(
         None,
         "--prompt",
         "-p",
-        help="Continue with this prompt, non-interactively (claude -p / codex exec resume).",
+        help="Continue with this prompt, non-interactively (claude -p, codex exec resume, …).",
     ),
     run: bool = typer.Option(
         False, "--exec", help="Start the agent now under `ctx wrap`: the continuation is captured."
@@ -42,8 +43,9 @@ def resume(
 
     Works for any ctx session: captured from that agent or another one, imported, or pulled
     from a teammate. The rebuilt file goes where the agent looks for this directory
-    (~/.claude/projects/… or ~/.codex/sessions/…); tool calls and results become text. With
-    --exec the agent starts at once under `ctx wrap`; arguments after `--` go to the agent.
+    (~/.claude/projects/…, ~/.codex/sessions/…; OpenCode's through `opencode import`); tool
+    calls and results become text. With --exec the agent starts at once under `ctx wrap`;
+    arguments after `--` go to the agent.
     The continuation is stored as a new session that `continues` this one.
     """
     from pathlib import Path
@@ -61,6 +63,8 @@ def resume(
         sys.stdout.flush()
         os.chdir(cwd)
         os.execv(sys.executable, wrap)
+    if plan.note:
+        warn(plan.note)
     if as_json:
         emit_json({**plan.to_dict(), "command": shlex.join(argv), "argv": argv})
         return

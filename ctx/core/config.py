@@ -42,6 +42,7 @@ DEFAULTS: dict[str, Any] = {
     },
     "capture": {"record_input": False, "keep_recordings": True},
     "sessions": {"default_private": False},
+    "import": {"all_agents": False},
     "memory": {"similar_threshold": 0.75, "similar_lexical_threshold": 0.5},
 }
 

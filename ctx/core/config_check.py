@@ -74,6 +74,7 @@ SCHEMA: dict[str, dict[str, Check]] = {
     },
     "capture": {"record_input": _bool, "keep_recordings": _bool},
     "sessions": {"default_private": _bool},
+    "import": {"all_agents": _bool},
     "memory": {"similar_threshold": _unit, "similar_lexical_threshold": _unit},
 }
 

@@ -11,4 +11,4 @@ from __future__ import annotations
 from ctx.capture.adapters import RESUME_MARKER
 
 __all__ = ["AGENTS", "RESUME_MARKER"]
-AGENTS = ("claude", "codex", "gemini", "qwen")
+AGENTS = ("claude", "codex", "gemini", "qwen", "opencode", "copilot")

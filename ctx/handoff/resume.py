@@ -23,9 +23,11 @@ class ResumePlan:
     command: list[str]
     source: str  # the ctx session it continues
     messages: int
+    note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
+        d.pop("note")  # said on stderr (CLI) or in the text (MCP); the JSON keys stay fixed
         d["command"] = " ".join(self.command)
         d["argv"] = self.command
         return d
@@ -59,4 +61,6 @@ def resume(
     where = (cwd or Path.cwd()).resolve()
     built = BUILDERS[target](session.id, session.title, messages, where, session.branch, home)
     command = built.prompt_command(prompt) if prompt is not None else built.command
-    return ResumePlan(target, built.session_id, str(built.path), command, session.id, len(messages))
+    return ResumePlan(
+        target, built.session_id, str(built.path), command, session.id, len(messages), built.note
+    )

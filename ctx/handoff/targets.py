@@ -11,61 +11,23 @@ Gemini CLI (checked against 0.61.0): `~/.gemini/tmp/<project slug>/chats/session
 <uuid>` finds it among this project's chats by the session id inside.
 Qwen Code (checked against 0.24.4): `~/.qwen/projects/<encoded cwd>/chats/<uuid>.jsonl`, records
 chained by `parentUuid` with Gemini-style `message.parts`; `qwen --resume <uuid>`.
+OpenCode: through its own `opencode import` (ctx/handoff/opencode_target.py); Copilot CLI:
+ctx/handoff/copilot_target.py.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from ctx.capture.adapters import RESUME_MARKER
 from ctx.core.timeutil import now_iso
+from ctx.handoff.built import Built, _write, rebuilt_id
 from ctx.handoff.conversation import Message
 
-_NAMESPACE = uuid.UUID("6f1c9a52-3c1e-4e0b-9f57-2f6a4d1b8c70")
 
-
-@dataclass
-class Built:
-    agent: str
-    session_id: str  # the agent's own id for the rebuilt session
-    path: Path
-    command: list[str]  # continue interactively
-
-    def prompt_command(self, prompt: str) -> list[str]:
-        """Continue with one prompt, non-interactively (the agent's print / exec mode)."""
-        if self.agent == "codex":
-            return ["codex", "exec", "resume", self.session_id, prompt]
-        return [*self.command, "-p", prompt]
-
-
-def rebuilt_id(ctx_session: str, messages: list[Message]) -> str:
-    """Stable for the same content: resuming twice reuses one file instead of piling up."""
-    digest = json.dumps([[m.role, m.text] for m in messages], ensure_ascii=False)
-    return str(uuid.uuid5(_NAMESPACE, f"{ctx_session}\x1f{digest}"))
-
-
-def _write(path: Path, records: list[dict[str, Any]]) -> None:
-    """Write the whole file at once (temp + rename), readable only by the user. An existing
-    file of the same id holds the same rebuilt turns, perhaps followed by the agent's own
-    continuation: it is kept as it is."""
-    if path.exists():
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
-
-
-# ---- Claude Code ------------------------------------------------------------------------------
 def build_claude(
     ctx_session: str,
     title: str,
@@ -286,9 +248,25 @@ def _parse(ts: str) -> datetime:
         return datetime.now(timezone.utc)
 
 
+def build_opencode(*args: Any, **kwargs: Any) -> Built:
+    from ctx.handoff.opencode_target import build_opencode as build
+
+    built: Built = build(*args, **kwargs)
+    return built
+
+
+def build_copilot(*args: Any, **kwargs: Any) -> Built:
+    from ctx.handoff.copilot_target import build_copilot as build
+
+    built: Built = build(*args, **kwargs)
+    return built
+
+
 BUILDERS = {
     "claude": build_claude,
     "codex": build_codex,
     "gemini": build_gemini,
     "qwen": build_qwen,
+    "opencode": build_opencode,
+    "copilot": build_copilot,
 }

@@ -90,7 +90,16 @@ def _post(name: str, args: list[str], cwd: Path | None) -> None:
         with file_lock(project.layout.local / "sync" / "hook.lock"):
             _after_merge(project, name)
         project.settle_pending()  # changes queued while git rewrote the logs
+        _auto_import(project, name)
     _refresh_index(project)
+
+
+def _auto_import(project: Project, name: str) -> None:
+    """``import.all_agents = true``: agents' history too, detached and rate-limited."""
+    from ctx.integrations import auto_import
+
+    if auto_import.enabled(project.config):
+        auto_import.start(str(project.root), name)
 
 
 def _after_merge(project: Project, name: str) -> None:

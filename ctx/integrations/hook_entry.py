@@ -240,6 +240,9 @@ def _where(raw: bytes) -> str:
 
 def session_start(place: Place, raw: bytes) -> bytes:
     """The SessionStart answer (empty: say nothing), from the cache only."""
+    from ctx.integrations import auto_import_start as auto_import
+
+    auto_import.start(place.root, "session start")  # a stat; opt-in, detached, rate-limited
     budget = brief_cache.budget_from_env(DEFAULT_BUDGET)
     key, out = brief_cache.read_raw(place.root)
     if key is None or out is None:

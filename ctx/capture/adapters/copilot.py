@@ -8,7 +8,8 @@ is ``{"type", "data", "id", "timestamp", "parentId"}``: ``session.start`` (``ses
 ``tool.execution_start`` (``toolCallId``, ``toolName``, ``arguments``),
 ``tool.execution_complete`` (``success``, ``result.content``, ``error.message``),
 ``session.model_change`` (``newModel``). Events of sub-agents carry a top-level ``agentId``
-and are left out (counted).
+and are left out (counted). Events carrying the ``ctx resume`` marker were rebuilt from a
+ctx session (stored already): left out, and the session ``continues`` that one.
 
 VS Code Copilot Chat: ``<Code>/User/workspaceStorage/<hash>/chatSessions/<id>.json`` (one
 ``ISerializableChatData`` object: ``sessionId``, ``creationDate``, ``customTitle``,
@@ -21,6 +22,7 @@ first) or delete (3) the value at key path ``k``. The folder is in the workspace
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -30,7 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from ctx.capture.adapters import clip, clip_value, iso_ts, iter_jsonl
+from ctx.capture.adapters import RESUME_MARKER, clip, clip_value, iso_ts, iter_jsonl
 from ctx.core.models import TranscriptHeader, TranscriptTurn
 
 
@@ -98,7 +100,12 @@ def _yaml_value(path: Path, key: str) -> str | None:
     try:
         for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
             if line.startswith(f"{key}:"):
-                value = line[len(key) + 1 :].strip().strip("'\"")
+                raw = line[len(key) + 1 :].strip()
+                if len(raw) > 1 and raw[0] == raw[-1] == '"':
+                    with contextlib.suppress(ValueError):  # a double-quoted scalar
+                        decoded = json.loads(raw)
+                        return decoded if isinstance(decoded, str) and decoded else None
+                value = raw.strip("'\"")
                 return value or None
     except OSError:
         return None
@@ -162,6 +169,8 @@ def parse_copilot_cli_session(
     malformed = subagent = 0
     title = None
     ignored = 0
+    continues: str | None = None
+    own_times: list[str] = []  # of events not rebuilt by `ctx resume`
 
     def add(turn: TranscriptTurn) -> None:
         if thinking:
@@ -177,6 +186,16 @@ def parse_copilot_cli_session(
         ts = iso_ts(ev.get("timestamp"))
         if ts:
             times.append(ts)
+        mark = ev.get(RESUME_MARKER)
+        if isinstance(mark, str):
+            continues = mark  # rebuilt by `ctx resume`: its turns are stored already
+            if ev.get("type") == "session.start":  # cwd, branch; not the version ctx put
+                start = start or {
+                    k: v for k, v in _obj(ev.get("data")).items() if k != "copilotVersion"
+                }
+            continue
+        if ts:
+            own_times.append(ts)
         if ev.get("agentId"):
             subagent += 1
             continue
@@ -253,6 +272,7 @@ def parse_copilot_cli_session(
         "malformed_lines": malformed or None,
         "subagent_events": subagent or None,
         "ignored_records": ignored or None,
+        "continues": continues,
     }
     meta.update({k: v for k, v in optional.items() if v is not None})
     if title is None and p.name == "events.jsonl":
@@ -261,7 +281,9 @@ def parse_copilot_cli_session(
         tool="copilot",
         external_id=ext,
         title=title,
-        started_at=iso_ts(start.get("startTime")) or (min(times) if times else None),
+        started_at=(min(own_times) if continues and own_times else None)
+        or iso_ts(start.get("startTime"))
+        or (min(times) if times else None),
         ended_at=max(times) if times else None,
         cwd=cwd,
         branch=ctx.get("branch") if isinstance(ctx.get("branch"), str) else None,

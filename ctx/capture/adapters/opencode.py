@@ -15,7 +15,9 @@ directory) the database and its WAL are copied to a temporary directory and read
 Taken: user text parts (not ``synthetic`` or ``ignored`` ones: OpenCode injects file contents
 that way), attachments as ``[file: name]``, assistant text, ``tool`` parts as a tool_use turn
 plus a tool_result turn (clipped), reasoning as the next turn's ``meta["thinking"]``, failed
-assistant messages as an ``[error]`` turn. Step, snapshot, patch and agent parts are
+assistant messages as an ``[error]`` turn. Text parts whose ``metadata`` carries the
+``ctx resume`` marker are earlier turns stored already: left out, the session ``continues``
+the marked one. Step, snapshot, patch and agent parts are
 bookkeeping; any other part type is skipped and counted in ``meta["unknown_types"]``.
 """
 
@@ -34,7 +36,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from ctx.capture.adapters import clip, clip_value, iso_ts
+from ctx.capture.adapters import RESUME_MARKER, clip, clip_value, iso_ts
 from ctx.core.models import TranscriptHeader, TranscriptTurn
 
 DB_NAME = "opencode.db"
@@ -304,6 +306,7 @@ class _Builder:
         self.malformed = 0
         self.models: list[str] = []
         self.times: list[str] = []
+        self.continues: str | None = None
 
     def add(self, turn: TranscriptTurn) -> None:
         if self.thinking:
@@ -324,7 +327,10 @@ class _Builder:
         model = data.get("modelID")
         if role == "user" and isinstance(data.get("model"), dict):
             model = data["model"].get("modelID")
-        if isinstance(model, str) and model and model not in self.models:
+        rebuilt = bool(parts) and all(
+            isinstance(p, dict) and RESUME_MARKER in _obj(p.get("metadata")) for p in parts
+        )  # `ctx resume` names a placeholder model there
+        if isinstance(model, str) and model and model not in self.models and not rebuilt:
             self.models.append(model)
         texts: list[str] = []
 
@@ -341,7 +347,10 @@ class _Builder:
                 continue
             ptype = part.get("type")
             if ptype == "text":
-                if part.get("synthetic") or part.get("ignored"):
+                mark = _obj(_obj(part.get("metadata")).get(RESUME_MARKER)).get("session")
+                if isinstance(mark, str):
+                    self.continues = mark  # rebuilt by `ctx resume`: stored already
+                elif part.get("synthetic") or part.get("ignored"):
                     self.ignored += 1
                 elif isinstance(part.get("text"), str):
                     texts.append(part["text"])
@@ -427,6 +436,7 @@ def parse_opencode_session(
         "ignored_records": b.ignored or None,
         "malformed_records": b.malformed or None,
         "subagent": True if session.parent else None,
+        "continues": b.continues,
     }
     meta.update({k: v for k, v in optional.items() if v is not None})
     started = iso_ts(session.created) or (min(b.times) if b.times else None)
