@@ -1,5 +1,7 @@
-"""The Claude Code plugin in .claude-plugin/: the real CLI's own `claude plugin validate --strict`
-accepts both manifests, and the plugin runs the same hooks `ctx hooks install --claude` writes."""
+"""The Claude Code plugin (hooks/claude-plugin/, listed by .claude-plugin/marketplace.json): the
+real CLI's own `claude plugin validate --strict` accepts both manifests, the real CLI adds the
+marketplace and installs the plugin, and the plugin runs the hooks `ctx hooks install --claude`
+writes."""
 
 from __future__ import annotations
 
@@ -13,7 +15,11 @@ import pytest
 from ctx.integrations.claude_hooks import HOOKS
 from tests.fakes import claude_harness as harness
 
-PLUGIN_DIR = Path(__file__).resolve().parents[2] / ".claude-plugin"
+REPO = Path(__file__).resolve().parents[2]
+MANIFESTS = {
+    "plugin.json": REPO / "hooks" / "claude-plugin" / ".claude-plugin" / "plugin.json",
+    "marketplace.json": REPO / ".claude-plugin" / "marketplace.json",
+}
 
 
 def _validate(claude: Path, manifest: Path, home: Path) -> dict:
@@ -36,7 +42,7 @@ def test_the_real_cli_accepts_the_manifests(name: str, tmp_path: Path) -> None:
         claude = harness.find_or_install_claude()
     except harness.ClaudeNotInstalled as exc:
         pytest.fail(str(exc), pytrace=False)
-    report = _validate(claude, PLUGIN_DIR / name, tmp_path)
+    report = _validate(claude, MANIFESTS[name], tmp_path)
     assert report["success"] is True
     assert report["manifest"]["errors"] == [] and report["manifest"]["warnings"] == []
     if name == "plugin.json":
@@ -48,12 +54,48 @@ def test_the_real_cli_accepts_the_manifests(name: str, tmp_path: Path) -> None:
 
 def test_plugin_hooks_match_ctx_hooks_install() -> None:
     """Same commands and timeouts as the settings.json hooks (SessionEnd needs its 60 s)."""
-    plugin = json.loads((PLUGIN_DIR / "plugin.json").read_text())
+    plugin = json.loads(MANIFESTS["plugin.json"].read_text())
     for event, (sub, timeout) in HOOKS.items():
         (group,) = plugin["hooks"][event]
         assert group["hooks"] == [
             {"type": "command", "command": f"ctx hook {sub}", "timeout": timeout}
         ]
-    market = json.loads((PLUGIN_DIR / "marketplace.json").read_text())
-    assert [(p["name"], p["source"]) for p in market["plugins"]] == [("ctx", "./")]
+    market = json.loads(MANIFESTS["marketplace.json"].read_text())
+    assert [(p["name"], p["source"]) for p in market["plugins"]] == [
+        ("ctx", "./hooks/claude-plugin")
+    ]
     assert market["plugins"][0]["version"] == plugin["version"]
+
+
+def _claude(claude: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    out = subprocess.run(
+        [str(claude), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ, HOME=str(home)),
+        stdin=subprocess.DEVNULL,
+        cwd=home,
+    )
+    assert out.returncode == 0, f"claude {' '.join(args)}: {out.stdout}{out.stderr}"
+    return out
+
+
+def test_the_real_cli_installs_the_plugin_from_the_repository(tmp_path: Path) -> None:
+    """`/plugin marketplace add` + `/plugin install`, as the CLI's own commands."""
+    try:
+        claude = harness.find_or_install_claude()
+    except harness.ClaudeNotInstalled as exc:
+        pytest.fail(str(exc), pytrace=False)
+    _claude(claude, tmp_path, "plugin", "marketplace", "add", str(REPO))
+    _claude(claude, tmp_path, "plugin", "install", "ctx@ctx", "--scope", "user")
+    listed = json.loads(_claude(claude, tmp_path, "plugin", "list", "--json").stdout)
+    (entry,) = [p for p in listed if p["id"] == "ctx@ctx"]
+    assert entry["enabled"] is True
+    assert entry["mcpServers"] == {"ctx": {"command": "ctx", "args": ["mcp"]}}
+    installed = Path(entry["installPath"])
+    assert installed.is_relative_to(tmp_path)  # the CLI's own copy, under this HOME
+    copied = json.loads((installed / ".claude-plugin" / "plugin.json").read_text())
+    assert copied["hooks"] == json.loads(MANIFESTS["plugin.json"].read_text())["hooks"]
+    size = sum(f.stat().st_size for f in installed.rglob("*") if f.is_file())
+    assert size < 100_000, f"the plugin copy holds {size} bytes: only the plugin folder belongs"
