@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes import claude_harness  # at collection: resolves the real tools cache
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED = REPO_ROOT.parent / "shared"
 MODEL_DIR = SHARED / "models" / "all-MiniLM-L6-v2-onnx"
@@ -74,6 +76,12 @@ def model_dir() -> Path:
     if not (MODEL_DIR / "model.onnx").exists():
         pytest.fail(f"the test model is missing: {MODEL_DIR} (see ../shared/models/README.md)")
     return MODEL_DIR
+
+
+@pytest.fixture(scope="session")
+def claude_bin() -> Path:
+    """The pinned Claude Code CLI (installed on first use); a failure, never a skip, without it."""
+    return claude_harness.require(claude_harness.find_or_install_claude)
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -16,6 +16,7 @@ import pytest
 from ctx.capture.adapters.gemini import find_sessions as gemini_sessions
 from ctx.capture.adapters.qwen import find_sessions as qwen_sessions
 from tests.fakes import gemini_harness
+from tests.fakes.claude_harness import require
 from tests.fakes.gemini_server import FakeGemini
 from tests.fakes.openai_server import FakeOpenAI
 from tests.wrap.conftest import run_ctx, session_json
@@ -41,10 +42,7 @@ def _store(tmp_path: Path) -> Path:
 
 
 def _installed(name: str) -> None:
-    try:
-        gemini_harness.find_or_install(name)
-    except gemini_harness.AgentNotInstalled as exc:
-        pytest.fail(str(exc), pytrace=False)
+    require(gemini_harness.find_or_install, name)
 
 
 def _said(session: dict) -> list[str]:

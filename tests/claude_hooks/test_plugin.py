@@ -32,10 +32,7 @@ def _validate(claude: Path, manifest: Path, home: Path) -> dict:
 
 @pytest.mark.parametrize("name", ["plugin.json", "marketplace.json"])
 def test_the_real_cli_accepts_the_manifests(name: str, tmp_path: Path) -> None:
-    try:
-        claude = harness.find_or_install_claude()
-    except harness.ClaudeNotInstalled as exc:
-        pytest.fail(str(exc), pytrace=False)
+    claude = harness.require(harness.find_or_install_claude)
     report = _validate(claude, PLUGIN_DIR / name, tmp_path)
     assert report["success"] is True
     assert report["manifest"]["errors"] == [] and report["manifest"]["warnings"] == []
