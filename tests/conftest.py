@@ -72,6 +72,16 @@ def repo(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def store(repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Path:
+    """``repo`` after ``ctx init``, as the working directory (for in-process ``run_ctx``)."""
+    from tests.helpers import run_ctx
+
+    monkeypatch.chdir(repo)
+    assert run_ctx(capsys, "init").code == 0
+    return repo
+
+
+@pytest.fixture
 def model_dir() -> Path:
     if not (MODEL_DIR / "model.onnx").exists():
         pytest.fail(f"the test model is missing: {MODEL_DIR} (see ../shared/models/README.md)")
