@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+import json
 import subprocess
+from collections.abc import Callable
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -72,3 +75,26 @@ def ctx_in(cwd: Path, *args: str, ok: bool = True) -> str:
     if ok:
         assert code == 0, f"ctx {' '.join(args)} -> {code}: {err.getvalue()}"
     return out.getvalue()
+
+
+Listing = Callable[[Path], "dict[str, dict[str, Any]]"]
+
+
+def cli_helpers(ctx: Callable[..., str]) -> tuple[Listing, Listing, Callable[..., str]]:
+    """``memories``, ``sessions`` and ``capture`` run through ``ctx`` (in-process or a real
+    process, as the test module chooses): memories/sessions by id, a captured session's id."""
+
+    def memories(cwd: Path) -> dict[str, dict[str, Any]]:
+        return {m["id"]: m for m in json.loads(ctx(cwd, "memory", "list", "--json"))}
+
+    def sessions(cwd: Path) -> dict[str, dict[str, Any]]:
+        return {s["id"]: s for s in json.loads(ctx(cwd, "sessions", "list", "--json"))}
+
+    def capture(cwd: Path, title: str, *turns: str) -> str:
+        sid = json.loads(ctx(cwd, "capture", "--title", title, "--json"))["id"]
+        for i, text in enumerate(turns):
+            ctx(cwd, "append", "--role", "user" if i % 2 == 0 else "assistant", text)
+        ctx(cwd, "complete")
+        return str(sid)
+
+    return memories, sessions, capture
