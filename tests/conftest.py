@@ -59,16 +59,20 @@ def git(cwd: Path, *args: str) -> str:
     return out.stdout
 
 
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    """A real git repository with one commit."""
-    root = tmp_path / "repo"
+def init_repo(root: Path) -> Path:
+    """A new real git repository at ``root`` with one commit (README.md) on main."""
     root.mkdir()
     git(root, "init", "-q", "-b", "main")
     (root / "README.md").write_text("hello\n")
     git(root, "add", "README.md")
     git(root, "commit", "-q", "-m", "initial")
     return root
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A real git repository with one commit."""
+    return init_repo(tmp_path / "repo")
 
 
 @pytest.fixture

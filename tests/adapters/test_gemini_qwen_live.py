@@ -29,14 +29,9 @@ REPLY = "Lima — the fake model says so."
 
 def _store(tmp_path: Path) -> Path:
     from ctx.store.project import Project
-    from tests.conftest import git
+    from tests.conftest import init_repo
 
-    root = tmp_path / "proj"
-    root.mkdir()
-    git(root, "init", "-q", "-b", "main")
-    (root / "README.md").write_text("hello\n")
-    git(root, "add", "README.md")
-    git(root, "commit", "-q", "-m", "initial")
+    root = init_repo(tmp_path / "proj")
     Project.open(root, require_store=False).init()
     return root
 
