@@ -65,16 +65,22 @@ def conflict_free(path: Path) -> None:
             assert b"\n<<<<<<< " not in b"\n" + data and b"\n>>>>>>> " not in b"\n" + data, f
 
 
-def ctx_in(cwd: Path, *args: str, ok: bool = True) -> str:
-    """Run `ctx -C CWD ARGS` in this process (fast); its stdout. Fails the test on an error."""
+def ctx_run(cwd: Path, *args: str) -> tuple[int, str, str]:
+    """Run `ctx -C CWD ARGS` in this process (fast): exit code, stdout, stderr."""
     from ctx.cli.app import main
 
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
         code = main(["-C", str(cwd), *args])
+    return code, out.getvalue(), err.getvalue()
+
+
+def ctx_in(cwd: Path, *args: str, ok: bool = True) -> str:
+    """Run `ctx -C CWD ARGS` in this process (fast); its stdout. Fails the test on an error."""
+    code, out, err = ctx_run(cwd, *args)
     if ok:
-        assert code == 0, f"ctx {' '.join(args)} -> {code}: {err.getvalue()}"
-    return out.getvalue()
+        assert code == 0, f"ctx {' '.join(args)} -> {code}: {err}"
+    return out
 
 
 Listing = Callable[[Path], "dict[str, dict[str, Any]]"]
