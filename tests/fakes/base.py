@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
 
@@ -116,3 +117,27 @@ class QuietHandler(BaseHTTPRequestHandler):
         head = f"event: {event}{newline}" if event is not None else ""
         self.wfile.write(f"{head}data: {text}{newline}{newline}".encode())
         self.wfile.flush()
+
+
+class ScriptedServer(LoopbackServer):
+    """A fake whose text replies come from a queue (then ``default``), or from
+    ``responder(body)`` when given; ``chunk_size`` is how much text one streamed chunk carries."""
+
+    def __init__(
+        self,
+        replies: list[str] | None,
+        default: str,
+        responder: Callable[[Any], str] | None,
+        chunk_size: int,
+    ) -> None:
+        super().__init__()
+        self._queue = list(replies or [])
+        self.default = default
+        self.responder = responder
+        self.chunk_size = chunk_size
+
+    def _next_reply(self, body: Any) -> str:
+        if self.responder is not None:
+            return self.responder(body)
+        with self._lock:
+            return self._queue.pop(0) if self._queue else self.default

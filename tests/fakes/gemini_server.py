@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from tests.fakes.base import LoopbackServer, QuietHandler
+from tests.fakes.base import QuietHandler, ScriptedServer
 
 
 @dataclass
@@ -48,7 +48,7 @@ class GeminiRequest:
         return "\n".join(out)
 
 
-class FakeGemini(LoopbackServer):
+class FakeGemini(ScriptedServer):
     """``with FakeGemini(replies=["hi"]) as srv: srv.base_url`` (no trailing path)."""
 
     def __init__(
@@ -59,11 +59,7 @@ class FakeGemini(LoopbackServer):
         responder: Callable[[Any], str] | None = None,
         chunk_size: int = 12,
     ) -> None:
-        self._queue = list(replies or [])
-        self.default = default
-        self.responder = responder
-        self.chunk_size = chunk_size
-        super().__init__()
+        super().__init__(replies, default, responder, chunk_size)
         self.requests: list[GeminiRequest] = []
 
     def handler(self) -> type[BaseHTTPRequestHandler]:
@@ -77,12 +73,6 @@ class FakeGemini(LoopbackServer):
         """The streamed content requests: the conversation itself."""
         with self._lock:
             return [r for r in self.requests if r.action == "streamGenerateContent"]
-
-    def _next_reply(self, body: Any) -> str:
-        if self.responder is not None:
-            return self.responder(body)
-        with self._lock:
-            return self._queue.pop(0) if self._queue else self.default
 
 
 def _usage(body: Any, text: str) -> dict[str, int]:

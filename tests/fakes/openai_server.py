@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from tests.fakes.base import LoopbackServer, QuietHandler
+from tests.fakes.base import QuietHandler, ScriptedServer
 
 
 @dataclass
@@ -40,7 +40,7 @@ class RecordedRequest:
         return "\n".join(out)
 
 
-class FakeOpenAI(LoopbackServer):
+class FakeOpenAI(ScriptedServer):
     """``with FakeOpenAI(replies=["hi"]) as srv: srv.base_url`` (ends in /v1)."""
 
     def __init__(
@@ -51,11 +51,7 @@ class FakeOpenAI(LoopbackServer):
         responder: Callable[[Any], str] | None = None,
         chunk_size: int = 8,
     ) -> None:
-        self._queue = list(replies or [])
-        self.default = default
-        self.responder = responder
-        self.chunk_size = chunk_size
-        super().__init__()
+        super().__init__(replies, default, responder, chunk_size)
         self.requests: list[RecordedRequest] = []
         self._ids = itertools.count(1)
 
@@ -69,12 +65,6 @@ class FakeOpenAI(LoopbackServer):
     def chat_requests(self) -> list[RecordedRequest]:
         with self._lock:
             return [r for r in self.requests if r.path.split("?")[0].endswith("/chat/completions")]
-
-    def _next_reply(self, body: Any) -> str:
-        if self.responder is not None:
-            return self.responder(body)
-        with self._lock:
-            return self._queue.pop(0) if self._queue else self.default
 
     def new_id(self) -> str:
         return f"chatcmpl-fake{next(self._ids):06d}"
