@@ -256,6 +256,19 @@ def write_claude_settings(home: Path, settings: Mapping[str, Any]) -> Path:
     return path
 
 
+def tool_env(
+    home: Path, drop: tuple[str, ...], bin_dir: Path | None = None, **extra: str
+) -> dict[str, str]:
+    """The test's environment minus variables starting with ``drop`` (the developer's own keys
+    and settings), with ``home`` as HOME, ``bin_dir`` first on PATH, and ``extra`` on top."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
+    env["HOME"] = str(home)
+    if bin_dir is not None:
+        env["PATH"] = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
+    env.update(extra)
+    return env
+
+
 def claude_env(
     home: Path,
     project_dir: Path,
@@ -275,27 +288,21 @@ def claude_env(
     gitconfig = home / ".gitconfig"  # a real user's HOME has a git identity
     if not gitconfig.exists():
         gitconfig.write_text("[user]\n\tname = Test User\n\temail = test@example.com\n")
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("ANTHROPIC_", "CLAUDE_", "CLAUDECODE"))
-    }
-    env.update(
-        {
-            "HOME": str(home),
-            # Claude Code writes under XDG dirs too (e.g. a .desktop URL handler): keep them
-            # inside the throw-away HOME even when called before the test's own isolation.
-            "XDG_CONFIG_HOME": str(home / ".config"),
-            "XDG_CACHE_HOME": str(home / ".cache"),
-            "XDG_DATA_HOME": str(home / ".local" / "share"),
-            "XDG_STATE_HOME": str(home / ".local" / "state"),
-            # Bash-tool output goes to $TMPDIR/claude-<uid>/<encoded cwd>/: keep it in HOME too.
-            "TMPDIR": str(home / "tmp"),
-            "ANTHROPIC_BASE_URL": server_url,
-            "ANTHROPIC_API_KEY": api_key,
-            "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
-            "DISABLE_AUTOUPDATER": "1",
-        }
+    env = tool_env(
+        home,
+        ("ANTHROPIC_", "CLAUDE_", "CLAUDECODE"),
+        # Claude Code writes under XDG dirs too (e.g. a .desktop URL handler): keep them
+        # inside the throw-away HOME even when called before the test's own isolation.
+        XDG_CONFIG_HOME=str(home / ".config"),
+        XDG_CACHE_HOME=str(home / ".cache"),
+        XDG_DATA_HOME=str(home / ".local" / "share"),
+        XDG_STATE_HOME=str(home / ".local" / "state"),
+        # Bash-tool output goes to $TMPDIR/claude-<uid>/<encoded cwd>/: keep it in HOME too.
+        TMPDIR=str(home / "tmp"),
+        ANTHROPIC_BASE_URL=server_url,
+        ANTHROPIC_API_KEY=api_key,
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1",
+        DISABLE_AUTOUPDATER="1",
     )
     if env.get("TERM", "dumb") == "dumb":
         env["TERM"] = "xterm-256color"
@@ -504,19 +511,6 @@ def aider_argv(binary: Path, base_url: str, workdir: Path, message: str | None =
     if message is not None:
         argv += ["--message", message]
     return argv
-
-
-def tool_env(
-    home: Path, drop: tuple[str, ...], bin_dir: Path | None = None, **extra: str
-) -> dict[str, str]:
-    """The test's environment minus variables starting with ``drop`` (the developer's own keys
-    and settings), with ``home`` as HOME, ``bin_dir`` first on PATH, and ``extra`` on top."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
-    env["HOME"] = str(home)
-    if bin_dir is not None:
-        env["PATH"] = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
-    env.update(extra)
-    return env
 
 
 def aider_env(home: Path) -> dict[str, str]:
