@@ -12,6 +12,7 @@ import pytest
 
 from ctx.capture.adapters.gemini import find_sessions, parse_gemini_session
 from ctx.handoff import RESUME_MARKER
+from tests.conftest import git as _git
 from tests.fakes import gemini_harness
 from tests.fakes.claude_harness import require
 from tests.fakes.gemini_server import FakeGemini
@@ -22,12 +23,6 @@ QUESTION = "Which port does the staging proxy listen on?"
 ANSWER = "Port 8443, set in deploy/proxy.toml."
 FOLLOW_UP = "And how do we rotate its certificate?"
 ROTATE = "Run scripts/rotate-cert.sh, then reload the proxy."
-
-
-def _git(cwd: Path, *args: str) -> None:
-    import subprocess
-
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
 
 
 @pytest.mark.slow

@@ -13,6 +13,7 @@ import pytest
 
 from ctx.capture.adapters.codex import parse_codex_rollout
 from ctx.handoff import RESUME_MARKER
+from tests.conftest import git as _git
 from tests.fakes import claude_harness as harness
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.sync.conftest import make_team
@@ -28,12 +29,6 @@ def _env(claude_bin: Path, home: Path, project: Path, url: str) -> dict[str, str
     env = harness.claude_env(home, project, url)
     env["PATH"] = f"{claude_bin.parent}{os.pathsep}{env['PATH']}"
     return env
-
-
-def _git(cwd: Path, *args: str) -> None:
-    import subprocess
-
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
 
 
 @pytest.mark.claude
