@@ -325,25 +325,9 @@ def _make_handler(srv: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
                     stall.wait(60)
                     stall = None
 
-        def do_POST(self) -> None:
-            self._handle("POST")
+        def do_POST(self) -> None:  # every method: self.command says which
+            self._handle(self.command)
 
-        def do_GET(self) -> None:
-            self._handle("GET")
-
-        def do_HEAD(self) -> None:
-            self._handle("HEAD")
-
-        def do_PUT(self) -> None:
-            self._handle("PUT")
-
-        def do_PATCH(self) -> None:
-            self._handle("PATCH")
-
-        def do_DELETE(self) -> None:
-            self._handle("DELETE")
-
-        def do_OPTIONS(self) -> None:
-            self._handle("OPTIONS")
+        do_GET = do_HEAD = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_POST
 
     return Handler

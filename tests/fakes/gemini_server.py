@@ -156,10 +156,9 @@ def _make_handler(srv: FakeGemini) -> type[BaseHTTPRequestHandler]:
                 )
                 self.send_sse(obj, newline="\r\n")
 
-        def do_POST(self) -> None:
-            self._handle("POST")
+        def do_POST(self) -> None:  # and GET: self.command says which
+            self._handle(self.command)
 
-        def do_GET(self) -> None:
-            self._handle("GET")
+        do_GET = do_POST
 
     return Handler

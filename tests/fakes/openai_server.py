@@ -171,11 +171,10 @@ def _make_handler(srv: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             for ev in events:
                 self.send_sse(ev, ev["type"])
 
-        def do_POST(self) -> None:
-            self._handle("POST")
+        def do_POST(self) -> None:  # and GET: self.command says which
+            self._handle(self.command)
 
-        def do_GET(self) -> None:
-            self._handle("GET")
+        do_GET = do_POST
 
         def do_HEAD(self) -> None:
             self.send_response(200)
