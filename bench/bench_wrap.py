@@ -88,6 +88,19 @@ def _controlling_tty() -> None:
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
+def on_terminal(cmd: list[str], slave: int, cwd: Path) -> subprocess.Popen[bytes]:
+    """Start ``cmd`` with the pty ``slave`` as its controlling terminal (all three streams)."""
+    return subprocess.Popen(
+        cmd,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        cwd=cwd,
+        start_new_session=True,
+        preexec_fn=_controlling_tty,
+    )
+
+
 def run_terminal(cmd: list[str], cwd: Path) -> float:
     """Wall time of ``cmd`` with a fresh pty as its terminal, everything it shows drained."""
     import fcntl
@@ -111,15 +124,7 @@ def run_terminal(cmd: list[str], cwd: Path) -> float:
     reader = threading.Thread(target=drain, daemon=True)
     reader.start()
     t = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd,
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        cwd=cwd,
-        start_new_session=True,
-        preexec_fn=_controlling_tty,
-    )
+    proc = on_terminal(cmd, slave, cwd)
     proc.wait()
     wall = time.perf_counter() - t
     os.close(slave)
@@ -211,15 +216,7 @@ def _read_until(fd: int, want: bytes, timeout: float) -> bytes:
 def latency(argv_prefix: list[str], keys: int, cwd: Path) -> list[float]:
     """Round trips (ms) of single keys through an outer pty to the echo child."""
     master, slave = os.openpty()
-    proc = subprocess.Popen(
-        [*argv_prefix, sys.executable, "-c", ECHO_CHILD],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        cwd=cwd,
-        start_new_session=True,
-        preexec_fn=_controlling_tty,
-    )
+    proc = on_terminal([*argv_prefix, sys.executable, "-c", ECHO_CHILD], slave, cwd)
     os.close(slave)
     try:
         _read_until(master, b"READY", 20)

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes import claude_harness  # at collection: resolves the real tools cache
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED = REPO_ROOT.parent / "shared"
 MODEL_DIR = SHARED / "models" / "all-MiniLM-L6-v2-onnx"
@@ -57,10 +59,8 @@ def git(cwd: Path, *args: str) -> str:
     return out.stdout
 
 
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    """A real git repository with one commit."""
-    root = tmp_path / "repo"
+def init_repo(root: Path) -> Path:
+    """A new real git repository at ``root`` with one commit (README.md) on main."""
     root.mkdir()
     git(root, "init", "-q", "-b", "main")
     (root / "README.md").write_text("hello\n")
@@ -70,10 +70,32 @@ def repo(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A real git repository with one commit."""
+    return init_repo(tmp_path / "repo")
+
+
+@pytest.fixture
+def store(repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Path:
+    """``repo`` after ``ctx init``, as the working directory (for in-process ``run_ctx``)."""
+    from tests.helpers import run_ctx
+
+    monkeypatch.chdir(repo)
+    assert run_ctx(capsys, "init").code == 0
+    return repo
+
+
+@pytest.fixture
 def model_dir() -> Path:
     if not (MODEL_DIR / "model.onnx").exists():
         pytest.fail(f"the test model is missing: {MODEL_DIR} (see ../shared/models/README.md)")
     return MODEL_DIR
+
+
+@pytest.fixture(scope="session")
+def claude_bin() -> Path:
+    """The pinned Claude Code CLI (installed on first use); a failure, never a skip, without it."""
+    return claude_harness.require(claude_harness.find_or_install_claude)
 
 
 def pytest_report_header(config: pytest.Config) -> str:

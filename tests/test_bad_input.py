@@ -25,13 +25,6 @@ BAD_LINES: dict[str, bytes] = {
 }
 
 
-@pytest.fixture
-def store(repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Path:
-    monkeypatch.chdir(repo)
-    assert run_ctx(capsys, "init").code == 0
-    return repo
-
-
 def _turns(capsys: pytest.CaptureFixture[str]) -> list[tuple[str, str]]:
     """(role, text) of every stored turn, session by session."""
     out = []

@@ -16,13 +16,6 @@ from tests.conftest import git
 from tests.helpers import ctx_proc, run_ctx
 
 
-@pytest.fixture
-def store(repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Path:
-    monkeypatch.chdir(repo)
-    assert run_ctx(capsys, "init").code == 0
-    return repo
-
-
 def _env(**extra: str) -> dict[str, str]:
     env = {**os.environ, **extra}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"

@@ -17,13 +17,6 @@ PAYLOAD = "\x1b]0;pwned\x07\x1b[2J\x1b[H"  # retitle the terminal, clear it, hom
 C1_CSI = "\x9b2J"  # the one-byte CSI of C1
 
 
-@pytest.fixture
-def store(repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Path:
-    monkeypatch.chdir(repo)
-    assert run_ctx(capsys, "init").code == 0
-    return repo
-
-
 def _add(capsys: pytest.CaptureFixture[str], text: str = "keep me") -> str:
     r = run_ctx(capsys, "memory", "add", text)
     assert r.code == 0, r.err

@@ -31,13 +31,6 @@ def open_umask() -> Iterator[None]:
         os.umask(old)
 
 
-@pytest.fixture
-def store(repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Path:
-    monkeypatch.chdir(repo)
-    assert run_ctx(capsys, "init").code == 0
-    return repo
-
-
 def ok(capsys: pytest.CaptureFixture[str], *args: str) -> str:
     r = run_ctx(capsys, *args)
     assert r.code == 0, r

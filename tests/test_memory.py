@@ -10,13 +10,6 @@ from tests.conftest import git
 from tests.helpers import run_ctx, store_contains
 
 
-@pytest.fixture
-def store(repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Path:
-    monkeypatch.chdir(repo)
-    assert run_ctx(capsys, "init").code == 0
-    return repo
-
-
 def test_add_list_show_edit_rm(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
     r = run_ctx(
         capsys, "memory", "add", "-t", "decision", "--tag", "auth,jwt", "We sign JWTs with RS256"

@@ -16,13 +16,6 @@ from tests.conftest import git
 from tests.helpers import ctx_proc, run_ctx
 
 
-@pytest.fixture
-def store(repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Path:
-    monkeypatch.chdir(repo)
-    assert run_ctx(capsys, "init").code == 0
-    return repo
-
-
 def test_outside_a_git_repo(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -11,13 +11,6 @@ from tests.conftest import git
 from tests.helpers import run_ctx, store_contains
 
 
-@pytest.fixture
-def store(repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Path:
-    monkeypatch.chdir(repo)
-    assert run_ctx(capsys, "init").code == 0
-    return repo
-
-
 def test_capture_append_complete_show(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
     sid = run_ctx(capsys, "capture", "--tool", "chat", "--title", "Key rotation").out.strip()
     assert sid.startswith("s-")

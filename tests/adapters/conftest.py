@@ -25,19 +25,8 @@ from tests.fakes.anthropic_server import FakeAnthropic, Reply, ToolCall
 
 
 @pytest.fixture(scope="session")
-def claude_bin() -> Path:
-    try:
-        return harness.find_or_install_claude()
-    except harness.ClaudeNotInstalled as exc:
-        pytest.fail(str(exc), pytrace=False)
-
-
-@pytest.fixture(scope="session")
 def aider_bin() -> Path:
-    try:
-        return harness.find_or_install_aider()
-    except harness.ClaudeNotInstalled as exc:
-        pytest.fail(str(exc), pytrace=False)
+    return harness.require(harness.find_or_install_aider)
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ import pytest
 from ctx.capture.adapters.gemini import find_sessions as gemini_sessions
 from ctx.capture.adapters.qwen import find_sessions as qwen_sessions
 from tests.fakes import gemini_harness
+from tests.fakes.claude_harness import require
 from tests.fakes.gemini_server import FakeGemini
 from tests.fakes.openai_server import FakeOpenAI
 from tests.wrap.conftest import run_ctx, session_json
@@ -28,23 +29,15 @@ REPLY = "Lima — the fake model says so."
 
 def _store(tmp_path: Path) -> Path:
     from ctx.store.project import Project
-    from tests.conftest import git
+    from tests.conftest import init_repo
 
-    root = tmp_path / "proj"
-    root.mkdir()
-    git(root, "init", "-q", "-b", "main")
-    (root / "README.md").write_text("hello\n")
-    git(root, "add", "README.md")
-    git(root, "commit", "-q", "-m", "initial")
+    root = init_repo(tmp_path / "proj")
     Project.open(root, require_store=False).init()
     return root
 
 
 def _installed(name: str) -> None:
-    try:
-        gemini_harness.find_or_install(name)
-    except gemini_harness.AgentNotInstalled as exc:
-        pytest.fail(str(exc), pytrace=False)
+    require(gemini_harness.find_or_install, name)
 
 
 def _said(session: dict) -> list[str]:

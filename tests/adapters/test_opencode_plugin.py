@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes import opencode_harness
+from tests.fakes.claude_harness import require
 from tests.fakes.openai_server import FakeOpenAI
 from tests.wrap.conftest import run_ctx
 
@@ -51,10 +52,7 @@ def test_install_is_idempotent_and_uninstall_is_clean(tmp_path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.xdist_group("opencode-live")
 def test_the_plugin_in_the_real_opencode(tmp_path: Path) -> None:
-    try:
-        opencode = opencode_harness.find_or_install_opencode()
-    except opencode_harness.OpenCodeNotInstalled as exc:
-        pytest.fail(str(exc), pytrace=False)
+    opencode = require(opencode_harness.find_or_install_opencode)
     repo = _repo(tmp_path)
     assert run_ctx(repo, "memory", "add", "--type", "decision", f"Use RS256 ({MARKER})").code == 0
     assert run_ctx(repo, "hooks", "install", "--agent", "opencode").code == 0

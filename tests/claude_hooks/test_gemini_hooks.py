@@ -13,6 +13,7 @@ import pytest
 from ctx.capture.adapters.gemini import find_sessions
 from ctx.store.project import Project
 from tests.fakes import gemini_harness
+from tests.fakes.claude_harness import require
 from tests.fakes.gemini_server import FakeGemini
 from tests.wrap.conftest import run_ctx
 
@@ -57,10 +58,7 @@ def test_install_is_idempotent_and_uninstall_leaves_other_hooks(project: Project
 def test_real_gemini_gets_the_brief_and_is_imported_on_exit(
     project: Project, tmp_path: Path
 ) -> None:
-    try:
-        binary = gemini_harness.find_or_install("gemini")
-    except gemini_harness.AgentNotInstalled as exc:
-        pytest.fail(str(exc), pytrace=False)
+    binary = require(gemini_harness.find_or_install, "gemini")
     root = project.root
     assert run_ctx(root, "hooks", "install", "--gemini").code == 0
     home = tmp_path / "gemini-home"

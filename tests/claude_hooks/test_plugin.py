@@ -38,10 +38,7 @@ def _validate(claude: Path, manifest: Path, home: Path) -> dict:
 
 @pytest.mark.parametrize("name", ["plugin.json", "marketplace.json"])
 def test_the_real_cli_accepts_the_manifests(name: str, tmp_path: Path) -> None:
-    try:
-        claude = harness.find_or_install_claude()
-    except harness.ClaudeNotInstalled as exc:
-        pytest.fail(str(exc), pytrace=False)
+    claude = harness.require(harness.find_or_install_claude)
     report = _validate(claude, MANIFESTS[name], tmp_path)
     assert report["success"] is True
     assert report["manifest"]["errors"] == [] and report["manifest"]["warnings"] == []
@@ -83,10 +80,7 @@ def _claude(claude: Path, home: Path, *args: str) -> subprocess.CompletedProcess
 
 def test_the_real_cli_installs_the_plugin_from_the_repository(tmp_path: Path) -> None:
     """`/plugin marketplace add` + `/plugin install`, as the CLI's own commands."""
-    try:
-        claude = harness.find_or_install_claude()
-    except harness.ClaudeNotInstalled as exc:
-        pytest.fail(str(exc), pytrace=False)
+    claude = harness.require(harness.find_or_install_claude)
     _claude(claude, tmp_path, "plugin", "marketplace", "add", str(REPO))
     _claude(claude, tmp_path, "plugin", "install", "ctx@ctx", "--scope", "user")
     listed = json.loads(_claude(claude, tmp_path, "plugin", "list", "--json").stdout)

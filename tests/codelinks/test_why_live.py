@@ -19,14 +19,6 @@ CODE = "def rotate(keys):\n    return keys[1:] + keys[:1]  # oldest key goes las
 ASK = "Write a rotate() helper in src/keys.py that moves the oldest key last, then commit it."
 
 
-@pytest.fixture(scope="module")
-def claude_bin() -> Path:
-    try:
-        return harness.find_or_install_claude()
-    except harness.ClaudeNotInstalled as exc:
-        pytest.fail(str(exc), pytrace=False)
-
-
 def test_why_names_the_session_turn_and_decision(claude_bin: Path, tmp_path: Path) -> None:
     repo = make_team(tmp_path).clone("ada")
     (repo / "src").mkdir()

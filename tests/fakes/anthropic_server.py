@@ -19,8 +19,10 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.fakes.base import LoopbackServer, QuietHandler
 
 MODEL_FALLBACK = "claude-sonnet-4-5"
 
@@ -95,7 +97,7 @@ def is_conversation_request(body: Any) -> bool:
 Responder = Callable[[Any], "Reply | str"]
 
 
-class FakeAnthropic:
+class FakeAnthropic(LoopbackServer):
     """Context manager running the fake server in a daemon thread: ``with FakeAnthropic() as s``."""
 
     def __init__(
@@ -112,43 +114,17 @@ class FakeAnthropic:
         self.side_reply = _as_reply(side_reply)
         self.responder = responder
         self.chunk_size = chunk_size
+        super().__init__()
         self.requests: list[RecordedRequest] = []
-        self._lock = threading.Lock()
         self._ids = itertools.count(1)
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
-    # -- lifecycle -------------------------------------------------------------------------
-    def start(self) -> FakeAnthropic:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeAnthropic:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        assert self._server is not None, "server not started"
-        return int(self._server.server_address[1])
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        return _make_handler(self)
 
     @property
     def url(self) -> str:
         """Base URL for ANTHROPIC_BASE_URL (no trailing /v1: the SDK adds it)."""
-        return f"http://127.0.0.1:{self.port}"
+        return self.origin
 
     # -- replies ---------------------------------------------------------------------------
     def add_reply(self, reply: Reply | str) -> None:
@@ -283,41 +259,16 @@ def _sse_events(
 
 
 def _make_handler(srv: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: Any) -> None:  # quiet test output
-            pass
-
-        def _read_body(self) -> Any:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            if not raw:
-                return None
-            if self.headers.get("Content-Encoding", "") in ("gzip",):
-                import gzip
-
-                raw = gzip.decompress(raw)
-            try:
-                return json.loads(raw)
-            except ValueError:
-                return raw.decode("utf-8", "replace")
+    class Handler(QuietHandler):
+        gunzip = True
 
         def _send_json(self, status: int, obj: Any) -> None:
-            data = json.dumps(obj).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.send_header("request-id", srv.new_id("req"))
-            self.end_headers()
-            self.wfile.write(data)
+            self.send_json(obj, status, {"request-id": srv.new_id("req")})
 
         def _handle(self, method: str) -> None:
-            body = self._read_body() if method in ("POST", "PUT", "PATCH") else None
+            body = self.read_json() if method in ("POST", "PUT", "PATCH") else None
             path = self.path.split("?", 1)[0]
-            rec = RecordedRequest(
-                method, self.path, {k.lower(): v for k, v in self.headers.items()}, body
-            )
+            rec = RecordedRequest(method, self.path, self.header_dict(), body)
             if method == "POST" and path.rstrip("/") == "/v1/messages":
                 reply, rec.kind = srv._next_reply(body)
                 srv._record(rec)
@@ -366,41 +317,17 @@ def _make_handler(srv: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
                     },
                 )
                 return
-            self.send_response(200)
-            self.send_header("Content-Type", "text/event-stream")
-            self.send_header("Cache-Control", "no-cache")
-            self.send_header("Connection", "close")
-            self.send_header("request-id", srv.new_id("req"))
-            self.end_headers()
-            self.close_connection = True
+            self.start_sse({"request-id": srv.new_id("req")})
             stall = reply.stall
             for event, data in _sse_events(srv, reply, model, body):
-                chunk = f"event: {event}\ndata: {json.dumps(data)}\n\n".encode()
-                self.wfile.write(chunk)
-                self.wfile.flush()
+                self.send_sse(data, event)
                 if stall is not None and event == "content_block_delta":
                     stall.wait(60)
                     stall = None
 
-        def do_POST(self) -> None:
-            self._handle("POST")
+        def do_POST(self) -> None:  # every method: self.command says which
+            self._handle(self.command)
 
-        def do_GET(self) -> None:
-            self._handle("GET")
-
-        def do_HEAD(self) -> None:
-            self._handle("HEAD")
-
-        def do_PUT(self) -> None:
-            self._handle("PUT")
-
-        def do_PATCH(self) -> None:
-            self._handle("PATCH")
-
-        def do_DELETE(self) -> None:
-            self._handle("DELETE")
-
-        def do_OPTIONS(self) -> None:
-            self._handle("OPTIONS")
+        do_GET = do_HEAD = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_POST
 
     return Handler

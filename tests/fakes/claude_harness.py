@@ -23,7 +23,9 @@ import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 INSTALL_SCRIPT = REPO_ROOT / "scripts" / "install-test-tools.sh"
@@ -40,8 +42,22 @@ _REAL_ENV = dict(os.environ)
 FAKE_API_KEY = "ctx-test-fake-key-0000000000"
 
 
-class ClaudeNotInstalled(RuntimeError):
+class ToolNotInstalled(RuntimeError):
+    """A pinned CLI is not where the install script puts it (and could not be installed)."""
+
+
+class ClaudeNotInstalled(ToolNotInstalled):
     """The Claude Code CLI is not where the install script puts it (and could not be installed)."""
+
+
+def require(find: Callable[..., T], *args: Any) -> T:
+    """``find(*args)``, or a test failure (never a skip) naming the command that installs it."""
+    try:
+        return find(*args)
+    except ToolNotInstalled as exc:
+        import pytest
+
+        pytest.fail(str(exc), pytrace=False)
 
 
 def _pin(var: str) -> str:
@@ -118,13 +134,17 @@ def find_or_install_tool(
     version_of: Callable[[str], str],
     error: type[Exception],
     label: str,
+    installed: Callable[[], str | None] | None = None,
 ) -> Path:
     """The pinned CLI `tool`, installed by the install script on first use (unless
-    CTX_TEST_AUTO_INSTALL=0): `version_of` reads the version out of `tool --version`."""
+    CTX_TEST_AUTO_INSTALL=0): `version_of` reads the version out of `tool --version`, or
+    `installed` says which version is there without running it."""
     binary = npm_tool_bin(tool)
     pin = _pin(pin_var)
 
-    def version() -> str:
+    def version() -> str | None:
+        if installed is not None:
+            return installed()
         out = subprocess.run(
             [str(binary), "--version"], capture_output=True, text=True, timeout=60, check=False
         )
@@ -236,6 +256,19 @@ def write_claude_settings(home: Path, settings: Mapping[str, Any]) -> Path:
     return path
 
 
+def tool_env(
+    home: Path, drop: tuple[str, ...], bin_dir: Path | None = None, **extra: str
+) -> dict[str, str]:
+    """The test's environment minus variables starting with ``drop`` (the developer's own keys
+    and settings), with ``home`` as HOME, ``bin_dir`` first on PATH, and ``extra`` on top."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
+    env["HOME"] = str(home)
+    if bin_dir is not None:
+        env["PATH"] = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
+    env.update(extra)
+    return env
+
+
 def claude_env(
     home: Path,
     project_dir: Path,
@@ -255,27 +288,21 @@ def claude_env(
     gitconfig = home / ".gitconfig"  # a real user's HOME has a git identity
     if not gitconfig.exists():
         gitconfig.write_text("[user]\n\tname = Test User\n\temail = test@example.com\n")
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("ANTHROPIC_", "CLAUDE_", "CLAUDECODE"))
-    }
-    env.update(
-        {
-            "HOME": str(home),
-            # Claude Code writes under XDG dirs too (e.g. a .desktop URL handler): keep them
-            # inside the throw-away HOME even when called before the test's own isolation.
-            "XDG_CONFIG_HOME": str(home / ".config"),
-            "XDG_CACHE_HOME": str(home / ".cache"),
-            "XDG_DATA_HOME": str(home / ".local" / "share"),
-            "XDG_STATE_HOME": str(home / ".local" / "state"),
-            # Bash-tool output goes to $TMPDIR/claude-<uid>/<encoded cwd>/: keep it in HOME too.
-            "TMPDIR": str(home / "tmp"),
-            "ANTHROPIC_BASE_URL": server_url,
-            "ANTHROPIC_API_KEY": api_key,
-            "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
-            "DISABLE_AUTOUPDATER": "1",
-        }
+    env = tool_env(
+        home,
+        ("ANTHROPIC_", "CLAUDE_", "CLAUDECODE"),
+        # Claude Code writes under XDG dirs too (e.g. a .desktop URL handler): keep them
+        # inside the throw-away HOME even when called before the test's own isolation.
+        XDG_CONFIG_HOME=str(home / ".config"),
+        XDG_CACHE_HOME=str(home / ".cache"),
+        XDG_DATA_HOME=str(home / ".local" / "share"),
+        XDG_STATE_HOME=str(home / ".local" / "state"),
+        # Bash-tool output goes to $TMPDIR/claude-<uid>/<encoded cwd>/: keep it in HOME too.
+        TMPDIR=str(home / "tmp"),
+        ANTHROPIC_BASE_URL=server_url,
+        ANTHROPIC_API_KEY=api_key,
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1",
+        DISABLE_AUTOUPDATER="1",
     )
     if env.get("TERM", "dumb") == "dumb":
         env["TERM"] = "xterm-256color"
@@ -488,15 +515,12 @@ def aider_argv(binary: Path, base_url: str, workdir: Path, message: str | None =
 
 def aider_env(home: Path) -> dict[str, str]:
     """Environment for aider: a throw-away HOME, and litellm told to use its bundled model map."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "AIDER_"))}
-    env.update(
-        {
-            "HOME": str(home),
-            "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-            "TERM": "dumb",
-            "XDG_CONFIG_HOME": str(home / ".config"),
-            "XDG_CACHE_HOME": str(home / ".cache"),
-            "XDG_DATA_HOME": str(home / ".local" / "share"),
-        }
+    return tool_env(
+        home,
+        ("OPENAI_", "AIDER_"),
+        LITELLM_LOCAL_MODEL_COST_MAP="True",
+        TERM="dumb",
+        XDG_CONFIG_HOME=str(home / ".config"),
+        XDG_CACHE_HOME=str(home / ".cache"),
+        XDG_DATA_HOME=str(home / ".local" / "share"),
     )
-    return env

@@ -4,15 +4,19 @@ CLI fails with the command that installs it."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from tests.fakes.claude_harness import find_or_install_tool, npm_tool_bin
+from tests.fakes.claude_harness import (
+    ToolNotInstalled,
+    find_or_install_tool,
+    npm_tool_bin,
+    tool_env,
+)
 
 FAKE_KEY_ENV = "CTX_FAKE_OPENAI_KEY"
 
 
-class CodexNotInstalled(RuntimeError):
+class CodexNotInstalled(ToolNotInstalled):
     pass
 
 
@@ -39,13 +43,8 @@ def codex_env(home: Path, base_url: str) -> dict[str, str]:
         f'env_key = "{FAKE_KEY_ENV}"\n'
         'wire_api = "responses"\n'
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "CODEX_"))}
-    env.update(
-        {
-            "HOME": str(home),
-            FAKE_KEY_ENV: "ctx-test-fake-key",
-            "PATH": f"{codex_bin().parent}{os.pathsep}{os.environ['PATH']}",
-        }
+    env = tool_env(
+        home, ("OPENAI_", "CODEX_"), codex_bin().parent, **{FAKE_KEY_ENV: "ctx-test-fake-key"}
     )
     env.setdefault("TERM", "xterm-256color")
     return env

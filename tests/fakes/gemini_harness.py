@@ -7,16 +7,14 @@ skips: a missing CLI fails with the command that installs it."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from tests.fakes.claude_harness import (
-    _REAL_ENV,
-    INSTALL_SCRIPT,
-    REPO_ROOT,
     TOOLS_DIR,
-    _pin,
-    _run_install_script,
+    ToolNotInstalled,
+    find_or_install_tool,
+    npm_tool_bin,
+    tool_env,
 )
 
 _PACKAGES = {"gemini": "@google/gemini-cli", "qwen": "@qwen-code/qwen-code"}
@@ -30,12 +28,12 @@ _QUIET = {
 }
 
 
-class AgentNotInstalled(RuntimeError):
+class AgentNotInstalled(ToolNotInstalled):
     pass
 
 
 def agent_bin(name: str) -> Path:
-    return TOOLS_DIR / name / "node_modules" / ".bin" / name
+    return npm_tool_bin(name)
 
 
 def installed_version(name: str) -> str | None:
@@ -48,28 +46,13 @@ def installed_version(name: str) -> str | None:
 
 def find_or_install(name: str) -> Path:
     """The pinned ``gemini`` or ``qwen`` binary, installing it unless CTX_TEST_AUTO_INSTALL=0."""
-    binary, pin = agent_bin(name), _pin(_PINS[name])
-    if not os.access(binary, os.X_OK) or installed_version(name) != pin:
-        if _REAL_ENV.get("CTX_TEST_AUTO_INSTALL", "1") == "0":
-            raise AgentNotInstalled(
-                f"{name} {pin} is not installed at {binary}; run "
-                f"`{INSTALL_SCRIPT.relative_to(REPO_ROOT)} {name}` (needs npm)"
-            )
-        _run_install_script(name)
-    if not os.access(binary, os.X_OK):
-        raise AgentNotInstalled(f"no {name} binary at {binary} after install")
-    return binary
+    return find_or_install_tool(
+        name, _PINS[name], str, AgentNotInstalled, name, lambda: installed_version(name)
+    )
 
 
 def _base_env(home: Path, name: str, drop: tuple[str, ...]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
-    env.update(
-        {
-            "HOME": str(home),
-            "PATH": f"{agent_bin(name).parent}{os.pathsep}{os.environ['PATH']}",
-            "NO_BROWSER": "1",
-        }
-    )
+    env = tool_env(home, drop, agent_bin(name).parent, NO_BROWSER="1")
     env.setdefault("TERM", "xterm-256color")
     return env
 

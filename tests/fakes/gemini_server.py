@@ -11,11 +11,12 @@ request; anything else gets an empty JSON object.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.fakes.base import QuietHandler, ScriptedServer
 
 
 @dataclass
@@ -47,7 +48,7 @@ class GeminiRequest:
         return "\n".join(out)
 
 
-class FakeGemini:
+class FakeGemini(ScriptedServer):
     """``with FakeGemini(replies=["hi"]) as srv: srv.base_url`` (no trailing path)."""
 
     def __init__(
@@ -58,49 +59,20 @@ class FakeGemini:
         responder: Callable[[Any], str] | None = None,
         chunk_size: int = 12,
     ) -> None:
-        self._queue = list(replies or [])
-        self.default = default
-        self.responder = responder
-        self.chunk_size = chunk_size
+        super().__init__(replies, default, responder, chunk_size)
         self.requests: list[GeminiRequest] = []
-        self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
 
-    def start(self) -> FakeGemini:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
-        self._server.daemon_threads = True
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeGemini:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        return _make_handler(self)
 
     @property
     def base_url(self) -> str:
-        assert self._server is not None, "server not started"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self.origin
 
     def chat_requests(self) -> list[GeminiRequest]:
         """The streamed content requests: the conversation itself."""
         with self._lock:
             return [r for r in self.requests if r.action == "streamGenerateContent"]
-
-    def _next_reply(self, body: Any) -> str:
-        if self.responder is not None:
-            return self.responder(body)
-        with self._lock:
-            return self._queue.pop(0) if self._queue else self.default
 
 
 def _usage(body: Any, text: str) -> dict[str, int]:
@@ -152,35 +124,10 @@ def _from_schema(schema: Any) -> Any:
 
 
 def _make_handler(srv: FakeGemini) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-        def _body(self) -> Any:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            if not raw:
-                return None
-            try:
-                return json.loads(raw)
-            except ValueError:
-                return raw.decode("utf-8", "replace")
-
-        def _json(self, obj: Any, status: int = 200) -> None:
-            data = json.dumps(obj).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
+    class Handler(QuietHandler):
         def _handle(self, method: str) -> None:
-            body = self._body() if method == "POST" else None
-            req = GeminiRequest(
-                method, self.path, {k.lower(): v for k, v in self.headers.items()}, body
-            )
+            body = self.read_json() if method == "POST" else None
+            req = GeminiRequest(method, self.path, self.header_dict(), body)
             with srv._lock:
                 srv.requests.append(req)
             action = req.action
@@ -189,22 +136,17 @@ def _make_handler(srv: FakeGemini) -> type[BaseHTTPRequestHandler]:
             elif action == "generateContent":
                 schema = _json_schema(body)
                 text = json.dumps(_from_schema(schema)) if schema else srv._next_reply(body)
-                self._json(_response(text, "STOP", _usage(body, text)))
+                self.send_json(_response(text, "STOP", _usage(body, text)))
             elif action == "countTokens":
-                self._json({"totalTokens": max(1, len(json.dumps(body)) // 4)})
+                self.send_json({"totalTokens": max(1, len(json.dumps(body)) // 4)})
             elif action in ("embedContent", "batchEmbedContents"):
-                self._json({"embedding": {"values": [0.0] * 8}})
+                self.send_json({"embedding": {"values": [0.0] * 8}})
             else:
-                self._json({})
+                self.send_json({})
 
         def _stream(self, body: Any) -> None:
             text = srv._next_reply(body)
-            self.send_response(200)
-            self.send_header("Content-Type", "text/event-stream")
-            self.send_header("Cache-Control", "no-cache")
-            self.send_header("Connection", "close")
-            self.end_headers()
-            self.close_connection = True
+            self.start_sse()
             n = srv.chunk_size
             pieces = [text[i : i + n] for i in range(0, len(text), n)] or [""]
             for i, piece in enumerate(pieces):
@@ -212,13 +154,11 @@ def _make_handler(srv: FakeGemini) -> type[BaseHTTPRequestHandler]:
                 obj = _response(
                     piece, "STOP" if last else None, _usage(body, text) if last else None
                 )
-                self.wfile.write(f"data: {json.dumps(obj)}\r\n\r\n".encode())
-                self.wfile.flush()
+                self.send_sse(obj, newline="\r\n")
 
-        def do_POST(self) -> None:
-            self._handle("POST")
+        def do_POST(self) -> None:  # and GET: self.command says which
+            self._handle(self.command)
 
-        def do_GET(self) -> None:
-            self._handle("GET")
+        do_GET = do_POST
 
     return Handler

@@ -5,15 +5,19 @@ with the command that installs it."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
-from tests.fakes.claude_harness import find_or_install_tool, npm_tool_bin
+from tests.fakes.claude_harness import (
+    ToolNotInstalled,
+    find_or_install_tool,
+    npm_tool_bin,
+    tool_env,
+)
 
 MODEL = "fake/fake-model"
 
 
-class OpenCodeNotInstalled(RuntimeError):
+class OpenCodeNotInstalled(ToolNotInstalled):
     pass
 
 
@@ -53,24 +57,21 @@ def opencode_env(home: Path, project: Path, base_url: str) -> dict[str, str]:
             }
         )
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "OPENCODE_"))}
-    env.update(
-        {
-            "HOME": str(home),
-            "PWD": str(project),
-            "XDG_DATA_HOME": str(home / ".local" / "share"),
-            "XDG_CONFIG_HOME": str(home / ".config"),
-            "XDG_CACHE_HOME": str(home / ".cache"),
-            "XDG_STATE_HOME": str(home / ".local" / "state"),
-            "OPENCODE_DISABLE_AUTOUPDATE": "1",
-            "OPENCODE_DISABLE_MODELS_FETCH": "1",
-            "OPENCODE_DISABLE_DEFAULT_PLUGINS": "1",
-            "OPENCODE_DISABLE_LSP_DOWNLOAD": "1",
-            "OPENCODE_DISABLE_SHARE": "1",
-            "PATH": f"{opencode_bin().parent}{os.pathsep}{os.environ['PATH']}",
-        }
+    return tool_env(
+        home,
+        ("OPENAI_", "OPENCODE_"),
+        opencode_bin().parent,
+        PWD=str(project),
+        XDG_DATA_HOME=str(home / ".local" / "share"),
+        XDG_CONFIG_HOME=str(home / ".config"),
+        XDG_CACHE_HOME=str(home / ".cache"),
+        XDG_STATE_HOME=str(home / ".local" / "state"),
+        OPENCODE_DISABLE_AUTOUPDATE="1",
+        OPENCODE_DISABLE_MODELS_FETCH="1",
+        OPENCODE_DISABLE_DEFAULT_PLUGINS="1",
+        OPENCODE_DISABLE_LSP_DOWNLOAD="1",
+        OPENCODE_DISABLE_SHARE="1",
     )
-    return env
 
 
 # ---- the GitHub Copilot CLI (same cache; here for want of a second near-identical module) ----
@@ -93,16 +94,13 @@ def find_or_install_copilot() -> Path:
 def copilot_env(home: Path, base_url: str) -> dict[str, str]:
     """The Copilot CLI offline with the fake server as its own model provider (BYOK): no
     GitHub login, no telemetry, no update check."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("COPILOT_", "GH_", "GITHUB_"))}
-    env.update(
-        {
-            "HOME": str(home),
-            "COPILOT_OFFLINE": "true",
-            "COPILOT_PROVIDER_BASE_URL": base_url,
-            "COPILOT_PROVIDER_API_KEY": "ctx-test-fake-key",
-            "COPILOT_MODEL": "gpt-4o-mini",
-            "COPILOT_AUTO_UPDATE": "false",
-            "PATH": f"{copilot_bin().parent}{os.pathsep}{os.environ['PATH']}",
-        }
+    return tool_env(
+        home,
+        ("COPILOT_", "GH_", "GITHUB_"),
+        copilot_bin().parent,
+        COPILOT_OFFLINE="true",
+        COPILOT_PROVIDER_BASE_URL=base_url,
+        COPILOT_PROVIDER_API_KEY="ctx-test-fake-key",
+        COPILOT_MODEL="gpt-4o-mini",
+        COPILOT_AUTO_UPDATE="false",
     )
-    return env

@@ -10,12 +10,12 @@ Every request body is recorded so a test can check what the model was sent (`inp
 from __future__ import annotations
 
 import itertools
-import json
-import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.fakes.base import LoopbackServer, QuietHandler
 
 
 @dataclass
@@ -36,32 +36,22 @@ class RecordedRequest:
         return out
 
 
-class FakeResponses:
+class FakeResponses(LoopbackServer):
     """``with FakeResponses(["reply 1", "reply 2"]) as srv``; ``srv.base_url`` ends in /v1."""
 
     def __init__(self, replies: list[str] | None = None, default: str = "OK (fake).") -> None:
         self.replies = list(replies or [])
         self.default = default
+        super().__init__()
         self.requests: list[RecordedRequest] = []
-        self._lock = threading.Lock()
         self._ids = itertools.count(1)
-        self._server: ThreadingHTTPServer | None = None
 
-    def __enter__(self) -> FakeResponses:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler(self)
 
     @property
     def base_url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+        return f"{self.origin}/v1"
 
     def response_requests(self) -> list[RecordedRequest]:
         with self._lock:
@@ -74,39 +64,18 @@ class FakeResponses:
 
 
 def _handler(srv: FakeResponses) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: Any) -> None:  # quiet test output
-            pass
-
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
             with srv._lock:
                 srv.requests.append(RecordedRequest("GET", self.path, None))
-            body = json.dumps({"object": "list", "data": []}).encode()
-            self.send_response(200)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self.send_json({"object": "list", "data": []})
 
         def do_POST(self) -> None:
-            raw = self.rfile.read(int(self.headers.get("content-length") or 0))
-            try:
-                body = json.loads(raw)
-            except ValueError:
-                body = None
+            body = self.read_json(text_fallback=False)
             text, k = srv._take(body)
-            self.send_response(200)
-            self.send_header("content-type", "text/event-stream")
-            self.send_header("cache-control", "no-cache")
-            self.send_header("connection", "close")
-            self.end_headers()
+            self.start_sse()
             for event in _events(text, k, (body or {}).get("model", "fake")):
-                data = json.dumps(event)
-                self.wfile.write(f"event: {event['type']}\ndata: {data}\n\n".encode())
-                self.wfile.flush()
-            self.close_connection = True
+                self.send_sse(event, event["type"])
 
     return Handler
 

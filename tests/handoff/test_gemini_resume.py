@@ -12,7 +12,9 @@ import pytest
 
 from ctx.capture.adapters import RESUME_MARKER
 from ctx.capture.adapters.gemini import find_sessions, parse_gemini_session
+from tests.conftest import git as _git
 from tests.fakes import gemini_harness
+from tests.fakes.claude_harness import require
 from tests.fakes.gemini_server import FakeGemini
 from tests.sync.conftest import make_team
 from tests.wrap.conftest import run_ctx, session_json
@@ -23,19 +25,10 @@ FOLLOW_UP = "And how do we rotate its certificate?"
 ROTATE = "Run scripts/rotate-cert.sh, then reload the proxy."
 
 
-def _git(cwd: Path, *args: str) -> None:
-    import subprocess
-
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
-
-
 @pytest.mark.slow
 @pytest.mark.xdist_group("gemini-qwen-live")
 def test_teammate_resumes_a_wrapped_gemini_session_in_gemini(tmp_path: Path) -> None:
-    try:
-        gemini_harness.find_or_install("gemini")
-    except gemini_harness.AgentNotInstalled as exc:
-        pytest.fail(str(exc), pytrace=False)
+    require(gemini_harness.find_or_install, "gemini")
     team = make_team(tmp_path)
     ada, bob = team.clone("ada"), team.clone("bob")
     with FakeGemini([ANSWER]) as server:
@@ -99,10 +92,7 @@ def test_a_wrapped_qwen_session_continues_in_qwen(tmp_path: Path) -> None:
     from ctx.capture.adapters.qwen import parse_qwen_session
     from tests.fakes.openai_server import FakeOpenAI
 
-    try:
-        gemini_harness.find_or_install("qwen")
-    except gemini_harness.AgentNotInstalled as exc:
-        pytest.fail(str(exc), pytrace=False)
+    require(gemini_harness.find_or_install, "qwen")
     root = make_team(tmp_path).clone("cy")
     home = tmp_path / "qwen-home"
     with FakeOpenAI([ANSWER]) as server:

@@ -13,6 +13,7 @@ import pytest
 
 from ctx.capture.adapters import RESUME_MARKER
 from ctx.capture.adapters.codex import parse_codex_rollout
+from tests.conftest import git as _git
 from tests.fakes import claude_harness as harness
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.sync.conftest import make_team
@@ -24,24 +25,10 @@ FOLLOW_UP = "Then how do we rotate that private key?"
 ROTATE = "Publish the new key in the JWKS first, then switch the signer (fake reply)."
 
 
-@pytest.fixture(scope="module")
-def claude_bin() -> Path:
-    try:
-        return harness.find_or_install_claude()
-    except harness.ClaudeNotInstalled as exc:
-        pytest.fail(str(exc), pytrace=False)
-
-
 def _env(claude_bin: Path, home: Path, project: Path, url: str) -> dict[str, str]:
     env = harness.claude_env(home, project, url)
     env["PATH"] = f"{claude_bin.parent}{os.pathsep}{env['PATH']}"
     return env
-
-
-def _git(cwd: Path, *args: str) -> None:
-    import subprocess
-
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
 
 
 @pytest.mark.claude
@@ -210,10 +197,7 @@ def test_teammate_resumes_a_wrapped_codex_session_in_codex(tmp_path: Path) -> No
     from tests.fakes import codex_harness
     from tests.fakes.responses_server import FakeResponses
 
-    try:
-        codex_harness.find_or_install_codex()
-    except codex_harness.CodexNotInstalled as exc:
-        pytest.fail(str(exc), pytrace=False)
+    harness.require(codex_harness.find_or_install_codex)
     team = make_team(tmp_path)
     ada, bob = team.clone("ada"), team.clone("bob")
     with FakeResponses([ANSWER]) as server:

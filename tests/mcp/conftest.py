@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from ctx.store.project import Project
-from tests.fakes import claude_harness as harness  # at collection: resolves the real tools cache
 
 
 @pytest.fixture
@@ -22,14 +21,6 @@ def project(repo: Path) -> Project:
     p = Project.open(repo, require_store=False)
     p.init()
     return Project.open(repo)
-
-
-@pytest.fixture(scope="session")
-def claude_bin() -> Path:
-    try:
-        return harness.find_or_install_claude()
-    except harness.ClaudeNotInstalled as exc:
-        pytest.fail(str(exc), pytrace=False)
 
 
 def server_env(**extra: str) -> dict[str, str]:

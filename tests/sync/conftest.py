@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+import json
 import subprocess
+from collections.abc import Callable
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -62,13 +65,42 @@ def conflict_free(path: Path) -> None:
             assert b"\n<<<<<<< " not in b"\n" + data and b"\n>>>>>>> " not in b"\n" + data, f
 
 
-def ctx_in(cwd: Path, *args: str, ok: bool = True) -> str:
-    """Run `ctx -C CWD ARGS` in this process (fast); its stdout. Fails the test on an error."""
+def ctx_run(cwd: Path, *args: str) -> tuple[int, str, str]:
+    """Run `ctx -C CWD ARGS` in this process (fast): exit code, stdout, stderr."""
     from ctx.cli.app import main
 
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
         code = main(["-C", str(cwd), *args])
+    return code, out.getvalue(), err.getvalue()
+
+
+def ctx_in(cwd: Path, *args: str, ok: bool = True) -> str:
+    """Run `ctx -C CWD ARGS` in this process (fast); its stdout. Fails the test on an error."""
+    code, out, err = ctx_run(cwd, *args)
     if ok:
-        assert code == 0, f"ctx {' '.join(args)} -> {code}: {err.getvalue()}"
-    return out.getvalue()
+        assert code == 0, f"ctx {' '.join(args)} -> {code}: {err}"
+    return out
+
+
+Listing = Callable[[Path], "dict[str, dict[str, Any]]"]
+
+
+def cli_helpers(ctx: Callable[..., str]) -> tuple[Listing, Listing, Callable[..., str]]:
+    """``memories``, ``sessions`` and ``capture`` run through ``ctx`` (in-process or a real
+    process, as the test module chooses): memories/sessions by id, a captured session's id."""
+
+    def memories(cwd: Path) -> dict[str, dict[str, Any]]:
+        return {m["id"]: m for m in json.loads(ctx(cwd, "memory", "list", "--json"))}
+
+    def sessions(cwd: Path) -> dict[str, dict[str, Any]]:
+        return {s["id"]: s for s in json.loads(ctx(cwd, "sessions", "list", "--json"))}
+
+    def capture(cwd: Path, title: str, *turns: str) -> str:
+        sid = json.loads(ctx(cwd, "capture", "--title", title, "--json"))["id"]
+        for i, text in enumerate(turns):
+            ctx(cwd, "append", "--role", "user" if i % 2 == 0 else "assistant", text)
+        ctx(cwd, "complete")
+        return str(sid)
+
+    return memories, sessions, capture

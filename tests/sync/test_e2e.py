@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import ctx_proc
-from tests.sync.conftest import Team, conflict_free, git
+from tests.sync.conftest import Team, cli_helpers, conflict_free, git
 
 pytestmark = pytest.mark.slow
 
@@ -19,20 +19,7 @@ def ctx(cwd: Path, *args: str, input: str | None = None) -> str:
     return r.out
 
 
-def memories(cwd: Path) -> dict[str, dict]:
-    return {m["id"]: m for m in json.loads(ctx(cwd, "memory", "list", "--json"))}
-
-
-def sessions(cwd: Path) -> dict[str, dict]:
-    return {s["id"]: s for s in json.loads(ctx(cwd, "sessions", "list", "--json"))}
-
-
-def capture(cwd: Path, title: str, *turns: str) -> str:
-    sid = json.loads(ctx(cwd, "capture", "--title", title, "--json"))["id"]
-    for i, text in enumerate(turns):
-        ctx(cwd, "append", "--role", "user" if i % 2 == 0 else "assistant", text)
-    ctx(cwd, "complete")
-    return sid
+memories, sessions, capture = cli_helpers(ctx)
 
 
 def test_two_clones_share_with_plain_git(team: Team) -> None:

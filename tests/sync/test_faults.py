@@ -10,7 +10,6 @@ The default run is one trial per case. `CTX_FAULT_TRIALS=50` runs more, with oth
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import random
@@ -18,7 +17,6 @@ import signal
 import subprocess
 import sys
 import time
-from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +24,7 @@ import pytest
 
 from ctx.store.pending import git_busy
 from ctx.store.project import Project
-from tests.sync.conftest import Team, git, make_team
+from tests.sync.conftest import Team, ctx_run, git, make_team
 
 TRIALS = int(os.environ.get("CTX_FAULT_TRIALS", "1"))
 ROUNDS = 1 if TRIALS == 1 else 2  # syncs while the writers run, per trial
@@ -73,14 +71,10 @@ class Ran:
 
 def ctx(cwd: Path, *args: str, ok: bool = True) -> Ran:
     """`ctx -C CWD ARGS` in this process (the writers and the killed runs are real children)."""
-    from ctx.cli.app import main
-
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        code = main(["-C", str(cwd), *args])
+    code, out, err = ctx_run(cwd, *args)
     if ok:
-        assert code == 0, f"ctx {' '.join(args)}: {out.getvalue()}{err.getvalue()}"
-    return Ran(code, out.getvalue(), err.getvalue())
+        assert code == 0, f"ctx {' '.join(args)}: {out}{err}"
+    return Ran(code, out, err)
 
 
 def ids(path: Path, private: bool = False) -> set[str]:

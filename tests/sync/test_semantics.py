@@ -5,27 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.sync.conftest import Team, conflict_free, ctx_in, git
+from tests.sync.conftest import Team, cli_helpers, conflict_free, ctx_in, git
 
 
 def ctx(cwd: Path, *args: str) -> str:
     return ctx_in(cwd, *args)
 
 
-def memories(cwd: Path) -> dict[str, dict]:
-    return {m["id"]: m for m in json.loads(ctx(cwd, "memory", "list", "--json"))}
-
-
-def sessions(cwd: Path) -> dict[str, dict]:
-    return {s["id"]: s for s in json.loads(ctx(cwd, "sessions", "list", "--json"))}
-
-
-def capture(cwd: Path, title: str, *turns: str) -> str:
-    sid = json.loads(ctx(cwd, "capture", "--title", title, "--json"))["id"]
-    for i, text in enumerate(turns):
-        ctx(cwd, "append", "--role", "user" if i % 2 == 0 else "assistant", text)
-    ctx(cwd, "complete")
-    return sid
+memories, sessions, capture = cli_helpers(ctx)
 
 
 def test_ctx_sync_commits_pulls_pushes_and_reports_a_lost_edit(team: Team) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
+from tests.tui.pilot import settle as pilot_settle
 from tests.tui.tui_data import AUTH_SESSION, fill_store, make_repo
 
 SIZE = (120, 40)
@@ -66,9 +67,7 @@ def add_terminal_session(root: Path) -> str:
 
 
 async def settle(pilot: Pilot[int], rounds: int = 3) -> None:
-    for _ in range(rounds):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
+    await pilot_settle(pilot, rounds)
     # a blinking text cursor is on or off depending on when the picture is taken
     for widget in pilot.app.screen.query("*"):
         if getattr(widget, "cursor_blink", False):

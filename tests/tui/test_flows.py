@@ -13,7 +13,7 @@ from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Input, OptionList, Select, Static, TextArea
 
-from ctx.tui.app import CtxApp, make_app
+from ctx.tui.app import make_app
 from ctx.tui.screens.dialogs import ConfirmScreen, MemoryEditor
 from ctx.tui.screens.help import HelpScreen
 from ctx.tui.screens.memories import MemoriesScreen
@@ -22,16 +22,10 @@ from ctx.tui.screens.sessions import SessionsScreen
 from ctx.tui.screens.transcript import TranscriptScreen
 from ctx.tui.screens.welcome import WelcomeScreen
 from ctx.tui.widgets.turn import TurnBody, TurnWidget
+from tests.tui.pilot import app_for, focused_turn, open_auth, open_memories, settle
 from tests.tui.tui_data import ASSISTANT_MD, AUTH_SESSION, SIZE
 
 pytestmark = pytest.mark.anyio
-
-
-async def settle(pilot: Pilot[int], rounds: int = 3) -> None:
-    """Let workers finish and their messages land."""
-    for _ in range(rounds):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 def ctx_json(cwd: Path, *args: str) -> object:
@@ -46,24 +40,10 @@ def ctx_json(cwd: Path, *args: str) -> object:
     return json.loads(out.stdout)
 
 
-def focused_turn(app: CtxApp) -> int:
-    """The selected turn of the transcript on screen (the keys act on it)."""
-    screen = app.screen
-    assert isinstance(screen, TranscriptScreen), screen
-    n = screen.view.selected
-    assert n is not None
-    assert screen.query_one(f"#turn-{n}").has_class("-selected")
-    return n
-
-
 def text_of(widget: Widget) -> str:
     """The text the widget shows on screen right now."""
     region = Region(0, 0, widget.size.width, widget.size.height)
     return "\n".join(line.text for line in widget.render_lines(region))
-
-
-def app_for(path: Path) -> CtxApp:
-    return make_app(path, refresh_interval=0, theme="dark")
 
 
 # ---- sessions ----------------------------------------------------------------------------
@@ -173,17 +153,6 @@ async def test_many_sessions_end_and_rendering(store_repo: Path) -> None:
 
 
 # ---- transcript --------------------------------------------------------------------------
-async def open_auth(pilot: Pilot[int], turn: int | None = None) -> TranscriptScreen:
-    from ctx.tui.messages import OpenSession
-
-    await settle(pilot)
-    pilot.app.post_message(OpenSession(AUTH_SESSION, turn))
-    await settle(pilot)
-    screen = pilot.app.screen
-    assert isinstance(screen, TranscriptScreen)
-    return screen
-
-
 async def test_jump_between_turns_and_user_turns(store_repo: Path) -> None:
     app = app_for(store_repo)
     async with app.run_test(size=SIZE) as pilot:
@@ -349,15 +318,6 @@ async def test_search_and_open_a_memory_hit(store_repo: Path, with_model: Path) 
 
 
 # ---- memories ----------------------------------------------------------------------------
-async def open_memories(pilot: Pilot[int]) -> MemoriesScreen:
-    await settle(pilot)
-    await pilot.press("3")
-    await settle(pilot)
-    screen = pilot.app.screen
-    assert isinstance(screen, MemoriesScreen)
-    return screen
-
-
 async def test_memories_grouped_and_filtered_by_type_and_tag(store_repo: Path) -> None:
     app = app_for(store_repo)
     async with app.run_test(size=SIZE) as pilot:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ctx.store.project import Project
-from tests.tui.test_flows import app_for, open_memories
+from tests.tui.pilot import app_for, open_memories
 from tests.tui.tui_data import SIZE
 
 pytestmark = pytest.mark.anyio

@@ -12,7 +12,7 @@ from ctx.tui.screens.transcript import TranscriptScreen
 from ctx.tui.widgets.grid import Grid
 from ctx.tui.widgets.turn import TurnBody
 from tests.tui import scenes
-from tests.tui.test_flows import app_for, focused_turn, open_auth, open_memories, settle
+from tests.tui.pilot import app_for, focused_turn, open_auth, open_memories, settle
 
 pytestmark = pytest.mark.anyio
 SMALL = (80, 24)

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
-import struct
 import subprocess
 import sys
-import termios
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import Result
+from tests.outer_pty import PtyTerminal, closed_after
 
 CHILDREN = Path(__file__).resolve().parent / "children"
 
@@ -30,91 +26,19 @@ def ctx_argv(*args: str) -> list[str]:
     return [sys.executable, "-m", "ctx", *args]
 
 
-def _controlling_tty() -> None:
-    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
-
-class Terminal:
+class Terminal(PtyTerminal):
     """Runs argv with a new pty as its controlling terminal; collects what it displays."""
 
     def __init__(
         self, argv: list[str], cwd: Path, env: dict[str, str] | None = None, cols: int = 80
     ) -> None:
-        self.master, self.slave = os.openpty()
-        fcntl.ioctl(self.master, termios.TIOCSWINSZ, struct.pack("HHHH", 24, cols, 0, 0))
-        self.proc = subprocess.Popen(
-            argv,
-            stdin=self.slave,
-            stdout=self.slave,
-            stderr=self.slave,
-            cwd=cwd,
-            env=env if env is not None else dict(os.environ, TERM="xterm"),
-            start_new_session=True,
-            preexec_fn=_controlling_tty,
-        )
-        self.buf = bytearray()
-        self.cond = threading.Condition()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        while True:
-            try:
-                data = os.read(self.master, 65536)
-            except OSError:
-                data = b""
-            with self.cond:
-                if data:
-                    self.buf += data
-                self.cond.notify_all()
-                if not data:
-                    return
-
-    def output(self) -> bytes:
-        with self.cond:
-            return bytes(self.buf)
-
-    def read_until(self, pattern: bytes, timeout: float = 20.0, count: int = 1) -> None:
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while self.buf.count(pattern) < count:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(
-                        f"no {pattern!r} (x{count}) on the terminal; got {bytes(self.buf[-800:])!r}"
-                    )
-                self.cond.wait(left)
-
-    def send(self, data: bytes) -> None:
-        os.write(self.master, data)
-
-    def wait(self, timeout: float = 30.0) -> int:
-        code = self.proc.wait(timeout=timeout)
-        time.sleep(0.05)  # let the reader take the last output
-        return code
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=5)
-        for fd in (self.slave, self.master):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        env = env if env is not None else dict(os.environ, TERM="xterm")
+        super().__init__(argv, cwd=cwd, env=env, cols=cols)
 
 
 @pytest.fixture
 def terminal() -> Iterator[type[Terminal]]:
-    made: list[Terminal] = []
-
-    class Tracked(Terminal):
-        def __init__(self, *args: object, **kwargs: object) -> None:
-            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-            made.append(self)
-
-    yield Tracked
-    for term in made:
-        term.close()
+    yield from closed_after(Terminal)
 
 
 @pytest.fixture

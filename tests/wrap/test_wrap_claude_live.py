@@ -30,14 +30,6 @@ PRINT_REPLY = "RS256 lets services verify tokens with the public key only."
 FOLLOW_UP_REPLY = "Publish the new key in the JWKS first, then switch the signer."
 
 
-@pytest.fixture(scope="module")
-def claude_bin() -> Path:
-    try:
-        return harness.find_or_install_claude()
-    except harness.ClaudeNotInstalled as exc:
-        pytest.fail(str(exc), pytrace=False)
-
-
 def _secrets() -> tuple[str, str]:
     """An AWS access key id and a GitHub token, built at run time (no secret in the source)."""
     alnum = string.ascii_letters + string.digits

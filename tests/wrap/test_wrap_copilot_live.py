@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes import opencode_harness as harness
+from tests.fakes.claude_harness import require
 from tests.fakes.openai_server import FakeOpenAI
 from tests.wrap.conftest import ctx_argv, run_ctx, session_json
 
@@ -19,10 +20,7 @@ REPLY = "The retry policy lives in net/retry.py, RETRY_BACKOFF."
 @pytest.mark.slow
 @pytest.mark.xdist_group("copilot-live")
 def test_wrap_copilot_prompt_stores_its_session(store: Path, tmp_path: Path) -> None:
-    try:
-        harness.find_or_install_copilot()
-    except harness.OpenCodeNotInstalled as exc:
-        pytest.fail(str(exc), pytrace=False)
+    require(harness.find_or_install_copilot)
     with FakeOpenAI(replies=[REPLY]) as server:
         env = harness.copilot_env(tmp_path / "cp-home", server.base_url)
         env["PWD"] = str(store)

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.fakes import opencode_harness
+from tests.fakes.claude_harness import require
 from tests.fakes.openai_server import FakeOpenAI
 from tests.wrap.conftest import ctx_argv, run_ctx, session_json
 
@@ -28,10 +29,7 @@ def _answer(body: Any) -> str:
 @pytest.mark.slow
 @pytest.mark.xdist_group("opencode-live")
 def test_wrap_opencode_run_stores_its_transcript(store: Path, tmp_path: Path) -> None:
-    try:
-        opencode_harness.find_or_install_opencode()
-    except opencode_harness.OpenCodeNotInstalled as exc:
-        pytest.fail(str(exc), pytrace=False)
+    require(opencode_harness.find_or_install_opencode)
     home = tmp_path / "oc-home"
     with FakeOpenAI(responder=_answer) as server:
         env = opencode_harness.opencode_env(home, store, server.base_url)

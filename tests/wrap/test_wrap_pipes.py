@@ -79,14 +79,6 @@ def test_python_with_piped_stdin_on_a_terminal(store: Path, terminal: type[Termi
     assert not any(">>>" in text or "..." in text for _, text in turns)
 
 
-@pytest.fixture(scope="module")
-def claude_bin() -> Path:
-    try:
-        return harness.find_or_install_claude()
-    except harness.ClaudeNotInstalled as exc:
-        pytest.fail(str(exc), pytrace=False)
-
-
 @pytest.mark.claude
 @pytest.mark.slow
 @pytest.mark.xdist_group("claude-live")
@@ -143,10 +135,7 @@ def _codex_bin() -> str:
 
     if os.environ.get("CTX_TEST_CODEX"):
         return os.environ["CTX_TEST_CODEX"]
-    try:
-        return str(codex_harness.find_or_install_codex())
-    except codex_harness.CodexNotInstalled as exc:
-        pytest.fail(str(exc), pytrace=False)
+    return str(harness.require(codex_harness.find_or_install_codex))
 
 
 @pytest.mark.slow

@@ -182,10 +182,7 @@ def test_secrets_in_a_tool_transcript_are_redacted(store: Path, tmp_path: Path) 
 def test_real_aider_turns_come_from_its_history(store: Path, tmp_path: Path) -> None:
     """`ctx wrap -- aider --message ...` against the fake OpenAI server: the session holds
     what aider appended to .aider.chat.history.md during the run, nothing older."""
-    try:
-        aider = harness.find_or_install_aider()
-    except harness.ClaudeNotInstalled as exc:
-        pytest.fail(str(exc), pytrace=False)
+    aider = harness.require(harness.find_or_install_aider)
     home = tmp_path / "home"
     home.mkdir()
     hist = store / ".aider.chat.history.md"
