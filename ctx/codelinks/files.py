@@ -105,3 +105,8 @@ def wrote_line(touch: FileTouch, line: str) -> bool:
     if len(needle) < 3:
         return False
     return any(needle in (ln.strip() for ln in text.splitlines()) for text in touch.new_text)
+
+
+def new_lines(touch: FileTouch) -> set[str]:
+    """The stripped lines of the call's new text: `wrote_line` for many lines at once."""
+    return {ln.strip() for text in touch.new_text for ln in text.splitlines()}

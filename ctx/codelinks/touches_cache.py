@@ -36,7 +36,7 @@ def session_files(project: Project, sessions: list[Session]) -> dict[str, list[l
             out[s.id] = hit["files"]
             continue
         try:
-            turns = project.get_session(s.id).turns or []
+            turns = project.iter_session_turns(s.id, s.private)
         except Exception:  # an unreadable transcript is reported elsewhere; no files
             turns = []
         files = [[t.path, t.action, t.turn] for t in touches(turns)]
