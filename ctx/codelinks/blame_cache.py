@@ -92,12 +92,13 @@ def _head_blob(root: Path, path: str) -> tuple[str, str, bytes] | None:
 
 
 def _split(data: bytes) -> list[str]:
-    """The file's lines as git blame shows them (split on LF only)."""
+    """The file's lines as :func:`ctx.codelinks.blame.blame` shows them (git splits on LF; the
+    porcelain is read as text, so a CR before the LF is gone there too)."""
     text = data.decode("utf-8", "replace")
     out = text.split("\n")
     if out and out[-1] == "":
         out.pop()
-    return out
+    return [line[:-1] if line.endswith("\r") else line for line in out]
 
 
 def _worktree_matches(root: Path, path: str, blob: str) -> bool:

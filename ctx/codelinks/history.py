@@ -185,5 +185,5 @@ def trailer_sessions(project: Project, paths: list[str], sessions: list[Any]) ->
         return set()
     alias = session_aliases(sessions)
     known = {s.id for s in sessions}
-    found = {alias.get(sid, sid) for sid in TRAILER.findall(proc.stdout)}
+    found = {sid if sid in known else alias.get(sid, sid) for sid in TRAILER.findall(proc.stdout)}
     return found & known

@@ -153,7 +153,8 @@ def why(project: Project, spec: str, *, cwd: Path | None = None) -> WhyResult:
     windows = _Windows([by_id[sid] for sid in edited])
     for sha, info in by_sha.items():
         found: list[tuple[str, str]] = [
-            (alias.get(sid, sid), "trailer") for sid in sorted(named.get(sha, ()))
+            (sid if sid in by_id else alias.get(sid, sid), "trailer")
+            for sid in sorted(named.get(sha, ()))
         ]
         if sha in ends:
             found.append((ends[sha], "ended on the commit"))
@@ -226,7 +227,8 @@ def _rank(how: str, s: Session) -> tuple[int, str]:
 
 
 def session_aliases(sessions: list[Session]) -> dict[str, str]:
-    """capture id -> the id the session is stored under, for trailers written during capture."""
+    """capture id -> the id the session is stored under, for trailers written during capture.
+    A session's own id always wins over an alias (pulled meta could claim any id)."""
     out: dict[str, str] = {}
     for s in sessions:
         ids = s.meta.get(CAPTURE_IDS) if isinstance(s.meta, dict) else None

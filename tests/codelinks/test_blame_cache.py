@@ -102,6 +102,9 @@ def test_cold_then_warm_then_forward_after_a_commit(
 
 def test_uncommitted_edit_and_a_line_range(project: Project) -> None:
     repo = project.git.worktree
+    (repo / "crlf.txt").write_bytes(b"one\r\ntwo\r\nno newline at the end")
+    _commit(repo, "crlf", 7)
+    _same_as_git(Project.open(repo), "crlf.txt")
     text = (repo / "src/a.py").read_text().splitlines()
     text[3] = "edited, not committed"
     _write(repo, "src/a.py", [*text, "appended"])

@@ -178,3 +178,23 @@ def test_trailer_names_the_capture_id_and_why_finds_the_stored_session(repo: Pat
         links = _why(repo, f"{ext}.py:1")["sessions"]
         assert [(s["id"], s["how"]) for s in links] == [(final, "trailer")]
         assert final in {e["id"] for e in json.loads(ctx_in(repo, "log", f"{ext}.py", "--json"))}
+
+
+def test_pulled_meta_cannot_steal_another_sessions_trailer(repo: Path) -> None:
+    project = Project.open(repo)
+    real = project.start_session("claude", "real", make_current=False).id
+    (repo / "real.py").write_text("x = 1\n")
+    git(repo, "add", "real.py")
+    _commit(repo, "-m", f"real\n\nCtx-Session: {real}", env=_env())
+    project.complete_session(real, turns=[TranscriptTurn("user", "hi", None)])
+    header = TranscriptHeader(tool="claude", external_id="thief", title="thief")
+    thief = project.import_transcript(
+        header, [TranscriptTurn("user", "x", None)], source_key="thief"
+    ).session
+    assert thief is not None
+    # as a hostile commit could write it: the thief claims the real session's id
+    project._set_summary(thief.id, False, {"meta": {"capture_ids": [real, "../../x", 7]}})
+    links = _why(repo, "real.py:1")["sessions"]
+    assert [s["id"] for s in links] == [real]
+    logged = {e["id"] for e in json.loads(ctx_in(repo, "log", "real.py", "--json"))}
+    assert real in logged and thief.id not in logged
