@@ -198,3 +198,22 @@ def test_pulled_meta_cannot_steal_another_sessions_trailer(repo: Path) -> None:
     assert [s["id"] for s in links] == [real]
     logged = {e["id"] for e in json.loads(ctx_in(repo, "log", "real.py", "--json"))}
     assert real in logged and thief.id not in logged
+
+
+def test_trailer_hooks_are_kept_by_a_plain_install_and_removed_by_uninstall(repo: Path) -> None:
+    hooks = repo / ".git" / "hooks"
+    again = ctx_in(repo, "hooks", "install")
+    assert "prepare-commit-msg: already installed" in again
+    assert "Ctx-Session trailers on" in ctx_in(repo, "hooks", "status")
+    ctx_in(repo, "hooks", "uninstall")
+    assert not (hooks / "prepare-commit-msg").exists() and not (hooks / "commit-msg").exists()
+    # someone else's commit-msg hook stays, and still runs first after a trailer install
+    (hooks / "commit-msg").write_text('#!/bin/sh\necho theirs >> "$1"\n')
+    (hooks / "commit-msg").chmod(0o755)
+    ctx_in(repo, "hooks", "install", "--session-trailer")
+    assert (hooks / "commit-msg.legacy").exists()
+    (repo / "c.txt").write_text("c\n")
+    git(repo, "add", "c.txt")
+    assert "theirs" in _commit(repo, "-m", "with a legacy hook", env=_env())
+    ctx_in(repo, "hooks", "uninstall")
+    assert "theirs" in (hooks / "commit-msg").read_text()
