@@ -10,6 +10,7 @@ committed in ten batches. Then times whole commands (process start to exit), in 
 rounds (one warm-up round, then `--runs`; medians of wall and of the children's CPU time):
 
   ctx --version                            (the start-up floor)
+  ctx status                               (the command of the 300 ms start-up bar)
   git blame --porcelain -C -w src/big.py   (what a cold `ctx why` runs)
   ctx why src/big.py                       cold (blame cache emptied first) and warm
   ctx why src/big.py:LINE                  cold and warm
@@ -146,6 +147,36 @@ def run_row(row: Row, cwd: Path, keep: bool) -> None:
         row.out = proc.stdout
 
 
+IN_PROCESS = """
+import json, statistics, sys, time
+from pathlib import Path
+from ctx.store.project import Project
+from ctx.codelinks.why import why
+walls, cpus = [], []
+for i in range(int(sys.argv[2]) + 1):
+    t, c = time.perf_counter(), time.process_time()
+    project = Project.open(Path("."))
+    json.dumps(why(project, sys.argv[1], cwd=Path(".").resolve()).to_dict())
+    if i:
+        walls.append(time.perf_counter() - t)
+        cpus.append(time.process_time() - c)
+print(statistics.median(walls), statistics.median(cpus))
+"""
+
+
+def in_process(root: Path, target: str, runs: int) -> tuple[float, float]:
+    """Opening the store and `why()` in a warm process: the command without start-up."""
+    proc = subprocess.run(
+        [sys.executable, "-c", IN_PROCESS, target, str(runs)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    wall, cpu = proc.stdout.split()
+    return float(wall), float(cpu)
+
+
 def git(root: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
 
@@ -177,6 +208,7 @@ def make_rows(root: Path, lines: int) -> list[Row]:
     why_line = [*CTX, "why", f"src/big.py:{line}", "--json"]
     return [
         Row("ctx --version (start-up)", [*CTX, "--version"]),
+        Row("ctx status (bar: < 300 ms)", [*CTX, "status", "--json"]),
         Row(
             "git blame -C -w (whole file)",
             ["git", "blame", "--porcelain", "-C", "-w", "src/big.py"],
@@ -240,7 +272,7 @@ def main() -> None:
                     run_row(row, root, keep=r > 0)
         finally:
             git(root, "reset", "-q", "--hard", head)  # --dir: the next run starts the same
-        print(f"{'command':34} {'wall ms':>8} {'cpu ms':>8}  (medians of {args.runs})")
+        print(f"{'command':42} {'wall ms':>8} {'cpu ms':>8}  (medians of {args.runs})")
         for row in rows:
             extra = ""
             if "why" in row.name:
@@ -249,11 +281,18 @@ def main() -> None:
             elif row.name.startswith("ctx log"):
                 extra = f"  {len(json.loads(row.out))} entries"
             wall, cpu = statistics.median(row.wall), statistics.median(row.cpu)
-            print(f"{row.name:34} {wall * 1000:8.0f} {cpu * 1000:8.0f}{extra}")
+            print(f"{row.name:42} {wall * 1000:8.0f} {cpu * 1000:8.0f}{extra}")
+        for target in ("src/big.py", f"src/big.py:{args.lines // 2}"):
+            wall, cpu = in_process(root, target, args.runs)
+            name = f"open + why({target}), in-process"
+            print(f"{name:42} {wall * 1000:8.0f} {cpu * 1000:8.0f}  (warm process, warm cache)")
         by = {row.name: statistics.median(row.wall) for row in rows}
         blame = by["git blame -C -w (whole file)"]
         for name in ("ctx why FILE, cold", "ctx why FILE, warm"):
             print(f"ratio {name} / git blame: {by[name] / blame:.2f}")
+        status = by["ctx status (bar: < 300 ms)"]
+        for name in ("ctx why FILE, warm", f"ctx why FILE:{args.lines // 2}, warm"):
+            print(f"ratio {name} / ctx status: {by[name] / status:.2f}")
         print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 
 
