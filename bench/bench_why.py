@@ -2,19 +2,23 @@
 
     python bench/bench_why.py [--commits 10000] [--sessions 1000] [--lines 2000] [--runs 5]
 
-Builds, in a temporary directory, a git repository of `--commits` commits (git fast-import;
-every fifth commit changes one line of a `--lines`-line file `src/big.py`, the others a small
-file) and a ctx store of `--sessions` sessions whose tool calls write and edit files (some of
-them lines of big.py) during the commits' time span, committed in ten batches. Then times, as
-whole commands (process start to exit), side by side in one run:
+Builds, in a temporary directory (or `--dir`, kept and reused), a git repository of
+`--commits` commits (git fast-import; every fifth commit changes one line of a `--lines`-line
+file `src/big.py`, the others a small file) and a ctx store of `--sessions` sessions whose tool
+calls write and edit files (some of them lines of big.py) during the commits' time span,
+committed in ten batches. Then times whole commands (process start to exit), in interleaved
+rounds (one warm-up round, then `--runs`; medians of wall and of the children's CPU time):
 
-  git blame --porcelain -C -w src/big.py   (what `ctx why` runs first)
-  ctx why src/big.py                        (the whole file)
-  ctx why src/big.py:LINE                   (one line)
+  ctx --version                            (the start-up floor)
+  ctx status                               (the command of the 300 ms start-up bar)
+  git blame --porcelain -C -w src/big.py   (what a cold `ctx why` runs)
+  ctx why src/big.py                       cold (blame cache emptied first) and warm
+  ctx why src/big.py:LINE                  cold and warm
+  ctx why src/big.py                       after a new commit that changes the file
+  ctx why src/big.py                       with an uncommitted edit of the file
   ctx log src/big.py  /  ctx log
 
-Each after one warm-up run (the touched-files cache is built once per machine); median of
-`--runs`. HOME and the CTX_* directories point into the temporary directory.
+HOME and the CTX_* directories point into the build directory.
 """
 
 from __future__ import annotations
@@ -23,11 +27,15 @@ import argparse
 import json
 import os
 import random
+import resource
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -104,17 +112,116 @@ def make_sessions(root: Path, n: int, times: list[int], lines: int, seed: int) -
             subprocess.run(
                 ["git", "commit", "-qm", f"ctx: sessions up to {k}"], cwd=root, check=True
             )
+    # a real store settles its pending journal on the next write after the grace period; the
+    # build writes 1,000 changes in seconds, so settle them now rather than have every timed
+    # command read 1,000 journal files
+    os.environ["CTX_PENDING_GRACE"] = "0"
+    Project.open(root).settle_pending()
+    del os.environ["CTX_PENDING_GRACE"]
 
 
-def timed(argv: list[str], cwd: Path, runs: int) -> tuple[float, str]:
-    subprocess.run(argv, cwd=cwd, capture_output=True, check=True)  # warm-up
-    samples, out = [], ""
-    for _ in range(runs):
-        t = time.perf_counter()
-        proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=True)
-        samples.append(time.perf_counter() - t)
-        out = proc.stdout
-    return statistics.median(samples), out
+@dataclass
+class Row:
+    name: str
+    argv: list[str]
+    before: Callable[[], None] | None = None  # runs before each sample, untimed
+    after: Callable[[], None] | None = None
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # user + system of the child processes
+    out: str = ""
+
+
+def run_row(row: Row, cwd: Path, keep: bool) -> None:
+    if row.before:
+        row.before()
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    proc = subprocess.run(row.argv, cwd=cwd, capture_output=True, text=True, check=True)
+    wall = time.perf_counter() - t
+    ru2 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if row.after:
+        row.after()
+    if keep:
+        row.wall.append(wall)
+        row.cpu.append(ru2.ru_utime + ru2.ru_stime - ru.ru_utime - ru.ru_stime)
+        row.out = proc.stdout
+
+
+IN_PROCESS = """
+import json, statistics, sys, time
+from pathlib import Path
+from ctx.store.project import Project
+from ctx.codelinks.why import why
+walls, cpus = [], []
+for i in range(int(sys.argv[2]) + 1):
+    t, c = time.perf_counter(), time.process_time()
+    project = Project.open(Path("."))
+    json.dumps(why(project, sys.argv[1], cwd=Path(".").resolve()).to_dict())
+    if i:
+        walls.append(time.perf_counter() - t)
+        cpus.append(time.process_time() - c)
+print(statistics.median(walls), statistics.median(cpus))
+"""
+
+
+def in_process(root: Path, target: str, runs: int) -> tuple[float, float]:
+    """Opening the store and `why()` in a warm process: the command without start-up."""
+    proc = subprocess.run(
+        [sys.executable, "-c", IN_PROCESS, target, str(runs)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    wall, cpu = proc.stdout.split()
+    return float(wall), float(cpu)
+
+
+def git(root: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
+
+
+def make_rows(root: Path, lines: int) -> list[Row]:
+    line = lines // 2
+    big = root / "src" / "big.py"
+    cache = root / ".contextfs" / "local" / "cache" / "blame"
+    bumps = iter(range(1, 1_000_000))
+
+    def cold() -> None:
+        shutil.rmtree(cache, ignore_errors=True)
+
+    def new_commit() -> None:  # HEAD moves on with a change to the file: the cache is behind
+        text = big.read_text().splitlines()
+        n = next(bumps)
+        text[n % lines] += f"  # bumped {n}"
+        big.write_text("\n".join(text) + "\n")
+        git(root, "commit", "-qam", f"bump {n}")
+
+    def edit() -> None:  # an uncommitted change
+        with big.open("a") as fh:
+            fh.write("extra = 1\n")
+
+    def restore() -> None:
+        git(root, "checkout", "-q", "--", "src/big.py")
+
+    why = [*CTX, "why", "src/big.py", "--json"]
+    why_line = [*CTX, "why", f"src/big.py:{line}", "--json"]
+    return [
+        Row("ctx --version (start-up)", [*CTX, "--version"]),
+        Row("ctx status (bar: < 300 ms)", [*CTX, "status", "--json"]),
+        Row(
+            "git blame -C -w (whole file)",
+            ["git", "blame", "--porcelain", "-C", "-w", "src/big.py"],
+        ),
+        Row("ctx why FILE, cold", why, before=cold),
+        Row("ctx why FILE, warm", why),
+        Row(f"ctx why FILE:{line}, cold", why_line, before=cold),
+        Row(f"ctx why FILE:{line}, warm", why_line),
+        Row("ctx why FILE, after a commit", why, before=new_commit),
+        Row("ctx why FILE, uncommitted edit", why, before=edit, after=restore),
+        Row("ctx log FILE", [*CTX, "log", "src/big.py", "--json"]),
+        Row("ctx log", [*CTX, "log", "--json"]),
+    ]
 
 
 def main() -> None:
@@ -124,9 +231,12 @@ def main() -> None:
     ap.add_argument("--lines", type=int, default=2000)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument(
+        "--dir", type=Path, help="Build in (or reuse) this directory instead of a temporary one."
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="ctx-bench-why-") as tmp:
-        base = Path(tmp)
+        base = args.dir.resolve() if args.dir else Path(tmp)
         for var, sub in (
             ("HOME", "home"),
             ("CTX_CONFIG_DIR", "cfg"),
@@ -134,43 +244,56 @@ def main() -> None:
             ("CTX_DATA_DIR", "data"),
         ):
             os.environ[var] = str(base / sub)
-            (base / sub).mkdir()
+            (base / sub).mkdir(parents=True, exist_ok=True)
         (base / "home" / ".gitconfig").write_text("[user]\n\tname = Bench\n\temail = b@x\n")
         root = base / "repo"
-        t = time.perf_counter()
-        times = fast_import(root, args.commits, args.lines, args.seed)
-        built_repo = time.perf_counter() - t
-        t = time.perf_counter()
-        make_sessions(root, args.sessions, times, args.lines, args.seed)
-        built_store = time.perf_counter() - t
-        line = args.lines // 2
-        rows = [
-            (
-                "git blame -C -w (whole file)",
-                ["git", "blame", "--porcelain", "-C", "-w", "src/big.py"],
-            ),
-            ("ctx why FILE (whole file)", [*CTX, "why", "src/big.py", "--json"]),
-            (f"ctx why FILE:{line}", [*CTX, "why", f"src/big.py:{line}", "--json"]),
-            ("ctx log FILE", [*CTX, "log", "src/big.py", "--json"]),
-            ("ctx log", [*CTX, "log", "--json"]),
-        ]
+        # ctx runs as installed: its modules compiled once (pip does it at install), not
+        # compiled again by every timed command
+        os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+        built_repo = built_store = 0.0
+        if not (root / ".contextfs").is_dir():  # --dir: built once, reused
+            t = time.perf_counter()
+            times = fast_import(root, args.commits, args.lines, args.seed)
+            built_repo = time.perf_counter() - t
+            t = time.perf_counter()
+            make_sessions(root, args.sessions, times, args.lines, args.seed)
+            built_store = time.perf_counter() - t
+        rows = make_rows(root, args.lines)
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
         print(
             f"repository: {args.commits} commits, {args.lines}-line file ({built_repo:.1f} s); "
-            f"store: {args.sessions} sessions ({built_store:.1f} s)"
+            f"store: {args.sessions} sessions ({built_store:.1f} s); load {os.getloadavg()[0]:.1f}"
         )
-        results = {}
-        for name, argv in rows:
-            secs, out = timed(argv, root, args.runs)
-            results[name] = secs
+        try:
+            for r in range(args.runs + 1):  # rounds interleave the rows; round 0 is a warm-up
+                for row in rows:
+                    run_row(row, root, keep=r > 0)
+        finally:
+            git(root, "reset", "-q", "--hard", head)  # --dir: the next run starts the same
+        print(f"{'command':42} {'wall ms':>8} {'cpu ms':>8}  (medians of {args.runs})")
+        for row in rows:
             extra = ""
-            if "why" in name:
-                data = json.loads(out)
-                extra = f"  ({len(data['commits'])} commits, {len(data['sessions'])} sessions)"
-            elif name.startswith("ctx log"):
-                extra = f"  ({len(json.loads(out))} entries)"
-            print(f"{name:32} {secs * 1000:8.0f} ms{extra}")
-        blame = results["git blame -C -w (whole file)"]
-        print(f"ratio ctx why FILE / git blame: {results['ctx why FILE (whole file)'] / blame:.2f}")
+            if "why" in row.name:
+                data = json.loads(row.out)
+                extra = f"  {len(data['commits'])} commits, {len(data['sessions'])} sessions"
+            elif row.name.startswith("ctx log"):
+                extra = f"  {len(json.loads(row.out))} entries"
+            wall, cpu = statistics.median(row.wall), statistics.median(row.cpu)
+            print(f"{row.name:42} {wall * 1000:8.0f} {cpu * 1000:8.0f}{extra}")
+        for target in ("src/big.py", f"src/big.py:{args.lines // 2}"):
+            wall, cpu = in_process(root, target, args.runs)
+            name = f"open + why({target}), in-process"
+            print(f"{name:42} {wall * 1000:8.0f} {cpu * 1000:8.0f}  (warm process, warm cache)")
+        by = {row.name: statistics.median(row.wall) for row in rows}
+        blame = by["git blame -C -w (whole file)"]
+        for name in ("ctx why FILE, cold", "ctx why FILE, warm"):
+            print(f"ratio {name} / git blame: {by[name] / blame:.2f}")
+        status = by["ctx status (bar: < 300 ms)"]
+        for name in ("ctx why FILE, warm", f"ctx why FILE:{args.lines // 2}, warm"):
+            print(f"ratio {name} / ctx status: {by[name] / status:.2f}")
+        print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

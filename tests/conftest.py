@@ -44,6 +44,7 @@ def isolated_home(
         "CTX_EMBED_MODEL",
         "CTX_EMBED_MODEL_PATH",
         "CTX_EMBED_PRECISION",
+        "CTX_SESSION",  # set inside `ctx wrap`: a test run in a wrapped shell must not see it
     ):
         monkeypatch.delenv(var, raising=False)
     # The int8 copy of the test model is made once per test worker (about 2 s), not per test.

@@ -43,6 +43,10 @@ if TYPE_CHECKING:
 
 #: Session status of a run that failed before any conversation (see failed_without_conversation).
 FAILED = "failed"
+#: Exported to the wrapped command: the id of the session being captured (what the optional
+#: `prepare-commit-msg` hook writes as a `Ctx-Session:` trailer; see
+#: ctx/integrations/git_hook_run.py).
+SESSION_ENV = "CTX_SESSION"
 #: Tools whose own transcript is preferred to the terminal text.
 TOOL_ADAPTERS = ("claude", "aider", "codex", "gemini", "qwen", "opencode", "copilot")
 #: A tool transcript counts as this run's when one of its turns is this close to the run.
@@ -163,6 +167,7 @@ def wrap(
             sink=writer,
             stdin_fd=stdin_fd,
             stdout_fd=stdout_fd,
+            env={**os.environ, SESSION_ENV: sid},  # the commit trailer hook names it
             cwd=workdir,
             record_input=record_input,
         )

@@ -58,6 +58,13 @@ def install(
         help="Also install an agent's integration: codex, copilot, cursor, gemini, qwen (hooks), "
         "opencode (a plugin); aider has none: prints how to capture it instead.",
     ),
+    session_trailer: bool = typer.Option(
+        False,
+        "--session-trailer",
+        help="Also add a `Ctx-Session: s-…` trailer to commits made inside a `ctx wrap` "
+        "session (prepare-commit-msg and commit-msg hooks), so `ctx why` finds the session "
+        "after a rebase or squash.",
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Install the git hooks (existing hooks are kept as .legacy and still run)."""
@@ -68,7 +75,7 @@ def install(
             "--local is for the Claude Code hooks", "use `ctx hooks install --claude --local`"
         )
     project = open_project(require_store=False)
-    done = install_git(project)
+    done = install_git(project, session_trailer=session_trailer)
     if claude:
         mod = _claude()
         done += (
@@ -182,7 +189,7 @@ def status(as_json: bool = JSON_OPT) -> None:
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
 )
 def run(
-    hook: str = typer.Argument(..., help="pre-commit | post-merge | post-checkout | post-rewrite"),
+    hook: str = typer.Argument(..., help="pre-commit | post-* | prepare-commit-msg | commit-msg"),
     args: list[str] | None = typer.Argument(None),
 ) -> None:
     """Called by the installed git hooks (not for people)."""

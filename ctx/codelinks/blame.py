@@ -1,4 +1,8 @@
-"""`git blame` of a range of lines, with renames and moves followed (-C), via the user's git."""
+"""`git blame` of a range of lines, with renames and moves followed (-C), via the user's git.
+
+:func:`blame` is the plain, uncached blame of the working-tree file; `ctx why` goes through
+:mod:`ctx.codelinks.blame_cache`, which calls :func:`run_porcelain` with revision ranges.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ctx.core.errors import CtxError
+
+OPTIONS = ("-C", "-w")  # follow lines moved or copied from other files; ignore whitespace
 
 
 @dataclass
@@ -19,6 +25,8 @@ class BlameLine:
     summary: str
     orig_path: str  # the path in that commit (differs after a rename)
     text: str
+    orig_line: int = 0  # the line's number in `orig_path` at `commit`
+    boundary: bool = False  # git marked the commit a boundary (a root, or the range's bottom)
 
     @property
     def uncommitted(self) -> bool:
@@ -26,12 +34,18 @@ class BlameLine:
 
 
 def blame(root: Path, path: str, start: int | None, end: int | None) -> list[BlameLine]:
-    args = ["blame", "--porcelain", "-C", "-w"]
+    """The working-tree file's lines `start`-`end` (all when None), blamed through git."""
+    args: list[str] = []
     if start is not None:
         args += ["-L", f"{start},{end or start}"]
+    return _parse(run_porcelain(root, path, args))
+
+
+def run_porcelain(root: Path, path: str, args: list[str]) -> str:
+    """`git blame --porcelain -C -w ARGS -- PATH`; a clear CtxError when git refuses."""
     try:
         proc = subprocess.run(
-            ["git", *args, "--", path],
+            ["git", "blame", "--porcelain", *OPTIONS, *args, "--", path],
             cwd=root,
             capture_output=True,
             text=True,
@@ -49,7 +63,11 @@ def blame(root: Path, path: str, start: int | None, end: int | None) -> list[Bla
                 f"no such lines in {path}: {said}", "check the line numbers", exit_code=2
             )
         raise CtxError(f"git blame {path}: {said}", "give a file that git tracks", code="blame")
-    return _parse(proc.stdout)
+    return proc.stdout
+
+
+def parse(out: str) -> list[BlameLine]:
+    return _parse(out)
 
 
 def _parse(out: str) -> list[BlameLine]:
@@ -57,7 +75,7 @@ def _parse(out: str) -> list[BlameLine]:
     info: dict[str, dict[str, str]] = {}
     cur: dict[str, str] = {}
     sha = ""
-    final = 0
+    final = orig = 0
     for raw in out.split("\n"):
         if not raw:
             continue
@@ -70,10 +88,12 @@ def _parse(out: str) -> list[BlameLine]:
                     commit=sha,
                     author=meta.get("author", ""),
                     author_mail=meta.get("author-mail", "").strip("<>"),
-                    author_time=int(meta.get("author-time", "0") or 0),
+                    author_time=_int(meta.get("author-time", "0")),
                     summary=meta.get("summary", ""),
                     orig_path=meta.get("filename", ""),
                     text=raw[1:],
+                    orig_line=orig,
+                    boundary="boundary" in meta,
                 )
             )
             cur = {}
@@ -82,8 +102,16 @@ def _parse(out: str) -> list[BlameLine]:
         if len(head) == 40 and all(c in "0123456789abcdef" for c in head):
             sha = head
             parts = rest.split()
-            final = int(parts[1]) if len(parts) > 1 else final
+            orig = _int(parts[0]) if parts else 0
+            final = _int(parts[1]) if len(parts) > 1 else final
             cur = {}
         else:
             cur[head] = rest
     return lines
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        return 0

@@ -146,6 +146,7 @@ def _by_paths(project: Project, entries: list[LogEntry], paths: list[str]) -> li
     hit_sessions = {
         sid for sid, fs in files.items() if any(refers_to(p, q) for p, _a, _t in fs for q in paths)
     }
+    hit_sessions |= trailer_sessions(project, paths, sessions)
     hit_memories = set()
     for m in project.list_memories():
         if m.source_session in hit_sessions or any(
@@ -158,3 +159,31 @@ def _by_paths(project: Project, entries: list[LogEntry], paths: list[str]) -> li
         if (e.kind == "session" and e.id in hit_sessions)
         or (e.kind == "memory" and e.id in hit_memories)
     ]
+
+
+def trailer_sessions(project: Project, paths: list[str], sessions: list[Any]) -> set[str]:
+    """Sessions named by a `Ctx-Session:` trailer of a commit that changed these paths (a
+    single path followed through renames), mapped from capture ids to stored ids."""
+    import subprocess
+
+    from ctx.codelinks.why import TRAILER, session_aliases
+
+    args = ["git", "log", "--format=%x00%B", "--grep=Ctx-Session:", "--fixed-strings"]
+    if len(paths) == 1:
+        args.append("--follow")
+    try:
+        proc = subprocess.run(
+            [*args, "--", *paths],
+            cwd=project.git.worktree,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            stdin=subprocess.DEVNULL,
+            timeout=120,
+        )
+    except OSError:
+        return set()
+    alias = session_aliases(sessions)
+    known = {s.id for s in sessions}
+    found = {sid if sid in known else alias.get(sid, sid) for sid in TRAILER.findall(proc.stdout)}
+    return found & known

@@ -10,21 +10,25 @@ those sessions or mention the file; decisions rank first.
 from __future__ import annotations
 
 import re
-import subprocess
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ctx.codelinks.blame import BlameLine, blame
+from ctx.codelinks.blame import BlameLine
+from ctx.codelinks.blame_cache import blame_file
 from ctx.core.errors import CtxError
-from ctx.store.touched import refers_to, session_files, touches, wrote_line
+from ctx.core.ids import is_session_id
+from ctx.store.sessions import CAPTURE_IDS
+from ctx.store.touched import new_lines, refers_to, session_files, touches
 
 if TYPE_CHECKING:
     from ctx.core.models import Session
     from ctx.store.project import Project
 
-TRAILER = re.compile(r"^Ctx-Session:\s*(s-[a-z2-7]{12})\s*$", re.MULTILINE)
+# at the start of a line, or indented / bulleted as squash messages quote the squashed commits
+TRAILER = re.compile(r"^[ \t>*-]*Ctx-Session:[ \t]*(s-[a-z2-7]{12})[ \t]*$", re.MULTILINE)
+
 BEFORE = 120  # seconds a commit may precede a session's first record (clock skew)
 AFTER = 900  # seconds after a session's last record that its commit may come
 _TYPE_RANK = {"decision": 0, "procedure": 1, "fact": 2, "preference": 3, "episode": 4}
@@ -81,7 +85,23 @@ class WhyResult:
     uncommitted_lines: list[int] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """As `dataclasses.asdict` gives it, by hand: asdict deep-copies every line number of
+        every commit and took longer than the rest of `ctx why` on a big file."""
+        return {
+            "path": self.path,
+            "start": self.start,
+            "end": self.end,
+            "commits": [
+                {**vars(c), "lines": list(c.lines), "sessions": list(c.sessions)}
+                for c in self.commits
+            ],
+            "sessions": [
+                {**vars(s), "turns": [{**vars(t), "wrote": list(t.wrote)} for t in s.turns]}
+                for s in self.sessions
+            ],
+            "memories": [dict(vars(m)) for m in self.memories],
+            "uncommitted_lines": list(self.uncommitted_lines),
+        }
 
 
 def parse_target(spec: str) -> tuple[str, int | None, int | None]:
@@ -100,7 +120,7 @@ def parse_target(spec: str) -> tuple[str, int | None, int | None]:
 def why(project: Project, spec: str, *, cwd: Path | None = None) -> WhyResult:
     raw, start, end = parse_target(spec)
     rel = repo_relative(project, raw, cwd or Path.cwd())
-    lines = blame(project.git.worktree, rel, start, end)
+    lines = blame_file(project, rel, start, end)
     result = WhyResult(rel, start, end)
     by_sha: dict[str, CommitInfo] = {}
     for bl in lines:
@@ -114,7 +134,7 @@ def why(project: Project, spec: str, *, cwd: Path | None = None) -> WhyResult:
             by_sha[bl.commit] = info
             result.commits.append(info)
         info.lines.append(bl.line)
-    trailers = _trailers(project.git.worktree, list(by_sha))
+    named = trailers(project.git.worktree, list(by_sha))
     sessions = project.list_sessions(include_open=False)
     files = session_files(project, sessions)
     touched = {
@@ -127,10 +147,14 @@ def why(project: Project, spec: str, *, cwd: Path | None = None) -> WhyResult:
     }
     links: dict[str, str] = {}
     by_id = {s.id: s for s in sessions}
+    alias = session_aliases(sessions)
     ends = {s.commit_end: s.id for s in sessions if s.commit_end and s.commit_end != s.commit}
     windows = _Windows([by_id[sid] for sid in edited])
     for sha, info in by_sha.items():
-        found: list[tuple[str, str]] = [(sid, "trailer") for sid in trailers.get(sha, ())]
+        found: list[tuple[str, str]] = [
+            (sid if sid in by_id else alias.get(sid, sid), "trailer")
+            for sid in sorted(named.get(sha, ()))
+        ]
         if sha in ends:
             found.append((ends[sha], "ended on the commit"))
         found += [
@@ -150,7 +174,7 @@ def why(project: Project, spec: str, *, cwd: Path | None = None) -> WhyResult:
         s = by_id[sid]
         link = SessionLink(s.id, s.title, s.tool, s.author, s.started_at, how)
         if len(result.sessions) < 10:  # the turns of the strongest links
-            link.turns = _turns(project, s.id, rel, lines)
+            link.turns = _turns(project, s.id, rel, lines, private=s.private)
         result.sessions.append(link)
     result.memories = _memories(project, rel, set(links))
     return result
@@ -201,37 +225,53 @@ def _rank(how: str, s: Session) -> tuple[int, str]:
     return (order.index(how) if how in order else len(order), s.started_at or "")
 
 
-def _trailers(root: Path, shas: list[str]) -> dict[str, set[str]]:
-    """Ctx-Session trailers of the commits (one git call)."""
-    if not shas:
-        return {}
-    proc = subprocess.run(
-        ["git", "show", "-s", "--format=%H%n%B%x00", *shas],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        errors="replace",
-        stdin=subprocess.DEVNULL,
-        timeout=60,
-    )
-    out: dict[str, set[str]] = {}
-    for chunk in proc.stdout.split("\x00"):
-        chunk = chunk.strip()
-        if not chunk:
-            continue
-        sha, _, body = chunk.partition("\n")
-        found = set(TRAILER.findall(body))
-        if found:
-            out[sha.strip()] = found
+def session_aliases(sessions: list[Session]) -> dict[str, str]:
+    """capture id -> the id the session is stored under, for trailers written during capture.
+    A session's own id always wins over an alias (pulled meta could claim any id)."""
+    out: dict[str, str] = {}
+    for s in sessions:
+        ids = s.meta.get(CAPTURE_IDS) if isinstance(s.meta, dict) else None
+        for cid in ids if isinstance(ids, list) else ():
+            if isinstance(cid, str) and is_session_id(cid) and cid != s.id:
+                out.setdefault(cid, s.id)
     return out
 
 
-def _turns(project: Project, sid: str, rel: str, lines: list[BlameLine]) -> list[TurnRef]:
+def trailers(root: Path, shas: list[str]) -> dict[str, set[str]]:
+    """The session ids in the Ctx-Session trailers of these commits (read in-process: a git
+    call for 1,000 commits costs more than the rest of `ctx why`)."""
+    if not shas:
+        return {}
+    import pygit2
+
     try:
-        turns = project.get_session(sid).turns or []
+        repo = pygit2.Repository(str(root))
+    except (pygit2.GitError, ValueError):
+        return {}
+    out: dict[str, set[str]] = {}
+    for sha in shas:
+        try:
+            obj = repo[sha]
+        except (KeyError, ValueError, pygit2.GitError):
+            continue
+        message = obj.message if isinstance(obj, pygit2.Commit) else ""
+        if "Ctx-Session:" in message:
+            found = set(TRAILER.findall(message))
+            if found:
+                out[sha] = found
+    return out
+
+
+def _turns(
+    project: Project, sid: str, rel: str, lines: list[BlameLine], *, private: bool = False
+) -> list[TurnRef]:
+    try:
+        turns = project.iter_session_turns(sid, private)
     except Exception:  # unreadable: the link still shows
         return []
     refs: dict[int, TurnRef] = {}
+    # what wrote_line() asks, once per line instead of once per line and call
+    needles = [(bl.line, t) for bl in lines if len(t := bl.text.strip()) >= 3]
     for touch in touches(turns):
         if not refers_to(touch.path, rel) or touch.action == "read":
             continue
@@ -239,9 +279,13 @@ def _turns(project: Project, sid: str, rel: str, lines: list[BlameLine]) -> list
         if turn is None:
             continue
         ref = refs.setdefault(touch.turn, TurnRef(sid, touch.turn, turn.role, turn.text[:300]))
-        for bl in lines:
-            if wrote_line(touch, bl.text) and bl.line not in ref.wrote:
-                ref.wrote.append(bl.line)
+        have = new_lines(touch)
+        if have:
+            seen = set(ref.wrote)
+            for n, text in needles:
+                if text in have and n not in seen:
+                    ref.wrote.append(n)
+                    seen.add(n)
     out = sorted(refs.values(), key=lambda r: (not r.wrote, r.n))
     if out:  # the request that led to the first edit: the user turn before it
         first = min(r.n for r in out)

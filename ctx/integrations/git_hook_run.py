@@ -1,6 +1,7 @@
 """What the installed git hooks do when they call `<python> -m ctx hooks run HOOK ARGS`.
 
 pre-commit returns 3 when a secret is staged (the shell hook turns that into a refusal);
+prepare-commit-msg and commit-msg (opt-in) add a `Ctx-Session:` trailer inside a wrap;
 the post-* hooks run detached in the background and never fail git: they record lost edits
 and drop files of forgotten sessions after a merge or rebase, then refresh the search index.
 """
@@ -27,6 +28,8 @@ SECRET_FOUND = 3
 def run_hook(name: str, args: list[str], cwd: Path | None = None) -> int:
     if name == "pre-commit":
         return _pre_commit(cwd or Path.cwd())
+    if name in ("prepare-commit-msg", "commit-msg"):
+        return _session_trailer(name, args, cwd or Path.cwd())
     try:
         _post(name, args, cwd)
     except Exception as exc:  # a background hook must never fail git or leave a traceback
@@ -53,6 +56,21 @@ def _pre_commit(cwd: Path) -> int:
         return 0
     sys.stderr.write(message(leaks) + "\n")
     return SECRET_FOUND
+
+
+def _session_trailer(name: str, args: list[str], cwd: Path) -> int:
+    """The opt-in `Ctx-Session:` trailer (ctx/codelinks/trailer.py); never fails the commit."""
+    if not args:
+        return 0
+    try:
+        from ctx.codelinks.trailer import add_session_trailer
+
+        add_session_trailer(cwd / args[0], cwd)
+    except Exception as exc:
+        if os.environ.get("CTX_DEBUG"):
+            raise
+        sys.stderr.write(f"ctx: {name} hook: no Ctx-Session trailer ({exc})\n")
+    return 0
 
 
 def _log_losses(cwd: Path) -> bool:

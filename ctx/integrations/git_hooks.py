@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from ctx.store.project import Project
 
 HOOKS = ("pre-commit", "post-merge", "post-checkout", "post-rewrite")
+#: opt-in (`ctx hooks install --session-trailer`): a `Ctx-Session:` trailer on commits made
+#: inside a `ctx wrap` session; commit-msg covers messages written in the editor, which are
+#: still empty when prepare-commit-msg runs
+TRAILER_HOOKS = ("prepare-commit-msg", "commit-msg")
 MARKER = "ctx-managed-hook"
 TEMPLATE = "ctx-hook.sh"
 
@@ -72,12 +76,21 @@ def _write_executable(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def install(project: Project) -> list[str]:
-    """Write our four hooks; keep any other hook as `.legacy`. Returns what was done."""
+def trailer_installed(project: Project) -> bool:
+    hdir = hooks_dir(project)
+    return all(is_ours(hdir / h) for h in TRAILER_HOOKS)
+
+
+def install(project: Project, session_trailer: bool = False) -> list[str]:
+    """Write our four hooks (and the trailer hooks when asked, or kept when already there);
+    keep any other hook as `.legacy`. Returns what was done."""
     hdir = hooks_dir(project)
     hdir.mkdir(parents=True, exist_ok=True)
     done: list[str] = []
-    for hook in HOOKS:
+    wanted: tuple[str, ...] = HOOKS
+    if session_trailer or any(is_ours(hdir / h) for h in TRAILER_HOOKS):
+        wanted = (*HOOKS, *TRAILER_HOOKS)
+    for hook in wanted:
         path = hdir / hook
         legacy = hdir / f"{hook}.legacy"
         want = render(hook)
@@ -103,11 +116,12 @@ def uninstall(project: Project) -> list[str]:
     """Remove our hooks, put back the ones we had set aside; never touch anyone else's."""
     hdir = hooks_dir(project)
     done: list[str] = []
-    for hook in HOOKS:
+    for hook in (*HOOKS, *TRAILER_HOOKS):
         path = hdir / hook
         legacy = hdir / f"{hook}.legacy"
         if path.exists() and not is_ours(path):
-            done.append(f"{path}: not a ctx hook, left alone")
+            if hook in HOOKS:
+                done.append(f"{path}: not a ctx hook, left alone")
             continue
         if path.exists():
             path.unlink()
@@ -154,6 +168,8 @@ def hook_status(project: object) -> list[Check]:
     if missing:
         return [Check("git-hooks", "warn", f"ctx git hooks missing: {', '.join(missing)}", fix)]
     detail = f"ctx git hooks installed in {hdir}"
+    if all(is_ours(hdir / h) for h in TRAILER_HOOKS):
+        detail += "; Ctx-Session trailers on"
     if stale:
         detail += f" (they run {_python_of(hdir / stale[0])}, not this Python)"
     return [Check("git-hooks", "ok", detail)]

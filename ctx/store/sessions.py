@@ -38,6 +38,10 @@ SUMMARY_KEYS = (
     "parts",
 )
 HEADER_KEYS = (*SUMMARY_KEYS, "cwd", "command", "meta")
+#: meta key: the ids a session was captured under when it was stored under another (a wrapped
+#: tool's own session id decides the stored id at the end); `Ctx-Session:` commit trailers
+#: written during the capture name those ids, and `ctx why` maps them back
+CAPTURE_IDS = "capture_ids"
 
 
 def check_role(role: str) -> str:
@@ -335,6 +339,8 @@ class SessionOps(ProjectBase):
         out = sid
         if isinstance(target, str) and target and target != sid:
             out = self._complete_into(target, sid, head, final_turns, private)
+            if out != sid:
+                self._note_capture_id(out, sid)
         else:
             self._write_session(sid, head, final_turns, private, part=0)
         path.unlink(missing_ok=True)
@@ -381,6 +387,18 @@ class SessionOps(ProjectBase):
 
             self.mutate(where, put)
         return target
+
+    def _note_capture_id(self, sid: str, capture_id: str) -> None:
+        """Remember on the stored session the id it was captured under (see CAPTURE_IDS)."""
+        where = self._existing_location(sid)
+        if where is None:
+            return
+        rec, private = self._session_record(sid, "private" if where[1] else "shared")
+        meta = _plain_numbers(dict(rec.get("meta") or {}))
+        ids = [i for i in meta.get(CAPTURE_IDS) or [] if isinstance(i, str)]
+        if capture_id not in ids:
+            meta[CAPTURE_IDS] = [*ids, capture_id]
+            self._set_summary(sid, private, {"meta": meta})
 
     def _write_session(
         self,

@@ -32,6 +32,8 @@ class SessionStore(Protocol):
 
     def get_session(self, ident: str) -> Session: ...
 
+    def iter_session_turns(self, sid: str, private: bool = False) -> list[Turn]: ...
+
 
 READ_TOOLS = {"read", "grep", "glob", "ls", "view", "notebookread"}
 WRITE_TOOLS = {"write", "create", "create_file"}
@@ -126,6 +128,11 @@ def wrote_line(touch: FileTouch, line: str) -> bool:
     return any(needle in (ln.strip() for ln in text.splitlines()) for text in touch.new_text)
 
 
+def new_lines(touch: FileTouch) -> set[str]:
+    """The stripped lines of the call's new text: `wrote_line` for many lines at once."""
+    return {ln.strip() for text in touch.new_text for ln in text.splitlines()}
+
+
 # -- which files each session touched, cached machine-locally ----------------------------
 #: Transcripts are written once, so a session's entry stays valid until its number of parts
 #: changes (a resumed conversation).
@@ -152,7 +159,7 @@ def session_files(project: SessionStore, sessions: list[Session]) -> dict[str, l
             out[s.id] = hit["files"]
             continue
         try:
-            turns = project.get_session(s.id).turns or []
+            turns = project.iter_session_turns(s.id, s.private)
         except Exception:  # an unreadable transcript is reported elsewhere; no files
             turns = []
         files = [[t.path, t.action, t.turn] for t in touches(turns)]

@@ -7,6 +7,9 @@
 # post-merge, post-checkout, post-rewrite: report edits a merge replaced, drop files of sessions
 #                forgotten elsewhere, refresh the search index -- in the background, so git is
 #                not delayed, and never failing git.
+# prepare-commit-msg, commit-msg (only with `ctx hooks install --session-trailer`): while a
+#                `ctx wrap` session runs (CTX_SESSION set), add a `Ctx-Session:` trailer naming
+#                it; nothing otherwise, and never failing git.
 CTX_HOOK='@HOOK@'
 CTX_PYTHON='@PYTHON@'
 HOOK_DIR=$(dirname "$0")
@@ -22,10 +25,24 @@ if [ -x "$HOOK_DIR/$CTX_HOOK.legacy" ]; then
         "$HOOK_DIR/$CTX_HOOK.legacy" "$@"
     fi
     status=$?
-    if [ "$CTX_HOOK" = pre-commit ] && [ $status -ne 0 ]; then
-        exit $status
-    fi
+    case "$CTX_HOOK" in
+    pre-commit|prepare-commit-msg|commit-msg)  # their refusal stops the commit, as without ctx
+        if [ $status -ne 0 ]; then
+            exit $status
+        fi
+        ;;
+    esac
 fi
+
+case "$CTX_HOOK" in
+prepare-commit-msg|commit-msg)
+    # only inside a captured session; fails open (no trailer) whatever happens
+    if [ -n "${CTX_SESSION:-}" ] && [ -x "$CTX_PYTHON" ]; then
+        "$CTX_PYTHON" -m ctx hooks run "$CTX_HOOK" "$@" || true
+    fi
+    exit 0
+    ;;
+esac
 
 if [ ! -x "$CTX_PYTHON" ]; then
     if [ "$CTX_HOOK" = pre-commit ]; then

@@ -1,0 +1,284 @@
+"""Blame through a machine-local cache, so `ctx why` pays a file's full history walk once.
+
+`git blame` of a 2,000-line file with 2,000 changes among 10,000 commits takes a second or more,
+nearly all of it walking history that does not change between two questions. The blame of a
+file *at a commit* never changes, so it is kept in `.contextfs/local/cache/blame/` (one JSON
+file per path, named by a hash of the path) with the commit and the file's blob id it belongs to:
+
+- HEAD and blob as cached: nothing to ask git.
+- HEAD moved on from the cached commit C (C an ancestor of HEAD): `git blame C..HEAD` walks only
+  the new commits; the lines it leaves at the boundary C take the cached answer for their line
+  number in C. A merge that brings other boundaries, a rename, or a rewritten history (C no
+  longer an ancestor) falls back to the full blame.
+- Uncommitted edits: the same step with `^HEAD` (the working tree against HEAD).
+
+A cache file is machine-local but lives in the store's folder, so it is read like pulled
+content: no symlink followed, every field checked, anything odd is a miss (the full blame).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ctx.codelinks.blame import OPTIONS, BlameLine, blame, parse, run_porcelain
+from ctx.core.errors import CtxError
+
+if TYPE_CHECKING:
+    from ctx.store.project import Project
+
+CACHE_VERSION = 1
+MAX_FILES = 2000  # cached paths per store; the oldest half goes when there are more
+_SHA = re.compile(r"[0-9a-f]{40}")
+
+
+def cache_dir(project: Project) -> Path:
+    return project.layout.local / "cache" / "blame"
+
+
+def cache_file(project: Project, path: str) -> Path:
+    """The cache of one repository path: a hash names it, so no path can climb out."""
+    name = hashlib.sha256(path.encode("utf-8", "surrogateescape")).hexdigest()[:40]
+    return cache_dir(project) / f"{name}.json"
+
+
+def blame_file(
+    project: Project, path: str, start: int | None = None, end: int | None = None
+) -> list[BlameLine]:
+    """Lines `start`-`end` (all when None) of the working-tree file, blamed as `git blame
+    -C -w` would, from the cache when it can be."""
+    root = project.git.worktree
+    at = _head_blob(root, path)
+    if at is None:  # no commit yet, or the file is not in HEAD: git says what it is
+        return blame(root, path, start, end)
+    head, blob, data = at
+    texts = _split(data)
+    base = _committed(project, path, head, blob, len(texts))
+    if _worktree_matches(root, path, blob):
+        lines = [_at(base[i], i + 1, texts[i] if i < len(texts) else "") for i in range(len(base))]
+    else:
+        lines = _working(root, path, head, base)
+    if start is None:
+        return lines
+    stop = end or start
+    if start > len(lines) or stop > len(lines):
+        raise CtxError(
+            f"no such lines in {path}: it has only {len(lines)} lines",
+            "check the line numbers",
+            exit_code=2,
+        )
+    return lines[start - 1 : stop]
+
+
+def _head_blob(root: Path, path: str) -> tuple[str, str, bytes] | None:
+    import pygit2
+
+    try:
+        repo = pygit2.Repository(str(root))
+        if repo.head_is_unborn:
+            return None
+        commit = repo.head.peel(pygit2.Commit)
+        obj = commit.tree[path]
+        if not isinstance(obj, pygit2.Blob):
+            return None
+        return str(commit.id), str(obj.id), obj.data
+    except (KeyError, ValueError, pygit2.GitError):
+        return None
+
+
+def _split(data: bytes) -> list[str]:
+    """The file's lines as :func:`ctx.codelinks.blame.blame` shows them (git splits on LF; the
+    porcelain is read as text, so a CR before the LF is gone there too)."""
+    text = data.decode("utf-8", "replace")
+    out = text.split("\n")
+    if out and out[-1] == "":
+        out.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in out]
+
+
+def _worktree_matches(root: Path, path: str, blob: str) -> bool:
+    import pygit2
+
+    full = root / path
+    try:
+        if full.is_symlink() or not full.is_file():
+            return False
+        return str(pygit2.hashfile(str(full))) == blob
+    except (OSError, pygit2.GitError):
+        return False
+
+
+def _at(line: BlameLine, n: int, text: str) -> BlameLine:
+    return BlameLine(
+        n,
+        line.commit,
+        line.author,
+        line.author_mail,
+        line.author_time,
+        line.summary,
+        line.orig_path,
+        text,
+        line.orig_line,
+        line.boundary,
+    )
+
+
+# ---- the blame at HEAD --------------------------------------------------------------------
+
+
+def _committed(project: Project, path: str, head: str, blob: str, count: int) -> list[BlameLine]:
+    """The blame of `path` as committed at `head`: cached, brought forward, or computed."""
+    root = project.git.worktree
+    cached = load(project, path)
+    if cached is not None and cached[0] == head and cached[1] == blob:
+        if len(cached[2]) == count:
+            return cached[2]
+        cached = None  # not the file it claims to be: blame it again
+    lines = None
+    if cached is not None and _is_ancestor(root, cached[0], head):
+        with contextlib.suppress(CtxError):
+            lines = _forward(root, path, cached[0], cached[2], [f"{cached[0]}..{head}"])
+    if lines is None:
+        lines = parse(run_porcelain(root, path, [head]))
+    save(project, path, head, blob, lines)
+    return lines
+
+
+def _working(root: Path, path: str, head: str, base: list[BlameLine]) -> list[BlameLine]:
+    """The working-tree file against the blame at HEAD: new lines are uncommitted."""
+    lines = _forward(root, path, head, base, [f"^{head}"])
+    return lines if lines is not None else blame(root, path, None, None)
+
+
+def _forward(
+    root: Path, path: str, bottom: str, known: list[BlameLine], args: list[str]
+) -> list[BlameLine] | None:
+    """Blame over `args` (a range from `bottom`); lines left at `bottom` take the `known`
+    blame of `bottom`'s file at their line there. None when the walk ended anywhere else."""
+    fresh = parse(run_porcelain(root, path, args))
+    out: list[BlameLine] = []
+    for bl in fresh:
+        if bl.commit == bottom:
+            if bl.orig_path != path or not 1 <= bl.orig_line <= len(known):
+                return None  # renamed since, or a line the cache does not have
+            out.append(_at(known[bl.orig_line - 1], bl.line, bl.text))
+        elif bl.boundary and not bl.uncommitted:
+            return None  # another bottom (a merged branch): only the full walk is right
+        else:
+            out.append(bl)
+    return out
+
+
+def _is_ancestor(root: Path, old: str, new: str) -> bool:
+    import pygit2
+
+    try:
+        repo = pygit2.Repository(str(root))
+        return old == new or bool(repo.descendant_of(new, old))
+    except (KeyError, ValueError, pygit2.GitError):
+        return False
+
+
+# ---- the cache file -----------------------------------------------------------------------
+
+
+def load(project: Project, path: str) -> tuple[str, str, list[BlameLine]] | None:
+    """(commit, blob, lines) from the cache, or None: missing, from another version, a link,
+    or anything that does not check out."""
+    from ctx.store import confine
+
+    file = cache_file(project, path)
+    if confine.link_in(project.layout.store, file) is not None:
+        return None
+    try:
+        data = json.loads(confine.read_bytes(file))
+        return _decode(data, path)
+    except (OSError, ValueError, TypeError, KeyError, IndexError):
+        return None
+
+
+def _decode(data: Any, path: str) -> tuple[str, str, list[BlameLine]] | None:
+    if not isinstance(data, dict) or data.get("v") != CACHE_VERSION:
+        return None
+    if data.get("opts") != " ".join(OPTIONS) or data.get("path") != path:
+        return None
+    head, blob = data.get("head"), data.get("blob")
+    if not (isinstance(head, str) and _SHA.fullmatch(head)):
+        return None
+    if not (isinstance(blob, str) and _SHA.fullmatch(blob)):
+        return None
+    commits: list[tuple[str, str, str, int, str]] = []
+    for c in data["commits"]:
+        sha, author, mail, when, summary = c
+        if not (isinstance(sha, str) and _SHA.fullmatch(sha)):
+            return None
+        if not (isinstance(author, str) and isinstance(mail, str) and isinstance(summary, str)):
+            return None
+        if not isinstance(when, int) or isinstance(when, bool):
+            return None
+        commits.append((sha, author, mail, when, summary))
+    files = data["files"]
+    if not all(isinstance(f, str) for f in files):
+        return None
+    lines: list[BlameLine] = []
+    for n, entry in enumerate(data["lines"], start=1):
+        ci, fi, orig = entry
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (ci, fi, orig)):
+            return None
+        if ci < 0 or fi < 0:
+            return None
+        sha, author, mail, when, summary = commits[ci]
+        lines.append(BlameLine(n, sha, author, mail, when, summary, files[fi], "", orig))
+    return head, blob, lines
+
+
+def save(project: Project, path: str, head: str, blob: str, lines: list[BlameLine]) -> None:
+    """Write the cache; a cache that cannot be written only costs time next run."""
+    from ctx.store.locking import atomic_write
+
+    commits: dict[str, int] = {}
+    files: dict[str, int] = {}
+    rows: list[list[Any]] = []
+    table: list[list[Any]] = []
+    for bl in lines:
+        ci = commits.get(bl.commit)
+        if ci is None:
+            ci = commits[bl.commit] = len(table)
+            table.append([bl.commit, bl.author, bl.author_mail, bl.author_time, bl.summary])
+        fi = files.setdefault(bl.orig_path, len(files))
+        rows.append([ci, fi, bl.orig_line])
+    body = {
+        "v": CACHE_VERSION,
+        "opts": " ".join(OPTIONS),
+        "path": path,
+        "head": head,
+        "blob": blob,
+        "commits": table,
+        "files": list(files),
+        "lines": rows,
+    }
+    file = cache_file(project, path)
+    try:
+        atomic_write(file, json.dumps(body).encode(), private=True, durable=False)
+        _prune(file.parent)
+    except (OSError, CtxError):
+        pass
+
+
+def _prune(folder: Path) -> None:
+    """Keep the cache bounded: past MAX_FILES paths, the least recently written half goes."""
+    try:
+        names = [e for e in os.scandir(folder) if e.name.endswith(".json") and e.is_file()]
+        if len(names) <= MAX_FILES:
+            return
+        names.sort(key=lambda e: e.stat().st_mtime)
+        for e in names[: len(names) // 2]:
+            with contextlib.suppress(OSError):
+                os.unlink(e.path)
+    except OSError:
+        pass
