@@ -42,6 +42,14 @@ CTX_EXE = Path(sys.executable).parent / "ctx"
 REPLY = "Deploys are blue-green."
 
 
+def compile_ctx() -> None:
+    """Compile ctx's bytecode once, as an installed ctx has it (pip compiles at install; an
+    editable install under PYTHONDONTWRITEBYTECODE would compile every module on every run)."""
+    import compileall
+
+    compileall.compile_dir(str(REPO / "ctx"), quiet=1)
+
+
 def git(cwd: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
 
@@ -136,6 +144,7 @@ def main() -> None:
     ap.add_argument("--memories", type=int, default=300)
     ap.add_argument("--no-claude", action="store_true", help="only the hook processes")
     args = ap.parse_args()
+    compile_ctx()
     tmp = Path(tempfile.mkdtemp(prefix="ctx-bench-hooks-"))
     base_env = {
         **os.environ,
@@ -236,6 +245,14 @@ def main() -> None:
     print(f"{'case':66} {'p50 ms':>8} {'p95 ms':>8} {'min ms':>8}   n")
     for name, xs in results.items():
         print(f"{name:66} {stats(xs)}")
+    for name, xs in results.items():
+        if name.endswith(", with hooks"):
+            ys = results[name.replace(", with hooks", ", without hooks")]
+            diffs = [a - b for a, b in zip(xs, ys, strict=True)]
+            print(
+                f"added by the hooks, {name[: -len(', with hooks')]}: median of the rounds' "
+                f"differences {statistics.median(diffs):+.1f} ms"
+            )
     log = (with_hooks / ".contextfs" / "local" / "hooks.log").read_text()
     failed = [ln for ln in log.splitlines() if ": failed" in ln or ": gave up" in ln]
     print(f"hook runs that failed open or ran out of their budget: {len(failed)}")

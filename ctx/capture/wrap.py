@@ -165,6 +165,7 @@ def wrap(
             stdout_fd=stdout_fd,
             cwd=workdir,
             record_input=record_input,
+            on_started=lambda: _prewarm(adapter),
         )
     except CtxError:  # the command could not be started after all: leave nothing behind
         writer.discard()
@@ -190,6 +191,31 @@ def wrap(
         )
         session = None
     return WrapOutcome(session, result.exit_code, adapter, notes)
+
+
+def _prewarm(adapter: str) -> None:
+    """Import what turning the run into turns needs (the terminal renderer and pyte, or the
+    tool's adapter) in a background thread while the program runs, so the user does not wait
+    for it after the program has exited. Best effort: an import error surfaces later, where
+    the module is used. Started once the program runs: no fork of ctx (the pty session's
+    helper) may happen while this thread holds an import lock."""
+    import threading
+
+    def load() -> None:
+        import importlib
+
+        with contextlib.suppress(Exception):
+            importlib.import_module("ctx.capture.asciicast")
+            if adapter in TOOL_ADAPTERS:
+                importlib.import_module(f"ctx.capture.adapters.{adapter}")
+            else:
+                from ctx.capture import terminal_render, terminal_screen
+
+                terminal_screen.screen_class()
+                terminal_screen.stream_class()
+                del terminal_render
+
+    threading.Thread(target=load, name="ctx-prewarm", daemon=True).start()
 
 
 def _complete(
