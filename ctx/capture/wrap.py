@@ -209,13 +209,14 @@ def _prewarm(adapter: str) -> None:
             if adapter in TOOL_ADAPTERS:
                 importlib.import_module(f"ctx.capture.adapters.{adapter}")
             else:
-                from ctx.capture import terminal_render, terminal_screen
+                importlib.import_module("ctx.capture.terminal_render")
+                from ctx.capture import terminal_screen
 
-                terminal_screen.screen_class()
+                terminal_screen.screen_class()  # imports pyte and builds the screen class
                 terminal_screen.stream_class()
-                del terminal_render
 
-    threading.Thread(target=load, name="ctx-prewarm", daemon=True).start()
+    with contextlib.suppress(RuntimeError):  # no thread to be had: load them after the run
+        threading.Thread(target=load, name="ctx-prewarm", daemon=True).start()
 
 
 def _complete(
