@@ -14,8 +14,9 @@ the same machine load:
 3. the interactive TUI: start until the prompt is ready, and `/exit` (Enter) until the
    process has exited — what the user waits for before the shell prompt comes back.
 
-Between cases the bench waits for the detached SessionEnd import to land (outside the timed
-part), so background work of one run does not slow the next.
+Between cases the bench waits for the detached SessionEnd import to land and for the worker to
+finish rebuilding the brief (outside the timed part), so background work of one run does not
+slow the next.
 """
 
 from __future__ import annotations
@@ -40,6 +41,14 @@ from tests.fakes.anthropic_server import FakeAnthropic  # noqa: E402
 
 CTX_EXE = Path(sys.executable).parent / "ctx"
 REPLY = "Deploys are blue-green."
+
+
+def compile_ctx() -> None:
+    """Compile ctx's bytecode once, as an installed ctx has it (pip compiles at install; an
+    editable install under PYTHONDONTWRITEBYTECODE would compile every module on every run)."""
+    import compileall
+
+    compileall.compile_dir(str(REPO / "ctx"), quiet=1)
 
 
 def git(cwd: Path, *args: str) -> None:
@@ -80,6 +89,30 @@ def imports_done(repo: Path, before: int, timeout: float = 60) -> None:
             return
         time.sleep(0.05)
     raise SystemExit(f"the SessionEnd import did not land in {timeout} s; see {log}")
+
+
+def background_done(tmp: Path, timeout: float = 60) -> None:
+    """Wait until no ctx background process of this bench runs: the SessionEnd worker goes on
+    to rebuild the brief after its import line lands, and that work must not overlap the
+    next measured start."""
+    key = str(tmp).encode()
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        busy = False
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                cmdline = Path("/proc", pid, "cmdline").read_bytes()
+            except OSError:
+                continue
+            if key in cmdline and (b"hook_worker" in cmdline or b"brief_cache" in cmdline):
+                busy = True
+                break
+        if not busy:
+            return
+        time.sleep(0.05)
+    raise SystemExit(f"ctx background work for {tmp} still running after {timeout} s")
 
 
 def import_lines(log: Path) -> int:
@@ -136,6 +169,7 @@ def main() -> None:
     ap.add_argument("--memories", type=int, default=300)
     ap.add_argument("--no-claude", action="store_true", help="only the hook processes")
     args = ap.parse_args()
+    compile_ctx()
     tmp = Path(tempfile.mkdtemp(prefix="ctx-bench-hooks-"))
     base_env = {
         **os.environ,
@@ -200,6 +234,7 @@ def main() -> None:
             "SessionEnd: detached import landed (after the hook returned)",
             (time.perf_counter() - t0) * 1000,
         )
+        background_done(tmp)
         print(f"round {r + 1}/{args.rounds}: hook processes done", file=sys.stderr)
 
     if not args.no_claude:
@@ -220,12 +255,14 @@ def main() -> None:
                     add(f"`claude -p` end to end, {label}", ms)
                     if repo == with_hooks:
                         imports_done(repo, before)
+                        background_done(tmp)
                     before = import_lines(log)
                     ready, gone = tui_round(claude, env, repo)
                     add(f"TUI start to ready prompt, {label}", ready)
                     add(f"TUI `/exit` to process gone, {label}", gone)
                     if repo == with_hooks:
                         imports_done(repo, before)
+                        background_done(tmp)
                 print(f"round {r + 1}/{args.rounds}: claude done", file=sys.stderr)
 
     load = os.getloadavg()
@@ -236,6 +273,14 @@ def main() -> None:
     print(f"{'case':66} {'p50 ms':>8} {'p95 ms':>8} {'min ms':>8}   n")
     for name, xs in results.items():
         print(f"{name:66} {stats(xs)}")
+    for name, xs in results.items():
+        if name.endswith(", with hooks"):
+            ys = results[name.replace(", with hooks", ", without hooks")]
+            diffs = [a - b for a, b in zip(xs, ys, strict=True)]
+            print(
+                f"added by the hooks, {name[: -len(', with hooks')]}: median of the rounds' "
+                f"differences {statistics.median(diffs):+.1f} ms"
+            )
     log = (with_hooks / ".contextfs" / "local" / "hooks.log").read_text()
     failed = [ln for ln in log.splitlines() if ": failed" in ln or ": gave up" in ln]
     print(f"hook runs that failed open or ran out of their budget: {len(failed)}")

@@ -46,6 +46,14 @@ ECHO_CHILD = (
 )
 
 
+def compile_ctx() -> None:
+    """Compile ctx's bytecode once, as an installed ctx has it (pip compiles at install; an
+    editable install under PYTHONDONTWRITEBYTECODE would compile every module on every run)."""
+    import compileall
+
+    compileall.compile_dir(str(REPO / "ctx"), quiet=1)
+
+
 def make_bigfile(path: Path, mb: int) -> int:
     """Printable lines (base64 of random bytes), like a huge log."""
     target = mb * 1_000_000
@@ -249,6 +257,7 @@ def main() -> int:
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--keys", type=int, default=300)
     args = ap.parse_args()
+    compile_ctx()
     if not shutil.which("script"):
         print("util-linux `script` is required", file=sys.stderr)
         return 1

@@ -38,7 +38,7 @@ import time
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
 from ctx.core.errors import CtxError
 from ctx.store import confine
@@ -266,13 +266,58 @@ class JournalWriter:
             os.close(dfd)
 
 
+class Unread:
+    """A payload left on disk: its length now, its bytes on demand (``bytes(p)``), read
+    through an open descriptor of the journal. Slicing gives another Unread."""
+
+    __slots__ = ("fd", "length", "offset")
+
+    def __init__(self, fd: int, offset: int, length: int) -> None:
+        self.fd, self.offset, self.length = fd, offset, length
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, key: slice) -> Unread:
+        start, stop, _ = key.indices(self.length)
+        return Unread(self.fd, self.offset + start, max(0, stop - start))
+
+    def __bytes__(self) -> bytes:
+        parts, at, left = [], self.offset, self.length
+        while left > 0:
+            data = os.pread(self.fd, left, at)
+            if not data:
+                break
+            parts.append(data)
+            at += len(data)
+            left -= len(data)
+        return b"".join(parts)
+
+
+@overload
 def iter_records(
-    path: str | os.PathLike[str], *, verify: bool = True, skip: bytes = b""
-) -> Iterator[tuple[str, float, bytes]]:
+    path: str | os.PathLike[str], *, verify: bool = ..., skip: bytes = ..., unread_fd: None = ...
+) -> Iterator[tuple[str, float, bytes]]: ...
+
+
+@overload
+def iter_records(
+    path: str | os.PathLike[str], *, verify: bool = ..., skip: bytes = ..., unread_fd: int
+) -> Iterator[tuple[str, float, bytes | Unread]]: ...
+
+
+def iter_records(
+    path: str | os.PathLike[str],
+    *,
+    verify: bool = True,
+    skip: bytes = b"",
+    unread_fd: int | None = None,
+) -> Iterator[tuple[str, float, bytes | Unread]]:
     """Yield (code, t, payload) for every whole record; raise JournalDamaged at a bad tail.
 
     ``verify=False`` skips the CRC (a journal this process has just finished and closed);
-    records whose type is in ``skip`` are stepped over unread (payload ``b""``)."""
+    records whose type is in ``skip`` are stepped over unread: their payload is ``b""``, or
+    with ``unread_fd`` (a descriptor of the same file) an :class:`Unread`."""
     with open(path, "rb") as f:
         size = os.fstat(f.fileno()).st_size
         magic = f.read(len(MAGIC))
@@ -294,7 +339,8 @@ def iter_records(
             if code[0] in skip and not verify:
                 if f.seek(length, 1) > size:
                     raise JournalDamaged(f"partial record at byte {offset}", offset)
-                yield code.decode("ascii"), t, b""
+                unread = b"" if unread_fd is None else Unread(unread_fd, offset + HEAD_SIZE, length)
+                yield code.decode("ascii"), t, unread
                 offset += HEAD_SIZE + length
                 continue
             payload = f.read(length)

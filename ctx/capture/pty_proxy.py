@@ -52,7 +52,7 @@ from ctx.capture.spawn import PIPE_SIZE, Spawned, is_tty, plan_io, read_report, 
 from ctx.core.errors import EXIT_NOT_FOUND_CMD, CtxError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
 #: Bytes read before they are passed on (one sink call, one write): from a pty, small
 #: enough that the program keeps writing while the terminal takes the last batch...
@@ -197,6 +197,7 @@ def run_proxied(
     env: Mapping[str, str] | None = None,
     cwd: str | None = None,
     record_input: bool = False,
+    on_started: Callable[[], object] | None = None,
 ) -> ProxyResult:
     """Run ``argv`` (no shell) wired to ``stdin_fd``/``stdout_fd`` until it exits.
 
@@ -204,8 +205,11 @@ def run_proxied(
     the program gets the same kind (:func:`ctx.capture.spawn.plan_io`).
     Raises CtxError (exit_code 127) for a missing command before anything else happens,
     even before ``sink.on_start``; CtxError 126 if it exists but cannot be executed.
+    ``on_started`` is called once the program runs (after every fork of ctx).
     """
-    return _Proxy(argv, sink, stdin_fd, stdout_fd, env, cwd, record_input).run()
+    proxy = _Proxy(argv, sink, stdin_fd, stdout_fd, env, cwd, record_input)
+    proxy.on_started = on_started
+    return proxy.run()
 
 
 class _Proxy:
@@ -258,6 +262,7 @@ class _Proxy:
         self.out_mask = 0
         self.read_size = 65536
         self.batch = BATCH_BYTES
+        self.on_started: Callable[[], object] | None = None
 
     # ---- set-up and tear-down ---------------------------------------------------------------
 
@@ -408,6 +413,8 @@ class _Proxy:
         self._install_signals()
         try:
             self._spawn(path)
+            if self.on_started is not None:
+                self.on_started()
             started_mono, started_wall = time.monotonic(), time.time()
             self.t0 = started_mono
             self._enter_raw()

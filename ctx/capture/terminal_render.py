@@ -65,6 +65,7 @@ from ctx.capture.journal import (
     Event,
     JournalDamaged,
     Recording,
+    Unread,
     iter_records,
     parse_size,
 )
@@ -144,7 +145,7 @@ def _prepare(
                 close_burst()
             if burst is None:
                 burst = _Burst(t, recording)
-            burst.add(data if isinstance(data, bytes) else str(data).encode("utf-8"))
+            burst.add(data if isinstance(data, (bytes, Unread)) else str(data).encode("utf-8"))
             last_t = t
             continue
         text = decoders[code].decode(data) if isinstance(data, bytes) else str(data)
@@ -198,13 +199,13 @@ class _Burst:
     def __init__(self, t: float, recording: str | None = None) -> None:
         self.t = t
         self.recording = recording
-        self.head: list[bytes] = []
+        self.head: list[bytes | Unread] = []  # Unread: still on disk (a journal's payload)
         self.head_len = 0
-        self.tail: deque[bytes] = deque()
+        self.tail: deque[bytes | Unread] = deque()
         self.tail_len = 0
         self.dropped = 0
 
-    def add(self, text: bytes) -> None:
+    def add(self, text: bytes | Unread) -> None:
         if self.head_len < BURST_HEAD:
             take = text[: BURST_HEAD - self.head_len]
             self.head.append(take)
@@ -220,9 +221,9 @@ class _Burst:
 
     def text(self) -> str:
         if not self.dropped and self.head_len + self.tail_len <= BURST_HEAD + BURST_TAIL:
-            return b"".join([*self.head, *self.tail]).decode("utf-8", "replace")
-        head = b"".join(self.head).decode("utf-8", "replace")
-        tail = b"".join(self.tail).decode("utf-8", "replace")
+            return b"".join(map(bytes, [*self.head, *self.tail])).decode("utf-8", "replace")
+        head = b"".join(map(bytes, self.head)).decode("utf-8", "replace")
+        tail = b"".join(map(bytes, self.tail)).decode("utf-8", "replace")
         # Cut both at line ends, so no line (or escape sequence) is broken in two.
         nl = tail.find("\n", 0, BURST_HEAD)
         head, tail = (head + tail[: nl + 1], tail[nl + 1 :]) if nl >= 0 else (head, tail)
@@ -701,26 +702,39 @@ def transcript_from_journal(
     path: str | os.PathLike[str], *, verify: bool = True, **kwargs: Any
 ) -> list[TranscriptTurn]:
     """Like :func:`transcript_from_recording`, streaming the journal from disk: memory stays
-    bounded however much output the session had. A damaged tail ends the stream early."""
+    bounded however much output the session had. A damaged tail ends the stream early.
+
+    ``verify=False`` (a journal this process has just closed): output payloads stay on disk
+    until rendering needs them, so of a huge burst only the head and tail kept are read."""
     header: dict[str, Any] = {}
+    fd = -1 if verify else os.open(path, os.O_RDONLY | os.O_CLOEXEC)
 
     def events() -> Iterator[Event]:
+        records: Iterator[tuple[str, float, bytes | Unread]]
         try:
-            for code, t, payload in iter_records(path, verify=verify):
+            if fd < 0:
+                records = iter_records(path, verify=verify)
+            else:
+                records = iter_records(path, verify=False, skip=b"o", unread_fd=fd)
+            for code, t, payload in records:
                 if code == "h":
-                    header.update(_header(payload))
+                    header.update(_header(bytes(payload)))
                 elif code in ("o", "i"):
-                    yield Event(t, code, payload)
+                    yield Event(t, code, payload)  # type: ignore[arg-type]  # Unread: see _Burst
                 elif code == "r":
-                    yield Event(t, code, payload.decode("ascii", "replace"))
+                    yield Event(t, code, bytes(payload).decode("ascii", "replace"))
         except JournalDamaged:
             return
 
-    stream = events()
-    first = next(stream, None)  # reads the header record first
-    rec = Recording(header=header)
-    evs = itertools.chain([first] if first is not None else [], stream)
-    meta = header.get("meta")
-    if isinstance(meta, dict) and isinstance(meta.get("io"), dict):
-        kwargs.setdefault("io", meta["io"])
-    return render_transcript(evs, rec.cols, rec.rows, started_at=rec.started_at, **kwargs)
+    try:
+        stream = events()
+        first = next(stream, None)  # reads the header record first
+        rec = Recording(header=header)
+        evs = itertools.chain([first] if first is not None else [], stream)
+        meta = header.get("meta")
+        if isinstance(meta, dict) and isinstance(meta.get("io"), dict):
+            kwargs.setdefault("io", meta["io"])
+        return render_transcript(evs, rec.cols, rec.rows, started_at=rec.started_at, **kwargs)
+    finally:
+        if fd >= 0:
+            os.close(fd)

@@ -170,6 +170,7 @@ def wrap(
             env={**os.environ, SESSION_ENV: sid},  # the commit trailer hook names it
             cwd=workdir,
             record_input=record_input,
+            on_started=lambda: _prewarm(adapter),
         )
     except CtxError:  # the command could not be started after all: leave nothing behind
         writer.discard()
@@ -195,6 +196,32 @@ def wrap(
         )
         session = None
     return WrapOutcome(session, result.exit_code, adapter, notes)
+
+
+def _prewarm(adapter: str) -> None:
+    """Import what turning the run into turns needs (the terminal renderer and pyte, or the
+    tool's adapter) in a background thread while the program runs, so the user does not wait
+    for it after the program has exited. Best effort: an import error surfaces later, where
+    the module is used. Started once the program runs: no fork of ctx (the pty session's
+    helper) may happen while this thread holds an import lock."""
+    import threading
+
+    def load() -> None:
+        import importlib
+
+        with contextlib.suppress(Exception):
+            importlib.import_module("ctx.capture.asciicast")
+            if adapter in TOOL_ADAPTERS:
+                importlib.import_module(f"ctx.capture.adapters.{adapter}")
+            else:
+                importlib.import_module("ctx.capture.terminal_render")
+                from ctx.capture import terminal_screen
+
+                terminal_screen.screen_class()  # imports pyte and builds the screen class
+                terminal_screen.stream_class()
+
+    with contextlib.suppress(RuntimeError):  # no thread to be had: load them after the run
+        threading.Thread(target=load, name="ctx-prewarm", daemon=True).start()
 
 
 def _complete(

@@ -4,7 +4,9 @@ Two hooks, both calling back into ctx (the hot path is `ctx/integrations/hook_en
 SessionStart runs `ctx hook claude-session-start` and injects the precomputed project brief
 (`ctx/core/brief_cache.py`) as `hookSpecificOutput.additionalContext`; SessionEnd runs
 `ctx hook claude-session-end`, which starts the import of the finished transcript in the
-background and returns. Our entries are recognised by the `hook claude-session-` marker in
+background and returns. The SessionEnd hook is `"async": true`: Claude Code starts it and exits
+without waiting for it (a version without async hooks runs it in the foreground: ~0.1 s more
+at exit, nothing lost). Our entries are recognised by the `hook claude-session-` marker in
 their command, so install is idempotent, other hooks are left alone, and uninstall removes
 exactly what install added.
 """
@@ -33,6 +35,9 @@ HOOKS = {
     "SessionStart": ("claude-session-start", 5),
     "SessionEnd": ("claude-session-end", 5),
 }
+#: Hooks Claude Code runs in the background (`"async": true`): its exit does not wait for them.
+#: SessionStart cannot be one: its output is the brief Claude Code reads before the first turn.
+ASYNC = {"SessionEnd"}
 
 
 def settings_path(project: Project, local: bool = False) -> Path:
@@ -120,7 +125,13 @@ def install_claude_hooks(
     done: list[str] = []
     changed = False
     for event, (sub, timeout) in HOOKS.items():
-        want = {"type": "command", "command": f"{base} hook {sub}", "timeout": timeout}
+        want: dict[str, Any] = {
+            "type": "command",
+            "command": f"{base} hook {sub}",
+            "timeout": timeout,
+        }
+        if event in ASYNC:
+            want["async"] = True
         groups = hooks.get(event)
         if not isinstance(groups, list):
             groups = hooks[event] = []

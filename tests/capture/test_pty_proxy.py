@@ -45,9 +45,14 @@ class RecordingSink:
         self.resizes.append((cols, rows))
 
 
-def run_piped(argv: list[str], stdin: bytes | None = None, **kwargs: object):
+def run_piped(
+    argv: list[str],
+    stdin: bytes | None = None,
+    sink_obj: RecordingSink | None = None,
+    **kwargs: object,
+):
     """run_proxied in this process with stdin from a pipe (or /dev/null) and stdout to a pipe."""
-    sink = RecordingSink()
+    sink = sink_obj or RecordingSink()
     out_r, out_w = os.pipe()
     collected = bytearray()
 
@@ -107,6 +112,31 @@ def test_arguments_pass_untouched() -> None:
     lines = out.replace(b"\r\n", b"\n").decode().splitlines()
     assert json.loads(lines[0]) == args
     assert json.loads(lines[1]) == name  # argv[0] as typed, not resolved to a full path
+
+
+def test_on_started_runs_once_while_the_program_runs(tmp_path: Path) -> None:
+    """`ctx wrap` loads the renderer from this callback: the program must already be running
+    (no fork of ctx follows it) and the run goes on while the callback works."""
+    alive, gate = tmp_path / "alive", tmp_path / "gate"
+    seen: list[tuple[bool, bool]] = []
+
+    def started() -> None:
+        deadline = time.monotonic() + 20
+        while not alive.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        seen.append((alive.exists(), sink.started is not None))
+        gate.write_text("go")
+
+    sink = RecordingSink()
+    program = (
+        "import os, time\nopen(%r, 'w').close()\n"
+        "while not os.path.exists(%r): time.sleep(0.01)\nprint('ran')"
+    )
+    result, out, _ = run_piped(
+        [sys.executable, "-c", program % (str(alive), str(gate))], on_started=started, sink_obj=sink
+    )
+    assert result.exit_code == 0 and b"ran" in out
+    assert seen == [(True, True)]
 
 
 def test_missing_command_raises_127_before_anything_happens(tmp_path: Path) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import random
 from pathlib import Path
 
+import pytest
+
 from ctx.capture import terminal_render as tr
 from ctx.capture import terminal_screen
-from ctx.capture.journal import Event, read_journal
+from ctx.capture.journal import Event, JournalWriter, read_journal
 from ctx.capture.terminal_render import (
     find_prompt,
     render_text,
@@ -205,6 +208,39 @@ def test_huge_output_renders_quickly_with_head_and_tail() -> None:
     assert got[-1].startswith("log line 00399999")
     assert any("of output dropped; full stream in" in line for line in got)
     assert len(text) < tr.BURST_HEAD + tr.BURST_TAIL + 1000
+
+
+def test_a_just_closed_journal_is_rendered_reading_only_what_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a 100 MB `cat`, the renderer reads the head and tail it keeps, not the middle:
+    the same turns as a full (checked) read, from a small part of the file."""
+    journal = tmp_path / "s.journal"
+    writer = JournalWriter(journal, command=["cat", "big"], fsync_interval=0)
+    writer.on_start(100, 30)
+    line = "z" * 70 + "\r\n"
+    for i in range(160):  # one burst of ~11 MB
+        writer.on_output((f"chunk {i:04d} " + line * 1000).encode(), i * 0.001)
+    writer.on_output(b"$ ", 2.0)  # after a pause: a burst of its own
+    writer.on_input(b"exit\r", 2.5)
+    writer.on_output(b"exit\r\n", 2.6)
+    writer.finish(exit_code=0)
+    full = transcript_from_journal(journal, recording="r.cast")
+    read = [0]
+    pread = os.pread
+
+    def counting(fd: int, n: int, offset: int) -> bytes:
+        data = pread(fd, n, offset)
+        read[0] += len(data)
+        return data
+
+    monkeypatch.setattr(os, "pread", counting)
+    lean = transcript_from_journal(journal, verify=False, recording="r.cast")
+    assert roles(lean) == roles(full)
+    assert "of output dropped; full stream in r.cast" in lean[0].text
+    assert lean[0].text.startswith("chunk 0000 ")
+    assert 0 < read[0] < 2 * (tr.BURST_HEAD + tr.BURST_TAIL) + 200_000
+    assert journal.stat().st_size > 10_000_000
 
 
 def test_render_budget_keeps_the_most_recent_output() -> None:

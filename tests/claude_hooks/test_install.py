@@ -48,10 +48,25 @@ def test_install_creates_both_hooks_and_is_idempotent(project: Project) -> None:
     # Both hooks return within a fraction of a second (the import runs detached): Claude
     # Code's timeout is only a backstop.
     assert data["hooks"]["SessionEnd"][0]["hooks"][0]["timeout"] == 5
+    # SessionEnd runs in the background: Claude Code's exit does not wait for it.
+    assert data["hooks"]["SessionEnd"][0]["hooks"][0]["async"] is True
+    assert "async" not in data["hooks"]["SessionStart"][0]["hooks"][0]
     before = settings_path(project).read_bytes()
     again = install_claude_hooks(project, command="ctx")
     assert all("already installed" in line for line in again)
     assert settings_path(project).read_bytes() == before
+
+
+def test_install_makes_an_older_foreground_session_end_hook_async(project: Project) -> None:
+    old = {"type": "command", "command": "ctx hook claude-session-end", "timeout": 5}
+    path = settings_path(project)
+    path.parent.mkdir()
+    path.write_text(json.dumps({"hooks": {"SessionEnd": [{"hooks": [old]}]}}))
+    done = install_claude_hooks(project, command="ctx")
+    assert ".claude/settings.json: updated SessionEnd hook (ctx hook claude-session-end)" in done
+    assert _settings(project)["hooks"]["SessionEnd"] == [{"hooks": [{**old, "async": True}]}]
+    uninstall_claude_hooks(project)
+    assert not path.exists()
 
 
 def test_install_merges_with_existing_settings_and_uninstall_restores_them(

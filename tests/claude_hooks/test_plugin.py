@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ctx.integrations.claude_hooks import HOOKS
+from ctx.integrations.claude_hooks import ASYNC, HOOKS
 from tests.fakes import claude_harness as harness
 
 REPO = Path(__file__).resolve().parents[2]
@@ -50,13 +50,12 @@ def test_the_real_cli_accepts_the_manifests(name: str, tmp_path: Path) -> None:
 
 
 def test_plugin_hooks_match_ctx_hooks_install() -> None:
-    """Same commands and timeouts as the settings.json hooks (SessionEnd needs its 60 s)."""
+    """Same commands, timeouts and async flags as the settings.json hooks."""
     plugin = json.loads(MANIFESTS["plugin.json"].read_text())
     for event, (sub, timeout) in HOOKS.items():
         (group,) = plugin["hooks"][event]
-        assert group["hooks"] == [
-            {"type": "command", "command": f"ctx hook {sub}", "timeout": timeout}
-        ]
+        want = {"type": "command", "command": f"ctx hook {sub}", "timeout": timeout}
+        assert group["hooks"] == [{**want, "async": True} if event in ASYNC else want]
     market = json.loads(MANIFESTS["marketplace.json"].read_text())
     assert [(p["name"], p["source"]) for p in market["plugins"]] == [
         ("ctx", "./hooks/claude-plugin")
