@@ -213,9 +213,8 @@ def _read_index(local: Path) -> dict[str, Entry]:
             if size <= 0 or pos + size > len(body):
                 return {}
             made = made_on if isinstance(made_on, str) else None
-            out[str(name)] = Entry(
-                d / str(name), bool(private), bytes(body[pos : pos + size]), float(at), made
-            )
+            # the path is set by the caller, for the names still in the journal
+            out[str(name)] = Entry(d, bool(private), bytes(body[pos : pos + size]), float(at), made)
             pos += size
         if pos != len(body):
             return {}
