@@ -65,3 +65,55 @@ def test_every_command_has_help() -> None:
     assert {"init", "status", "doctor", "memory add", "sessions list", "capture", "import"} <= set(
         seen
     )
+
+
+def _queued_memories(repo, n: int):  # type: ignore[no-untyped-def]
+    """A store whose last `n` memories wait in the journal only (git was mid-merge)."""
+    from ctx.store.project import Project
+
+    project = Project.open(repo, require_store=False)
+    project.init()
+    (repo / ".git" / "MERGE_HEAD").write_text("0" * 40 + "\n")
+    ids = [project.add_memory(f"queued {i}", type="fact").id for i in range(n)]
+    (repo / ".git" / "MERGE_HEAD").unlink()
+    return project, ids
+
+
+def _fresh_ids(repo) -> set[str]:  # type: ignore[no-untyped-def]
+    from ctx.store.project import Project
+
+    return {m.id for m in Project.open(repo).list_memories()}
+
+
+def test_journal_index_spares_reading_entries_and_follows_the_journal(repo, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """`ctx status` right after many writes read every journal file; the index keeps their
+    content by name, and what it says never outlives the journal itself."""
+    from ctx.store import pending
+
+    project, ids = _queued_memories(repo, 25)
+    local = project.layout.local
+    files = sorted(pending.pending_dir(local).iterdir())
+    assert len(files) == 25 and not pending.index_file(local).exists()
+
+    def journal(branch: str | None = "refs/heads/main") -> list[tuple[object, ...]]:
+        got = pending.entries(local, branch)
+        return [(e.path.name, e.private, e.update, e.at, e.branch) for e in got]
+
+    def truth(branch: str | None = "refs/heads/main") -> list[tuple[object, ...]]:
+        with monkeypatch.context() as m:
+            m.setenv("CTX_STATE_CACHE", "0")  # the files alone
+            return journal(branch)
+
+    assert set(ids) <= _fresh_ids(repo)  # read from the files, the index written
+    assert pending.index_file(local).exists()
+    assert set(ids) <= _fresh_ids(repo)  # now read from the index
+    assert len(journal()) == 25 and journal() == truth()
+    # an entry settled or dropped since the index was written is not taken from it
+    files[0].unlink()
+    assert len(journal()) == 24 and journal() == truth()
+    # a damaged index is ignored as a whole: the journal files are the truth
+    idx = pending.index_file(local)
+    idx.write_bytes(idx.read_bytes()[:-7] + b"garbage")
+    assert journal() == truth()
+    # changes journalled on another branch stay there, index or not
+    assert journal("refs/heads/other") == [] == truth("refs/heads/other")

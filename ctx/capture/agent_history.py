@@ -129,12 +129,12 @@ def _opencode_sources(project: Project) -> list[Path]:
 
 
 def _oc_ids(root: Path, project: Project) -> list[str]:
+    if not root.exists():  # (before importing sqlite3: no cost for an agent never used)
+        return []
     import sqlite3
 
     from ctx.capture.adapters.opencode import find_sessions
 
-    if not root.exists():
-        return []
     try:
         return [s.id for s in find_sessions(_dirs(project), data_dir=root)]
     except (OSError, sqlite3.Error):  # a locked or damaged database must not stop `ctx status`
@@ -170,13 +170,13 @@ def _cursor_sources(project: Project) -> list[Path]:
 
 
 def _cursor_ids(root: Path, project: Project) -> list[str]:
+    if not root.is_dir():  # (before importing sqlite3: no cost for an agent never used)
+        return []
     import sqlite3
 
     from ctx.capture.adapters.cursor import find_chats
     from ctx.capture.adapters.cursor_cli import find_cli_chats
 
-    if not root.is_dir():
-        return []
     dirs = [str(w) for w in worktrees(project.root, project.git.worktree)]
     try:
         if (root / "chats").is_dir():  # the CLI's directory

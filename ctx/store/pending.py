@@ -18,6 +18,7 @@ import json
 import os
 import secrets
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,39 +126,121 @@ def entries(
     named in `skip`); unreadable entries (a torn write) are skipped."""
     d = pending_dir(local)
     try:
-        names = sorted(
-            n
-            for n in os.listdir(d)
-            if n.endswith(SUFFIX) and not n.startswith(".") and n not in skip
-        )
+        listed = {n for n in os.listdir(d) if n.endswith(SUFFIX) and not n.startswith(".")}
     except OSError:
         return []
+    names = sorted(listed - set(skip))
+    index = _read_index(local) if names else {}
+    read = 0
     out: list[Entry] = []
     for name in names:
         path = d / name
-        try:
-            head, _, rest = path.read_bytes().partition(b"\n")
-            meta = json.loads(head)
-            chunk = crdt_log.parse(rest, 0, name)
-        except (OSError, ValueError):
-            continue
-        if not isinstance(meta, dict) or len(chunk.updates) != 1:
-            continue
-        at = meta.get("at")
-        made_on = meta.get("branch")
-        made_on = made_on if isinstance(made_on, str) else None
-        if branch != "*" and made_on != branch and not bool(meta.get("private")):
+        entry = index.get(name)
+        if entry is None:
+            entry = _read_entry(path)
+            if entry is None:
+                continue
+            index[name] = entry
+            read += 1
+        entry.path = path
+        if branch != "*" and entry.branch != branch and not entry.private:
             continue  # private changes are not committed: they never belong to a branch
-        out.append(
-            Entry(
-                path,
-                bool(meta.get("private")),
-                chunk.updates[0],
-                float(at) if isinstance(at, (int, float)) else 0.0,
-                made_on,
-            )
-        )
+        out.append(entry)
+    if read >= INDEX_MIN_READ:
+        _write_index(local, {n: e for n, e in index.items() if n in listed})
     return out
+
+
+def _read_entry(path: Path) -> Entry | None:
+    """One journal file; None when it is unreadable (a torn write) or not an entry."""
+    try:
+        head, _, rest = path.read_bytes().partition(b"\n")
+        meta = json.loads(head)
+        chunk = crdt_log.parse(rest, 0, path.name)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(meta, dict) or len(chunk.updates) != 1:
+        return None
+    at = meta.get("at")
+    made_on = meta.get("branch")
+    return Entry(
+        path,
+        bool(meta.get("private")),
+        chunk.updates[0],
+        float(at) if isinstance(at, (int, float)) else 0.0,
+        made_on if isinstance(made_on, str) else None,
+    )
+
+
+# ---- journal index ---------------------------------------------------------------------------
+# Every reader applies the journal, and an entry stays for the grace period and until the next
+# write settles it; reading a thousand small files on each `ctx status` costs more than the rest
+# of the load. An entry is written once under a unique name and never changed (only deleted),
+# so its content can be kept by name in one machine-local file, `local/cache/pending.bin`.
+# Names no longer in the journal are ignored (and dropped on the next rewrite); a damaged
+# index is ignored as a whole. A speed-up only: the journal files stay the truth.
+
+INDEX_MAGIC = b"ctx-pending-index 1\n"
+INDEX_MIN_READ = 20  # rewrite the index once a load had to read this many entry files
+
+
+def index_file(local: Path) -> Path:
+    return local / "cache" / "pending.bin"
+
+
+def _read_index(local: Path) -> dict[str, Entry]:
+    if os.environ.get("CTX_STATE_CACHE", "1") == "0":
+        return {}
+    from ctx.store import confine
+
+    path = index_file(local)
+    try:
+        if confine.link_in(local, path) is not None:
+            return {}
+        data = path.read_bytes()
+        if not data.startswith(INDEX_MAGIC):
+            return {}
+        nl = data.index(b"\n", len(INDEX_MAGIC))
+        meta = json.loads(data[len(INDEX_MAGIC) : nl])
+        body = memoryview(data)[nl + 1 :]
+        if zlib.crc32(body) != int(meta["crc"]):
+            return {}
+        out: dict[str, Entry] = {}
+        pos = 0
+        d = pending_dir(local)
+        for name, private, at, made_on, size in meta["entries"]:
+            size = int(size)
+            if size <= 0 or pos + size > len(body):
+                return {}
+            made = made_on if isinstance(made_on, str) else None
+            # the path is set by the caller, for the names still in the journal
+            out[str(name)] = Entry(d, bool(private), bytes(body[pos : pos + size]), float(at), made)
+            pos += size
+        if pos != len(body):
+            return {}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    return out
+
+
+def _write_index(local: Path, index: dict[str, Entry]) -> None:
+    if os.environ.get("CTX_STATE_CACHE", "1") == "0" or not local.is_dir():
+        return
+    from ctx.store import confine
+
+    body = b"".join(e.update for e in index.values())
+    meta = {
+        "crc": zlib.crc32(body),
+        "entries": [[n, e.private, e.at, e.branch, len(e.update)] for n, e in index.items()],
+    }
+    head = json.dumps(meta, separators=(",", ":")).encode() + b"\n"
+    path = index_file(local)
+    try:
+        if confine.link_in(local, path) is not None:
+            return
+        atomic_write(path, INDEX_MAGIC + head + body, durable=False, private=True)
+    except OSError:
+        return  # a read-only or full disk: the journal files are read next time
 
 
 def _written_at(name: str) -> float:
