@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ctx.core.errors import CtxError
 from ctx.core.gitinfo import worktrees
@@ -15,6 +16,8 @@ from ctx.core.models import TranscriptHeader, TranscriptTurn
 if TYPE_CHECKING:
     from ctx.core.models import ImportSummary
     from ctx.store.project import Project
+
+_T = TypeVar("_T")
 
 
 def _machine_local(header: TranscriptHeader, project: Project) -> TranscriptHeader:
@@ -80,6 +83,129 @@ def _select(
     )
 
 
+@dataclass(frozen=True)
+class _FileAgent:
+    """An agent that keeps one transcript file per session, found from the project's folder."""
+
+    name: str  # as messages name it
+    pattern: str  # its files below a directory given as PATH
+    find: Callable[[Path], list[Path]]  # this folder's session files
+    parse: Callable[[Path], tuple[TranscriptHeader, list[TranscriptTurn]]]
+    matches: Callable[[Path, str], bool]  # --session ID picks this file
+    keep: Callable[[Path], bool] = lambda f: True  # a file found under PATH is a session
+    main_root: bool = True  # in a linked worktree, also the main checkout's sessions
+    report_skipped: bool = False  # list the lines the adapter could not read
+
+
+def _import_files(
+    project: Project,
+    agent: _FileAgent,
+    path: Path | None,
+    all_: bool,
+    session: str | None,
+    private: bool,
+    summary: ImportSummary,
+) -> None:
+    if path is not None:
+        files = [f for f in _files(path, agent.pattern) if agent.keep(f)]
+    else:
+        found = agent.find(project.git.worktree)
+        if agent.main_root and project.git.worktree != project.root:
+            found += [p for p in agent.find(project.root) if p not in found]
+        want = session or ""
+        files = _select(found, all_, session, agent.name, lambda p: agent.matches(p, want))
+    _import_each(
+        project, summary, files, agent.parse, private,
+        where=lambda f: f, label=lambda f, _: f.name, report_skipped=agent.report_skipped,
+    )  # fmt: skip
+
+
+def _import_each(
+    project: Project,
+    summary: ImportSummary,
+    items: Iterable[_T],
+    parse: Callable[[_T], tuple[TranscriptHeader, list[TranscriptTurn]]],
+    private: bool,
+    *,
+    where: Callable[[_T], Path],
+    label: Callable[[_T, TranscriptHeader], str],
+    report_skipped: bool = False,
+) -> None:
+    """Parse and add each session; an unreadable one is a problem of the summary, not the end
+    of the import."""
+    for item in items:
+        try:
+            header, turns = parse(item)
+        except OSError as exc:
+            summary.problems.append(f"{where(item)}: unreadable ({exc.strerror})")
+            continue
+        if report_skipped:
+            _skipped(summary, where(item), header)
+        _add(project, summary, label(item, header), header, turns, private)
+
+
+def _claude() -> _FileAgent:
+    from ctx.capture.adapters.claude import find_transcripts, parse_claude_transcript
+
+    return _FileAgent(
+        "Claude Code",
+        "*.jsonl",
+        find_transcripts,
+        parse_claude_transcript,
+        lambda p, want: p.stem.startswith(want),
+        keep=lambda f: not f.name.startswith("agent-"),  # a subagent's, not a session
+        report_skipped=True,
+    )
+
+
+def _codex() -> _FileAgent:
+    from ctx.capture.adapters.codex import find_rollouts, parse_codex_rollout
+
+    return _FileAgent(
+        "Codex",
+        "**/rollout-*.jsonl",
+        lambda root: find_rollouts(cwd=root),
+        parse_codex_rollout,
+        lambda p, want: want in p.name,
+        main_root=False,
+        report_skipped=True,
+    )
+
+
+def _gemini() -> _FileAgent:
+    from ctx.capture.adapters.gemini import find_sessions, parse_gemini_session
+
+    return _FileAgent(
+        "Gemini CLI",
+        "**/session-*.json*",
+        find_sessions,
+        parse_gemini_session,
+        lambda p, want: _session_matches(p, want, parse_gemini_session),
+        keep=_chat_file,
+    )
+
+
+def _qwen() -> _FileAgent:
+    from ctx.capture.adapters.qwen import find_sessions, parse_qwen_session
+
+    return _FileAgent(
+        "Qwen Code",
+        "**/*.jsonl",
+        find_sessions,
+        parse_qwen_session,
+        lambda p, want: _session_matches(p, want, parse_qwen_session),
+        keep=_chat_file,
+    )
+
+
+def _chat_file(f: Path) -> bool:
+    """Only the chat files themselves: not the CLI's `.unreadable-*` / `.tmp-*` leftovers."""
+    return f.suffix in (".json", ".jsonl")
+
+
+_FILE_AGENTS = {"claude": _claude, "codex": _codex, "gemini": _gemini, "qwen": _qwen}
+
+
 def import_claude(
     project: Project,
     path: Path | None,
@@ -88,27 +214,7 @@ def import_claude(
     private: bool,
     summary: ImportSummary,
 ) -> None:
-    from ctx.capture.adapters.claude import find_transcripts, parse_claude_transcript
-
-    if path is not None:
-        files = _files(path, "*.jsonl")
-    else:
-        found = find_transcripts(project.git.worktree)
-        if project.git.worktree != project.root:
-            found += find_transcripts(project.root)
-        files = _select(
-            found, all_, session, "Claude Code", lambda p: p.stem.startswith(session or "")
-        )
-    for f in files:
-        if f.name.startswith("agent-"):
-            continue
-        try:
-            header, turns = parse_claude_transcript(f)
-        except OSError as exc:
-            summary.problems.append(f"{f}: unreadable ({exc.strerror})")
-            continue
-        _skipped(summary, f, header)
-        _add(project, summary, f.name, header, turns, private)
+    _import_files(project, _claude(), path, all_, session, private, summary)
 
 
 def import_aider(
@@ -140,17 +246,7 @@ def import_codex(
     private: bool,
     summary: ImportSummary,
 ) -> None:
-    from ctx.capture.adapters.codex import find_rollouts, parse_codex_rollout
-
-    if path is not None:
-        files = _files(path, "**/rollout-*.jsonl")
-    else:
-        found = find_rollouts(cwd=project.git.worktree)
-        files = _select(found, all_, session, "Codex", lambda p: (session or "") in p.name)
-    for f in files:
-        header, turns = parse_codex_rollout(f)
-        _skipped(summary, f, header)
-        _add(project, summary, f.name, header, turns, private)
+    _import_files(project, _codex(), path, all_, session, private, summary)
 
 
 def import_gemini_qwen(
@@ -163,30 +259,8 @@ def import_gemini_qwen(
     summary: ImportSummary,
 ) -> None:
     """Gemini CLI and Qwen Code: one chat file per session, in a per-project folder."""
-    if source == "gemini":
-        from ctx.capture.adapters.gemini import find_sessions, parse_gemini_session
-
-        parse, name, pattern = parse_gemini_session, "Gemini CLI", "**/session-*.json*"
-    else:
-        from ctx.capture.adapters.qwen import find_sessions, parse_qwen_session
-
-        parse, name, pattern = parse_qwen_session, "Qwen Code", "**/*.jsonl"
-    if path is not None:
-        # only the chat files themselves: not the CLI's `.unreadable-*` / `.tmp-*` leftovers
-        files = [f for f in _files(path, pattern) if f.suffix in (".json", ".jsonl")]
-    else:
-        found = find_sessions(project.git.worktree)
-        if project.git.worktree != project.root:
-            found += [p for p in find_sessions(project.root) if p not in found]
-        want = session or ""
-        files = _select(found, all_, session, name, lambda p: _session_matches(p, want, parse))
-    for f in files:
-        try:
-            header, turns = parse(f)
-        except OSError as exc:
-            summary.problems.append(f"{f}: unreadable ({exc.strerror})")
-            continue
-        _add(project, summary, f.name, header, turns, private)
+    agent = _gemini() if source == "gemini" else _qwen()
+    _import_files(project, agent, path, all_, session, private, summary)
 
 
 def _session_matches(path: Path, want: str, parse: Callable[..., Any]) -> bool:
@@ -238,11 +312,10 @@ def import_cursor(
         find_cli_chats,
         parse_cursor_cli_chat,
     )
-    from ctx.core.gitinfo import worktrees
 
     if path is not None and not path.is_dir():
         raise CtxError(f"no such directory: {path}", "give Cursor's User directory")
-    dirs = [str(w) for w in worktrees(project.root, project.git.worktree)]
+    dirs = _dirs(project)
     cli_root = path if path is not None and (path / "chats").is_dir() else None
     found: list[Any] = [] if cli_root is not None else find_chats(dirs, user_dir=path)
     if path is None or cli_root is not None:
@@ -281,7 +354,7 @@ def _import_db_sessions(
                 f"no {what} with id '{session}' for this project", advice, code="not_found"
             )
     elif path is None and not all_:
-        _select([], all_, session, name, lambda p: False)
+        _select([], all_, session, name, bool)
     for s in found:
         try:
             header, turns = parse(s)
@@ -332,21 +405,15 @@ def import_copilot(
                 code="not_found",
             )
     elif path is None and not all_:
-        _select([], all_, session, "Copilot", lambda p: False)
-    for f in cli:
-        try:
-            header, turns = parse_copilot_cli_session(f)
-        except OSError as exc:
-            summary.problems.append(f"{f}: unreadable ({exc.strerror})")
-            continue
-        _add(project, summary, f"copilot:{header.external_id}", header, turns, private)
-    for c in chats:
-        try:
-            header, turns = parse_vscode_chat(c)
-        except OSError as exc:
-            summary.problems.append(f"{c.path}: unreadable ({exc.strerror})")
-            continue
-        _add(project, summary, f"copilot-vscode:{header.external_id}", header, turns, private)
+        _select([], all_, session, "Copilot", bool)
+    _import_each(
+        project, summary, cli, parse_copilot_cli_session, private,
+        where=lambda f: f, label=lambda _, h: f"copilot:{h.external_id}",
+    )  # fmt: skip
+    _import_each(
+        project, summary, chats, parse_vscode_chat, private,
+        where=lambda c: c.path, label=lambda _, h: f"copilot-vscode:{h.external_id}",
+    )  # fmt: skip
 
 
 def import_tool(
@@ -359,14 +426,10 @@ def import_tool(
     private: bool,
     summary: ImportSummary,
 ) -> None:
-    if source == "claude":
-        import_claude(project, path, all_, session, private, summary)
+    if source in _FILE_AGENTS:
+        _import_files(project, _FILE_AGENTS[source](), path, all_, session, private, summary)
     elif source == "aider":
         import_aider(project, path, private, summary)
-    elif source == "codex":
-        import_codex(project, path, all_, session, private, summary)
-    elif source in ("gemini", "qwen"):
-        import_gemini_qwen(project, source, path, all_, session, private, summary)
     elif source == "copilot":
         import_copilot(project, path, all_, session, private, summary)
     elif source == "cursor":
