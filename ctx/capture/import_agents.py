@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -98,14 +99,15 @@ class _FileAgent:
 
 
 def _import_files(
+    agent_of: Callable[[], _FileAgent],
     project: Project,
-    agent: _FileAgent,
     path: Path | None,
     all_: bool,
     session: str | None,
     private: bool,
     summary: ImportSummary,
 ) -> None:
+    agent = agent_of()  # imports its adapter only now
     if path is not None:
         files = [f for f in _files(path, agent.pattern) if agent.keep(f)]
     else:
@@ -206,15 +208,9 @@ def _chat_file(f: Path) -> bool:
 _FILE_AGENTS = {"claude": _claude, "codex": _codex, "gemini": _gemini, "qwen": _qwen}
 
 
-def import_claude(
-    project: Project,
-    path: Path | None,
-    all_: bool,
-    session: str | None,
-    private: bool,
-    summary: ImportSummary,
-) -> None:
-    _import_files(project, _claude(), path, all_, session, private, summary)
+#: `import_claude(project, path, all_, session, private, summary)`, and the same for Codex
+import_claude = partial(_import_files, _claude)
+import_codex = partial(_import_files, _codex)
 
 
 def import_aider(
@@ -238,17 +234,6 @@ def import_aider(
         )
 
 
-def import_codex(
-    project: Project,
-    path: Path | None,
-    all_: bool,
-    session: str | None,
-    private: bool,
-    summary: ImportSummary,
-) -> None:
-    _import_files(project, _codex(), path, all_, session, private, summary)
-
-
 def import_gemini_qwen(
     project: Project,
     source: str,
@@ -259,8 +244,8 @@ def import_gemini_qwen(
     summary: ImportSummary,
 ) -> None:
     """Gemini CLI and Qwen Code: one chat file per session, in a per-project folder."""
-    agent = _gemini() if source == "gemini" else _qwen()
-    _import_files(project, agent, path, all_, session, private, summary)
+    agent = _gemini if source == "gemini" else _qwen
+    _import_files(agent, project, path, all_, session, private, summary)
 
 
 def _session_matches(path: Path, want: str, parse: Callable[..., Any]) -> bool:
@@ -427,7 +412,7 @@ def import_tool(
     summary: ImportSummary,
 ) -> None:
     if source in _FILE_AGENTS:
-        _import_files(project, _FILE_AGENTS[source](), path, all_, session, private, summary)
+        _import_files(_FILE_AGENTS[source], project, path, all_, session, private, summary)
     elif source == "aider":
         import_aider(project, path, private, summary)
     elif source == "copilot":

@@ -15,7 +15,8 @@ This module holds the helpers they share; it imports nothing heavy.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,32 @@ def clip(text: str, limit: int = RESULT_LIMIT) -> str:
     head = data[:limit].decode("utf-8", errors="ignore")
     omitted = len(data) - len(head.encode("utf-8"))
     return f"{head}\n[… {omitted} bytes omitted]"
+
+
+def tool_line(name: str, args: Any, keys: Iterable[str]) -> str:
+    """A tool call as one line of text: ``[name]`` and its most telling argument (the first
+    of ``keys`` that holds a string), else all its arguments, clipped."""
+    if isinstance(args, dict):
+        for key in keys:
+            v = args.get(key)
+            if isinstance(v, str) and v.strip():
+                return f"[{name}] {clip(v, 500)}"
+    if args in (None, {}, [], ""):
+        return f"[{name}]"
+    text = args if isinstance(args, str) else json.dumps(args, ensure_ascii=False)
+    return f"[{name}] {clip(text, 500)}"
+
+
+def loads_text(raw: Any) -> Any:
+    """A JSON value stored as text or UTF-8 bytes (a database cell); None when it is not."""
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8", errors="replace")
+    if not isinstance(raw, str):
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
 
 
 def clip_value(value: Any, limit: int = INPUT_VALUE_LIMIT) -> Any:

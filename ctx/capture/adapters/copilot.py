@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from ctx.capture.adapters import RESUME_MARKER, clip, clip_value, iso_ts, iter_jsonl
+from ctx.capture.adapters import RESUME_MARKER, clip, clip_value, iso_ts, iter_jsonl, tool_line
 from ctx.core.models import TranscriptHeader, TranscriptTurn
 
 
@@ -51,15 +51,7 @@ def _text(value: Any) -> str:
 
 
 def _tool_line(name: str, args: Any) -> str:
-    if isinstance(args, dict):
-        for key in ("command", "path", "filePath", "pattern", "query", "url"):
-            v = args.get(key)
-            if isinstance(v, str) and v.strip():
-                return f"[{name}] {clip(v, 500)}"
-    if args in (None, {}, [], ""):
-        return f"[{name}]"
-    text = args if isinstance(args, str) else json.dumps(args, ensure_ascii=False)
-    return f"[{name}] {clip(text, 500)}"
+    return tool_line(name, args, ("command", "path", "filePath", "pattern", "query", "url"))
 
 
 def _result_turn(
