@@ -63,6 +63,24 @@ def tool_line(name: str, args: Any, keys: Iterable[str]) -> str:
     return f"[{name}] {clip(text, 500)}"
 
 
+def workspace_folder(workspace_json: Path) -> str | None:
+    """The local folder a VS Code-family ``workspace.json`` (VS Code, Cursor) names; None for
+    a remote one (ssh, wsl, dev container: not on this machine) or an unreadable file."""
+    from urllib.parse import unquote, urlparse
+
+    try:
+        data = json.loads(workspace_json.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    uri = data.get("folder") if isinstance(data, dict) else None
+    if not isinstance(uri, str):
+        return None
+    parsed = urlparse(uri)
+    if parsed.scheme != "file":
+        return None
+    return unquote(parsed.path)
+
+
 def loads_text(raw: Any) -> Any:
     """A JSON value stored as text or UTF-8 bytes (a database cell); None when it is not."""
     if isinstance(raw, bytes):

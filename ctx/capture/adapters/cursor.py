@@ -30,9 +30,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
-from ctx.capture.adapters import clip, clip_value, iso_ts, loads_text, tool_line
+from ctx.capture.adapters import clip, clip_value, iso_ts, loads_text, tool_line, workspace_folder
 from ctx.capture.adapters.opencode import connect_readonly
 from ctx.core.models import TranscriptHeader, TranscriptTurn
 
@@ -60,20 +59,6 @@ class CursorChat:
 
 def _obj(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
-
-
-def _folder(workspace_json: Path) -> str | None:
-    try:
-        data = json.loads(workspace_json.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    uri = data.get("folder") if isinstance(data, dict) else None
-    if not isinstance(uri, str):
-        return None
-    parsed = urlparse(uri)
-    if parsed.scheme != "file":
-        return None  # remote (ssh, wsl, dev container) folders are not on this machine
-    return unquote(parsed.path)
 
 
 def _workspace_composers(db: Path) -> list[str]:
@@ -115,7 +100,7 @@ def find_chats(
     chats: dict[str, CursorChat] = {}
     folders: dict[str, str] = {}
     for ws in sorted((root / "workspaceStorage").glob("*/workspace.json")):
-        folder = _folder(ws)
+        folder = workspace_folder(ws)
         if folder is None:
             continue
         folders[ws.parent.name] = folder
