@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ctx.core.errors import CtxError
 from ctx.core.gitinfo import worktrees
@@ -15,6 +16,8 @@ from ctx.core.models import TranscriptHeader, TranscriptTurn
 if TYPE_CHECKING:
     from ctx.core.models import ImportSummary
     from ctx.store.project import Project
+
+_T = TypeVar("_T")
 
 
 def _machine_local(header: TranscriptHeader, project: Project) -> TranscriptHeader:
@@ -80,35 +83,160 @@ def _select(
     )
 
 
-def import_claude(
-    project: Project,
-    path: Path | None,
-    all_: bool,
-    session: str | None,
-    private: bool,
-    summary: ImportSummary,
+@dataclass(frozen=True)
+class _Request:
+    """One `ctx import AGENT` call: what every agent's import takes."""
+
+    project: Project
+    path: Path | None
+    all_: bool
+    session: str | None
+    private: bool
+    summary: ImportSummary
+
+
+#: `import_X(project, path, all_, session, private, summary)`: the agents' public imports
+Importer = Callable[["Project", "Path | None", bool, "str | None", bool, "ImportSummary"], None]
+
+
+def _importer(fn: Callable[[_Request], None]) -> Importer:
+    """The public signature around an import of one `_Request`."""
+
+    def run(
+        project: Project,
+        path: Path | None,
+        all_: bool,
+        session: str | None,
+        private: bool,
+        summary: ImportSummary,
+    ) -> None:
+        fn(_Request(project, path, all_, session, private, summary))
+
+    run.__name__ = run.__qualname__ = fn.__name__
+    run.__doc__ = fn.__doc__
+    return run
+
+
+@dataclass(frozen=True)
+class _FileAgent:
+    """An agent that keeps one transcript file per session, found from the project's folder."""
+
+    name: str  # as messages name it
+    pattern: str  # its files below a directory given as PATH
+    find: Callable[[Path], list[Path]]  # this folder's session files
+    parse: Callable[[Path], tuple[TranscriptHeader, list[TranscriptTurn]]]
+    matches: Callable[[Path, str], bool]  # --session ID picks this file
+    keep: Callable[[Path], bool] = lambda f: True  # a file found under PATH is a session
+    main_root: bool = True  # in a linked worktree, also the main checkout's sessions
+    report_skipped: bool = False  # list the lines the adapter could not read
+
+
+def _import_files(agent_of: Callable[[], _FileAgent], r: _Request) -> None:
+    agent = agent_of()  # imports its adapter only now
+    project, path, session = r.project, r.path, r.session
+    if path is not None:
+        files = [f for f in _files(path, agent.pattern) if agent.keep(f)]
+    else:
+        found = agent.find(project.git.worktree)
+        if agent.main_root and project.git.worktree != project.root:
+            found += [p for p in agent.find(project.root) if p not in found]
+        want = session or ""
+        files = _select(found, r.all_, session, agent.name, lambda p: agent.matches(p, want))
+    _import_each(
+        r, files, agent.parse,
+        where=lambda f: f, label=lambda f, _: f.name, report_skipped=agent.report_skipped,
+    )  # fmt: skip
+
+
+def _import_each(
+    r: _Request,
+    items: Iterable[_T],
+    parse: Callable[[_T], tuple[TranscriptHeader, list[TranscriptTurn]]],
+    *,
+    where: Callable[[_T], Path],
+    label: Callable[[_T, TranscriptHeader], str],
+    report_skipped: bool = False,
 ) -> None:
+    """Parse and add each session; an unreadable one is a problem of the summary, not the end
+    of the import."""
+    for item in items:
+        try:
+            header, turns = parse(item)
+        except OSError as exc:
+            r.summary.problems.append(f"{where(item)}: unreadable ({exc.strerror})")
+            continue
+        if report_skipped:
+            _skipped(r.summary, where(item), header)
+        _add(r.project, r.summary, label(item, header), header, turns, r.private)
+
+
+def _claude() -> _FileAgent:
     from ctx.capture.adapters.claude import find_transcripts, parse_claude_transcript
 
-    if path is not None:
-        files = _files(path, "*.jsonl")
-    else:
-        found = find_transcripts(project.git.worktree)
-        if project.git.worktree != project.root:
-            found += find_transcripts(project.root)
-        files = _select(
-            found, all_, session, "Claude Code", lambda p: p.stem.startswith(session or "")
-        )
-    for f in files:
-        if f.name.startswith("agent-"):
-            continue
-        try:
-            header, turns = parse_claude_transcript(f)
-        except OSError as exc:
-            summary.problems.append(f"{f}: unreadable ({exc.strerror})")
-            continue
-        _skipped(summary, f, header)
-        _add(project, summary, f.name, header, turns, private)
+    return _FileAgent(
+        "Claude Code",
+        "*.jsonl",
+        find_transcripts,
+        parse_claude_transcript,
+        lambda p, want: p.stem.startswith(want),
+        keep=lambda f: not f.name.startswith("agent-"),  # a subagent's, not a session
+        report_skipped=True,
+    )
+
+
+def _codex() -> _FileAgent:
+    from ctx.capture.adapters.codex import find_rollouts, parse_codex_rollout
+
+    return _FileAgent(
+        "Codex",
+        "**/rollout-*.jsonl",
+        lambda root: find_rollouts(cwd=root),
+        parse_codex_rollout,
+        lambda p, want: want in p.name,
+        main_root=False,
+        report_skipped=True,
+    )
+
+
+def _gemini() -> _FileAgent:
+    from ctx.capture.adapters.gemini import find_sessions, parse_gemini_session
+
+    return _FileAgent(
+        "Gemini CLI",
+        "**/session-*.json*",
+        find_sessions,
+        parse_gemini_session,
+        lambda p, want: _session_matches(p, want, parse_gemini_session),
+        keep=_chat_file,
+    )
+
+
+def _qwen() -> _FileAgent:
+    from ctx.capture.adapters.qwen import find_sessions, parse_qwen_session
+
+    return _FileAgent(
+        "Qwen Code",
+        "**/*.jsonl",
+        find_sessions,
+        parse_qwen_session,
+        lambda p, want: _session_matches(p, want, parse_qwen_session),
+        keep=_chat_file,
+    )
+
+
+def _chat_file(f: Path) -> bool:
+    """Only the chat files themselves: not the CLI's `.unreadable-*` / `.tmp-*` leftovers."""
+    return f.suffix in (".json", ".jsonl")
+
+
+@_importer
+def import_claude(r: _Request) -> None:
+    _import_files(_claude, r)
+
+
+@_importer
+def import_codex(r: _Request) -> None:
+    _import_files(_codex, r)
 
 
 def import_aider(
@@ -132,27 +260,6 @@ def import_aider(
         )
 
 
-def import_codex(
-    project: Project,
-    path: Path | None,
-    all_: bool,
-    session: str | None,
-    private: bool,
-    summary: ImportSummary,
-) -> None:
-    from ctx.capture.adapters.codex import find_rollouts, parse_codex_rollout
-
-    if path is not None:
-        files = _files(path, "**/rollout-*.jsonl")
-    else:
-        found = find_rollouts(cwd=project.git.worktree)
-        files = _select(found, all_, session, "Codex", lambda p: (session or "") in p.name)
-    for f in files:
-        header, turns = parse_codex_rollout(f)
-        _skipped(summary, f, header)
-        _add(project, summary, f.name, header, turns, private)
-
-
 def import_gemini_qwen(
     project: Project,
     source: str,
@@ -163,30 +270,8 @@ def import_gemini_qwen(
     summary: ImportSummary,
 ) -> None:
     """Gemini CLI and Qwen Code: one chat file per session, in a per-project folder."""
-    if source == "gemini":
-        from ctx.capture.adapters.gemini import find_sessions, parse_gemini_session
-
-        parse, name, pattern = parse_gemini_session, "Gemini CLI", "**/session-*.json*"
-    else:
-        from ctx.capture.adapters.qwen import find_sessions, parse_qwen_session
-
-        parse, name, pattern = parse_qwen_session, "Qwen Code", "**/*.jsonl"
-    if path is not None:
-        # only the chat files themselves: not the CLI's `.unreadable-*` / `.tmp-*` leftovers
-        files = [f for f in _files(path, pattern) if f.suffix in (".json", ".jsonl")]
-    else:
-        found = find_sessions(project.git.worktree)
-        if project.git.worktree != project.root:
-            found += [p for p in find_sessions(project.root) if p not in found]
-        want = session or ""
-        files = _select(found, all_, session, name, lambda p: _session_matches(p, want, parse))
-    for f in files:
-        try:
-            header, turns = parse(f)
-        except OSError as exc:
-            summary.problems.append(f"{f}: unreadable ({exc.strerror})")
-            continue
-        _add(project, summary, f.name, header, turns, private)
+    agent = _gemini if source == "gemini" else _qwen
+    _import_files(agent, _Request(project, path, all_, session, private, summary))
 
 
 def _session_matches(path: Path, want: str, parse: Callable[..., Any]) -> bool:
@@ -199,37 +284,22 @@ def _session_matches(path: Path, want: str, parse: Callable[..., Any]) -> bool:
     return False
 
 
-def import_opencode(
-    project: Project,
-    path: Path | None,
-    all_: bool,
-    session: str | None,
-    private: bool,
-    summary: ImportSummary,
-) -> None:
+@_importer
+def import_opencode(r: _Request) -> None:
     """OpenCode keeps every project in one database: PATH (its data directory, database or
     legacy ``storage`` directory) only says where to look; sessions are this repository's."""
     from ctx.capture.adapters.opencode import find_sessions, parse_opencode_session
 
-    if path is not None and not path.exists():
-        raise CtxError(f"no such file or directory: {path}", "give OpenCode's data directory")
-    dirs = _dirs(project)
-    found = find_sessions(dirs, data_dir=path)
+    if r.path is not None and not r.path.exists():
+        raise CtxError(f"no such file or directory: {r.path}", "give OpenCode's data directory")
+    found = find_sessions(_dirs(r.project), data_dir=r.path)
     advice = "check the id (`opencode session list`), or pass OpenCode's data directory"
-    _import_db_sessions(
-        project, found, ("opencode", "OpenCode", "OpenCode session", advice),
-        path, all_, session, parse_opencode_session, private, summary,
-    )  # fmt: skip
+    names = ("opencode", "OpenCode", "OpenCode session", advice)
+    _import_db_sessions(r, found, names, parse_opencode_session)
 
 
-def import_cursor(
-    project: Project,
-    path: Path | None,
-    all_: bool,
-    session: str | None,
-    private: bool,
-    summary: ImportSummary,
-) -> None:
+@_importer
+def import_cursor(r: _Request) -> None:
     """Cursor chats of this repository's workspaces: the editor's (PATH: Cursor's ``User``
     directory) and the Cursor CLI's (PATH: its ``~/.cursor`` directory, which has ``chats/``)."""
     from ctx.capture.adapters.cursor import find_chats, parse_cursor_chat
@@ -238,11 +308,11 @@ def import_cursor(
         find_cli_chats,
         parse_cursor_cli_chat,
     )
-    from ctx.core.gitinfo import worktrees
 
+    path = r.path
     if path is not None and not path.is_dir():
         raise CtxError(f"no such directory: {path}", "give Cursor's User directory")
-    dirs = [str(w) for w in worktrees(project.root, project.git.worktree)]
+    dirs = _dirs(r.project)
     cli_root = path if path is not None and (path / "chats").is_dir() else None
     found: list[Any] = [] if cli_root is not None else find_chats(dirs, user_dir=path)
     if path is None or cli_root is not None:
@@ -254,51 +324,38 @@ def import_cursor(
         return parse_cursor_chat(chat)
 
     advice = "check the id, or pass Cursor's User directory (or the CLI's ~/.cursor)"
-    _import_db_sessions(
-        project, found, ("cursor", "Cursor", "Cursor chat", advice),
-        path, all_, session, parse, private, summary,
-    )  # fmt: skip
+    _import_db_sessions(r, found, ("cursor", "Cursor", "Cursor chat", advice), parse)
 
 
 def _import_db_sessions(
-    project: Project,
+    r: _Request,
     found: list[Any],
     names: tuple[str, str, str, str],
-    path: Path | None,
-    all_: bool,
-    session: str | None,
     parse: Callable[[Any], tuple[TranscriptHeader, list[TranscriptTurn]]],
-    private: bool,
-    summary: ImportSummary,
 ) -> None:
     """Agents that keep every project in one database (OpenCode, Cursor): pick this
     repository's sessions by --session prefix or --all, parse each, add it."""
     tool, name, what, advice = names
+    session = r.session
     if session:
         found = [s for s in found if s.id.startswith(session)]
         if not found:
             raise CtxError(
                 f"no {what} with id '{session}' for this project", advice, code="not_found"
             )
-    elif path is None and not all_:
-        _select([], all_, session, name, lambda p: False)
+    elif r.path is None and not r.all_:
+        _select([], r.all_, session, name, bool)
     for s in found:
         try:
             header, turns = parse(s)
         except (OSError, sqlite3.Error) as exc:
-            summary.problems.append(f"{tool} {s.id}: unreadable ({exc})")
+            r.summary.problems.append(f"{tool} {s.id}: unreadable ({exc})")
             continue
-        _add(project, summary, f"{tool}:{s.id}", header, turns, private)
+        _add(r.project, r.summary, f"{tool}:{s.id}", header, turns, r.private)
 
 
-def import_copilot(
-    project: Project,
-    path: Path | None,
-    all_: bool,
-    session: str | None,
-    private: bool,
-    summary: ImportSummary,
-) -> None:
+@_importer
+def import_copilot(r: _Request) -> None:
     """Copilot CLI sessions and VS Code Copilot Chat sessions of this repository. PATH: a
     session log or chat file, or a directory holding them (``~/.copilot``, VS Code's User)."""
     from ctx.capture.adapters.copilot import (
@@ -309,7 +366,7 @@ def import_copilot(
         parse_vscode_chat,
     )
 
-    dirs = _dirs(project)
+    path, session, dirs = r.path, r.session, _dirs(r.project)
     cli: list[Path] = []
     chats: list[ChatFile] = []
     if path is not None and path.is_file():
@@ -331,22 +388,16 @@ def import_copilot(
                 "check the id, or pass the session's file",
                 code="not_found",
             )
-    elif path is None and not all_:
-        _select([], all_, session, "Copilot", lambda p: False)
-    for f in cli:
-        try:
-            header, turns = parse_copilot_cli_session(f)
-        except OSError as exc:
-            summary.problems.append(f"{f}: unreadable ({exc.strerror})")
-            continue
-        _add(project, summary, f"copilot:{header.external_id}", header, turns, private)
-    for c in chats:
-        try:
-            header, turns = parse_vscode_chat(c)
-        except OSError as exc:
-            summary.problems.append(f"{c.path}: unreadable ({exc.strerror})")
-            continue
-        _add(project, summary, f"copilot-vscode:{header.external_id}", header, turns, private)
+    elif path is None and not r.all_:
+        _select([], r.all_, session, "Copilot", bool)
+    _import_each(
+        r, cli, parse_copilot_cli_session,
+        where=lambda f: f, label=lambda _, h: f"copilot:{h.external_id}",
+    )  # fmt: skip
+    _import_each(
+        r, chats, parse_vscode_chat,
+        where=lambda c: c.path, label=lambda _, h: f"copilot-vscode:{h.external_id}",
+    )  # fmt: skip
 
 
 def import_tool(
@@ -359,22 +410,23 @@ def import_tool(
     private: bool,
     summary: ImportSummary,
 ) -> None:
-    if source == "claude":
-        import_claude(project, path, all_, session, private, summary)
-    elif source == "aider":
-        import_aider(project, path, private, summary)
-    elif source == "codex":
-        import_codex(project, path, all_, session, private, summary)
+    if source in _IMPORTERS:
+        _IMPORTERS[source](project, path, all_, session, private, summary)
     elif source in ("gemini", "qwen"):
         import_gemini_qwen(project, source, path, all_, session, private, summary)
-    elif source == "copilot":
-        import_copilot(project, path, all_, session, private, summary)
-    elif source == "cursor":
-        import_cursor(project, path, all_, session, private, summary)
-    elif source == "opencode":
-        import_opencode(project, path, all_, session, private, summary)
+    elif source == "aider":
+        import_aider(project, path, private, summary)
     else:  # pragma: no cover - the CLI checks the source first
         raise CtxError(f"unknown import source '{source}'")
+
+
+_IMPORTERS: dict[str, Importer] = {
+    "claude": import_claude,
+    "codex": import_codex,
+    "copilot": import_copilot,
+    "cursor": import_cursor,
+    "opencode": import_opencode,
+}
 
 
 def _dirs(project: Project) -> list[str]:

@@ -10,13 +10,10 @@ they are — so the marker rides on each rebuilt event, top level, as in the oth
 from __future__ import annotations
 
 import json
-import uuid
-from pathlib import Path
 from typing import Any
 
 from ctx.capture.adapters import RESUME_MARKER
-from ctx.core.timeutil import now_iso
-from ctx.handoff.conversation import Message
+from ctx.handoff.built import Built, Rebuild, _write, target, write_private
 
 
 def _yaml(value: str) -> str:
@@ -24,24 +21,17 @@ def _yaml(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def build_copilot(
-    ctx_session: str,
-    title: str,
-    messages: list[Message],
-    cwd: Path,
-    branch: str | None,
-    home: Path | None = None,
-) -> Any:
+@target
+def build_copilot(r: Rebuild) -> Built:
     from ctx.capture.adapters.copilot import copilot_home
-    from ctx.handoff.built import Built, _write, rebuilt_id
 
-    sid = rebuilt_id(ctx_session, messages)
-    folder = copilot_home(home) / "session-state" / sid
+    sid, messages, cwd, branch = r.sid, r.messages, r.cwd, r.branch
+    folder = copilot_home(r.home) / "session-state" / sid
     path = folder / "events.jsonl"
     command = ["copilot", f"--resume={sid}"]
     if path.exists():  # rebuilt before (perhaps continued since): keep it
         return Built("copilot", sid, path, command)
-    start = messages[0].ts if messages and messages[0].ts else now_iso()
+    start = r.start
     context: dict[str, Any] = {"cwd": str(cwd)}
     if branch:
         context["branch"] = branch
@@ -50,9 +40,9 @@ def build_copilot(
 
     def add(kind: str, data: dict[str, Any], ts: str) -> None:
         nonlocal parent
-        eid = str(uuid.uuid5(uuid.UUID(sid), str(len(records))))
+        eid = r.turn_id(len(records))
         rec = {"type": kind, "data": data, "id": eid, "timestamp": ts, "parentId": parent}
-        records.append({**rec, RESUME_MARKER: ctx_session})
+        records.append({**rec, RESUME_MARKER: r.ctx_session})
         parent = eid
 
     add(
@@ -72,26 +62,18 @@ def build_copilot(
         if m.role == "user":
             add("user.message", {"content": m.text}, ts)
         else:
-            mid = str(uuid.uuid5(uuid.UUID(sid), f"message/{n}"))
+            mid = r.turn_id(f"message/{n}")
             add("assistant.message", {"messageId": mid, "content": m.text, "toolRequests": []}, ts)
     end = messages[-1].ts if messages and messages[-1].ts else start
     lines = [f"id: {sid}", f"cwd: {_yaml(str(cwd))}"]
     if branch:
         lines.append(f"branch: {_yaml(branch)}")
-    if title:
-        lines += [f"name: {_yaml(title)}", "user_named: true"]
+    if r.title:
+        lines += [f"name: {_yaml(r.title)}", "user_named: true"]
     lines += [f"created_at: {start}", f"updated_at: {end}"]
     folder.mkdir(parents=True, exist_ok=True)
     yaml = folder / "workspace.yaml"
     if not yaml.exists():
-        _write_text(yaml, "\n".join(lines) + "\n")
+        write_private(yaml, "\n".join(lines) + "\n", exclusive=True)
     _write(path, records)
     return Built("copilot", sid, path, command)
-
-
-def _write_text(path: Path, text: str) -> None:
-    import os
-
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)

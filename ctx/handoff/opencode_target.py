@@ -28,6 +28,7 @@ from typing import Any
 
 from ctx.capture.adapters import RESUME_MARKER
 from ctx.core.errors import CtxError
+from ctx.handoff.built import Built, Rebuild, target
 from ctx.handoff.conversation import Message
 
 _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -245,24 +246,17 @@ def import_session(doc: dict[str, Any], cwd: Path, home: Path | None = None) -> 
         )
 
 
-def build_opencode(
-    ctx_session: str,
-    title: str,
-    messages: list[Message],
-    cwd: Path,
-    branch: str | None,
-    home: Path | None = None,
-) -> Any:
+@target
+def build_opencode(r: Rebuild) -> Built:
     from ctx.capture.adapters.opencode import DB_NAME, opencode_data_dir
-    from ctx.handoff.built import Built, rebuilt_id
 
-    sid = session_id_for(rebuilt_id(ctx_session, messages), messages)
+    sid = session_id_for(r.sid, r.messages)
     note: str | None = None
-    data_dir = opencode_data_dir(home)
+    data_dir = opencode_data_dir(r.home)
     if not _known(sid, data_dir):  # imported before (perhaps continued since): keep it
-        model = default_model(cwd, home)
-        doc = export_document(sid, ctx_session, title, messages, cwd, model)
-        import_session(doc, cwd, home)
+        model = default_model(r.cwd, r.home)
+        doc = export_document(sid, r.ctx_session, r.title, r.messages, r.cwd, model)
+        import_session(doc, r.cwd, r.home)
         if model is None:
             note = (
                 "OpenCode's default model is in no config file: pick one in the TUI, or pass "

@@ -17,43 +17,35 @@ ctx/handoff/copilot_target.py.
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from ctx.capture.adapters import RESUME_MARKER
 from ctx.core.timeutil import now_iso
-from ctx.handoff.built import Built, _write, rebuilt_id
-from ctx.handoff.conversation import Message
+from ctx.handoff.built import Built, Rebuild, _write, target
 
 
-def build_claude(
-    ctx_session: str,
-    title: str,
-    messages: list[Message],
-    cwd: Path,
-    branch: str | None,
-    home: Path | None = None,
-) -> Built:
+@target
+def build_claude(r: Rebuild) -> Built:
     from ctx.capture.adapters.claude import claude_projects_dir, encode_project_dir
 
-    sid = rebuilt_id(ctx_session, messages)
+    sid = r.sid
     records: list[dict[str, Any]] = []
     parent: str | None = None
-    for n, m in enumerate(messages):
-        rid = str(uuid.uuid5(uuid.UUID(sid), str(n)))
+    for n, m in enumerate(r.messages):
+        rid = r.turn_id(n)
         rec: dict[str, Any] = {
             "parentUuid": parent,
             "isSidechain": False,
             "userType": "external",
-            "cwd": str(cwd),
+            "cwd": str(r.cwd),
             "sessionId": sid,
-            "gitBranch": branch or "",
+            "gitBranch": r.branch or "",
             "type": m.role,
             "uuid": rid,
             "timestamp": m.ts or now_iso(),
-            RESUME_MARKER: ctx_session,
+            RESUME_MARKER: r.ctx_session,
         }
         if m.role == "user":
             rec["message"] = {"role": "user", "content": m.text}
@@ -69,57 +61,56 @@ def build_claude(
             }
         records.append(rec)
         parent = rid
-    if title:
+    if r.title:
         records.append(
-            {"type": "summary", "summary": title, "leafUuid": parent, RESUME_MARKER: ctx_session}
+            {
+                "type": "summary",
+                "summary": r.title,
+                "leafUuid": parent,
+                RESUME_MARKER: r.ctx_session,
+            }
         )
-    path = claude_projects_dir(home) / encode_project_dir(cwd) / f"{sid}.jsonl"
+    path = claude_projects_dir(r.home) / encode_project_dir(r.cwd) / f"{sid}.jsonl"
     _write(path, records)
     return Built("claude", sid, path, ["claude", "--resume", sid])
 
 
 # ---- Codex CLI --------------------------------------------------------------------------------
-def build_codex(
-    ctx_session: str,
-    title: str,
-    messages: list[Message],
-    cwd: Path,
-    branch: str | None,
-    home: Path | None = None,
-) -> Built:
+@target
+def build_codex(r: Rebuild) -> Built:
     from ctx.capture.adapters.codex import codex_home
 
-    sid = rebuilt_id(ctx_session, messages)
-    start = messages[0].ts if messages and messages[0].ts else now_iso()
+    sid = r.sid
+    start = r.start
     when = _parse(start)
     meta: dict[str, Any] = {
         "id": sid,
         "timestamp": start,
-        "cwd": str(cwd),
+        "cwd": str(r.cwd),
         "originator": "ctx_resume",
         "cli_version": "",
         "source": "cli",
         # Codex refuses to resume a thread under another provider than the configured one
-        "model_provider": _codex_provider(codex_home(home)),
+        "model_provider": _codex_provider(codex_home(r.home)),
     }
-    if branch:
-        meta["git"] = {"branch": branch}
-    records: list[dict[str, Any]] = [_env(start, "session_meta", meta, ctx_session)]
-    for m in messages:
+    if r.branch:
+        meta["git"] = {"branch": r.branch}
+    records: list[dict[str, Any]] = [_env(start, "session_meta", meta, r.ctx_session)]
+    for m in r.messages:
         ts = m.ts or start
         kind = "input_text" if m.role == "user" else "output_text"
         item = {"type": "message", "role": m.role, "content": [{"type": kind, "text": m.text}]}
-        records.append(_env(ts, "response_item", item, ctx_session))
+        records.append(_env(ts, "response_item", item, r.ctx_session))
         event = (
             {"type": "user_message", "message": m.text, "images": []}
             if m.role == "user"
             else {"type": "agent_message", "message": m.text}
         )
-        records.append(_env(ts, "event_msg", event, ctx_session))
-    if title:
-        name = {"type": "thread_name_updated", "thread_id": sid, "thread_name": title}
-        records.append(_env(start, "event_msg", name, ctx_session))
-    root = codex_home(home) / "sessions"
+        records.append(_env(ts, "event_msg", event, r.ctx_session))
+    if r.title:
+        name = {"type": "thread_name_updated", "thread_id": sid, "thread_name": r.title}
+        records.append(_env(start, "event_msg", name, r.ctx_session))
+    root = codex_home(r.home) / "sessions"
     existing = sorted(root.glob(f"*/*/*/rollout-*-{sid}.jsonl")) if root.is_dir() else []
     if existing:  # rebuilt before (perhaps continued since): keep it
         return Built("codex", sid, existing[0], ["codex", "resume", sid])
@@ -130,40 +121,34 @@ def build_codex(
 
 
 # ---- Gemini CLI -------------------------------------------------------------------------------
-def build_gemini(
-    ctx_session: str,
-    title: str,
-    messages: list[Message],
-    cwd: Path,
-    branch: str | None,
-    home: Path | None = None,
-) -> Built:
+@target
+def build_gemini(r: Rebuild) -> Built:
     from ctx.capture.adapters.gemini import ensure_project_dir, project_hash
 
-    sid = rebuilt_id(ctx_session, messages)
-    chats = ensure_project_dir(cwd, home) / "chats"
+    sid = r.sid
+    chats = ensure_project_dir(r.cwd, r.home) / "chats"
     existing = sorted(chats.glob(f"session-*-{sid[:8]}.jsonl")) if chats.is_dir() else []
     command = ["gemini", "--resume", sid]
     if existing:  # rebuilt before (perhaps continued since): keep it
         return Built("gemini", sid, existing[0], command)
-    start = messages[0].ts if messages and messages[0].ts else now_iso()
+    start = r.start
     head: dict[str, Any] = {
         "sessionId": sid,
-        "projectHash": project_hash(cwd),
+        "projectHash": project_hash(r.cwd),
         "startTime": start,
-        "lastUpdated": (messages[-1].ts or start) if messages else start,
+        "lastUpdated": (r.messages[-1].ts or start) if r.messages else start,
         "kind": "main",
     }
-    if title:
-        head["summary"] = title
+    if r.title:
+        head["summary"] = r.title
     records: list[dict[str, Any]] = [head]
-    for n, m in enumerate(messages):
+    for n, m in enumerate(r.messages):
         rec: dict[str, Any] = {
-            "id": str(uuid.uuid5(uuid.UUID(sid), str(n))),
+            "id": r.turn_id(n),
             "timestamp": m.ts or start,
             "type": "user" if m.role == "user" else "gemini",
             "content": [{"text": m.text}] if m.role == "user" else m.text,
-            RESUME_MARKER: ctx_session,
+            RESUME_MARKER: r.ctx_session,
         }
         records.append(rec)
     when = datetime.now(timezone.utc)
@@ -173,55 +158,49 @@ def build_gemini(
 
 
 # ---- Qwen Code --------------------------------------------------------------------------------
-def build_qwen(
-    ctx_session: str,
-    title: str,
-    messages: list[Message],
-    cwd: Path,
-    branch: str | None,
-    home: Path | None = None,
-) -> Built:
+@target
+def build_qwen(r: Rebuild) -> Built:
     from ctx.capture.adapters.qwen import encode_project_dir, qwen_home
 
-    sid = rebuilt_id(ctx_session, messages)
+    sid = r.sid
     records: list[dict[str, Any]] = []
     parent: str | None = None
-    start = messages[0].ts if messages and messages[0].ts else now_iso()
-    for n, m in enumerate(messages):
-        rid = str(uuid.uuid5(uuid.UUID(sid), str(n)))
+    start = r.start
+    for n, m in enumerate(r.messages):
+        rid = r.turn_id(n)
         rec: dict[str, Any] = {
             "uuid": rid,
             "parentUuid": parent,
             "sessionId": sid,
             "timestamp": m.ts or start,
             "type": m.role,
-            "cwd": str(cwd),
+            "cwd": str(r.cwd),
             "version": "",
             "message": {
                 "role": "user" if m.role == "user" else "model",
                 "parts": [{"text": m.text}],
             },
-            RESUME_MARKER: ctx_session,
+            RESUME_MARKER: r.ctx_session,
         }
-        if branch:
-            rec["gitBranch"] = branch
+        if r.branch:
+            rec["gitBranch"] = r.branch
         records.append(rec)
         parent = rid
-    if title:
+    if r.title:
         records.append(
             {
-                "uuid": str(uuid.uuid5(uuid.UUID(sid), "title")),
+                "uuid": r.turn_id("title"),
                 "parentUuid": parent,
                 "sessionId": sid,
                 "timestamp": start,
                 "type": "system",
                 "subtype": "custom_title",
-                "cwd": str(cwd),
-                "systemPayload": {"customTitle": title, "titleSource": "manual"},
-                RESUME_MARKER: ctx_session,
+                "cwd": str(r.cwd),
+                "systemPayload": {"customTitle": r.title, "titleSource": "manual"},
+                RESUME_MARKER: r.ctx_session,
             }
         )
-    path = qwen_home(home) / "projects" / encode_project_dir(cwd) / "chats" / f"{sid}.jsonl"
+    path = qwen_home(r.home) / "projects" / encode_project_dir(r.cwd) / "chats" / f"{sid}.jsonl"
     _write(path, records)
     return Built("qwen", sid, path, ["qwen", "--resume", sid])
 

@@ -17,12 +17,19 @@ import json
 import os
 import shlex
 import shutil
-import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ctx.core.errors import CtxError
+from ctx.integrations.hook_settings import (
+    ctx_command,
+    install_grouped,
+    load,
+    machine_path,
+    marker_matcher,
+    strip_hooks,
+    uninstall_from,
+)
 
 if TYPE_CHECKING:
     from ctx.core.checks import Check
@@ -46,52 +53,7 @@ def settings_path(project: Project, local: bool = False) -> Path:
     return project.root / ".claude" / ("settings.local.json" if local else "settings.json")
 
 
-def ctx_command() -> str:
-    """How the hooks call ctx: `ctx` when that is this ctx on PATH, else an absolute path.
-
-    `CTX_HOOK_COMMAND` overrides (e.g. `uvx --from contextfs-cli ctx`)."""
-    override = os.environ.get("CTX_HOOK_COMMAND")
-    if override:
-        return override
-    here = Path(sys.executable).parent / "ctx"
-    on_path = shutil.which("ctx")
-    if on_path and (not here.exists() or Path(on_path).resolve() == here.resolve()):
-        return "ctx"
-    if here.exists() and os.access(here, os.X_OK):
-        return shlex.quote(str(here))
-    return f"{shlex.quote(sys.executable)} -m ctx"
-
-
-def _load(path: Path) -> dict[str, Any]:
-    if not path.exists():
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8") or "{}")
-    except (OSError, ValueError) as exc:
-        raise CtxError(
-            f"cannot read {path}: {exc}",
-            "fix or remove the file, then run the command again; nothing was changed",
-            code="bad_settings",
-        ) from None
-    if not isinstance(data, dict):
-        raise CtxError(
-            f"{path} is not a JSON object", "fix or remove the file; nothing was changed"
-        )
-    return data
-
-
-def _save(path: Path, data: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".ctx-tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def _is_ours(hook: Any, sub: str | None = None) -> bool:
-    if not isinstance(hook, dict):
-        return False
-    cmd = str(hook.get("command") or "")
-    return MARKER in cmd and (sub is None or f"hook {sub}" in cmd)
+_is_ours = marker_matcher(MARKER)
 
 
 def _groups(hooks: dict[str, Any], event: str) -> list[Any]:
@@ -117,42 +79,8 @@ def install_claude_hooks(
     """Add (or update) the SessionStart and SessionEnd hooks; returns what was done."""
     path = settings_path(project, local)
     rel = path.relative_to(project.root)
-    data = _load(path)
-    hooks = data.setdefault("hooks", {})
-    if not isinstance(hooks, dict):
-        raise CtxError(f'{path}: "hooks" is not an object', "fix the file; nothing was changed")
     base = command or ctx_command()
-    done: list[str] = []
-    changed = False
-    for event, (sub, timeout) in HOOKS.items():
-        want: dict[str, Any] = {
-            "type": "command",
-            "command": f"{base} hook {sub}",
-            "timeout": timeout,
-        }
-        if event in ASYNC:
-            want["async"] = True
-        groups = hooks.get(event)
-        if not isinstance(groups, list):
-            groups = hooks[event] = []
-        mine = [
-            (g, h)
-            for g in groups
-            if isinstance(g, dict)
-            for h in (g.get("hooks") or [])
-            if _is_ours(h, sub)
-        ]
-        if mine and all(h == want for _, h in mine) and len(mine) == 1:
-            done.append(f"{rel}: {event} hook already installed")
-            continue
-        for g, h in mine:  # outdated or duplicated: replace with one current entry
-            g["hooks"].remove(h)
-        groups[:] = [g for g in groups if not (isinstance(g, dict) and g.get("hooks") == [])]
-        groups.append({"hooks": [want]})
-        changed = True
-        done.append(f"{rel}: {'updated' if mine else 'added'} {event} hook ({want['command']})")
-    if changed:
-        _save(path, data)
+    done, _, changed = install_grouped(path, rel, HOOKS, base, _is_ours, frozenset(ASYNC))
     if project.exists:
         try:
             refresh_brief_cache(project)  # so the very next session has its brief
@@ -160,7 +88,7 @@ def install_claude_hooks(
             done.append(f"note: the session-start brief could not be built: {err.message}")
     if local:
         done += _keep_out_of_git(project, path)
-    elif changed and _machine_path(base):
+    elif changed and machine_path(base):
         done.append(
             f"{rel}: note: the hooks run ctx from a path of this machine; teammates using this "
             "file need ctx at the same path (`--local` keeps the hooks to yourself, "
@@ -236,13 +164,6 @@ def ctx_mcp_registered(project: Project, home: Path | None = None) -> bool:
     return any(_runs_ctx_mcp(s) for s in candidates)
 
 
-def _machine_path(command: str) -> bool:
-    try:
-        return "/" in shlex.split(command)[0]
-    except (ValueError, IndexError):
-        return False
-
-
 def _keep_out_of_git(project: Project, path: Path) -> list[str]:
     """A machine-local settings file must never be committed: exclude it in this clone."""
     import pygit2
@@ -282,21 +203,8 @@ def uninstall_claude_hooks(project: Project) -> list[str]:
 
 def _uninstall_from(project: Project, path: Path) -> list[str]:
     """What was removed from this file; empty when it held none of our hooks."""
-    rel = path.relative_to(project.root)
-    data = _load(path)
-    done = strip_hooks(data, _is_ours, str(rel))
-    if not done:
-        return []
-    if data:
-        _save(path, data)
-    else:
-        path.unlink()
-        done.append(f"{rel}: removed the file (it held nothing else)")
-        try:
-            path.parent.rmdir()  # only when empty: .claude/ may hold commands, agents, ...
-        except OSError:
-            pass
-    return done
+    rel = str(path.relative_to(project.root))
+    return uninstall_from(path, rel, lambda data: strip_hooks(data, _is_ours, rel))
 
 
 def claude_hook_status(project: Project) -> list[Check]:
@@ -308,7 +216,7 @@ def claude_hook_status(project: Project) -> list[Check]:
     for local in (False, True):
         path = settings_path(project, local)
         try:
-            data = _load(path)
+            data = load(path)
         except CtxError as err:
             return [Check("claude-hooks", "warn", err.message, err.advice)]
         mine = {event: _our_commands(data, event, sub) for event, (sub, _) in HOOKS.items()}
@@ -385,31 +293,3 @@ def _recent_failures(project: Project) -> list[Check]:
             "see `ctx hooks log` for the details (the hooks fail open: Claude was not affected)",
         )
     ]
-
-
-def strip_hooks(data: dict[str, Any], is_ours: Callable[[Any], bool], rel: str) -> list[str]:
-    """Remove our hook entries from a settings object of the Claude Code / Gemini CLI shape
-    (`hooks` → event → groups → `hooks`), dropping groups and events left empty; what was done."""
-    hooks = data.get("hooks")
-    done: list[str] = []
-    if isinstance(hooks, dict):
-        for event in list(hooks):
-            groups = hooks[event]
-            if not isinstance(groups, list):
-                continue
-            removed = 0
-            for g in groups:
-                if isinstance(g, dict) and isinstance(g.get("hooks"), list):
-                    before = len(g["hooks"])
-                    g["hooks"] = [h for h in g["hooks"] if not is_ours(h)]
-                    removed += before - len(g["hooks"])
-            if removed:
-                done.append(f"{rel}: removed {event} hook")
-                hooks[event] = [
-                    g for g in groups if not (isinstance(g, dict) and g.get("hooks") == [])
-                ]
-                if not hooks[event]:
-                    del hooks[event]
-        if not hooks:
-            del data["hooks"]
-    return done

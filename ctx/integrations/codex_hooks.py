@@ -33,7 +33,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ctx.core.errors import CtxError
-from ctx.integrations.claude_hooks import _load, _machine_path, _save, ctx_command, strip_hooks
+from ctx.integrations.hook_settings import (
+    ctx_command,
+    install_grouped,
+    load,
+    machine_note,
+    marker_matcher,
+    nothing_to_remove,
+    strip_hooks,
+    uninstall_from,
+)
 
 if TYPE_CHECKING:
     from ctx.core.checks import Check
@@ -64,11 +73,7 @@ def codex_config_path() -> Path:
     return codex_home() / "config.toml"
 
 
-def _is_ours(hook: Any, sub: str | None = None) -> bool:
-    if not isinstance(hook, dict):
-        return False
-    cmd = str(hook.get("command") or "")
-    return MARKER in cmd and (sub is None or f"hook {sub}" in cmd)
+_is_ours = marker_matcher(MARKER)
 
 
 def trusted_hash(label: str, handler: dict[str, Any]) -> str:
@@ -94,41 +99,11 @@ def install(project: Project, command: str | None = None) -> list[str]:
     """Add (or update) the SessionStart and SessionEnd hooks and trust them for this user."""
     path = hooks_path(project)
     rel = path.relative_to(project.root)
-    data = _load(path)
-    hooks = data.setdefault("hooks", {})
-    if not isinstance(hooks, dict):
-        raise CtxError(f'{path}: "hooks" is not an object', "fix the file; nothing was changed")
     base = command or ctx_command()
-    done: list[str] = []
-    changed = False
-    for event, (sub, timeout, _label) in HOOKS.items():
-        want = {"type": "command", "command": f"{base} hook {sub}", "timeout": timeout}
-        groups = hooks.get(event)
-        if not isinstance(groups, list):
-            groups = hooks[event] = []
-        mine = [
-            (g, h)
-            for g in groups
-            if isinstance(g, dict) and isinstance(g.get("hooks"), list)
-            for h in g["hooks"]
-            if _is_ours(h, sub)
-        ]
-        if len(mine) == 1 and mine[0][1] == want:
-            done.append(f"{rel}: {event} hook already installed")
-            continue
-        for g, h in mine:
-            g["hooks"].remove(h)
-        groups[:] = [g for g in groups if not (isinstance(g, dict) and g.get("hooks") == [])]
-        groups.append({"hooks": [want]})
-        changed = True
-        done.append(f"{rel}: {'updated' if mine else 'added'} {event} hook ({want['command']})")
+    wanted = {event: (sub, timeout) for event, (sub, timeout, _label) in HOOKS.items()}
+    done, data, changed = install_grouped(path, rel, wanted, base, _is_ours)
     if changed:
-        _save(path, data)
-        if _machine_path(base):
-            done.append(
-                f"{rel}: note: the hooks run ctx from a path of this machine "
-                "(CTX_HOOK_COMMAND chooses the command)"
-            )
+        done += machine_note(rel, base)
     done += _trust(project, _key_path(path), data)
     return done
 
@@ -237,21 +212,8 @@ def _write_private(cfg: Path, text: str) -> None:
 def uninstall(project: Project) -> list[str]:
     """Remove exactly the hooks and the trust block install added; everything else stays."""
     path = hooks_path(project)
-    rel = path.relative_to(project.root)
-    done: list[str] = []
-    if path.exists():
-        data = _load(path)
-        done = strip_hooks(data, _is_ours, str(rel))
-        if done:
-            if data:
-                _save(path, data)
-            else:
-                path.unlink()
-                done.append(f"{rel}: removed the file (it held nothing else)")
-                try:
-                    path.parent.rmdir()  # only when empty: .codex/ may hold config.toml, ...
-                except OSError:
-                    pass
+    rel = str(path.relative_to(project.root))
+    done = uninstall_from(path, rel, lambda data: strip_hooks(data, _is_ours, rel))
     cfg = codex_config_path()
     read = _read_config(cfg)
     key_path = _key_path(path)
@@ -262,7 +224,7 @@ def uninstall(project: Project) -> list[str]:
         else:
             cfg.unlink()  # it held nothing but ctx's trust
         done.append(f"{cfg}: removed ctx's hook trust")
-    return done or [f"{rel}: no ctx hooks installed, nothing to remove"]
+    return done or nothing_to_remove(rel)
 
 
 def codex_hook_status(project: Project) -> list[Check]:
@@ -272,7 +234,7 @@ def codex_hook_status(project: Project) -> list[Check]:
 
     path = hooks_path(project)
     try:
-        data = _load(path)
+        data = load(path)
     except CtxError as err:
         return [Check("codex-hooks", "warn", err.message, err.advice)]
     ours = _our_handlers(_key_path(path), data)

@@ -17,7 +17,13 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ctx.core.errors import CtxError
+from ctx.integrations.hook_settings import (
+    ctx_command,
+    machine_note,
+    nothing_to_remove,
+    remove_owned_file,
+    write_owned_file,
+)
 
 if TYPE_CHECKING:
     from ctx.store.project import Project
@@ -40,36 +46,15 @@ def render(command: str) -> str:
     return json.dumps({"version": 1, "hooks": hooks}, indent=2) + "\n"
 
 
-def _ours(path: Path) -> bool:
-    try:
-        return MARKER in path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return False
-
-
 def install(project: Project, command: str | None = None) -> list[str]:
-    from ctx.integrations.claude_hooks import _machine_path, ctx_command
-
     path = hooks_path(project)
     rel = path.relative_to(project.root)
-    if path.is_symlink() or (path.exists() and not _ours(path)):
-        raise CtxError(
-            f"{path} exists and was not written by ctx",
-            "move it away (Copilot reads every .github/hooks/*.json); nothing was changed",
-        )
     base = command or ctx_command()
-    text = render(base)
-    if path.exists() and path.read_text(encoding="utf-8", errors="replace") == text:
+    advice = "move it away (Copilot reads every .github/hooks/*.json); nothing was changed"
+    how = write_owned_file(path, render(base), MARKER, advice)
+    if how == "already":
         return [f"{rel}: sessionStart and sessionEnd hooks already installed"]
-    existed = path.exists()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    done = [f"{rel}: {'updated' if existed else 'added'} the sessionStart and sessionEnd hooks"]
-    if _machine_path(base):
-        done.append(
-            f"{rel}: note: the hooks run ctx from a path of this machine "
-            "(CTX_HOOK_COMMAND chooses the command)"
-        )
+    done = [f"{rel}: {how} the sessionStart and sessionEnd hooks", *machine_note(rel, base)]
     done.append("note: Copilot CLI runs a repository's hooks only in a folder you trusted")
     return done
 
@@ -77,12 +62,6 @@ def install(project: Project, command: str | None = None) -> list[str]:
 def uninstall(project: Project) -> list[str]:
     path = hooks_path(project)
     rel = path.relative_to(project.root)
-    if path.is_symlink() or not path.exists() or not _ours(path):
-        return [f"{rel}: no ctx hooks installed, nothing to remove"]
-    path.unlink()
-    for d in (path.parent, path.parent.parent):
-        try:
-            d.rmdir()  # only when empty
-        except OSError:
-            break
+    if not remove_owned_file(path, MARKER):
+        return nothing_to_remove(rel)
     return [f"{rel}: removed the Copilot CLI hooks"]

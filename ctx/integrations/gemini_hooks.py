@@ -16,8 +16,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ctx.core.errors import CtxError
-from ctx.integrations.claude_hooks import _load, _machine_path, _save, ctx_command, strip_hooks
+from ctx.integrations.hook_settings import (
+    ctx_command,
+    install_grouped,
+    machine_note,
+    marker_matcher,
+    nothing_to_remove,
+    strip_hooks,
+    uninstall_from,
+)
 
 if TYPE_CHECKING:
     from ctx.store.project import Project
@@ -28,17 +35,11 @@ HOOKS = {
     "SessionStart": ("gemini-session-start", 15_000),
     "SessionEnd": ("gemini-session-end", 60_000),
 }
+_is_ours = marker_matcher(MARKER)
 
 
 def settings_path(project: Project) -> Path:
     return project.root / ".gemini" / "settings.json"
-
-
-def _is_ours(hook: Any, sub: str | None = None) -> bool:
-    if not isinstance(hook, dict):
-        return False
-    cmd = str(hook.get("command") or "")
-    return MARKER in cmd and (sub is None or f"hook {sub}" in cmd)
 
 
 def install_gemini_hooks(project: Project, *, command: str | None = None) -> list[str]:
@@ -54,42 +55,9 @@ def install_settings_hooks(
 ) -> list[str]:
     """Our hooks in a settings file of Gemini CLI's shape (Qwen Code shares it)."""
     rel = path.relative_to(project.root)
-    data = _load(path)
-    hooks = data.setdefault("hooks", {})
-    if not isinstance(hooks, dict):
-        raise CtxError(f'{path}: "hooks" is not an object', "fix the file; nothing was changed")
     base = command or ctx_command()
-    done: list[str] = []
-    changed = False
-    for event, (sub, timeout) in hooks_wanted.items():
-        want = {"type": "command", "command": f"{base} hook {sub}", "timeout": timeout}
-        groups = hooks.get(event)
-        if not isinstance(groups, list):
-            groups = hooks[event] = []
-        mine = [
-            (g, h)
-            for g in groups
-            if isinstance(g, dict) and isinstance(g.get("hooks"), list)
-            for h in g["hooks"]
-            if _is_ours_for(h, sub)
-        ]
-        if len(mine) == 1 and mine[0][1] == want:
-            done.append(f"{rel}: {event} hook already installed")
-            continue
-        for g, h in mine:
-            g["hooks"].remove(h)
-        groups[:] = [g for g in groups if not (isinstance(g, dict) and g.get("hooks") == [])]
-        groups.append({"hooks": [want]})
-        changed = True
-        done.append(f"{rel}: {'updated' if mine else 'added'} {event} hook ({want['command']})")
-    if changed:
-        _save(path, data)
-        if _machine_path(base):
-            done.append(
-                f"{rel}: note: the hooks run ctx from a path of this machine "
-                "(CTX_HOOK_COMMAND chooses the command)"
-            )
-    return done
+    done, _, changed = install_grouped(path, rel, hooks_wanted, base, _is_ours_for)
+    return done + machine_note(rel, base) if changed else done
 
 
 def _is_ours_for(hook: Any, sub: str) -> bool:
@@ -104,23 +72,9 @@ def uninstall_gemini_hooks(project: Project) -> list[str]:
 def uninstall_settings_hooks(
     project: Project, path: Path, is_ours: Callable[[Any], bool]
 ) -> list[str]:
-    rel = path.relative_to(project.root)
-    if not path.exists():
-        return [f"{rel}: no ctx hooks installed, nothing to remove"]
-    data = _load(path)
-    done = strip_hooks(data, is_ours, str(rel))
-    if not done:
-        return [f"{rel}: no ctx hooks installed, nothing to remove"]
-    if data:
-        _save(path, data)
-    else:
-        path.unlink()
-        done.append(f"{rel}: removed the file (it held nothing else)")
-        try:
-            path.parent.rmdir()  # only when empty: the folder may hold commands, ...
-        except OSError:
-            pass
-    return done
+    rel = str(path.relative_to(project.root))
+    done = uninstall_from(path, rel, lambda data: strip_hooks(data, is_ours, rel))
+    return done or nothing_to_remove(rel)
 
 
 install = install_gemini_hooks  # `ctx hooks install --agent gemini`

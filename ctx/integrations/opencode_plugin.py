@@ -15,7 +15,7 @@ import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ctx.core.errors import CtxError
+from ctx.integrations.hook_settings import ctx_command, remove_owned_file, write_owned_file
 
 if TYPE_CHECKING:
     from ctx.store.project import Project
@@ -66,41 +66,18 @@ def render(command: str) -> str:
 
 
 def install(project: Project, command: str | None = None) -> list[str]:
-    from ctx.integrations.claude_hooks import ctx_command
-
     path = plugin_path(project)
-    if path.is_symlink() or (path.exists() and MARKER not in _read(path)):
-        raise CtxError(
-            f"{path} exists and was not written by ctx",
-            "move it away, or leave OpenCode's plugin as it is; nothing was changed",
-        )
-    text = render(command or ctx_command())
-    if path.exists() and _read(path) == text:
+    advice = "move it away, or leave OpenCode's plugin as it is; nothing was changed"
+    how = write_owned_file(path, render(command or ctx_command()), MARKER, advice)
+    if how == "already":
         return [f"{_rel(project, path)}: already installed"]
-    existed = path.exists()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return [f"{_rel(project, path)}: {'updated' if existed else 'added'} the OpenCode plugin"]
+    return [f"{_rel(project, path)}: {how} the OpenCode plugin"]
 
 
 def uninstall(project: Project) -> list[str]:
-    path = plugin_path(project)
-    if path.is_symlink() or not path.exists() or MARKER not in _read(path):
+    if not remove_owned_file(plugin_path(project), MARKER):
         return []
-    path.unlink()
-    for d in (path.parent, path.parent.parent):
-        try:
-            d.rmdir()  # only when empty
-        except OSError:
-            break
-    return [f"{_rel(project, path)}: removed the OpenCode plugin"]
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
+    return [f"{_rel(project, plugin_path(project))}: removed the OpenCode plugin"]
 
 
 def _rel(project: Project, path: Path) -> str:

@@ -13,9 +13,10 @@ not after `qwen -p`: there `ctx wrap qwen` or `ctx import qwen` stores the sessi
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ctx.integrations.gemini_hooks import install_settings_hooks, uninstall_settings_hooks
+from ctx.integrations.hook_settings import marker_matcher
 
 if TYPE_CHECKING:
     from ctx.store.project import Project
@@ -32,8 +33,7 @@ def settings_path(project: Project) -> Path:
     return project.root / ".qwen" / "settings.json"
 
 
-def _is_ours(hook: Any) -> bool:
-    return isinstance(hook, dict) and MARKER in str(hook.get("command") or "")
+_is_ours = marker_matcher(MARKER)
 
 
 def install(project: Project, command: str | None = None) -> list[str]:

@@ -15,7 +15,8 @@ This module holds the helpers they share; it imports nothing heavy.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,50 @@ def clip(text: str, limit: int = RESULT_LIMIT) -> str:
     head = data[:limit].decode("utf-8", errors="ignore")
     omitted = len(data) - len(head.encode("utf-8"))
     return f"{head}\n[… {omitted} bytes omitted]"
+
+
+def tool_line(name: str, args: Any, keys: Iterable[str]) -> str:
+    """A tool call as one line of text: ``[name]`` and its most telling argument (the first
+    of ``keys`` that holds a string), else all its arguments, clipped."""
+    if isinstance(args, dict):
+        for key in keys:
+            v = args.get(key)
+            if isinstance(v, str) and v.strip():
+                return f"[{name}] {clip(v, 500)}"
+    if args in (None, {}, [], ""):
+        return f"[{name}]"
+    text = args if isinstance(args, str) else json.dumps(args, ensure_ascii=False)
+    return f"[{name}] {clip(text, 500)}"
+
+
+def workspace_folder(workspace_json: Path) -> str | None:
+    """The local folder a VS Code-family ``workspace.json`` (VS Code, Cursor) names; None for
+    a remote one (ssh, wsl, dev container: not on this machine) or an unreadable file."""
+    from urllib.parse import unquote, urlparse
+
+    try:
+        data = json.loads(workspace_json.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    uri = data.get("folder") if isinstance(data, dict) else None
+    if not isinstance(uri, str):
+        return None
+    parsed = urlparse(uri)
+    if parsed.scheme != "file":
+        return None
+    return unquote(parsed.path)
+
+
+def loads_text(raw: Any) -> Any:
+    """A JSON value stored as text or UTF-8 bytes (a database cell); None when it is not."""
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8", errors="replace")
+    if not isinstance(raw, str):
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
 
 
 def clip_value(value: Any, limit: int = INPUT_VALUE_LIMIT) -> Any:

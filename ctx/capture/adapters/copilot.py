@@ -30,9 +30,16 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
-from ctx.capture.adapters import RESUME_MARKER, clip, clip_value, iso_ts, iter_jsonl
+from ctx.capture.adapters import (
+    RESUME_MARKER,
+    clip,
+    clip_value,
+    iso_ts,
+    iter_jsonl,
+    tool_line,
+    workspace_folder,
+)
 from ctx.core.models import TranscriptHeader, TranscriptTurn
 
 
@@ -51,15 +58,7 @@ def _text(value: Any) -> str:
 
 
 def _tool_line(name: str, args: Any) -> str:
-    if isinstance(args, dict):
-        for key in ("command", "path", "filePath", "pattern", "query", "url"):
-            v = args.get(key)
-            if isinstance(v, str) and v.strip():
-                return f"[{name}] {clip(v, 500)}"
-    if args in (None, {}, [], ""):
-        return f"[{name}]"
-    text = args if isinstance(args, str) else json.dumps(args, ensure_ascii=False)
-    return f"[{name}] {clip(text, 500)}"
+    return tool_line(name, args, ("command", "path", "filePath", "pattern", "query", "url"))
 
 
 def _result_turn(
@@ -308,17 +307,6 @@ def vscode_user_dirs(home: str | os.PathLike[str] | None = None) -> list[Path]:
     return [root / name / "User" for name in ("Code", "Code - Insiders")]
 
 
-def _folder(workspace_json: Path) -> str | None:
-    try:
-        data = json.loads(workspace_json.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    uri = data.get("folder") if isinstance(data, dict) else None
-    if not isinstance(uri, str) or urlparse(uri).scheme != "file":
-        return None
-    return unquote(urlparse(uri).path)
-
-
 @dataclass
 class ChatFile:
     path: Path
@@ -336,7 +324,7 @@ def find_chat_sessions(
     out = []
     for user in user_dirs if user_dirs is not None else vscode_user_dirs():
         for ws in sorted((user / "workspaceStorage").glob("*/workspace.json")):
-            folder = _folder(ws)
+            folder = workspace_folder(ws)
             if folder is None or (wants is not None and not _under(folder, wants)):
                 continue
             for f in sorted((ws.parent / "chatSessions").glob("*.json*")):

@@ -30,9 +30,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
-from ctx.capture.adapters import clip, clip_value, iso_ts
+from ctx.capture.adapters import clip, clip_value, iso_ts, loads_text, tool_line, workspace_folder
 from ctx.capture.adapters.opencode import connect_readonly
 from ctx.core.models import TranscriptHeader, TranscriptTurn
 
@@ -62,37 +61,12 @@ def _obj(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _loads(raw: Any) -> Any:
-    if isinstance(raw, bytes):
-        raw = raw.decode("utf-8", errors="replace")
-    if not isinstance(raw, str):
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return None
-
-
-def _folder(workspace_json: Path) -> str | None:
-    try:
-        data = json.loads(workspace_json.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    uri = data.get("folder") if isinstance(data, dict) else None
-    if not isinstance(uri, str):
-        return None
-    parsed = urlparse(uri)
-    if parsed.scheme != "file":
-        return None  # remote (ssh, wsl, dev container) folders are not on this machine
-    return unquote(parsed.path)
-
-
 def _workspace_composers(db: Path) -> list[str]:
     with connect_readonly(db) as conn:
         row = conn.execute(
             "SELECT value FROM ItemTable WHERE key = 'composer.composerData'"
         ).fetchone()
-    data = _obj(_loads(row[0]) if row else None)
+    data = _obj(loads_text(row[0]) if row else None)
     out = []
     for c in data.get("allComposers") or []:
         cid = _obj(c).get("composerId")
@@ -126,7 +100,7 @@ def find_chats(
     chats: dict[str, CursorChat] = {}
     folders: dict[str, str] = {}
     for ws in sorted((root / "workspaceStorage").glob("*/workspace.json")):
-        folder = _folder(ws)
+        folder = workspace_folder(ws)
         if folder is None:
             continue
         folders[ws.parent.name] = folder
@@ -166,7 +140,7 @@ def _header_chats(global_db: Path, folders: dict[str, str]) -> list[tuple[str, s
     for cid, wid, value in rows:
         if not isinstance(cid, str) or not cid:
             continue
-        head = _obj(_loads(value))
+        head = _obj(loads_text(value))
         if head.get("isDraft") is True:
             continue
         folder = folders.get(wid) if isinstance(wid, str) else None
@@ -178,15 +152,9 @@ def _header_chats(global_db: Path, folders: dict[str, str]) -> list[tuple[str, s
 
 
 def _tool_line(name: str, args: Any) -> str:
-    if isinstance(args, dict):
-        for key in ("command", "target_file", "relative_workspace_path", "query", "path"):
-            v = args.get(key)
-            if isinstance(v, str) and v.strip():
-                return f"[{name}] {clip(v, 500)}"
-    if args in (None, {}, [], ""):
-        return f"[{name}]"
-    text = args if isinstance(args, str) else json.dumps(args, ensure_ascii=False)
-    return f"[{name}] {clip(text, 500)}"
+    return tool_line(
+        name, args, ("command", "target_file", "relative_workspace_path", "query", "path")
+    )
 
 
 class _Builder:
@@ -230,7 +198,7 @@ class _Builder:
     def _tool(self, t: dict[str, Any], ts: str | None, bid: str) -> None:
         name = str(t.get("name") or t.get("tool") or "tool")
         raw = t.get("rawArgs") if t.get("rawArgs") not in (None, "") else t.get("params")
-        args = _loads(raw) if isinstance(raw, str) else raw
+        args = loads_text(raw) if isinstance(raw, str) else raw
         if args is None and isinstance(raw, str):
             args = raw
         call_id = t.get("toolCallId") if isinstance(t.get("toolCallId"), str) else None
@@ -258,12 +226,12 @@ def parse_cursor_chat(chat: CursorChat) -> tuple[TranscriptHeader, list[Transcri
         row = conn.execute(
             "SELECT value FROM cursorDiskKV WHERE key = ?", (f"composerData:{chat.id}",)
         ).fetchone()
-        data = _obj(_loads(row[0]) if row else None)
+        data = _obj(loads_text(row[0]) if row else None)
         rows = conn.execute(
             "SELECT key, value FROM cursorDiskKV WHERE key >= ? AND key < ?",
             (f"bubbleId:{chat.id}:", f"bubbleId:{chat.id};"),
         ).fetchall()
-    bubbles = {str(k).rsplit(":", 1)[-1]: _loads(v) for k, v in rows}
+    bubbles = {str(k).rsplit(":", 1)[-1]: loads_text(v) for k, v in rows}
     started = iso_ts(data.get("createdAt"))
     b = _Builder(started)
     headers = data.get("fullConversationHeadersOnly")

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ctx.capture.adapters import clip, clip_value, iso_ts
+from ctx.capture.adapters import clip, clip_value, iso_ts, loads_text, tool_line
 from ctx.capture.adapters.opencode import connect_readonly
 from ctx.core.models import TranscriptHeader, TranscriptTurn
 
@@ -95,13 +95,7 @@ def _json(raw: Any) -> Any:
         raw = bytes(raw)
         if raw.lstrip()[:1] not in (b"{", b"["):
             return _NOT_JSON
-        raw = raw.decode("utf-8", errors="replace")
-    if not isinstance(raw, str):
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return None
+    return loads_text(raw)
 
 
 _NOT_JSON = object()  # a protobuf graph blob: known, carries no message
@@ -221,15 +215,7 @@ class _Builder:
 
 
 def _tool_line(name: str, args: Any) -> str:
-    if isinstance(args, dict):
-        for key in ("command", "path", "pattern", "glob_pattern", "query", "url"):
-            v = args.get(key)
-            if isinstance(v, str) and v.strip():
-                return f"[{name}] {clip(v, 500)}"
-    if args in (None, {}, [], ""):
-        return f"[{name}]"
-    text = args if isinstance(args, str) else json.dumps(args, ensure_ascii=False)
-    return f"[{name}] {clip(text, 500)}"
+    return tool_line(name, args, ("command", "path", "pattern", "glob_pattern", "query", "url"))
 
 
 def parse_cursor_cli_chat(chat: CursorCliChat) -> tuple[TranscriptHeader, list[TranscriptTurn]]:
