@@ -412,6 +412,10 @@ class _Proxy:
         self.sink.on_start(self.cols, self.rows)
         self._install_signals()
         try:
+            if self.plan.session:
+                # raw before the program runs: a key pressed the moment it is ready (Ctrl-Z,
+                # Ctrl-C) must reach it as a byte, not become a signal to ctx's own terminal
+                self._enter_raw()
             self._spawn(path)
             if self.on_started is not None:
                 self.on_started()
