@@ -108,3 +108,51 @@ def test_titles_come_from_the_request_and_retitle_merges(tmp_path: Path) -> None
     assert json.loads(ctx_in(ada, "sessions", "show", sid, "--json"))["title"] == (
         "Login test vs RS256"
     )
+
+
+def test_one_home_with_eight_agents_one_import(tmp_path: Path) -> None:
+    """Issue 18's new user: a HOME holding Claude Code, Codex, aider, Gemini CLI, Qwen Code,
+    OpenCode, Copilot CLI, Cursor (editor and CLI) sessions of this repository; one
+    `ctx import --all-agents` stores them all, a second adds nothing, `ctx status` agrees."""
+    import re
+    from collections import Counter
+
+    from tests.adapters import cursor_cli_fixtures as cursor_cli
+    from tests.adapters import test_copilot as copilot
+    from tests.adapters import test_cursor as cursor
+    from tests.adapters import test_gemini_qwen as gq
+    from tests.adapters.opencode_fixtures import make_db
+    from tests.adapters.test_opencode import _sessions
+
+    home, repo = Path.home(), tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    assert run_ctx(repo, "init").code == 0
+    _claude(home, repo)
+    _codex(home, repo)
+    shutil.copy(next((FIXTURES / "aider").iterdir()), repo / ".aider.chat.history.md")
+    gq._gemini_current(home, repo)
+    qwen = home / ".qwen" / "projects" / re.sub("[^A-Za-z0-9]", "-", str(repo)) / "chats"
+    gq._jsonl(qwen / f"{gq.QSID}.jsonl", gq._qwen_records(repo))
+    data = Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share") / "opencode"
+    data.mkdir(parents=True, exist_ok=True)
+    make_db(data / "opencode.db", _sessions(repo, tmp_path / "other")).close()
+    copilot._cli_session(home / ".copilot", "s-new", repo)
+    user = home / ".config" / "Cursor" / "User"
+    cursor._workspace(user, "aaa", repo.as_uri(), ["c-1"])
+    cursor._global(user, {"c-1": {}})
+    cursor_cli.make_chat(home / ".cursor", str(repo), "chat-1", cursor_cli.messages(str(repo)))
+
+    agents = {"claude", "codex", "aider", "gemini", "qwen", "opencode", "copilot", "cursor"}
+    waiting = run_ctx(repo, "status", "--json").json()["agents_not_stored"]
+    assert {a for a, n in waiting.items() if n} == agents
+    first = run_ctx(repo, "import", "--all-agents", "--json")
+    assert first.code == 0, first.err
+    assert {a for a, n in first.json()["files_read"].items() if n} == agents
+    second = run_ctx(repo, "import", "--all-agents", "--json").json()
+    assert (second["created"], second["added_turns"]) == (0, 0)
+    listed = run_ctx(repo, "sessions", "list", "--json").json()
+    sessions = listed if isinstance(listed, list) else listed["sessions"]
+    assert set(Counter(s["tool"] for s in sessions)) == agents
+    after = run_ctx(repo, "status", "--json").json()["agents_not_stored"]
+    assert not any(after.values()), after
