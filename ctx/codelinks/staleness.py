@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import subprocess
 from dataclasses import asdict, dataclass, field
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ctx.store.cites import parse
+from ctx.store.locking import write_cache
 
 if TYPE_CHECKING:
     from ctx.core.models import Memory
@@ -208,14 +208,7 @@ def staleness_of(project: Project, memories: list[Memory]) -> dict[str, Stalenes
         fresh[key] = st.to_dict()
         changed = True
     if changed:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps({"v": CACHE_VERSION, "entries": fresh}), encoding="utf-8")
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, path)
-        except OSError:
-            pass  # a cache that cannot be written only costs time
+        write_cache(path, {"v": CACHE_VERSION, "entries": fresh})
     return out
 
 

@@ -132,3 +132,16 @@ def _refuse_linked(path: Path) -> None:
             f"remove the symlink {link}; ctx recreates it",
             code="store_symlink",
         )
+
+
+def write_cache(path: Path, obj: object) -> None:
+    """Save a machine-local JSON cache, or nothing: a cache that cannot be written (a full disk,
+    a linked folder refused by :func:`atomic_write`) only costs time next run."""
+    import json
+
+    from ctx.core.errors import CtxError
+
+    try:
+        atomic_write(path, json.dumps(obj).encode("utf-8"), private=True, durable=False)
+    except (OSError, CtxError):
+        pass

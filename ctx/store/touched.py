@@ -20,6 +20,7 @@ from ctx.core.errors import CtxError
 from ctx.core.models import Session, Turn
 from ctx.store.cites import normalise
 from ctx.store.layout import Layout
+from ctx.store.locking import write_cache
 
 
 class SessionStore(Protocol):
@@ -167,14 +168,7 @@ def session_files(project: SessionStore, sessions: list[Session]) -> dict[str, l
         out[s.id] = files
         changed = True
     if changed:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps({"v": CACHE_VERSION, "sessions": entries}), encoding="utf-8")
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, path)
-        except OSError:
-            pass  # a cache that cannot be written only costs time
+        write_cache(path, {"v": CACHE_VERSION, "sessions": entries})
     return out
 
 

@@ -7,6 +7,7 @@ Why one module: the fakes differ only in the protocol they speak; the server plu
 
 from __future__ import annotations
 
+import abc
 import gzip
 import json
 import threading
@@ -17,7 +18,7 @@ from typing import Any, TypeVar
 S = TypeVar("S", bound="LoopbackServer")
 
 
-class LoopbackServer:
+class LoopbackServer(abc.ABC):
     """Runs :meth:`handler` on 127.0.0.1 (a free port) in a daemon thread: ``with Fake() as s``.
 
     Subclasses call ``super().__init__()`` and share ``self._lock`` with their handler.
@@ -28,8 +29,9 @@ class LoopbackServer:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
+    @abc.abstractmethod
     def handler(self) -> type[BaseHTTPRequestHandler]:
-        raise NotImplementedError
+        """The request handler class of this fake's protocol (each fake defines its own)."""
 
     def start(self: S) -> S:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler())
