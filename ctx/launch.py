@@ -2,7 +2,9 @@
 
 Hook calls (`ctx hook claude-session-start|claude-session-end`) run inside an AI tool's
 start-up and exit, so they skip the command-line framework: they go straight to the
-stdlib-only `ctx.integrations.hook_entry`. Everything else is the typer CLI (`ctx.cli.app`).
+stdlib-only `ctx.integrations.hook_entry`. A plain `ctx wrap [OPTIONS] CMD...` skips it too
+(`ctx.cli.wrap_run.fast_main`): the wrapped program starts sooner, and the command is timed
+against `script`. Everything else is the typer CLI (`ctx.cli.app`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,14 @@ def main(argv: list[str] | None = None) -> int:
         if argv is None:
             sys.exit(code)
         return code
+    if args and args[0] == "wrap":
+        from ctx.cli.wrap_run import fast_main
+
+        fast = fast_main(args[1:])
+        if fast is not None:
+            if argv is None:
+                sys.exit(fast)
+            return fast
     from ctx.cli.app import main as cli_main
 
     return cli_main(argv)

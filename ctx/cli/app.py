@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,7 +9,7 @@ from typing import Any
 import typer
 
 from ctx.cli import common
-from ctx.core.errors import EXIT_INTERNAL, EXIT_USER, CtxError
+from ctx.core.errors import EXIT_USER, CtxError
 from ctx.core.version import __version__
 
 app = typer.Typer(
@@ -123,28 +121,6 @@ _register()
 _full_short_help(app)
 
 
-def _error(err: CtxError, as_json: bool) -> int:
-    from ctx.cli.output import json_safe, sanitize
-    from ctx.privacy import redact
-
-    # a message may quote user input (an id, a tag, a path): never a secret on stderr
-    err = CtxError(  # a plain copy: subclasses (GitFailed) take other arguments
-        redact(err.message),
-        err.advice,
-        exit_code=err.exit_code,
-        code=err.code,
-        detail=redact(err.detail) if err.detail else "",
-    )
-    if as_json:
-        sys.stderr.write(json_safe(json.dumps(err.to_dict(), ensure_ascii=False)) + "\n")
-    else:
-        advice = f" — {err.advice}" if err.advice else ""
-        if err.detail:  # e.g. git's own message, as git wrote it
-            sys.stderr.write(sanitize(err.detail.rstrip("\n")) + "\n")
-        sys.stderr.write(sanitize(f"ctx: error: {err.message}{advice}") + "\n")
-    return err.exit_code
-
-
 # Commands whose stdout is data or a live terminal, never text to sanitize or page.
 _RAW = {"export", "wrap", "browse", "mcp", "hook"}
 # Commands whose output can be long: paged when stdout is a terminal (like git).
@@ -215,20 +191,6 @@ def _click_exceptions() -> Any:
         return importlib.import_module("click.exceptions")
 
 
-def _check_args_are_text(args: list[str]) -> None:
-    """Invalid UTF-8 on the command line arrives as lone surrogates: refuse it, store nothing."""
-    for i, a in enumerate(args, 1):
-        try:
-            a.encode("utf-8")
-        except UnicodeEncodeError:
-            raise CtxError(
-                f"argument {i} is not UTF-8 text",
-                "pass text in UTF-8 (check the terminal's or the script's encoding)",
-                exit_code=2,
-                code="not_text",
-            ) from None
-
-
 def _run_app(args: list[str], safe: bool, paged: bool) -> Any:
     """Run the command with stdout sanitized (text from others) and paged when long."""
     from ctx.cli.output import SafeStream
@@ -248,46 +210,29 @@ def _run_app(args: list[str], safe: bool, paged: bool) -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the command, map every failure to one line and an exit code."""
-    click_exc = _click_exceptions()
+    from ctx.cli.guard import check_args_are_text, report_error, run_guarded
 
+    click_exc = _click_exceptions()
     args = list(sys.argv[1:] if argv is None else argv)
     as_json = "--json" in args
     safe, paged = _output_mode(args)
-    try:
-        _check_args_are_text(args)
-        rv = _run_app(args, safe, paged)
-        code = rv if isinstance(rv, int) else 0
-    except CtxError as err:
-        code = _error(err, as_json)
-    except typer.Exit as exc:
-        code = exc.exit_code
-    except typer.Abort:
-        sys.stderr.write("ctx: aborted\n")
-        code = 130
-    except click_exc.ClickException as exc:  # bad arguments
-        usage = _usage_error(exc, click_exc)
-        code = _error(usage, as_json)
-    except KeyboardInterrupt:
-        sys.stderr.write("ctx: interrupted\n")
-        code = 130
-    except BrokenPipeError:
-        # `ctx ... | head`: the reader went away; not an error worth a traceback
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        code = 0
-    except Exception as exc:  # an internal error: a bug in ctx
-        from ctx.core.oserrors import resource_error
 
-        if os.environ.get("CTX_DEBUG"):
-            raise
-        # a full disk, a size limit, a read-only file system: the user's to fix, not a bug
-        internal = resource_error(exc) or CtxError(
-            f"internal error: {type(exc).__name__}: {exc}",
-            "this is a bug in ctx; rerun with CTX_DEBUG=1 for the traceback and report it",
-            exit_code=EXIT_INTERNAL,
-            code="internal",
-        )
-        code = _error(internal, as_json)
+    def body() -> int:
+        check_args_are_text(args)
+        rv = _run_app(args, safe, paged)
+        return rv if isinstance(rv, int) else 0
+
+    def translate(exc: Exception) -> int | None:
+        if isinstance(exc, typer.Exit):
+            return int(exc.exit_code)
+        if isinstance(exc, typer.Abort):
+            sys.stderr.write("ctx: aborted\n")
+            return 130
+        if isinstance(exc, click_exc.ClickException):  # bad arguments
+            return report_error(_usage_error(exc, click_exc), as_json)
+        return None
+
+    code = run_guarded(body, as_json, translate)
     if argv is None:
         sys.exit(code)
     return code

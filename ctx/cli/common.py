@@ -9,14 +9,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import typer
-
 from ctx.core.errors import CtxError
 
 if TYPE_CHECKING:
     from ctx.store.project import Project
 
-JSON_OPT = typer.Option(False, "--json", help="Print JSON (stable, documented in docs/guide.md).")
+
+def __getattr__(name: str) -> Any:
+    """``JSON_OPT`` is built on first use: the `ctx wrap` fast path imports this module
+    without typer (see ctx/cli/cmd_wrap.py)."""
+    if name == "JSON_OPT":
+        import typer
+
+        opt = typer.Option(
+            False, "--json", help="Print JSON (stable, documented in docs/guide.md)."
+        )
+        globals()["JSON_OPT"] = opt
+        return opt
+    raise AttributeError(name)
 
 
 @dataclass
@@ -200,6 +210,8 @@ def confirm(prompt: str, yes: bool, what: str = "this") -> None:
     answer = sys.stdin.readline()
     if answer.strip().lower() not in ("y", "yes"):
         sys.stderr.write("ctx: nothing changed\n")
+        import typer
+
         raise typer.Exit(1)
 
 

@@ -203,7 +203,9 @@ class SessionOps(ProjectBase):
             raise
         if make_current:
             atomic_write(self.layout.current_file, (sid + "\n").encode(), private=True)
-        return self.get_session(sid, with_turns=False)
+        # read back from the journal just written: not get_session, which lists every session
+        rec, private = self._session_record(sid, "open")
+        return to_session(sid, rec, private)
 
     def current_session_id(self) -> str:
         try:

@@ -249,3 +249,62 @@ def test_a_run_that_failed_before_any_conversation_is_not_shared(store: Path) ->
     assert not failed_without_conversation(1, said)
     assert not failed_without_conversation(0, said[:1])
     assert failed_without_conversation(130, [*said[:1], TranscriptTurn("system", "/exit")])
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--", "echo", "hi"],
+        ["echo", "--title", "x"],
+        ["--title", "My title", "--tool=aider", "-q", "claude", "--resume", "abc"],
+        ["--title=t", "--private", "--no-record-input", "--quiet", "--", "python3", "-i"],
+        ["--record-input", "--tool", "codex", "codex", "exec", "--json"],
+    ],
+)
+def test_fast_path_reads_the_options_as_typer_does(args: list[str]) -> None:
+    """`ctx wrap` starts without typer (ctx/cli/wrap_run.py): what it reads from a command
+    line must be exactly what the typer command reads."""
+    from typer.main import get_command
+
+    from ctx.cli.app import app
+    from ctx.cli.wrap_run import parse_fast
+
+    fast = parse_fast(list(args))
+    assert fast is not None
+    click_ctx = get_command(app).commands["wrap"].make_context("wrap", list(args))  # type: ignore[attr-defined]
+    typer_argv = list(click_ctx.args)
+    if typer_argv and typer_argv[0] == "--":
+        typer_argv = typer_argv[1:]
+    fast_argv = fast.pop("argv")
+    assert (fast_argv[1:] if fast_argv[0] == "--" else fast_argv) == typer_argv
+    defaults = {"tool": None, "title": None, "private": False, "record_input": None, "quiet": False}
+    assert {**defaults, **fast} == click_ctx.params
+
+
+@pytest.mark.parametrize(
+    "args", [["--help"], ["--bogus", "x"], ["--"], [], ["--tool"], ["-qx", "a"]]
+)
+def test_fast_path_leaves_the_rest_to_typer(args: list[str]) -> None:
+    from ctx.cli.wrap_run import parse_fast
+
+    assert parse_fast(args) is None
+
+
+def test_wrap_runs_without_importing_typer(store: Path) -> None:
+    probe = (
+        "import sys, json\nsys.argv = ['ctx', 'wrap', '-q', '--', 'true']\n"
+        "from ctx.launch import main\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    code = e.code\n"
+        "print(json.dumps([code, 'typer' in sys.modules, 'click' in sys.modules]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=store,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    assert json.loads(out.stdout.splitlines()[-1]) == [0, False, False], out.stderr
+    assert [s["tool"] for s in run_ctx(store, "sessions", "list", "--all", "--json").json()] == [
+        "true"
+    ]
