@@ -62,6 +62,10 @@ if TYPE_CHECKING:
 BATCH_BYTES = 16 * 1024
 #: ...from a pipe (nothing to keep flowing on the other side), as much as it holds.
 PIPE_BATCH_BYTES = 1 << 20
+#: Output is handed to the sink (the journal) in records of up to this much: during a burst
+#: the journal trails the screen by less than this, and catches up whenever the output pauses
+#: (before ctx waits for more), before any input or resize is recorded, and at the end.
+SINK_BATCH_BYTES = 256 * 1024
 #: Input queued for a child that does not read is capped; stdin is paused beyond this.
 MAX_PENDING_INPUT = 1 << 20
 #: After the child exits, output still in the pty is drained until it is quiet this long...
@@ -266,6 +270,9 @@ class _Proxy:
         self.read_size = 65536
         self.batch = BATCH_BYTES
         self.on_started: Callable[[], object] | None = None
+        self.unsunk: list[bytes] = []  # output shown but not yet handed to the sink
+        self.unsunk_bytes = 0
+        self.unsunk_t = 0.0
 
     # ---- set-up and tear-down ---------------------------------------------------------------
 
@@ -428,6 +435,7 @@ class _Proxy:
             self._loop()
             ended_mono, ended_wall = time.monotonic(), time.time()
         finally:
+            self._sink_output()
             try:
                 self._leave_raw()
                 self._cleanup_child()
@@ -473,7 +481,10 @@ class _Proxy:
                 timeout = 0.1 if polling_only else 1.0
             else:
                 timeout = None
-            ready = self.poller.poll(None if timeout is None else int(timeout * 1000))
+            ready = self.poller.poll(0) if self.unsunk else None
+            if not ready:  # the output pauses: the journal catches up before ctx waits
+                self._sink_output()
+                ready = self.poller.poll(None if timeout is None else int(timeout * 1000))
             if not ready:
                 if self.status is not None:
                     break  # drained: the output stayed quiet after the program exited
@@ -529,9 +540,21 @@ class _Proxy:
             return
         data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         self.output_bytes += len(data)
-        # Journal first: whatever the user has seen is on disk if ctx is killed next.
-        self.sink.on_output(data, time.monotonic() - self.t0)
+        if not self.unsunk:
+            self.unsunk_t = time.monotonic() - self.t0
+        self.unsunk.append(data)
+        self.unsunk_bytes += len(data)
+        if self.unsunk_bytes >= SINK_BATCH_BYTES:
+            self._sink_output()
         self._write_out(data)
+
+    def _sink_output(self) -> None:
+        """Hand the output shown so far to the sink as one record."""
+        if not self.unsunk:
+            return
+        data = self.unsunk[0] if len(self.unsunk) == 1 else b"".join(self.unsunk)
+        self.unsunk, self.unsunk_bytes = [], 0
+        self.sink.on_output(data, self.unsunk_t)
 
     def _output_ended(self) -> None:
         if self.out_eof:
@@ -588,6 +611,7 @@ class _Proxy:
         self.input_bytes += len(data)
         # Piped input is what makes the turns of a program that does not echo it.
         if self.record_input or self.plan.stdin == "pipe":
+            self._sink_output()  # the output before this input comes first in the journal
             self.sink.on_input(data, time.monotonic() - self.t0)
         if self.status is not None or self.in_target < 0:
             return  # nobody left to read it
@@ -707,6 +731,7 @@ class _Proxy:
                 return
             if not self.plan.session:  # a pty that is nobody's terminal: tell the program
                 self._kill(signal.SIGWINCH)
+        self._sink_output()
         self.sink.on_resize(self.cols, self.rows, time.monotonic() - self.t0)
 
     def _reap(self, stopped_ok: bool = True) -> bool:
@@ -742,6 +767,7 @@ class _Proxy:
         """
         if not self.plan.session:
             return
+        self._sink_output()  # a stopped ctx may be killed: the journal is complete first
         self._leave_raw()
         os.kill(os.getpid(), signal.SIGSTOP)
         # ...continued by the shell.

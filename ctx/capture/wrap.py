@@ -8,7 +8,8 @@ promise of DESIGN.md §3.4–3.6:
 2. Note what finds the tool's own transcript afterwards (start time; aider's history size),
    in the journal's header, so a recovery after a kill can use it too.
 3. Open the session (``owner_pid`` = this process, ``capture = "wrap"``) and run the proxy
-   with the journal as its sink: output is on disk before the user sees it.
+   with the journal as its sink: output is on disk as the user sees it (during a burst, at
+   most 256 KB behind the screen; caught up whenever the output pauses).
 4. Build the turns: the tool's own transcript when it wrote one during the run (Claude Code,
    aider, Codex), else the terminal rendered into clean text.
 5. Complete the session. When the tool's session id is known the session is stored under the

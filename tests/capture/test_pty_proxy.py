@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -449,3 +450,47 @@ def test_a_background_grandchild_does_not_keep_ctx_waiting() -> None:
     assert result.exit_code == 0
     assert b"started" in out
     assert time.monotonic() - started < 10
+
+
+def test_the_journal_catches_up_whenever_the_output_pauses() -> None:
+    """Output reaches the sink in records of at most SINK_BATCH_BYTES (plus one read batch),
+    and everything shown before a pause is in the sink before anything after it."""
+    from ctx.capture.pty_proxy import BATCH_BYTES, SINK_BATCH_BYTES
+
+    code = (
+        "import os, sys, time\n"
+        "for _ in range(64):\n    os.write(1, b'x' * 16383 + b'\\n')\n"
+        "os.write(1, b'PAUSE\\n'); time.sleep(0.6); os.write(1, b'AFTER\\n')\n"
+    )
+    out_r, out_w = os.openpty()
+    tty.setraw(out_w)
+
+    def drain() -> None:
+        with contextlib.suppress(OSError):
+            while os.read(out_r, 1 << 20):
+                pass
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    records: list[bytes] = []
+
+    class Records(NullSink):
+        def on_output(self, data: bytes, t: float) -> None:
+            records.append(data)
+
+    try:
+        result = run_proxied(
+            [sys.executable, "-c", code], sink=Records(), stdin_fd=None, stdout_fd=out_w
+        )
+    finally:
+        os.close(out_w)
+        reader.join(30)
+        os.close(out_r)
+    assert result.exit_code == 0
+    joined = b"".join(records).replace(b"\r\n", b"\n")
+    assert joined == (b"x" * 16383 + b"\n") * 64 + b"PAUSE\nAFTER\n"  # all of it, in order
+    assert max(len(r) for r in records) <= SINK_BATCH_BYTES + BATCH_BYTES
+    assert len(records) < 64  # not one record per read (1 MB in 16 KB reads)
+    pause = next(i for i, r in enumerate(records) if b"PAUSE" in r)
+    assert records[pause].rstrip(b"\r\n").endswith(b"PAUSE")  # the pause closed a record
+    assert all(b"AFTER" not in r for r in records[: pause + 1])
