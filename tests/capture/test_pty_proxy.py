@@ -409,12 +409,16 @@ def test_sigkill_of_ctx_leaves_a_readable_journal(
     assert not rec.complete
     recorded = rec.output_bytes().replace(b"\r\n", b"\n")
     seen = shown.replace(b"\r\n", b"\n")
-    last_seen = seen[: seen.rindex(b"\n")].rsplit(b"\n", 1)[-1]
-    # Everything the terminal had displayed was already on disk when ctx was killed.
-    assert last_seen in recorded
+    last_seen = int(seen[: seen.rindex(b"\n")].rsplit(b"\n", 1)[-1].split()[1])
     assert recorded.startswith(b"line 0000001\nline 0000002\n")
     lines = recorded.split(b"\n")[:-1]
     assert lines == [f"line {n:07d}".encode() for n in range(1, len(lines) + 1)]
+    # What the terminal had displayed was on disk when ctx was killed, but for at most the
+    # record still being gathered during this unbroken burst (docs/capture.md).
+    from ctx.capture.pty_proxy import BATCH_BYTES, SINK_BATCH_BYTES
+
+    line_bytes = len(b"line 0000001\r\n")
+    assert len(lines) >= last_seen - (SINK_BATCH_BYTES + BATCH_BYTES) // line_bytes
     # The next ctx command can still turn it into a transcript.
     from ctx.capture.terminal_render import transcript_from_journal
 
