@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import stat
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -223,6 +224,9 @@ class SessionOps(ProjectBase):
     def _open_id(self, ident: str | None) -> str:
         if not ident:
             return self.current_session_id()
+        path = self.journal_path(ident) if is_session_id(ident) else None
+        if path and confine.link_in(self.layout.store, path) is None and _regular_file(path):
+            return ident  # a whole id of an open session: no need to list every session
         sid = self.resolve_session_id(ident)
         if not self.journal_path(sid).exists():
             raise CtxError(
@@ -786,3 +790,11 @@ def _title_from(turns: list[Turn]) -> str:
     from ctx.store.titles import title_from
 
     return title_from(turns)
+
+
+def _regular_file(path: Path) -> bool:
+    """A regular file, not a link to one (links in the store are never followed)."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
