@@ -1,10 +1,13 @@
 """The session-end import for agents whose hook names the session, not a file ctx may trust
-as is: Codex CLI (the rollout in `transcript_path`) and Cursor (`conversation_id`).
+as is: Codex CLI (the rollout in `transcript_path`) and Cursor (`conversation_id`), and the
+checks of every agent's `transcript_path`.
 
-Hook input is written by the agent, so it is checked before use: a Codex rollout path must be
-a regular file (not a symlink) named ``rollout-*.jsonl`` under Codex's own ``sessions`` (or
-``archived_sessions``) directory; a Cursor conversation id must look like one, and the chat is
-then looked up where `ctx import cursor` looks. Both go through the same import functions as
+Hook input is written by the agent, so it is checked before use: a transcript path must be a
+regular file (not a symlink) of the agent's own kind under the agent's own folder (a Codex
+rollout ``rollout-*.jsonl`` under ``sessions`` or ``archived_sessions``; a Claude Code
+transcript under ``projects``; a Gemini or Qwen chat in a ``chats`` folder); a Cursor
+conversation id must look like one, and the chat is then looked up where `ctx import cursor`
+looks. Both go through the same import functions as
 `ctx import codex|cursor`, so a later manual import adds nothing twice.
 """
 
@@ -18,50 +21,75 @@ from ctx.core.errors import CtxError
 from ctx.integrations.hook_entry import log
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ctx.store.project import Project
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 
 
-def confined_rollout(value: Any) -> Path | None:
-    """The Codex rollout the hook named, when it is one; else None."""
-    from ctx.capture.adapters.codex import codex_home
-
+def _confined(value: Any, roots: list[Path], name_ok: Callable[[Path], bool]) -> Path | None:
+    """``value`` as a path when it names a regular file (not a symlink) whose name passes
+    ``name_ok``, inside one of ``roots`` once resolved; else None (a hook's input is written
+    by the agent, and a path in it is never read before it is checked)."""
     if not isinstance(value, str) or not value or "\x00" in value:
         return None
     path = Path(value)
-    if not path.is_absolute() or not re.fullmatch(r"rollout-[\w.:-]+\.jsonl", path.name):
+    if not path.is_absolute() or not name_ok(path):
         return None
     try:
         if path.is_symlink() or not path.is_file():
             return None
         real = path.resolve(strict=True)
-        home = codex_home().resolve()
+        homes = [r.resolve() for r in roots]
     except (OSError, RuntimeError):
         return None
-    if not any(real.is_relative_to(home / d) for d in ("sessions", "archived_sessions")):
-        return None
-    return real
+    return real if any(real.is_relative_to(h) for h in homes) else None
+
+
+def confined_rollout(value: Any) -> Path | None:
+    """The Codex rollout the hook named: ``rollout-*.jsonl`` under Codex's ``sessions`` or
+    ``archived_sessions``; else None."""
+    from ctx.capture.adapters.codex import codex_home
+
+    home = codex_home()
+    return _confined(
+        value,
+        [home / "sessions", home / "archived_sessions"],
+        lambda p: re.fullmatch(r"rollout-[\w.:-]+\.jsonl", p.name) is not None,
+    )
 
 
 def confined_qwen_chat(value: Any) -> Path | None:
-    """The Qwen Code chat the hook named, when it is one: a regular file (not a symlink)
-    ``<id>.jsonl`` in a ``chats`` folder under ``~/.qwen/projects``; else None."""
+    """The Qwen Code chat the hook named: ``<id>.jsonl`` in a ``chats`` folder under
+    ``~/.qwen/projects``; else None."""
     from ctx.capture.adapters.qwen import qwen_home
 
-    if not isinstance(value, str) or not value or "\x00" in value:
-        return None
-    path = Path(value)
-    if not path.is_absolute() or path.suffix != ".jsonl" or path.parent.name != "chats":
-        return None
-    try:
-        if path.is_symlink() or not path.is_file():
-            return None
-        real = path.resolve(strict=True)
-        projects = (qwen_home() / "projects").resolve()
-    except (OSError, RuntimeError):
-        return None
-    return real if real.is_relative_to(projects) else None
+    return _confined(
+        value,
+        [qwen_home() / "projects"],
+        lambda p: p.suffix == ".jsonl" and p.parent.name == "chats",
+    )
+
+
+def confined_claude_transcript(value: Any) -> Path | None:
+    """The Claude Code transcript the hook named: a ``.jsonl`` file under Claude Code's
+    ``projects`` folder (``~/.claude/projects`` or ``$CLAUDE_CONFIG_DIR/projects``); else None."""
+    from ctx.capture.adapters.claude import claude_projects_dir
+
+    return _confined(value, [claude_projects_dir()], lambda p: p.suffix == ".jsonl")
+
+
+def confined_gemini_chat(value: Any) -> Path | None:
+    """The Gemini CLI chat the hook named: a ``.json``/``.jsonl`` file in a ``chats`` folder
+    under ``~/.gemini/tmp`` (``$GEMINI_CLI_HOME/.gemini/tmp``); else None."""
+    from ctx.capture.adapters.gemini import gemini_home
+
+    return _confined(
+        value,
+        [gemini_home() / "tmp"],
+        lambda p: p.suffix in (".json", ".jsonl") and p.parent.name == "chats",
+    )
 
 
 def import_for_hook(project: Project, event: dict[str, Any], name: str) -> None:

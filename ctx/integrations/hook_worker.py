@@ -38,14 +38,23 @@ def import_transcript(event: dict[str, Any], name: str = "claude-session-end") -
         import_for_hook(project, event, name)
         refresh_brief_cache(project)
         return root
-    path = event.get("transcript_path")
-    if not path or not Path(str(path)).is_file():
-        log(root, name, f"no transcript at {path!r}; nothing imported")
-        return root
+    from ctx.integrations.hook_imports import confined_claude_transcript, confined_gemini_chat
+
+    given = event.get("transcript_path")
     if name.startswith("gemini"):
         from ctx.capture.adapters.gemini import parse_gemini_session as parse
+
+        path = confined_gemini_chat(given)
+        where = "a chat file under ~/.gemini/tmp"
     else:
         from ctx.capture.adapters.claude import parse_claude_transcript as parse
+
+        path = confined_claude_transcript(given)
+        where = "a .jsonl file under Claude Code's projects folder"
+    if path is None:
+        shown = str(given)[:300] if given else None
+        log(root, name, f"no transcript at {shown!r} ({where}); nothing imported")
+        return root
     header, turns = parse(str(path))
     if not header.external_id and event.get("session_id"):
         header.external_id = str(event["session_id"])
@@ -54,7 +63,7 @@ def import_transcript(event: dict[str, Any], name: str = "claude-session-end") -
         return root
     private = bool(project.config.get("sessions", "default_private", False))
     project.brief_refresh_off = True  # refreshed below, in this process
-    res = project.import_transcript(header, turns, source_key=str(path), private=private)
+    res = project.import_transcript(header, turns, source_key=str(given), private=private)
     sid = res.session.id if res.session else "-"
     what = res.note or ("new session" if res.created else "updated")
     log(root, name, f"{sid} {what}, {res.added_turns} turns from {path}")

@@ -38,10 +38,22 @@ def project(repo: Path) -> Project:
     return Project.open(repo)
 
 
+def _placed(transcript: Path) -> Path:
+    """The transcript where Claude Code keeps it (the only place the hook reads one from)."""
+    from ctx.capture.adapters.claude import claude_projects_dir
+
+    folder = claude_projects_dir() / "-work-project"
+    folder.mkdir(parents=True, exist_ok=True)
+    placed = folder / transcript.name
+    if not placed.exists():
+        placed.write_bytes(transcript.read_bytes())
+    return placed
+
+
 def _event(event: str, cwd: Path, transcript: Path | None = None, **extra: str) -> str:
     data = {
         "session_id": CLAUDE_SESSION_ID,
-        "transcript_path": str(transcript or cwd / "missing.jsonl"),
+        "transcript_path": str(_placed(transcript) if transcript else cwd / "missing.jsonl"),
         "cwd": str(cwd),
         "hook_event_name": event,
         "permission_mode": "default",
@@ -187,6 +199,36 @@ def test_session_end_without_a_transcript_logs_and_exits_zero(project: Project) 
     assert project.list_sessions() == []
 
 
+def test_a_transcript_path_outside_claude_codes_folder_is_never_read(
+    project: Project, tmp_path: Path
+) -> None:
+    """Hook input is the agent's to write: a path elsewhere (a valid transcript in the repo, a
+    symlink planted among Claude Code's projects, a folder, `..`) imports nothing."""
+    from ctx.capture.adapters.claude import claude_projects_dir
+
+    outside = tmp_path / "elsewhere" / FIXTURE.name
+    outside.parent.mkdir()
+    outside.write_bytes(FIXTURE.read_bytes())
+    folder = claude_projects_dir() / "-work-project"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "linked.jsonl").symlink_to(outside)
+    (folder / "dir.jsonl").mkdir()
+    for given in (
+        outside,
+        folder / "linked.jsonl",
+        folder / "dir.jsonl",
+        folder / ".." / ".." / ".." / "elsewhere" / FIXTURE.name,
+        Path("relative") / FIXTURE.name,
+    ):
+        data = {"session_id": CLAUDE_SESSION_ID, "transcript_path": str(given)}
+        stdin = json.dumps({**data, "cwd": str(project.root), "hook_event_name": "SessionEnd"})
+        out = _hook("claude-session-end", stdin, project.root)
+        assert (out.returncode, out.stdout, out.stderr) == (0, "", "")
+    wait_until(lambda: _log_text(project).count("no transcript at") == 5, what="five refusals")
+    project.refresh()
+    assert project.list_sessions() == []
+
+
 def test_a_failing_import_never_fails_the_session_and_is_in_hooks_log(project: Project) -> None:
     refresh_brief_cache(project)
     # A store written by a newer ctx: the import refuses; the hook still exits 0, silently.
@@ -265,7 +307,7 @@ def test_the_hook_process_loads_neither_the_cli_nor_the_store(project: Project) 
 
 
 def test_the_import_worker_loads_no_heavy_library(project: Project) -> None:
-    event = json.dumps({"cwd": str(project.root), "transcript_path": str(FIXTURE)})
+    event = json.dumps({"cwd": str(project.root), "transcript_path": str(_placed(FIXTURE))})
     probe = (
         "import sys, json\nfrom ctx.integrations.hook_worker import main\n"
         "main(['claude-session-end', sys.argv[1]])\n"
