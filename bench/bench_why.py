@@ -12,8 +12,9 @@ rounds (one warm-up round, then `--runs`; medians of wall and of the children's 
   ctx --version                            (the start-up floor)
   ctx status                               (the command of the 300 ms start-up bar)
   git blame --porcelain -C -w src/big.py   (what a cold `ctx why` runs)
-  ctx why src/big.py                       cold (blame cache emptied first) and warm
-  ctx why src/big.py:LINE                  cold and warm
+  ctx why src/big.py                       cold (blame and answer caches emptied first), with
+                                           the blame cached (a new question), warm (asked before)
+  ctx why src/big.py:LINE                  the same three
   ctx why src/big.py                       after a new commit that changes the file
   ctx why src/big.py                       with an uncommitted edit of the file
   ctx log src/big.py  /  ctx log
@@ -185,10 +186,15 @@ def make_rows(root: Path, lines: int) -> list[Row]:
     line = lines // 2
     big = root / "src" / "big.py"
     cache = root / ".contextfs" / "local" / "cache" / "blame"
+    answers = root / ".contextfs" / "local" / "cache" / "why"
     bumps = iter(range(1, 1_000_000))
 
     def cold() -> None:
         shutil.rmtree(cache, ignore_errors=True)
+        shutil.rmtree(answers, ignore_errors=True)
+
+    def new_question() -> None:  # the blame is cached, the answer is not (a new memory…)
+        shutil.rmtree(answers, ignore_errors=True)
 
     def new_commit() -> None:  # HEAD moves on with a change to the file: the cache is behind
         text = big.read_text().splitlines()
@@ -214,8 +220,10 @@ def make_rows(root: Path, lines: int) -> list[Row]:
             ["git", "blame", "--porcelain", "-C", "-w", "src/big.py"],
         ),
         Row("ctx why FILE, cold", why, before=cold),
+        Row("ctx why FILE, blame cached", why, before=new_question),
         Row("ctx why FILE, warm", why),
         Row(f"ctx why FILE:{line}, cold", why_line, before=cold),
+        Row(f"ctx why FILE:{line}, blame cached", why_line, before=new_question),
         Row(f"ctx why FILE:{line}, warm", why_line),
         Row("ctx why FILE, after a commit", why, before=new_commit),
         Row("ctx why FILE, uncommitted edit", why, before=edit, after=restore),
