@@ -272,6 +272,10 @@ def cache_file(repo: Repo, rel: str, start: int | None, end: int | None) -> Path
 
 # ---- the fast path: before any store or git library is loaded ------------------------------
 
+#: keys the fast path computed in this process: when it misses, the full command takes its
+#: key as the "before" key (what changes in between makes the "after" key differ: not saved)
+_asked: dict[tuple[Repo, str, int | None, int | None], str] = {}
+
 
 def lookup(cwd: Path, spec: str) -> dict[str, Any] | None:
     """The cached answer (WhyResult.to_dict()) to `ctx why SPEC` run in `cwd`, or None."""
@@ -290,7 +294,10 @@ def lookup(cwd: Path, spec: str) -> dict[str, Any] | None:
     if data is None:
         return None
     key = question_key(repo, rel, start, end)
-    if key is None or data.get("key") != key:
+    if key is None:
+        return None
+    if data.get("key") != key:
+        _asked[(repo, rel, start, end)] = key  # for the full command that runs next
         return None
     result = data.get("result")
     return result if valid_result(result) else None
@@ -366,7 +373,9 @@ def answer(project: Project, spec: str, cwd: Path) -> dict[str, Any]:
     rel = None
     if repo is not None and (repo.worktree, repo.root) == (project.git.worktree, project.root):
         rel = relative_path(raw, cwd, repo.worktree, repo.root)
-    before = question_key(repo, rel, start, end) if repo is not None and rel else None
+    before = None
+    if repo is not None and rel:
+        before = _asked.pop((repo, rel, start, end), None) or question_key(repo, rel, start, end)
     result = why(project, spec, cwd=cwd).to_dict()
     if (
         before is not None
