@@ -251,17 +251,34 @@ def question_key(repo: Repo, rel: str, start: int | None, end: int | None) -> st
         "question": [rel, start, end],
         "head": list(at),
         "file": content,
-        # what else git reads for a blame: its config (mailmap.file, blame.*), the mailmap
+        # what else git reads for a blame: its config files (mailmap.file, blame.*), the
+        # mailmap, the revisions to ignore, grafts, replace refs, a shallow clone's boundary
         "git": [
-            _mark(repo.gitdir / "config"),
-            _mark(repo.common / "config"),
+            *(_mark(p) for p in _git_config_files(repo)),
             _mark(repo.worktree / ".mailmap"),
+            _mark(repo.worktree / ".git-blame-ignore-revs"),
             _mark(repo.common / "info" / "grafts"),
+            _mark(repo.common / "shallow"),
+            _mark(repo.common / "refs" / "replace"),
+            _mark(repo.common / "packed-refs"),
             sorted((k, v) for k, v in os.environ.items() if k.startswith("GIT_")),
         ],
         "store": store,
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def _git_config_files(repo: Repo) -> list[Path]:
+    """The repository's, the worktree's and the user's git config files."""
+    home = Path(os.environ.get("HOME") or "~").expanduser()
+    xdg = os.environ.get("XDG_CONFIG_HOME") or str(home / ".config")
+    return [
+        repo.gitdir / "config",
+        repo.gitdir / "config.worktree",
+        repo.common / "config",
+        home / ".gitconfig",
+        Path(xdg) / "git" / "config",
+    ]
 
 
 def cache_file(repo: Repo, rel: str, start: int | None, end: int | None) -> Path:

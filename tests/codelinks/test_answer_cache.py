@@ -133,6 +133,13 @@ def test_each_change_the_answer_depends_on_answers_afresh(tmp_path: Path) -> Non
         part.unlink()
     assert other not in {s["id"] for s in fresh()["sessions"]}
 
+    asked_again()  # git's config, and a mailmap (blame reads both)
+    git(repo, "config", "blame.markUnblamableLines", "true")
+    fresh()
+    asked_again()
+    (repo / ".mailmap").write_text("Ada Lovelace <ada@example.com>\n")
+    fresh()
+
     asked_again()  # the same commit on a detached HEAD, then refs packed
     git(repo, "checkout", "-q", "--detach")
     fresh()
