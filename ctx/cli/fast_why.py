@@ -2,9 +2,10 @@
 library or store load (ctx/codelinks/answer_cache.py): a repeated question costs the start of
 Python and a few hundred stat calls, not the ~0.3 s CPU of opening the store.
 
-Only the plain forms are taken here (`[-C DIR] [-q] [--no-pager] why TARGET [--json]`), and only
-when the cache holds the answer; anything else returns None and the full command runs, which
-answers, prints the same bytes, and saves the answer for next time.
+Only the plain forms are taken here (`[-C DIR] [-q] [--no-pager] why TARGET [--json]`). A question
+not cached is answered here too (the same functions as `ctx.cli.cmd_why`, saved for next time),
+still without typer; anything else — other options, an error to report, an interrupted capture to
+recover — returns None before anything is printed, and the full command runs.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 _GLOBAL_FLAGS = ("-q", "--quiet", "--no-pager")
 
@@ -63,6 +65,8 @@ def run(args: list[str]) -> int | None:
 
         data = lookup(cwd, target)
         if data is None:
+            data = _answer(cwd, target)
+        if data is None:
             return None
         from ctx.cli.output import json_text
 
@@ -72,11 +76,31 @@ def run(args: list[str]) -> int | None:
             from ctx.cli.why_text import render_why
 
             text = "".join(line + "\n" for line in render_why(data))
+    except KeyboardInterrupt:
+        sys.stderr.write("ctx: interrupted\n")
+        return 130
     except Exception:  # nothing printed yet: the full command answers (and reports)
         if os.environ.get("CTX_DEBUG"):
             raise
         return None
     return _write(text, paged=not no_pager)
+
+
+def _answer(cwd: Path, target: str) -> dict[str, Any] | None:
+    """Not cached: the answer computed here all the same (and saved), without the CLI
+    framework. None when the full command has more to do or say: a capture to recover (it
+    warns), or any error (it reports it as every command does)."""
+    from ctx.codelinks.answer_cache import answer, needs_recovery
+    from ctx.core.errors import CtxError
+    from ctx.store.project import Project
+
+    try:
+        project = Project.open(cwd)
+        if needs_recovery(project.layout.active_dir):
+            return None
+        return answer(project, target, cwd)
+    except CtxError:
+        return None
 
 
 def _write(text: str, *, paged: bool) -> int:

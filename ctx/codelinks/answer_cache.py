@@ -172,7 +172,7 @@ def store_digest(root: Path) -> str | None:
     from ctx.store import confine
 
     store = root / _STORE
-    if confine.structure_links(root, store) or _needs_recovery(store / "local" / "active"):
+    if confine.structure_links(root, store) or needs_recovery(store / "local" / "active"):
         return None
     h = hashlib.sha256()
     for rel in ("config.toml", "local/private/state.log"):
@@ -182,7 +182,7 @@ def store_digest(root: Path) -> str | None:
     return h.hexdigest()
 
 
-def _needs_recovery(active: Path) -> bool:
+def needs_recovery(active: Path) -> bool:
     """Whether an open capture's process is gone: the next full command completes it (and
     the session joins the answer), so no cached answer may stand in for that command."""
     try:

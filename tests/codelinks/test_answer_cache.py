@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from ctx.cli.fast_why import run as fast_run
+from ctx.codelinks.answer_cache import lookup
 from ctx.store.project import Project
 from tests.codelinks.test_why import _session
 from tests.sync.conftest import ctx_in, git, make_team
@@ -25,7 +26,8 @@ from tests.wrap.conftest import run_ctx
 
 
 def fast(repo: Path, *args: str) -> str | None:
-    """What the fast path prints for `ctx -C REPO why ARGS`; None when it does not answer."""
+    """What the fast path (no typer) prints for `ctx -C REPO why ARGS`, from the cache or
+    computed; None when it leaves the question to the full command."""
     out = io.StringIO()
     with redirect_stdout(out):
         code = fast_run(["-C", str(repo), "why", *args])
@@ -63,7 +65,7 @@ def test_a_repeated_question_prints_the_same_bytes_from_the_cache(tmp_path: Path
     repo, sid = setup(tmp_path)
     ctx_in(repo, "memory", "add", "-t", "decision", "app.py prints hi")
     questions = [("app.py",), ("app.py", "--json"), ("app.py:2",), ("app.py:1-2", "--json")]
-    assert all(fast(repo, *q) is None for q in questions)  # never asked: not cached
+    assert all(lookup(repo, q[0]) is None for q in questions)  # never asked: not cached
     full = {q: ctx_in(repo, "why", *q) for q in questions}
     assert sid in full[("app.py",)] and "app.py prints hi" in full[("app.py",)]
     assert len(answers(repo)) == 3  # text and --json share one answer
@@ -89,9 +91,10 @@ def test_each_change_the_answer_depends_on_answers_afresh(tmp_path: Path) -> Non
         assert out is not None and out.startswith('{"path": "POISONED"')  # from the cache
 
     def fresh() -> dict[str, Any]:
-        assert fast(repo, "app.py", "--json") is None
-        out = ctx_in(repo, "why", "app.py", "--json")
-        assert fast(repo, "app.py", "--json") == out  # saved again
+        assert lookup(repo, "app.py") is None  # the key changed: not served
+        out = fast(repo, "app.py", "--json")  # answered without typer, and saved
+        assert out == ctx_in(repo, "why", "app.py", "--json")  # as the full command says
+        assert lookup(repo, "app.py") == json.loads(out)
         data: dict[str, Any] = json.loads(out)
         return data
 
@@ -147,7 +150,7 @@ def test_each_change_the_answer_depends_on_answers_afresh(tmp_path: Path) -> Non
     git(repo, "pack-refs", "--all")
     assert not (repo / ".git" / "refs" / "heads" / "main").exists()
     fresh()  # (the ref name changed back: a new key, read from packed-refs)
-    assert fast(repo, "app.py", "--json") is not None
+    assert lookup(repo, "app.py") is not None
 
 
 def test_a_bad_cache_file_is_a_miss_never_an_error(tmp_path: Path) -> None:
@@ -169,28 +172,27 @@ def test_a_bad_cache_file_is_a_miss_never_an_error(tmp_path: Path) -> None:
     ]
     for data in bad:
         file.write_bytes(data)
-        assert fast(repo, "app.py:1") is None, data
+        assert lookup(repo, "app.py:1") is None, data
         assert ctx_in(repo, "why", "app.py:1") == good  # the full command answers, and saves
-        assert fast(repo, "app.py:1") == good
+        assert lookup(repo, "app.py:1") is not None and fast(repo, "app.py:1") == good
     # a link where the answer would be is not followed, even to a good answer
     elsewhere = tmp_path / "planted.json"
     elsewhere.write_text(json.dumps(saved))
     file.unlink()
     file.symlink_to(elsewhere)
-    assert fast(repo, "app.py:1") is None
-    assert ctx_in(repo, "why", "app.py:1") == good
-    assert not file.is_symlink() and fast(repo, "app.py:1") == good
+    assert lookup(repo, "app.py:1") is None
+    assert fast(repo, "app.py:1") == good  # computed, and saved in place of the link
+    assert not file.is_symlink() and lookup(repo, "app.py:1") is not None
     # a folder where the answer would be: the full command still answers
     file.unlink()
     file.mkdir()
-    assert fast(repo, "app.py:1") is None
+    assert lookup(repo, "app.py:1") is None
+    assert fast(repo, "app.py:1") == good
     assert ctx_in(repo, "why", "app.py:1") == good
 
 
 def test_only_plain_questions_take_the_fast_path(tmp_path: Path) -> None:
     repo, _sid = setup(tmp_path)
-    ctx_in(repo, "why", "app.py")
-    assert fast(repo, "app.py") is not None
     for args in (
         ["-C", str(repo), "why", "app.py", "--help"],
         ["-C", str(repo), "why", "app.py", "--no-pager"],  # a root option after the command
@@ -203,19 +205,24 @@ def test_only_plain_questions_take_the_fast_path(tmp_path: Path) -> None:
     ):
         assert fast_run(args) is None, args
     assert fast_run(["-C", str(repo), "-q", "--no-pager", "why", "app.py"]) == 0
+    # errors are the full command's to report, as every command does
+    for bad in ("app.py:99", "nope.py", "app.py:0", "/etc/passwd"):
+        assert fast(repo, bad) is None, bad
+        assert run_ctx(repo, "why", bad).code == (1 if bad == "nope.py" else 2), bad
 
 
 def test_an_interrupted_capture_is_recovered_not_answered_around(tmp_path: Path) -> None:
     repo, _sid = setup(tmp_path)
     ctx_in(repo, "why", "app.py")
-    assert fast(repo, "app.py") is not None
+    assert lookup(repo, "app.py") is not None
     child = subprocess.Popen(["true"])
     child.wait()  # a process that is gone
     Project.open(repo).start_session("claude", "killed", owner_pid=child.pid, make_current=False)
-    assert fast(repo, "app.py") is None
+    assert lookup(repo, "app.py") is None
+    assert fast(repo, "app.py") is None  # left to the full command, which recovers and warns
     r = run_ctx(repo, "why", "app.py")
     assert r.code == 0 and "recovered interrupted session" in r.err
-    assert fast(repo, "app.py") is not None
+    assert lookup(repo, "app.py") is not None
 
 
 def test_a_linked_worktree_has_answers_of_its_own(tmp_path: Path) -> None:
@@ -238,8 +245,8 @@ def test_git_environment_is_part_of_the_key(
 ) -> None:
     repo, _sid = setup(tmp_path)
     ctx_in(repo, "why", "app.py")
-    assert fast(repo, "app.py") is not None
+    assert lookup(repo, "app.py") is not None
     monkeypatch.setenv("GIT_CONFIG_PARAMETERS", "'blame.date=raw'")
-    assert fast(repo, "app.py") is None
+    assert lookup(repo, "app.py") is None
     monkeypatch.delenv("GIT_CONFIG_PARAMETERS")
-    assert fast(repo, "app.py") is not None
+    assert lookup(repo, "app.py") is not None
