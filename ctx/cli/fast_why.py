@@ -90,7 +90,8 @@ def _answer(cwd: Path, target: str) -> dict[str, Any] | None:
     """Not cached: the answer computed here all the same (and saved), without the CLI
     framework. None when the full command has more to do or say: a capture to recover (it
     warns), or any error (it reports it as every command does)."""
-    from ctx.codelinks.answer_cache import answer, needs_recovery
+    from ctx.codelinks.answer_cache import answer
+    from ctx.codelinks.answer_key import needs_recovery
     from ctx.core.errors import CtxError
     from ctx.store.project import Project
 
