@@ -11,14 +11,15 @@ def _pycrdt_version_from_its_folder() -> None:
     if "pycrdt" in sys.modules or "pycrdt._version" in sys.modules:
         return
     try:
-        import importlib.util
         import os
         import types
 
-        spec = importlib.util.find_spec("pycrdt")
-        if spec is None or not spec.origin:
+        # where the import system will find it: the first sys.path entry holding the package
+        # (importlib.util.find_spec would cost more than it saves on a cached `ctx why`)
+        dirs = [p or "." for p in sys.path]
+        site = next((d for d in dirs if os.path.isfile(f"{d}/pycrdt/__init__.py")), None)
+        if site is None:
             return
-        site = os.path.dirname(os.path.dirname(spec.origin))
         found = [
             n[len("pycrdt-") : -len(".dist-info")]
             for n in os.listdir(site)
