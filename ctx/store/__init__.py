@@ -1,11 +1,21 @@
 """The `.contextfs/` store: committed truth (text files git can merge) and machine-local state."""
 
+# pycrdt/_version.py as the stub replaces it (any other content: no stub)
+_PYCRDT_VERSION_PY = """from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("pycrdt")
+except PackageNotFoundError:  # pragma: no cover
+    __version__ = "uninstalled"
+"""
+
 
 def _pycrdt_version_from_its_folder() -> None:
     """pycrdt looks its own version up with importlib.metadata when imported (~30 ms of every
     store command: importlib.metadata, email, zipfile...), a version ctx never reads. Give it
     the version its installed dist-info folder is named with instead. Anything unexpected (no
-    such folder, two of them, pycrdt already loaded) leaves pycrdt's own code to run."""
+    such folder, two of them, a `_version.py` other than the one replaced, pycrdt already
+    loaded) leaves pycrdt's own code to run."""
     import sys
 
     if "pycrdt" in sys.modules or "pycrdt._version" in sys.modules:
@@ -20,6 +30,9 @@ def _pycrdt_version_from_its_folder() -> None:
         site = next((d for d in dirs if os.path.isfile(f"{d}/pycrdt/__init__.py")), None)
         if site is None:
             return
+        with open(f"{site}/pycrdt/_version.py", encoding="utf-8") as fh:
+            if fh.read() != _PYCRDT_VERSION_PY:
+                return  # another pycrdt: its module may define more than the version
         found = [
             n[len("pycrdt-") : -len(".dist-info")]
             for n in os.listdir(site)
