@@ -2,8 +2,9 @@
 
 Hook calls (`ctx hook claude-session-start|claude-session-end`) run inside an AI tool's
 start-up and exit, so they skip the command-line framework: they go straight to the
-stdlib-only `ctx.integrations.hook_entry`. A `ctx why` asked before is answered from its
-cache by `ctx.cli.fast_why`. Everything else is the typer CLI (`ctx.cli.app`).
+stdlib-only `ctx.integrations.hook_entry`. A plain `ctx why` is answered by `ctx.cli.fast_why`,
+without typer (from its answer cache when asked before). Everything else is the typer CLI
+(`ctx.cli.app`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ FAST_HOOKS = (
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
-    if "why" in args:  # a question answered before: from the answer cache (ctx/cli/fast_why.py)
+    if "why" in args:  # without typer, from the answer cache when asked before (fast_why.py)
         from ctx.cli.fast_why import run as fast_why
 
         answered = fast_why(args)
