@@ -12,11 +12,15 @@ rounds (one warm-up round, then `--runs`; medians of wall and of the children's 
   ctx --version                            (the start-up floor)
   ctx status                               (the command of the 300 ms start-up bar)
   git blame --porcelain -C -w src/big.py   (what a cold `ctx why` runs)
-  ctx why src/big.py                       cold (blame cache emptied first) and warm
-  ctx why src/big.py:LINE                  cold and warm
+  ctx why src/big.py                       cold (blame and answer caches emptied first), with
+                                           the blame cached (a new question), warm (asked before)
+  ctx why src/big.py:LINE                  the same three
   ctx why src/big.py                       after a new commit that changes the file
   ctx why src/big.py                       with an uncommitted edit of the file
   ctx log src/big.py  /  ctx log
+
+`--baseline REV` also runs every ctx row but `ctx log` with ctx as it was at git revision REV,
+in the same rounds (before/after in one run).
 
 HOME and the CTX_* directories point into the build directory.
 """
@@ -24,6 +28,7 @@ HOME and the CTX_* directories point into the build directory.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -126,6 +131,7 @@ class Row:
     argv: list[str]
     before: Callable[[], None] | None = None  # runs before each sample, untimed
     after: Callable[[], None] | None = None
+    env: dict[str, str] | None = None  # (--baseline: the older ctx on PYTHONPATH)
     wall: list[float] = field(default_factory=list)
     cpu: list[float] = field(default_factory=list)  # user + system of the child processes
     out: str = ""
@@ -136,7 +142,9 @@ def run_row(row: Row, cwd: Path, keep: bool) -> None:
         row.before()
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
-    proc = subprocess.run(row.argv, cwd=cwd, capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        row.argv, cwd=cwd, capture_output=True, text=True, check=True, env=row.env
+    )
     wall = time.perf_counter() - t
     ru2 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if row.after:
@@ -185,10 +193,15 @@ def make_rows(root: Path, lines: int) -> list[Row]:
     line = lines // 2
     big = root / "src" / "big.py"
     cache = root / ".contextfs" / "local" / "cache" / "blame"
+    answers = root / ".contextfs" / "local" / "cache" / "why"
     bumps = iter(range(1, 1_000_000))
 
     def cold() -> None:
         shutil.rmtree(cache, ignore_errors=True)
+        shutil.rmtree(answers, ignore_errors=True)
+
+    def new_question() -> None:  # the blame is cached, the answer is not (a new memory…)
+        shutil.rmtree(answers, ignore_errors=True)
 
     def new_commit() -> None:  # HEAD moves on with a change to the file: the cache is behind
         text = big.read_text().splitlines()
@@ -200,6 +213,14 @@ def make_rows(root: Path, lines: int) -> list[Row]:
     def edit() -> None:  # an uncommitted change
         with big.open("a") as fh:
             fh.write("extra = 1\n")
+
+    def filled() -> None:  # a cold line question fills the file's cache in the background:
+        # let it finish before the next row is timed (it would share the two cores with it)
+        name = hashlib.sha256(b"src/big.py").hexdigest()[:40]
+        deadline = time.monotonic() + 120
+        while not (cache / f"{name}.json").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.2)
 
     def restore() -> None:
         git(root, "checkout", "-q", "--", "src/big.py")
@@ -214,14 +235,42 @@ def make_rows(root: Path, lines: int) -> list[Row]:
             ["git", "blame", "--porcelain", "-C", "-w", "src/big.py"],
         ),
         Row("ctx why FILE, cold", why, before=cold),
+        Row("ctx why FILE, blame cached", why, before=new_question),
         Row("ctx why FILE, warm", why),
-        Row(f"ctx why FILE:{line}, cold", why_line, before=cold),
+        Row(f"ctx why FILE:{line}, cold", why_line, before=cold, after=filled),
+        Row(f"ctx why FILE:{line}, blame cached", why_line, before=new_question),
         Row(f"ctx why FILE:{line}, warm", why_line),
         Row("ctx why FILE, after a commit", why, before=new_commit),
         Row("ctx why FILE, uncommitted edit", why, before=edit, after=restore),
         Row("ctx log FILE", [*CTX, "log", "src/big.py", "--json"]),
         Row("ctx log", [*CTX, "log", "--json"]),
     ]
+
+
+def baseline(rev: str, into: Path) -> dict[str, str]:
+    """The environment that runs `ctx` as it was at git revision `rev` (its `ctx/` package
+    exported into `into` and compiled, first on PYTHONPATH)."""
+    shutil.rmtree(into, ignore_errors=True)
+    into.mkdir(parents=True)
+    tar = subprocess.run(
+        ["git", "archive", rev, "ctx"], cwd=REPO, capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=tar, check=True)
+    import compileall
+
+    compileall.compile_dir(into / "ctx", quiet=1)
+    return {**os.environ, "PYTHONPATH": str(into)}
+
+
+def with_baseline(rows: list[Row], env: dict[str, str], rev: str) -> list[Row]:
+    """Each ctx row but `ctx log` twice: the older ctx first (its own cold/warm sequence), then
+    the current one, in every round."""
+    old = [
+        Row(f"[{rev[:8]}] {r.name}", r.argv, r.before, r.after, env)
+        for r in rows
+        if r.argv[:3] == CTX and "log" not in r.argv
+    ]
+    return old + rows
 
 
 def main() -> None:
@@ -234,6 +283,7 @@ def main() -> None:
     ap.add_argument(
         "--dir", type=Path, help="Build in (or reuse) this directory instead of a temporary one."
     )
+    ap.add_argument("--baseline", metavar="REV", help="also time `ctx why` as it was at REV")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="ctx-bench-why-") as tmp:
         base = args.dir.resolve() if args.dir else Path(tmp)
@@ -259,6 +309,8 @@ def main() -> None:
             make_sessions(root, args.sessions, times, args.lines, args.seed)
             built_store = time.perf_counter() - t
         rows = make_rows(root, args.lines)
+        if args.baseline:
+            rows = with_baseline(rows, baseline(args.baseline, base / "baseline"), args.baseline)
         head = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
         ).stdout.strip()
@@ -272,7 +324,7 @@ def main() -> None:
                     run_row(row, root, keep=r > 0)
         finally:
             git(root, "reset", "-q", "--hard", head)  # --dir: the next run starts the same
-        print(f"{'command':42} {'wall ms':>8} {'cpu ms':>8}  (medians of {args.runs})")
+        print(f"{'command':52} {'wall ms':>8} {'cpu ms':>8}  (medians of {args.runs})")
         for row in rows:
             extra = ""
             if "why" in row.name:
@@ -281,11 +333,11 @@ def main() -> None:
             elif row.name.startswith("ctx log"):
                 extra = f"  {len(json.loads(row.out))} entries"
             wall, cpu = statistics.median(row.wall), statistics.median(row.cpu)
-            print(f"{row.name:42} {wall * 1000:8.0f} {cpu * 1000:8.0f}{extra}")
+            print(f"{row.name:52} {wall * 1000:8.0f} {cpu * 1000:8.0f}{extra}")
         for target in ("src/big.py", f"src/big.py:{args.lines // 2}"):
             wall, cpu = in_process(root, target, args.runs)
             name = f"open + why({target}), in-process"
-            print(f"{name:42} {wall * 1000:8.0f} {cpu * 1000:8.0f}  (warm process, warm cache)")
+            print(f"{name:52} {wall * 1000:8.0f} {cpu * 1000:8.0f}  (warm process, warm cache)")
         by = {row.name: statistics.median(row.wall) for row in rows}
         blame = by["git blame -C -w (whole file)"]
         for name in ("ctx why FILE, cold", "ctx why FILE, warm"):

@@ -4,7 +4,8 @@ Hook calls (`ctx hook claude-session-start|claude-session-end`) run inside an AI
 start-up and exit, so they skip the command-line framework: they go straight to the
 stdlib-only `ctx.integrations.hook_entry`. A plain `ctx wrap [OPTIONS] CMD...` skips it too
 (`ctx.cli.wrap_run.fast_main`): the wrapped program starts sooner, and the command is timed
-against `script`. Everything else is the typer CLI (`ctx.cli.app`).
+against `script`. A plain `ctx why` is answered by `ctx.cli.fast_why`, without typer (from its
+answer cache when asked before). Everything else is the typer CLI (`ctx.cli.app`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,14 @@ FAST_HOOKS = (
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
+    if "why" in args:  # without typer, from the answer cache when asked before (fast_why.py)
+        from ctx.cli.fast_why import run as fast_why
+
+        answered = fast_why(args)
+        if answered is not None:
+            if argv is None:
+                sys.exit(answered)
+            return answered
     if len(args) == 2 and args[0] == "hook" and args[1] in FAST_HOOKS:
         from ctx.integrations.hook_entry import run
 

@@ -117,3 +117,47 @@ def test_journal_index_spares_reading_entries_and_follows_the_journal(repo, monk
     assert journal() == truth()
     # changes journalled on another branch stay there, index or not
     assert journal("refs/heads/other") == [] == truth("refs/heads/other")
+
+
+def test_pycrdt_is_loaded_without_importlib_metadata_and_keeps_its_version() -> None:
+    """pycrdt looks its version up with importlib.metadata (~30 ms of every store command);
+    the store hands it the version from its dist-info folder (ctx/store/__init__.py)."""
+    mods = _loaded_after("import ctx.store.project, pycrdt")
+    assert "importlib.metadata" not in mods
+    probe = (
+        "import ctx.store, pycrdt, importlib.metadata as m\n"
+        "print(pycrdt.__version__ == m.version('pycrdt'))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert out.stdout.strip() == "True", out.stderr
+
+
+def _why_in_a_process(repo, target: str) -> tuple[str, set[str]]:  # type: ignore[no-untyped-def]
+    """`ctx why TARGET` through the entry point: its output and the modules it loaded."""
+    code = (
+        "import sys\nfrom ctx.launch import main\n"
+        f"assert main(['why', {target!r}]) == 0\n"
+        "import json\nprint(json.dumps(sorted(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    mods = set(json.loads(lines[-1]))
+    mods.discard("pycrdt._version")  # the version stub ctx.store puts there, not pycrdt itself
+    return "\n".join(lines[:-1]) + "\n", mods
+
+
+def test_why_loads_no_cli_framework_and_cached_no_git_or_crdt_library(repo) -> None:  # type: ignore[no-untyped-def]
+    """`ctx why` never needs typer (ctx/cli/fast_why.py); asked again, it is answered before
+    pygit2 or pycrdt load."""
+    subprocess.run([sys.executable, "-m", "ctx", "init"], cwd=repo, check=True, capture_output=True)
+    first, mods = _why_in_a_process(repo, "README.md")
+    assert "pygit2" in mods and not {"typer", "click"} & {m.split(".")[0] for m in mods}
+    asked = subprocess.run(
+        [sys.executable, "-m", "ctx", "why", "README.md"], cwd=repo, capture_output=True, text=True
+    )
+    assert asked.returncode == 0 and asked.stdout == first, asked.stderr
+    again, mods = _why_in_a_process(repo, "README.md")
+    assert again == first  # from the cache
+    loaded = sorted(m for m in mods if m.split(".")[0] in ("typer", "pygit2", "pycrdt", "click"))
+    assert loaded == [], loaded

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 
-from ctx.cli.common import JSON_OPT, emit_json, open_project, short_time
-
-if TYPE_CHECKING:
-    from ctx.codelinks.why import WhyResult
+from ctx.cli.common import JSON_OPT, emit_json, open_project
 
 
 def register(app: typer.Typer) -> None:
@@ -30,61 +26,17 @@ def why(
     that mention the file, decisions first.
     """
     from ctx.cli.common import state
-    from ctx.codelinks.why import why as run_why
+    from ctx.cli.why_text import render_why
+    from ctx.codelinks.answer_cache import answer
 
     project = open_project()
     cwd = Path(state.cwd).resolve() if state.cwd else Path.cwd()
-    result = run_why(project, target, cwd=cwd)
+    result = answer(project, target, cwd)  # kept for the next time: ctx/cli/fast_why.py
     if as_json:
-        emit_json(result.to_dict())
+        emit_json(result)
         return
     for line in render_why(result):
         print(line)
-
-
-def render_why(r: WhyResult) -> list[str]:
-    from ctx.cli.common import one_line
-
-    where = r.path + (f":{r.start}" + (f"-{r.end}" if r.end != r.start else "") if r.start else "")
-    out = [where]
-    if r.uncommitted_lines:
-        out.append(f"  not committed yet: line(s) {_ranges(r.uncommitted_lines)}")
-    for c in r.commits:
-        out.append(
-            f"  {c.sha[:10]}  {c.date[:10]}  {one_line(c.author, 30)}  {one_line(c.summary, 50)}"
-            f"  (line {_ranges(c.lines)})"
-        )
-    if not r.sessions:
-        out.append("no session is linked to these lines")
-    for s in r.sessions:
-        out.append(
-            f"session {s.id}  {one_line(s.title or '(untitled)', 50)}  {s.tool}, "
-            f"{one_line(s.author, 30)}, {short_time(s.started_at)} — {s.how}"
-        )
-        for t in s.turns:
-            mark = f"  <- wrote line {_ranges(t.wrote)}" if t.wrote else ""
-            out.append(f"    turn {t.n} {t.role}: {one_line(t.text, 70)}{mark}")
-    if r.memories:
-        out.append("memories:")
-        for m in r.memories:
-            out.append(
-                f"  {m.id}  [{m.type}] {one_line(m.content, 70)}  "
-                f"({one_line(m.author, 24)}, {short_time(m.created_at)}) — {m.how}"
-            )
-    return out
-
-
-def _ranges(nums: list[int]) -> str:
-    ordered = sorted(set(nums))
-    parts: list[str] = []
-    i = 0
-    while i < len(ordered):
-        j = i
-        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
-            j += 1
-        parts.append(str(ordered[i]) if i == j else f"{ordered[i]}-{ordered[j]}")
-        i = j + 1
-    return ", ".join(parts)
 
 
 def log(

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ctx.cli.output import json_text
+from ctx.cli.output import one_line as one_line
+from ctx.cli.output import short_time as short_time
 from ctx.core.errors import CtxError
 
 if TYPE_CHECKING:
@@ -99,13 +101,6 @@ def report_problems(project: Project) -> None:
             f"saved, and queued in .contextfs/local/pending/ ({queued}); "
             "it goes into the log when git is done"
         )
-
-
-def json_text(data: Any) -> str:
-    """One line of JSON: non-ASCII kept readable, every control character escaped."""
-    from ctx.cli.output import json_safe
-
-    return json_safe(json.dumps(data, ensure_ascii=False, indent=None, default=str))
 
 
 def emit_json(data: Any) -> None:
@@ -213,17 +208,6 @@ def confirm(prompt: str, yes: bool, what: str = "this") -> None:
         import typer
 
         raise typer.Exit(1)
-
-
-def short_time(iso: str | None) -> str:
-    if not iso:
-        return "-"
-    return iso[:16].replace("T", " ")
-
-
-def one_line(text: str, width: int = 72) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= width else line[: width - 1] + "…"
 
 
 def term_width() -> int:

@@ -37,6 +37,24 @@ def json_safe(text: str) -> str:
     return re.sub("[\x7f-\x9f]", lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
+def json_text(data: Any) -> str:
+    """One line of JSON: non-ASCII kept readable, every control character escaped."""
+    import json
+
+    return json_safe(json.dumps(data, ensure_ascii=False, indent=None, default=str))
+
+
+def short_time(iso: str | None) -> str:
+    if not iso:
+        return "-"
+    return iso[:16].replace("T", " ")
+
+
+def one_line(text: str, width: int = 72) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
 class SafeStream(io.TextIOBase):
     """A text stream that sanitizes everything written to it before the real stream sees it."""
 

@@ -57,8 +57,15 @@ def blame_file(
     if at is None:  # no commit yet, or the file is not in HEAD: git says what it is
         return blame(root, path, start, end)
     head, blob, data = at
+    cached = load(project, path)
+    if start is not None and not _reusable(root, cached, head):
+        # nothing cached to build on: git blames the range only (a recent line costs little of
+        # the whole file's walk), and the whole file is cached in the background for next time
+        lines = blame(root, path, start, end)
+        fill_in_background(project, path)
+        return lines
     texts = _split(data)
-    base = _committed(project, path, head, blob, len(texts))
+    base = _committed(project, path, head, blob, len(texts), cached)
     if _worktree_matches(root, path, blob):
         lines = [_at(base[i], i + 1, texts[i] if i < len(texts) else "") for i in range(len(base))]
     else:
@@ -131,10 +138,21 @@ def _at(line: BlameLine, n: int, text: str) -> BlameLine:
 # ---- the blame at HEAD --------------------------------------------------------------------
 
 
-def _committed(project: Project, path: str, head: str, blob: str, count: int) -> list[BlameLine]:
+def _reusable(root: Path, cached: tuple[str, str, list[BlameLine]] | None, head: str) -> bool:
+    """Whether a cached blame answers at `head` at once or by walking only newer commits."""
+    return cached is not None and (cached[0] == head or _is_ancestor(root, cached[0], head))
+
+
+def _committed(
+    project: Project,
+    path: str,
+    head: str,
+    blob: str,
+    count: int,
+    cached: tuple[str, str, list[BlameLine]] | None,
+) -> list[BlameLine]:
     """The blame of `path` as committed at `head`: cached, brought forward, or computed."""
     root = project.git.worktree
-    cached = load(project, path)
     if cached is not None and cached[0] == head and cached[1] == blob:
         if len(cached[2]) == count:
             return cached[2]
@@ -182,6 +200,46 @@ def _is_ancestor(root: Path, old: str, new: str) -> bool:
         return old == new or bool(repo.descendant_of(new, old))
     except (KeyError, ValueError, pygit2.GitError):
         return False
+
+
+# ---- filling the cache off the command's path ----------------------------------------------
+FILL_ENV = "CTX_BLAME_FILL"  # "0": never start the background blame (tests, benchmarks)
+
+
+def fill_in_background(project: Project, path: str) -> bool:
+    """Start `ctx.codelinks.blame_fill` detached: it blames the whole file into the cache
+    (one at a time per file; it exits at once when another is at work)."""
+    if os.environ.get(FILL_ENV, "1") == "0":
+        return False
+    from ctx.core.brief_cache import spawn_detached
+
+    return spawn_detached("ctx.codelinks.blame_fill", [str(project.git.worktree), path])
+
+
+def fill(project: Project, path: str) -> bool:
+    """Blame the whole file into the cache unless another process is doing it; True when
+    this one did."""
+    import fcntl
+
+    from ctx.store import confine
+
+    lock = cache_file(project, path).with_suffix(".lock")
+    try:
+        confine.private_dirs(lock.parent)
+        if confine.link_in(project.layout.store, lock) is not None:
+            return False
+        fd = confine.open_lock(lock)
+    except (OSError, CtxError):
+        return False
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return False  # another filler is at work on this file
+        blame_file(project, path)
+        return True
+    finally:
+        os.close(fd)
 
 
 # ---- the cache file -----------------------------------------------------------------------

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ctx.codelinks.blame import BlameLine
 from ctx.codelinks.blame_cache import blame_file
+from ctx.codelinks.target import parse_target, relative_path
 from ctx.core.errors import CtxError
 from ctx.core.ids import is_session_id
 from ctx.store.sessions import CAPTURE_IDS
@@ -104,19 +105,6 @@ class WhyResult:
         }
 
 
-def parse_target(spec: str) -> tuple[str, int | None, int | None]:
-    """`FILE`, `FILE:LINE` or `FILE:START-END` (a path may itself hold colons)."""
-    m = re.fullmatch(r"(.+?):(\d+)(?:-(\d+))?", spec)
-    if not m:
-        return spec, None, None
-    start, end = int(m.group(2)), int(m.group(3) or m.group(2))
-    if start < 1 or end < start:
-        raise CtxError(
-            f"bad line range in {spec!r}", "use FILE:LINE or FILE:START-END", exit_code=2
-        )
-    return m.group(1), start, end
-
-
 def why(project: Project, spec: str, *, cwd: Path | None = None) -> WhyResult:
     raw, start, end = parse_target(spec)
     rel = repo_relative(project, raw, cwd or Path.cwd())
@@ -181,14 +169,10 @@ def why(project: Project, spec: str, *, cwd: Path | None = None) -> WhyResult:
 
 
 def repo_relative(project: Project, raw: str, cwd: Path) -> str:
-    p = Path(raw)
-    full = (p if p.is_absolute() else cwd / p).resolve()
-    for base in (project.git.worktree, project.root):
-        try:
-            return full.relative_to(base.resolve()).as_posix()
-        except ValueError:
-            continue
-    raise CtxError(f"{raw} is outside this repository", "give a file inside it", exit_code=2)
+    rel = relative_path(raw, cwd, project.git.worktree, project.root)
+    if rel is None:
+        raise CtxError(f"{raw} is outside this repository", "give a file inside it", exit_code=2)
+    return rel
 
 
 def _epoch(iso: str) -> float:

@@ -207,3 +207,57 @@ def test_files_git_does_not_have_at_head(project: Project) -> None:
     (line,) = blame_file(project, "new.py")
     assert line.uncommitted and line.text == "brand new"
     assert not cache_file(project, "new.py").exists()
+
+
+def test_a_line_with_nothing_cached_blames_the_range_and_fills_the_cache_later(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = project.git.worktree
+    monkeypatch.setenv(blame_cache.FILL_ENV, "0")  # first without the background job
+    calls = _Calls(monkeypatch)
+    one = blame_file(project, "src/a.py", 8, 9)
+    assert _fields(one) == _fields(blame(repo, "src/a.py", None, None))[7:9]
+    assert calls.args == [] and not cache_file(project, "src/a.py").exists()  # git -L only
+    with pytest.raises(CtxError) as err:
+        blame_file(project, "src/a.py", 40, 41)
+    assert err.value.exit_code == 2 and "no such lines" in err.value.message
+    assert blame_cache.fill(project, "src/a.py")
+    assert load_lines(project) == _fields(blame(repo, "src/a.py", None, None))
+    # the cache there, even one commit behind: a line question builds on it
+    text = (repo / "src/a.py").read_text().splitlines()
+    text[0] = "a new first line"
+    _write(repo, "src/a.py", text)
+    _commit(repo, "change 7", 7)
+    project = Project.open(repo)
+    assert _fields(blame_file(project, "src/a.py", 1, 1)) == _fields(blame(repo, "src/a.py", 1, 1))
+    assert calls.args[-1][0].endswith(f"..{project.git.head}")
+
+
+def load_lines(project: Project) -> list[tuple[Any, ...]]:
+    cached = blame_cache.load(project, "src/a.py")
+    assert cached is not None
+    repo = project.git.worktree
+    texts = (repo / "src/a.py").read_text().splitlines()
+    return _fields([blame_cache._at(b, b.line, texts[b.line - 1]) for b in cached[2]])
+
+
+def test_the_background_fill_runs_detached_one_at_a_time(project: Project) -> None:
+    import fcntl
+    import time
+
+    from ctx.store import confine
+
+    file = cache_file(project, "src/a.py")
+    lock = file.with_suffix(".lock")
+    confine.private_dirs(lock.parent)
+    fd = confine.open_lock(lock)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        assert not blame_cache.fill(project, "src/a.py")  # another filler holds the file
+    finally:
+        os.close(fd)
+    blame_file(project, "src/a.py", 3, 3)  # starts the real detached job
+    deadline = time.monotonic() + 60
+    while not file.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert load_lines(project) == _fields(blame(project.git.worktree, "src/a.py", None, None))

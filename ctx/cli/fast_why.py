@@ -1,0 +1,129 @@
+"""`ctx why FILE[:LINE[-LINE]]` answered from the answer cache before the CLI framework, git
+library or store load (ctx/codelinks/answer_cache.py): a repeated question costs the start of
+Python and a few hundred stat calls, not the ~0.3 s CPU of opening the store.
+
+Only the plain forms are taken here (`[-C DIR] [-q] [--no-pager] why TARGET [--json]`). A question
+not cached is answered here too (the same functions as `ctx.cli.cmd_why`, saved for next time),
+still without typer; anything else — other options, an error to report, an interrupted capture to
+recover — returns None before anything is printed, and the full command runs.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+_GLOBAL_FLAGS = ("-q", "--quiet", "--no-pager")
+
+
+def parse(args: list[str]) -> tuple[Path | None, str, bool, bool] | None:
+    """(-C directory, target, --json, --no-pager) of a plain `ctx why`, else None."""
+    directory: Path | None = None
+    no_pager = False
+    i = 0
+    while i < len(args) and args[i] != "why":
+        a = args[i]
+        if a == "-C" and i + 1 < len(args) and directory is None:
+            directory = Path(args[i + 1])
+            i += 2
+            continue
+        if a not in _GLOBAL_FLAGS:
+            return None
+        no_pager = no_pager or a == "--no-pager"
+        i += 1
+    rest = args[i + 1 :]
+    if i >= len(args) or not rest:
+        return None
+    as_json = "--json" in rest
+    targets = [a for a in rest if a != "--json"]
+    if len(targets) != 1 or len(rest) - len(targets) > 1 or targets[0].startswith("-"):
+        return None
+    try:
+        for a in args:
+            a.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return directory, targets[0], as_json, no_pager
+
+
+def run(args: list[str]) -> int | None:
+    """The exit code when the answer came from the cache; None: run the full command."""
+    parsed = parse(args)
+    if parsed is None:
+        return None
+    directory, target, as_json, no_pager = parsed
+    try:
+        if directory is not None:
+            if not directory.is_dir():
+                return None  # the full command says what is wrong with it
+            cwd = directory.resolve()
+        else:
+            cwd = Path.cwd()
+        from ctx.codelinks.answer_cache import lookup
+
+        data = lookup(cwd, target)
+        if data is None:
+            data = _answer(cwd, target)
+        if data is None:
+            return None
+        from ctx.cli.output import json_text
+
+        if as_json:
+            text = json_text(data) + "\n"
+        else:
+            from ctx.cli.why_text import render_why
+
+            text = "".join(line + "\n" for line in render_why(data))
+    except KeyboardInterrupt:
+        sys.stderr.write("ctx: interrupted\n")
+        return 130
+    except Exception:  # nothing printed yet: the full command answers (and reports)
+        if os.environ.get("CTX_DEBUG"):
+            raise
+        return None
+    return _write(text, paged=not no_pager)
+
+
+def _answer(cwd: Path, target: str) -> dict[str, Any] | None:
+    """Not cached: the answer computed here all the same (and saved), without the CLI
+    framework. None when the full command has more to do or say: a capture to recover (it
+    warns), or any error (it reports it as every command does)."""
+    from ctx.codelinks.answer_cache import answer
+    from ctx.codelinks.answer_key import needs_recovery
+    from ctx.core.errors import CtxError
+    from ctx.store.project import Project
+
+    try:
+        project = Project.open(cwd)
+        if needs_recovery(project.layout.active_dir):
+            return None
+        return answer(project, target, cwd)
+    except CtxError:
+        return None
+
+
+def _write(text: str, *, paged: bool) -> int:
+    """As the CLI prints: control characters escaped, paged when long on a terminal."""
+    from ctx.cli.output import SafeStream
+    from ctx.cli.output import paged as pager
+
+    real = sys.stdout
+    try:
+        sys.stdout = SafeStream(real)
+        try:
+            with pager(paged):
+                sys.stdout.write(text)
+        finally:
+            sys.stdout.flush()
+            sys.stdout = real
+    except KeyboardInterrupt:
+        sys.stderr.write("ctx: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        # `ctx why … | head`: the reader went away; not an error worth a traceback
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    return 0

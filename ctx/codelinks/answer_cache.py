@@ -1,0 +1,192 @@
+"""`ctx why` answers kept machine-locally, so asking the same question again costs no git
+call and no store load.
+
+An answer depends on: the lines (HEAD and the file as it is now), the commits' history (fixed
+by HEAD), and the store (state logs, the pending journal, session transcripts, config). The
+key is a digest of all of them, read straight from files — HEAD and its branch from `.git/`,
+the file's bytes, and the name, size, inode and mtime of every file the store is read from —
+so neither pygit2 nor pycrdt is imported to check it. A new commit, an edit, a memory, a
+session, a `ctx forget`, a pull: each changes something in the key, and the next question is
+answered afresh (then saved again). Anything unusual (a git layout this reader does not know,
+an interrupted capture still to recover, a symlink in the store) means "not cached", never a
+guess: the full command runs and says what it says.
+
+One JSON file per question in `.contextfs/local/cache/why/`, named by a digest of the
+worktree, path and range. It is machine-local, but lives in the store's folder, so it is read
+like pulled content: no symlink followed, every field checked, anything odd is a miss.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ctx.codelinks.answer_key import CACHE_VERSION, question_key
+from ctx.codelinks.gitfiles import Repo, locate
+from ctx.codelinks.target import parse_target, relative_path
+from ctx.core.errors import CtxError
+
+if TYPE_CHECKING:
+    from ctx.store.project import Project
+
+MAX_FILES = 500  # cached answers per store; the oldest half goes when there are more
+_STORE = ".contextfs"
+_RESULT_KEYS = {"path", "start", "end", "commits", "sessions", "memories", "uncommitted_lines"}
+
+
+def cache_file(repo: Repo, rel: str, start: int | None, end: int | None) -> Path:
+    """Named by a digest of the question: no path or range can climb out of the folder."""
+    name = hashlib.sha256(f"{repo.worktree}\0{rel}\0{start}\0{end}".encode()).hexdigest()[:40]
+    return repo.root / _STORE / "local" / "cache" / "why" / f"{name}.json"
+
+
+# ---- the fast path: before any store or git library is loaded ------------------------------
+
+#: keys the fast path computed in this process: when it misses, the full command takes its
+#: key as the "before" key (what changes in between makes the "after" key differ: not saved)
+_asked: dict[tuple[Repo, str, int | None, int | None], str] = {}
+
+
+def lookup(cwd: Path, spec: str) -> dict[str, Any] | None:
+    """The cached answer (WhyResult.to_dict()) to `ctx why SPEC` run in `cwd`, or None."""
+    try:
+        raw, start, end = parse_target(spec)
+    except CtxError:
+        return None
+    repo = locate(cwd.resolve())
+    if repo is None:
+        return None
+    rel = relative_path(raw, cwd, repo.worktree, repo.root)
+    if rel is None:
+        return None
+    file = cache_file(repo, rel, start, end)
+    data = _read(repo.root / _STORE, file)  # first: no key is computed for a question not cached
+    if data is None:
+        return None
+    key = question_key(repo, rel, start, end)
+    if key is None:
+        return None
+    if data.get("key") != key:
+        _asked[(repo, rel, start, end)] = key  # for the full command that runs next
+        return None
+    result = data.get("result")
+    return result if valid_result(result) else None
+
+
+def _read(store: Path, file: Path) -> dict[str, Any] | None:
+    from ctx.store import confine
+
+    if confine.link_in(store, file) is not None:
+        return None
+    try:
+        data = json.loads(confine.read_bytes(file))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("v") != CACHE_VERSION:
+        return None
+    return data
+
+
+def valid_result(r: object) -> bool:
+    """Whether `r` has the shape of WhyResult.to_dict() (what the renderers read)."""
+    if not isinstance(r, dict) or set(r) != _RESULT_KEYS or not isinstance(r["path"], str):
+        return False
+    if not all(r[k] is None or _is_int(r[k]) for k in ("start", "end")):
+        return False
+    if not all(isinstance(r[k], list) for k in ("commits", "sessions", "memories")):
+        return False
+    ints = r["uncommitted_lines"]
+    if not isinstance(ints, list) or not all(_is_int(n) for n in ints):
+        return False
+    texts = {
+        "commits": ("sha", "author", "date", "summary"),
+        "sessions": ("id", "title", "tool", "author", "started_at", "how"),
+        "memories": ("id", "type", "content", "author", "created_at", "how"),
+    }
+    for kind, fields in texts.items():
+        for item in r[kind]:
+            if not isinstance(item, dict) or not all(isinstance(item.get(f), str) for f in fields):
+                return False
+    for c in r["commits"]:
+        if not isinstance(c.get("lines"), list) or not all(_is_int(n) for n in c["lines"]):
+            return False
+        if not isinstance(c.get("sessions"), list):
+            return False
+    for s in r["sessions"]:
+        for t in s.get("turns") if isinstance(s.get("turns"), list) else [None]:
+            if not (
+                isinstance(t, dict)
+                and _is_int(t.get("n"))
+                and isinstance(t.get("role"), str)
+                and isinstance(t.get("text"), str)
+                and isinstance(t.get("wrote"), list)
+                and all(_is_int(n) for n in t["wrote"])
+            ):
+                return False
+    return True
+
+
+def _is_int(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+# ---- the full command: answer, and keep the answer ------------------------------------------
+
+
+def answer(project: Project, spec: str, cwd: Path) -> dict[str, Any]:
+    """`why(project, spec)` as a dict, saved for the next time when nothing it depends on
+    changed while it was computed (the key is taken before and after)."""
+    from ctx.codelinks.why import why
+
+    raw, start, end = parse_target(spec)
+    repo = locate(cwd.resolve())
+    rel = None
+    if repo is not None and (repo.worktree, repo.root) == (project.git.worktree, project.root):
+        rel = relative_path(raw, cwd, repo.worktree, repo.root)
+    before = None
+    if repo is not None and rel:
+        before = _asked.pop((repo, rel, start, end), None) or question_key(repo, rel, start, end)
+    result = why(project, spec, cwd=cwd).to_dict()
+    if (
+        before is not None
+        and repo is not None
+        and rel is not None
+        and question_key(repo, rel, start, end) == before
+    ):
+        save(repo, rel, start, end, before, result)
+    return result
+
+
+def save(
+    repo: Repo, rel: str, start: int | None, end: int | None, key: str, result: dict[str, Any]
+) -> None:
+    """Write one answer (never through a linked folder; a link at the file itself is
+    replaced); one that cannot be written only costs time next run."""
+    from ctx.store.locking import atomic_write
+
+    file = cache_file(repo, rel, start, end)
+    body = {"v": CACHE_VERSION, "key": key, "result": result}
+    try:
+        atomic_write(file, json.dumps(body).encode(), private=True, durable=False)
+        _prune(file.parent)
+    except (OSError, CtxError):
+        pass
+
+
+def _prune(folder: Path) -> None:
+    """Past MAX_FILES answers, the least recently written half goes."""
+    try:
+        names = [e for e in os.scandir(folder) if e.name.endswith(".json") and e.is_file()]
+        if len(names) <= MAX_FILES:
+            return
+        names.sort(key=lambda e: e.stat().st_mtime)
+        for e in names[: len(names) // 2]:
+            try:
+                os.unlink(e.path)
+            except OSError:
+                pass
+    except OSError:
+        pass

@@ -1,0 +1,157 @@
+"""What a `ctx why` answer depends on, as one digest computed from files (no pygit2, no pycrdt):
+the question, HEAD, the file's bytes, what else git reads for a blame, ctx's own code, and the
+name, kind, inode, size and mtime of every store file an answer reads. See answer_cache.py."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+from ctx.codelinks.gitfiles import Repo, config_files, head
+
+CACHE_VERSION = 1
+_STORE = ".contextfs"
+# the code that computes an answer: a changed ctx answers afresh
+_CODE = (
+    "codelinks/why.py",
+    "codelinks/blame.py",
+    "codelinks/blame_cache.py",
+    "codelinks/answer_cache.py",
+    "codelinks/answer_key.py",
+    "codelinks/gitfiles.py",
+    "store/touched.py",
+    "store/sessions.py",
+)
+
+
+def _mark(path: Path | str) -> list[int]:
+    """What changes when a file is written, replaced or removed (never through a link)."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return []
+    return [stat.S_IFMT(st.st_mode), st.st_ino, st.st_size, st.st_mtime_ns]
+
+
+def _folder(h: Any, path: Path) -> None:
+    """Every entry of a folder (name, kind, inode, size, mtime) into the digest `h`."""
+    h.update(f"{path.name}\0{_mark(path)}\n".encode())
+    try:
+        with os.scandir(path) as it:
+            rows = []
+            for e in it:
+                st = e.stat(follow_symlinks=False)
+                rows.append(
+                    f"{e.name}\0{stat.S_IFMT(st.st_mode)}\0{st.st_ino}\0{st.st_size}"
+                    f"\0{st.st_mtime_ns}\n"
+                )
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    rows.sort()
+    h.update("".join(rows).encode("utf-8", "surrogateescape"))
+
+
+def store_digest(root: Path) -> str | None:
+    """A digest of every file an answer reads from the store; None when the store would not
+    be read as it is (a symlink where ctx refuses one, a capture to recover first)."""
+    from ctx.store import confine
+
+    store = root / _STORE
+    if confine.structure_links(root, store) or needs_recovery(store / "local" / "active"):
+        return None
+    h = hashlib.sha256()
+    for rel in ("config.toml", "local/private/state.log"):
+        h.update(f"{rel}\0{_mark(store / rel)}\n".encode())
+    for rel in ("state", "sessions", "local/private/sessions", "local/pending"):
+        _folder(h, store / rel)
+    return h.hexdigest()
+
+
+def needs_recovery(active: Path) -> bool:
+    """Whether an open capture's process is gone: the next full command completes it (and
+    the session joins the answer), so no cached answer may stand in for that command."""
+    try:
+        names = [n for n in os.listdir(active) if n.endswith(".jsonl") and n[0] != "."]
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+    for name in names:
+        try:
+            with open(active / name, "rb") as fh:
+                first = fh.readline(1 << 20)
+            header = json.loads(first)
+        except (OSError, ValueError):
+            return True
+        if not isinstance(header, dict) or header.get("type") != "session":
+            return True
+        pid = header.get("owner_pid")
+        try:
+            if isinstance(pid, int) and not _alive(pid):
+                return True
+        except (OverflowError, OSError):
+            return True
+    return False
+
+
+def _alive(pid: int) -> bool:
+    """As ctx.store.recovery.pid_alive (not imported: it loads the transcript reader)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _code() -> list[object]:
+    from ctx.core.version import __version__
+
+    base = Path(__file__).resolve().parent.parent
+    return [__version__, CACHE_VERSION, *(_mark(base / rel) for rel in _CODE)]
+
+
+def question_key(repo: Repo, rel: str, start: int | None, end: int | None) -> str | None:
+    """The digest of everything the answer to (`rel`, `start`, `end`) depends on, or None
+    when that cannot be read cheaply and surely (then nothing is cached or served)."""
+    at = head(repo)
+    if at is None:
+        return None
+    file = repo.worktree / rel
+    try:
+        fd = os.open(file, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                return None
+            content = hashlib.sha256(fh.read()).hexdigest()
+    except OSError:
+        return None
+    store = store_digest(repo.root)
+    if store is None:
+        return None
+    parts = {
+        "code": _code(),
+        "repo": [str(repo.worktree), str(repo.root), str(repo.gitdir), str(repo.common)],
+        "question": [rel, start, end],
+        "head": list(at),
+        "file": content,
+        # what else git reads for a blame: its config files (mailmap.file, blame.*), the
+        # mailmap, the revisions to ignore, grafts, replace refs, a shallow clone's boundary
+        "git": [
+            *(_mark(p) for p in config_files(repo)),
+            _mark(repo.worktree / ".mailmap"),
+            _mark(repo.worktree / ".git-blame-ignore-revs"),
+            _mark(repo.common / "info" / "grafts"),
+            _mark(repo.common / "shallow"),
+            _mark(repo.common / "refs" / "replace"),
+            _mark(repo.common / "packed-refs"),
+            sorted((k, v) for k, v in os.environ.items() if k.startswith("GIT_")),
+        ],
+        "store": store,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
