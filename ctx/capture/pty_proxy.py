@@ -54,12 +54,12 @@ from ctx.core.errors import EXIT_NOT_FOUND_CMD, CtxError
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
-#: Bytes read from a pty before they are passed on (one sink call, one write). Small: a pty
-#: hands over at most 4 KB per read, and while ctx's write to the terminal blocks, the program
+#: Bytes read from a pty before they are passed on (one write to the terminal). Small: a pty
+#: hands over about 4 KB per read, and while ctx's write to the terminal blocks, the program
 #: can only fill the pty's own small buffer. With 256 KB batches the program, ctx and the
-#: terminal took turns instead of running side by side: `ctx wrap -- cat` of 100 MB to a
-#: terminal ran at 0.57x `script`; with 16 KB batches at about its speed (docs/benchmarks.md).
-BATCH_BYTES = 16 * 1024
+#: terminal took turns instead of running side by side (`ctx wrap -- cat` of 100 MB to a
+#: terminal: 0.57x `script`); 4 and 8 KB measured best, 16 KB ~0.2 s slower (docs/benchmarks.md).
+BATCH_BYTES = 8 * 1024
 #: ...from a pipe (nothing to keep flowing on the other side), as much as it holds.
 PIPE_BATCH_BYTES = 1 << 20
 #: Output is handed to the sink (the journal) in records of up to this much: during a burst
