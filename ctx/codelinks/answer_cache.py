@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ctx.codelinks.answer_key import CACHE_VERSION, question_key
-from ctx.codelinks.gitfiles import Repo, locate
 from ctx.codelinks.target import parse_target, relative_path
 from ctx.core.errors import CtxError
+from ctx.core.gitfiles import Repo, locate
 
 if TYPE_CHECKING:
     from ctx.store.project import Project

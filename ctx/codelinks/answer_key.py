@@ -11,7 +11,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from ctx.codelinks.gitfiles import Repo, config_files, head
+from ctx.core.gitfiles import Repo, config_files, head
 
 CACHE_VERSION = 1
 _STORE = ".contextfs"
@@ -22,7 +22,8 @@ _CODE = (
     "codelinks/blame_cache.py",
     "codelinks/answer_cache.py",
     "codelinks/answer_key.py",
-    "codelinks/gitfiles.py",
+    "core/gitfiles.py",
+    "core/gitinfo.py",
     "store/touched.py",
     "store/sessions.py",
 )

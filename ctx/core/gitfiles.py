@@ -1,9 +1,10 @@
 """git's own files read without a git library: which checkout a directory is in, and its HEAD.
 
-What `ctx.core.gitinfo` asks pygit2, for the one place that must not load it: the `ctx why`
+What `ctx.core.gitinfo` would ask pygit2, for the places where importing it costs more than the
+answer: every store command's git context (ctx.core.gitinfo tries this first) and the `ctx why`
 answer cache (ctx/codelinks/answer_cache.py), checked before anything heavy is imported. Anything
-this reader does not know (a bare repository, reftable, a symbolic ref chain) is None: the
-caller then does without it, it never guesses."""
+this reader does not know (a bare repository, reftable, a symbolic ref chain, a config include)
+is None: the caller then asks pygit2, it never guesses."""
 
 from __future__ import annotations
 
@@ -81,7 +82,7 @@ def head(repo: Repo) -> tuple[str, str] | None:
     if not text.startswith("ref: "):
         return None
     ref = text[5:].strip()
-    if not ref.startswith("refs/heads/") or ".." in ref or not set(ref) <= _REF_CHARS:
+    if not plain_ref(ref):
         return None
     try:
         loose = (repo.common / ref).read_text(encoding="utf-8").strip()
@@ -102,6 +103,11 @@ def head(repo: Repo) -> tuple[str, str] | None:
     return None
 
 
+def plain_ref(ref: str) -> bool:
+    """A branch ref named in the plain way this reader follows."""
+    return ref.startswith("refs/heads/") and ".." not in ref and set(ref) <= _REF_CHARS
+
+
 def _is_oid(text: str) -> bool:
     return len(text) in (40, 64) and set(text) <= _HEX
 
@@ -117,3 +123,82 @@ def config_files(repo: Repo) -> list[Path]:
         home / ".gitconfig",
         Path(xdg) / "git" / "config",
     ]
+
+
+# ---- git config, the plain subset ------------------------------------------------------------
+
+#: Environment variables that change where git finds its repository or its configuration: with
+#: any of them set, git's files are not read here (pygit2 knows them).
+GIT_ENV = (
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_COMMON_DIR",
+    "GIT_CEILING_DIRECTORIES",
+    "GIT_DISCOVERY_ACROSS_FILESYSTEM",
+    "GIT_CONFIG",
+    "GIT_CONFIG_GLOBAL",
+    "GIT_CONFIG_SYSTEM",
+    "GIT_CONFIG_COUNT",
+    "GIT_CONFIG_PARAMETERS",
+)
+
+
+class Unsure(Exception):
+    """Something this reader does not interpret the way git would: ask pygit2 instead."""
+
+
+def user_config_files() -> list[Path]:
+    """The system and user config files, lowest precedence first (as git reads them)."""
+    home = Path(os.environ.get("HOME") or "~").expanduser()
+    xdg = os.environ.get("XDG_CONFIG_HOME") or str(home / ".config")
+    nosystem = os.environ.get("GIT_CONFIG_NOSYSTEM", "").lower() in ("1", "true", "yes", "on")
+    system = [] if nosystem else [Path("/etc/gitconfig")]
+    return [*system, Path(xdg) / "git" / "config", home / ".gitconfig"]
+
+
+def read_config(files: list[Path], wanted: set[str]) -> dict[str, str]:
+    """The last value of each ``section.key`` in ``wanted`` (lower case) across ``files``, lowest
+    precedence first. Raises Unsure on includes, continued lines or anything not plain."""
+    found: dict[str, str] = {}
+    for path in files:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            continue
+        except (OSError, UnicodeDecodeError) as exc:
+            raise Unsure(str(path)) from exc
+        section = ""
+        for raw in text.splitlines():
+            line = raw.strip()
+            if not line or line[0] in "#;":
+                continue
+            if line.startswith("["):
+                end = line.find("]")
+                if end < 0:
+                    raise Unsure(f"{path}: {line[:40]}")
+                head_ = line[1:end].strip()
+                name, _, sub = head_.partition(" ")
+                section = name.lower() if not sub else f"{name.lower()}.{sub.strip()}"
+                if name.lower() in ("include", "includeif"):
+                    raise Unsure(f"{path}: includes another file")
+                line = line[end + 1 :].strip()
+                if not line or line[0] in "#;":
+                    continue
+            key, eq, value = line.partition("=")
+            full = f"{section}.{key.strip().lower()}"
+            if full not in wanted:
+                if value.rstrip().endswith("\\"):
+                    raise Unsure(f"{path}: a continued line")
+                continue
+            found[full] = _value(value) if eq else "true"
+    return found
+
+
+def _value(text: str) -> str:
+    """A plain config value as git reads it: a comment dropped, the ends trimmed. Quotes and
+    escapes are left to pygit2 (Unsure)."""
+    if '"' in text or "\\" in text:
+        raise Unsure("a quoted or escaped value")
+    for mark in "#;":
+        text = text.split(mark, 1)[0]
+    return text.strip()
