@@ -164,11 +164,36 @@ class Project(MemoryOps, SessionOps):
         }
 
     def uncommitted(self) -> list[str]:
-        """Files under .contextfs/ that git would commit but has not (new, modified, deleted)."""
+        """Files under .contextfs/ that git would commit but has not (new, modified, deleted).
+
+        Asked of git itself, for the store's folder only (`git status -- .contextfs/`): git's
+        index and untracked caches make it a few milliseconds, where libgit2's status walked the
+        whole working tree (0.07 s in a small repository) after importing pygit2 (0.05 s)."""
+        import os
+        import subprocess
+
+        prefix = str(self.layout.store.relative_to(self.root)) + "/"
+        argv = ["git", "--no-optional-locks", "status", "--porcelain=v1", "-z", "--no-renames"]
+        try:
+            proc = subprocess.run(
+                [*argv, "--untracked-files=all", "--", prefix],
+                cwd=self.git.worktree,
+                capture_output=True,
+                stdin=subprocess.DEVNULL,
+                timeout=120,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return self._uncommitted_pygit2(prefix)
+        if proc.returncode != 0:
+            return self._uncommitted_pygit2(prefix)
+        found = {os.fsdecode(e[3:]) for e in proc.stdout.split(b"\0") if len(e) > 3}
+        return sorted(p for p in found if p.startswith(prefix))
+
+    def _uncommitted_pygit2(self, prefix: str) -> list[str]:
+        """The same through libgit2, where git itself could not answer."""
         import pygit2
 
         repo = pygit2.Repository(str(self.git.worktree))
-        prefix = str(self.layout.store.relative_to(self.root)) + "/"
         out = []
         for path, flags in repo.status().items():
             if path.startswith(prefix) and flags != pygit2.GIT_STATUS_IGNORED:

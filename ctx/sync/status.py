@@ -1,6 +1,7 @@
 """What is not yet shared, and what arrived since the last sync (for `ctx status`).
 
-Cheap by design (`ctx status` must start fast): pygit2 in-process, no network, no CRDT
+Cheap by design (`ctx status` must start fast): two quick questions to git itself (the upstream,
+ahead/behind), pygit2 only to count what arrived since the last sync, no network, no CRDT
 loads. "behind" is as of the last fetch.
 """
 
@@ -42,7 +43,7 @@ def _store_changes(repo: Any, old: Any, new: Any, own_log: str) -> dict[str, Any
 def sync_status(project: Project, *, uncommitted: list[str] | None = None) -> dict[str, Any]:
     """ahead/behind the upstream, uncommitted store files, the last sync and what came since.
     Pass `uncommitted` when the caller already asked git (status runs it once)."""
-    import pygit2
+    from ctx.sync import gitrun
 
     out: dict[str, Any] = {
         "upstream": None,
@@ -59,7 +60,6 @@ def sync_status(project: Project, *, uncommitted: list[str] | None = None) -> di
     busy = git_busy(project.root)
     if busy is not None:
         out["in_progress"] = "rebase" if busy.startswith("rebase") else _OP.get(busy, busy)
-    repo = pygit2.Repository(str(project.root))
     if uncommitted is not None:
         out["uncommitted"] = uncommitted
     else:
@@ -67,23 +67,32 @@ def sync_status(project: Project, *, uncommitted: list[str] | None = None) -> di
             out["uncommitted"] = project.uncommitted()
         except Exception as exc:  # git status failing must not hide the rest
             out["uncommitted"] = [f"(git status failed: {exc})"]
-    head = None if repo.head_is_unborn else repo.head.target
-    if head is not None and not repo.head_is_detached:
-        branch = repo.branches.local.get(repo.head.shorthand)
-        up = None
-        try:
-            up = branch.upstream if branch is not None else None
-        except (KeyError, ValueError, pygit2.GitError):
-            up = None
-        if up is not None:
-            out["upstream"] = up.shorthand
-            out["ahead"], out["behind"] = repo.ahead_behind(head, up.target)
+    main = project.git
+    if main.worktree != project.root:  # a linked worktree: the store's own checkout counts
+        from ctx.core.gitinfo import context
+
+        main = context(project.root)
+    head = main.head
+    if head is not None and main.branch is not None:
+        up = gitrun.upstream(project.root)
+        counts = (
+            gitrun.out(project.root, "rev-list", "--left-right", "--count", "HEAD...@{upstream}")
+            if up
+            else None
+        )
+        if up and counts and len(counts.split()) == 2:
+            out["upstream"] = up
+            ahead, behind = counts.split()
+            out["ahead"], out["behind"] = int(ahead), int(behind)
     last = read_last_sync(project)
     if last:
         out["last_sync"] = {k: last.get(k) for k in ("at", "head", "pulled", "pushed", "arrived")}
         since = last.get("head")
         if since and head is not None and str(head) != since:
+            import pygit2
+
             try:
+                repo = pygit2.Repository(str(project.root))
                 old = repo.revparse_single(since).peel(pygit2.Commit).tree
                 new = repo.revparse_single(str(head)).peel(pygit2.Commit).tree
                 out["arrived_since_last_sync"] = _store_changes(
