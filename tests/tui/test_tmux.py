@@ -97,8 +97,8 @@ def test_browse_in_a_real_terminal(tmux: Tmux, store_repo: Path) -> None:
     assert "Filter" in screen and "Quit" in screen  # the footer
 
     tmux.keys("Enter")
-    screen = tmux.wait_for("Which algorithm should we use to sign our JWTs?")
-    assert "claude --model sonnet" in screen  # the metadata panel
+    tmux.wait_for("Which algorithm should we use to sign our JWTs?")
+    tmux.wait_for("claude --model sonnet")  # the metadata panel (it loads after the turns)
     tmux.keys("]")  # the next user turn
     tmux.wait_for("turn 4")
     tmux.keys("c")
