@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from ctx.cli.common import JSON_OPT, emit_json, open_project, report_problems
@@ -39,6 +41,8 @@ def sync(
     warn_identity(project)
     mode = True if rebase else False if merge else None
     result = run_sync(project, pull=not no_pull, push=not no_push, rebase=mode, message=message)
+    if result.pulled:
+        _import_in_background(project.root)
     if as_json:
         emit_json(result.to_dict())
         return
@@ -107,3 +111,17 @@ def gc(
     for note in result.notes:
         print(f"note: {note}")
     report_problems(project)
+
+
+def _import_in_background(root: Path) -> None:
+    """What git's post-merge hook does after a plain `git pull` (ctx sync runs git with that
+    hook quiet): with `import.all_agents`, start the background import of every agent's
+    sessions. The setting is read afresh: the pull may have brought it."""
+    from ctx.integrations import auto_import
+    from ctx.store.project import Project
+
+    try:
+        if auto_import.enabled(Project.open(root).config):
+            auto_import.start(str(root), "ctx sync")
+    except Exception:  # never a reason for the sync itself to fail
+        return

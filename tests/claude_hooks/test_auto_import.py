@@ -152,3 +152,23 @@ def test_a_pull_that_turns_it_on_imports_after_the_merge(team: Team) -> None:
     subprocess.run(["git", "pull", "-q", "--no-rebase"], cwd=bob, env=env, check=True)
     wait_until(lambda: "auto-import: after post-merge" in _log(bob), what="the import")
     assert _tools(bob) == ["codex"]
+
+
+def test_ctx_sync_that_pulls_imports_in_the_background_too(team: Team) -> None:
+    """`ctx sync` keeps git's hooks quiet while it drives git; it starts the import itself."""
+    alice, bob = team.clone("alice"), team.clone("bob")
+    _codex(Path(os.environ["HOME"]), bob)
+    (alice / "a.txt").write_text("a\n")
+    git(alice, "add", "a.txt")
+    git(alice, "commit", "-qm", "a")
+    git(alice, "push", "-q", "origin", "HEAD:main")
+    assert ctx_proc(bob, "sync", "--no-push").code == 0  # pulled, the setting off
+    assert (bob / "a.txt").exists()
+    assert not (bob / ".contextfs" / "local" / auto_import.STAMP).exists()
+    with (alice / ".contextfs" / "config.toml").open("a") as fh:
+        fh.write(ON)
+    git(alice, "commit", "-qam", "keep every agent's history")
+    git(alice, "push", "-q", "origin", "HEAD:main")
+    assert ctx_proc(bob, "sync", "--no-push").code == 0  # the pull brings the setting
+    wait_until(lambda: "auto-import: after ctx sync" in _log(bob), what="the import")
+    assert _tools(bob) == ["codex"]
