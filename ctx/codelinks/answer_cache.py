@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -165,28 +164,8 @@ def save(
 ) -> None:
     """Write one answer (never through a linked folder; a link at the file itself is
     replaced); one that cannot be written only costs time next run."""
-    from ctx.store.locking import atomic_write
+    from ctx.store.locking import write_bounded_cache
 
     file = cache_file(repo, rel, start, end)
     body = {"v": CACHE_VERSION, "key": key, "result": result}
-    try:
-        atomic_write(file, json.dumps(body).encode(), private=True, durable=False)
-        _prune(file.parent)
-    except (OSError, CtxError):
-        pass
-
-
-def _prune(folder: Path) -> None:
-    """Past MAX_FILES answers, the least recently written half goes."""
-    try:
-        names = [e for e in os.scandir(folder) if e.name.endswith(".json") and e.is_file()]
-        if len(names) <= MAX_FILES:
-            return
-        names.sort(key=lambda e: e.stat().st_mtime)
-        for e in names[: len(names) // 2]:
-            try:
-                os.unlink(e.path)
-            except OSError:
-                pass
-    except OSError:
-        pass
+    write_bounded_cache(file, body, MAX_FILES)

@@ -297,7 +297,7 @@ def _decode(data: Any, path: str) -> tuple[str, str, list[BlameLine]] | None:
 
 def save(project: Project, path: str, head: str, blob: str, lines: list[BlameLine]) -> None:
     """Write the cache; a cache that cannot be written only costs time next run."""
-    from ctx.store.locking import atomic_write
+    from ctx.store.locking import write_bounded_cache
 
     commits: dict[str, int] = {}
     files: dict[str, int] = {}
@@ -321,22 +321,4 @@ def save(project: Project, path: str, head: str, blob: str, lines: list[BlameLin
         "lines": rows,
     }
     file = cache_file(project, path)
-    try:
-        atomic_write(file, json.dumps(body).encode(), private=True, durable=False)
-        _prune(file.parent)
-    except (OSError, CtxError):
-        pass
-
-
-def _prune(folder: Path) -> None:
-    """Keep the cache bounded: past MAX_FILES paths, the least recently written half goes."""
-    try:
-        names = [e for e in os.scandir(folder) if e.name.endswith(".json") and e.is_file()]
-        if len(names) <= MAX_FILES:
-            return
-        names.sort(key=lambda e: e.stat().st_mtime)
-        for e in names[: len(names) // 2]:
-            with contextlib.suppress(OSError):
-                os.unlink(e.path)
-    except OSError:
-        pass
+    write_bounded_cache(file, body, MAX_FILES)

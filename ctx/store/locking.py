@@ -145,3 +145,21 @@ def write_cache(path: Path, obj: object) -> None:
         atomic_write(path, json.dumps(obj).encode("utf-8"), private=True, durable=False)
     except (OSError, CtxError):
         pass
+
+
+def write_bounded_cache(path: Path, obj: object, max_files: int) -> None:
+    """:func:`write_cache`, then keep its folder bounded: past ``max_files`` JSON files, the
+    least recently written half goes."""
+    write_cache(path, obj)
+    try:
+        names = [e for e in os.scandir(path.parent) if e.name.endswith(".json") and e.is_file()]
+        if len(names) <= max_files:
+            return
+        names.sort(key=lambda e: e.stat().st_mtime)
+        for e in names[: len(names) // 2]:
+            try:
+                os.unlink(e.path)
+            except OSError:
+                pass
+    except OSError:
+        pass
