@@ -88,14 +88,19 @@ def run(args: list[str]) -> int | None:
 
 def _answer(cwd: Path, target: str) -> dict[str, Any] | None:
     """Not cached: the answer computed here all the same (and saved), without the CLI
-    framework. None when the full command has more to do or say: a capture to recover (it
-    warns), or any error (it reports it as every command does)."""
-    from ctx.codelinks.answer_cache import answer
+    framework, and without loading the store when it has not changed since the last answer.
+    None when the full command has more to do or say: a capture to recover (it warns), or any
+    error (it reports it as every command does)."""
+    from ctx.codelinks.answer_cache import answer, answer_from_kept
     from ctx.codelinks.answer_key import needs_recovery
     from ctx.core.errors import CtxError
-    from ctx.store.project import Project
 
     try:
+        data = answer_from_kept(cwd, target)  # the store unchanged since it was last loaded
+        if data is not None:
+            return data
+        from ctx.store.project import Project
+
         project = Project.open(cwd)
         if needs_recovery(project.layout.active_dir):
             return None

@@ -23,7 +23,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ctx.codelinks.answer_key import CACHE_VERSION, question_key
+from ctx.codelinks.answer_key import CACHE_VERSION, question_key, store_digest
 from ctx.codelinks.target import parse_target, relative_path
 from ctx.core.errors import CtxError
 from ctx.core.gitfiles import Repo, locate
@@ -137,24 +137,59 @@ def _is_int(v: object) -> bool:
 
 def answer(project: Project, spec: str, cwd: Path) -> dict[str, Any]:
     """`why(project, spec)` as a dict, saved for the next time when nothing it depends on
-    changed while it was computed (the key is taken before and after)."""
-    from ctx.codelinks.why import why
+    changed while it was computed (the keys are taken before and after); what it read of
+    the store is kept too (why_inputs.py), so the next new question need not load it."""
+    from ctx.codelinks import why_inputs
+    from ctx.codelinks.blame_cache import blame_file
+    from ctx.codelinks.why import explain, repo_relative
 
     raw, start, end = parse_target(spec)
     repo = locate(cwd.resolve())
-    rel = None
-    if repo is not None and (repo.worktree, repo.root) == (project.git.worktree, project.root):
-        rel = relative_path(raw, cwd, repo.worktree, repo.root)
-    before = None
-    if repo is not None and rel:
-        before = _asked.pop((repo, rel, start, end), None) or question_key(repo, rel, start, end)
-    result = why(project, spec, cwd=cwd).to_dict()
-    if (
-        before is not None
-        and repo is not None
-        and rel is not None
-        and question_key(repo, rel, start, end) == before
-    ):
+    if repo is None or (repo.worktree, repo.root) != (project.git.worktree, project.root):
+        repo = None  # a checkout the file reader sees otherwise: nothing kept
+    rel = repo_relative(project, raw, cwd)
+    before = store = None
+    if repo is not None:
+        store = store_digest(repo.root)
+        asked = _asked.pop((repo, rel, start, end), None)
+        before = asked or question_key(repo, rel, start, end, store)
+    lines = blame_file(project, rel, start, end)
+    inputs = why_inputs.from_project(project)
+    result = explain(inputs, project.git.worktree, rel, start, end, lines).to_dict()
+    if repo is not None and store is not None:
+        now = store_digest(repo.root)
+        if now == store:
+            why_inputs.save(repo.root, why_inputs.inputs_key(repo, store), inputs)
+        if before is not None and question_key(repo, rel, start, end, now) == before:
+            save(repo, rel, start, end, before, result)
+    return result
+
+
+def answer_from_kept(cwd: Path, spec: str) -> dict[str, Any] | None:
+    """The answer without loading the store, from the inputs kept by an earlier answer
+    (why_inputs.py) when the store has not changed since; None otherwise (or on any error:
+    the caller loads the store and answers, or reports)."""
+    from ctx.codelinks import why_inputs
+    from ctx.codelinks.blame_cache import blame_file
+    from ctx.codelinks.why import explain
+
+    raw, start, end = parse_target(spec)
+    repo = locate(cwd.resolve())
+    if repo is None:
+        return None
+    rel = relative_path(raw, cwd, repo.worktree, repo.root)
+    if not rel:
+        return None
+    store = store_digest(repo.root)
+    if store is None:
+        return None
+    inputs = why_inputs.load(repo.root, why_inputs.inputs_key(repo, store))
+    if inputs is None:
+        return None
+    before = _asked.pop((repo, rel, start, end), None) or question_key(repo, rel, start, end, store)
+    lines = blame_file(why_inputs.Checkout(repo), rel, start, end)
+    result = explain(inputs, repo.worktree, rel, start, end, lines).to_dict()
+    if before is not None and question_key(repo, rel, start, end) == before:
         save(repo, rel, start, end, before, result)
     return result
 

@@ -22,6 +22,9 @@ _CODE = (
     "codelinks/blame_cache.py",
     "codelinks/answer_cache.py",
     "codelinks/answer_key.py",
+    "codelinks/gitobjects.py",
+    "codelinks/trailer_cache.py",
+    "codelinks/why_inputs.py",
     "core/gitfiles.py",
     "core/gitinfo.py",
     "store/touched.py",
@@ -110,6 +113,16 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def mark(path: Path | str) -> list[int]:
+    """What changes when a file is written, replaced or removed (never through a link)."""
+    return _mark(path)
+
+
+def code_marks() -> list[object]:
+    """ctx's version and the code that computes an answer: a changed ctx answers afresh."""
+    return _code()
+
+
 def _code() -> list[object]:
     from ctx.core.version import __version__
 
@@ -117,9 +130,12 @@ def _code() -> list[object]:
     return [__version__, CACHE_VERSION, *(_mark(base / rel) for rel in _CODE)]
 
 
-def question_key(repo: Repo, rel: str, start: int | None, end: int | None) -> str | None:
+def question_key(
+    repo: Repo, rel: str, start: int | None, end: int | None, store: str | None = None
+) -> str | None:
     """The digest of everything the answer to (`rel`, `start`, `end`) depends on, or None
-    when that cannot be read cheaply and surely (then nothing is cached or served)."""
+    when that cannot be read cheaply and surely (then nothing is cached or served). `store`:
+    the store's digest when the caller has just computed it."""
     at = head(repo)
     if at is None:
         return None
@@ -132,7 +148,8 @@ def question_key(repo: Repo, rel: str, start: int | None, end: int | None) -> st
             content = hashlib.sha256(fh.read()).hexdigest()
     except OSError:
         return None
-    store = store_digest(repo.root)
+    if store is None:
+        store = store_digest(repo.root)
     if store is None:
         return None
     parts = {

@@ -23,53 +23,77 @@ import hashlib
 import json
 import os
 import re
+import stat
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ctx.codelinks.blame import OPTIONS, BlameLine, blame, parse, run_porcelain
+from ctx.codelinks.gitobjects import blob_id, head_blob, is_ancestor
 from ctx.core.errors import CtxError
+from ctx.core.gitfiles import head, locate
 
 if TYPE_CHECKING:
-    from ctx.store.project import Project
+    from ctx.store.layout import Layout
+
+
+class _Tree(Protocol):
+    @property
+    def worktree(self) -> Path: ...
+
+
+class Places(Protocol):
+    """Where a checkout's blame cache lives: a Project, or ctx.codelinks.why_inputs.Checkout
+    (the same places without loading the store)."""
+
+    @property
+    def git(self) -> _Tree: ...
+
+    @property
+    def layout(self) -> Layout: ...
+
 
 CACHE_VERSION = 1
 MAX_FILES = 2000  # cached paths per store; the oldest half goes when there are more
 _SHA = re.compile(r"[0-9a-f]{40}")
 
 
-def cache_dir(project: Project) -> Path:
+def cache_dir(project: Places) -> Path:
     return project.layout.local / "cache" / "blame"
 
 
-def cache_file(project: Project, path: str) -> Path:
+def cache_file(project: Places, path: str) -> Path:
     """The cache of one repository path: a hash names it, so no path can climb out."""
     name = hashlib.sha256(path.encode("utf-8", "surrogateescape")).hexdigest()[:40]
     return cache_dir(project) / f"{name}.json"
 
 
 def blame_file(
-    project: Project, path: str, start: int | None = None, end: int | None = None
+    project: Places, path: str, start: int | None = None, end: int | None = None
 ) -> list[BlameLine]:
     """Lines `start`-`end` (all when None) of the working-tree file, blamed as `git blame
     -C -w` would, from the cache when it can be."""
     root = project.git.worktree
-    at = _head_blob(root, path)
-    if at is None:  # no commit yet, or the file is not in HEAD: git says what it is
-        return blame(root, path, start, end)
-    head, blob, data = at
     cached = load(project, path)
-    if start is not None and not _reusable(root, cached, head):
-        # nothing cached to build on: git blames the range only (a recent line costs little of
-        # the whole file's walk), and the whole file is cached in the background for next time
-        lines = blame(root, path, start, end)
-        fill_in_background(project, path)
-        return lines
-    texts = _split(data)
-    base = _committed(project, path, head, blob, len(texts), cached)
-    if _worktree_matches(root, path, blob):
-        lines = [_at(base[i], i + 1, texts[i] if i < len(texts) else "") for i in range(len(base))]
-    else:
-        lines = _working(root, path, head, base)
+    lines = _as_cached(root, path, cached)
+    if lines is None:
+        at = head_blob(root, path)
+        if at is None:  # no commit yet, or the file is not in HEAD: git says what it is
+            return blame(root, path, start, end)
+        head, blob, data = at
+        if start is not None and not _reusable(root, cached, head):
+            # nothing cached to build on: git blames the range only (a recent line costs little
+            # of the whole file's walk), and the whole file is cached in the background
+            lines = blame(root, path, start, end)
+            fill_in_background(project, path)
+            return lines
+        texts = _split(data)
+        base = _committed(project, path, head, blob, len(texts), cached)
+        if _worktree_matches(root, path, blob):
+            lines = [
+                _at(base[i], i + 1, texts[i] if i < len(texts) else "") for i in range(len(base))
+            ]
+        else:
+            lines = _working(root, path, head, base)
     if start is None:
         return lines
     stop = end or start
@@ -82,20 +106,36 @@ def blame_file(
     return lines[start - 1 : stop]
 
 
-def _head_blob(root: Path, path: str) -> tuple[str, str, bytes] | None:
-    import pygit2
-
-    try:
-        repo = pygit2.Repository(str(root))
-        if repo.head_is_unborn:
-            return None
-        commit = repo.head.peel(pygit2.Commit)
-        obj = commit.tree[path]
-        if not isinstance(obj, pygit2.Blob):
-            return None
-        return str(commit.id), str(obj.id), obj.data
-    except (KeyError, ValueError, pygit2.GitError):
+def _as_cached(
+    root: Path, path: str, cached: tuple[str, str, list[BlameLine]] | None
+) -> list[BlameLine] | None:
+    """The blame straight from the cache when HEAD (read from git's files) is the cached
+    commit and the working-tree file is the cached blob: no git call at all. None otherwise."""
+    if cached is None:
         return None
+    repo = locate(root.resolve())
+    at = head(repo) if repo is not None else None
+    if at is None or at[1] != cached[0]:
+        return None
+    data = _worktree_bytes(root, path)
+    if data is None or blob_id(data, cached[1]) != cached[1]:
+        return None
+    texts = _split(data)
+    if len(texts) != len(cached[2]):
+        return None
+    return [_at(bl, i + 1, texts[i]) for i, bl in enumerate(cached[2])]
+
+
+def _worktree_bytes(root: Path, path: str) -> bytes | None:
+    """The working-tree file's bytes; None for a link, a folder, anything not a plain file."""
+    try:
+        fd = os.open(root / path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            return None
+        return fh.read()
 
 
 def _split(data: bytes) -> list[str]:
@@ -109,15 +149,8 @@ def _split(data: bytes) -> list[str]:
 
 
 def _worktree_matches(root: Path, path: str, blob: str) -> bool:
-    import pygit2
-
-    full = root / path
-    try:
-        if full.is_symlink() or not full.is_file():
-            return False
-        return str(pygit2.hashfile(str(full))) == blob
-    except (OSError, pygit2.GitError):
-        return False
+    data = _worktree_bytes(root, path)
+    return data is not None and blob_id(data, blob) == blob
 
 
 def _at(line: BlameLine, n: int, text: str) -> BlameLine:
@@ -144,7 +177,7 @@ def _reusable(root: Path, cached: tuple[str, str, list[BlameLine]] | None, head:
 
 
 def _committed(
-    project: Project,
+    project: Places,
     path: str,
     head: str,
     blob: str,
@@ -193,20 +226,14 @@ def _forward(
 
 
 def _is_ancestor(root: Path, old: str, new: str) -> bool:
-    import pygit2
-
-    try:
-        repo = pygit2.Repository(str(root))
-        return old == new or bool(repo.descendant_of(new, old))
-    except (KeyError, ValueError, pygit2.GitError):
-        return False
+    return is_ancestor(root, old, new)
 
 
 # ---- filling the cache off the command's path ----------------------------------------------
 FILL_ENV = "CTX_BLAME_FILL"  # "0": never start the background blame (tests, benchmarks)
 
 
-def fill_in_background(project: Project, path: str) -> bool:
+def fill_in_background(project: Places, path: str) -> bool:
     """Start `ctx.codelinks.blame_fill` detached: it blames the whole file into the cache
     (one at a time per file; it exits at once when another is at work)."""
     if os.environ.get(FILL_ENV, "1") == "0":
@@ -216,7 +243,7 @@ def fill_in_background(project: Project, path: str) -> bool:
     return spawn_detached("ctx.codelinks.blame_fill", [str(project.git.worktree), path])
 
 
-def fill(project: Project, path: str) -> bool:
+def fill(project: Places, path: str) -> bool:
     """Blame the whole file into the cache unless another process is doing it; True when
     this one did."""
     import fcntl
@@ -245,7 +272,7 @@ def fill(project: Project, path: str) -> bool:
 # ---- the cache file -----------------------------------------------------------------------
 
 
-def load(project: Project, path: str) -> tuple[str, str, list[BlameLine]] | None:
+def load(project: Places, path: str) -> tuple[str, str, list[BlameLine]] | None:
     """(commit, blob, lines) from the cache, or None: missing, from another version, a link,
     or anything that does not check out."""
     from ctx.store import confine
@@ -295,7 +322,7 @@ def _decode(data: Any, path: str) -> tuple[str, str, list[BlameLine]] | None:
     return head, blob, lines
 
 
-def save(project: Project, path: str, head: str, blob: str, lines: list[BlameLine]) -> None:
+def save(project: Places, path: str, head: str, blob: str, lines: list[BlameLine]) -> None:
     """Write the cache; a cache that cannot be written only costs time next run."""
     from ctx.store.locking import write_bounded_cache
 

@@ -20,10 +20,10 @@ from ctx.codelinks.blame_cache import blame_file
 from ctx.codelinks.target import parse_target, relative_path
 from ctx.core.errors import CtxError
 from ctx.core.ids import is_session_id
-from ctx.store.sessions import CAPTURE_IDS
-from ctx.store.touched import new_lines, refers_to, session_files, touches
+from ctx.store.touched import new_lines, refers_to, touches
 
 if TYPE_CHECKING:
+    from ctx.codelinks.why_inputs import Inputs, MemoryRow, SessionRow
     from ctx.core.models import Session
     from ctx.store.project import Project
 
@@ -109,6 +109,21 @@ def why(project: Project, spec: str, *, cwd: Path | None = None) -> WhyResult:
     raw, start, end = parse_target(spec)
     rel = repo_relative(project, raw, cwd or Path.cwd())
     lines = blame_file(project, rel, start, end)
+    from ctx.codelinks.why_inputs import from_project
+
+    return explain(from_project(project), project.git.worktree, rel, start, end, lines)
+
+
+def explain(
+    inputs: Inputs,
+    worktree: Path,
+    rel: str,
+    start: int | None,
+    end: int | None,
+    lines: list[BlameLine],
+) -> WhyResult:
+    """The answer from the blamed lines and what the store holds (loaded, or kept: see
+    ctx/codelinks/why_inputs.py): the same answer either way."""
     result = WhyResult(rel, start, end)
     by_sha: dict[str, CommitInfo] = {}
     for bl in lines:
@@ -122,9 +137,10 @@ def why(project: Project, spec: str, *, cwd: Path | None = None) -> WhyResult:
             by_sha[bl.commit] = info
             result.commits.append(info)
         info.lines.append(bl.line)
-    named = trailers(project.git.worktree, list(by_sha))
-    sessions = project.list_sessions(include_open=False)
-    files = session_files(project, sessions)
+    cache = inputs.root / ".contextfs" / "local" / "cache" / "trailers.json"
+    named = trailers(worktree, list(by_sha), cache)
+    sessions = inputs.sessions
+    files = inputs.files
     touched = {
         s.id for s in sessions if any(refers_to(p, rel) for p, _a, _t in files.get(s.id, []))
     }
@@ -135,7 +151,7 @@ def why(project: Project, spec: str, *, cwd: Path | None = None) -> WhyResult:
     }
     links: dict[str, str] = {}
     by_id = {s.id: s for s in sessions}
-    alias = session_aliases(sessions)
+    alias = _aliases(sessions)
     ends = {s.commit_end: s.id for s in sessions if s.commit_end and s.commit_end != s.commit}
     windows = _Windows([by_id[sid] for sid in edited])
     for sha, info in by_sha.items():
@@ -162,9 +178,9 @@ def why(project: Project, spec: str, *, cwd: Path | None = None) -> WhyResult:
         s = by_id[sid]
         link = SessionLink(s.id, s.title, s.tool, s.author, s.started_at, how)
         if len(result.sessions) < 10:  # the turns of the strongest links
-            link.turns = _turns(project, s.id, rel, lines, private=s.private)
+            link.turns = _turns(inputs, s.id, rel, lines, private=s.private)
         result.sessions.append(link)
-    result.memories = _memories(project, rel, set(links))
+    result.memories = _memories(inputs.memories, rel, set(links))
     return result
 
 
@@ -185,7 +201,7 @@ def _epoch(iso: str) -> float:
 class _Windows:
     """Sessions by time window, for "which sessions were running when this commit was made"."""
 
-    def __init__(self, sessions: list[Session]) -> None:
+    def __init__(self, sessions: list[SessionRow]) -> None:
         spans = []
         for s in sessions:
             if s.started_at:
@@ -204,9 +220,19 @@ class _Windows:
         return [sid for lo, hi, sid in self.spans[j:i] if lo <= when <= hi]
 
 
-def _rank(how: str, s: Session) -> tuple[int, str]:
+def _rank(how: str, s: SessionRow) -> tuple[int, str]:
     order = ["trailer", "ended on the commit", "edited the file before the commit"]
     return (order.index(how) if how in order else len(order), s.started_at or "")
+
+
+def _aliases(sessions: list[SessionRow]) -> dict[str, str]:
+    """As :func:`session_aliases`, from the capture ids kept with each session."""
+    out: dict[str, str] = {}
+    for s in sessions:
+        for cid in s.capture_ids:
+            if is_session_id(cid) and cid != s.id:
+                out.setdefault(cid, s.id)
+    return out
 
 
 def session_aliases(sessions: list[Session]) -> dict[str, str]:
@@ -214,6 +240,8 @@ def session_aliases(sessions: list[Session]) -> dict[str, str]:
     A session's own id always wins over an alias (pulled meta could claim any id)."""
     out: dict[str, str] = {}
     for s in sessions:
+        from ctx.store.sessions import CAPTURE_IDS
+
         ids = s.meta.get(CAPTURE_IDS) if isinstance(s.meta, dict) else None
         for cid in ids if isinstance(ids, list) else ():
             if isinstance(cid, str) and is_session_id(cid) and cid != s.id:
@@ -221,36 +249,21 @@ def session_aliases(sessions: list[Session]) -> dict[str, str]:
     return out
 
 
-def trailers(root: Path, shas: list[str]) -> dict[str, set[str]]:
-    """The session ids in the Ctx-Session trailers of these commits (read in-process: a git
-    call for 1,000 commits costs more than the rest of `ctx why`)."""
+def trailers(root: Path, shas: list[str], cache: Path | None = None) -> dict[str, set[str]]:
+    """The session ids in the Ctx-Session trailers of these commits: read from `cache` (a
+    commit's message never changes), the commits not in it from git in one call."""
     if not shas:
         return {}
-    import pygit2
+    from ctx.codelinks.trailer_cache import read_trailers
 
-    try:
-        repo = pygit2.Repository(str(root))
-    except (pygit2.GitError, ValueError):
-        return {}
-    out: dict[str, set[str]] = {}
-    for sha in shas:
-        try:
-            obj = repo[sha]
-        except (KeyError, ValueError, pygit2.GitError):
-            continue
-        message = obj.message if isinstance(obj, pygit2.Commit) else ""
-        if "Ctx-Session:" in message:
-            found = set(TRAILER.findall(message))
-            if found:
-                out[sha] = found
-    return out
+    return read_trailers(root, shas, cache)
 
 
 def _turns(
-    project: Project, sid: str, rel: str, lines: list[BlameLine], *, private: bool = False
+    inputs: Inputs, sid: str, rel: str, lines: list[BlameLine], *, private: bool = False
 ) -> list[TurnRef]:
     try:
-        turns = project.iter_session_turns(sid, private)
+        turns = inputs.turns(sid, private)
     except Exception:  # unreadable: the link still shows
         return []
     refs: dict[int, TurnRef] = {}
@@ -279,10 +292,10 @@ def _turns(
     return out[:6]
 
 
-def _memories(project: Project, rel: str, sessions: set[str]) -> list[MemoryLink]:
+def _memories(memories: list[MemoryRow], rel: str, sessions: set[str]) -> list[MemoryLink]:
     out: list[tuple[tuple[int, int, str], MemoryLink]] = []
     base = rel.rsplit("/", 1)[-1]
-    for m in project.list_memories():
+    for m in memories:
         how = None
         if m.source_session in sessions:
             how = "from a linked session"
