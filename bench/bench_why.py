@@ -12,8 +12,10 @@ rounds (one warm-up round, then `--runs`; medians of wall and of the children's 
   ctx --version                            (the start-up floor)
   ctx status                               (the command of the 300 ms start-up bar)
   git blame --porcelain -C -w src/big.py   (what a cold `ctx why` runs)
-  ctx why src/big.py                       cold (blame and answer caches emptied first), with
-                                           the blame cached (a new question), warm (asked before)
+  ctx why src/big.py                       cold (blame, answer, kept inputs and trailer caches
+                                           emptied first), with the blame cached (a new
+                                           question), after a new memory (the store changed:
+                                           loaded again), warm (asked before)
   ctx why src/big.py:LINE                  the same three
   ctx why src/big.py                       after a new commit that changes the file
   ctx why src/big.py                       with an uncommitted edit of the file
@@ -196,9 +198,13 @@ def make_rows(root: Path, lines: int) -> list[Row]:
     answers = root / ".contextfs" / "local" / "cache" / "why"
     bumps = iter(range(1, 1_000_000))
 
-    def cold() -> None:
+    kept = [cache.parent / "why-inputs.json", cache.parent / "trailers.json"]
+
+    def cold() -> None:  # nothing of ctx why's own caches (blame, answers, inputs, trailers)
         shutil.rmtree(cache, ignore_errors=True)
         shutil.rmtree(answers, ignore_errors=True)
+        for f in kept:
+            f.unlink(missing_ok=True)
 
     def new_question() -> None:  # the blame is cached, the answer is not (a new memory…)
         shutil.rmtree(answers, ignore_errors=True)
@@ -209,6 +215,16 @@ def make_rows(root: Path, lines: int) -> list[Row]:
         text[n % lines] += f"  # bumped {n}"
         big.write_text("\n".join(text) + "\n")
         git(root, "commit", "-qam", f"bump {n}")
+
+    def new_memory() -> None:  # the store changed (a memory, a session, a pull): loaded again
+        n = next(bumps)
+        subprocess.run(
+            [*CTX, "memory", "add", "-t", "fact", f"bench note {n} about src/big.py"],
+            cwd=root,
+            check=True,
+            capture_output=True,
+        )
+        shutil.rmtree(answers, ignore_errors=True)
 
     def edit() -> None:  # an uncommitted change
         with big.open("a") as fh:
@@ -236,6 +252,7 @@ def make_rows(root: Path, lines: int) -> list[Row]:
         ),
         Row("ctx why FILE, cold", why, before=cold),
         Row("ctx why FILE, blame cached", why, before=new_question),
+        Row("ctx why FILE, after a new memory", why, before=new_memory),
         Row("ctx why FILE, warm", why),
         Row(f"ctx why FILE:{line}, cold", why_line, before=cold, after=filled),
         Row(f"ctx why FILE:{line}, blame cached", why_line, before=new_question),
@@ -318,12 +335,20 @@ def main() -> None:
             f"repository: {args.commits} commits, {args.lines}-line file ({built_repo:.1f} s); "
             f"store: {args.sessions} sessions ({built_store:.1f} s); load {os.getloadavg()[0]:.1f}"
         )
+        # the memories added by the "after a new memory" row live in the state log (reset
+        # below) and in local/ (the journal, the high-water marks): local/ is put back too
+        local = root / ".contextfs" / "local"
+        saved = base / "local-before-run"
+        shutil.rmtree(saved, ignore_errors=True)
+        shutil.copytree(local, saved, symlinks=True)
         try:
             for r in range(args.runs + 1):  # rounds interleave the rows; round 0 is a warm-up
                 for row in rows:
                     run_row(row, root, keep=r > 0)
         finally:
             git(root, "reset", "-q", "--hard", head)  # --dir: the next run starts the same
+            shutil.rmtree(local, ignore_errors=True)
+            shutil.copytree(saved, local, symlinks=True)
         print(f"{'command':52} {'wall ms':>8} {'cpu ms':>8}  (medians of {args.runs})")
         for row in rows:
             extra = ""
