@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ctx.core.errors import CtxError
 
+_HEX = frozenset("0123456789abcdef")
 OPTIONS = ("-C", "-w")  # follow lines moved or copied from other files; ignore whitespace
 
 
@@ -99,7 +100,7 @@ def _parse(out: str) -> list[BlameLine]:
             cur = {}
             continue
         head, _, rest = raw.partition(" ")
-        if len(head) == 40 and all(c in "0123456789abcdef" for c in head):
+        if len(head) == 40 and _HEX.issuperset(head):
             sha = head
             parts = rest.split()
             orig = _int(parts[0]) if parts else 0

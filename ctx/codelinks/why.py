@@ -174,11 +174,13 @@ def explain(
         recent = sorted(touched, key=lambda sid: by_id[sid].started_at or "", reverse=True)
         for sid in recent[:5]:
             links[sid] = "touched the file"
+    # what wrote_line() asks, once per line instead of once per line and call
+    needles = [(bl.line, t) for bl in lines if len(t := bl.text.strip()) >= 3] if links else []
     for sid, how in sorted(links.items(), key=lambda kv: _rank(kv[1], by_id[kv[0]])):
         s = by_id[sid]
         link = SessionLink(s.id, s.title, s.tool, s.author, s.started_at, how)
         if len(result.sessions) < 10:  # the turns of the strongest links
-            link.turns = _turns(inputs, s.id, rel, lines, private=s.private)
+            link.turns = _turns(inputs, s.id, rel, needles, private=s.private)
         result.sessions.append(link)
     result.memories = _memories(inputs.memories, rel, set(links))
     return result
@@ -260,15 +262,13 @@ def trailers(root: Path, shas: list[str], cache: Path | None = None) -> dict[str
 
 
 def _turns(
-    inputs: Inputs, sid: str, rel: str, lines: list[BlameLine], *, private: bool = False
+    inputs: Inputs, sid: str, rel: str, needles: list[tuple[int, str]], *, private: bool = False
 ) -> list[TurnRef]:
     try:
         turns = inputs.turns(sid, private)
     except Exception:  # unreadable: the link still shows
         return []
     refs: dict[int, TurnRef] = {}
-    # what wrote_line() asks, once per line instead of once per line and call
-    needles = [(bl.line, t) for bl in lines if len(t := bl.text.strip()) >= 3]
     for touch in touches(turns):
         if not refers_to(touch.path, rel) or touch.action == "read":
             continue

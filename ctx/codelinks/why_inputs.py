@@ -4,9 +4,10 @@ without loading the store (pycrdt, the state logs, the pending journal).
 An answer needs, of the store: the completed sessions (id, title, tool, author, times, the
 commits they started and ended on, capture ids), the files each session's tool calls touched,
 and the memories (id, type, content, author, time, source session); then the turns of at most
-ten linked sessions, read from their transcripts. All but the turns are kept in one JSON file,
-`.contextfs/local/cache/why-inputs.json`, under a digest of every store file they come from
-(ctx.codelinks.answer_key.store_digest: names, inodes, sizes, mtimes), the branch (changes
+ten linked sessions, read from their transcripts. All but the turns are kept in one file,
+`.contextfs/local/cache/why-inputs.json` (line 1: the key; line 2: the inputs as JSON), under a
+digest of every store file they come from (ctx.codelinks.answer_key.store_digest: names,
+inodes, sizes, mtimes), the branch (changes
 waiting in the journal belong to one) and ctx's code. Any change to the store (a memory, a
 session, a pull) changes the digest: the next `ctx why` loads the store and writes it again.
 
@@ -202,17 +203,22 @@ def inputs_key(repo: Repo, store: str) -> str:
 
 
 def load(root: Path, key: str) -> Inputs | None:
-    """The kept inputs when they were kept under `key`, else None."""
+    """The kept inputs when they were kept under `key`, else None. The file's first line is
+    the key: a store that changed costs reading one line, not parsing the whole file."""
     from ctx.store import confine
 
     file = cache_file(root)
     if confine.link_in(root / _STORE, file) is not None:
         return None
     try:
-        data = json.loads(confine.read_bytes(file))
+        with confine.open_read(file) as fh:
+            head = json.loads(fh.readline(4096))
+            if head != {"v": CACHE_VERSION, "key": key}:
+                return None
+            data = json.loads(fh.read())
     except (OSError, ValueError):
         return None
-    if not isinstance(data, dict) or data.get("v") != CACHE_VERSION or data.get("key") != key:
+    if not isinstance(data, dict):
         return None
     try:
         return _decode(root, data)
@@ -288,20 +294,23 @@ def _decode(root: Path, data: dict[str, Any]) -> Inputs | None:
 def save(root: Path, key: str, inputs: Inputs) -> None:
     """Keep the inputs under `key` (never through a linked folder); a file that cannot be
     written only costs the next question its time."""
+    from ctx.core.errors import CtxError
     from ctx.store import confine
-    from ctx.store.locking import write_cache
+    from ctx.store.locking import atomic_write
 
     file = cache_file(root)
     if confine.link_in(root / _STORE, file.parent) is not None:
         return
     body = {
-        "v": CACHE_VERSION,
-        "key": key,
         "sessions": [s.row() for s in inputs.sessions],
         "files": {s.id: inputs.files.get(s.id, []) for s in inputs.sessions},
         "memories": [m.row() for m in inputs.memories],
     }
-    write_cache(file, body)
+    head = json.dumps({"v": CACHE_VERSION, "key": key})
+    try:
+        atomic_write(file, f"{head}\n{json.dumps(body)}\n".encode(), private=True, durable=False)
+    except (OSError, CtxError):
+        pass  # a cache that cannot be written only costs time next run
 
 
 class Checkout:

@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from ctx.codelinks import why_inputs
 from ctx.codelinks.answer_key import store_digest
@@ -29,14 +30,22 @@ def forget_answers(repo: Path) -> None:
         f.unlink()
 
 
-def rekey(repo: Path, body: dict[str, object]) -> None:
+def read_kept(repo: Path) -> dict[str, Any]:
+    """The kept inputs (the file's second line; its first is the key)."""
+    head, body = kept(repo).read_text().splitlines()
+    assert json.loads(head)["v"] == why_inputs.CACHE_VERSION
+    data: dict[str, Any] = json.loads(body)
+    return data
+
+
+def rekey(repo: Path, body: object, v: int = why_inputs.CACHE_VERSION) -> None:
     """Write `body` as the kept inputs under the key the store has now."""
     repo_info = locate(repo.resolve())
     assert repo_info is not None
     store = store_digest(repo_info.root)
     assert store is not None
-    body["key"] = why_inputs.inputs_key(repo_info, store)
-    kept(repo).write_text(json.dumps(body))
+    head = {"v": v, "key": why_inputs.inputs_key(repo_info, store)}
+    kept(repo).write_text(json.dumps(head) + "\n" + json.dumps(body) + "\n")
 
 
 def test_a_new_question_is_answered_from_the_kept_inputs_as_the_store_would(
@@ -51,9 +60,9 @@ def test_a_new_question_is_answered_from_the_kept_inputs_as_the_store_would(
         forget_answers(repo)
         assert fast(repo, *q) == full[q]  # a new question, from the kept inputs
     # it was the kept inputs that answered: a title changed in them shows
-    body = json.loads(kept(repo).read_text())
+    body = read_kept(repo)
     body["sessions"][0][1] = "KEPT TITLE"
-    kept(repo).write_text(json.dumps(body))
+    rekey(repo, body)
     forget_answers(repo)
     assert "KEPT TITLE" in (fast(repo, "app.py:2") or "")
     # the store changes (a memory): loaded again, the answer is the full command's
@@ -94,7 +103,7 @@ def test_forged_kept_inputs_are_misses_and_reach_nothing_outside_the_store(
 ) -> None:
     repo, sid = setup(tmp_path)
     good = ctx_in(repo, "why", "app.py")
-    body = json.loads(kept(repo).read_text())
+    body = read_kept(repo)
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "secret.jsonl").write_text("SECRET-OUTSIDE\n")
@@ -109,7 +118,6 @@ def test_forged_kept_inputs_are_misses_and_reach_nothing_outside_the_store(
         {**body, "files": {sid: "app.py"}},
         {**body, "memories": [["../m", "fact", "x", "a", "t", None]]},
         {**body, "memories": [["m-aaaaaaaaaaaa", "fact", 1, "a", "t", None]]},
-        {**body, "v": 99},
         {**body, "sessions": {}},
         {k: v for k, v in body.items() if k != "memories"},
     ]
@@ -117,9 +125,18 @@ def test_forged_kept_inputs_are_misses_and_reach_nothing_outside_the_store(
         rekey(repo, data)
         forget_answers(repo)
         assert fast(repo, "app.py") == good, data  # the store loaded instead
+    for raw in ("not json", "[1, 2]"):
+        rekey(repo, body)
+        kept(repo).write_text(kept(repo).read_text().splitlines()[0] + "\n" + raw)
+        forget_answers(repo)
+        assert fast(repo, "app.py") == good, raw
+    rekey(repo, body, v=99)
+    forget_answers(repo)
+    assert fast(repo, "app.py") == good
     # a link where the kept inputs would be: not followed, replaced (not written through)
     planted = outside / "planted.json"
-    planted.write_text(json.dumps(body))
+    rekey(repo, body)
+    planted.write_text(kept(repo).read_text())
     kept(repo).unlink()
     kept(repo).symlink_to(planted)
     rekey_target = planted.read_text()
