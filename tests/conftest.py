@@ -38,6 +38,8 @@ def isolated_home(
         "[user]\n\tname = Test User\n\temail = test@example.com\n[init]\n\tdefaultBranch = main\n"
     )
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    # no background `ctx why` warmer after each store write (tests that want it turn it on)
+    monkeypatch.setenv("CTX_WHY_WARM", "0")
     for var in (
         "GIT_DIR",
         "GIT_WORK_TREE",

@@ -243,9 +243,10 @@ def fill_in_background(project: Places, path: str) -> bool:
     return spawn_detached("ctx.codelinks.blame_fill", [str(project.git.worktree), path])
 
 
-def fill(project: Places, path: str) -> bool:
+def fill(project: Places, path: str, *, committed_only: bool = False) -> bool:
     """Blame the whole file into the cache unless another process is doing it; True when
-    this one did."""
+    this one did. `committed_only`: the blame at HEAD only (the background warmer: the
+    working tree's edits are the question's to blame, they change by the minute)."""
     import fcntl
 
     from ctx.store import confine
@@ -263,10 +264,32 @@ def fill(project: Places, path: str) -> bool:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             return False  # another filler is at work on this file
+        if committed_only:
+            return _fill_committed(project, path)
         blame_file(project, path)
         return True
     finally:
         os.close(fd)
+
+
+def fill_committed(project: Places, path: str) -> bool:
+    """The blame of `path` at HEAD cached (from an older cached blame when there is one):
+    True when it is cached at HEAD now. Errors are a False: a speed-up only."""
+    try:
+        return fill(project, path, committed_only=True)
+    except CtxError:
+        return False
+
+
+def _fill_committed(project: Places, path: str) -> bool:
+    root = project.git.worktree
+    at = head_blob(root, path)
+    if at is None:
+        return False
+    head, blob, data = at
+    cached = load(project, path)
+    _committed(project, path, head, blob, len(_split(data)), cached)
+    return True
 
 
 # ---- the cache file -----------------------------------------------------------------------

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from ctx.core.ids import is_session_id
 
+# at the start of a line, or indented / bulleted as squash messages quote the squashed commits
+TRAILER = re.compile(r"^[ \t>*-]*Ctx-Session:[ \t]*(s-[a-z2-7]{12})[ \t]*$", re.MULTILINE)
 CACHE_VERSION = 1
 MAX_COMMITS = 200_000  # past this many the file starts over (≈9 MB)
 _SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
@@ -19,7 +21,6 @@ _SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 def read_trailers(root: Path, shas: list[str], cache: Path | None) -> dict[str, set[str]]:
     from ctx.codelinks.gitobjects import commit_messages
-    from ctx.codelinks.why import TRAILER
 
     known = _load(cache) if cache is not None else {}
     missing = [s for s in dict.fromkeys(shas) if s not in known]

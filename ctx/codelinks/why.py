@@ -9,7 +9,6 @@ those sessions or mention the file; decisions rank first.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 from ctx.codelinks.blame import BlameLine
 from ctx.codelinks.blame_cache import blame_file
 from ctx.codelinks.target import parse_target, relative_path
+from ctx.codelinks.trailer_cache import TRAILER as TRAILER  # (ctx log reads it from here)
+from ctx.codelinks.trailer_cache import read_trailers
 from ctx.core.errors import CtxError
 from ctx.core.ids import is_session_id
 from ctx.store.touched import new_lines, refers_to, touches
@@ -27,8 +28,6 @@ if TYPE_CHECKING:
     from ctx.core.models import Session
     from ctx.store.project import Project
 
-# at the start of a line, or indented / bulleted as squash messages quote the squashed commits
-TRAILER = re.compile(r"^[ \t>*-]*Ctx-Session:[ \t]*(s-[a-z2-7]{12})[ \t]*$", re.MULTILINE)
 
 BEFORE = 120  # seconds a commit may precede a session's first record (clock skew)
 AFTER = 900  # seconds after a session's last record that its commit may come
@@ -256,8 +255,6 @@ def trailers(root: Path, shas: list[str], cache: Path | None = None) -> dict[str
     commit's message never changes), the commits not in it from git in one call."""
     if not shas:
         return {}
-    from ctx.codelinks.trailer_cache import read_trailers
-
     return read_trailers(root, shas, cache)
 
 

@@ -110,6 +110,18 @@ def _post(name: str, args: list[str], cwd: Path | None) -> None:
         project.settle_pending()  # changes queued while git rewrote the logs
         _auto_import(project, name)
     _refresh_index(project)
+    _warm_why(project)
+
+
+def _warm_why(project: Project) -> None:
+    """HEAD moved (a pull, a rebase, a checkout): when `ctx why` is used here, bring its
+    caches up to date now, in this background process (ctx/codelinks/why_warm.py)."""
+    from ctx.codelinks.why_warm import wanted, warm
+
+    if wanted(project.root):
+        with contextlib.suppress(OSError):
+            os.nice(10)
+        warm(project)
 
 
 def _auto_import(project: Project, name: str) -> None:

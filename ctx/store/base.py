@@ -65,6 +65,7 @@ class ProjectBase:
         self._read_now: dict[bool, list[bytes]] = {False: [], True: []}  # this refresh's reads
         self.brief_refresh_off = False  # set by a caller that refreshes the brief itself
         self._brief_spawned_at = -1e9
+        self._why_spawned_at = -1e9
 
     # ---- opening -------------------------------------------------------------------------
     @property
@@ -438,6 +439,7 @@ class ProjectBase:
                         self._reset()
                         self.refresh()
                     self._brief_soon()
+                    self._why_soon()
                 else:
                     self.queued = busy or pending.git_busy(self.root) or "git is busy"
         return result
@@ -478,6 +480,21 @@ class ProjectBase:
         if os.path.exists(brief_cache.cache_path(self.root)):
             self._brief_spawned_at = now
             brief_cache.refresh_in_background(self.root, self.git.worktree)
+
+    def _why_soon(self) -> None:
+        """After a write: when `ctx why` was used here (its kept inputs exist), warm its caches
+        in the background (ctx.codelinks.why_warm, started by name: the store never imports
+        it); at most every few seconds per Project, and the warmer waits out a burst."""
+        import time
+
+        now = time.monotonic()
+        if now - self._why_spawned_at < 2.0 or os.environ.get("CTX_WHY_WARM", "1") == "0":
+            return
+        if os.path.lexists(self.layout.local / "cache" / "why-inputs.json"):
+            from ctx.core.brief_cache import spawn_detached
+
+            self._why_spawned_at = now
+            spawn_detached("ctx.codelinks.why_warm", [str(self.git.worktree)])
 
     def with_lock(self, fn: Callable[[], T]) -> T:
         with file_lock(self.layout.lock_file):

@@ -1,0 +1,186 @@
+"""Warming `ctx why`'s caches in the background, so the first question after a store change
+or a pull costs what a new question with everything cached costs.
+
+Started detached and niced (``warm_in_background``) after a write to the store (a memory, a
+captured or imported session, a forget: ctx.store.base starts it by name, only when `ctx why`
+was used in this repository, i.e. its kept inputs exist) and by git's post-merge, post-rewrite
+and post-checkout hooks (which already run detached). It
+
+1. loads the store once and keeps what `ctx why` reads of it (why_inputs.py), so the next
+   question does not load it;
+2. brings the blame cache of the files with context up to HEAD: the files the newest sessions
+   wrote or edited (then read), and the files memories cite — at most ``MAX_FILES`` per run,
+   each from its older cached blame when there is one (only the new commits are walked).
+
+A file nobody worked on in a session and no memory cites is never blamed here: its first
+`ctx why` stays cold. One warmer per store at a time (a lock); a burst of writes costs one run
+(it waits ``DEBOUNCE`` first and runs again while the store keeps changing, at most 3 times).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ctx.codelinks.why_inputs import Inputs
+    from ctx.store.project import Project
+
+WARM_ENV = "CTX_WHY_WARM"  # "0": never start the warmer (tests, benchmarks)
+MAX_FILES = 16  # files blamed per run (a big file's first blame can take a second or more)
+DEBOUNCE = 0.3  # seconds the warmer waits, so a burst of writes costs one run
+_LOCK = "why-warm.lock"
+
+
+def wanted(root: Path) -> bool:
+    """Whether to warm this store: enabled, and `ctx why` has been used here."""
+    from ctx.codelinks.why_inputs import cache_file
+
+    if os.environ.get(WARM_ENV, "1") == "0":
+        return False
+    return os.path.lexists(cache_file(root))
+
+
+def warm_in_background(root: Path, worktree: Path) -> bool:
+    """Start the warmer detached (``main([WORKTREE])``) when :func:`wanted`."""
+    if not wanted(root):
+        return False
+    from ctx.core.brief_cache import spawn_detached
+
+    return spawn_detached("ctx.codelinks.why_warm", [str(worktree)])
+
+
+def main(argv: list[str]) -> int:
+    """``main([WORKTREE])``: warm the caches of the store there; quiet, a speed-up only."""
+    if len(argv) != 1:
+        return 2
+    try:
+        os.nice(10)  # background work: the user's next command comes first
+    except OSError:
+        pass
+    try:
+        from ctx.store.project import Project
+
+        time.sleep(DEBOUNCE)
+        project = Project.open(Path(argv[0]))
+        warm(project)
+    except Exception:  # a speed-up only: a failure costs the next question its time
+        if os.environ.get("CTX_DEBUG"):
+            raise
+        return 1
+    return 0
+
+
+def warm(project: Project, limit: int = MAX_FILES) -> list[str] | None:
+    """Keep the inputs and warm the blame of the files with context; the files whose blame is
+    now cached at HEAD, or None when another warmer holds the store (or it cannot be locked)."""
+    import fcntl
+
+    from ctx.core.errors import CtxError
+    from ctx.store import confine
+
+    lock = project.layout.local / "cache" / _LOCK
+    try:
+        confine.private_dirs(lock.parent)
+        if confine.link_in(project.layout.store, lock) is not None:
+            return None
+        fd = confine.open_lock(lock)
+    except (OSError, CtxError):
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return None  # another warmer is at work: it sees this change too (it re-checks)
+        inputs = keep_inputs(project)
+        if inputs is None:
+            return []
+        return warm_blame(project, inputs, limit)
+    finally:
+        os.close(fd)
+
+
+def keep_inputs(project: Project) -> Inputs | None:
+    """Load the store and keep what `ctx why` reads of it, until it holds still (3 tries)."""
+    from ctx.codelinks import why_inputs
+    from ctx.codelinks.answer_key import store_digest
+    from ctx.core.gitfiles import locate
+
+    repo = locate(project.git.worktree.resolve())
+    if repo is None or (repo.worktree, repo.root) != (project.git.worktree, project.root):
+        return None
+    for _ in range(3):
+        store = store_digest(repo.root)
+        if store is None:
+            return None
+        project.refresh()
+        inputs = why_inputs.from_project(project)
+        if store_digest(repo.root) == store:
+            why_inputs.save(repo.root, why_inputs.inputs_key(repo, store), inputs)
+            return inputs
+        time.sleep(DEBOUNCE)
+    return None
+
+
+def files_with_context(project: Project, inputs: Inputs) -> list[str]:
+    """Repository files (in HEAD) that sessions wrote or edited, newest session first, then
+    those sessions read, then those memories cite."""
+    in_head = _head_files(project.git.worktree)
+    if not in_head:
+        return []
+    edited: list[str] = []
+    read: list[str] = []
+    for s in inputs.sessions:  # newest first
+        for path, action, _turn in inputs.files.get(s.id, []):
+            rel = _repo_path(str(path), in_head)
+            if rel is not None:
+                (read if action == "read" else edited).append(rel)
+    cited: list[str] = []
+    for m in project.list_memories():
+        for cite in m.cites:
+            rel = cite.split(":", 1)[0]
+            if rel in in_head:
+                cited.append(rel)
+    return list(dict.fromkeys([*edited, *cited, *read]))
+
+
+def warm_blame(project: Project, inputs: Inputs, limit: int) -> list[str]:
+    from ctx.codelinks.blame_cache import fill_committed
+
+    done: list[str] = []
+    for rel in files_with_context(project, inputs)[:limit]:
+        if fill_committed(project, rel):
+            done.append(rel)
+    return done
+
+
+def _head_files(worktree: Path) -> set[str]:
+    try:
+        proc = subprocess.run(
+            ["git", "ls-tree", "-r", "-z", "--name-only", "HEAD"],
+            cwd=worktree,
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            timeout=60,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return set()
+    if proc.returncode != 0:
+        return set()
+    return {n for n in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if n}
+
+
+def _repo_path(tool_path: str, in_head: set[str]) -> str | None:
+    """The file in HEAD a tool call's path names (as ctx.store.touched.refers_to matches)."""
+    p = tool_path.replace("\\", "/").strip()
+    while p.startswith("./"):
+        p = p[2:]
+    parts = p.split("/")
+    for i in range(len(parts)):
+        tail = "/".join(parts[i:])
+        if tail in in_head:
+            return tail
+    return None

@@ -1,0 +1,163 @@
+"""The background warmer of `ctx why`'s caches (ctx/codelinks/why_warm.py): after a store
+write or a pull, the files with context have their blame cached at HEAD and the store's inputs
+are kept, so the next question is answered without the store, a git library or a full blame —
+and its answer is the one a cold `ctx why` gives."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ctx.codelinks import blame_cache, why_inputs, why_warm
+from ctx.codelinks.answer_key import store_digest
+from ctx.core.gitfiles import locate
+from ctx.store import confine
+from ctx.store.project import Project
+from tests.codelinks.test_answer_cache import fast, setup
+from tests.codelinks.test_why import _session
+from tests.sync.conftest import ctx_in, git, make_team
+
+CACHE = Path(".contextfs") / "local" / "cache"
+
+
+def head(repo: Path) -> str:
+    return git(repo, "rev-parse", "HEAD").stdout.strip()
+
+
+def warmed(repo: Path, path: str) -> bool:
+    """The file's blame cached at HEAD, and the inputs kept for the store as it is."""
+    project = Project.open(repo)
+    cached = blame_cache.load(project, path)
+    info = locate(repo.resolve())
+    store = store_digest(repo) if info is not None else None
+    if cached is None or cached[0] != head(repo) or info is None or store is None:
+        return False
+    return why_inputs.load(info.root, why_inputs.inputs_key(info, store)) is not None
+
+
+def wait_warm(repo: Path, path: str) -> None:
+    deadline = time.monotonic() + 60
+    while not warmed(repo, path) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert warmed(repo, path), "the background warmer did not run"
+    time.sleep(0.3)  # (its process exits after writing)
+
+
+def cold_answer(repo: Path, *args: str) -> str:
+    """`ctx why` with none of its caches: the truth to compare with."""
+    cache = repo / CACHE
+    saved = repo.parent / "caches-saved"
+    shutil.copytree(cache, saved)
+    shutil.rmtree(cache / "blame", ignore_errors=True)
+    shutil.rmtree(cache / "why", ignore_errors=True)
+    for name in ("why-inputs.json", "trailers.json"):
+        (cache / name).unlink(missing_ok=True)
+    out = ctx_in(repo, "why", *args)
+    shutil.rmtree(cache)
+    shutil.copytree(saved, cache)
+    shutil.rmtree(saved)
+    return out
+
+
+def answered_light(repo: Path, target: str) -> str:
+    """The fast path's answer in a fresh process, which must load neither the store (pycrdt)
+    nor a git library, nor run `git blame`."""
+    probe = (
+        "import io, sys, contextlib, subprocess\n"
+        "ran = []\n"
+        "real = subprocess.run\n"
+        "def spy(argv, *a, **k):\n"
+        "    ran.append(list(argv)[:2])\n"
+        "    return real(argv, *a, **k)\n"
+        "subprocess.run = spy\n"
+        "from ctx.cli.fast_why import run\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        f"    code = run(['-C', {str(repo)!r}, 'why', {target!r}])\n"
+        "loaded = [m for m in ('pycrdt', 'pygit2', 'typer') if m in sys.modules]\n"
+        "print(code, loaded, [r for r in ran if r[1:] == ['blame']])\n"
+        "sys.stdout.write(out.getvalue())\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", probe], cwd=repo, capture_output=True, text=True, check=True
+    )
+    first, _, rest = r.stdout.partition("\n")
+    assert first == "0 [] []", first
+    return rest
+
+
+def test_a_store_write_warms_the_files_with_context(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo, sid = setup(tmp_path)
+    ctx_in(repo, "why", "app.py")  # ctx why used here: its inputs are kept
+    (repo / "app.py").write_text("print('hi')\nprint('bye')\nprint('later')\n")
+    git(repo, "commit", "-qam", "later")  # the blame cache is one commit behind
+    assert not warmed(repo, "app.py")
+    monkeypatch.setenv(why_warm.WARM_ENV, "1")
+    other = _session(repo, tmp_path, "app.py", "print('later')\n", "second")  # a store write
+    wait_warm(repo, "app.py")
+    out = answered_light(repo, "app.py")
+    assert out == cold_answer(repo, "app.py")
+    assert sid in out and other in out
+
+
+def test_a_pull_warms_through_the_post_merge_hook(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    team = make_team(tmp_path)
+    alice, bob = team.clone("alice"), team.clone("bob")
+    _session(alice, tmp_path, "app.py", "print('hi')\n", "writer")
+    (alice / "app.py").write_text("print('hi')\n")
+    git(alice, "add", "-A")
+    git(alice, "commit", "-qm", "app")
+    git(alice, "push", "-q")
+    git(bob, "pull", "-q")
+    ctx_in(bob, "hooks", "install")
+    ctx_in(bob, "why", "app.py")  # bob uses ctx why: inputs kept, blame cached
+    (alice / "app.py").write_text("print('hi')\nprint('from alice')\n")
+    git(alice, "commit", "-qam", "more")
+    git(alice, "push", "-q")
+    monkeypatch.setenv(why_warm.WARM_ENV, "1")
+    git(bob, "pull", "-q", "--no-rebase")  # the detached post-merge hook warms
+    wait_warm(bob, "app.py")
+    assert answered_light(bob, "app.py:2") == cold_answer(bob, "app.py:2")
+
+
+def test_only_files_with_context_are_warmed_and_at_most_the_limit(tmp_path: Path) -> None:
+    repo, _sid = setup(tmp_path)
+    for name in ("b.py", "c.py", "untouched.py"):
+        (repo / name).write_text(f"# {name}\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "more files")
+    _session(repo, tmp_path, "b.py", "# b.py\n", "b-writer")
+    # pulled content is hostile: paths outside the repository are never blamed
+    _session(repo, tmp_path, "../../../etc/passwd", "x\n", "climber")
+    ctx_in(repo, "memory", "add", "c.py holds c", "--cite", "c.py:1")
+    ctx_in(repo, "why", "app.py")
+    project = Project.open(repo)
+    inputs = why_warm.keep_inputs(project)
+    assert inputs is not None
+    files = why_warm.files_with_context(project, inputs)
+    assert set(files) == {"app.py", "b.py", "c.py"}  # edited by sessions, cited by a memory
+    assert why_warm.warm(project, limit=1) == [files[0]]
+    assert why_warm.warm(project) == files
+    assert blame_cache.load(project, "untouched.py") is None  # a never-seen file stays cold
+    names = {p.name for p in (repo / CACHE / "blame").iterdir()}
+    assert len([n for n in names if n.endswith(".json")]) == 3
+    # one warmer at a time: a second one while the first holds the lock does nothing
+    fd = confine.open_lock(repo / CACHE / "why-warm.lock")
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        assert why_warm.warm(project) is None
+    finally:
+        os.close(fd)
+    assert json.loads(fast(repo, "b.py", "--json") or "{}")["path"] == "b.py"
