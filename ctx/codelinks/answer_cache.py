@@ -154,6 +154,9 @@ def answer(project: Project, spec: str, cwd: Path) -> dict[str, Any]:
         asked = _asked.pop((repo, rel, start, end), None)
         before = asked or question_key(repo, rel, start, end, store)
     lines = blame_file(project, rel, start, end)
+    if store is not None:  # the state read no older than the digest it is kept under
+        project.shared  # noqa: B018 - loads the store (checked) unless it was loaded
+        project.refresh()  # then catches up with what was written since
     inputs = why_inputs.from_project(project)
     result = explain(inputs, project.git.worktree, rel, start, end, lines).to_dict()
     if repo is not None and store is not None:

@@ -216,3 +216,22 @@ def test_forged_trailer_cache_entries_are_dropped(tmp_path: Path) -> None:
     forget_answers(repo)
     assert fast(repo, "app.py", "--json") == good
     assert json.loads(elsewhere.read_text()) == {"v": 1, "commits": {head: []}}
+
+
+def test_a_long_lived_process_keeps_inputs_no_older_than_their_key(tmp_path: Path) -> None:
+    """A process that loaded the store earlier (the MCP server, the TUI) answers after another
+    process wrote: what it keeps must hold that write, as its key says."""
+    from ctx.codelinks.answer_cache import answer
+    from ctx.store.project import Project
+
+    repo, _sid = setup(tmp_path)
+    project = Project.open(repo)
+    assert project.list_memories() == []  # loaded now
+    ctx_in(repo, "memory", "add", "-t", "fact", "a late note about app.py")
+    result = answer(project, "app.py", repo)
+    assert [m["content"] for m in result["memories"]] == ["a late note about app.py"]
+    forget_answers(repo)
+    out = fast(repo, "app.py:2")  # from the kept inputs
+    assert out is not None and "a late note about app.py" in out
+    forget_answers(repo)
+    assert out == ctx_in(repo, "why", "app.py:2")
