@@ -138,7 +138,8 @@ def _is_int(v: object) -> bool:
 def answer(project: Project, spec: str, cwd: Path) -> dict[str, Any]:
     """`why(project, spec)` as a dict, saved for the next time when nothing it depends on
     changed while it was computed (the keys are taken before and after); what it read of
-    the store is kept too (why_inputs.py), so the next new question need not load it."""
+    the store is kept too (why_inputs.py), so the next new question need not load it — only
+    when the store is loaded after the key is taken."""
     from ctx.codelinks import why_inputs
     from ctx.codelinks.blame_cache import blame_file
     from ctx.codelinks.why import explain, repo_relative
@@ -147,6 +148,9 @@ def answer(project: Project, spec: str, cwd: Path) -> dict[str, Any]:
     repo = locate(cwd.resolve())
     if repo is None or (repo.worktree, repo.root) != (project.git.worktree, project.root):
         repo = None  # a checkout the file reader sees otherwise: nothing kept
+    # a project loaded earlier (a long-lived process) may hold an older state than a key
+    # taken now says: what it read of the store is not kept
+    keep = not project.loaded
     rel = repo_relative(project, raw, cwd)
     before = store = None
     if repo is not None:
@@ -154,14 +158,11 @@ def answer(project: Project, spec: str, cwd: Path) -> dict[str, Any]:
         asked = _asked.pop((repo, rel, start, end), None)
         before = asked or question_key(repo, rel, start, end, store)
     lines = blame_file(project, rel, start, end)
-    if store is not None:  # the state read no older than the digest it is kept under
-        project.shared  # noqa: B018 - loads the store (checked) unless it was loaded
-        project.refresh()  # then catches up with what was written since
     inputs = why_inputs.from_project(project)
     result = explain(inputs, project.git.worktree, rel, start, end, lines).to_dict()
     if repo is not None and store is not None:
         now = store_digest(repo.root)
-        if now == store:
+        if keep and now == store:
             why_inputs.save(repo.root, why_inputs.inputs_key(repo, store), inputs)
         if before is not None and question_key(repo, rel, start, end, now) == before:
             save(repo, rel, start, end, before, result)

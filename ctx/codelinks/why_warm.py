@@ -116,8 +116,8 @@ def keep_inputs(project: Project) -> Inputs | None:
         store = store_digest(repo.root)
         if store is None:
             return None
-        project.shared  # noqa: B018 - loads the store (checked) unless it was loaded
-        project.refresh()  # the state no older than the digest it is kept under
+        if project.loaded:  # (the state must be read after the digest it is kept under)
+            project = type(project).open(project.git.worktree)
         inputs = why_inputs.from_project(project)
         if store_digest(repo.root) == store:
             why_inputs.save(repo.root, why_inputs.inputs_key(repo, store), inputs)

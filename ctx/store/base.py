@@ -73,6 +73,11 @@ class ProjectBase:
         return self.layout.store
 
     @property
+    def loaded(self) -> bool:
+        """Whether the state has been read (a first access of `shared` or `private` reads it)."""
+        return self._shared is not None
+
+    @property
     def exists(self) -> bool:
         return self.layout.config.exists()
 
