@@ -43,6 +43,9 @@ def sync(
     result = run_sync(project, pull=not no_pull, push=not no_push, rebase=mode, message=message)
     if result.pulled:
         _import_in_background(project.root)
+        from ctx.codelinks.why_warm import warm_in_background
+
+        warm_in_background(project.root, project.git.worktree)  # where `ctx why` is used
     if as_json:
         emit_json(result.to_dict())
         return

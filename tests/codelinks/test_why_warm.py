@@ -161,3 +161,24 @@ def test_only_files_with_context_are_warmed_and_at_most_the_limit(tmp_path: Path
     finally:
         os.close(fd)
     assert json.loads(fast(repo, "b.py", "--json") or "{}")["path"] == "b.py"
+
+
+def test_a_ctx_sync_that_pulled_warms_without_hooks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    team = make_team(tmp_path)
+    alice, bob = team.clone("alice"), team.clone("bob")
+    _session(alice, tmp_path, "app.py", "print('hi')\n", "writer")
+    (alice / "app.py").write_text("print('hi')\n")
+    git(alice, "add", "-A")
+    git(alice, "commit", "-qm", "app")
+    git(alice, "push", "-q")
+    git(bob, "pull", "-q")
+    ctx_in(bob, "why", "app.py")  # no hooks installed here
+    (alice / "app.py").write_text("print('hi')\nprint('synced')\n")
+    git(alice, "commit", "-qam", "more")
+    git(alice, "push", "-q")
+    monkeypatch.setenv(why_warm.WARM_ENV, "1")
+    ctx_in(bob, "sync")
+    wait_warm(bob, "app.py")
+    assert answered_light(bob, "app.py") == cold_answer(bob, "app.py")
