@@ -3,8 +3,8 @@ or a pull costs what a new question with everything cached costs.
 
 Started detached and niced (``warm_in_background``) after a write to the store (a memory, a
 captured or imported session, a forget: ctx.store.base starts it by name, only when `ctx why`
-was used in this repository, i.e. its kept inputs exist) and by git's post-merge, post-rewrite
-and post-checkout hooks (which already run detached). It
+was used in this repository, i.e. its kept inputs exist), after a `ctx sync` that pulled, and
+by git's post-merge, post-rewrite and post-checkout hooks (which already run detached). It
 
 1. loads the store once and keeps what `ctx why` reads of it (why_inputs.py), so the next
    question does not load it;
