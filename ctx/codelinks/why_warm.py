@@ -98,7 +98,10 @@ def warm(project: Project, limit: int = MAX_FILES) -> list[str] | None:
         inputs = keep_inputs(project)
         if inputs is None:
             return []
-        return warm_blame(project, inputs, limit)
+        done = warm_blame(project, inputs, limit)
+        if not _kept_current(project):  # written to meanwhile (its own warmer found the lock)
+            keep_inputs(project)
+        return done
     finally:
         os.close(fd)
 
@@ -124,6 +127,19 @@ def keep_inputs(project: Project) -> Inputs | None:
             return inputs
         time.sleep(DEBOUNCE)
     return None
+
+
+def _kept_current(project: Project) -> bool:
+    """Whether the kept inputs are those of the store as it is now."""
+    from ctx.codelinks import why_inputs
+    from ctx.codelinks.answer_key import store_digest
+    from ctx.core.gitfiles import locate
+
+    repo = locate(project.git.worktree.resolve())
+    store = store_digest(project.root)
+    if repo is None or store is None:
+        return True  # nothing to keep for it anyway
+    return why_inputs.load(repo.root, why_inputs.inputs_key(repo, store)) is not None
 
 
 def files_with_context(project: Project, inputs: Inputs) -> list[str]:

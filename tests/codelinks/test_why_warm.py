@@ -182,3 +182,23 @@ def test_a_ctx_sync_that_pulled_warms_without_hooks(
     ctx_in(bob, "sync")
     wait_warm(bob, "app.py")
     assert answered_light(bob, "app.py") == cold_answer(bob, "app.py")
+
+
+def test_a_write_while_the_warmer_blames_is_kept_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The warmer a write starts exits when one is already at work: the one at work keeps the
+    inputs again when the store changed under it."""
+    repo, _sid = setup(tmp_path)
+    ctx_in(repo, "why", "app.py")
+    real = why_warm.warm_blame
+
+    def blame_and_write(project: Project, inputs: why_inputs.Inputs, limit: int) -> list[str]:
+        done = real(project, inputs, limit)
+        ctx_in(repo, "memory", "add", "-t", "fact", "written while warming app.py")
+        return done
+
+    monkeypatch.setattr(why_warm, "warm_blame", blame_and_write)
+    assert why_warm.warm(Project.open(repo)) == ["app.py"]
+    assert warmed(repo, "app.py")
+    assert "written while warming app.py" in answered_light(repo, "app.py:2")
