@@ -407,6 +407,8 @@ def main() -> None:
                     run_row(row, root, keep=r > 0)
         finally:
             git(root, "reset", "-q", "--hard", head)  # --dir: the next run starts the same
+            # (a copied build writes its memories to a new replica's log: not tracked)
+            git(root, "clean", "-fdq", "--", ".contextfs/state", ".contextfs/sessions")
             shutil.rmtree(local, ignore_errors=True)
             shutil.copytree(saved, local, symlinks=True)
         print(f"{'command':52} {'wall ms':>8} {'cpu ms':>8}  (medians of {args.runs})")
