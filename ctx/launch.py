@@ -51,8 +51,23 @@ def main(argv: list[str] | None = None) -> int:
         fast = fast_main(args[1:])
         if fast is not None:
             if argv is None:
-                sys.exit(fast)
+                _exit_now(fast)
             return fast
     from ctx.cli.app import main as cli_main
 
     return cli_main(argv)
+
+
+def _exit_now(code: int) -> None:
+    """Leave without the interpreter's tear-down (~30 ms once wrap has loaded the store, pyte
+    and pycrdt): by now every file ctx wrote is written and closed, and the background work
+    (the recording's conversion) runs in its own detached process; only the standard streams
+    may still hold buffered text."""
+    import os
+
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed or broken stream: nothing more can be said
+            pass
+    os._exit(code)

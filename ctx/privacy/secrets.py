@@ -129,11 +129,9 @@ def _anchor_groups() -> tuple[tuple[re.Pattern[bytes], tuple[TokenRule, ...]], .
 
 
 def warm() -> None:
-    """Compile every rule now (a background thread does it while a wrapped program runs, so
-    storing its session does not wait for it)."""
-    for _, rules in _anchor_groups():
-        for rule in rules:
-            rule.pattern  # noqa: B018 - compiles and caches it
+    """Compile the anchors every text with a long token run needs (a background thread does it
+    while a wrapped program runs); a rule's own regex still waits for its anchor's first hit."""
+    _anchor_groups()
 
 
 def _scan_tokens(b: bytes) -> Iterator[tuple[str, int, int]]:
