@@ -1,6 +1,6 @@
 """Start-up time of `ctx --help` and `ctx status` (target: under 0.3 s each on 2 cores).
 
-    python bench/bench_startup.py [--runs 20] [--memories 1000]
+    python bench/bench_startup.py [--runs 20] [--memories 1000] [--baseline REV]
 
 Runs every command in one session, interleaved, against a bare `python -c pass` baseline and
 `git status`, in a temporary repository holding a store with some memories and sessions; prints
@@ -33,6 +33,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--memories", type=int, default=1000)
     ap.add_argument("--sessions", type=int, default=100)
+    ap.add_argument("--baseline", metavar="REV", help="also time ctx as it was at REV")
     args = ap.parse_args()
     import compileall
 
@@ -69,6 +70,20 @@ def main() -> None:
         "ctx memory list": [*ctx_cmd, "memory", "list"],
         "git status": ["git", "status"],
     }
+    if args.baseline:  # ctx's package as it was at REV, first on PYTHONPATH, same rounds
+        old = tmp / "baseline"
+        old.mkdir()
+        tar = subprocess.run(
+            ["git", "archive", args.baseline, "ctx"],
+            cwd=Path(__file__).resolve().parent.parent,
+            capture_output=True,
+            check=True,
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(old)], input=tar, check=True)
+        compileall.compile_dir(old / "ctx", quiet=1)
+        tag = args.baseline[:8]
+        for name in ("ctx --help", "ctx status", "ctx memory list"):
+            cases[f"{name} @{tag}"] = ["env", f"PYTHONPATH={old}", *cases[name]]
     load_before = os.getloadavg()[0]
     times: dict[str, list[float]] = {k: [] for k in cases}
     for _ in range(args.runs):
@@ -79,11 +94,11 @@ def main() -> None:
         f"{args.runs} runs each, interleaved; "
         f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
     )
-    print(f"{'command':18} {'median s':>9} {'p95 s':>7}")
+    print(f"{'command':28} {'median s':>9} {'p95 s':>7}")
     for name, ts in times.items():
         ts.sort()
         p95 = ts[min(len(ts) - 1, round(0.95 * (len(ts) - 1)))]
-        print(f"{name:18} {statistics.median(ts):9.3f} {p95:7.3f}")
+        print(f"{name:28} {statistics.median(ts):9.3f} {p95:7.3f}")
 
 
 if __name__ == "__main__":

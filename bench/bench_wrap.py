@@ -16,6 +16,7 @@
    key through an outer pty, directly and through `ctx wrap`; p50/p95 in ms.
 
 Run: .venv/bin/python bench/bench_wrap.py [--mb 100] [--reps 5] [--keys 300]
+     [--to both|terminal|devnull] [--baseline REV]  (REV: ctx as it was then, same rounds)
 """
 
 from __future__ import annotations
@@ -152,7 +153,22 @@ def wait_background(recordings: Path) -> float:
     return time.perf_counter() - t
 
 
-def throughput(tmp: Path, mb: int, reps: int) -> None:
+def baseline_tree(rev: str, into: Path) -> Path:
+    """ctx's package as it was at git revision ``rev``, compiled, to put first on PYTHONPATH."""
+    into.mkdir(parents=True)
+    tar = subprocess.run(
+        ["git", "archive", rev, "ctx"], cwd=REPO, capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=tar, check=True)
+    import compileall
+
+    compileall.compile_dir(str(into / "ctx"), quiet=1)
+    return into
+
+
+def throughput(
+    tmp: Path, mb: int, reps: int, wheres: tuple[str, ...], base: str | None = None
+) -> None:
     big = tmp / "big.txt"
     size = make_bigfile(big, mb)
     repo = make_store(tmp)
@@ -163,18 +179,25 @@ def throughput(tmp: Path, mb: int, reps: int) -> None:
     # like for like: script keeping its recording (its default), as ctx keeps its journal
     script_file = ["script", "-q", "-c", f"cat {big}", str(typescript)]
     ctx = [*CTX, "wrap", "-q", "--", "cat", str(big)]
+    contenders = [("script", script), ("script, file", script_file), ("ctx wrap", ctx)]
+    if base:  # the same command as ctx was at another revision, in the same rounds
+        old = baseline_tree(base, tmp / "baseline")
+        contenders.append((f"ctx@{base[:8]}", ["env", f"PYTHONPATH={old}", *ctx]))
+    runners = {"/dev/null": run_devnull, "terminal": run_terminal}
     times: dict[str, list[float]] = {}
     cpus: dict[str, list[float]] = {}
     background: list[float] = []
     for _ in range(reps):
-        for where, run in (("/dev/null", run_devnull), ("terminal", run_terminal)):
-            for name, cmd in (("script", script), ("script, file", script_file), ("ctx wrap", ctx)):
+        for where in wheres:
+            for name, cmd in contenders:
                 cpu = cpu_children()
-                times.setdefault(f"{name} > {where}", []).append(run(cmd, repo))
+                times.setdefault(f"{name} > {where}", []).append(runners[where](cmd, repo))
                 cpus.setdefault(f"{name} > {where}", []).append(cpu_children() - cpu)
                 typescript.unlink(missing_ok=True)
-                if name == "ctx wrap":
-                    background.append(wait_background(recordings))
+                if name.startswith("ctx"):
+                    waited = wait_background(recordings)
+                    if name == "ctx wrap":
+                        background.append(waited)
     for name, vals in times.items():
         print(
             f"  {name:22s} median {statistics.median(vals):6.2f} s   "
@@ -182,15 +205,16 @@ def throughput(tmp: Path, mb: int, reps: int) -> None:
             f"({size / 1e6 / statistics.median(vals):.0f} MB/s)   "
             f"CPU {statistics.median(cpus[name]):.2f} s"
         )
-    for where in ("/dev/null", "terminal"):
-        for ref_name in ("script", "script, file"):
-            ref, ours = times[f"{ref_name} > {where}"], times[f"ctx wrap > {where}"]
-            medians = statistics.median(ref) / statistics.median(ours)
-            pairs = statistics.median(a / b for a, b in zip(ref, ours, strict=True))
-            print(
-                f"  ratio {ref_name}/ctx wrap, output to {where}: {medians:.2f}x of medians, "
-                f"{pairs:.2f}x median of back-to-back pairs (target >= 0.80)"
-            )
+    for where in wheres:
+        for ours_name in [n for n, _ in contenders if n.startswith("ctx")]:
+            for ref_name in ("script", "script, file"):
+                ref, ours = times[f"{ref_name} > {where}"], times[f"{ours_name} > {where}"]
+                medians = statistics.median(ref) / statistics.median(ours)
+                pairs = statistics.median(a / b for a, b in zip(ref, ours, strict=True))
+                print(
+                    f"  ratio {ref_name}/{ours_name}, output to {where}: {medians:.2f}x of "
+                    f"medians, {pairs:.2f}x median of back-to-back pairs (target >= 0.80)"
+                )
     print(
         f"  asciicast conversion after exit (background): median "
         f"{statistics.median(background):.2f} s"
@@ -261,15 +285,24 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--mb", type=int, default=100, help="size of the file to cat (MB, >= 100)")
     ap.add_argument("--reps", type=int, default=5)
-    ap.add_argument("--keys", type=int, default=300)
+    ap.add_argument("--keys", type=int, default=300, help="0: no latency measurement")
+    ap.add_argument(
+        "--to", choices=("both", "terminal", "devnull"), default="both", help="output to"
+    )
+    ap.add_argument("--baseline", metavar="REV", help="also time ctx as it was at REV")
     args = ap.parse_args()
+    wheres = {"both": ("/dev/null", "terminal"), "terminal": ("terminal",)}.get(
+        args.to, ("/dev/null",)
+    )
     compile_ctx()
     if not shutil.which("script"):
         print("util-linux `script` is required", file=sys.stderr)
         return 1
     print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory(prefix="ctx-bench-wrap-") as tmp:
-        throughput(Path(tmp), args.mb, args.reps)
+        throughput(Path(tmp), args.mb, args.reps, wheres, args.baseline)
+        if not args.keys:
+            return 0
         repo = Path(tmp) / "repo"
         direct = latency([], args.keys, repo)
         proxied = latency([*CTX, "wrap", "-q", "--"], args.keys, repo)

@@ -162,3 +162,33 @@ def test_no_repository_is_the_same_error(tmp_path: Path) -> None:
     with pytest.raises(CtxError) as err:
         context(outside)
     assert err.value.code == "no_repo"
+
+
+def test_linked_worktrees_are_read_from_gits_files(repo: Path, tmp_path: Path) -> None:
+    """The worktrees an agent's sessions may come from (`ctx status`, the import of every
+    agent's history) are listed from git's files as pygit2 lists them, without importing it."""
+    for name in ("one", "two", "gone"):
+        _git(repo, "worktree", "add", "-q", "-b", f"b-{name}", str(tmp_path / name))
+    import shutil
+
+    shutil.rmtree(tmp_path / "gone")  # pruned by hand: listed by git, no folder
+    probe = (
+        "import json, sys\nfrom pathlib import Path\n"
+        "from ctx.core.gitinfo import worktrees\n"
+        "root = Path(sys.argv[1])\n"
+        "plain = [str(p) for p in worktrees(root, root)]\n"
+        "loaded = 'pygit2' in sys.modules\n"
+        "import pygit2\n"
+        "repo = pygit2.Repository(str(root))\n"
+        "paths = [repo.lookup_worktree(n).path for n in repo.list_worktrees()]\n"
+        "libgit2 = [str(Path(p).resolve()) for p in paths]\n"
+        "print(json.dumps([plain, loaded, libgit2]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe, str(repo.resolve())], capture_output=True, text=True
+    )
+    plain, loaded, libgit2 = json.loads(out.stdout.splitlines()[-1])
+    assert not loaded, out.stderr
+    expected = [str(repo.resolve())] + [p for p in libgit2 if Path(p).is_dir()]
+    assert sorted(plain) == sorted(expected)
+    assert sorted(plain[1:]) == sorted(str((tmp_path / n).resolve()) for n in ("one", "two"))

@@ -66,6 +66,7 @@ PIPE_BATCH_BYTES = 1 << 20
 #: the journal trails the screen by less than this, and catches up whenever the output pauses
 #: (before ctx waits for more), before any input or resize is recorded, and at the end.
 SINK_BATCH_BYTES = 256 * 1024
+BURST_BATCHES = 8  # full batches read back to back before ctx polls again
 #: Input queued for a child that does not read is capped; stdin is paused beyond this.
 MAX_PENDING_INPUT = 1 << 20
 #: After the child exits, output still in the pty is drained until it is quiet this long...
@@ -497,7 +498,11 @@ class _Proxy:
                     if ev & select.POLLOUT:
                         self._flush_input()
                     if ev & (select.POLLIN | select.POLLHUP | select.POLLERR | select.POLLNVAL):
-                        self._read_output()
+                        # a full batch: more is likely waiting, read on without polling (a
+                        # few batches at most, so a key or a signal still waits < ~2 ms)
+                        burst = BURST_BATCHES
+                        while self._read_output() and burst:
+                            burst -= 1
                 elif fd == wake:
                     self._handle_signals()
                 elif fd == stdin:
@@ -518,7 +523,8 @@ class _Proxy:
 
     # ---- data ---------------------------------------------------------------------------------
 
-    def _read_output(self) -> None:
+    def _read_output(self) -> bool:
+        """Read and show one batch; True when it filled (the program has more to say)."""
         chunks = []
         got = 0
         size = self.read_size
@@ -537,7 +543,7 @@ class _Proxy:
             chunks.append(data)
             got += len(data)
         if not chunks:
-            return
+            return False
         data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         self.output_bytes += len(data)
         if not self.unsunk:
@@ -547,6 +553,7 @@ class _Proxy:
         if self.unsunk_bytes >= SINK_BATCH_BYTES:
             self._sink_output()
         self._write_out(data)
+        return got >= self.batch and not self.out_eof
 
     def _sink_output(self) -> None:
         """Hand the output shown so far to the sink as one record."""

@@ -200,17 +200,21 @@ def wrap(
 
 
 def _prewarm(adapter: str) -> None:
-    """Import what turning the run into turns needs (the terminal renderer and pyte, or the
-    tool's adapter) in a background thread while the program runs, so the user does not wait
-    for it after the program has exited. Best effort: an import error surfaces later, where
-    the module is used. Started once the program runs: no fork of ctx (the pty session's
-    helper) may happen while this thread holds an import lock."""
+    """Load what turning the run into turns and storing it needs (the terminal renderer and
+    pyte, or the tool's adapter; pycrdt, the secret rules) in a background thread while the
+    program runs, so the user waits for none of it before the program starts or after it
+    exits. Best effort: an import error surfaces later, where the module is used. Started
+    once the program runs: no fork of ctx (the pty session's helper) may happen while this
+    thread holds an import lock."""
     import threading
 
     def load() -> None:
         import importlib
 
         with contextlib.suppress(Exception):
+            # storing the session: the CRDT document and the secret rules
+            importlib.import_module("ctx.store.state").StateDoc()
+            importlib.import_module("ctx.privacy.secrets").warm()
             importlib.import_module("ctx.capture.asciicast")
             if adapter in TOOL_ADAPTERS:
                 importlib.import_module(f"ctx.capture.adapters.{adapter}")

@@ -70,6 +70,31 @@ def locate(start: Path) -> Repo | None:
     return Repo(cur, root, gitdir, common)
 
 
+def linked_worktrees(common: Path) -> list[Path] | None:
+    """The linked worktrees git lists in ``<common>/worktrees/<name>/gitdir`` (the path of
+    each one's ``.git`` file, absolute or relative to that folder), as ``git worktree list``
+    reads them; None when a record is not plain (the caller then asks pygit2)."""
+    admin = common / "worktrees"
+    try:
+        names = sorted(os.listdir(admin))
+    except FileNotFoundError:
+        return []
+    except OSError:
+        return None
+    out: list[Path] = []
+    for name in names:
+        try:
+            text = (admin / name / "gitdir").read_text(encoding="utf-8").strip()
+        except FileNotFoundError:  # not a worktree record (git ignores it too)
+            continue
+        except (OSError, UnicodeDecodeError):
+            return None
+        if not text or "\n" in text:
+            return None
+        out.append((admin / name / text).parent if not os.path.isabs(text) else Path(text).parent)
+    return out
+
+
 def head(repo: Repo) -> tuple[str, str] | None:
     """(branch ref or "", commit id) of HEAD, read from git's files; None when HEAD is unborn
     or stored in a way not read here (reftable, a chain of symbolic refs)."""

@@ -182,12 +182,18 @@ def worktrees(root: Path, current: Path) -> list[Path]:
     out = [root]
     if current not in out:
         out.append(current)
-    try:
-        import pygit2
+    from ctx.core import gitfiles
 
-        repo = pygit2.Repository(str(root))
-        for name in repo.list_worktrees():
-            path = Path(repo.lookup_worktree(name).path).resolve()
+    found = gitfiles.locate(root)
+    linked = gitfiles.linked_worktrees(found.common) if found else None
+    try:
+        if linked is None:  # not plain: pygit2 reads it (~60 ms to import)
+            import pygit2
+
+            repo = pygit2.Repository(str(root))
+            linked = [Path(repo.lookup_worktree(name).path) for name in repo.list_worktrees()]
+        for path in linked:
+            path = path.resolve()
             if path not in out and path.is_dir():
                 out.append(path)
     except Exception:  # a damaged worktree list must not stop an import

@@ -22,16 +22,18 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 _ALNUM_SET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 
 @dataclass(frozen=True)
 class TokenRule:
-    """One vendor token format."""
+    """One vendor token format. The regex is compiled when first used: most texts never reach
+    a rule's anchor, and compiling the whole table costs more than a short command takes."""
 
     name: str
-    pattern: re.Pattern[bytes]
+    source: bytes  # the regex
     anchor: str  # regex found in every match, starting at most `reach` bytes after its start
     shape: str  # human-readable shape for the docs, never a real-looking token
     reach: int = 0
@@ -40,6 +42,15 @@ class TokenRule:
     # Bytes that may not precede a match (checked in Python so the regex keeps its literal
     # prefix, which is what makes the scan fast).
     left: frozenset[int] = frozenset()
+
+    @property
+    def pattern(self) -> re.Pattern[bytes]:
+        return _compiled(self.source)
+
+
+@cache
+def _compiled(source: bytes) -> re.Pattern[bytes]:
+    return re.compile(source)
 
 
 def entropy(value: bytes) -> float:
@@ -84,7 +95,7 @@ def _rule(
 ) -> TokenRule:
     return TokenRule(
         name=name,
-        pattern=re.compile(pattern.encode()),
+        source=pattern.encode(),
         anchor=anchor,
         shape=shape,
         reach=reach,

@@ -28,6 +28,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import accumulate
 from typing import Any
 
@@ -118,14 +119,19 @@ def _long_runs(b: bytes) -> tuple[bytes, list[int], list[int]]:
     return b" ".join(parts), red_starts, orig_starts
 
 
+@lru_cache(maxsize=1)
 def _anchor_groups() -> tuple[tuple[re.Pattern[bytes], tuple[TokenRule, ...]], ...]:
+    """Compiled on the first text with a long token run (most short texts have none)."""
     groups: dict[str, list[TokenRule]] = {}
     for rule in TOKEN_RULES:
         groups.setdefault(rule.anchor, []).append(rule)
     return tuple((re.compile(a.encode()), tuple(rules)) for a, rules in groups.items())
 
 
-_GROUPS = _anchor_groups()
+def warm() -> None:
+    """Compile the anchors every text with a long token run needs (a background thread does it
+    while a wrapped program runs); a rule's own regex still waits for its anchor's first hit."""
+    _anchor_groups()
 
 
 def _scan_tokens(b: bytes) -> Iterator[tuple[str, int, int]]:
@@ -133,7 +139,7 @@ def _scan_tokens(b: bytes) -> Iterator[tuple[str, int, int]]:
     if not red:
         return
     n_runs = len(red_starts)
-    for anchor, rules in _GROUPS:
+    for anchor, rules in _anchor_groups():
         done = -1  # anchor hits inside the last finding add nothing
         for hit in anchor.finditer(red):
             h = hit.start()
@@ -156,8 +162,9 @@ def _match_near(
     rule: TokenRule, red: bytes, h: int, run_start: int, run_end: int
 ) -> tuple[int, int, int] | None:
     """The leftmost match of ``rule`` starting at most ``rule.reach`` bytes before hit ``h``."""
+    pattern = rule.pattern
     for p in range(max(run_start, h - rule.reach), h + 1):
-        m = rule.pattern.match(red, p, run_end)
+        m = pattern.match(red, p, run_end)
         if m is None or (p > 0 and red[p - 1] in rule.left):
             continue
         s, e = m.span(rule.group)

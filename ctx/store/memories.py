@@ -6,8 +6,6 @@ import re
 from datetime import datetime
 from typing import Any
 
-from pycrdt import Map
-
 from ctx.core.errors import CtxError
 from ctx.core.ids import MEMORY_PREFIX, is_memory_id, new_id
 from ctx.core.models import MEMORY_TYPES, Memory
@@ -166,6 +164,8 @@ class MemoryOps(ProjectBase):
             doc.put_record(doc.memories, mid, fields, tag_list)
             # made with the record (even empty): a map created later in two clones at once
             # would keep only one clone's cites
+            from pycrdt import Map
+
             doc.memories[mid]["cites"] = Map({c: True for c in cite_list})
             if old_id and old_private == private:
                 mark(doc)

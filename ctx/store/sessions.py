@@ -353,7 +353,12 @@ class SessionOps(ProjectBase):
         with contextlib.suppress(OSError):
             if self.layout.current_file.read_text().strip() == sid:
                 self.layout.current_file.unlink()
-        return self.get_session(out, with_turns=False)
+        # where it was written, not get_session (which lists every session)
+        found = self._existing_location(out) if out != sid else None
+        rec, stored_private = self._session_record(
+            out, "private" if (found[1] if found else private) else "shared"
+        )
+        return to_session(out, rec, stored_private)
 
     def _complete_into(
         self, target: str, sid: str, head: dict[str, Any], turns: list[Turn], private: bool

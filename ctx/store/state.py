@@ -19,9 +19,10 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pycrdt import Doc, Map
+if TYPE_CHECKING:
+    from pycrdt import Doc, Map
 
 TAGS = "tags"
 SET_FIELDS = (TAGS, "cites")  # maps of key -> True, read as sorted lists
@@ -32,6 +33,10 @@ SUPERSEDED_BY = "superseded_by"
 
 class StateDoc:
     def __init__(self) -> None:
+        # pycrdt (and anyio under it) is imported with the first document, not with the
+        # store: `ctx wrap` starts the program before it needs one
+        from pycrdt import Doc, Map
+
         self.doc: Doc = Doc()
         self.memories: Map = self.doc.get("memories", type=Map)
         self.sessions: Map = self.doc.get("sessions", type=Map)
@@ -88,6 +93,8 @@ class StateDoc:
 
     # ---- writing (call inside change()) --------------------------------------------------
     def put_record(self, root: Map, rid: str, fields: dict[str, Any], tags: list[str]) -> None:
+        from pycrdt import Map
+
         rec = Map({k: v for k, v in fields.items() if v is not None})
         root[rid] = rec
         rec[TAGS] = Map({t: True for t in tags})
@@ -103,6 +110,8 @@ class StateDoc:
 
     @staticmethod
     def edit_tags(rec: Map, add: list[str], remove: list[str], key: str = TAGS) -> None:
+        from pycrdt import Map
+
         tags = rec.get(key)
         if not isinstance(tags, Map):
             tags = Map({})
@@ -127,12 +136,14 @@ def _all(root: Map) -> dict[str, dict[str, Any]]:
 
 def _plain(rec: Any) -> dict[str, Any]:
     d: dict[str, Any]
-    if isinstance(rec, Map):
-        d = rec.to_py() or {}
-    elif isinstance(rec, dict):
+    if isinstance(rec, dict):
         d = dict(rec)
     else:
-        return {}
+        from pycrdt import Map
+
+        if not isinstance(rec, Map):
+            return {}
+        d = rec.to_py() or {}
     for key in SET_FIELDS:
         tags = d.get(key)
         if key == TAGS or key in d:

@@ -292,9 +292,9 @@ def test_fast_path_leaves_the_rest_to_typer(args: list[str]) -> None:
 
 def test_wrap_runs_without_importing_typer(store: Path) -> None:
     probe = (
-        "import sys, json\nsys.argv = ['ctx', 'wrap', '-q', '--', 'true']\n"
+        "import sys, json\n"
         "from ctx.launch import main\n"
-        "try:\n    main()\nexcept SystemExit as e:\n    code = e.code\n"
+        "code = main(['wrap', '-q', '--', 'true'])\n"
         "print(json.dumps([code, 'typer' in sys.modules, 'click' in sys.modules]))"
     )
     out = subprocess.run(
@@ -305,6 +305,37 @@ def test_wrap_runs_without_importing_typer(store: Path) -> None:
         stdin=subprocess.DEVNULL,
     )
     assert json.loads(out.stdout.splitlines()[-1]) == [0, False, False], out.stderr
+    assert [s["tool"] for s in run_ctx(store, "sessions", "list", "--all", "--json").json()] == [
+        "true"
+    ]
+
+
+def test_wrap_starts_the_program_before_loading_the_crdt_library(store: Path) -> None:
+    """What only storing the session needs (pycrdt, and asyncio under anyio; the vendor token
+    regexes) is loaded while the program runs, not before it starts: the user's tool comes up
+    that much sooner. Observed at the moment ctx spawns the program."""
+    probe = (
+        "import sys, json\n"
+        "from ctx.capture import pty_proxy\nfrom ctx.privacy import rules\nseen = []\n"
+        "spawn = pty_proxy._Proxy._spawn\n"
+        "def watched(self, path):\n"
+        "    seen.append(sorted(m for m in ('pycrdt', 'anyio', 'asyncio') if m in sys.modules))\n"
+        "    seen.append(rules._compiled.cache_info().currsize)\n"
+        "    return spawn(self, path)\n"
+        "pty_proxy._Proxy._spawn = watched\n"
+        "from ctx.launch import main\n"
+        "code = main(['wrap', '-q', '--', 'true'])\n"
+        "print(json.dumps([code, seen, 'asyncio' in sys.modules]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=store,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    # stored all the same (pycrdt loaded by then), and anyio never needed asyncio (sniffio)
+    assert json.loads(out.stdout.splitlines()[-1]) == [0, [[], 0], False], out.stderr
     assert [s["tool"] for s in run_ctx(store, "sessions", "list", "--all", "--json").json()] == [
         "true"
     ]
