@@ -67,6 +67,8 @@ PIPE_BATCH_BYTES = 1 << 20
 #: (before ctx waits for more), before any input or resize is recorded, and at the end.
 SINK_BATCH_BYTES = 256 * 1024
 BURST_BATCHES = 8  # full batches read back to back before ctx polls again
+#: The output has paused (``on_idle``) when nothing came for this long (ms).
+IDLE_MS = 50
 #: Input queued for a child that does not read is capped; stdin is paused beyond this.
 MAX_PENDING_INPUT = 1 << 20
 #: After the child exits, output still in the pty is drained until it is quiet this long...
@@ -206,6 +208,7 @@ def run_proxied(
     cwd: str | None = None,
     record_input: bool = False,
     on_started: Callable[[], object] | None = None,
+    on_idle: Callable[[], object] | None = None,
 ) -> ProxyResult:
     """Run ``argv`` (no shell) wired to ``stdin_fd``/``stdout_fd`` until it exits.
 
@@ -213,10 +216,13 @@ def run_proxied(
     the program gets the same kind (:func:`ctx.capture.spawn.plan_io`).
     Raises CtxError (exit_code 127) for a missing command before anything else happens,
     even before ``sink.on_start``; CtxError 126 if it exists but cannot be executed.
-    ``on_started`` is called once the program runs (after every fork of ctx).
+    ``on_started`` is called once the program runs (after every fork of ctx); ``on_idle``
+    once, the first time its output pauses for ``IDLE_MS``: work started then (in a thread)
+    does not slow a stream of output down, and a program that never pauses never waits for it.
     """
     proxy = _Proxy(argv, sink, stdin_fd, stdout_fd, env, cwd, record_input)
     proxy.on_started = on_started
+    proxy.on_idle = on_idle
     return proxy.run()
 
 
@@ -271,6 +277,7 @@ class _Proxy:
         self.read_size = 65536
         self.batch = BATCH_BYTES
         self.on_started: Callable[[], object] | None = None
+        self.on_idle: Callable[[], object] | None = None
         self.unsunk: list[bytes] = []  # output shown but not yet handed to the sink
         self.unsunk_bytes = 0
         self.unsunk_t = 0.0
@@ -485,7 +492,14 @@ class _Proxy:
             ready = self.poller.poll(0) if self.unsunk else None
             if not ready:  # the output pauses: the journal catches up before ctx waits
                 self._sink_output()
-                ready = self.poller.poll(None if timeout is None else int(timeout * 1000))
+                wait = None if timeout is None else int(timeout * 1000)
+                if self.on_idle is not None:
+                    ready = self.poller.poll(IDLE_MS if wait is None else min(IDLE_MS, wait))
+                    if not ready:
+                        self._went_idle()
+                        ready = self.poller.poll(None if wait is None else max(0, wait - IDLE_MS))
+                else:
+                    ready = self.poller.poll(wait)
             if not ready:
                 if self.status is not None:
                     break  # drained: the output stayed quiet after the program exited
@@ -511,6 +525,11 @@ class _Proxy:
                     self._flush_input()
             if (self.out_eof or polling_only) and self.status is None:
                 self._reap()
+
+    def _went_idle(self) -> None:
+        idle, self.on_idle = self.on_idle, None
+        if idle is not None:
+            idle()
 
     def _set_out_mask(self, mask: int) -> None:
         if self.out_eof or mask == self.out_mask:

@@ -171,7 +171,7 @@ def wrap(
             env={**os.environ, SESSION_ENV: sid},  # the commit trailer hook names it
             cwd=workdir,
             record_input=record_input,
-            on_started=lambda: _prewarm(adapter),
+            on_idle=lambda: _prewarm(adapter),
         )
     except CtxError:  # the command could not be started after all: leave nothing behind
         writer.discard()
@@ -203,9 +203,12 @@ def _prewarm(adapter: str) -> None:
     """Load what turning the run into turns and storing it needs (the terminal renderer and
     pyte, or the tool's adapter; pycrdt, the secret rules) in a background thread while the
     program runs, so the user waits for none of it before the program starts or after it
-    exits. Best effort: an import error surfaces later, where the module is used. Started
-    once the program runs: no fork of ctx (the pty session's helper) may happen while this
-    thread holds an import lock."""
+    exits. Started the first time the program's output pauses (an agent waiting for its
+    user): during a stream of output the thread would take the interpreter lock from the copy
+    loop (`ctx wrap -- cat` of 100 MB: ~0.1 s slower); a program that never pauses has them
+    loaded after it exits. Best effort: an import error surfaces later, where the module is
+    used. Never before the program runs: no fork of ctx (the pty session's helper) may happen
+    while this thread holds an import lock."""
     import threading
 
     def load() -> None:

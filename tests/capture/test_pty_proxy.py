@@ -140,6 +140,28 @@ def test_on_started_runs_once_while_the_program_runs(tmp_path: Path) -> None:
     assert seen == [(True, True)]
 
 
+def test_on_idle_runs_once_when_the_output_first_pauses(tmp_path: Path) -> None:
+    """`ctx wrap` loads what storing the session needs from this callback: not while output
+    streams (the thread would slow the copy loop down), once the program first goes quiet
+    (as an agent does, waiting for its user), and only once."""
+    seen: list[bytes] = []
+    sink = RecordingSink()
+
+    def idle() -> None:
+        seen.append(bytes(sink.output))
+
+    program = (
+        "import sys, time\n"
+        "sys.stdout.write('first\\n'); sys.stdout.flush(); time.sleep(0.4)\n"
+        "sys.stdout.write('second\\n'); sys.stdout.flush(); time.sleep(0.4)\n"
+        "print('third')"
+    )
+    result, out, _ = run_piped([sys.executable, "-c", program], on_idle=idle, sink_obj=sink)
+    assert result.exit_code == 0 and b"third" in out
+    assert len(seen) == 1  # once, although the program paused twice (or three times)
+    assert b"second" not in seen[0]  # at the first pause (the interpreter starting, or 0.4 s)
+
+
 def test_missing_command_raises_127_before_anything_happens(tmp_path: Path) -> None:
     sink = RecordingSink()
     for argv in (["ctx-no-such-command-xyz", "arg"], ["./not-here.sh"]):
