@@ -247,29 +247,15 @@ def fill(project: Places, path: str, *, committed_only: bool = False) -> bool:
     """Blame the whole file into the cache unless another process is doing it; True when
     this one did. `committed_only`: the blame at HEAD only (the background warmer: the
     working tree's edits are the question's to blame, they change by the minute)."""
-    import fcntl
+    from ctx.store.locking import job_lock
 
-    from ctx.store import confine
-
-    lock = cache_file(project, path).with_suffix(".lock")
-    try:
-        confine.private_dirs(lock.parent)
-        if confine.link_in(project.layout.store, lock) is not None:
-            return False
-        fd = confine.open_lock(lock)
-    except (OSError, CtxError):
-        return False
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+    with job_lock(project.layout.store, cache_file(project, path).with_suffix(".lock")) as mine:
+        if not mine:
             return False  # another filler is at work on this file
         if committed_only:
             return _fill_committed(project, path)
         blame_file(project, path)
         return True
-    finally:
-        os.close(fd)
 
 
 def fill_committed(project: Places, path: str) -> bool:

@@ -77,23 +77,10 @@ def main(argv: list[str]) -> int:
 def warm(project: Project, limit: int = MAX_FILES) -> list[str] | None:
     """Keep the inputs and warm the blame of the files with context; the files whose blame is
     now cached at HEAD, or None when another warmer holds the store (or it cannot be locked)."""
-    import fcntl
+    from ctx.store.locking import job_lock
 
-    from ctx.core.errors import CtxError
-    from ctx.store import confine
-
-    lock = project.layout.local / "cache" / _LOCK
-    try:
-        confine.private_dirs(lock.parent)
-        if confine.link_in(project.layout.store, lock) is not None:
-            return None
-        fd = confine.open_lock(lock)
-    except (OSError, CtxError):
-        return None
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+    with job_lock(project.layout.store, project.layout.local / "cache" / _LOCK) as mine:
+        if not mine:
             return None  # another warmer is at work: it sees this change too (it re-checks)
         inputs = keep_inputs(project)
         if inputs is None:
@@ -102,8 +89,6 @@ def warm(project: Project, limit: int = MAX_FILES) -> list[str] | None:
         if not _kept_current(project):  # written to meanwhile (its own warmer found the lock)
             keep_inputs(project)
         return done
-    finally:
-        os.close(fd)
 
 
 def keep_inputs(project: Project) -> Inputs | None:

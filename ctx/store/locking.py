@@ -87,6 +87,31 @@ def file_lock(path: Path) -> Iterator[None]:
         yield
 
 
+@contextlib.contextmanager
+def job_lock(store: Path, lock: Path) -> Iterator[bool]:
+    """Held (True) while one background job works on a cache under `store`; False when another
+    job holds it or the lock cannot be made safely (a link on the way): the caller skips."""
+    from ctx.core.errors import CtxError
+
+    try:
+        confine.private_dirs(lock.parent)
+        fd = -1 if confine.link_in(store, lock) is not None else confine.open_lock(lock)
+    except (OSError, CtxError):
+        fd = -1
+    if fd < 0:
+        yield False
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)
+
+
 def atomic_write(path: Path, data: bytes, *, private: bool = False, durable: bool = True) -> None:
     """Write a file completely or not at all (tmp file + fsync + rename). `private` files
     (machine-local or private data) are 0600 in 0700 folders; others 0644. The rename replaces
