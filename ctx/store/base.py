@@ -175,7 +175,8 @@ class ProjectBase:
     def refresh(self) -> None:
         """Apply whatever was appended to any log since the last look (cheap when nothing was).
         A log that vanished or was rewritten (compaction, checkout) reloads everything."""
-        if self._shared is None:
+        first = self._shared is None
+        if first:
             self._reset()
             self._apply_cache()
         self._read_now = {False: [], True: []}
@@ -186,11 +187,16 @@ class ProjectBase:
             reloaded = True
             self._reset()  # start over from the logs themselves (no cache)
         self._maybe_write_cache()
-        self._guard_high_water(reloaded)
+        self._guard_high_water(reloaded, first)
         self._apply_pending()
 
-    def _guard_high_water(self, reloaded: bool) -> None:
-        """Compare the loaded state with what this clone has seen; restore what a log lost."""
+    def _guard_high_water(self, reloaded: bool, first: bool) -> None:
+        """Compare the loaded state with what this clone has seen; restore what a log lost.
+
+        Only state built from the cache and the logs may be claimed as seen. After the first
+        refresh the state also holds the journalled changes applied then (ctx/store/pending.py),
+        which no log has yet: claimed, the next process would "restore" a change that is merely
+        still queued (and say a log lost it)."""
         if not highwater.enabled() or not self.layout.local.is_dir():
             return
         if confine.link_in(self.layout.store, self.layout.local) is not None:
@@ -214,9 +220,11 @@ class ProjectBase:
                     now = highwater.state_vector(doc.doc.get_state())
                 if any(clock > seen.get(c, 0) for c, clock in now.items()):
                     read = self._read_now[private]
-                    if reloaded or not read:  # (not read: state the mark never got, e.g.
-                        mark.start(doc.full_update(), now)  # from a cache; catch up once)
-                    else:  # the mark claims only what its content holds
+                    if reloaded or (first and not read):
+                        # rebuilt from the logs, or state the mark never got (from the load
+                        # cache): catch up once
+                        mark.start(doc.full_update(), now)
+                    elif read:  # the mark claims only what its content holds
                         mark.note(read, highwater.coverage(read))
             except (OSError, CtxError):
                 continue  # the mark is a safety net: a full disk must not stop a read

@@ -285,6 +285,29 @@ def test_a_damaged_log_loses_nothing(tmp_path: Path, kind: str, trial: int) -> N
     assert ids(alice, private=True) == expected | private
 
 
+def test_a_queued_change_seen_by_a_long_lived_process_is_not_restored_as_lost(
+    tmp_path: Path,
+) -> None:
+    """A memory written while git was mid-merge waits in the journal. A long-lived process
+    (the TUI, the MCP server) loads the store and refreshes it again: the journalled change is
+    in its state, in no log. The next command must not take it for data a log lost (no
+    "restored" notice, nothing written to the log): it is merely still queued."""
+    _team, alice, _bob, seed = pair(tmp_path)
+    (alice / ".git" / "MERGE_HEAD").write_text("0" * 40 + "\n")
+    queued = ctx(alice, "memory", "add", "written mid-merge").stdout.split()[0]
+    (alice / ".git" / "MERGE_HEAD").unlink()
+    long_lived = Project.open(alice)
+    assert queued in set(long_lived.shared.memory_ids())
+    long_lived.refresh()  # a later look, as the TUI or the MCP server takes
+    logs = {p.name: p.read_bytes() for p in long_lived.layout.state_dir.glob("*.log")}
+    shown = ctx(alice, "memory", "list", "--json")
+    assert {m["id"] for m in json.loads(shown.stdout)} == seed | {queued}
+    assert "restored" not in shown.stderr and "missing" not in shown.stderr, shown.stderr
+    assert {p.name: p.read_bytes() for p in long_lived.layout.state_dir.glob("*.log")} == logs
+    ctx(alice, "memory", "add", "after the merge")  # the queue settles into the log
+    assert queued in ids(alice)
+
+
 # ---- a revert of a context commit ------------------------------------------------------
 
 
