@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ctx.core.gitfiles import Repo, config_files, head
+from ctx.core.process import pid_alive
 
 CACHE_VERSION = 1
 _STORE = ".contextfs"
@@ -95,22 +96,11 @@ def needs_recovery(active: Path) -> bool:
             return True
         pid = header.get("owner_pid")
         try:
-            if isinstance(pid, int) and not _alive(pid):
+            if isinstance(pid, int) and not pid_alive(pid):
                 return True
         except (OverflowError, OSError):
             return True
     return False
-
-
-def _alive(pid: int) -> bool:
-    """As ctx.store.recovery.pid_alive (not imported: it loads the transcript reader)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def mark(path: Path | str) -> list[int]:

@@ -55,23 +55,16 @@ def warm_in_background(root: Path, worktree: Path) -> bool:
 
 def main(argv: list[str]) -> int:
     """``main([WORKTREE])``: warm the caches of the store there; quiet, a speed-up only."""
-    if len(argv) != 1:
-        return 2
-    try:
-        os.nice(10)  # background work: the user's next command comes first
-    except OSError:
-        pass
-    try:
-        from ctx.store.project import Project
+    from ctx.core.process import background_job
 
-        time.sleep(DEBOUNCE)
-        project = Project.open(Path(argv[0]))
-        warm(project)
-    except Exception:  # a speed-up only: a failure costs the next question its time
-        if os.environ.get("CTX_DEBUG"):
-            raise
-        return 1
-    return 0
+    return background_job(argv, 1, _warm_there)
+
+
+def _warm_there(argv: list[str]) -> None:
+    from ctx.store.project import Project
+
+    time.sleep(DEBOUNCE)
+    warm(Project.open(Path(argv[0])))
 
 
 def warm(project: Project, limit: int = MAX_FILES) -> list[str] | None:

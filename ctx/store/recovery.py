@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ctx.core.process import pid_alive
 from ctx.store import confine
 from ctx.store import transcripts as tx
 
@@ -23,16 +24,6 @@ if TYPE_CHECKING:
 # (for example the terminal renderer for `ctx wrap` of a generic program).
 Finisher = Callable[["Project", str, dict[str, Any]], "list[Any] | None"]
 FINISHERS: dict[str, Finisher] = {}
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def recover_interrupted(project: Project) -> list[str]:
