@@ -281,3 +281,22 @@ def test_no_git_identity(
     assert "nothing was committed" in r.err or "the repository is as it was before" in r.err
     assert git(store, "rev-parse", "HEAD") == before
     assert stat.S_ISREG(os.stat(store / ".contextfs" / "config.toml").st_mode)
+
+
+def test_why_into_a_closed_pipe_ends_quietly(repo: Path) -> None:
+    """`ctx why FILE | head` whose reader is gone: exit 0, no traceback, both when the answer
+    is computed and when it comes from the answer cache (ctx/cli/fast_why.py)."""
+    subprocess.run([sys.executable, "-m", "ctx", "init"], cwd=repo, check=True, capture_output=True)
+    for _ in range(2):  # computed, then cached
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ctx", "why", "README.md"],
+            cwd=repo,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()  # the reader leaves before ctx has written a byte
+        err = proc.stderr.read().decode()
+        assert proc.wait(timeout=60) == 0, err
+        assert "Traceback" not in err and "bug in ctx" not in err, err

@@ -110,25 +110,22 @@ def _answer(cwd: Path, target: str) -> dict[str, Any] | None:
 
 
 def _write(text: str, *, paged: bool) -> int:
-    """As the CLI prints: control characters escaped, paged when long on a terminal."""
+    """As the CLI prints: control characters escaped, paged when long on a terminal; an
+    interrupt or a closed pipe (`ctx why … | head`) ends it as everywhere (ctx.cli.guard)."""
+    from ctx.cli.guard import run_guarded
     from ctx.cli.output import SafeStream
     from ctx.cli.output import paged as pager
 
-    real = sys.stdout
-    try:
-        sys.stdout = SafeStream(real)
+    def show() -> int:
+        real = sys.stdout
         try:
+            sys.stdout = SafeStream(real)
             with pager(paged):
                 sys.stdout.write(text)
         finally:
             sys.stdout.flush()
             sys.stdout = real
-    except KeyboardInterrupt:
-        sys.stderr.write("ctx: interrupted\n")
-        return 130
-    except BrokenPipeError:
-        # `ctx why … | head`: the reader went away; not an error worth a traceback
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
         return 0
+
+    return run_guarded(show, as_json=False)
     return 0
