@@ -52,6 +52,10 @@ def main(argv: list[str] | None = None) -> int:
         return code
     if args and args[0] == "wrap":
         from ctx.cli.wrap_run import fast_main
+        from ctx.codelinks.why_keep import before_write
+        from ctx.core import after_write
+
+        after_write.register(before_write)  # as ctx.cli.app.main does (why_keep.py)
 
         fast = fast_main(args[1:])
         if fast is not None:

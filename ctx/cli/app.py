@@ -211,7 +211,10 @@ def _run_app(args: list[str], safe: bool, paged: bool) -> Any:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the command, map every failure to one line and an exit code."""
     from ctx.cli.guard import check_args_are_text, report_error, run_guarded
+    from ctx.codelinks.why_keep import before_write
+    from ctx.core import after_write
 
+    after_write.register(before_write)  # a write keeps `ctx why`'s inputs (why_keep.py)
     click_exc = _click_exceptions()
     args = list(sys.argv[1:] if argv is None else argv)
     as_json = "--json" in args

@@ -39,7 +39,7 @@ _RESULT_KEYS = {"path", "start", "end", "commits", "sessions", "memories", "unco
 def cache_file(repo: Repo, rel: str, start: int | None, end: int | None) -> Path:
     """Named by a digest of the question: no path or range can climb out of the folder."""
     name = hashlib.sha256(f"{repo.worktree}\0{rel}\0{start}\0{end}".encode()).hexdigest()[:40]
-    return repo.root / _STORE / "local" / "cache" / "why" / f"{name}.json"
+    return answers_dir(repo.root) / f"{name}.json"
 
 
 # ---- the fast path: before any store or git library is loaded ------------------------------
@@ -72,7 +72,39 @@ def lookup(cwd: Path, spec: str) -> dict[str, Any] | None:
         _asked[(repo, rel, start, end)] = key  # for the full command that runs next
         return None
     result = data.get("result")
-    return result if valid_result(result) else None
+    if not valid_result(result):
+        return None
+    mark_asked(repo.root)
+    return result
+
+
+def answers_dir(root: Path) -> Path:
+    return root / _STORE / "local" / "cache" / "why"
+
+
+def mark_asked(root: Path) -> None:
+    """Note that `ctx why` was asked now (the answers folder's mtime): while it is asked, a
+    write to the store keeps its inputs current (ctx/codelinks/why_keep.py)."""
+    import os
+
+    from ctx.store import confine
+
+    folder = answers_dir(root)
+    if confine.link_in(root / _STORE, folder) is None:
+        try:
+            os.utime(folder, follow_symlinks=False)
+        except (OSError, NotImplementedError):
+            pass  # not there yet (the first answer creates it), or not ours to touch
+
+
+def asked_within(root: Path, seconds: float) -> bool:
+    import os
+    import time
+
+    try:
+        return time.time() - os.lstat(answers_dir(root)).st_mtime < seconds
+    except OSError:
+        return False
 
 
 def _read(store: Path, file: Path) -> dict[str, Any] | None:
@@ -166,6 +198,7 @@ def answer(project: Project, spec: str, cwd: Path) -> dict[str, Any]:
             why_inputs.save(repo.root, why_inputs.inputs_key(repo, store), inputs)
         if before is not None and question_key(repo, rel, start, end, now) == before:
             save(repo, rel, start, end, before, result)
+        mark_asked(repo.root)
     return result
 
 
@@ -195,6 +228,7 @@ def answer_from_kept(cwd: Path, spec: str) -> dict[str, Any] | None:
     result = explain(inputs, repo.worktree, rel, start, end, lines).to_dict()
     if before is not None and question_key(repo, rel, start, end) == before:
         save(repo, rel, start, end, before, result)
+    mark_asked(repo.root)
     return result
 
 

@@ -9,7 +9,6 @@ import json
 import os
 import stat
 from pathlib import Path
-from typing import Any
 
 from ctx.core.gitfiles import Repo, config_files, head
 from ctx.core.process import pid_alive
@@ -42,38 +41,52 @@ def _mark(path: Path | str) -> list[int]:
     return [stat.S_IFMT(st.st_mode), st.st_ino, st.st_size, st.st_mtime_ns]
 
 
-def _folder(h: Any, path: Path) -> None:
-    """Every entry of a folder (name, kind, inode, size, mtime) into the digest `h`."""
-    h.update(f"{path.name}\0{_mark(path)}\n".encode())
+def _row(rel: str, path: Path | str) -> str:
+    """``rel NUL kind NUL inode NUL size NUL mtime`` (a missing file: ``rel NUL``)."""
+    return "\0".join([rel, *map(str, _mark(path))]) + "\n"
+
+
+def _folder(rows: list[str], rel: str, path: Path) -> None:
+    """The folder and every entry of it (name, kind, inode, size, mtime) as rows."""
+    rows.append(_row(rel, path))
     try:
         with os.scandir(path) as it:
-            rows = []
+            found = []
             for e in it:
                 st = e.stat(follow_symlinks=False)
-                rows.append(
-                    f"{e.name}\0{stat.S_IFMT(st.st_mode)}\0{st.st_ino}\0{st.st_size}"
+                found.append(
+                    f"{rel}/{e.name}\0{stat.S_IFMT(st.st_mode)}\0{st.st_ino}\0{st.st_size}"
                     f"\0{st.st_mtime_ns}\n"
                 )
     except (FileNotFoundError, NotADirectoryError):
         return
-    rows.sort()
-    h.update("".join(rows).encode("utf-8", "surrogateescape"))
+    found.sort()
+    rows += found
 
 
-def store_digest(root: Path) -> str | None:
-    """A digest of every file an answer reads from the store; None when the store would not
-    be read as it is (a symlink where ctx refuses one, a capture to recover first)."""
+def store_rows(root: Path) -> list[str] | None:
+    """One row per store file an answer reads (:func:`_row`: its path under `.contextfs/`,
+    kind, inode, size, mtime); None when the store would not be read as it is (a symlink
+    where ctx refuses one, a capture to recover first)."""
     from ctx.store import confine
 
     store = root / _STORE
     if confine.structure_links(root, store) or needs_recovery(store / "local" / "active"):
         return None
-    h = hashlib.sha256()
-    for rel in ("config.toml", "local/private/state.log"):
-        h.update(f"{rel}\0{_mark(store / rel)}\n".encode())
+    rows = [_row(rel, store / rel) for rel in ("config.toml", "local/private/state.log")]
     for rel in ("state", "sessions", "local/private/sessions", "local/pending"):
-        _folder(h, store / rel)
-    return h.hexdigest()
+        _folder(rows, rel, store / rel)
+    return rows
+
+
+def digest_of(rows: list[str]) -> str:
+    return hashlib.sha256("".join(rows).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def store_digest(root: Path) -> str | None:
+    """A digest of every file an answer reads from the store (:func:`store_rows`)."""
+    rows = store_rows(root)
+    return None if rows is None else digest_of(rows)
 
 
 def needs_recovery(active: Path) -> bool:

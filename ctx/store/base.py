@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ctx.core import after_write
 from ctx.core.config import Config, load_config, validated
 from ctx.core.errors import CtxError
 from ctx.core.gitinfo import GitContext, context
@@ -422,6 +423,8 @@ class ProjectBase:
         self.require_store()
         with try_lock(self.layout.lock_file, wait=pending.lock_wait()) as locked:
             git_busy = pending.git_busy(self.root)
+            # asked before the state is read again: what upper layers do after the write
+            afters = after_write.before(self.root) if locked and not git_busy else []
             self.refresh()
             if locked and not git_busy:
                 self._settle()
@@ -451,11 +454,16 @@ class ProjectBase:
                     if not self._refresh_one(path, private):
                         self._reset()
                         self.refresh()
+                    after_write.run(afters, self)
                     self._brief_soon()
                     self._why_soon()
                 else:
                     self.queued = busy or pending.git_busy(self.root) or "git is busy"
         return result
+
+    def applied_pending(self) -> set[str]:
+        """The journal entries (file names) whose changes the documents hold."""
+        return set(self._pending_seen)
 
     def _settle(self) -> int:
         """Append journalled changes the logs lack (the caller holds the lock, git is idle)."""
