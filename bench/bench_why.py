@@ -193,6 +193,21 @@ def git(root: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
 
 
+def _warmers(root: Path) -> list[int]:
+    """The pids of `ctx.codelinks.why_warm` processes working on `root` (from /proc)."""
+    found = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            argv = (d / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(b"ctx.codelinks.why_warm" in a for a in argv) and str(root).encode() in argv:
+            found.append(int(d.name))
+    return found
+
+
 def make_rows(root: Path, lines: int) -> list[Row]:
     line = lines // 2
     big = root / "src" / "big.py"
@@ -232,26 +247,13 @@ def make_rows(root: Path, lines: int) -> list[Row]:
         return {**os.environ, "CTX_WHY_WARM": "1"}
 
     def wait_for_warmer() -> None:
-        """Until the detached warmer has kept the store's inputs and let go of its lock."""
-        import fcntl
-
-        from ctx.codelinks import why_inputs
-        from ctx.codelinks.answer_key import store_digest
-        from ctx.core.gitfiles import locate
-
-        repo = locate(root.resolve())
-        assert repo is not None
-        lock = cache.parent / "why-warm.lock"
+        """Until every detached warmer of this store has exited (the write that started it
+        may have kept the inputs already: they say nothing about the warmer being done)."""
         deadline = time.monotonic() + 120
+        time.sleep(0.05)
         while time.monotonic() < deadline:
-            store = store_digest(root)
-            if store and why_inputs.load(root, why_inputs.inputs_key(repo, store)):
-                with open(lock, "a") as fh:
-                    try:
-                        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                        return
-                    except OSError:
-                        pass
+            if not _warmers(root):
+                return
             time.sleep(0.05)
         raise SystemExit("the background warmer did not finish")
 
@@ -268,6 +270,7 @@ def make_rows(root: Path, lines: int) -> list[Row]:
         wait_for_warmer()
 
     def cold_then_warmer() -> None:  # nothing cached, then the warmer (as after a pull)
+        wait_for_warmer()  # none left running from an earlier row (it would hold the lock)
         cold()
         subprocess.run(
             [
