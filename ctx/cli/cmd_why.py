@@ -52,12 +52,15 @@ def log(
     from ctx.cli.common import one_line, state
     from ctx.codelinks.history import filter_entries
     from ctx.codelinks.log_cache import history, inputs, trailer_ids
-    from ctx.codelinks.why import repo_relative
     from ctx.core.timeutil import parse_since
 
     project = open_project()
     cwd = Path(state.cwd).resolve() if state.cwd else Path.cwd()
-    rels = [repo_relative(project, p, cwd) for p in paths or []]
+    rels: list[str] = []
+    if paths:
+        from ctx.codelinks.why import repo_relative
+
+        rels = [repo_relative(project, p, cwd) for p in paths]
     entries = history(project)
     when = parse_since(since) if since else None
     kept = inputs(project) if rels or type_ else None  # as `ctx why` keeps them

@@ -129,12 +129,14 @@ def from_worktree(root: Path, known: Known | None = None, seen: Known | None = N
         files[STORE] = _disk_entry(store, st)
         _saw(seen, STORE, st, files[STORE])
         return Snapshot("working tree", files)
-    for dirpath, dirnames, filenames in os.walk(store, followlinks=False):
-        rel_dir = Path(dirpath).relative_to(root).as_posix()
+    base = str(store)
+    for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
+        # (plain strings, not Path objects: this runs for every file of the store)
+        rel_dir = STORE + dirpath[len(base) :].replace(os.sep, "/")
         top = rel_dir == STORE
         keep: list[str] = []
         for d in dirnames:
-            full = Path(dirpath, d)
+            full = os.path.join(dirpath, d)
             if top and d in _IGNORED_TOP:
                 continue
             if os.path.islink(full):  # os.walk lists a symlink to a directory as a directory
@@ -149,7 +151,7 @@ def from_worktree(root: Path, known: Known | None = None, seen: Known | None = N
                 continue
             if name.endswith(_IGNORED_SUFFIX):
                 continue
-            full = Path(dirpath, name)
+            full = os.path.join(dirpath, name)
             rel = f"{rel_dir}/{name}"
             fst = os.lstat(full)
             sig = (fst.st_mode, fst.st_ino, fst.st_size, fst.st_mtime_ns, fst.st_ctime_ns)
@@ -171,7 +173,7 @@ def _file_mode(st: os.stat_result) -> int:
     return MODE_EXEC if st.st_mode & 0o111 else MODE_FILE
 
 
-def _reader(path: Path) -> Callable[[], bytes]:
+def _reader(path: Path | str) -> Callable[[], bytes]:
     def load() -> bytes:
         # O_NOFOLLOW: a file swapped for a symlink after the listing is not read through it
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
@@ -181,7 +183,7 @@ def _reader(path: Path) -> Callable[[], bytes]:
     return load
 
 
-def _disk_entry(path: Path, st: os.stat_result) -> Entry:
+def _disk_entry(path: Path | str, st: os.stat_result) -> Entry:
     import pygit2
 
     if stat.S_ISLNK(st.st_mode):
