@@ -54,8 +54,10 @@ _CODE = (
     "codelinks/log_cache.py",
     "codelinks/trailer_cache.py",
     "sync/review.py",
+    "sync/changes.py",
     "sync/snapshots.py",
     "store/state.py",
+    "store/crdt_log.py",
     "core/ids.py",
 )
 
