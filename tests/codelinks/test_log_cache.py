@@ -8,6 +8,7 @@ import json
 import os
 from pathlib import Path
 
+from tests.codelinks.test_why import _session
 from tests.sync.conftest import ctx_in, ctx_run, git, make_team
 
 CACHE = Path(".contextfs/local/cache")
@@ -27,12 +28,16 @@ def _fresh(repo: Path) -> list[str]:
 
 
 def _repo(tmp_path: Path) -> Path:
+    """A memory and a session committed, a commit whose trailer names the session (which
+    touched another file: only the trailer links it to app.py), and an uncommitted memory."""
     repo = make_team(tmp_path).clone("ada")
     ctx_in(repo, "memory", "add", "-t", "decision", "app.py prints a greeting")
+    sid = _session(repo, tmp_path, "other.py", "y = 1\n", "helper")
     (repo / "app.py").write_text("print('hi')\n")
     git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "app")
+    git(repo, "commit", "-qm", f"app\n\nCtx-Session: {sid}")
     ctx_in(repo, "memory", "add", "-t", "fact", "uncommitted note")
+    assert sid in {e["id"] for e in json.loads(ctx_in(repo, "log", "app.py", "--json"))}
     return repo
 
 
@@ -92,6 +97,13 @@ def test_the_kept_answer_is_served_without_replaying(tmp_path: Path) -> None:
     data["committed"][0][7] = "kept summary"
     file.write_text(f"{key}\n{json.dumps(data)}\n")
     assert "kept summary" in ctx_in(repo, "log")
+    trailers = repo / CACHE / "log-trailers.json"
+    kept = json.loads(trailers.read_text())
+    assert [len(ids) for ids in kept["keys"].values()] == [1]
+    kept["keys"] = {k: [] for k in kept["keys"]}  # the trailer search's answer is read, too
+    trailers.write_text(json.dumps(kept))
+    linked = json.loads(ctx_in(repo, "log", "app.py", "--json"))
+    assert [e["kind"] for e in linked] == ["memory"]  # the session was linked by its trailer
 
 
 def test_a_forged_cache_is_a_miss(tmp_path: Path) -> None:
@@ -149,3 +161,13 @@ def test_a_linked_cache_is_never_followed(tmp_path: Path) -> None:
         code, _out, err = ctx_run(repo, *args)
         assert code == 1 and "symbolic link" in err
     assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in outside.iterdir()} == stamps
+
+
+def test_an_entry_as_json_has_every_field_in_order() -> None:
+    """`--json` and the MCP tool print to_dict (written out by hand for speed)."""
+    from dataclasses import asdict
+
+    from ctx.codelinks.history import LogEntry
+
+    e = LogEntry("a" * 40, "Ada", "2026-01-01T00:00:00Z", "", "memory", "m-x", "edited", "s", ["t"])
+    assert list(e.to_dict().items()) == list(asdict(e).items())
