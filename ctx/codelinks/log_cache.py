@@ -189,7 +189,7 @@ def _load(root: Path, key: str) -> dict[str, Any] | None:
         return None
     try:
         return _decode(data)
-    except (TypeError, ValueError, KeyError, IndexError):
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError):
         return None
 
 

@@ -129,6 +129,9 @@ def test_a_forged_cache_is_a_miss(tmp_path: Path) -> None:
     forged(lambda d: d.__setitem__("head", "0" * 39))
     forged(lambda d: d["known"].__setitem__("x", [1, 2, 3, 4, True, "0" * 40]))
     forged(lambda d: d.__setitem__("committed", {"a": 1}))
+    forged(lambda d: d.__setitem__("known", ["not", "a", "map"]))
+    forged(lambda d: d.__setitem__("work", 7))
+    forged(lambda d: d.__delitem__("tree"))
     for text in ("", "{}", "not json\n", f"{key}\n[1, 2]\n", f"{key}\n" + "[" * 100_000):
         file.write_text(text)
         assert _answers(repo) == want
