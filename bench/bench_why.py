@@ -21,10 +21,12 @@ rounds (one warm-up round, then `--runs`; medians of wall and of the children's 
   ctx why src/big.py:LINE                  the same three
   ctx why src/big.py                       after a new commit that changes the file
   ctx why src/big.py                       with an uncommitted edit of the file
-  ctx log src/big.py  /  ctx log
+  ctx log src/big.py  /  ctx log          cold (its caches emptied first), after a new
+                                           commit (that also commits the store's changes),
+                                           after a new memory, warm (asked before)
 
-`--baseline REV` also runs every ctx row but `ctx log` with ctx as it was at git revision REV,
-in the same rounds (before/after in one run).
+`--baseline REV` also runs every ctx row with ctx as it was at git revision REV, in the same
+rounds (before/after in one run).
 
 HOME and the CTX_* directories point into the build directory.
 """
@@ -299,6 +301,12 @@ def make_rows(root: Path, lines: int) -> list[Row]:
     def restore() -> None:
         git(root, "checkout", "-q", "--", "src/big.py")
 
+    def log_cold() -> None:  # nothing of ctx log's caches (nor the inputs it shares with why)
+        for name in ("log-history.json", "log-trailers.json", "why-inputs.json"):
+            (cache.parent / name).unlink(missing_ok=True)
+
+    log_file = [*CTX, "log", "src/big.py", "--json"]
+    log_all = [*CTX, "log", "--json"]
     why = [*CTX, "why", "src/big.py", "--json"]
     why_line = [*CTX, "why", f"src/big.py:{line}", "--json"]
     return [
@@ -319,8 +327,14 @@ def make_rows(root: Path, lines: int) -> list[Row]:
         Row(f"ctx why FILE:{line}, warm", why_line),
         Row("ctx why FILE, after a commit", why, before=new_commit),
         Row("ctx why FILE, uncommitted edit", why, before=edit, after=restore),
-        Row("ctx log FILE", [*CTX, "log", "src/big.py", "--json"]),
-        Row("ctx log", [*CTX, "log", "--json"]),
+        Row("ctx log FILE, cold", log_file, before=log_cold),
+        Row("ctx log FILE, after a new commit", log_file, before=new_commit),
+        Row("ctx log FILE, after a new memory", log_file, before=new_memory),
+        Row("ctx log FILE, warm", log_file),
+        Row("ctx log, cold", log_all, before=log_cold),
+        Row("ctx log, after a new commit", log_all, before=new_commit),
+        Row("ctx log, after a new memory", log_all, before=new_memory),
+        Row("ctx log, warm", log_all),
     ]
 
 
@@ -340,12 +354,12 @@ def baseline(rev: str, into: Path) -> dict[str, str]:
 
 
 def with_baseline(rows: list[Row], env: dict[str, str], rev: str) -> list[Row]:
-    """Each ctx row but `ctx log` twice: the older ctx first (its own cold/warm sequence), then
-    the current one, in every round."""
+    """Each ctx row twice: the older ctx first (its own cold/warm sequence), then the current
+    one, in every round."""
     old = [
         Row(f"[{rev[:8]}] {r.name}", r.argv, r.before, r.after, env)
         for r in rows
-        if r.argv[:3] == CTX and "log" not in r.argv and "warmer" not in r.name
+        if r.argv[:3] == CTX and "warmer" not in r.name
     ]
     return old + rows
 
@@ -360,7 +374,7 @@ def main() -> None:
     ap.add_argument(
         "--dir", type=Path, help="Build in (or reuse) this directory instead of a temporary one."
     )
-    ap.add_argument("--baseline", metavar="REV", help="also time `ctx why` as it was at REV")
+    ap.add_argument("--baseline", metavar="REV", help="also time ctx as it was at REV")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="ctx-bench-why-") as tmp:
         base = args.dir.resolve() if args.dir else Path(tmp)
@@ -420,7 +434,7 @@ def main() -> None:
             if "why" in row.name:
                 data = json.loads(row.out)
                 extra = f"  {len(data['commits'])} commits, {len(data['sessions'])} sessions"
-            elif row.name.startswith("ctx log"):
+            elif "ctx log" in row.name:
                 extra = f"  {len(json.loads(row.out))} entries"
             wall, cpu = statistics.median(row.wall), statistics.median(row.cpu)
             print(f"{row.name:52} {wall * 1000:8.0f} {cpu * 1000:8.0f}{extra}")

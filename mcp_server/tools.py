@@ -313,7 +313,8 @@ def why(project: Project, a: dict[str, Any]) -> ToolOutput:
 
 
 def log(project: Project, a: dict[str, Any]) -> ToolOutput:
-    from ctx.codelinks.history import filter_entries, history
+    from ctx.codelinks.history import filter_entries
+    from ctx.codelinks.log_cache import history  # kept between calls (log_cache.py)
     from ctx.codelinks.why import repo_relative
 
     paths = [repo_relative(project, p, project.git.worktree) for p in a.get("paths") or []]

@@ -50,16 +50,30 @@ def log(
     """The context history, newest first: memories and sessions added, edited, removed and
     forgotten, with the commit, author and replica that carried each change (the audit trail)."""
     from ctx.cli.common import one_line, state
-    from ctx.codelinks.history import filter_entries, history
-    from ctx.codelinks.why import repo_relative
+    from ctx.codelinks.history import filter_entries
+    from ctx.codelinks.log_cache import history, inputs, trailer_ids
     from ctx.core.timeutil import parse_since
 
     project = open_project()
     cwd = Path(state.cwd).resolve() if state.cwd else Path.cwd()
-    rels = [repo_relative(project, p, cwd) for p in paths or []]
+    rels: list[str] = []
+    if paths:
+        from ctx.codelinks.why import repo_relative
+
+        rels = [repo_relative(project, p, cwd) for p in paths]
     entries = history(project)
     when = parse_since(since) if since else None
-    entries = filter_entries(project, entries, rels, author=author, since=when, kind_type=type_)
+    kept = inputs(project) if rels or type_ else None  # as `ctx why` keeps them
+    entries = filter_entries(
+        project,
+        entries,
+        rels,
+        author=author,
+        since=when,
+        kind_type=type_,
+        inputs=kept,
+        trailers=lambda ps: trailer_ids(project, ps),
+    )
     entries.reverse()
     if limit is not None:
         entries = entries[: max(limit, 0)]

@@ -10,15 +10,22 @@ memories that mention them or come from those sessions), author, time and type.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ctx.core.ids import is_session_id
 from ctx.store.touched import refers_to
 from ctx.sync.gitrun import STORE
 
+LIMIT_COMMITS = 100_000
+
 if TYPE_CHECKING:
+    from ctx.codelinks.why_inputs import Inputs, SessionRow
     from ctx.store.project import Project
+    from ctx.sync.snapshots import Snapshot
 
 
 @dataclass
@@ -34,38 +41,95 @@ class LogEntry:
     fields: list[str]
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # (not dataclasses.asdict: its deep copy cost ~15 ms for 1,000 entries)
+        return {
+            "commit": self.commit,
+            "author": self.author,
+            "date": self.date,
+            "replica": self.replica,
+            "kind": self.kind,
+            "id": self.id,
+            "action": self.action,
+            "summary": self.summary,
+            "fields": list(self.fields),
+        }
 
 
-def history(project: Project, limit_commits: int = 100_000) -> list[LogEntry]:
-    """Every change to memories and sessions, oldest first."""
+@dataclass
+class Replay:
+    """Where a walk of the first-parent chain stands: the last commit walked, the store tree
+    of the last commit walked (None: it had no store), the commit whose store the next change
+    is compared with (None: nothing yet) and how many commits were walked. What the history
+    cache (log_cache.py) keeps to walk on from there when HEAD moves on."""
+
+    head: str | None = None
+    tree: str | None = None
+    last: str | None = None
+    count: int = 0
+
+
+def history(project: Project, limit_commits: int = LIMIT_COMMITS) -> list[LogEntry]:
+    """Every change to memories and sessions, oldest first (computed afresh: `ctx log` asks
+    ctx.codelinks.log_cache.history, which keeps it)."""
     import pygit2
 
-    from ctx.sync.review import review
-    from ctx.sync.snapshots import from_commit, from_worktree
-
     repo = pygit2.Repository(str(project.git.worktree))
-    out: list[LogEntry] = []
+    committed, at = committed_history(repo, limit_commits)
+    return committed + worktree_entries(repo, project.git.worktree, at.last)
+
+
+def first_parent_chain(repo: Any, limit_commits: int = LIMIT_COMMITS) -> list[Any]:
+    """HEAD's first-parent chain, oldest first (at most `limit_commits`, the newest)."""
+    import pygit2
+
     if repo.head_is_unborn:
-        commits = []
-    else:
-        walker = repo.walk(repo.head.target, pygit2.enums.SortMode.TOPOLOGICAL)
-        walker.simplify_first_parent()
-        commits = [c for _, c in zip(range(limit_commits), walker, strict=False)]
-        commits.reverse()
-    prev_tree = None
+        return []
+    walker = repo.walk(repo.head.target, pygit2.enums.SortMode.TOPOLOGICAL)
+    walker.simplify_first_parent()
+    commits = [c for _, c in zip(range(limit_commits), walker, strict=False)]
+    commits.reverse()
+    return commits
+
+
+def committed_history(
+    repo: Any, limit_commits: int = LIMIT_COMMITS
+) -> tuple[list[LogEntry], Replay]:
+    """The committed changes, oldest first, and where the walk ended."""
+    at = Replay()
+    return replay(repo, first_parent_chain(repo, limit_commits), at), at
+
+
+def replay(repo: Any, commits: list[Any], at: Replay) -> list[LogEntry]:
+    """The changes `commits` (oldest first, continuing the walk `at`) made; moves `at` on."""
+    from ctx.sync.review import review
+    from ctx.sync.snapshots import from_commit
+
+    out: list[LogEntry] = []
     prev_snapshot = None
     for c in commits:
         tree = _store_tree(c)
-        if tree is None or (prev_tree is not None and tree == prev_tree):
-            prev_tree = tree
+        at.head, at.count = str(c.id), at.count + 1
+        if tree is None or (at.tree is not None and tree == at.tree):
+            at.tree = tree
             continue
+        if prev_snapshot is None and at.last is not None:
+            prev_snapshot = from_commit(repo, repo[at.last])
         snap = from_commit(repo, c)
         out += _entries(prev_snapshot, snap, c, review)
-        prev_tree, prev_snapshot = tree, snap
-    work = from_worktree(project.git.worktree)
-    out += _entries(prev_snapshot, work, None, review)
+        at.tree, at.last, prev_snapshot = tree, str(c.id), snap
     return out
+
+
+def worktree_entries(
+    repo: Any, worktree: Path, last: str | None, work: Snapshot | None = None
+) -> list[LogEntry]:
+    """The working tree's uncommitted changes to the store (`work`: as read already), relative
+    to commit `last` (the last commit that changed it; None: none did)."""
+    from ctx.sync.review import review
+    from ctx.sync.snapshots import from_commit, from_worktree
+
+    prev = from_commit(repo, repo[last]) if last is not None else None
+    return _entries(prev, work if work is not None else from_worktree(worktree), None, review)
 
 
 def _store_tree(commit: Any) -> str | None:
@@ -110,7 +174,12 @@ def filter_entries(
     author: str | None = None,
     since: datetime | None = None,
     kind_type: str | None = None,
+    inputs: Inputs | None = None,
+    trailers: Callable[[list[str]], list[str]] | None = None,
 ) -> list[LogEntry]:
+    """The entries by this author, since then, of this type and about these paths. `inputs`:
+    the store's sessions, their files and the memories (read from the project when None);
+    `trailers`: the session ids in the trailers of the commits that changed the paths."""
     keep = entries
     if author:
         rx = re.compile(author, re.IGNORECASE) if _is_regex(author) else None
@@ -120,8 +189,12 @@ def filter_entries(
     if since is not None:
         stamp = since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         keep = [e for e in keep if e.commit is None or e.date >= stamp]
-    if kind_type:
-        memories = {m.id: m.type for m in project.list_memories()}
+    if (kind_type or paths) and inputs is None:
+        from ctx.codelinks.why_inputs import from_project
+
+        inputs = from_project(project)
+    if kind_type and inputs is not None:
+        memories = {m.id: m.type for m in inputs.memories}
         keep = [
             e
             for e in keep
@@ -129,8 +202,8 @@ def filter_entries(
             or memories.get(e.id) == kind_type
             or e.summary.startswith(f"[{kind_type}]")
         ]
-    if paths:
-        keep = _by_paths(project, keep, paths)
+    if paths and inputs is not None:
+        keep = _by_paths(project.git.worktree, inputs, keep, paths, trailers)
     return keep
 
 
@@ -138,17 +211,21 @@ def _is_regex(s: str) -> bool:
     return any(c in s for c in "^$*+?[](){}|\\")
 
 
-def _by_paths(project: Project, entries: list[LogEntry], paths: list[str]) -> list[LogEntry]:
-    from ctx.store.touched import session_files
-
-    sessions = project.list_sessions(include_open=False)
-    files = session_files(project, sessions)
+def _by_paths(
+    worktree: Path,
+    inputs: Inputs,
+    entries: list[LogEntry],
+    paths: list[str],
+    trailers: Callable[[list[str]], list[str]] | None,
+) -> list[LogEntry]:
+    files = inputs.files
     hit_sessions = {
         sid for sid, fs in files.items() if any(refers_to(p, q) for p, _a, _t in fs for q in paths)
     }
-    hit_sessions |= trailer_sessions(project, paths, sessions)
+    named = trailers(paths) if trailers is not None else trailer_ids(worktree, paths)
+    hit_sessions |= trailer_sessions(named, inputs.sessions)
     hit_memories = set()
-    for m in project.list_memories():
+    for m in inputs.memories:
         if m.source_session in hit_sessions or any(
             q in m.content or q.rsplit("/", 1)[-1] in m.content for q in paths
         ):
@@ -161,12 +238,24 @@ def _by_paths(project: Project, entries: list[LogEntry], paths: list[str]) -> li
     ]
 
 
-def trailer_sessions(project: Project, paths: list[str], sessions: list[Any]) -> set[str]:
-    """Sessions named by a `Ctx-Session:` trailer of a commit that changed these paths (a
-    single path followed through renames), mapped from capture ids to stored ids."""
+def trailer_sessions(named: list[str], sessions: list[SessionRow]) -> set[str]:
+    """The stored sessions these trailer ids name (capture ids mapped to stored ids)."""
+    alias: dict[str, str] = {}
+    for s in sessions:
+        for cid in s.capture_ids:
+            if isinstance(cid, str) and is_session_id(cid) and cid != s.id:
+                alias.setdefault(cid, s.id)
+    known = {s.id for s in sessions}
+    found = {sid if sid in known else alias.get(sid, sid) for sid in named}
+    return found & known
+
+
+def trailer_ids(worktree: Path, paths: list[str]) -> list[str]:
+    """The session ids in the `Ctx-Session:` trailers of the commits that changed these paths
+    (a single path followed through renames), from `git log`."""
     import subprocess
 
-    from ctx.codelinks.why import TRAILER, session_aliases
+    from ctx.codelinks.trailer_cache import TRAILER
 
     args = ["git", "log", "--format=%x00%B", "--grep=Ctx-Session:", "--fixed-strings"]
     if len(paths) == 1:
@@ -174,7 +263,7 @@ def trailer_sessions(project: Project, paths: list[str], sessions: list[Any]) ->
     try:
         proc = subprocess.run(
             [*args, "--", *paths],
-            cwd=project.git.worktree,
+            cwd=worktree,
             capture_output=True,
             text=True,
             errors="replace",
@@ -182,8 +271,5 @@ def trailer_sessions(project: Project, paths: list[str], sessions: list[Any]) ->
             timeout=120,
         )
     except OSError:
-        return set()
-    alias = session_aliases(sessions)
-    known = {s.id for s in sessions}
-    found = {sid if sid in known else alias.get(sid, sid) for sid in TRAILER.findall(proc.stdout)}
-    return found & known
+        return []
+    return list(TRAILER.findall(proc.stdout))

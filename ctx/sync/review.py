@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -121,9 +122,10 @@ def review(base: Snapshot, head: Snapshot, *, check_secrets: bool = True) -> Rev
         elif new is None and old is not None:
             out.other_files.append(path)  # an unknown file removed: fine, just say so
     _review_logs(base, head, logs, out, check_secrets)
-    forgotten_head = _forgotten_ids(head)
+    forgotten_head = _forgotten_ids(head) if parts else set()  # a replay: only when needed
+    in_base = base_sessions(base) if parts else set()
     for sid, paths in sorted(parts.items()):
-        _review_transcripts(sid, paths, base, head, forgotten_head, out, check_secrets)
+        _review_transcripts(sid, paths, base, head, forgotten_head, out, check_secrets, in_base)
     return out
 
 
@@ -232,12 +234,23 @@ def _log_updates(data: bytes) -> list[bytes]:
 
 
 def _state_of(snap: Snapshot) -> StateDoc:
+    """The state `snap`'s logs replay to (never modified by callers). The last one is kept by
+    the logs' blob ids (per thread): walking commits (`ctx log`), one review's head is the next
+    one's base."""
+    logs = [p for p in sorted(snap.files) if _is_log(p) and snap.files[p].mode == MODE_FILE]
+    key = tuple((p, snap.files[p].oid) for p in logs)
+    last = getattr(_last_state, "kept", None)
+    if last is not None and last[0] == key and all(oid for _p, oid in key):
+        return last[1]
     doc = StateDoc()
-    for path in sorted(snap.files):
-        if _is_log(path) and snap.files[path].mode == MODE_FILE:
-            for upd in _log_updates(snap.files[path].data()):
-                doc.apply(upd)
+    for path in logs:
+        for upd in _log_updates(snap.files[path].data()):
+            doc.apply(upd)
+    _last_state.kept = (key, doc)
     return doc
+
+
+_last_state = threading.local()
 
 
 def _is_log(path: str) -> bool:
@@ -508,6 +521,7 @@ def _review_transcripts(
     forgotten: set[str],
     out: Review,
     check_secrets: bool,
+    in_base: set[str],
 ) -> None:
     added = [p for p in paths if p in head.files and p not in base.files]
     modified = [p for p in paths if p in head.files and p in base.files]
@@ -527,7 +541,7 @@ def _review_transcripts(
             )
         out.transcripts.append(TranscriptChange(sid, "removed", names))
         return
-    change = TranscriptChange(sid, "extended" if base_has(base, sid) else "added", names)
+    change = TranscriptChange(sid, "extended" if sid in in_base else "added", names)
     if modified:
         change.action = "rewritten"
     for p in sorted(added + modified):
@@ -538,9 +552,14 @@ def _review_transcripts(
     out.transcripts.append(change)
 
 
-def base_has(base: Snapshot, sid: str) -> bool:
-    prefix = f"{STORE}/sessions/{sid}/"
-    return any(p.startswith(prefix) for p in base.files)
+def base_sessions(base: Snapshot) -> set[str]:
+    """The session folders `base` has a file in (one pass, not one per session)."""
+    out = set()
+    for p in base.files:
+        parts = p.split("/", 3)
+        if len(parts) == 4 and parts[0] == STORE and parts[1] == "sessions":
+            out.add(parts[2])
+    return out
 
 
 def _check_transcript(

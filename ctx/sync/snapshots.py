@@ -111,10 +111,14 @@ def from_index(repo: Any) -> Snapshot:
     return Snapshot("index", files)
 
 
-def from_worktree(root: Path) -> Snapshot:
-    """Every file git would see under `.contextfs/` (tracked or not), minus what it ignores."""
-    import pygit2
+# what a working-tree file is known by: (mode, inode, size, mtime, ctime) and its blob id
+Known = dict[str, tuple[int, int, int, int, int, str]]
 
+
+def from_worktree(root: Path, known: Known | None = None, seen: Known | None = None) -> Snapshot:
+    """Every file git would see under `.contextfs/` (tracked or not), minus what it ignores.
+    `known`: blob ids of regular files by what their lstat said then (not hashed again while it
+    says the same, as git trusts its index); `seen` gets every entry's, links and all."""
     files: dict[str, Entry] = {}
     store = root / STORE
     try:
@@ -122,18 +126,23 @@ def from_worktree(root: Path) -> Snapshot:
     except FileNotFoundError:
         return Snapshot("working tree", files)
     if not stat.S_ISDIR(st.st_mode):
-        files[STORE] = _disk_entry(store, st, pygit2)
+        files[STORE] = _disk_entry(store, st)
+        _saw(seen, STORE, st, files[STORE])
         return Snapshot("working tree", files)
-    for dirpath, dirnames, filenames in os.walk(store, followlinks=False):
-        rel_dir = Path(dirpath).relative_to(root).as_posix()
+    base = str(store)
+    for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
+        # (plain strings, not Path objects: this runs for every file of the store)
+        rel_dir = STORE + dirpath[len(base) :].replace(os.sep, "/")
         top = rel_dir == STORE
         keep: list[str] = []
         for d in dirnames:
-            full = Path(dirpath, d)
+            full = os.path.join(dirpath, d)
             if top and d in _IGNORED_TOP:
                 continue
             if os.path.islink(full):  # os.walk lists a symlink to a directory as a directory
-                files[f"{rel_dir}/{d}"] = _disk_entry(full, os.lstat(full), pygit2)
+                lst = os.lstat(full)
+                files[f"{rel_dir}/{d}"] = _disk_entry(full, lst)
+                _saw(seen, f"{rel_dir}/{d}", lst, files[f"{rel_dir}/{d}"])
                 continue
             keep.append(d)
         dirnames[:] = keep
@@ -142,30 +151,52 @@ def from_worktree(root: Path) -> Snapshot:
                 continue
             if name.endswith(_IGNORED_SUFFIX):
                 continue
-            full = Path(dirpath, name)
-            files[f"{rel_dir}/{name}"] = _disk_entry(full, os.lstat(full), pygit2)
+            full = os.path.join(dirpath, name)
+            rel = f"{rel_dir}/{name}"
+            fst = os.lstat(full)
+            sig = (fst.st_mode, fst.st_ino, fst.st_size, fst.st_mtime_ns, fst.st_ctime_ns)
+            was = known.get(rel) if known is not None else None
+            if was is not None and was[:5] == sig and stat.S_ISREG(fst.st_mode) and was[5]:
+                files[rel] = Entry(_file_mode(fst), was[5], _reader(full))
+            else:
+                files[rel] = _disk_entry(full, fst)
+            _saw(seen, rel, fst, files[rel])
     return Snapshot("working tree", files)
 
 
-def _disk_entry(path: Path, st: os.stat_result, pygit2: Any) -> Entry:
-    if stat.S_ISLNK(st.st_mode):
-        target = os.fsencode(os.readlink(path))
-        return Entry(MODE_LINK, str(pygit2.hash(target)), lambda: target)
-    if not stat.S_ISREG(st.st_mode):
-        return Entry(0, "", lambda: b"")
-    mode = MODE_EXEC if st.st_mode & 0o111 else MODE_FILE
+def _saw(seen: Known | None, rel: str, st: os.stat_result, entry: Entry) -> None:
+    if seen is not None:
+        seen[rel] = (st.st_mode, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, entry.oid)
 
+
+def _file_mode(st: os.stat_result) -> int:
+    return MODE_EXEC if st.st_mode & 0o111 else MODE_FILE
+
+
+def _reader(path: Path | str) -> Callable[[], bytes]:
     def load() -> bytes:
         # O_NOFOLLOW: a file swapped for a symlink after the listing is not read through it
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         with os.fdopen(fd, "rb") as fh:
             return fh.read()
 
+    return load
+
+
+def _disk_entry(path: Path | str, st: os.stat_result) -> Entry:
+    import pygit2
+
+    if stat.S_ISLNK(st.st_mode):
+        target = os.fsencode(os.readlink(path))
+        return Entry(MODE_LINK, str(pygit2.hash(target)), lambda: target)
+    if not stat.S_ISREG(st.st_mode):
+        return Entry(0, "", lambda: b"")
+    load = _reader(path)
     try:
         oid = str(pygit2.hash(load()))
     except OSError:
         return Entry(MODE_LINK, "", lambda: b"")
-    return Entry(mode, oid, load)
+    return Entry(_file_mode(st), oid, load)
 
 
 def empty(label: str = "nothing") -> Snapshot:
