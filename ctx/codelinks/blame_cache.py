@@ -106,6 +106,23 @@ def blame_file(
     return lines[start - 1 : stop]
 
 
+def start_early(project: Places, path: str, start: int | None, end: int | None) -> bool:
+    """With no blame cached for `path`, start the `git blame` that :func:`blame_file` will run
+    (a cold question), so the caller loads the store while git walks the history; the call
+    in blame_file takes its output (ctx.codelinks.blame.run_porcelain). A cached blame, even
+    one behind HEAD, costs little to bring forward: nothing is started then."""
+    from ctx.codelinks.blame import start as start_blame
+    from ctx.codelinks.gitobjects import head_commit
+
+    if os.path.lexists(cache_file(project, path)):
+        return False
+    root = project.git.worktree
+    if start is not None:  # the range only, as blame_file asks for it with nothing cached
+        return start_blame(root, path, ["-L", f"{start},{end or start}"])
+    at = head_commit(root)
+    return start_blame(root, path, [at] if at is not None else [])
+
+
 def _as_cached(
     root: Path, path: str, cached: tuple[str, str, list[BlameLine]] | None
 ) -> list[BlameLine] | None:

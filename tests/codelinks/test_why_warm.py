@@ -73,11 +73,11 @@ def answered_light(repo: Path, target: str) -> str:
     probe = (
         "import io, sys, contextlib, subprocess\n"
         "ran = []\n"
-        "real = subprocess.run\n"
-        "def spy(argv, *a, **k):\n"
-        "    ran.append(list(argv)[:2])\n"
-        "    return real(argv, *a, **k)\n"
-        "subprocess.run = spy\n"
+        "class Spy(subprocess.Popen):\n"  # every child: run() and a blame started early
+        "    def __init__(self, argv, *a, **k):\n"
+        "        ran.append(list(argv)[:2])\n"
+        "        super().__init__(argv, *a, **k)\n"
+        "subprocess.Popen = Spy\n"
         "from ctx.cli.fast_why import run\n"
         "out = io.StringIO()\n"
         "with contextlib.redirect_stdout(out):\n"
