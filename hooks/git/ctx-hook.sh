@@ -7,6 +7,8 @@
 # post-merge, post-checkout, post-rewrite: report edits a merge replaced, drop files of sessions
 #                forgotten elsewhere, refresh the search index -- in the background, so git is
 #                not delayed, and never failing git.
+# post-commit:   where `ctx why` is used (its kept inputs exist), bring its cached blames up to
+#                the new commit -- in the background, so the commit is not delayed.
 # prepare-commit-msg, commit-msg (only with `ctx hooks install --session-trailer`): while a
 #                `ctx wrap` session runs (CTX_SESSION set), add a `Ctx-Session:` trailer naming
 #                it; nothing otherwise, and never failing git.
@@ -43,6 +45,16 @@ prepare-commit-msg|commit-msg)
     exit 0
     ;;
 esac
+
+if [ "$CTX_HOOK" = post-commit ]; then
+    # nothing to start unless `ctx why` is used here (a linked worktree: ctx checks)
+    if [ "${CTX_WHY_WARM:-1}" = 0 ]; then
+        exit 0
+    fi
+    if [ -d .git ] && [ ! -e .contextfs/local/cache/why-inputs.json ]; then
+        exit 0
+    fi
+fi
 
 if [ ! -x "$CTX_PYTHON" ]; then
     if [ "$CTX_HOOK" = pre-commit ]; then
