@@ -18,7 +18,7 @@ from ctx.codelinks import blame, blame_cache
 from ctx.codelinks.why import why
 from ctx.store.project import Project
 from tests.codelinks.test_answer_cache import answers, fast, setup
-from tests.codelinks.test_why_warm import CACHE
+from tests.codelinks.test_why_warm import CACHE, cold_answer
 from tests.sync.conftest import ctx_in, git
 from tests.wrap.conftest import run_ctx
 
@@ -126,3 +126,32 @@ def test_a_blame_that_fails_midway_gives_the_clear_error(tmp_path: Path) -> None
         assert "git blame app.py: unable to read tree 1234" in r.err
         assert "Traceback" not in r.err and len(r.err.strip().splitlines()) <= 2
     assert not (repo / CACHE / "why").exists() or not answers(repo)
+
+
+def test_an_edited_mailmap_gives_the_new_names(tmp_path: Path) -> None:
+    """The blame cache and the answers are kept under the mailmap (the worktree's
+    `.mailmap`, and the file `mailmap.file` names): an edit shows the new name at once."""
+    repo, _sid = setup(tmp_path)
+    name, mail = git(repo, "log", "-1", "--format=%an%n%ae", "--", "app.py").stdout.split("\n")[:2]
+
+    def author(out: str | None) -> str:
+        """The author on the commit row of the answer (`SHA  DATE  AUTHOR  SUMMARY  (lines)`)."""
+        assert out is not None
+        row = next(line for line in out.splitlines() if line.endswith("(line 1-2)"))
+        return row.split("  ")[3]
+
+    assert author(ctx_in(repo, "why", "app.py")) == name
+    (repo / ".mailmap").write_text(f"Grace Hopper <{mail}>\n")
+    assert author(fast(repo, "app.py")) == "Grace Hopper"
+    assert "Grace Hopper" in ctx_in(repo, "why", "app.py:2")
+    (repo / ".mailmap").write_text(f"Ada Lovelace <{mail}>\n")  # the same size and second
+    assert author(fast(repo, "app.py")) == "Ada Lovelace"
+    (repo / ".mailmap").unlink()
+    elsewhere = tmp_path / "people.mailmap"
+    elsewhere.write_text(f"Alan Turing <{mail}>\n")
+    git(repo, "config", "mailmap.file", str(elsewhere))
+    assert author(fast(repo, "app.py")) == "Alan Turing"
+    elsewhere.write_text(f"Barbara Liskov <{mail}>\n")
+    out = fast(repo, "app.py")
+    assert author(out) == "Barbara Liskov"
+    assert out == cold_answer(repo, "app.py")

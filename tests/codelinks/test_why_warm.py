@@ -193,8 +193,10 @@ def test_a_write_while_the_warmer_blames_is_kept_too(
     ctx_in(repo, "why", "app.py")
     real = why_warm.warm_blame
 
-    def blame_and_write(project: Project, inputs: why_inputs.Inputs, limit: int) -> list[str]:
-        done = real(project, inputs, limit)
+    def blame_and_write(
+        project: Project, inputs: why_inputs.Inputs, limit: int, first: tuple[str, ...] = ()
+    ) -> list[str]:
+        done = real(project, inputs, limit, first)
         ctx_in(repo, "memory", "add", "-t", "fact", "written while warming app.py")
         return done
 
