@@ -37,18 +37,48 @@ def stamp(repo: Repo) -> str:
     settings: list[Any]
     try:
         found = read_config(files, SETTINGS)
+        found.update(_from_environment())
         settings = sorted(found.items())
     except Unsure:
-        found = {}
-        settings = [_mark(p, follow=True) for p in config_files(repo)]
+        found = _from_environment()
+        marks = [_mark(p, follow=True) for p in config_files(repo)]
+        settings = [marks, sorted(found.items())]
     named = [
         _content(repo.worktree / ".mailmap", follow=False),  # git does not follow it either
         _content(_path(repo, found.get("mailmap.file")), follow=True),
         _content(_path(repo, found.get("blame.ignorerevsfile")), follow=True),
     ]
-    env = sorted((k, v) for k, v in os.environ.items() if k.startswith("GIT_CONFIG"))
-    parts = [settings, named, env]
+    files_env = sorted((k, os.environ.get(k)) for k in _FILES_ENV if k in os.environ)
+    parts = [settings, named, files_env]
     return hashlib.sha256(json.dumps(parts).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+#: the environment that changes which config files git reads (GIT_CONFIG_PARAMETERS and
+#: GIT_CONFIG_COUNT, which `git -c` and git itself set for hooks, count only for SETTINGS)
+_FILES_ENV = ("GIT_CONFIG", "GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "GIT_CONFIG_NOSYSTEM")
+
+
+def _from_environment() -> dict[str, str]:
+    """SETTINGS given in the environment (`git -c` passes them on to hooks this way): a hook
+    run under `git -c core.hooksPath=…` stamps its blames as a plain `ctx why` does."""
+    import shlex
+
+    found: dict[str, str] = {}
+    params = os.environ.get("GIT_CONFIG_PARAMETERS", "")
+    try:
+        items = shlex.split(params)
+    except ValueError:
+        items = [params]
+    for item in items:
+        key, _eq, value = item.partition("=")
+        if key.lower() in SETTINGS:
+            found[key.lower()] = value
+    count = os.environ.get("GIT_CONFIG_COUNT", "")
+    for i in range(min(int(count), 1000) if count.isdigit() else 0):
+        key = os.environ.get(f"GIT_CONFIG_KEY_{i}", "").lower()
+        if key in SETTINGS:
+            found[key] = os.environ.get(f"GIT_CONFIG_VALUE_{i}", "")
+    return found
 
 
 def _path(repo: Repo, value: str | None) -> Path | None:

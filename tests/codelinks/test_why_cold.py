@@ -155,3 +155,23 @@ def test_an_edited_mailmap_gives_the_new_names(tmp_path: Path) -> None:
     out = fast(repo, "app.py")
     assert author(out) == "Barbara Liskov"
     assert out == cold_answer(repo, "app.py")
+
+
+def test_git_c_settings_count_only_when_they_change_the_blame(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`git -c core.hooksPath=… commit` hands its settings to the hooks in the environment: the
+    warmer it starts must stamp its blames as a plain `ctx why` does; `-c mailmap.file=…` not."""
+    repo, _sid = setup(tmp_path)
+    plain = blame_cache.git_stamp(repo)
+    monkeypatch.setenv("GIT_CONFIG_PARAMETERS", "'core.hookspath'='/elsewhere'")
+    assert blame_cache.git_stamp(repo) == plain
+    mailmap = tmp_path / "mm"
+    mailmap.write_text("Grace Hopper <ada@example.com>\n")
+    monkeypatch.setenv("GIT_CONFIG_PARAMETERS", f"'mailmap.file'='{mailmap}'")
+    assert blame_cache.git_stamp(repo) != plain
+    monkeypatch.delenv("GIT_CONFIG_PARAMETERS")
+    monkeypatch.setenv("GIT_CONFIG_COUNT", "1")
+    monkeypatch.setenv("GIT_CONFIG_KEY_0", "mailmap.file")
+    monkeypatch.setenv("GIT_CONFIG_VALUE_0", str(mailmap))
+    assert blame_cache.git_stamp(repo) != plain
