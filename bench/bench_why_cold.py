@@ -94,13 +94,24 @@ def main() -> None:
     outs: dict[str, str] = {}
     for row in rows:
         extra = ""
-        if "ctx why" in row.name:
+        if row.argv[:3] == CTX:
             data = json.loads(row.out)
             extra = f"  {len(data['commits'])} commits, {len(data['sessions'])} sessions"
             outs[row.name] = row.out
         wall, cpu = statistics.median(row.wall), statistics.median(row.cpu)
         print(f"{row.name:64} {wall * 1000:8.0f} {cpu * 1000:8.0f}{extra}")
         print(f"{'':64} {' '.join(f'{w * 1000:.0f}' for w in row.wall)}")
+    by = {row.name: statistics.median(row.wall) for row in rows}
+    blame, line = by["git blame -C -w (whole file)"], by["git blame -C -w -L 1000,1000"]
+    for prefix in [f"[{args.baseline[:8]}] " if args.baseline else None, ""]:
+        if prefix is None:
+            continue
+        cold, cold_line = by[f"{prefix}ctx why FILE, cold"], by[f"{prefix}ctx why FILE:1000, cold"]
+        print(
+            f"{prefix}cold FILE - git blame: {(cold - blame) * 1000:.0f} ms "
+            f"(ratio {cold / blame:.2f}); FILE:1000 - git blame -L: "
+            f"{(cold_line - line) * 1000:.0f} ms (ratio {cold_line / line:.2f})"
+        )
     if args.baseline:
         for name in ("ctx why FILE, cold", "ctx why FILE:1000, cold"):
             same = outs[name] == outs[f"[{args.baseline[:8]}] {name}"]
