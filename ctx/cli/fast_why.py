@@ -93,7 +93,7 @@ def _answer(cwd: Path, target: str) -> dict[str, Any] | None:
     error (it reports it as every command does)."""
     from ctx.codelinks.answer_cache import answer, answer_from_kept, start_blame
     from ctx.codelinks.answer_key import needs_recovery
-    from ctx.codelinks.blame import discard_started
+    from ctx.codelinks.blame_cache import discard_started
     from ctx.core.errors import CtxError
 
     try:

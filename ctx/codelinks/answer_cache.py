@@ -141,8 +141,7 @@ def answer(project: Project, spec: str, cwd: Path) -> dict[str, Any]:
     the store is kept too (why_inputs.py), so the next new question need not load it — only
     when the store is loaded after the key is taken."""
     from ctx.codelinks import why_inputs
-    from ctx.codelinks.blame import discard_started
-    from ctx.codelinks.blame_cache import blame_file, start_early
+    from ctx.codelinks.blame_cache import blame_file, discard_started, start_early
     from ctx.codelinks.why import explain, repo_relative
 
     raw, start, end = parse_target(spec)
@@ -214,7 +213,7 @@ def start_blame(cwd: Path, spec: str) -> None:
     """Start the question's `git blame` now when no blame of the file is cached (a cold
     question), so everything before the answer — opening and loading the store — runs while
     git walks the history. The blame_file call of the answer takes its output; the caller
-    ends with ctx.codelinks.blame.discard_started() (a question that went another way)."""
+    ends with ctx.codelinks.blame_cache.discard_started() (a question that went another way)."""
     from ctx.codelinks.blame_cache import start_early
     from ctx.codelinks.why_inputs import Checkout
 

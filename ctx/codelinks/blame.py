@@ -139,17 +139,23 @@ def _text(data: bytes) -> str:
     return data.decode(encoding, "replace").replace("\r\n", "\n").replace("\r", "\n")
 
 
-def start(root: Path, path: str, args: list[str]) -> bool:
-    """Start `git blame ARGS -- PATH` now; the :func:`run_porcelain` call with the same
-    arguments takes its output. False when git cannot be started (that call says why)."""
+def start(root: Path, path: str, args: list[str], run: list[str] | None = None) -> bool:
+    """Start `git blame ARGS -- PATH` now (or `RUN` instead of ARGS, which the caller knows
+    prints the same); the :func:`run_porcelain` call with ARGS takes its output. False when
+    git cannot be started (that call says why)."""
     key = (str(root), path, tuple(args))
     if key in _started:
         return True
     try:
-        _started[key] = _Early(root, path, args)
+        _started[key] = _Early(root, path, args if run is None else run)
     except OSError:
         return False
     return True
+
+
+def started_for(root: Path, path: str) -> bool:
+    """Whether a blame of `path` was started early and not yet taken."""
+    return any(k[:2] == (str(root), path) for k in _started)
 
 
 def discard_started() -> None:

@@ -57,10 +57,9 @@ def test_a_cold_question_blames_while_the_store_loads_and_answers_the_same(
         assert by_fast == by_full
         assert json.loads(by_full) == serial[q]
     assert sid in by_full
-    head = git(repo, "rev-parse", "HEAD").stdout.strip()
-    assert started == [
-        ["app.py", head],
-        ["app.py", head],
+    assert started == [  # the file as committed: its working-tree blame stands in (faster)
+        ["app.py"],
+        ["app.py"],
         ["app.py", "-L", "2,2"],
         ["app.py", "-L", "2,2"],
         ["app.py", "-L", "1,2"],
@@ -75,6 +74,34 @@ def test_a_cold_question_blames_while_the_store_loads_and_answers_the_same(
     shutil.rmtree(repo / CACHE / "why")
     assert fast(repo, "app.py") is not None and fast(repo, "app.py:2") is not None
     assert started == []
+
+
+def test_a_file_edited_while_git_blames_gets_the_blame_at_head(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The working tree's blame stands in for the blame at HEAD only when it is that: edited
+    after git started, the blame at HEAD is run after all (the cache holds HEAD's)."""
+    monkeypatch.setenv(blame_cache.FILL_ENV, "0")
+    repo, _sid = setup(tmp_path)
+    head = git(repo, "rev-parse", "HEAD").stdout.strip()
+    truth = blame.parse(blame.run_porcelain(repo, "app.py", [head]))
+    project = Project.open(repo)
+    started = _count_early(monkeypatch)
+    _forget_caches(repo)
+    assert blame_cache.start_early(project, "app.py", None, None)
+    assert started == [["app.py"]]  # the file as committed: the working tree's blame
+    assert blame_cache.blame_file(project, "app.py") == truth
+    # git saw an edited file (the same number of lines): the blame at HEAD is run after all
+    _forget_caches(repo)
+    (repo / "app.py").write_text("print('HI')\nprint('bye')\n")
+    blame_cache._substituted.add((str(repo), "app.py", head))
+    assert blame.start(repo, "app.py", [head], run=[])
+    lines = blame_cache.blame_file(project, "app.py")
+    assert [bl.uncommitted for bl in lines] == [True, False]
+    cached = blame_cache.load(project, "app.py")
+    assert cached is not None and cached[0] == head
+    assert [(b.commit, b.orig_line) for b in cached[2]] == [(b.commit, b.orig_line) for b in truth]
+    assert blame._started == {} and blame_cache._substituted == set()
 
 
 def test_a_blame_not_used_is_stopped_and_errors_are_the_same(
