@@ -91,13 +91,18 @@ class _Early:
         self.path = path
         self.out = tempfile.TemporaryFile()  # noqa: SIM115 (closed by result or discard)
         self.err = tempfile.TemporaryFile()  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            ["git", "blame", "--porcelain", *OPTIONS, *args, "--", path],
-            cwd=root,
-            stdin=subprocess.DEVNULL,
-            stdout=self.out,
-            stderr=self.err,
-        )
+        try:
+            self.proc = subprocess.Popen(
+                ["git", "blame", "--porcelain", *OPTIONS, *args, "--", path],
+                cwd=root,
+                stdin=subprocess.DEVNULL,
+                stdout=self.out,
+                stderr=self.err,
+            )
+        except BaseException:
+            self.out.close()
+            self.err.close()
+            raise
 
     def result(self) -> str:
         try:
