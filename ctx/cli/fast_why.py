@@ -91,11 +91,13 @@ def _answer(cwd: Path, target: str) -> dict[str, Any] | None:
     framework, and without loading the store when it has not changed since the last answer.
     None when the full command has more to do or say: a capture to recover (it warns), or any
     error (it reports it as every command does)."""
-    from ctx.codelinks.answer_cache import answer, answer_from_kept
+    from ctx.codelinks.answer_cache import answer, answer_from_kept, start_blame
     from ctx.codelinks.answer_key import needs_recovery
+    from ctx.codelinks.blame_cache import discard_started
     from ctx.core.errors import CtxError
 
     try:
+        start_blame(cwd, target)  # nothing cached: git blames while the rest is done
         data = answer_from_kept(cwd, target)  # the store unchanged since it was last loaded
         if data is not None:
             return data
@@ -107,6 +109,8 @@ def _answer(cwd: Path, target: str) -> dict[str, Any] | None:
         return answer(project, target, cwd)
     except CtxError:
         return None
+    finally:
+        discard_started()
 
 
 def _write(text: str, *, paged: bool) -> int:

@@ -173,7 +173,7 @@ def answer(project: Project, spec: str, cwd: Path) -> dict[str, Any]:
     the store is kept too (why_inputs.py), so the next new question need not load it — only
     when the store is loaded after the key is taken."""
     from ctx.codelinks import why_inputs
-    from ctx.codelinks.blame_cache import blame_file
+    from ctx.codelinks.blame_cache import blame_file, discard_started, start_early
     from ctx.codelinks.why import explain, repo_relative
 
     raw, start, end = parse_target(spec)
@@ -189,8 +189,19 @@ def answer(project: Project, spec: str, cwd: Path) -> dict[str, Any]:
         store = store_digest(repo.root)
         asked = _asked.pop((repo, rel, start, end), None)
         before = asked or question_key(repo, rel, start, end, store)
-    lines = blame_file(project, rel, start, end)
-    inputs = why_inputs.from_project(project)
+    try:
+        if start_early(project, rel, start, end):  # git blames while the store loads
+            try:
+                inputs = why_inputs.from_project(project)
+            except Exception:
+                blame_file(project, rel, start, end)  # the blame's error first, as without it
+                raise
+            lines = blame_file(project, rel, start, end)
+        else:
+            lines = blame_file(project, rel, start, end)
+            inputs = why_inputs.from_project(project)
+    finally:
+        discard_started()  # a blame the question did not ask for after all
     result = explain(inputs, project.git.worktree, rel, start, end, lines).to_dict()
     if repo is not None and store is not None:
         now = store_digest(repo.root)
@@ -230,6 +241,26 @@ def answer_from_kept(cwd: Path, spec: str) -> dict[str, Any] | None:
         save(repo, rel, start, end, before, result)
     mark_asked(repo.root)
     return result
+
+
+def start_blame(cwd: Path, spec: str) -> None:
+    """Start the question's `git blame` now when no blame of the file is cached (a cold
+    question), so everything before the answer — opening and loading the store — runs while
+    git walks the history. The blame_file call of the answer takes its output; the caller
+    ends with ctx.codelinks.blame_cache.discard_started() (a question that went another way)."""
+    from ctx.codelinks.blame_cache import start_early
+    from ctx.codelinks.why_inputs import Checkout
+
+    try:
+        raw, start, end = parse_target(spec)
+    except CtxError:
+        return
+    repo = locate(cwd.resolve())
+    if repo is None:
+        return
+    rel = relative_path(raw, cwd, repo.worktree, repo.root)
+    if rel:
+        start_early(Checkout(repo), rel, start, end)
 
 
 def save(

@@ -10,6 +10,7 @@ import os
 import stat
 from pathlib import Path
 
+from ctx.codelinks.blame_stamp import stamp as blame_stamp
 from ctx.core.gitfiles import Repo, config_files, head
 from ctx.core.process import pid_alive
 
@@ -20,6 +21,7 @@ _CODE = (
     "codelinks/why.py",
     "codelinks/blame.py",
     "codelinks/blame_cache.py",
+    "codelinks/blame_stamp.py",
     "codelinks/answer_cache.py",
     "codelinks/answer_key.py",
     "codelinks/gitobjects.py",
@@ -172,6 +174,7 @@ def question_key(
             _mark(repo.common / "refs" / "replace"),
             _mark(repo.common / "packed-refs"),
             sorted((k, v) for k, v in os.environ.items() if k.startswith("GIT_")),
+            blame_stamp(repo),  # the mailmap and blame settings, wherever config puts them
         ],
         "store": store,
     }

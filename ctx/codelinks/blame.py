@@ -43,7 +43,11 @@ def blame(root: Path, path: str, start: int | None, end: int | None) -> list[Bla
 
 
 def run_porcelain(root: Path, path: str, args: list[str]) -> str:
-    """`git blame --porcelain -C -w ARGS -- PATH`; a clear CtxError when git refuses."""
+    """`git blame --porcelain -C -w ARGS -- PATH`; a clear CtxError when git refuses. A blame
+    started earlier with the same arguments (:func:`start`) is awaited instead of run again."""
+    early = _started.pop((str(root), path, tuple(args)), None)
+    if early is not None:
+        return early.result()
     try:
         proc = subprocess.run(
             ["git", "blame", "--porcelain", *OPTIONS, *args, "--", path],
@@ -56,15 +60,113 @@ def run_porcelain(root: Path, path: str, args: list[str]) -> str:
         )
     except FileNotFoundError:
         raise CtxError("the git command is not on PATH", "install git", code="no_git") from None
-    if proc.returncode != 0:
-        said = (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]
+    return _checked(path, proc.returncode, proc.stdout, proc.stderr)
+
+
+def _checked(path: str, code: int, stdout: str, stderr: str) -> str:
+    if code != 0:
+        said = (stderr.strip().splitlines() or [f"exit {code}"])[-1]
         said = said.removeprefix("fatal: ")
         if "has only" in said or "invalid" in said.lower():
             raise CtxError(
                 f"no such lines in {path}: {said}", "check the line numbers", exit_code=2
             )
         raise CtxError(f"git blame {path}: {said}", "give a file that git tracks", code="blame")
-    return proc.stdout
+    return stdout
+
+
+# ---- a blame started early ------------------------------------------------------------------
+# A cold `ctx why` spends most of its time waiting for git; the store can be loaded meanwhile
+# (git is another process: the two run on two cores). Its output goes to unnamed temporary
+# files, so git never waits for this process to read a pipe, and nothing is read (under the
+# GIL) until the blame is asked for.
+
+_started: dict[tuple[str, str, tuple[str, ...]], _Early] = {}
+
+
+class _Early:
+    def __init__(self, root: Path, path: str, args: list[str]) -> None:
+        import tempfile
+
+        self.path = path
+        self.out = tempfile.TemporaryFile()  # noqa: SIM115 (closed by result or discard)
+        self.err = tempfile.TemporaryFile()  # noqa: SIM115
+        try:
+            self.proc = subprocess.Popen(
+                ["git", "blame", "--porcelain", *OPTIONS, *args, "--", path],
+                cwd=root,
+                stdin=subprocess.DEVNULL,
+                stdout=self.out,
+                stderr=self.err,
+            )
+        except BaseException:
+            self.out.close()
+            self.err.close()
+            raise
+
+    def result(self) -> str:
+        try:
+            try:
+                code = self.proc.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise CtxError(
+                    f"git blame {self.path}: timed out", "try again", code="blame"
+                ) from None
+            self.out.seek(0)
+            self.err.seek(0)
+            text = _text(self.out.read())
+            said = _text(self.err.read())
+        finally:
+            self.out.close()
+            self.err.close()
+        return _checked(self.path, code, text, said)
+
+    def discard(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        self.out.close()
+        self.err.close()
+
+
+def _text(data: bytes) -> str:
+    """As `subprocess.run(text=True, errors="replace")` reads it: the same answer either way."""
+    import locale
+    import sys
+
+    if sys.flags.utf8_mode:
+        encoding = "utf-8"
+    else:  # locale.getencoding() from Python 3.11
+        get = getattr(locale, "getencoding", None)
+        encoding = get() if get is not None else locale.getpreferredencoding(False)
+    return data.decode(encoding, "replace").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def start(root: Path, path: str, args: list[str], run: list[str] | None = None) -> bool:
+    """Start `git blame ARGS -- PATH` now (or `RUN` instead of ARGS, which the caller knows
+    prints the same); the :func:`run_porcelain` call with ARGS takes its output. False when
+    git cannot be started (that call says why)."""
+    key = (str(root), path, tuple(args))
+    if key in _started:
+        return True
+    try:
+        _started[key] = _Early(root, path, args if run is None else run)
+    except OSError:
+        return False
+    return True
+
+
+def started_for(root: Path, path: str) -> bool:
+    """Whether a blame of `path` was started early and not yet taken."""
+    return any(k[:2] == (str(root), path) for k in _started)
+
+
+def discard_started() -> None:
+    """Stop the blames started early that nobody asked for (the question went another way)."""
+    while _started:
+        _started.popitem()[1].discard()
 
 
 def parse(out: str) -> list[BlameLine]:

@@ -4,7 +4,8 @@ or a pull costs what a new question with everything cached costs.
 Started detached and niced (``warm_in_background``) after a write to the store (a memory, a
 captured or imported session, a forget: ctx.store.base starts it by name, only when `ctx why`
 was used in this repository, i.e. its kept inputs exist), after a `ctx sync` that pulled, and
-by git's post-merge, post-rewrite and post-checkout hooks (which already run detached). It
+by git's post-commit, post-merge, post-rewrite and post-checkout hooks (which already run
+detached; post-commit starts it only where `ctx why` is used, and its files come first). It
 
 1. loads the store once and keeps what `ctx why` reads of it (why_inputs.py), so the next
    question does not load it;
@@ -26,6 +27,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from ctx.codelinks.why_inputs import Inputs
     from ctx.store.project import Project
 
@@ -67,8 +70,9 @@ def _warm_there(argv: list[str]) -> None:
     warm(Project.open(Path(argv[0])))
 
 
-def warm(project: Project, limit: int = MAX_FILES) -> list[str] | None:
-    """Keep the inputs and warm the blame of the files with context; the files whose blame is
+def warm(project: Project, limit: int = MAX_FILES, first: Sequence[str] = ()) -> list[str] | None:
+    """Keep the inputs and warm the blame of the files with context (after those of `first`
+    whose blame is cached: a commit's files, asked about before); the files whose blame is
     now cached at HEAD, or None when another warmer holds the store (or it cannot be locked)."""
     from ctx.store.locking import job_lock
 
@@ -78,7 +82,13 @@ def warm(project: Project, limit: int = MAX_FILES) -> list[str] | None:
         inputs = keep_inputs(project)
         if inputs is None:
             return []
-        done = warm_blame(project, inputs, limit)
+        from ctx.codelinks.gitobjects import head_commit
+
+        for _ in range(3):  # a commit while it blamed (its hook found the lock): again
+            at = head_commit(project.git.worktree)
+            done = warm_blame(project, inputs, limit, first)
+            if head_commit(project.git.worktree) == at:
+                break
         if not _kept_current(project):  # written to meanwhile (its own warmer found the lock)
             keep_inputs(project)
         return done
@@ -142,14 +152,34 @@ def files_with_context(project: Project, inputs: Inputs) -> list[str]:
     return list(dict.fromkeys([*edited, *cited, *read]))
 
 
-def warm_blame(project: Project, inputs: Inputs, limit: int) -> list[str]:
-    from ctx.codelinks.blame_cache import fill_committed
+def warm_blame(
+    project: Project, inputs: Inputs, limit: int, first: Sequence[str] = ()
+) -> list[str]:
+    from ctx.codelinks.blame_cache import cache_file, fill_committed
 
+    asked = [rel for rel in first if os.path.lexists(cache_file(project, rel))]
     done: list[str] = []
-    for rel in files_with_context(project, inputs)[:limit]:
+    for rel in list(dict.fromkeys([*asked, *files_with_context(project, inputs)]))[:limit]:
         if fill_committed(project, rel):
             done.append(rel)
     return done
+
+
+def committed_files(worktree: Path) -> list[str]:
+    """The files HEAD's commit changed (against its first parent; all of a root commit)."""
+    try:
+        proc = subprocess.run(
+            ["git", "diff-tree", "-r", "--root", "--no-commit-id", "--name-only", "-z", "HEAD"],
+            cwd=worktree,
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            timeout=60,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return []
+    if proc.returncode != 0:
+        return []
+    return [n for n in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if n]
 
 
 def _head_files(worktree: Path) -> set[str]:

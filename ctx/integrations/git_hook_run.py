@@ -3,7 +3,8 @@
 pre-commit returns 3 when a secret is staged (the shell hook turns that into a refusal);
 prepare-commit-msg and commit-msg (opt-in) add a `Ctx-Session:` trailer inside a wrap;
 the post-* hooks run detached in the background and never fail git: they record lost edits
-and drop files of forgotten sessions after a merge or rebase, then refresh the search index.
+and drop files of forgotten sessions after a merge or rebase, then refresh the search index;
+post-commit only brings `ctx why`'s cached blames up to the new commit.
 """
 
 from __future__ import annotations
@@ -103,6 +104,9 @@ def _post(name: str, args: list[str], cwd: Path | None) -> None:
         if exc.code == "store_symlink":  # the pull brought a link: nothing is done, say why
             sys.stderr.write(f"ctx: {name} hook: {exc}\n")
         return  # otherwise no store in this repository: nothing to do
+    if name == "post-commit":  # the store did not change: only `ctx why`'s blames are behind
+        _warm_why(project, committed=True)
+        return
     merged = name == "post-merge" or (name == "post-rewrite" and args[:1] == ["rebase"])
     if merged and not os.environ.get("CTX_IN_SYNC"):
         with file_lock(project.layout.local / "sync" / "hook.lock"):
@@ -113,15 +117,16 @@ def _post(name: str, args: list[str], cwd: Path | None) -> None:
     _warm_why(project)
 
 
-def _warm_why(project: Project) -> None:
-    """HEAD moved (a pull, a rebase, a checkout): when `ctx why` is used here, bring its
-    caches up to date now, in this background process (ctx/codelinks/why_warm.py)."""
-    from ctx.codelinks.why_warm import wanted, warm
+def _warm_why(project: Project, committed: bool = False) -> None:
+    """HEAD moved (a commit, a pull, a rebase, a checkout): when `ctx why` is used here, bring
+    its caches up to date now, in this background process (ctx/codelinks/why_warm.py); after
+    a commit, the blames cached of the files it changed first."""
+    from ctx.codelinks.why_warm import committed_files, wanted, warm
 
     if wanted(project.root):
         with contextlib.suppress(OSError):
             os.nice(10)
-        warm(project)
+        warm(project, first=committed_files(project.git.worktree) if committed else ())
 
 
 def _auto_import(project: Project, name: str) -> None:

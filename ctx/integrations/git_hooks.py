@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from ctx.core.checks import Check
     from ctx.store.project import Project
 
-HOOKS = ("pre-commit", "post-merge", "post-checkout", "post-rewrite")
+HOOKS = ("pre-commit", "post-commit", "post-merge", "post-checkout", "post-rewrite")
 #: opt-in (`ctx hooks install --session-trailer`): a `Ctx-Session:` trailer on commits made
 #: inside a `ctx wrap` session; commit-msg covers messages written in the editor, which are
 #: still empty when prepare-commit-msg runs
@@ -82,7 +82,7 @@ def trailer_installed(project: Project) -> bool:
 
 
 def install(project: Project, session_trailer: bool = False) -> list[str]:
-    """Write our four hooks (and the trailer hooks when asked, or kept when already there);
+    """Write our five hooks (and the trailer hooks when asked, or kept when already there);
     keep any other hook as `.legacy`. Returns what was done."""
     hdir = hooks_dir(project)
     hdir.mkdir(parents=True, exist_ok=True)

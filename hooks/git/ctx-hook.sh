@@ -7,6 +7,8 @@
 # post-merge, post-checkout, post-rewrite: report edits a merge replaced, drop files of sessions
 #                forgotten elsewhere, refresh the search index -- in the background, so git is
 #                not delayed, and never failing git.
+# post-commit:   where `ctx why` is used (its kept inputs exist), bring its cached blames up to
+#                the new commit -- in the background, so the commit is not delayed.
 # prepare-commit-msg, commit-msg (only with `ctx hooks install --session-trailer`): while a
 #                `ctx wrap` session runs (CTX_SESSION set), add a `Ctx-Session:` trailer naming
 #                it; nothing otherwise, and never failing git.
@@ -44,6 +46,16 @@ prepare-commit-msg|commit-msg)
     ;;
 esac
 
+if [ "$CTX_HOOK" = post-commit ]; then
+    # nothing to start unless `ctx why` is used here (a linked worktree: ctx checks)
+    if [ "${CTX_WHY_WARM:-1}" = 0 ]; then
+        exit 0
+    fi
+    if [ -d .git ] && [ ! -e .contextfs/local/cache/why-inputs.json ]; then
+        exit 0
+    fi
+fi
+
 if [ ! -x "$CTX_PYTHON" ]; then
     if [ "$CTX_HOOK" = pre-commit ]; then
         echo "ctx: secret check skipped: $CTX_PYTHON is gone (run \`ctx hooks install\` again)" >&2
@@ -75,5 +87,9 @@ if [ -n "$CTX_HOOKS_FOREGROUND" ]; then
     exit 0
 fi
 # detached: git returns at once; output goes nowhere, so git never waits on our pipes
-( printf '%s\n' "${CTX_STDIN:-}" | "$CTX_PYTHON" -m ctx hooks run "$CTX_HOOK" "$@" >/dev/null 2>&1 & ) </dev/null >/dev/null 2>&1
+CTX_NICE=
+if [ "$CTX_HOOK" = post-commit ] && command -v nice >/dev/null 2>&1; then
+    CTX_NICE="nice -n 10"  # only a speed-up for later: never in the way of what comes next
+fi
+( printf '%s\n' "${CTX_STDIN:-}" | $CTX_NICE "$CTX_PYTHON" -m ctx hooks run "$CTX_HOOK" "$@" >/dev/null 2>&1 & ) </dev/null >/dev/null 2>&1
 exit 0

@@ -73,11 +73,11 @@ def answered_light(repo: Path, target: str) -> str:
     probe = (
         "import io, sys, contextlib, subprocess\n"
         "ran = []\n"
-        "real = subprocess.run\n"
-        "def spy(argv, *a, **k):\n"
-        "    ran.append(list(argv)[:2])\n"
-        "    return real(argv, *a, **k)\n"
-        "subprocess.run = spy\n"
+        "class Spy(subprocess.Popen):\n"  # every child: run() and a blame started early
+        "    def __init__(self, argv, *a, **k):\n"
+        "        ran.append(list(argv)[:2])\n"
+        "        super().__init__(argv, *a, **k)\n"
+        "subprocess.Popen = Spy\n"
         "from ctx.cli.fast_why import run\n"
         "out = io.StringIO()\n"
         "with contextlib.redirect_stdout(out):\n"
@@ -193,8 +193,10 @@ def test_a_write_while_the_warmer_blames_is_kept_too(
     ctx_in(repo, "why", "app.py")
     real = why_warm.warm_blame
 
-    def blame_and_write(project: Project, inputs: why_inputs.Inputs, limit: int) -> list[str]:
-        done = real(project, inputs, limit)
+    def blame_and_write(
+        project: Project, inputs: why_inputs.Inputs, limit: int, first: tuple[str, ...] = ()
+    ) -> list[str]:
+        done = real(project, inputs, limit, first)
         ctx_in(repo, "memory", "add", "-t", "fact", "written while warming app.py")
         return done
 
@@ -202,3 +204,39 @@ def test_a_write_while_the_warmer_blames_is_kept_too(
     assert why_warm.warm(Project.open(repo)) == ["app.py"]
     assert warmed(repo, "app.py")
     assert "written while warming app.py" in answered_light(repo, "app.py:2")
+
+
+def test_a_commit_warms_through_the_post_commit_hook(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plain `git commit` (real git, the installed hook, detached): the next question is
+    answered from the caches; with CTX_WHY_WARM=0, or where `ctx why` is not used, nothing."""
+    repo, sid = setup(tmp_path)
+    ctx_in(repo, "hooks", "install")
+    assert (repo / ".git" / "hooks" / "post-commit").exists()
+    monkeypatch.setenv(why_warm.WARM_ENV, "1")
+    (repo / "other.py").write_text("x = 1\n")
+    git(repo, "add", "other.py")
+    git(repo, "commit", "-qm", "other")  # `ctx why` not used yet: no warmer at all
+    time.sleep(0.5)
+    assert not (repo / CACHE / "why-inputs.json").exists()
+    ctx_in(repo, "why", "app.py")  # used now: inputs kept, blame cached
+    ctx_in(repo, "why", "other.py")  # asked about, though no session touched it
+    (repo / "app.py").write_text("print('hi')\nprint('bye')\nprint('committed')\n")
+    (repo / "other.py").write_text("x = 2\n")
+    git(repo, "commit", "-qam", "more")
+    wait_warm(repo, "app.py")
+    wait_warm(repo, "other.py")  # the commit's file with a cached blame, too
+    for q in ("app.py", "app.py:3", "other.py"):
+        assert answered_light(repo, q) == cold_answer(repo, q)
+    assert sid in answered_light(repo, "app.py")
+    # CTX_WHY_WARM=0: the hook starts nothing (run in the foreground to know it is done)
+    monkeypatch.setenv(why_warm.WARM_ENV, "0")
+    monkeypatch.setenv("CTX_HOOKS_FOREGROUND", "1")
+    (repo / "app.py").write_text("print('hi')\n")
+    git(repo, "commit", "-qam", "less")
+    assert not warmed(repo, "app.py")
+    monkeypatch.setenv(why_warm.WARM_ENV, "1")  # and in the foreground, it warms before git returns
+    (repo / "app.py").write_text("print('hi')\nprint('again')\n")
+    r = git(repo, "commit", "-qam", "again")
+    assert warmed(repo, "app.py") and r.stderr == ""

@@ -237,3 +237,17 @@ def test_claude_flag(clone: Path) -> None:
     assert "git-hooks" in status and "claude" in status
     ctx(clone, "hooks", "uninstall", "--claude")
     assert not settings.exists() or "hook claude-session-" not in settings.read_text()
+
+
+def test_an_older_install_without_post_commit_is_reported_and_upgraded(clone: Path) -> None:
+    """Installs from before the post-commit hook: `ctx doctor` names it, `ctx hooks install`
+    adds it and leaves the others as they are."""
+    ctx(clone, "hooks", "install")
+    hdir = hooks_dir(Project.open(clone))
+    (hdir / "post-commit").unlink()
+    [check] = hook_status(Project.open(clone))
+    assert check.status == "warn" and "missing: post-commit" in check.detail
+    out = ctx(clone, "hooks", "install")
+    assert f"{hdir / 'post-commit'}: installed" in out
+    assert f"{hdir / 'pre-commit'}: already installed" in out
+    assert hook_status(Project.open(clone))[0].status == "ok"
