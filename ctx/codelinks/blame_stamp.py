@@ -47,6 +47,7 @@ def stamp(repo: Repo) -> str:
         _content(repo.worktree / ".mailmap", follow=False),  # git does not follow it either
         _content(_path(repo, found.get("mailmap.file")), follow=True),
         _content(_path(repo, found.get("blame.ignorerevsfile")), follow=True),
+        _blob(repo, found.get("mailmap.blob")),
     ]
     files_env = sorted((k, os.environ.get(k)) for k in _FILES_ENV if k in os.environ)
     parts = [settings, named, files_env]
@@ -86,6 +87,28 @@ def _path(repo: Repo, value: str | None) -> Path | None:
     if not value:
         return None
     return repo.worktree / Path(value).expanduser()
+
+
+def _blob(repo: Repo, value: str | None) -> str | None:
+    """The object `mailmap.blob` names now (`origin/main:.mailmap` moves with its branch,
+    not with HEAD); asked of git only where the setting is used."""
+    if not value:
+        return None
+    if value.startswith("-"):
+        return value  # not a revision git would take here; the setting's text stands
+    import subprocess
+
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--verify", "--quiet", value],
+            cwd=repo.worktree,
+            capture_output=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return value
+    return out.stdout.decode("ascii", "replace").strip() or value
 
 
 _MAX = 1 << 22  # a bigger file is marked (inode, size, mtime), not read

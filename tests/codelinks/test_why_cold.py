@@ -184,6 +184,31 @@ def test_an_edited_mailmap_gives_the_new_names(tmp_path: Path) -> None:
     assert out == cold_answer(repo, "app.py")
 
 
+def test_a_mailmap_blob_on_another_branch_is_followed(tmp_path: Path) -> None:
+    """`mailmap.blob` names a blob by a revision (here another branch's `.mailmap`): a new
+    commit on that branch, HEAD unmoved, gives the new name at the next question."""
+    repo, _sid = setup(tmp_path)
+    mail = git(repo, "log", "-1", "--format=%ae", "--", "app.py").stdout.strip()
+    head = git(repo, "rev-parse", "--abbrev-ref", "HEAD").stdout.strip()
+
+    def people(name: str) -> None:
+        git(repo, "checkout", "-q", "people")
+        (repo / ".mailmap").write_text(f"{name} <{mail}>\n")
+        git(repo, "add", ".mailmap")
+        git(repo, "commit", "-qm", f"mailmap: {name}")
+        git(repo, "checkout", "-q", head)
+
+    git(repo, "branch", "people")
+    people("Grace Hopper")
+    git(repo, "config", "mailmap.blob", "people:.mailmap")
+    assert not (repo / ".mailmap").exists()
+    assert "Grace Hopper" in (fast(repo, "app.py") or "")
+    people("Alan Turing")
+    out = fast(repo, "app.py")
+    assert out is not None and "Alan Turing" in out and "Grace Hopper" not in out
+    assert out == cold_answer(repo, "app.py")
+
+
 def test_git_c_settings_count_only_when_they_change_the_blame(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
