@@ -338,6 +338,19 @@ def make_rows(root: Path, lines: int) -> list[Row]:
     ]
 
 
+def bench_home(base: Path) -> None:
+    """HOME and the CTX_* directories inside the build directory (never the user's)."""
+    for var, sub in (
+        ("HOME", "home"),
+        ("CTX_CONFIG_DIR", "cfg"),
+        ("CTX_CACHE_DIR", "cache"),
+        ("CTX_DATA_DIR", "data"),
+    ):
+        os.environ[var] = str(base / sub)
+        (base / sub).mkdir(parents=True, exist_ok=True)
+    (base / "home" / ".gitconfig").write_text("[user]\n\tname = Bench\n\temail = b@x\n")
+
+
 def baseline(rev: str, into: Path) -> dict[str, str]:
     """The environment that runs `ctx` as it was at git revision `rev` (its `ctx/` package
     exported into `into` and compiled, first on PYTHONPATH)."""
@@ -378,15 +391,7 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="ctx-bench-why-") as tmp:
         base = args.dir.resolve() if args.dir else Path(tmp)
-        for var, sub in (
-            ("HOME", "home"),
-            ("CTX_CONFIG_DIR", "cfg"),
-            ("CTX_CACHE_DIR", "cache"),
-            ("CTX_DATA_DIR", "data"),
-        ):
-            os.environ[var] = str(base / sub)
-            (base / sub).mkdir(parents=True, exist_ok=True)
-        (base / "home" / ".gitconfig").write_text("[user]\n\tname = Bench\n\temail = b@x\n")
+        bench_home(base)
         root = base / "repo"
         # ctx runs as installed: its modules compiled once (pip does it at install), not
         # compiled again by every timed command

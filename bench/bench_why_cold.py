@@ -49,15 +49,7 @@ def main() -> None:
     ap.add_argument("--baseline", metavar="REV")
     args = ap.parse_args()
     base = args.dir.resolve()
-    for var, sub in (
-        ("HOME", "home"),
-        ("CTX_CONFIG_DIR", "cfg"),
-        ("CTX_CACHE_DIR", "cache"),
-        ("CTX_DATA_DIR", "data"),
-    ):
-        os.environ[var] = str(base / sub)
-        (base / sub).mkdir(parents=True, exist_ok=True)
-    (base / "home" / ".gitconfig").write_text("[user]\n\tname = Bench\n\temail = b@x\n")
+    bw.bench_home(base)
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     os.environ["CTX_WHY_WARM"] = "0"
     os.environ["CTX_BLAME_FILL"] = "0"

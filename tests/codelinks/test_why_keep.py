@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -21,7 +19,7 @@ from ctx.codelinks.answer_key import store_digest
 from ctx.core import after_write
 from ctx.core.gitfiles import locate
 from tests.codelinks.test_answer_cache import fast, setup
-from tests.codelinks.test_why_inputs import forget_answers, kept, read_kept
+from tests.codelinks.test_why_inputs import forget_answers, kept, light_answer, read_kept
 from tests.sync.conftest import ctx_in
 
 CACHE = Path(".contextfs") / "local" / "cache"
@@ -57,18 +55,8 @@ def test_a_write_while_why_is_asked_keeps_its_inputs_for_the_next_question(
         assert current(repo) is not None  # the write kept them, no `ctx why` in between
         assert new in memory_ids(repo)
     forget_answers(repo)
-    probe = (
-        "import io, sys, contextlib\n"
-        "from ctx.cli.fast_why import run\n"
-        "out = io.StringIO()\n"
-        "with contextlib.redirect_stdout(out):\n"
-        f"    code = run(['-C', {str(repo)!r}, 'why', 'app.py:2'])\n"
-        "print(code, [m for m in ('pycrdt', 'ctx.store.project') if m in sys.modules])\n"
-        "sys.stdout.write(out.getvalue())\n"
-    )
-    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    first, _, answer = r.stdout.partition("\n")
-    assert first == "0 []"  # answered without loading the store
+    code, loaded, answer = light_answer(repo, "app.py:2")
+    assert (code, loaded) == (0, [])  # answered without loading the store (or git's library)
     assert "app.py prints twice" in answer
     assert answer == full_answer(repo, "app.py:2")  # what the loaded store says
 
