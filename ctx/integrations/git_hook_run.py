@@ -104,8 +104,11 @@ def _post(name: str, args: list[str], cwd: Path | None) -> None:
         if exc.code == "store_symlink":  # the pull brought a link: nothing is done, say why
             sys.stderr.write(f"ctx: {name} hook: {exc}\n")
         return  # otherwise no store in this repository: nothing to do
+    # a commit, an amend or a checkout inside a rebase: its own post-rewrite warms, once
+    warm = not _inside_rebase(project, name, args)
     if name == "post-commit":  # the store did not change: only `ctx why`'s blames are behind
-        _warm_why(project, committed=True)
+        if warm:
+            _warm_why(project, committed=True)
         return
     merged = name == "post-merge" or (name == "post-rewrite" and args[:1] == ["rebase"])
     if merged and not os.environ.get("CTX_IN_SYNC"):
@@ -114,7 +117,18 @@ def _post(name: str, args: list[str], cwd: Path | None) -> None:
         project.settle_pending()  # changes queued while git rewrote the logs
         _auto_import(project, name)
     _refresh_index(project)
-    _warm_why(project)
+    if warm:
+        _warm_why(project)
+
+
+def _inside_rebase(project: Project, name: str, args: list[str]) -> bool:
+    """Whether git runs this hook for one step of a rebase (not the rebase's post-rewrite,
+    which git runs at its end, its state folder still there)."""
+    from ctx.store.pending import git_busy
+
+    if name == "post-rewrite" and args[:1] == ["rebase"]:
+        return False
+    return git_busy(project.root) in ("rebase-merge", "rebase-apply")
 
 
 def _warm_why(project: Project, committed: bool = False) -> None:

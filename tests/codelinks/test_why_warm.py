@@ -240,3 +240,37 @@ def test_a_commit_warms_through_the_post_commit_hook(
     (repo / "app.py").write_text("print('hi')\nprint('again')\n")
     r = git(repo, "commit", "-qam", "again")
     assert warmed(repo, "app.py") and r.stderr == ""
+
+
+def test_a_rebase_warms_once_at_its_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The commits a rebase makes each run post-commit: none of them starts a warmer (a
+    Python start per commit), the rebase's post-rewrite does, once (real git, hooks run in
+    the foreground to know when they are done)."""
+    repo, _sid = setup(tmp_path)
+    ctx_in(repo, "hooks", "install")
+    monkeypatch.setenv(why_warm.WARM_ENV, "1")
+    monkeypatch.setenv("CTX_HOOKS_FOREGROUND", "1")
+    ctx_in(repo, "why", "app.py")
+    (repo / "app.py").write_text("print('hi')\nprint('step 1')\n")
+    git(repo, "commit", "-qam", "step 1")
+    (repo / "other.py").write_text("x = 1\n")
+    git(repo, "add", "other.py")
+    git(repo, "commit", "-qm", "step 2")
+    assert warmed(repo, "app.py")  # a plain commit warms in its post-commit
+    monkeypatch.setenv("GIT_SEQUENCE_EDITOR", "sed -i '1s/^pick/edit/'")
+    git(repo, "rebase", "-q", "-i", "HEAD~2")  # stops at the first commit, to be edited
+    assert (repo / ".git" / "rebase-merge").is_dir()
+    (repo / "app.py").write_text("print('hi')\nprint('step 1, amended')\n")
+    git(repo, "commit", "-q", "--amend", "-am", "step 1, amended")
+    assert not blamed_at_head(repo, "app.py")  # its post-commit left it to the rebase's end
+    git(repo, "rebase", "--continue")
+    assert not (repo / ".git" / "rebase-merge").exists()
+    assert blamed_at_head(repo, "app.py")  # by the rebase's post-rewrite
+    assert fast(repo, "app.py") == cold_answer(repo, "app.py")
+
+
+def blamed_at_head(repo: Path, path: str) -> bool:
+    """The file's blame cached at HEAD (the inputs a hook keeps while git's rebase state is
+    still there are kept under it: the next question loads the store once)."""
+    cached = blame_cache.load(Project.open(repo), path)
+    return cached is not None and cached[0] == head(repo)
