@@ -104,6 +104,8 @@ def _post(name: str, args: list[str], cwd: Path | None) -> None:
         if exc.code == "store_symlink":  # the pull brought a link: nothing is done, say why
             sys.stderr.write(f"ctx: {name} hook: {exc}\n")
         return  # otherwise no store in this repository: nothing to do
+    if name == "post-rewrite" and args[:1] == ["rebase"] and _detached():
+        _wait_for_rebase_end(project.root)  # its state folder goes after this hook
     # a commit, an amend or a checkout inside a rebase: its own post-rewrite warms, once
     warm = not _inside_rebase(project, name, args)
     if name == "post-commit":  # the store did not change: only `ctx why`'s blames are behind
@@ -119,6 +121,24 @@ def _post(name: str, args: list[str], cwd: Path | None) -> None:
     _refresh_index(project)
     if warm:
         _warm_why(project)
+
+
+def _detached() -> bool:
+    """Whether git has gone on without this hook (the shell started it detached)."""
+    return not os.environ.get("CTX_HOOKS_FOREGROUND")
+
+
+def _wait_for_rebase_end(root: Path, limit: float = 60.0) -> None:
+    """git runs post-rewrite before it removes the rebase's state folder: until then the
+    journal cannot be settled (git looks busy) and `ctx why`'s inputs would be kept under
+    the rebase's HEAD. A detached hook waits for git to finish (bounded)."""
+    import time
+
+    from ctx.store.pending import git_busy
+
+    deadline = time.monotonic() + limit
+    while git_busy(root) in ("rebase-merge", "rebase-apply") and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def _inside_rebase(project: Project, name: str, args: list[str]) -> bool:

@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -274,3 +275,49 @@ def blamed_at_head(repo: Path, path: str) -> bool:
     still there are kept under it: the next question loads the store once)."""
     cached = blame_cache.load(Project.open(repo), path)
     return cached is not None and cached[0] == head(repo)
+
+
+def test_a_detached_post_rewrite_waits_for_the_rebase_to_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """git runs post-rewrite before it removes the rebase's state: the detached hook waits,
+    then settles a change queued mid-rebase into the log (git looked busy until then) and
+    keeps `ctx why`'s inputs under the HEAD the rebase leaves (the next question is light)."""
+    repo, _sid = setup(tmp_path)
+    ctx_in(repo, "hooks", "install")
+    monkeypatch.setenv(why_warm.WARM_ENV, "1")
+    ctx_in(repo, "why", "app.py")
+    (repo / "other.py").write_text("x = 1\n")
+    git(repo, "add", "other.py")
+    git(repo, "commit", "-qm", "other")
+    wait_warm(repo, "app.py")
+    monkeypatch.setenv("GIT_SEQUENCE_EDITOR", "sed -i '1s/^pick/edit/'")
+    git(repo, "rebase", "-q", "-i", "HEAD~1")
+    own_log = Project.open(repo).own_log
+    size = own_log.stat().st_size if own_log.exists() else 0
+    mid = ctx_in(repo, "memory", "add", "-t", "fact", "queued mid-rebase").split()[-1]
+    assert (own_log.stat().st_size if own_log.exists() else 0) == size  # git busy: journal only
+    git(repo, "rebase", "--continue")  # post-rewrite starts detached; git returns at once
+    deadline = time.monotonic() + 30
+    while own_log.stat().st_size == size and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert own_log.stat().st_size > size, "the journal was not settled after the rebase"
+    wait_warm(repo, "app.py")
+    assert answered_light(repo, "app.py") == cold_answer(repo, "app.py")
+    assert mid in ctx_in(repo, "memory", "list")
+
+
+def test_the_wait_for_a_rebase_ends_with_it_or_at_its_limit(tmp_path: Path) -> None:
+    from ctx.integrations.git_hook_run import _wait_for_rebase_end
+
+    repo, _sid = setup(tmp_path)
+    state = repo / ".git" / "rebase-merge"
+    state.mkdir()
+    threading.Timer(0.4, state.rmdir).start()
+    t0 = time.monotonic()
+    _wait_for_rebase_end(repo)
+    assert 0.35 < time.monotonic() - t0 < 5 and not state.exists()
+    state.mkdir()  # a state that stays (an abandoned rebase): the hook goes on after the limit
+    t0 = time.monotonic()
+    _wait_for_rebase_end(repo, limit=0.3)
+    assert 0.25 < time.monotonic() - t0 < 5
