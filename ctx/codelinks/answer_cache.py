@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -206,7 +207,12 @@ def answer(project: Project, spec: str, cwd: Path) -> dict[str, Any]:
     if repo is not None and store is not None:
         now = store_digest(repo.root)
         if keep and now == store:
+            first = not os.path.lexists(why_inputs.cache_file(repo.root))
             why_inputs.save(repo.root, why_inputs.inputs_key(repo, store), inputs)
+            if first:  # its first use in this checkout: the other files with context too
+                from ctx.codelinks.why_warm import warm_in_background
+
+                warm_in_background(repo.root, project.git.worktree)
         if before is not None and question_key(repo, rel, start, end, now) == before:
             save(repo, rel, start, end, before, result)
         mark_asked(repo.root)

@@ -5,7 +5,9 @@ Started detached and niced (``warm_in_background``) after a write to the store (
 captured or imported session, a forget: ctx.store.base starts it by name, only when `ctx why`
 was used in this repository, i.e. its kept inputs exist), after a `ctx sync` that pulled, and
 by git's post-commit, post-merge, post-rewrite and post-checkout hooks (which already run
-detached; post-commit starts it only where `ctx why` is used, and its files come first). It
+detached; post-commit starts it only where `ctx why` is used, and its files come first), and
+by the first `ctx why` answered in a checkout (answer_cache.answer: the other files with
+context are not cold then). It
 
 1. loads the store once and keeps what `ctx why` reads of it (why_inputs.py), so the next
    question does not load it;

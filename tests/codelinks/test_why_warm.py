@@ -321,3 +321,43 @@ def test_the_wait_for_a_rebase_ends_with_it_or_at_its_limit(tmp_path: Path) -> N
     t0 = time.monotonic()
     _wait_for_rebase_end(repo, limit=0.3)
     assert 0.25 < time.monotonic() - t0 < 5
+
+
+def test_the_first_question_in_a_checkout_warms_the_other_files_with_context(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ctx why` used for the first time here: the files other sessions worked on are blamed
+    in the background, so a question about them is not cold; later questions start nothing."""
+    repo, _sid = setup(tmp_path)
+    other = _session(repo, tmp_path, "lib.py", "def f():\n    return 1\n", "library")
+    (repo / "lib.py").write_text("def f():\n    return 1\n")
+    git(repo, "add", "lib.py")
+    git(repo, "commit", "-qm", "lib")
+    monkeypatch.setenv(why_warm.WARM_ENV, "1")
+    ctx_in(repo, "why", "app.py")  # the first question: the warmer starts, detached
+    wait_warm(repo, "lib.py")
+    out = answered_light(repo, "lib.py")
+    assert other in out and out == cold_answer(repo, "lib.py")
+    _no_warmer_left(repo)
+    shutil.rmtree(repo / CACHE / "blame")  # not the first question any more: nothing starts
+    ctx_in(repo, "why", "app.py")
+    time.sleep(1.0)
+    assert not warmed(repo, "lib.py")
+
+
+def _no_warmer_left(repo: Path) -> None:
+    """Wait for the detached warmers of this checkout to exit (they may go on to more files)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        running = []
+        for d in Path("/proc").iterdir():
+            try:
+                argv = (d / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if any(b"ctx.codelinks.why_warm" in a for a in argv) and str(repo).encode() in argv:
+                running.append(d.name)
+        if not running:
+            return
+        time.sleep(0.1)
+    raise AssertionError("a background warmer is still running after 60 s")
