@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ctx.core.gitfiles import Repo, Unsure, config_files, read_config, user_config_files
+from ctx.core.machine_key import key_for
 
 #: settings that change what `git blame --porcelain -C -w` prints (names, lines, attribution)
 SETTINGS = {
@@ -50,7 +51,8 @@ def stamp(repo: Repo) -> str:
         _blob(repo, found.get("mailmap.blob")),
     ]
     files_env = sorted((k, os.environ.get(k)) for k in _FILES_ENV if k in os.environ)
-    parts = [settings, named, files_env]
+    # the clone's own key: a blame cache someone committed under local/ never matches
+    parts = [settings, named, files_env, key_for(repo.root)]
     return hashlib.sha256(json.dumps(parts).encode("utf-8", "surrogateescape")).hexdigest()
 
 

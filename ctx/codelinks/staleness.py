@@ -179,13 +179,20 @@ def _key(m: Memory, head: str | None) -> str:
 def staleness_of(project: Project, memories: list[Memory]) -> dict[str, Staleness]:
     """Memory id -> Staleness for every listed memory with cites (cached per memory + HEAD)."""
     head = project.git.head
+    from ctx.core.machine_key import tag
+    from ctx.store import confine
+
     path = project.layout.local / "cache" / "staleness.json"
+    mine = tag(project.root, "staleness", CACHE_VERSION)  # (one committed under local/: not ours)
+    entries: dict[str, Any] = {}
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        entries: dict[str, Any] = data["entries"] if data.get("v") == CACHE_VERSION else {}
+        if confine.link_in(project.layout.store, path) is None:
+            data = json.loads(confine.read_bytes(path))
+            if data.get("v") == CACHE_VERSION and data.get("key") == mine:
+                entries = data["entries"]
         if not isinstance(entries, dict):
             entries = {}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         entries = {}
     out: dict[str, Staleness] = {}
     memo: dict[tuple[str, ...], Any] = {}
@@ -208,7 +215,7 @@ def staleness_of(project: Project, memories: list[Memory]) -> dict[str, Stalenes
         fresh[key] = st.to_dict()
         changed = True
     if changed:
-        write_cache(path, {"v": CACHE_VERSION, "entries": fresh})
+        write_cache(path, {"v": CACHE_VERSION, "key": mine, "entries": fresh})
     return out
 
 

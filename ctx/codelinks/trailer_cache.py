@@ -2,7 +2,8 @@
 changes, so `ctx why` reads each commit once (`git cat-file --batch`, no pygit2), not once per
 question. One JSON file, `.contextfs/local/cache/trailers.json`: commit id -> the session ids
 its message names (an empty list for most). Read like pulled content: no symlink followed,
-every entry checked, anything odd is dropped and read from git again."""
+every entry checked, anything odd is dropped and read from git again; the file carries the
+clone's key (ctx/core/machine_key.py), so one committed under local/ is never used."""
 
 from __future__ import annotations
 
@@ -50,6 +51,8 @@ def _load(cache: Path) -> dict[str, list[str]]:
         return {}
     if not isinstance(data, dict) or data.get("v") != CACHE_VERSION:
         return {}
+    if data.get("key") != _key(store):  # not written here (committed under local/): ignored
+        return {}
     commits = data.get("commits")
     if not isinstance(commits, dict):
         return {}
@@ -76,4 +79,10 @@ def _save(cache: Path, known: dict[str, list[str]]) -> None:
         confine.private_dirs(cache.parent)
     except OSError:
         return
-    write_cache(cache, {"v": CACHE_VERSION, "commits": known})
+    write_cache(cache, {"v": CACHE_VERSION, "key": _key(store), "commits": known})
+
+
+def _key(store: Path) -> str:
+    from ctx.core.machine_key import tag
+
+    return tag(store.parent, "trailers", CACHE_VERSION)

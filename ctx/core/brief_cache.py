@@ -83,8 +83,37 @@ def budget_from_env(default: int) -> int:
         return default
 
 
-def make_key(branch: str | None, budget: int, print_: str) -> str:
-    return f"{KEY_VERSION}\n{branch or ''}\n{budget}\n{print_}\n"
+def make_key(branch: str | None, budget: int, print_: str, token: str | None) -> str:
+    return f"{KEY_VERSION}\n{branch or ''}\n{budget}\n{print_}\n{token or ''}\n"
+
+
+#: A random file in git's directory (ctx/core/machine_key.py): the key's last line is its
+#: content, so a brief committed under local/ (`git add -f`) and pulled is never printed into
+#: an agent's context — no pull writes into git's directory.
+TOKEN_NAME = "ctx-brief-key"
+
+
+def clone_token(root: str | os.PathLike[str]) -> str | None:
+    """The clone's brief token, read as it is (no hashing: the hook's start-up), or None."""
+    git = os.path.join(os.fspath(root), ".git")
+    common = git
+    if not os.path.isdir(git):  # `--separate-git-dir`: "gitdir: PATH", maybe a commondir
+        raw = _read(git, 4096)
+        if raw is None or not raw.startswith(b"gitdir: "):
+            return None
+        gd = os.path.join(os.fspath(root), raw[8:].strip().decode("utf-8", "replace"))
+        more = _read(os.path.join(gd, "commondir"), 4096)
+        common = os.path.join(gd, more.strip().decode("utf-8", "replace")) if more else gd
+    tok = _read(os.path.join(common, TOKEN_NAME), 128)
+    if tok is None:
+        return None
+    tok = tok.strip()
+    return tok.decode() if len(tok) == 32 and all(c in b"0123456789abcdef" for c in tok) else None
+
+
+def is_ours(key: str | None, token: str | None) -> bool:
+    """Whether the cached brief was built on this clone (not committed and pulled)."""
+    return key is not None and token is not None and key.endswith(f"\n{token}\n")
 
 
 def _read(path: str, limit: int) -> bytes | None:
@@ -108,9 +137,13 @@ def read_raw(root: str | os.PathLike[str]) -> tuple[str | None, bytes | None]:
 
 
 def is_fresh(
-    root: str | os.PathLike[str], key: str | None, branch: str | None, budget: int
+    root: str | os.PathLike[str],
+    key: str | None,
+    branch: str | None,
+    budget: int,
+    token: str | None,
 ) -> bool:
-    return key == make_key(branch, budget, fingerprint(root))
+    return key == make_key(branch, budget, fingerprint(root), token)
 
 
 def read_cache(root: str | os.PathLike[str]) -> dict[str, Any] | None:
@@ -158,7 +191,12 @@ def well_formed(out: bytes) -> bool:
 
 def _atomic(path: str, data: bytes) -> None:
     tmp = f"{path}.{os.getpid()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # it holds memories
+    try:
+        os.unlink(tmp)  # a leftover, or a link planted there: never written through
+    except OSError:
+        pass
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(tmp, flags, 0o600)  # it holds memories
     try:
         os.write(fd, data)
     finally:
@@ -180,7 +218,12 @@ def write_cache(
         }
         out = json.dumps(answer, ensure_ascii=False) + "\n"
     _atomic(cache_path(root), out.encode("utf-8"))
-    _atomic(key_path(root), make_key(branch, budget, print_).encode("utf-8"))
+    from pathlib import Path
+
+    from ctx.core.machine_key import token
+
+    made = token(Path(root), TOKEN_NAME)
+    _atomic(key_path(root), make_key(branch, budget, print_, made).encode("utf-8"))
 
 
 # -- background processes --------------------------------------------------------------------

@@ -101,7 +101,7 @@ def _post(name: str, args: list[str], cwd: Path | None) -> None:
     try:
         project = Project.open(cwd)
     except CtxError as exc:
-        if exc.code == "store_symlink":  # the pull brought a link: nothing is done, say why
+        if exc.code in ("store_symlink", "store_planted"):  # from the pull: say why nothing is done
             sys.stderr.write(f"ctx: {name} hook: {exc}\n")
         return  # otherwise no store in this repository: nothing to do
     if name == "post-rewrite" and args[:1] == ["rebase"] and _detached():

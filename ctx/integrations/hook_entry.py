@@ -249,7 +249,12 @@ def session_start(place: Place, raw: bytes) -> bytes:
         brief_cache.refresh_in_background(place.root, place.worktree)
         log(place.root, "claude-session-start", "no brief cached yet: building it for next time")
         return b""
-    if not brief_cache.is_fresh(place.root, key, place.branch, budget):
+    token = brief_cache.clone_token(place.root)
+    if not brief_cache.is_ours(key, token):
+        brief_cache.refresh_in_background(place.root, place.worktree)
+        log(place.root, "claude-session-start", "the cached brief was not built here: not printed")
+        return b""
+    if not brief_cache.is_fresh(place.root, key, place.branch, budget, token):
         brief_cache.refresh_in_background(place.root, place.worktree)
     if out and not brief_cache.well_formed(out):
         log(place.root, "claude-session-start", "the cached brief is not ctx's: not printed")

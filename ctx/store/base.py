@@ -14,7 +14,7 @@ from ctx.core.config import Config, load_config, validated
 from ctx.core.errors import CtxError
 from ctx.core.gitinfo import GitContext, context
 from ctx.core.ids import is_replica_id, new_replica_id
-from ctx.store import confine, crdt_log, highwater, pending
+from ctx.store import confine, crdt_log, highwater, pending, planted
 from ctx.store.crdt_log import Cached, LogMark
 from ctx.store.layout import FORMAT_VERSION, Layout
 from ctx.store.locking import atomic_write, file_lock, try_lock
@@ -84,6 +84,7 @@ class ProjectBase:
 
     def require_store(self) -> None:
         confine.check_structure(self.root, self.layout.store)  # no symlinks: refuse, name them
+        planted.check(self.root, self.layout.store)  # no machine-local file git tracks
         confine.tighten(self.layout.local, confine.PRIVATE_DIR)
         if not self.exists:
             raise CtxError(
@@ -117,20 +118,29 @@ class ProjectBase:
     @property
     def replica(self) -> str:
         """This clone's id, kept in local/ (never committed). A store copied to another path
-        gets a fresh id, so two copies never append to one log file."""
+        gets a fresh id, so two copies never append to one log file; so does a replica file
+        this clone did not write (one committed under local/ and pulled would make this
+        clone append to someone else's log, as them): it carries the clone's key."""
         if self._replica is None:
+            from ctx.core.machine_key import tag
+
             path = self.layout.replica_file
             store = str(self.layout.store.resolve())
+            mine = tag(self.root, "replica", store)
             try:
-                data = json.loads(path.read_text())
-                if data.get("store") == store and is_replica_id(data.get("id")):
+                data = json.loads(confine.read_bytes(path))
+                if (
+                    data.get("store") == store
+                    and data.get("clone") == mine
+                    and is_replica_id(data.get("id"))
+                ):
                     self._replica = data["id"]
                     confine.tighten(path)  # an older ctx made it 0644
-            except (OSError, ValueError, AttributeError):
+            except (OSError, ValueError, AttributeError, RecursionError):
                 pass
             if self._replica is None:
                 self._replica = new_replica_id()
-                data = json.dumps({"id": self._replica, "store": store}).encode()
+                data = json.dumps({"id": self._replica, "store": store, "clone": mine}).encode()
                 atomic_write(path, data, private=True)
         return self._replica
 
@@ -340,7 +350,7 @@ class ProjectBase:
     def _apply_cache(self) -> None:
         if os.environ.get("CTX_STATE_CACHE", "1") == "0":
             return
-        cached = crdt_log.read_cache(self.cache_file)
+        cached = crdt_log.read_cache(self.cache_file, self._cache_key())
         if cached is None:
             return
         assert self._shared is not None and self._private is not None
@@ -353,6 +363,11 @@ class ProjectBase:
         self._base = {False: cached.shared, True: cached.private}
         self.problems = list(cached.problems)
 
+    def _cache_key(self) -> str:
+        from ctx.core.machine_key import tag
+
+        return tag(self.root, "state", crdt_log.CACHE_MAGIC)
+
     def _maybe_write_cache(self) -> None:
         """Keep the load cache near the logs: rewrite it once enough lines were read past it."""
         fresh = len(self._fresh[False]) + len(self._fresh[True])
@@ -364,7 +379,9 @@ class ProjectBase:
             merged = {k: _merge([self._base[k], *self._fresh[k]]) for k in (False, True)}
             marks = {str(p.relative_to(self.layout.store)): m for p, m in self._marks.items()}
             crdt_log.write_cache(
-                self.cache_file, Cached(marks, merged[False], merged[True], self._log_problems())
+                self.cache_file,
+                Cached(marks, merged[False], merged[True], self._log_problems()),
+                self._cache_key(),
             )
         except Exception:  # the cache is an optimisation: never fail a command over it
             return

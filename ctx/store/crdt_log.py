@@ -216,12 +216,15 @@ class Cached:
     problems: list[Problem]
 
 
-def write_cache(path: Path, cached: Cached) -> None:
+def write_cache(path: Path, cached: Cached, key: str) -> None:
+    """`key`: the clone's (ctx/core/machine_key.py): a cache committed under local/ and
+    pulled is not this clone's and is never applied."""
     import json
 
     from ctx.store.locking import atomic_write
 
     meta = {
+        "key": key,
         "logs": {
             k: [m.offset, m.crc, m.tail.hex(), m.lines, m.ino, m.size, m.mtime]
             for k, m in cached.marks.items()
@@ -234,8 +237,9 @@ def write_cache(path: Path, cached: Cached) -> None:
     atomic_write(path, CACHE_MAGIC + head + cached.shared + cached.private, private=True)
 
 
-def read_cache(path: Path) -> Cached | None:
-    """The cache, or None when it is missing, of another version or damaged in any way."""
+def read_cache(path: Path, key: str) -> Cached | None:
+    """The cache, or None when it is missing, of another version or clone (`key`), or damaged
+    in any way."""
     import json
 
     try:
@@ -244,6 +248,8 @@ def read_cache(path: Path) -> Cached | None:
             return None
         nl = data.index(b"\n", len(CACHE_MAGIC))
         meta = json.loads(data[len(CACHE_MAGIC) : nl])
+        if meta["key"] != key:
+            return None
         body = data[nl + 1 :]
         n_shared, n_private = int(meta["shared"]), int(meta["private"])
         if len(body) != n_shared + n_private:

@@ -71,14 +71,34 @@ class Mark:
     def sv_file(self) -> Path:
         return self._stem.with_suffix(".json")
 
+    @property
+    def _clone(self) -> str:
+        """The clone's key (ctx/core/machine_key.py): a mark committed under local/ and
+        pulled (whose content would be written back into this clone's own log) is not one."""
+        from ctx.core.machine_key import tag
+
+        return tag(self.dir.parent.parent.parent, "seen", self.key)
+
+    def _meta(self) -> dict | None:
+        from ctx.store import confine
+
+        try:
+            data = json.loads(confine.read_bytes(self.sv_file))
+        except (OSError, ValueError, RecursionError):
+            return None
+        if not isinstance(data, dict) or data.get("clone") != self._clone:
+            return None
+        return data
+
     def exists(self) -> bool:
-        return self.sv_file.exists()
+        """A mark this clone wrote (anything else is started again over it)."""
+        return self._meta() is not None
 
     def sv(self) -> dict[int, int]:
+        data = self._meta()
         try:
-            data = json.loads(self.sv_file.read_text())
-            return {int(k): int(v) for k, v in data["sv"].items()}
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return {int(k): int(v) for k, v in data["sv"].items()} if data else {}
+        except (ValueError, KeyError, TypeError, AttributeError):
             return {}
 
     def start(self, full: bytes, sv: dict[int, int]) -> None:
@@ -105,6 +125,8 @@ class Mark:
             pass
 
     def content(self) -> list[bytes]:
+        if not self.exists():
+            return []
         out: list[bytes] = []
         try:
             base = self.base.read_bytes()
@@ -127,7 +149,11 @@ class Mark:
             self.tail.unlink(missing_ok=True)
 
     def _write_sv(self, sv: dict[int, int]) -> None:
-        data = {"key": self.key, "sv": {str(k): v for k, v in sorted(sv.items())}}
+        data = {
+            "key": self.key,
+            "clone": self._clone,
+            "sv": {str(k): v for k, v in sorted(sv.items())},
+        }
         atomic_write(
             self.sv_file,
             json.dumps(data, separators=(",", ":")).encode(),

@@ -109,11 +109,20 @@ def pending_dir(local: Path) -> Path:
     return local / "pending"
 
 
+def _clone(local: Path) -> str:
+    """The clone's key (ctx/core/machine_key.py) for the journal under `local`: an entry is
+    appended to this clone's own log, so one committed under local/ must never count."""
+    from ctx.core.machine_key import tag
+
+    return tag(local.parent.parent, "pending")
+
+
 def queue(local: Path, update: bytes, private: bool, branch: str | None) -> Path:
     """Write one change to the journal (complete or not at all); its path."""
     d = pending_dir(local)
     name = f"{time.time_ns():020d}-{os.getpid()}-{secrets.token_hex(4)}{SUFFIX}"
-    head = json.dumps({"private": private, "at": time.time(), "branch": branch}).encode()
+    meta = {"private": private, "at": time.time(), "branch": branch, "clone": _clone(local)}
+    head = json.dumps(meta).encode()
     path = d / name
     atomic_write(path, head + b"\n" + crdt_log.encode_line(update), durable=False, private=True)
     return path
@@ -153,14 +162,18 @@ def entries(
 
 def _read_entry(path: Path) -> Entry | None:
     """One journal file; None when it is unreadable (a torn write) or not an entry."""
+    from ctx.store import confine
+
     try:
-        head, _, rest = path.read_bytes().partition(b"\n")
+        head, _, rest = confine.read_bytes(path).partition(b"\n")
         meta = json.loads(head)
         chunk = crdt_log.parse(rest, 0, path.name)
     except (OSError, ValueError):
         return None
     if not isinstance(meta, dict) or len(chunk.updates) != 1:
         return None
+    if meta.get("clone") != _clone(path.parent.parent):
+        return None  # not journalled here (committed under local/ and pulled): never applied
     at = meta.get("at")
     made_on = meta.get("branch")
     return Entry(
@@ -203,7 +216,7 @@ def _read_index(local: Path) -> dict[str, Entry]:
         nl = data.index(b"\n", len(INDEX_MAGIC))
         meta = json.loads(data[len(INDEX_MAGIC) : nl])
         body = memoryview(data)[nl + 1 :]
-        if zlib.crc32(body) != int(meta["crc"]):
+        if zlib.crc32(body) != int(meta["crc"]) or meta.get("clone") != _clone(local):
             return {}
         out: dict[str, Entry] = {}
         pos = 0
@@ -231,6 +244,7 @@ def _write_index(local: Path, index: dict[str, Entry]) -> None:
     body = b"".join(e.update for e in index.values())
     meta = {
         "crc": zlib.crc32(body),
+        "clone": _clone(local),
         "entries": [[n, e.private, e.at, e.branch, len(e.update)] for n, e in index.items()],
     }
     head = json.dumps(meta, separators=(",", ":")).encode() + b"\n"

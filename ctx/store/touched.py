@@ -142,21 +142,29 @@ CACHE_VERSION = 1
 
 def session_files(project: SessionStore, sessions: list[Session]) -> dict[str, list[list]]:
     """session id -> [[path, action, turn], …] for every listed session."""
+    from ctx.core.machine_key import tag
+    from ctx.store import confine
+
     path = project.layout.local / "cache" / "touches.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("v") != CACHE_VERSION:
+    mine = tag(project.root, "touches", CACHE_VERSION)
+    data: Any = {}
+    if confine.link_in(project.layout.store, path) is None:
+        try:
+            data = json.loads(confine.read_bytes(path))
+        except (OSError, ValueError, RecursionError):
             data = {}
-    except (OSError, ValueError):
-        data = {}
-    entries: dict[str, dict] = data.get("sessions", {}) if isinstance(data, dict) else {}
+    if not isinstance(data, dict) or data.get("v") != CACHE_VERSION or data.get("key") != mine:
+        data = {}  # (one committed under local/ does not carry this clone's key)
+    entries = data.get("sessions", {})
+    if not isinstance(entries, dict):
+        entries = {}
     changed = False
     out: dict[str, list[list]] = {}
     for s in sessions:
         parts = int(s.meta.get("parts") or 0) if isinstance(s.meta, dict) else 0
         key = f"{s.turn_count}:{parts}"
         hit = entries.get(s.id)
-        if hit and hit.get("key") == key:
+        if isinstance(hit, dict) and hit.get("key") == key and _entries_ok(hit.get("files")):
             out[s.id] = hit["files"]
             continue
         try:
@@ -167,9 +175,22 @@ def session_files(project: SessionStore, sessions: list[Session]) -> dict[str, l
         entries[s.id] = {"key": key, "files": files}
         out[s.id] = files
         changed = True
-    if changed:
-        write_cache(path, {"v": CACHE_VERSION, "sessions": entries})
+    if changed and confine.link_in(project.layout.store, path.parent) is None:
+        write_cache(path, {"v": CACHE_VERSION, "key": mine, "sessions": entries})
     return out
+
+
+def _entries_ok(files: object) -> bool:
+    """[[path, action, turn], …] as session_files writes them."""
+    return isinstance(files, list) and all(
+        isinstance(e, list)
+        and len(e) == 3
+        and isinstance(e[0], str)
+        and isinstance(e[1], str)
+        and isinstance(e[2], int)
+        and not isinstance(e[2], bool)
+        for e in files
+    )
 
 
 def _in_repo(root: Path, raw: str) -> str | None:

@@ -306,6 +306,10 @@ def test_pulled_files_under_local_are_not_trusted(team: Team, victim: Path) -> N
     push_from(mallory, "journals")
     bob = team.clone("bob")
     before = snapshot(victim)
+    r = run(bob, "sessions", "list")  # tracked machine-local files: the store is refused
+    assert r.code not in (0, 70) and "git tracks machine-local ctx files" in r.err, r
+    git(bob, "rm", "-r", "-q", "--cached", "--", ".contextfs/local")
+    git(bob, "commit", "-qm", "untrack")  # only untracked: the journals stay on disk
     r = run(bob, "sessions", "list")
     assert r.code == 0, r
     assert not (bob / "x").exists() and not (bob / ".contextfs" / "000.jsonl").exists()

@@ -1,0 +1,137 @@
+"""Machine-local store files that git tracks: planted by a commit, or added by mistake.
+
+`.contextfs/local/` and `index.db*` are gitignored, and ctx never commits them: what is there
+is this machine's own (the pending journal, the replica id, private state, the sessions being
+captured, caches), and ctx acts on it as such. A commit can still force-add files there
+(`git add -f`), and a pull or a clone then writes them into every teammate's checkout: a
+journal entry or a high-water mark would be appended to the teammate's own log, as them; an
+active capture would be "recovered" as their session. So, as git refuses a repository owned by
+someone else, ctx refuses a store where git tracks any such path, naming them and the way
+out; the caches also carry the clone's key (ctx/core/machine_key.py), so files left behind
+once untracked are still never used.
+
+Asking git costs a few milliseconds; the answer is kept per process and in
+`local/cache/planted.json` under the index's stat and the clone's key.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from ctx.core.errors import CtxError
+
+#: Store paths ctx never commits (relative to the project root).
+MACHINE_LOCAL = (
+    ".contextfs/local",
+    ".contextfs/index.db",
+    ".contextfs/index.db-wal",
+    ".contextfs/index.db-shm",
+    ".contextfs/index.db-journal",
+)
+_memo: dict[tuple[str, tuple[int, ...]], list[str]] = {}
+
+
+def check(root: Path, store: Path) -> None:
+    """Refuse (a CtxError naming the files) when git tracks machine-local store paths."""
+    found = tracked(root, store)
+    if not found:
+        return
+    shown = ", ".join(found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3 else "")
+    raise CtxError(
+        f"git tracks machine-local ctx files ({shown}): a commit added them (git add -f), "
+        "so they came from whoever made it; ctx does not use this store while they are there",
+        "remove them from the repository and from this checkout: "
+        "`git rm -r -q --cached -- .contextfs/local .contextfs/index.db` and commit, then "
+        f"delete {', '.join(found[:3])}{' …' if len(found) > 3 else ''} "
+        "(`git log --diff-filter=A -- .contextfs/local` shows who added them)",
+        code="store_planted",
+    )
+
+
+def tracked(root: Path, store: Path) -> list[str]:
+    """The machine-local store paths git's index holds (relative to `root`)."""
+    from ctx.core.gitfiles import locate
+
+    try:
+        repo = locate(root.resolve())
+    except OSError:
+        repo = None
+    index = (repo.gitdir if repo is not None else root / ".git") / "index"
+    try:
+        st = os.stat(index)
+    except OSError:
+        return []  # no index yet (nothing committed or added): nothing tracked
+    mark = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    memo = (str(root), mark)
+    if memo in _memo:
+        return _memo[memo]
+    kept = _kept(root, store, mark)
+    found = kept if kept is not None else _ask_git(root)
+    if found is None:
+        return []  # git could not answer: not blocked on it (asked again next time)
+    if kept is None:
+        _keep(root, store, mark, found)
+    _memo[memo] = found
+    return found
+
+
+def _ask_git(root: Path) -> list[str] | None:
+    try:
+        proc = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--", *MACHINE_LOCAL],
+            cwd=root,
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if proc.returncode != 0:
+        return None
+    names = proc.stdout.decode("utf-8", "surrogateescape").split("\0")
+    return sorted(n for n in names if n)
+
+
+def _cache(store: Path) -> Path:
+    return store / "local" / "cache" / "planted.json"
+
+
+def _key(root: Path, mark: tuple[int, ...]) -> str:
+    from ctx.core.machine_key import tag
+
+    return tag(root, "planted", *mark)
+
+
+def _kept(root: Path, store: Path, mark: tuple[int, ...]) -> list[str] | None:
+    from ctx.store import confine
+
+    file = _cache(store)
+    if confine.link_in(store, file) is not None:
+        return None
+    try:
+        data = json.loads(confine.read_bytes(file))
+    except (OSError, ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict) or data.get("key") != _key(root, mark):
+        return None
+    found = data.get("tracked")
+    if not isinstance(found, list) or not all(isinstance(n, str) for n in found):
+        return None
+    return found
+
+
+def _keep(root: Path, store: Path, mark: tuple[int, ...], found: list[str]) -> None:
+    from ctx.store import confine
+    from ctx.store.locking import write_cache
+
+    file = _cache(store)
+    if not (store / "local").is_dir() or confine.link_in(store, file.parent) is not None:
+        return
+    try:
+        confine.private_dirs(file.parent)
+    except OSError:
+        return
+    write_cache(file, {"key": _key(root, mark), "tracked": found})
