@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ctx.core.process import pid_alive
 from ctx.store import confine
 from ctx.store import transcripts as tx
+from ctx.store.sessions import owner_clone
 
 if TYPE_CHECKING:
     from ctx.store.project import Project
@@ -34,6 +35,8 @@ def recover_interrupted(project: Project) -> list[str]:
         pid = header.get("owner_pid")
         if not isinstance(pid, int) or pid_alive(pid):
             continue
+        if header.get("owner_clone") != owner_clone(project.root, sid):
+            continue  # not this clone's capture (one a commit forced in): left as it is
         msg = _recover_one(project, sid, path, header)
         if msg:
             messages.append(msg)

@@ -34,6 +34,7 @@ STRUCTURAL = frozenset(
         "exit_status",
         "private",
         "owner_pid",
+        "owner_clone",
         "n",
         "role",
         "ts",

@@ -196,6 +196,7 @@ class SessionOps(ProjectBase):
         header = clean_record(header, self.root)
         if owner_pid:
             header["owner_pid"] = owner_pid
+            header["owner_clone"] = owner_clone(self.root, sid)  # (recovery: ctx/store/recovery.py)
         journal = self.journal_path(sid)
         try:
             tx.journal_append(journal, {k: v for k, v in header.items() if v is not None})
@@ -340,6 +341,7 @@ class SessionOps(ProjectBase):
             head["title"] = _title_from(final_turns)
         private = bool(head.pop("private", False))
         head.pop("owner_pid", None)
+        head.pop("owner_clone", None)
         head["type"] = "session"
         head["format"] = FORMAT_VERSION
         out = sid
@@ -803,3 +805,11 @@ def _regular_file(path: Path) -> bool:
         return stat.S_ISREG(os.lstat(path).st_mode)
     except OSError:
         return False
+
+
+def owner_clone(root: Path, sid: str) -> str:
+    """Which clone a capture belongs to (ctx/core/machine_key.py): a journal with an owner is
+    recovered only by the clone that started it, never one a commit forced under local/."""
+    from ctx.core.machine_key import tag
+
+    return tag(root, "journal", sid)
