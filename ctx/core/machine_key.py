@@ -21,20 +21,27 @@ _HEX = re.compile(rb"[0-9a-f]{32}")
 _memo: dict[str, str] = {}
 
 
-def key_for(root: Path) -> str:
-    """The key of the clone whose main worktree (or store's project root) is `root`."""
-    from ctx.core.gitfiles import locate
-
+def key_for(root: Path) -> str | None:
+    """The key of the clone whose main worktree (or store's project root) is `root`; None
+    when no stable place for it was found (then :func:`tag` uses a key of this process)."""
     where = str(root)
     if where in _memo:
-        return _memo[where]
-    try:
-        repo = locate(root.resolve())
-    except OSError:
-        repo = None
-    value = _read_or_create(repo.common / NAME) if repo is not None else None
-    value = value or secrets.token_hex(16)
-    _memo[where] = value
+        return _memo[where] or None
+    value = None
+    gitdir = _git_dir(root)
+    if gitdir is not None:
+        value = _read_or_create(gitdir / NAME)
+    if value is None:  # git's directory unknown or read-only: the user's cache, per checkout
+        try:
+            from ctx.core.paths import cache_dir
+
+            folder = cache_dir() / "clone-keys"
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            name = hashlib.sha256(str(root.resolve()).encode("utf-8", "surrogateescape"))
+            value = _read_or_create(folder / name.hexdigest()[:32])
+        except OSError:
+            value = None
+    _memo[where] = value or ""
     return value
 
 
@@ -42,21 +49,34 @@ def token(root: Path, name: str) -> str | None:
     """The raw content of another random file of the clone's (`name`, in git's directory),
     made when missing: for readers that cannot afford hashing (the agents' start-up hooks
     compare it as it is); None where git's directory cannot be found or written."""
-    from ctx.core.gitfiles import locate
-
-    try:
-        repo = locate(root.resolve())
-    except OSError:
-        return None
-    return _read_or_create(repo.common / name) if repo is not None else None
+    gitdir = _git_dir(root)
+    return _read_or_create(gitdir / name) if gitdir is not None else None
 
 
 def tag(root: Path, *parts: object) -> str:
     """A digest of `parts` under the clone's key: what a cache file carries to be trusted."""
-    h = hashlib.sha256(key_for(root).encode())
+    h = hashlib.sha256((key_for(root) or _PROCESS_KEY).encode())
     for p in parts:
         h.update(b"\0" + str(p).encode("utf-8", "surrogateescape"))
     return h.hexdigest()
+
+
+def _git_dir(root: Path) -> Path | None:
+    """git's shared directory for the checkout at `root` (a `.git` that is a link: where it
+    points), or None."""
+    from ctx.core.gitfiles import locate
+
+    try:
+        repo = locate(root.resolve())
+        if repo is not None:
+            return repo.common
+        dot = (root / ".git").resolve()
+        return dot if dot.is_dir() else None
+    except OSError:
+        return None
+
+
+_PROCESS_KEY = secrets.token_hex(16)
 
 
 def _read_or_create(path: Path) -> str | None:

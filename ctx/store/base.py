@@ -122,16 +122,17 @@ class ProjectBase:
         this clone did not write (one committed under local/ and pulled would make this
         clone append to someone else's log, as them): it carries the clone's key."""
         if self._replica is None:
-            from ctx.core.machine_key import tag
+            from ctx.core.machine_key import key_for, tag
 
             path = self.layout.replica_file
             store = str(self.layout.store.resolve())
             mine = tag(self.root, "replica", store)
             try:
                 data = json.loads(confine.read_bytes(path))
+                stable = key_for(self.root) is not None  # (else: kept as before, by path only)
                 if (
                     data.get("store") == store
-                    and data.get("clone") == mine
+                    and (data.get("clone") == mine or not stable)
                     and is_replica_id(data.get("id"))
                 ):
                     self._replica = data["id"]
