@@ -33,15 +33,18 @@ class Tmux:
     def keys(self, *keys: str) -> None:
         self.run("send-keys", "-t", self.session, *keys)
 
-    def wait_for(self, text: str, timeout: float = 30.0) -> str:
+    def wait_for(self, *texts: str, timeout: float = 30.0) -> str:
+        """The screen once every one of `texts` is on it (parts of a screen are drawn at
+        different moments: rows, then counts and panels)."""
         deadline = time.monotonic() + timeout
         screen = ""
         while time.monotonic() < deadline:
             screen = self.screen()
-            if text in screen:
+            if all(t in screen for t in texts):
                 return screen
             time.sleep(0.1)
-        raise AssertionError(f"{text!r} never appeared; the screen was:\n{screen}")
+        missing = [t for t in texts if t not in screen]
+        raise AssertionError(f"{missing!r} never appeared; the screen was:\n{screen}")
 
     def alive(self) -> bool:
         return (
@@ -92,10 +95,9 @@ def tmux(store_repo: Path) -> Iterator[Tmux]:
 
 
 def test_browse_in_a_real_terminal(tmux: Tmux, store_repo: Path) -> None:
-    tmux.wait_for("Pick a JWT signing algorithm")
-    screen = tmux.wait_for("3 sessions")  # (the count is drawn a moment after the rows)
-    assert "Fix the flaky upload test" in screen
-    assert "Filter" in screen and "Quit" in screen  # the footer
+    tmux.wait_for(
+        "Pick a JWT signing algorithm", "3 sessions", "Fix the flaky upload test", "Filter", "Quit"
+    )  # the rows, the count and the footer
 
     tmux.keys("Enter")
     tmux.wait_for("Which algorithm should we use to sign our JWTs?")
@@ -124,8 +126,7 @@ def test_browse_in_a_real_terminal(tmux: Tmux, store_repo: Path) -> None:
     tmux.keys("Escape")
     tmux.wait_for("3 sessions")  # a lone ESC is only read as Escape after a short pause
     tmux.keys("3")
-    screen = tmux.wait_for("Releases are cut on Thursdays")
-    assert "We sign JWTs with RS256" in screen and "5 memories" in screen
+    tmux.wait_for("Releases are cut on Thursdays", "We sign JWTs with RS256", "5 memories")
 
     tmux.keys("q")
     deadline = time.monotonic() + 10
