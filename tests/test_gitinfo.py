@@ -104,6 +104,24 @@ def test_plain_checkouts_are_read_from_gits_files(repo: Path, tmp_path: Path) ->
     )  # type: ignore[index]
 
 
+def test_a_dot_git_that_is_a_symlink_keeps_the_store_in_the_checkout(tmp_path: Path) -> None:
+    """`.git` a symbolic link to a git directory elsewhere: the root is the folder holding the
+    link, as git says (libgit2 alone takes the git directory's parent), so the store is made
+    inside the checkout."""
+    checkout = tmp_path / "work" / "checkout"
+    checkout.mkdir(parents=True)
+    _git(checkout, "init", "-q")
+    (checkout / ".git").rename(tmp_path / "gitdir")
+    (checkout / ".git").symlink_to(tmp_path / "gitdir")
+    got = _contexts(checkout)
+    want = str(Path(_git(checkout, "rev-parse", "--show-toplevel")).resolve())
+    assert want == str(checkout.resolve())
+    assert got["context"]["root"] == got["context"]["worktree"] == want  # type: ignore[index]
+    sub = checkout / "src"
+    sub.mkdir()
+    assert _contexts(sub)["context"]["root"] == want  # type: ignore[index]
+
+
 def test_the_author_from_every_config_file(
     repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -129,8 +129,11 @@ def from_pygit2(start: Path) -> GitContext:
             f"{start} is a bare git repository", "run ctx inside a working tree", code="no_repo"
         )
     worktree = Path(repo.workdir).resolve()
-    root = worktree
     gitdir = Path(repo.path).resolve()
+    linked = _linked_dot_git(start, gitdir)
+    if linked is not None and "core.worktree" not in repo.config:
+        worktree = linked  # git's worktree; libgit2 takes the link target's parent
+    root = worktree
     if gitdir.parent.name == "worktrees":
         # a linked worktree: .git/worktrees/<name>; the main worktree holds .git
         common = gitdir.parent.parent
@@ -153,6 +156,19 @@ def from_pygit2(start: Path) -> GitContext:
     return GitContext(
         root=root, worktree=worktree, branch=branch, head=head, author=author, identity=identity
     )
+
+
+def _linked_dot_git(start: Path, gitdir: Path) -> Path | None:
+    """The folder above `start` whose `.git` is a symbolic link to `gitdir`: git works there,
+    where libgit2 would take the git directory's parent (a store made outside the checkout)."""
+    for folder in (start, *start.parents):
+        dot = folder / ".git"
+        if os.path.lexists(dot):
+            try:
+                return folder if dot.is_symlink() and dot.resolve() == gitdir else None
+            except OSError:
+                return None
+    return None
 
 
 def _author(repo: Any) -> tuple[str, bool]:
