@@ -86,8 +86,6 @@ def answers_dir(root: Path) -> Path:
 def mark_asked(root: Path) -> None:
     """Note that `ctx why` was asked now (the answers folder's mtime): while it is asked, a
     write to the store keeps its inputs current (ctx/codelinks/why_keep.py)."""
-    import os
-
     from ctx.store import confine
 
     folder = answers_dir(root)
@@ -99,7 +97,6 @@ def mark_asked(root: Path) -> None:
 
 
 def asked_within(root: Path, seconds: float) -> bool:
-    import os
     import time
 
     try:

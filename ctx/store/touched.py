@@ -181,7 +181,8 @@ def session_files(project: SessionStore, sessions: list[Session]) -> dict[str, l
 
 
 def _entries_ok(files: object) -> bool:
-    """[[path, action, turn], …] as session_files writes them."""
+    """[[path, action, turn], …] as session_files writes them. (why_inputs._decode checks the
+    same shape itself: the fast `ctx why` path must not import this module, ~12 ms.)"""
     return isinstance(files, list) and all(
         isinstance(e, list)
         and len(e) == 3
