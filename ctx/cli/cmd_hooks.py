@@ -76,6 +76,10 @@ def install(
         )
     project = open_project(require_store=False)
     done = install_git(project, session_trailer=session_trailer)
+    if project.exists:  # the hooks keep ctx why's caches current from now on: warm them now
+        from ctx.codelinks.why_warm import warm_in_background
+
+        warm_in_background(project.root, project.git.worktree, setup=True)
     if claude:
         mod = _claude()
         done += (

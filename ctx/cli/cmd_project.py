@@ -16,7 +16,12 @@ def register(app: typer.Typer) -> None:
 def init(as_json: bool = JSON_OPT) -> None:
     """Create .contextfs/ at the repository root (safe to run again)."""
     project = open_project(require_store=False)
+    joined = project.exists  # a store that came with the clone: a teammate setting up
     result = project.init()
+    if joined:  # its first `ctx why` should not be the one that walks a file's history
+        from ctx.codelinks.why_warm import warm_in_background
+
+        warm_in_background(project.root, project.git.worktree, setup=True)
     if as_json:
         emit_json({"root": str(result.root), "store": str(result.store), "created": result.created})
         return

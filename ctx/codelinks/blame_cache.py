@@ -75,6 +75,8 @@ def blame_file(
     root = project.git.worktree
     stamp = git_stamp(root)  # taken first: a mailmap edited while git blames is not kept
     cached = load(project, path, stamp)
+    if cached is None and path not in _filling_here and wait_for_filler(project, path):
+        cached = load(project, path, stamp)  # what the warmer found: walked once, not twice
     lines = _as_cached(root, path, cached)
     if lines is None:
         at = head_blob(root, path)
@@ -118,6 +120,8 @@ def start_early(project: Places, path: str, start: int | None, end: int | None) 
 
     if os.path.lexists(cache_file(project, path)):
         return False
+    if wait_for_filler(project, path, limit=0.0):
+        return False  # the warmer is blaming it now: blame_file waits for its answer
     root = project.git.worktree
     if started_for(root, path):
         return True  # (the fast path started it already)
@@ -300,13 +304,59 @@ def fill(project: Places, path: str, *, committed_only: bool = False) -> bool:
     working tree's edits are the question's to blame, they change by the minute)."""
     from ctx.store.locking import job_lock
 
-    with job_lock(project.layout.store, cache_file(project, path).with_suffix(".lock")) as mine:
+    with job_lock(project.layout.store, lock_file(project, path)) as mine:
         if not mine:
             return False  # another filler is at work on this file
-        if committed_only:
-            return _fill_committed(project, path)
-        blame_file(project, path)
-        return True
+        _filling_here.add(path)  # (its own lock: blame_file must not wait for it)
+        try:
+            if committed_only:
+                return _fill_committed(project, path)
+            blame_file(project, path)
+            return True
+        finally:
+            _filling_here.discard(path)
+
+
+#: paths this process is filling under their lock
+_filling_here: set[str] = set()
+JOIN_LIMIT = 30.0  # seconds a question waits for a filler before it blames the file itself
+
+
+def lock_file(project: Places, path: str) -> Path:
+    return cache_file(project, path).with_suffix(".lock")
+
+
+def wait_for_filler(project: Places, path: str, limit: float = JOIN_LIMIT) -> bool:
+    """Whether a background filler (the warmer, blame_fill) holds `path`'s lock, i.e. is
+    blaming the file now; when it is, wait for it to finish, `limit` seconds at most. A
+    question asked while the warmer walks the same history then takes the warmer's answer
+    instead of running a second walk beside it on the same cores."""
+    import fcntl
+    import time
+
+    from ctx.store import confine
+
+    lock = lock_file(project, path)
+    if not os.path.lexists(lock) or confine.link_in(project.layout.store, lock) is not None:
+        return False
+    try:
+        fd = os.open(lock, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        deadline = time.monotonic() + limit
+        held = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # free: nobody is filling
+                return held
+            except OSError:
+                held = True
+                if time.monotonic() >= deadline:
+                    return held
+                time.sleep(0.02)
+    finally:
+        os.close(fd)
 
 
 def fill_committed(project: Places, path: str) -> bool:

@@ -7,7 +7,8 @@ was used in this repository, i.e. its kept inputs exist), after a `ctx sync` tha
 by git's post-commit, post-merge, post-rewrite and post-checkout hooks (which already run
 detached; post-commit starts it only where `ctx why` is used, and its files come first), and
 by the first `ctx why` answered in a checkout (answer_cache.answer: the other files with
-context are not cold then). It
+context are not cold then), and when a checkout is set up: `ctx hooks install`, or `ctx init`
+where the store came with the clone (the first question is then not cold either). It
 
 1. loads the store once and keeps what `ctx why` reads of it (why_inputs.py), so the next
    question does not load it;
@@ -16,7 +17,10 @@ context are not cold then). It
    each from its older cached blame when there is one (only the new commits are walked).
 
 A file nobody worked on in a session and no memory cites is never blamed here: its first
-`ctx why` stays cold. One warmer per store at a time (a lock); a burst of writes costs one run
+`ctx why` stays cold. A question asked while this blames its file waits for this blame
+(blame_cache.wait_for_filler) rather than walking the same history beside it.
+
+One warmer per store at a time (a lock); a burst of writes costs one run
 (it waits ``DEBOUNCE`` first and runs again while the store keeps changing, at most 3 times).
 """
 
@@ -49,9 +53,14 @@ def wanted(root: Path) -> bool:
     return os.path.lexists(cache_file(root))
 
 
-def warm_in_background(root: Path, worktree: Path) -> bool:
-    """Start the warmer detached (``main([WORKTREE])``) when :func:`wanted`."""
-    if not wanted(root):
+def warm_in_background(root: Path, worktree: Path, *, setup: bool = False) -> bool:
+    """Start the warmer detached (``main([WORKTREE])``) when :func:`wanted`. `setup`: a
+    checkout being set up (`ctx hooks install`, `ctx init` of a store that came with the
+    clone) is warmed whether or not `ctx why` was used yet, so its first question is not the
+    one that walks a file's whole history."""
+    if os.environ.get(WARM_ENV, "1") == "0":
+        return False
+    if not (setup or wanted(root)):
         return False
     from ctx.core.brief_cache import spawn_detached
 

@@ -361,3 +361,73 @@ def _no_warmer_left(repo: Path) -> None:
             return
         time.sleep(0.1)
     raise AssertionError("a background warmer is still running after 60 s")
+
+
+def test_setting_up_a_clone_warms_before_its_first_question(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A teammate's clone, where `ctx why` was never used: `ctx hooks install`, or `ctx init`
+    of the store that came with it, blames the files with context in the background, so the
+    first question is answered without the store or a blame. A new store starts nothing."""
+    team = make_team(tmp_path)
+    alice = team.clone("alice")
+    sid = _session(alice, tmp_path, "app.py", "print('hi')\n", "writer")
+    (alice / "app.py").write_text("print('hi')\n")
+    git(alice, "add", "-A")
+    git(alice, "commit", "-qm", "app")
+    git(alice, "push", "-q")
+    for setup_command in (("hooks", "install"), ("init",)):
+        bob = team.clone(f"bob-{setup_command[0]}")
+        monkeypatch.setenv(why_warm.WARM_ENV, "1")
+        ctx_in(bob, *setup_command)
+        wait_warm(bob, "app.py")
+        _no_warmer_left(bob)
+        monkeypatch.setenv(why_warm.WARM_ENV, "0")
+        out = answered_light(bob, "app.py")
+        assert sid in out and out == cold_answer(bob, "app.py")
+    fresh = tmp_path / "fresh"
+    git(tmp_path, "init", "-q", str(fresh))
+    monkeypatch.setenv(why_warm.WARM_ENV, "1")
+    ctx_in(fresh, "init")  # nothing came with it: nothing to warm
+    _no_warmer_left(fresh)
+    assert not os.path.lexists(fresh / CACHE / "why-inputs.json")
+
+
+def test_a_question_waits_for_the_warmer_blaming_its_file(tmp_path: Path) -> None:
+    """A cold question about the file the warmer is blaming right now takes the warmer's
+    blame when it is done, instead of running the same walk beside it: no `git blame` of its
+    own, and the answer a cold `ctx why` gives."""
+    from ctx.store.locking import job_lock
+
+    repo, sid = setup(tmp_path)
+    want = ctx_in(repo, "why", "app.py")
+    assert sid in want
+    shutil.rmtree(repo / CACHE / "blame")  # cold again
+    shutil.rmtree(repo / CACHE / "why")
+    for name in ("why-inputs.json", "trailers.json"):
+        (repo / CACHE / name).unlink(missing_ok=True)
+    log = tmp_path / "git-calls"
+    shim = tmp_path / "shim"
+    shim.mkdir()
+    real = shutil.which("git")
+    (shim / "git").write_text(f'#!/bin/sh\necho "$@" >> {log}\nexec {real} "$@"\n')
+    (shim / "git").chmod(0o755)
+    env = {**os.environ, "PATH": f"{shim}{os.pathsep}{os.environ['PATH']}"}
+    project = Project.open(repo)
+    with job_lock(project.layout.store, blame_cache.lock_file(project, "app.py")) as mine:
+        assert mine  # held as the warmer holds it while it blames the file
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ctx", "why", "app.py"],
+            cwd=repo,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(1.5)
+        assert proc.poll() is None  # waiting for the warmer
+        assert blame_cache._fill_committed(project, "app.py")  # the warmer's blame, cached
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and out == want
+    calls = log.read_text().splitlines() if log.exists() else []
+    assert not [c for c in calls if c.split()[:1] == ["blame"]], calls
