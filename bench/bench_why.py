@@ -12,18 +12,23 @@ rounds (one warm-up round, then `--runs`; medians of wall and of the children's 
   ctx --version                            (the start-up floor)
   ctx status                               (the command of the 300 ms start-up bar)
   git blame --porcelain -C -w src/big.py   (what a cold `ctx why` runs)
+  git rev-list + cat-file --batch          (the floor of any exact blame: find the commits
+                                           that changed the file, read each version once)
   ctx why src/big.py                       cold (blame, answer, kept inputs and trailer caches
                                            emptied first), with the blame cached (a new
                                            question), after a new memory (the store changed:
                                            loaded again), after a new memory once the
                                            background warmer it starts has run, cold then
-                                           the warmer (as after a pull), warm (asked before)
+                                           the warmer (as after a pull), after a teammate's
+                                           `ctx init` once its warmer ran, warm (asked before)
   ctx why src/big.py:LINE                  the same three
   ctx why src/big.py                       after a new commit that changes the file
   ctx why src/big.py                       with an uncommitted edit of the file
   ctx log src/big.py  /  ctx log          cold (its caches emptied first), after a new
                                            commit (that also commits the store's changes),
                                            after a new memory, warm (asked before)
+
+And, once: how long from `ctx init` in a clone (nothing cached) until its warmer is done.
 
 `--baseline REV` also runs every ctx row with ctx as it was at git revision REV, in the same
 rounds (before/after in one run).
@@ -286,6 +291,12 @@ def make_rows(root: Path, lines: int) -> list[Row]:
             env=warmer_env(),
         )
 
+    def set_up_then_warmer() -> None:  # nothing cached; a teammate sets the clone up
+        wait_for_warmer()
+        cold()
+        subprocess.run([*CTX, "init"], cwd=root, check=True, capture_output=True, env=warmer_env())
+        wait_for_warmer()
+
     def edit() -> None:  # an uncommitted change
         with big.open("a") as fh:
             fh.write("extra = 1\n")
@@ -316,7 +327,17 @@ def make_rows(root: Path, lines: int) -> list[Row]:
             "git blame -C -w (whole file)",
             ["git", "blame", "--porcelain", "-C", "-w", "src/big.py"],
         ),
+        Row(
+            "floor: read every version of the file (git)",
+            [
+                "sh",
+                "-c",
+                "git rev-list HEAD -- src/big.py | sed 's|$|:src/big.py|' "
+                "| git cat-file --batch >/dev/null",
+            ],
+        ),
         Row("ctx why FILE, cold", why, before=cold),
+        Row("ctx why FILE, after `ctx init`, warmer ran", why, before=set_up_then_warmer),
         Row("ctx why FILE, blame cached", why, before=new_question),
         Row("ctx why FILE, after a new memory", why, before=new_memory),
         Row("ctx why FILE, new memory, warmer ran", why, before=new_memory_warmed),
@@ -336,6 +357,28 @@ def make_rows(root: Path, lines: int) -> list[Row]:
         Row("ctx log, after a new memory", log_all, before=new_memory),
         Row("ctx log, warm", log_all),
     ]
+
+
+def setup_to_warm(root: Path) -> float:
+    """Milliseconds from a teammate's `ctx init` (nothing of ctx why cached) until the
+    background warmer it starts has exited: how long the first question can be cold."""
+    local = root / ".contextfs" / "local" / "cache"
+    for name in ("blame", "why"):
+        shutil.rmtree(local / name, ignore_errors=True)
+    for name in ("why-inputs.json", "trailers.json"):
+        (local / name).unlink(missing_ok=True)
+    t = time.perf_counter()
+    subprocess.run(
+        [*CTX, "init"],
+        cwd=root,
+        check=True,
+        capture_output=True,
+        env={**os.environ, "CTX_WHY_WARM": "1"},
+    )
+    time.sleep(0.02)
+    while _warmers(root):
+        time.sleep(0.02)
+    return (time.perf_counter() - t) * 1000
 
 
 def bench_home(base: Path) -> None:
@@ -434,6 +477,7 @@ def main() -> None:
             shutil.rmtree(local, ignore_errors=True)
             shutil.copytree(saved, local, symlinks=True)
         print(f"{'command':52} {'wall ms':>8} {'cpu ms':>8}  (medians of {args.runs})")
+        print(f"{'`ctx init` in a clone until its warmer is done':52} {setup_to_warm(root):8.0f}")
         for row in rows:
             extra = ""
             if "why" in row.name:
