@@ -129,6 +129,17 @@ def filter_sql(f: SearchFilters | None) -> tuple[str, list[Any]] | None:
     return " and ".join(where), params
 
 
+CLONE_KEY = "clone"  # meta: the clone's key over the file's place (ctx/core/machine_key.py)
+
+
+def _clone_tag(db_path: Path) -> str:
+    """What an index built in this clone carries (the store's project root is two levels up:
+    `.contextfs/index.db`): an index file a pull brought in never has it."""
+    from ctx.core.machine_key import tag
+
+    return tag(db_path.parent.parent, "search-index", db_path.name)
+
+
 class SearchIndex:
     """Hybrid search over memories and turns, stored in one SQLite file.
 
@@ -163,6 +174,7 @@ class SearchIndex:
         else:
             cache = embedding_cache
         self.embedder = CachedEmbedder(embedder, cache) if embedder is not None else None
+        self._clone = _clone_tag(self.db_path)
         self._open()
 
     # -- lifecycle ----------------------------------------------------------------------
@@ -187,8 +199,17 @@ class SearchIndex:
             remove_db_files(self.db_path)
             return self._open(f"search index was rebuilt: {self.vec_error}", locked=locked)
         stored = self.get_meta("index_layout")
-        if stored is None:
+        if stored is None:  # a new file: it is this clone's
             self.set_meta("index_layout", layout)
+            self.set_meta(CLONE_KEY, self._clone)
+        elif self.get_meta(CLONE_KEY) != self._clone:
+            # Not built here: a commit forced it in (`git add -f`) and it was left on disk
+            # when untracked. Its rows could say anything the store does not: start over.
+            self.conn.close()
+            remove_db_files(self.db_path)
+            return self._open(
+                "search index was rebuilt: it was not built in this clone", locked=locked
+            )
         elif stored != layout:
             # Indexed text depends on these settings: start over (vectors come from the cache).
             self.conn.close()
@@ -213,6 +234,8 @@ class SearchIndex:
         if not self.vec_ok and self._has_vec_table():
             return True
         if self.get_meta("index_layout") != layout:
+            return True
+        if self.get_meta(CLONE_KEY) != self._clone:
             return True
         if self.embedder is not None and self.vec_ok:
             same = self.get_meta("vec_model") == self.embedder.name and self.get_meta(

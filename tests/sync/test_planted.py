@@ -45,3 +45,44 @@ def test_tracked_machine_local_files_are_refused_until_removed(team: Team) -> No
     assert "recovered" not in r.err
     assert not (bob / ".contextfs" / "sessions" / "s-aaaaaaaaaaaa").exists()
     assert (bob / active.relative_to(alice)).exists()  # left as it is, for bob to look at
+
+
+def test_a_search_index_left_on_disk_after_untracking_is_rebuilt_not_searched(
+    team: Team,
+) -> None:
+    """`index.db` forced in by a commit, untracked, and left on disk: its rows carry the real
+    memory's id and fingerprint (so a refresh would keep them) but an attacker's words. The
+    index carries its clone's key, so this one is rebuilt from the store, never searched."""
+    import dataclasses
+
+    from ctx.search.freshness import memory_docs
+    from ctx.search.index import SearchIndex
+    from ctx.store.project import Project
+
+    alice, bob = team.clone("alice"), team.clone("bob")
+    ctx_in(alice, "memory", "add", "-t", "decision", "tokens are signed with RS256")
+    git(alice, "add", "-A", ".contextfs")
+    git(alice, "commit", "-qm", "a decision")
+    git(alice, "push", "-q", "origin", "HEAD:main")
+    git(bob, "pull", "-q", "--no-rebase")
+    ctx_in(alice, "search", "RS256", "--mode", "keyword")  # alice's index, built
+    [real] = memory_docs(Project.open(alice))
+    forged = dataclasses.replace(real, text="tokens are signed with HS256 and a shared secret")
+    idx = SearchIndex(alice / ".contextfs" / "index.db", None, embedding_cache=None)
+    idx.upsert([forged])  # (upsert skips a known fingerprint: drop the real row first)
+    idx.conn.execute("delete from docs where doc_id = ?", (real.doc_id,))
+    idx.upsert([forged])
+    idx.conn.execute("pragma wal_checkpoint(TRUNCATE)")  # all of it in the one file committed
+    idx.close()
+    planted = (alice / ".contextfs" / "index.db").read_bytes()
+    (bob / ".contextfs" / "index.db").write_bytes(planted)  # what the pull, then untracking, left
+
+    r = run_ctx(bob, "search", "shared secret", "--mode", "keyword", "--json")
+    assert r.code == 0, r
+    assert json.loads(r.out)["hits"] == []
+    r = run_ctx(bob, "search", "RS256", "--mode", "keyword", "--json")
+    [hit] = json.loads(r.out)["hits"]
+    assert "RS256" in json.dumps(hit) and "HS256" not in json.dumps(hit)
+    # alice's own index is hers: searched as it is (the forged row is what she wrote there)
+    r = run_ctx(alice, "search", "shared secret", "--mode", "keyword", "--json")
+    assert len(json.loads(r.out)["hits"]) == 1
