@@ -204,16 +204,28 @@ class SessionOps(ProjectBase):
             journal.unlink(missing_ok=True)
             raise
         if make_current:
-            atomic_write(self.layout.current_file, (sid + "\n").encode(), private=True)
+            mark = f"{sid}\n{current_mark(self.root, sid)}\n"
+            atomic_write(self.layout.current_file, mark.encode(), private=True)
         # read back from the journal just written: not get_session, which lists every session
         rec, private = self._session_record(sid, "open")
         return to_session(sid, rec, private)
 
-    def current_session_id(self) -> str:
+    def _current(self) -> str:
+        """The session `ctx capture` made current in this clone, or "": a file a commit forced
+        under local/ (and left on disk) lacks the clone's mark, and is not followed if a link."""
+        file = self.layout.current_file
+        if confine.link_in(self.layout.store, file) is not None:
+            return ""
         try:
-            sid = self.layout.current_file.read_text().strip()
+            parts = confine.read_bytes(file).decode("utf-8", "replace").split()
         except OSError:
-            sid = ""
+            return ""
+        if len(parts) != 2 or parts[1] != current_mark(self.root, parts[0]):
+            return ""
+        return parts[0]
+
+    def current_session_id(self) -> str:
+        sid = self._current()
         if not is_session_id(sid) or not self.journal_path(sid).exists():
             raise CtxError(
                 "no session is being captured",
@@ -269,7 +281,7 @@ class SessionOps(ProjectBase):
         """Drop an open session without writing anything (its command could not be started)."""
         self.journal_path(session_id).unlink(missing_ok=True)
         with contextlib.suppress(OSError):
-            if self.layout.current_file.read_text().strip() == session_id:
+            if self._current() == session_id:
                 self.layout.current_file.unlink()
 
     def update_open_session(self, session_id: str, **fields: Any) -> None:
@@ -353,7 +365,7 @@ class SessionOps(ProjectBase):
             self._write_session(sid, head, final_turns, private, part=0)
         path.unlink(missing_ok=True)
         with contextlib.suppress(OSError):
-            if self.layout.current_file.read_text().strip() == sid:
+            if self._current() == sid:
                 self.layout.current_file.unlink()
         # where it was written, not get_session (which lists every session)
         found = self._existing_location(out) if out != sid else None
@@ -805,6 +817,13 @@ def _regular_file(path: Path) -> bool:
         return stat.S_ISREG(os.lstat(path).st_mode)
     except OSError:
         return False
+
+
+def current_mark(root: Path, sid: str) -> str:
+    """What `local/current-session` carries beside the id: the clone's key over it."""
+    from ctx.core.machine_key import tag
+
+    return tag(root, "current-session", sid)
 
 
 def owner_clone(root: Path, sid: str) -> str:

@@ -86,3 +86,26 @@ def test_a_search_index_left_on_disk_after_untracking_is_rebuilt_not_searched(
     # alice's own index is hers: searched as it is (the forged row is what she wrote there)
     r = run_ctx(alice, "search", "shared secret", "--mode", "keyword", "--json")
     assert len(json.loads(r.out)["hits"]) == 1
+
+
+def test_a_current_session_left_on_disk_is_not_this_clones(team: Team) -> None:
+    """`local/current-session` and the open journal it names, forced in by a commit and left
+    on disk once untracked: `ctx append` does not write the user's words into that session
+    (which its forger shaped, to be completed and committed as theirs)."""
+    bob = team.clone("bob")
+    sid = "s-aaaaaaaaaaaa"
+    local = bob / ".contextfs" / "local"
+    journal = local / "active" / f"{sid}.jsonl"
+    journal.parent.mkdir(parents=True)
+    header = {"type": "session", "id": sid, "tool": "chat", "author": "Mallory"}
+    journal.write_text(json.dumps(header) + "\n")
+    (local / "current-session").write_text(sid + "\n")
+    r = run_ctx(bob, "append", "--role", "user", "my private words")
+    assert r.code not in (0, 70) and "no session is being captured" in r.err, r
+    assert "my private words" not in journal.read_text()
+    own = ctx_in(bob, "capture", "--tool", "chat").strip()  # this clone's own current session
+    ctx_in(bob, "append", "--role", "user", "my own words")
+    ctx_in(bob, "complete")
+    shown = ctx_in(bob, "sessions", "show", own)
+    assert "my own words" in shown
+    assert "my private words" not in journal.read_text()
