@@ -10,12 +10,18 @@ someone else, ctx refuses a store where git tracks any such path, naming them an
 out; the caches also carry the clone's key (ctx/core/machine_key.py), so files left behind
 once untracked are still never used.
 
+The files a refusal named are remembered in git's own directory (`ctx-planted`, which no pull
+writes): `git rm --cached` leaves them on disk, and the store stays refused until they are
+deleted too. Nothing else then depends on every reader of `local/` checking the clone's key
+(the private state log, recordings and older files carry none).
+
 Asking git costs a few milliseconds; the answer is kept per process and in
 `local/cache/planted.json` under the index's stat and the clone's key.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -35,10 +41,13 @@ _memo: dict[tuple[str, tuple[int, ...]], list[str]] = {}
 
 
 def check(root: Path, store: Path) -> None:
-    """Refuse (a CtxError naming the files) when git tracks machine-local store paths."""
+    """Refuse (a CtxError naming the files) when git tracks machine-local store paths, and
+    after that while any of them is still in the checkout (untracked, left on disk)."""
     found = tracked(root, store)
     if not found:
+        _refuse_left(root)
         return
+    _remember(root, found)
     shown = ", ".join(found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3 else "")
     raise CtxError(
         f"git tracks machine-local ctx files ({shown}): a commit added them (git add -f), "
@@ -47,6 +56,70 @@ def check(root: Path, store: Path) -> None:
         "`git rm -r -q --cached -- .contextfs/local .contextfs/index.db` and commit, then "
         f"delete {', '.join(found[:3])}{' …' if len(found) > 3 else ''} "
         "(`git log --diff-filter=A -- .contextfs/local` shows who added them)",
+        code="store_planted",
+    )
+
+
+QUARANTINE = "ctx-planted"  # in git's directory: the files a refusal named, one per line
+
+
+def _quarantine(root: Path) -> Path | None:
+    from ctx.core.gitfiles import locate
+
+    try:
+        repo = locate(root.resolve())
+    except OSError:
+        return None
+    return repo.gitdir / QUARANTINE if repo is not None else None
+
+
+def _remember(root: Path, found: list[str]) -> None:
+    """Add `found` to the clone's list of planted files (a speed bump only when git's
+    directory cannot be written: the keys still guard the caches)."""
+    file = _quarantine(root)
+    if file is None:
+        return
+    names = [n for n in dict.fromkeys([*_listed(file), *found]) if "\n" not in n]
+    if names == _listed(file):
+        return
+    from ctx.store.locking import atomic_write
+
+    try:
+        atomic_write(file, "".join(f"{n}\n" for n in names).encode(), durable=False)
+    except OSError:
+        pass
+
+
+def _listed(file: Path) -> list[str]:
+    try:
+        with open(file, "rb") as fh:  # (git's directory: written by ctx only)
+            text = fh.read().decode("utf-8", "surrogateescape")
+    except OSError:
+        return []
+    return [n for n in text.split("\n") if n and _machine_local(n)]
+
+
+def _machine_local(name: str) -> bool:
+    parts = name.split("/")
+    return ".." not in parts and any(name == m or name.startswith(m + "/") for m in MACHINE_LOCAL)
+
+
+def _refuse_left(root: Path) -> None:
+    """While files a refusal named are still in the checkout: refuse, saying to delete them.
+    Once they are all gone, the list goes too. One failed stat when there is none."""
+    file = _quarantine(root)
+    if file is None:
+        return
+    left = [n for n in _listed(file) if os.path.lexists(root / n)]
+    if not left:
+        with contextlib.suppress(OSError):
+            file.unlink()  # (mostly: there is none)
+        return
+    shown = ", ".join(left[:3]) + (f" and {len(left) - 3} more" if len(left) > 3 else "")
+    raise CtxError(
+        f"machine-local ctx files a commit added are still in this checkout ({shown}): "
+        "they came from whoever made that commit; ctx does not use this store while they are there",
+        f"delete them (all {len(left)} are listed in {file}); ctx makes its own again",
         code="store_planted",
     )
 

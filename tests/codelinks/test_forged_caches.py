@@ -31,13 +31,19 @@ def _push_forced(repo: Path, *paths: Path) -> None:
 
 def _pull_refuse_untrack(victim: Path) -> None:
     """The victim pulls: ctx refuses the store (one clear line, not a crash) while git tracks
-    machine-local files; the victim then only untracks them (the files stay on disk)."""
+    machine-local files; the victim then only untracks them (the files stay on disk), and is
+    refused until they are deleted. Here they are not: the list of them (`.git/ctx-planted`)
+    is removed instead, as if ctx had never seen them tracked, so what is tested is the second
+    layer — every such file carries the clone's key, and these do not."""
     git(victim, "pull", "-q", "--no-rebase")
     code, out, err = ctx_run(victim, "memory", "list")
     assert code not in (0, 70) and out == "", (code, out, err)
     assert "git tracks machine-local ctx files" in err and ".contextfs/local/" in err
     git(victim, "rm", "-r", "-q", "--cached", "--", ".contextfs/local")
     git(victim, "commit", "-qm", "untrack machine-local files")
+    code, out, err = ctx_run(victim, "memory", "list")
+    assert code not in (0, 70) and "are still in this checkout" in err, (code, out, err)
+    (victim / ".git" / "ctx-planted").unlink()
 
 
 def test_pulled_blame_trailer_and_touch_caches_are_not_used(tmp_path: Path) -> None:

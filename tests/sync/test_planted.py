@@ -40,11 +40,27 @@ def test_tracked_machine_local_files_are_refused_until_removed(team: Team) -> No
     git(bob, "rm", "-r", "-q", "--cached", "--", ".contextfs/local", ".contextfs/index.db")
     git(bob, "commit", "-qm", "remove machine-local files")
     (bob / ".contextfs" / "index.db").unlink()
-    r = run_ctx(bob, "memory", "list")  # the journal left on disk: still not bob's capture
+    left = bob / active.relative_to(alice)
+    r = run_ctx(bob, "memory", "list")  # untracked, one left on disk: still refused
+    assert r.code not in (0, 70) and r.out == "", r
+    [line] = r.err.splitlines()
+    assert line.startswith("ctx: error: machine-local ctx files a commit added are still in")
+    assert ".contextfs/local/active/s-aaaaaaaaaaaa.jsonl" in line and "ctx-planted" in line
+    assert left.exists()  # left as it is, for bob to look at
+    left.unlink()
+    r = run_ctx(bob, "memory", "list")
+    assert r.code == 0 and "a real memory" in r.out, r
+    assert not (bob / ".git" / "ctx-planted").exists()  # all gone: nothing remembered
+
+    # a checkout that untracked them before ctx ever saw them (nothing remembered): the journal
+    # left on disk lacks the clone's key, so it is still never recovered as bob's capture
+    left.parent.mkdir(parents=True, exist_ok=True)
+    left.write_text(json.dumps(header) + "\n")
+    r = run_ctx(bob, "memory", "list")
     assert r.code == 0 and "a real memory" in r.out, r
     assert "recovered" not in r.err
     assert not (bob / ".contextfs" / "sessions" / "s-aaaaaaaaaaaa").exists()
-    assert (bob / active.relative_to(alice)).exists()  # left as it is, for bob to look at
+    assert left.exists()
 
 
 def test_a_search_index_left_on_disk_after_untracking_is_rebuilt_not_searched(

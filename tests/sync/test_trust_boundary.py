@@ -310,7 +310,10 @@ def test_pulled_files_under_local_are_not_trusted(team: Team, victim: Path) -> N
     assert r.code not in (0, 70) and "git tracks machine-local ctx files" in r.err, r
     git(bob, "rm", "-r", "-q", "--cached", "--", ".contextfs/local")
     git(bob, "commit", "-qm", "untrack")  # only untracked: the journals stay on disk
-    r = run(bob, "sessions", "list")
+    r = run(bob, "sessions", "list")  # refused until they are deleted (.git/ctx-planted)
+    assert r.code not in (0, 70) and "are still in this checkout" in r.err, r
+    (bob / ".git" / "ctx-planted").unlink()  # as if ctx had never seen them tracked
+    r = run(bob, "sessions", "list")  # then each journal is checked on its own
     assert r.code == 0, r
     assert not (bob / "x").exists() and not (bob / ".contextfs" / "000.jsonl").exists()
     assert not list((bob / ".contextfs").glob("*.jsonl"))
