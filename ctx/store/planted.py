@@ -119,7 +119,8 @@ def _refuse_left(root: Path) -> None:
     raise CtxError(
         f"machine-local ctx files a commit added are still in this checkout ({shown}): "
         "they came from whoever made that commit; ctx does not use this store while they are there",
-        f"delete them (all {len(left)} are listed in {file}); ctx makes its own again",
+        f"delete them (all {len(left)} are listed in {file}; ctx makes its own again), or, "
+        f"if you made that commit and they are your own files, delete {file} to keep them",
         code="store_planted",
     )
 
