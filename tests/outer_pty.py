@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import signal
 import struct
 import subprocess
 import termios
@@ -25,6 +26,10 @@ def set_size(fd: int, cols: int, rows: int) -> None:
 
 
 def _make_controlling_tty() -> None:
+    # as a terminal's shell starts a program: the signals a test sends act by default even
+    # when the suite itself runs with them ignored (`nohup make test`, a background job)
+    for sig in (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
