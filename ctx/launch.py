@@ -5,7 +5,8 @@ start-up and exit, so they skip the command-line framework: they go straight to 
 stdlib-only `ctx.integrations.hook_entry`. A plain `ctx wrap [OPTIONS] CMD...` skips it too
 (`ctx.cli.wrap_run.fast_main`): the wrapped program starts sooner, and the command is timed
 against `script`. A plain `ctx why` is answered by `ctx.cli.fast_why`, without typer (from its
-answer cache when asked before). Everything else is the typer CLI (`ctx.cli.app`).
+answer cache when asked before), a plain `ctx status` by `ctx.cli.fast_status`. Everything else
+is the typer CLI (`ctx.cli.app`).
 """
 
 from __future__ import annotations
@@ -43,6 +44,14 @@ def main(argv: list[str] | None = None) -> int:
             if argv is None:
                 sys.exit(answered)
             return answered
+    if "status" in args:  # without typer (fast_status.py): the start-up bar's command
+        from ctx.cli.fast_status import run as fast_status
+
+        code = fast_status(args)
+        if code is not None:
+            if argv is None:
+                sys.exit(code)
+            return code
     if len(args) == 2 and args[0] == "hook" and args[1] in FAST_HOOKS:
         from ctx.integrations.hook_entry import run
 

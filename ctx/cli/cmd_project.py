@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ctx.cli.common import JSON_OPT, emit_json, open_project, report_problems
+from ctx.cli.common import JSON_OPT, emit_json, open_project
 
 
 def register(app: typer.Typer) -> None:
@@ -34,45 +34,9 @@ def init(as_json: bool = JSON_OPT) -> None:
 
 def status(as_json: bool = JSON_OPT) -> None:
     """Where the store is, what it holds, what is not yet committed, index and model state."""
-    from ctx.health.status import project_status
+    from ctx.cli.status_show import show_status
 
-    project = open_project()
-    st = project_status(project)
-    if as_json:
-        emit_json(st)
-    else:
-        c = st["counts"]
-        print(f"project   {st['root']}")
-        print(f"store     {st['store']} (format {st['format']}, replica {st['replica']})")
-        print(f"branch    {st['branch'] or '(detached)'} at {(st['head'] or '-')[:10]}")
-        print(
-            f"contents  {c['memories']} memories ({c['private_memories']} private), "
-            f"{c['sessions']} sessions, {c['open_sessions']} open"
-        )
-        idx = st["index"]
-        print(f"index     {idx['state']}" + (f" ({idx['detail']})" if idx.get("detail") else ""))
-        print(f"model     {st['model']['detail']}")
-        unc = st["uncommitted"]
-        if unc:
-            print(f"not committed ({len(unc)}):")
-            for p in unc[:10]:
-                print(f"  {p}")
-            if len(unc) > 10:
-                print(f"  … and {len(unc) - 10} more")
-            print("  commit them:  git add .contextfs && git commit -m 'ctx: update context'")
-        else:
-            print("committed  everything in .contextfs/ is committed")
-        waiting = {a: n for a, n in (st.get("agents_not_stored") or {}).items() if n}
-        if waiting:
-            listed = ", ".join(f"{n} {a}" for a, n in waiting.items())
-            print(f"agents    {listed} session(s) on this machine not in the store yet")
-            print("  keep them (agents delete old transcripts):  ctx import --all-agents")
-        if st.get("sync") and "error" not in st["sync"]:
-            from ctx.sync.status import lines as sync_lines
-
-            for line in sync_lines(st["sync"]):
-                print(line)
-    report_problems(project)
+    show_status(as_json)
 
 
 def doctor(as_json: bool = JSON_OPT) -> None:
