@@ -64,10 +64,13 @@ def not_stored(project: Project) -> dict[str, int]:
     history holds many sessions and is counted by parsing it (it is small)."""
     from ctx.capture.adapters.codex import _id_from_name
 
+    groups = discover(project)
+    if not any(group.files for group in groups):  # nothing here: no need to list the store
+        return {group.agent: 0 for group in groups}
     known = set(project._all_ids())
     known |= {str(k) for doc, _ in project.docs() for k in list(doc.forgotten.keys())}
     counts: dict[str, int] = {}
-    for group in discover(project):
+    for group in groups:
         n = 0
         for f in group.files:
             if group.agent == "claude":

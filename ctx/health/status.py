@@ -65,10 +65,11 @@ def refused_ids(project: Project) -> None:
 
 
 def project_status(project: Project) -> dict[str, Any]:
+    started = project.start_uncommitted()  # git looks at the files while the state loads
     counts = project.counts()
     refused_ids(project)
     try:
-        unc = project.uncommitted()
+        unc = project.uncommitted(started)
     except Exception as exc:  # git status failing must not hide the rest
         unc = [f"(git status failed: {exc})"]
     return {

@@ -163,31 +163,50 @@ class Project(MemoryOps, SessionOps):
             "private_memories": len(self.private.memory_ids()),
         }
 
-    def uncommitted(self) -> list[str]:
+    def uncommitted(self, started: Any = None) -> list[str]:
         """Files under .contextfs/ that git would commit but has not (new, modified, deleted).
 
         Asked of git itself, for the store's folder only (`git status -- .contextfs/`): git's
         index and untracked caches make it a few milliseconds, where libgit2's status walked the
-        whole working tree (0.07 s in a small repository) after importing pygit2 (0.05 s)."""
+        whole working tree (0.07 s in a small repository) after importing pygit2 (0.05 s).
+        `started`: what :meth:`start_uncommitted` returned (git ran meanwhile)."""
         import os
         import subprocess
 
-        prefix = str(self.layout.store.relative_to(self.root)) + "/"
-        argv = ["git", "--no-optional-locks", "status", "--porcelain=v1", "-z", "--no-renames"]
+        prefix = self._store_prefix()
+        proc = started if started is not None else self.start_uncommitted()
+        if proc is None:
+            return self._uncommitted_pygit2(prefix)
         try:
-            proc = subprocess.run(
-                [*argv, "--untracked-files=all", "--", prefix],
-                cwd=self.git.worktree,
-                capture_output=True,
-                stdin=subprocess.DEVNULL,
-                timeout=120,
-            )
-        except (OSError, subprocess.TimeoutExpired):
+            out, _err = proc.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
             return self._uncommitted_pygit2(prefix)
         if proc.returncode != 0:
             return self._uncommitted_pygit2(prefix)
-        found = {os.fsdecode(e[3:]) for e in proc.stdout.split(b"\0") if len(e) > 3}
+        found = {os.fsdecode(e[3:]) for e in out.split(b"\0") if len(e) > 3}
         return sorted(p for p in found if p.startswith(prefix))
+
+    def start_uncommitted(self) -> Any:
+        """Start the `git status` of :meth:`uncommitted` (a Popen; None when git cannot be
+        started), so it runs on another core while this process does the rest."""
+        import subprocess
+
+        argv = ["git", "--no-optional-locks", "status", "--porcelain=v1", "-z", "--no-renames"]
+        try:
+            return subprocess.Popen(
+                [*argv, "--untracked-files=all", "--", self._store_prefix()],
+                cwd=self.git.worktree,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+        except OSError:
+            return None
+
+    def _store_prefix(self) -> str:
+        return str(self.layout.store.relative_to(self.root)) + "/"
 
     def _uncommitted_pygit2(self, prefix: str) -> list[str]:
         """The same through libgit2, where git itself could not answer."""
