@@ -95,6 +95,7 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 class Config:
     data: dict[str, Any] = field(default_factory=lambda: copy.deepcopy(DEFAULTS))
     sources: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)  # settings a project file may not make
 
     def get(self, section: str, key: str, default: Any = None) -> Any:
         return self.data.get(section, {}).get(key, default)
@@ -115,10 +116,24 @@ class Config:
         return Path(os.path.expanduser(str(p))) if p else None
 
 
+def _machine_paths_dropped(data: dict[str, Any], path: Path, cfg: Config) -> dict[str, Any]:
+    """The project file without `embedding.model_path`: the project file comes with every pull,
+    and a folder on this machine is this machine's to name (a teammate's commit could point
+    ctx's model loader at any folder, or at a model file of their own in the repository)."""
+    emb = data.get("embedding")
+    if isinstance(emb, dict) and emb.get("model_path"):
+        data = {**data, "embedding": {k: v for k, v in emb.items() if k != "model_path"}}
+        cfg.ignored.append(
+            f"{path}: embedding.model_path is ignored in the project's file (a folder on one "
+            f"machine); set it in {paths.user_config_file()} or $CTX_EMBED_MODEL_PATH"
+        )
+    return data
+
+
 def load_config(project_config: Path | None = None) -> Config:
     cfg = Config()
     if project_config is not None:
-        _merge(cfg.data, validated(project_config))
+        _merge(cfg.data, _machine_paths_dropped(validated(project_config), project_config, cfg))
         cfg.sources.append(str(project_config))
     user = paths.user_config_file()
     if user.exists():

@@ -108,6 +108,9 @@ class ProjectBase:
             cfg = self.layout.config
             linked = confine.link_in(self.layout.store, cfg) is not None  # never read through
             self._config = load_config(cfg if self.exists and not linked else None)
+            for note in self._config.ignored:  # said as a warning, as damage is
+                if note not in self.notices:
+                    self.notices.append(note)
         return self._config
 
     def refresh_git(self) -> None:

@@ -340,3 +340,30 @@ def test_an_export_with_path_ids_imports_nothing_outside(
     assert "is not a session id" in r.err and "is not a memory id" in r.err
     assert snapshot(victim) == before
     assert not (tmp_path / "victim" / "new").exists()
+
+
+# ---- config ------------------------------------------------------------------------------------
+
+
+def test_a_pulled_config_never_names_the_model_folder(
+    team: Team, victim: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`.contextfs/config.toml` comes with every pull: a folder on this machine is not the
+    project's to name, so `embedding.model_path` there is ignored (said once per command);
+    the user's own setting still counts."""
+    mallory = team.clone("mallory")
+    (victim / "model.onnx").write_bytes(b"not a model")
+    cfg = mallory / ".contextfs" / "config.toml"
+    cfg.write_text(cfg.read_text() + f'\n[embedding]\nmodel_path = "{victim}"\n')
+    push_from(mallory, "a faster model")
+    bob = team.clone("bob")
+    r = run(bob, "status", "--json")
+    assert r.code == 0, r
+    model = json.loads(r.out)["model"]
+    assert model["path"] != str(victim) and str(victim) not in model["detail"]
+    assert "embedding.model_path is ignored in the project's file" in r.err
+    own = team.base / "own-model"
+    own.mkdir()
+    monkeypatch.setenv("CTX_EMBED_MODEL_PATH", str(own))
+    r = run(bob, "status", "--json")
+    assert json.loads(r.out)["model"]["path"] == str(own)
