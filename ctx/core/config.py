@@ -116,17 +116,25 @@ class Config:
         return Path(os.path.expanduser(str(p))) if p else None
 
 
+#: (section, key, why): settings the project's file (which comes with every pull) may not make
+USER_ONLY = (
+    ("embedding", "model_path", "a folder on one machine"),
+    ("capture", "record_input", "recording what you type is yours to turn on"),
+)
+
+
 def _machine_paths_dropped(data: dict[str, Any], path: Path, cfg: Config) -> dict[str, Any]:
-    """The project file without `embedding.model_path`: the project file comes with every pull,
-    and a folder on this machine is this machine's to name (a teammate's commit could point
-    ctx's model loader at any folder, or at a model file of their own in the repository)."""
-    emb = data.get("embedding")
-    if isinstance(emb, dict) and emb.get("model_path"):
-        data = {**data, "embedding": {k: v for k, v in emb.items() if k != "model_path"}}
-        cfg.ignored.append(
-            f"{path}: embedding.model_path is ignored in the project's file (a folder on one "
-            f"machine); set it in {paths.user_config_file()} or $CTX_EMBED_MODEL_PATH"
-        )
+    """The project file without the settings only a user makes for their machine: a teammate's
+    commit could otherwise point ctx's model loader at any folder (or a model file it carries),
+    or have every `ctx wrap` record what its user types."""
+    for section, key, why in USER_ONLY:
+        part = data.get(section)
+        if isinstance(part, dict) and part.get(key):
+            data = {**data, section: {k: v for k, v in part.items() if k != key}}
+            cfg.ignored.append(
+                f"{path}: {section}.{key} is ignored in the project's file ({why}); "
+                f"set it in {paths.user_config_file()}"
+            )
     return data
 
 

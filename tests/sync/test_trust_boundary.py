@@ -349,12 +349,14 @@ def test_a_pulled_config_never_names_the_model_folder(
     team: Team, victim: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`.contextfs/config.toml` comes with every pull: a folder on this machine is not the
-    project's to name, so `embedding.model_path` there is ignored (said once per command);
-    the user's own setting still counts."""
+    project's to name, nor is recording what its user types, so `embedding.model_path` and
+    `capture.record_input` there are ignored (said once per command); the user's own setting
+    still counts."""
     mallory = team.clone("mallory")
     (victim / "model.onnx").write_bytes(b"not a model")
     cfg = mallory / ".contextfs" / "config.toml"
-    cfg.write_text(cfg.read_text() + f'\n[embedding]\nmodel_path = "{victim}"\n')
+    extra = f'\n[embedding]\nmodel_path = "{victim}"\n\n[capture]\nrecord_input = true\n'
+    cfg.write_text(cfg.read_text() + extra)
     push_from(mallory, "a faster model")
     bob = team.clone("bob")
     r = run(bob, "status", "--json")
@@ -362,6 +364,8 @@ def test_a_pulled_config_never_names_the_model_folder(
     model = json.loads(r.out)["model"]
     assert model["path"] != str(victim) and str(victim) not in model["detail"]
     assert "embedding.model_path is ignored in the project's file" in r.err
+    assert "capture.record_input is ignored in the project's file" in r.err
+    assert Project.open(bob).config.get("capture", "record_input") is False  # what wrap reads
     own = team.base / "own-model"
     own.mkdir()
     monkeypatch.setenv("CTX_EMBED_MODEL_PATH", str(own))
