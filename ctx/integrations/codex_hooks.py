@@ -104,7 +104,11 @@ def install(project: Project, command: str | None = None) -> list[str]:
     done, data, changed = install_grouped(path, rel, wanted, base, _is_ours)
     if changed:
         done += machine_note(rel, base)
-    done += _trust(project, _key_path(path), data)
+    exact = {  # what install_grouped puts there: only these are trusted
+        event: {"type": "command", "command": f"{base} hook {sub}", "timeout": timeout}
+        for event, (sub, timeout) in wanted.items()
+    }
+    done += _trust(project, _key_path(path), data, exact)
     return done
 
 
@@ -114,8 +118,13 @@ def _key_path(path: Path) -> Path:
     return Path(os.path.realpath(path))
 
 
-def _our_handlers(path: Path, data: dict[str, Any]) -> list[tuple[str, str]]:
-    """(trust key, hash) of each of our handlers where it now sits in the file."""
+def _our_handlers(
+    path: Path, data: dict[str, Any], exact: dict[str, dict[str, Any]] | None = None
+) -> list[tuple[str, str]]:
+    """(trust key, hash) of each of our handlers where it now sits in the file. With `exact`
+    (event -> the handler install writes), only a handler equal to it counts: the file is
+    committed, so a pulled one may hold a command that merely mentions ours, and ctx must
+    never record trust for it (Codex would then run it without asking)."""
     hooks = data.get("hooks") if isinstance(data.get("hooks"), dict) else {}
     assert isinstance(hooks, dict)
     out: list[tuple[str, str]] = []
@@ -125,7 +134,8 @@ def _our_handlers(path: Path, data: dict[str, Any]) -> list[tuple[str, str]]:
             if not isinstance(g, dict) or "matcher" in g or not isinstance(g.get("hooks"), list):
                 continue
             for hi, h in enumerate(g["hooks"]):
-                if _is_ours(h) and isinstance(h.get("command"), str):
+                mine = h == exact.get(event) if exact is not None else _is_ours(h)
+                if mine and isinstance(h.get("command"), str):
                     out.append((f"{path}:{label}:{gi}:{hi}", trusted_hash(label, h)))
     return out
 
@@ -147,7 +157,9 @@ def _without_block(text: str, path: Path) -> str:
     return pattern.sub("\n", text)
 
 
-def _trust(project: Project, path: Path, data: dict[str, Any]) -> list[str]:
+def _trust(
+    project: Project, path: Path, data: dict[str, Any], exact: dict[str, dict[str, Any]]
+) -> list[str]:
     cfg = codex_config_path()
     read = _read_config(cfg)
     review = "review them in Codex (`/hooks`) so that it runs them"
@@ -172,7 +184,7 @@ def _trust(project: Project, path: Path, data: dict[str, Any]) -> list[str]:
             f"note: Codex reads {path.parent.name}/{path.name} only in a trusted project: "
             "say yes when Codex asks whether to trust this folder"
         )
-    for key, digest in _our_handlers(path, data):
+    for key, digest in _our_handlers(path, data, exact):
         have = state.get(key)
         if isinstance(have, dict) and have.get("trusted_hash") == digest:
             continue  # Codex (or the user) already trusts exactly this hook
