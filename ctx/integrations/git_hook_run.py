@@ -41,7 +41,7 @@ def run_hook(name: str, args: list[str], cwd: Path | None = None) -> int:
 
 
 def _pre_commit(cwd: Path) -> int:
-    if _log_losses(cwd):
+    if _log_losses(cwd) or _machine_local(cwd):
         return SECRET_FOUND  # the same refusal exit: the hook already said why
     try:
         from ctx.privacy import secrets  # noqa: F401
@@ -57,6 +57,18 @@ def _pre_commit(cwd: Path) -> int:
         return 0
     sys.stderr.write(message(leaks) + "\n")
     return SECRET_FOUND
+
+
+def _machine_local(cwd: Path) -> bool:
+    """Refuse a commit that adds this clone's machine-local store files (and say so)."""
+    from ctx.sync import gitrun
+    from ctx.sync.precommit import machine_local_message, staged_machine_local
+
+    top = gitrun.out(cwd, "rev-parse", "--show-toplevel")
+    found = staged_machine_local(Path(top) if top else cwd)
+    if found:
+        sys.stderr.write(machine_local_message(found) + "\n")
+    return bool(found)
 
 
 def _session_trailer(name: str, args: list[str], cwd: Path) -> int:

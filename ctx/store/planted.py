@@ -43,6 +43,7 @@ _memo: dict[tuple[str, tuple[int, ...]], list[str]] = {}
 def check(root: Path, store: Path) -> None:
     """Refuse (a CtxError naming the files) when git tracks machine-local store paths, and
     after that while any of them is still in the checkout (untracked, left on disk)."""
+    keep_local_ignored(store)
     found = tracked(root, store)
     if not found:
         _refuse_left(root)
@@ -58,6 +59,58 @@ def check(root: Path, store: Path) -> None:
         "(`git log --diff-filter=A -- .contextfs/local` shows who added them)",
         code="store_planted",
     )
+
+
+LOCAL_IGNORE = b"# ctx: everything here is this machine's own, never committed\n*\n"
+
+
+def keep_local_ignored(store: Path) -> None:
+    """`local/.gitignore` ignoring everything in `local/`: the store's own `.gitignore` comes
+    with every pull, and a commit that drops (or negates) its `local/` line would otherwise
+    have the next `git add .contextfs` commit this clone's private log, journals and
+    recordings. A `.gitignore` inside the folder wins over every rule above it. One failed
+    stat when it is there."""
+    local = store / "local"
+    target = local / ".gitignore"
+    try:
+        os.lstat(target)
+        return
+    except OSError:
+        pass
+    from ctx.store import confine
+    from ctx.store.locking import atomic_write
+
+    if not os.path.isdir(store) or confine.link_in(store, target) is not None:
+        return  # no store here, or a link on the way (refused elsewhere)
+    with contextlib.suppress(OSError):
+        atomic_write(target, LOCAL_IGNORE, private=True, durable=False)
+        _exclude_index(store.parent)  # (once per clone: when local/.gitignore was made)
+
+
+INDEX_EXCLUDE = "/.contextfs/index.db*"
+
+
+def _exclude_index(root: Path) -> None:
+    """The search index in git's own `info/exclude` too (never pulled): where a pulled
+    `.contextfs/.gitignore` no longer lists it, `git add .contextfs` still leaves it out."""
+    from ctx.core.gitfiles import locate
+
+    repo = locate(root.resolve())
+    if repo is None or repo.root != root.resolve():
+        return
+    exclude = repo.common / "info" / "exclude"
+    if os.path.islink(exclude):
+        return
+    try:
+        text = exclude.read_text(encoding="utf-8") if exclude.exists() else ""
+    except (OSError, UnicodeDecodeError):
+        return
+    if INDEX_EXCLUDE in text.splitlines():
+        return
+    exclude.parent.mkdir(parents=True, exist_ok=True)
+    sep = "" if not text or text.endswith("\n") else "\n"
+    with open(exclude, "a", encoding="utf-8") as fh:
+        fh.write(f"{sep}# ctx: the search index is this clone's own\n{INDEX_EXCLUDE}\n")
 
 
 QUARANTINE = "ctx-planted"  # in git's directory: the files a refusal named, one per line

@@ -10,6 +10,10 @@ from pathlib import Path
 from ctx.core.errors import CtxError
 
 STORE = ".contextfs"
+#: machine-local store files, unstaged after every `git add` of the store whatever the (pulled,
+#: so anyone's) `.contextfs/.gitignore` says (`git reset -- NEVER_STAGED`: an exclude pathspec
+#: fails where they are ignored)
+NEVER_STAGED = (f"{STORE}/local", f":(glob){STORE}/index.db*")
 EXTRA_ENV: dict[str, str] = {}  # set by ctx sync while it drives git (tells our hooks)
 
 
@@ -19,6 +23,7 @@ def run(
     """Run git; on failure raise a CtxError carrying git's own last words."""
     env = os.environ.copy()
     env["GIT_MERGE_AUTOEDIT"] = "no"  # never open an editor for a merge message
+    env.pop("GIT_LITERAL_PATHSPECS", None)  # (it would turn NEVER_STAGED into plain paths)
     env.update(EXTRA_ENV)
     try:
         proc = subprocess.run(

@@ -202,3 +202,34 @@ def losses_message(losses: list[tuple[str, str]]) -> str:
         "Meant it anyway? Commit with `git commit --no-verify`.",
     ]
     return "\n".join(lines)
+
+
+def staged_machine_local(root: Path) -> list[str]:
+    """Machine-local store files this commit would add (`.contextfs/local/…`, `index.db*`):
+    ctx never commits them, and once pushed every teammate's ctx refuses the store. They get
+    staged when a pulled `.contextfs/.gitignore` stops ignoring them, or by `git add -f`."""
+    from ctx.sync import gitrun
+    from ctx.sync.gitrun import STORE
+
+    names = gitrun.out(
+        root,
+        "diff",
+        "--cached",
+        "--name-only",
+        "--diff-filter=A",
+        "--no-renames",
+        "-z",
+        "--",
+        f"{STORE}/local",
+        f":(glob){STORE}/index.db*",
+    )
+    return sorted(n for n in (names or "").split("\0") if n)
+
+
+def machine_local_message(found: list[str]) -> str:
+    shown = ", ".join(found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3 else "")
+    return (
+        f"ctx: this commit adds machine-local ctx files ({shown}): they are this clone's own "
+        "(a private log, journals, caches) and ctx never commits them — unstage them: "
+        "git reset -q -- .contextfs/local .contextfs/index.db; check .contextfs/.gitignore"
+    )

@@ -26,7 +26,7 @@ from ctx.sync.after import AfterPull, after_pull
 from ctx.sync.changes import ChangeSummary, commit_message, summarize
 from ctx.sync.conflicts import LostEdit
 from ctx.sync.forgotten import purge_forgotten
-from ctx.sync.gitrun import STORE, GitFailed
+from ctx.sync.gitrun import NEVER_STAGED, STORE, GitFailed
 from ctx.sync.records import last_sync_path
 
 if TYPE_CHECKING:
@@ -165,6 +165,7 @@ def commit_store(project: Project, message: str | None = None) -> Commit | None:
     """Commit everything under `.contextfs/` (and nothing else); None when nothing changed."""
     root = project.root
     gitrun.run(root, "add", "-A", "--", STORE)
+    gitrun.run(root, "reset", "-q", "--", *NEVER_STAGED)  # this clone's own, never committed
     _keep_other_logs(project)
     status = gitrun.out(root, "diff", "--cached", "--name-status", "--no-renames", "--", STORE)
     if not status:

@@ -5,6 +5,7 @@ crash, never acting on them), `ctx doctor` says the same, and once they are gone
 from __future__ import annotations
 
 import json
+import subprocess
 
 from tests.sync.conftest import Team, ctx_in, git
 from tests.wrap.conftest import run_ctx
@@ -125,3 +126,46 @@ def test_a_current_session_left_on_disk_is_not_this_clones(team: Team) -> None:
     shown = ctx_in(bob, "sessions", "show", own)
     assert "my own words" in shown
     assert "my private words" not in journal.read_text()
+
+
+def test_a_pulled_gitignore_that_stops_ignoring_local_files_leaks_nothing(team: Team) -> None:
+    """A commit rewrites `.contextfs/.gitignore` so that `local/` and `index.db` are no longer
+    ignored. The victim's private memory, journals and search index still never reach a
+    commit: `local/.gitignore` (written by ctx in every clone) ignores everything in `local/`,
+    git's own `info/exclude` lists the index, `ctx sync` never stages machine-local paths, and
+    the pre-commit hook refuses a commit that adds them."""
+    alice, bob = team.clone("alice"), team.clone("bob")
+    ignore = alice / ".contextfs" / ".gitignore"
+    ignore.write_text("*.lock\n*.tmp\n")  # no more local/ nor index.db
+    git(alice, "add", str(ignore))
+    git(alice, "commit", "-qm", "simplify ignores")
+    git(alice, "push", "-q", "origin", "HEAD:main")
+
+    git(bob, "pull", "-q", "--no-rebase")
+    secret = "bob's private note: the staging password rotates on Fridays"
+    ctx_in(bob, "memory", "add", "--private", secret)
+    ctx_in(bob, "memory", "add", "a shared fact")
+    ctx_in(bob, "search", "staging", "--mode", "keyword")  # builds bob's index.db
+    assert (bob / ".contextfs" / "local" / ".gitignore").is_file()
+    assert (bob / ".contextfs" / "index.db").exists()
+    ctx_in(bob, "sync")
+    tracked = git(bob, "ls-files", ".contextfs").stdout.split()
+    assert not [p for p in tracked if p.startswith(".contextfs/local") or "index.db" in p]
+    git(alice, "pull", "-q", "--no-rebase")
+    assert "a shared fact" in ctx_in(alice, "memory", "list")
+    for f in (alice / ".contextfs").rglob("*"):
+        if f.is_file() and "local" not in f.relative_to(alice / ".contextfs").parts:
+            assert b"staging password" not in f.read_bytes(), f
+
+    git(bob, "add", ".contextfs")  # what the README says to run: nothing machine-local
+    staged = git(bob, "diff", "--cached", "--name-only").stdout.split()
+    assert not [p for p in staged if p.startswith(".contextfs/local") or "index.db" in p]
+    ctx_in(bob, "hooks", "install")
+    git(bob, "add", "-f", ".contextfs/index.db")  # forced: the pre-commit hook refuses it
+    r = subprocess.run(
+        ["git", "commit", "-qm", "ctx"], cwd=bob, capture_output=True, text=True, check=False
+    )
+    assert r.returncode != 0 and "adds machine-local ctx files" in r.stderr, r
+    assert ".contextfs/index.db" in r.stderr
+    committed = git(bob, "ls-tree", "-r", "--name-only", "HEAD", ".contextfs").stdout
+    assert "index.db" not in committed  # refused: staged only, until bob unstages it
