@@ -45,19 +45,7 @@ def root(
         False, "--no-pager", help="Never page long output (paging only happens on a terminal)."
     ),
 ) -> None:
-    from ctx.cli.output import set_color
-
-    if directory is not None and not directory.is_dir():
-        raise CtxError(
-            f"no such directory: {directory}",
-            "give an existing directory to -C",
-            exit_code=2,
-            code="usage",
-        )
-    set_color(color)
-    common.state.cwd = directory
-    common.state.quiet = quiet
-    common.state.identity_warned = False
+    common.apply_global_options(directory, quiet, color)
 
 
 def _register() -> None:

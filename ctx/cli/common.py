@@ -41,6 +41,23 @@ class CliState:
 state = CliState()
 
 
+def apply_global_options(directory: Path | None, quiet: bool, color: str | None) -> None:
+    """What `ctx [-C DIR] [-q] [--color WHEN]` sets for the command that follows."""
+    from ctx.cli.output import set_color
+
+    if directory is not None and not directory.is_dir():
+        raise CtxError(
+            f"no such directory: {directory}",
+            "give an existing directory to -C",
+            exit_code=2,
+            code="usage",
+        )
+    set_color(color)
+    state.cwd = directory
+    state.quiet = quiet
+    state.identity_warned = False
+
+
 def open_project(*, require_store: bool = True) -> Project:
     from ctx.store.project import Project
 

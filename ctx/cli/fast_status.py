@@ -12,34 +12,25 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-_GLOBAL_FLAGS = ("-q", "--quiet", "--no-pager")
-
 
 def parse(args: list[str]) -> tuple[Path | None, bool, bool, bool] | None:
     """(-C directory, --json, --quiet, --no-pager) of a plain `ctx status`, else None."""
-    directory: Path | None = None
-    seen: set[str] = set()
-    i = 0
-    while i < len(args) and args[i] != "status":
-        a = args[i]
-        if a == "-C" and i + 1 < len(args) and directory is None:
-            directory = Path(args[i + 1])
-            i += 2
-            continue
-        if a not in _GLOBAL_FLAGS:
-            return None
-        seen.add(a)
-        i += 1
+    from ctx.cli.fast_args import leading_options
+
+    lead = leading_options(args, "status")
+    if lead is None:
+        return None
+    directory, flags, i = lead
     rest = args[i + 1 :]
-    if i >= len(args) or rest not in ([], ["--json"]):
+    if rest not in ([], ["--json"]):
         return None
     try:
         for a in args:
             a.encode("utf-8")
     except UnicodeEncodeError:
         return None  # the full command says so
-    quiet = bool(seen & {"-q", "--quiet"})
-    return directory, rest == ["--json"], quiet, "--no-pager" in seen
+    quiet = bool(flags & {"-q", "--quiet"})
+    return directory, rest == ["--json"], quiet, "--no-pager" in flags
 
 
 def run(args: list[str]) -> int | None:
@@ -50,25 +41,14 @@ def run(args: list[str]) -> int | None:
     directory, as_json, quiet, no_pager = parsed
     from ctx.cli import common
     from ctx.cli.guard import run_guarded
-    from ctx.cli.output import SafeStream, paged, set_color
+    from ctx.cli.output import SafeStream, paged
     from ctx.codelinks.why_keep import before_write
     from ctx.core import after_write
-    from ctx.core.errors import CtxError
 
     after_write.register(before_write)  # as ctx.cli.app.main does (a recovery writes)
 
     def body() -> int:
-        if directory is not None and not directory.is_dir():  # as ctx.cli.app.root says it
-            raise CtxError(
-                f"no such directory: {directory}",
-                "give an existing directory to -C",
-                exit_code=2,
-                code="usage",
-            )
-        set_color(None)
-        common.state.cwd = directory
-        common.state.quiet = quiet
-        common.state.identity_warned = False
+        common.apply_global_options(directory, quiet, None)  # as ctx.cli.app.root does
         from ctx.cli.status_show import show_status
 
         real = sys.stdout

@@ -15,26 +15,18 @@ import sys
 from pathlib import Path
 from typing import Any
 
-_GLOBAL_FLAGS = ("-q", "--quiet", "--no-pager")
-
 
 def parse(args: list[str]) -> tuple[Path | None, str, bool, bool] | None:
     """(-C directory, target, --json, --no-pager) of a plain `ctx why`, else None."""
-    directory: Path | None = None
-    no_pager = False
-    i = 0
-    while i < len(args) and args[i] != "why":
-        a = args[i]
-        if a == "-C" and i + 1 < len(args) and directory is None:
-            directory = Path(args[i + 1])
-            i += 2
-            continue
-        if a not in _GLOBAL_FLAGS:
-            return None
-        no_pager = no_pager or a == "--no-pager"
-        i += 1
+    from ctx.cli.fast_args import leading_options
+
+    lead = leading_options(args, "why")
+    if lead is None:
+        return None
+    directory, flags, i = lead
+    no_pager = "--no-pager" in flags
     rest = args[i + 1 :]
-    if i >= len(args) or not rest:
+    if not rest:
         return None
     as_json = "--json" in rest
     targets = [a for a in rest if a != "--json"]
