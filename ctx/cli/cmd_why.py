@@ -26,9 +26,11 @@ def why(
     that mention the file, decisions first.
     """
     from ctx.cli.common import state
+    from ctx.cli.progress import show_slow_blames
     from ctx.cli.why_text import render_why
     from ctx.codelinks.answer_cache import answer
 
+    show_slow_blames()
     project = open_project()
     cwd = Path(state.cwd).resolve() if state.cwd else Path.cwd()
     result = answer(project, target, cwd)  # kept for the next time: ctx/cli/fast_why.py

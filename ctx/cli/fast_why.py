@@ -57,6 +57,9 @@ def run(args: list[str]) -> int | None:
 
         data = lookup(cwd, target)
         if data is None:
+            from ctx.cli.progress import show_slow_blames
+
+            show_slow_blames()
             data = _answer(cwd, target)
         if data is None:
             return None

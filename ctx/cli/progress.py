@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import TextIO
 
 
@@ -86,3 +87,66 @@ class IndexProgress:
             if self.shown and self.tty:
                 self.stream.write("\n")
                 self.stream.flush()
+
+
+def waiting_note(
+    what: str, *, delay: float = 0.5, stream: TextIO | None = None
+) -> Callable[[], None]:
+    """On a terminal, `ctx: WHAT…` on stderr once the wait has lasted `delay` seconds, erased
+    when it is over (the function returned); nothing anywhere else, nothing for a short wait."""
+    out = stream or sys.stderr
+    try:
+        tty = out.isatty()
+    except (AttributeError, ValueError):
+        tty = False
+    if not tty:
+        return _nothing
+    import shutil
+
+    from ctx.cli.output import sanitize
+
+    width = shutil.get_terminal_size((80, 24)).columns
+    text = sanitize(f"ctx: {what}…")[: max(10, width - 1)]  # one line, so \r erases it all
+    lock = threading.Lock()
+    state = {"shown": False, "over": False}
+
+    def show() -> None:
+        with lock:
+            if state["over"]:
+                return
+            try:
+                out.write(text)
+                out.flush()
+                state["shown"] = True
+            except (OSError, ValueError):
+                pass
+
+    timer = threading.Timer(delay, show)
+    timer.daemon = True
+    timer.start()
+
+    def over() -> None:
+        with lock:
+            state["over"] = True
+            timer.cancel()
+            if state["shown"]:
+                try:
+                    out.write("\r" + " " * len(text) + "\r")  # (no escape codes: TERM=dumb too)
+                    out.flush()
+                except (OSError, ValueError):
+                    pass
+
+    return over
+
+
+def _nothing() -> None:
+    return None
+
+
+def show_slow_blames() -> None:
+    """`ctx why` on a terminal: a cold blame says what it waits for (ctx.codelinks.blame)."""
+    if not sys.stderr.isatty():
+        return
+    from ctx.codelinks import blame
+
+    blame.slow_notice = waiting_note

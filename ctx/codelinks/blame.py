@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,20 @@ from ctx.core.errors import CtxError
 
 _HEX = frozenset("0123456789abcdef")
 OPTIONS = ("-C", "-w")  # follow lines moved or copied from other files; ignore whitespace
+
+#: set by a front-end that can show it: called with what is being waited for when a blame
+#: starts to be awaited, it returns the function to call when the wait is over (the CLI says
+#: so on a terminal after half a second: ctx.cli.progress.waiting_note); None: nothing shown
+slow_notice: Callable[[str], Callable[[], None]] | None = None
+
+
+def waiting(what: str) -> Callable[[], None]:
+    hook = slow_notice
+    return hook(what) if hook is not None else _nothing
+
+
+def _nothing() -> None:
+    return None
 
 
 @dataclass
@@ -48,6 +63,7 @@ def run_porcelain(root: Path, path: str, args: list[str]) -> str:
     early = _started.pop((str(root), path, tuple(args)), None)
     if early is not None:
         return early.result()
+    done = waiting(_what(path, args))
     try:
         proc = subprocess.run(
             ["git", "blame", "--porcelain", *OPTIONS, *args, "--", path],
@@ -60,7 +76,16 @@ def run_porcelain(root: Path, path: str, args: list[str]) -> str:
         )
     except FileNotFoundError:
         raise CtxError("the git command is not on PATH", "install git", code="no_git") from None
+    finally:
+        done()
     return _checked(path, proc.returncode, proc.stdout, proc.stderr)
+
+
+def _what(path: str, args: list[str] | tuple[str, ...]) -> str:
+    ranged = any(".." in a or a.startswith("^") for a in args)
+    if ranged:
+        return f"blaming the new commits of {path}"
+    return f"blaming {path} (its whole history, this once)"
 
 
 def _checked(path: str, code: int, stdout: str, stderr: str) -> str:
@@ -89,6 +114,7 @@ class _Early:
         import tempfile
 
         self.path = path
+        self.args = list(args)
         self.out = tempfile.TemporaryFile()  # noqa: SIM115 (closed by result or discard)
         self.err = tempfile.TemporaryFile()  # noqa: SIM115
         try:
@@ -105,6 +131,7 @@ class _Early:
             raise
 
     def result(self) -> str:
+        done = waiting(_what(self.path, self.args)) if self.proc.poll() is None else _nothing
         try:
             try:
                 code = self.proc.wait(timeout=120)
@@ -119,6 +146,7 @@ class _Early:
             text = _text(self.out.read())
             said = _text(self.err.read())
         finally:
+            done()
             self.out.close()
             self.err.close()
         return _checked(self.path, code, text, said)

@@ -343,6 +343,9 @@ def wait_for_filler(project: Places, path: str, limit: float = JOIN_LIMIT) -> bo
         fd = os.open(lock, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | os.O_CLOEXEC)
     except OSError:
         return False
+    from ctx.codelinks.blame import waiting
+
+    done = None
     try:
         deadline = time.monotonic() + limit
         held = False
@@ -354,8 +357,12 @@ def wait_for_filler(project: Places, path: str, limit: float = JOIN_LIMIT) -> bo
                 held = True
                 if time.monotonic() >= deadline:
                     return held
+                if done is None:
+                    done = waiting(f"waiting for the background blame of {path}")
                 time.sleep(0.02)
     finally:
+        if done is not None:
+            done()
         os.close(fd)
 
 

@@ -10,6 +10,7 @@ import os
 import shutil
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -227,3 +228,34 @@ def test_git_c_settings_count_only_when_they_change_the_blame(
     monkeypatch.setenv("GIT_CONFIG_KEY_0", "mailmap.file")
     monkeypatch.setenv("GIT_CONFIG_VALUE_0", str(mailmap))
     assert blame_cache.git_stamp(repo) != plain
+
+
+def test_a_slow_blame_says_what_it_waits_for_on_a_terminal_only(tmp_path: Path) -> None:
+    """A cold `ctx why` waits for `git blame`; on a terminal it says so on stderr after half a
+    second and erases the line when git is done (nothing escaped, no escape codes), so the
+    answer below it is what it is elsewhere. Piped, nothing is said."""
+    from tests.outer_pty import PtyTerminal
+
+    repo, _sid = setup(tmp_path)
+    shim = tmp_path / "shim"
+    shim.mkdir()
+    real = shutil.which("git")
+    (shim / "git").write_text(f'#!/bin/sh\n[ "$1" = blame ] && sleep 1.2\nexec {real} "$@"\n')
+    (shim / "git").chmod(0o755)
+    env = {**os.environ, "PATH": f"{shim}{os.pathsep}{os.environ['PATH']}"}
+    argv = [sys.executable, "-m", "ctx", "--no-pager", "why", "app.py:2"]
+    term = PtyTerminal(argv, cwd=repo, env=env, cols=100)
+    try:
+        assert term.wait() == 0
+        shown = term.output()
+    finally:
+        term.close()
+    note = b"ctx: blaming app.py (its whole history, this once)\xe2\x80\xa6"
+    assert note in shown
+    erase = b"\r" + b" " * len(note.decode()) + b"\r"
+    after = shown.split(note, 1)[1]
+    assert after.startswith(erase), shown  # erased before the answer is written
+    assert b"\x1b" not in shown.split(b"app.py:2")[0]
+    piped = subprocess.run(argv, cwd=repo, env=env, capture_output=True, text=True)
+    assert piped.returncode == 0 and piped.stderr == ""
+    assert piped.stdout.replace("\n", "\r\n").encode() == after[len(erase) :]
