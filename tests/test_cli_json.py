@@ -101,7 +101,7 @@ HIT = {
 SEARCH = {"query": STR, "mode": STR, "notice": OPT_STR, "min_relevance": NUM, "hits": [HIT]}
 CHECK = {"name": STR, "status": STR, "detail": STR, "fix": STR}
 SCHEMAS: dict[str, Any] = {
-    "init": {"root": STR, "store": STR, "created": [STR]},
+    "init": {"root": STR, "store": STR, "created": [STR], "mended": [STR]},
     "status": {
         "root": STR,
         "store": STR,

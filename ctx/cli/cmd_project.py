@@ -23,8 +23,17 @@ def init(as_json: bool = JSON_OPT) -> None:
 
         warm_in_background(project.root, project.git.worktree, setup=True)
     if as_json:
-        emit_json({"root": str(result.root), "store": str(result.store), "created": result.created})
+        emit_json(
+            {
+                "root": str(result.root),
+                "store": str(result.store),
+                "created": result.created,
+                "mended": result.mended,
+            }
+        )
         return
+    for path in result.mended:
+        print(f"{path}: put back the lines that keep this clone's files out of git; commit it")
     if result.created:
         print(f"Initialized ctx store in {result.store}")
         print("Commit it with your code:  git add .contextfs && git commit -m 'Add ctx store'")

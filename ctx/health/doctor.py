@@ -153,6 +153,7 @@ def run_checks(start: Path | None) -> list[Check]:
             checks.append(Check("config", "fail", err.message, err.advice))
         if os.path.lexists(project.store_dir):
             checks.append(check_links(project.root, project.store_dir))
+            checks.append(check_ignores(project.store_dir))
         checks.extend(_hook_checks(project))
     checks.extend(check_sqlite())
     if cfg is None:
@@ -182,6 +183,27 @@ def _git_state(project: object) -> list[Check]:
     return [
         Check("git state", "warn", f"git is in the middle of a {what}", in_progress_advice(what))
     ]
+
+
+def check_ignores(store: Path) -> Check:
+    """The store's `.gitignore` (it comes with every pull) still keeps local files out."""
+    from ctx.store.layout import ignore_gaps
+
+    path = store / ".gitignore"
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace") if not path.is_symlink() else ""
+    except OSError:
+        text = ""
+    gaps = ignore_gaps(text)
+    if not gaps:
+        return Check("store-ignores", "ok", f"{path.name} keeps index.db and local/ out of git")
+    return Check(
+        "store-ignores",
+        "warn",
+        f"{path} lacks or negates what keeps this clone's files out of git: {', '.join(gaps)} "
+        "(local/ stays ignored by its own .gitignore; the pre-commit hook refuses them)",
+        "`ctx init` puts the lines back; commit the file",
+    )
 
 
 def check_links(root: Path, store: Path) -> Check:

@@ -17,6 +17,26 @@ local/
 *.tmp
 """
 
+IGNORED = ("index.db", "index.db-*", "local/")  # the lines that keep this clone's files out
+
+
+def ignore_gaps(text: str) -> list[str]:
+    """What a store `.gitignore` lacks of `IGNORED`, and the lines in it that un-ignore
+    something (`!…`): the file comes with every pull, so a commit can change it."""
+    lines = [line.strip() for line in text.splitlines()]
+    missing = [want for want in IGNORED if want not in lines]
+    negated = [line for line in lines if line.startswith("!")]
+    return missing + negated
+
+
+def mended_gitignore(text: str) -> str:
+    """`text` without its `!…` lines and with the `IGNORED` lines it lacks."""
+    kept = [line for line in text.splitlines() if not line.strip().startswith("!")]
+    have = {line.strip() for line in kept}
+    added = [want for want in IGNORED if want not in have]
+    return "\n".join([*kept, *added]) + "\n"
+
+
 CONFIG_TEMPLATE = """\
 # ctx project configuration (committed with the code).
 # Every key is documented in .contextfs.example in the ctx repository.

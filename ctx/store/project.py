@@ -13,7 +13,13 @@ from ctx.core.gitinfo import context
 from ctx.core.ids import MEMORY_PREFIX, SESSION_PREFIX, is_memory_id, is_session_id
 from ctx.core.models import ImportResult, TranscriptHeader, TranscriptTurn
 from ctx.store import confine, registry
-from ctx.store.layout import CONFIG_TEMPLATE, FORMAT_VERSION, GITIGNORE
+from ctx.store.layout import (
+    CONFIG_TEMPLATE,
+    FORMAT_VERSION,
+    GITIGNORE,
+    ignore_gaps,
+    mended_gitignore,
+)
 from ctx.store.memories import MemoryOps
 from ctx.store.problems import Problem
 from ctx.store.sessions import SessionOps
@@ -26,6 +32,7 @@ class InitResult:
     root: Path
     store: Path
     created: list[str] = field(default_factory=list)  # files created (empty: already initialised)
+    mended: list[str] = field(default_factory=list)  # files put back as ctx needs them
 
 
 @dataclass
@@ -65,6 +72,11 @@ class Project(MemoryOps, SessionOps):
         if not lay.gitignore.exists():
             lay.gitignore.write_text(GITIGNORE)
             result.created.append(str(lay.gitignore.relative_to(self.root)))
+        elif not lay.gitignore.is_symlink():
+            text = lay.gitignore.read_text(encoding="utf-8", errors="replace")
+            if ignore_gaps(text):  # a commit changed what keeps local files out: put it back
+                lay.gitignore.write_text(mended_gitignore(text), encoding="utf-8")
+                result.mended.append(str(lay.gitignore.relative_to(self.root)))
         for d in (lay.state_dir, lay.sessions_dir):
             d.mkdir(exist_ok=True)
             keep = d / ".gitkeep"

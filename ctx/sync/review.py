@@ -194,6 +194,11 @@ def _check_top_file(path: str, old: Entry | None, new: Entry | None, out: Review
             out.findings.append(
                 Finding(ERROR, path, f"no longer ignores {', '.join(missing)} (local data)")
             )
+        negated = [p for p in text if p.startswith("!")]
+        if negated:
+            out.findings.append(
+                Finding(ERROR, path, f"un-ignores {', '.join(negated)} (local data)")
+            )
     elif name == ".gitattributes":
         from ctx.store.attributes import GITATTRIBUTES
 

@@ -169,3 +169,27 @@ def test_a_pulled_gitignore_that_stops_ignoring_local_files_leaks_nothing(team: 
     assert ".contextfs/index.db" in r.stderr
     committed = git(bob, "ls-tree", "-r", "--name-only", "HEAD", ".contextfs").stdout
     assert "index.db" not in committed  # refused: staged only, until bob unstages it
+
+
+def test_a_gitignore_that_negates_local_lines_is_named_and_mended(team: Team) -> None:
+    """A commit that keeps the lines but un-ignores the index (`!index.db`) beats git's own
+    `info/exclude`: `ctx verify` names it in review, `ctx doctor` warns, `ctx init` mends it."""
+    alice, bob = team.clone("alice"), team.clone("bob")
+    ignore = alice / ".contextfs" / ".gitignore"
+    ignore.write_text(ignore.read_text() + "!index.db\n# the team's own line\n")
+    git(alice, "add", str(ignore))
+    git(alice, "commit", "-qm", "share the index")
+    r = run_ctx(alice, "verify", "origin/main..HEAD")
+    assert r.code != 0 and "un-ignores !index.db" in r.out + r.err, r
+    git(alice, "push", "-q", "origin", "HEAD:main")
+
+    git(bob, "pull", "-q", "--no-rebase")
+    doctor = run_ctx(bob, "doctor")
+    assert "store-ignores" in doctor.out and "!index.db" in doctor.out, doctor
+    r = run_ctx(bob, "init", "--json")
+    assert r.code == 0 and json.loads(r.out)["mended"] == [".contextfs/.gitignore"], r
+    mended = (bob / ".contextfs" / ".gitignore").read_text()
+    assert "!index.db" not in mended and "# the team's own line" in mended
+    assert "index.db" in mended.splitlines() and "local/" in mended.splitlines()
+    assert "store-ignores" in run_ctx(bob, "doctor").out  # (ok now)
+    assert "!index.db" not in run_ctx(bob, "doctor").out
