@@ -240,7 +240,7 @@ def test_a_slow_blame_says_what_it_waits_for_on_a_terminal_only(tmp_path: Path) 
     shim = tmp_path / "shim"
     shim.mkdir()
     real = shutil.which("git")
-    (shim / "git").write_text(f'#!/bin/sh\n[ "$1" = blame ] && sleep 1.2\nexec {real} "$@"\n')
+    (shim / "git").write_text(f'#!/bin/sh\n[ "$1" = blame ] && sleep 2.5\nexec {real} "$@"\n')
     (shim / "git").chmod(0o755)
     env = {**os.environ, "PATH": f"{shim}{os.pathsep}{os.environ['PATH']}"}
     argv = [sys.executable, "-m", "ctx", "--no-pager", "why", "app.py:2"]
