@@ -91,18 +91,28 @@ def make_int8(source_dir: Path, model_file: str, target: Path) -> Path:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
+    staged = target.with_name(f"{target.name}.src-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
+    shutil.rmtree(staged, ignore_errors=True)
     try:
         for f in source_dir.rglob("*"):
             if f.is_file() and ".onnx" not in f.name:  # tokenizer, configs: small
                 dest = tmp / f.relative_to(source_dir)
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(f, dest)
+            elif f.is_file() and f.name.startswith(Path(model_file).name):
+                # the model (and its external data, model.onnx_data), quantised from a copy:
+                # onnxruntime writes "<model>-inferred.onnx" beside its input and deletes it,
+                # so two processes quantising the same model read each other's half-written
+                # file, and a read-only model folder fails; never write in the user's folder
+                dest = staged / f.relative_to(source_dir)  # (a copy: a hard link shares
+                dest.parent.mkdir(parents=True, exist_ok=True)  # the user's file's inode)
+                shutil.copyfile(f, dest)
         out = tmp / model_file
         out.parent.mkdir(parents=True, exist_ok=True)
         with _quiet_root_logger():  # it advises "pre-processing" through logging.warning()
             quantize_dynamic(
-                source_dir / model_file,
+                staged / model_file,
                 out,
                 weight_type=QuantType.QInt8,
                 per_channel=True,
@@ -120,4 +130,5 @@ def make_int8(source_dir: Path, model_file: str, target: Path) -> Path:
                 raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(staged, ignore_errors=True)
     return target

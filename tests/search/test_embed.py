@@ -214,3 +214,38 @@ def test_cache_written_by_an_earlier_version_is_upgraded(
     cache.put_many([(b"n" * 32, b"\1" * 1536)])
     assert len(cache.get_many([b"k" * 32, b"n" * 32])) == 2
     cache.close()
+
+
+def test_two_processes_quantise_one_model_at_once_and_never_write_beside_it(
+    tmp_path: Path,
+) -> None:
+    """onnxruntime's quantiser writes `<model>-inferred.onnx` beside its input and deletes it:
+    two processes quantising the same model (two projects' first searches) read each other's
+    half-written file ("Failed to find proper ai.onnx domain"), and the user's model folder is
+    written to. ctx quantises a private copy: both succeed, the model folder is left as it is."""
+    import shutil
+    import subprocess
+    import sys
+
+    source = tmp_path / "model"
+    shutil.copytree(MODEL_DIR, source)
+    before = sorted(p.name for p in source.iterdir())
+    code = (
+        "import sys; from pathlib import Path; from ctx.search import quantize\n"
+        "quantize.make_int8(Path(sys.argv[1]), 'model.onnx', Path(sys.argv[2]))\n"
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(source), str(tmp_path / f"int8-{n}")],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(2)
+    ]
+    seen: set[str] = set()
+    while any(p.poll() is None for p in procs):  # what appears beside the model meanwhile
+        seen |= {p.name for p in source.iterdir()}
+    errors = [p.communicate()[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], errors
+    assert all(quantize.is_ready(tmp_path / f"int8-{n}") for n in range(2))
+    assert sorted(seen | set(before)) == before  # nothing was ever written there
