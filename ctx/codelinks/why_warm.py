@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 WARM_ENV = "CTX_WHY_WARM"  # "0": never start the warmer (tests, benchmarks)
 MAX_FILES = 16  # files blamed per run (a big file's first blame can take a second or more)
 DEBOUNCE = 0.3  # seconds the warmer waits, so a burst of writes costs one run
+FIRST_WAIT = 60.0  # seconds a warmer with files of its own waits for one already at work
 _LOCK = "why-warm.lock"
 
 
@@ -81,28 +82,42 @@ def _warm_there(argv: list[str]) -> None:
     warm(Project.open(Path(argv[0])))
 
 
-def warm(project: Project, limit: int = MAX_FILES, first: Sequence[str] = ()) -> list[str] | None:
+def warm(
+    project: Project, limit: int = MAX_FILES, first: Sequence[str] = (), *, wait: bool = False
+) -> list[str] | None:
     """Keep the inputs and warm the blame of the files with context (after those of `first`
     whose blame is cached: a commit's files, asked about before); the files whose blame is
     now cached at HEAD, or None when another warmer holds the store (or it cannot be locked)."""
     from ctx.store.locking import job_lock
 
-    with job_lock(project.layout.store, project.layout.local / "cache" / _LOCK) as mine:
-        if not mine:
-            return None  # another warmer is at work: it sees this change too (it re-checks)
-        inputs = keep_inputs(project)
-        if inputs is None:
-            return []
-        from ctx.codelinks.gitobjects import head_commit
+    # another warmer at work sees a change of the store or of HEAD (it re-checks both), but
+    # not `first` (a commit's files, asked about before): with those and `wait` (a detached
+    # hook), wait for it to finish
+    deadline = time.monotonic() + (FIRST_WAIT if first and wait else 0.0)
+    while True:
+        with job_lock(project.layout.store, project.layout.local / "cache" / _LOCK) as mine:
+            if mine:
+                return _warm_locked(project, limit, first)
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.2)
 
-        for _ in range(3):  # a commit while it blamed (its hook found the lock): again
-            at = head_commit(project.git.worktree)
-            done = warm_blame(project, inputs, limit, first)
-            if head_commit(project.git.worktree) == at:
-                break
-        if not _kept_current(project):  # written to meanwhile (its own warmer found the lock)
-            keep_inputs(project)
-        return done
+
+def _warm_locked(project: Project, limit: int, first: Sequence[str]) -> list[str]:
+    inputs = keep_inputs(project)
+    if inputs is None:
+        return []
+    from ctx.codelinks.gitobjects import head_commit
+
+    done: list[str] = []
+    for _ in range(3):  # a commit while it blamed (its hook found the lock): again
+        at = head_commit(project.git.worktree)
+        done = warm_blame(project, inputs, limit, first)
+        if head_commit(project.git.worktree) == at:
+            break
+    if not _kept_current(project):  # written to meanwhile (its own warmer found the lock)
+        keep_inputs(project)
+    return done
 
 
 def keep_inputs(project: Project) -> Inputs | None:

@@ -172,7 +172,8 @@ def _warm_why(project: Project, committed: bool = False) -> None:
     if wanted(project.root):
         with contextlib.suppress(OSError):
             os.nice(10)
-        warm(project, first=committed_files(project.git.worktree) if committed else ())
+        first = committed_files(project.git.worktree) if committed else ()
+        warm(project, first=first, wait=_detached())  # (git does not wait for a detached hook)
 
 
 def _auto_import(project: Project, name: str) -> None:

@@ -24,6 +24,7 @@ from ctx.store import confine
 from ctx.store.project import Project
 from tests.codelinks.test_answer_cache import fast, setup
 from tests.codelinks.test_why import _session
+from tests.helpers import git_shim
 from tests.sync.conftest import ctx_in, git, make_team
 
 CACHE = Path(".contextfs") / "local" / "cache"
@@ -407,12 +408,7 @@ def test_a_question_waits_for_the_warmer_blaming_its_file(tmp_path: Path) -> Non
     for name in ("why-inputs.json", "trailers.json"):
         (repo / CACHE / name).unlink(missing_ok=True)
     log = tmp_path / "git-calls"
-    shim = tmp_path / "shim"
-    shim.mkdir()
-    real = shutil.which("git")
-    (shim / "git").write_text(f'#!/bin/sh\necho "$@" >> {log}\nexec {real} "$@"\n')
-    (shim / "git").chmod(0o755)
-    env = {**os.environ, "PATH": f"{shim}{os.pathsep}{os.environ['PATH']}"}
+    env = git_shim(tmp_path / "shim", f'echo "$@" >> {log}')
     project = Project.open(repo)
     with job_lock(project.layout.store, blame_cache.lock_file(project, "app.py")) as mine:
         assert mine  # held as the warmer holds it while it blames the file
@@ -431,3 +427,30 @@ def test_a_question_waits_for_the_warmer_blaming_its_file(tmp_path: Path) -> Non
     assert proc.returncode == 0 and out == want
     calls = log.read_text().splitlines() if log.exists() else []
     assert not [c for c in calls if c.split()[:1] == ["blame"]], calls
+
+
+def test_a_commit_made_while_another_warmer_works_still_warms_its_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The post-commit hook's warmer finds another one at work (the first question's, a
+    store write's): that one re-checks HEAD but does not know the commit's files, so the
+    hook's warmer waits for it instead of giving up, and the commit's file is warmed."""
+    from ctx.store.locking import job_lock
+
+    repo, _sid = setup(tmp_path)
+    ctx_in(repo, "hooks", "install")
+    ctx_in(repo, "why", "app.py")
+    (repo / "other.py").write_text("x = 1\n")
+    git(repo, "add", "other.py")
+    git(repo, "commit", "-qm", "other")
+    ctx_in(repo, "why", "other.py")  # asked about: the hook warms it after a commit
+    (repo / "other.py").write_text("x = 2\n")
+    monkeypatch.setenv(why_warm.WARM_ENV, "1")
+    project = Project.open(repo)
+    with job_lock(project.layout.store, project.layout.local / "cache" / "why-warm.lock") as mine:
+        assert mine  # as a warmer at work holds it
+        git(repo, "commit", "-qam", "more")  # its detached hook finds the lock taken
+        time.sleep(1.5)
+        assert not warmed(repo, "other.py")
+    wait_warm(repo, "other.py")
+    _no_warmer_left(repo)
