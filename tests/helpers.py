@@ -93,3 +93,15 @@ def wait_until(check: Callable[[], T], timeout: float = 60.0, what: str = "") ->
         if time.monotonic() > end:
             pytest.fail(f"timed out waiting for {what or check}", pytrace=False)
         time.sleep(0.1)
+
+
+def git_shim(folder: Path, before: str) -> dict[str, str]:
+    """An environment whose `git` runs the shell line `before` (with git's arguments in "$@")
+    and then the real git: to watch or slow down the git calls of a ctx child process."""
+    import shutil
+
+    folder.mkdir()
+    real = shutil.which("git")
+    (folder / "git").write_text(f'#!/bin/sh\n{before}\nexec {real} "$@"\n')
+    (folder / "git").chmod(0o755)
+    return {**os.environ, "PATH": f"{folder}{os.pathsep}{os.environ['PATH']}"}

@@ -234,15 +234,11 @@ def test_a_slow_blame_says_what_it_waits_for_on_a_terminal_only(tmp_path: Path) 
     """A cold `ctx why` waits for `git blame`; on a terminal it says so on stderr after half a
     second and erases the line when git is done (nothing escaped, no escape codes), so the
     answer below it is what it is elsewhere. Piped, nothing is said."""
+    from tests.helpers import git_shim
     from tests.outer_pty import PtyTerminal
 
     repo, _sid = setup(tmp_path)
-    shim = tmp_path / "shim"
-    shim.mkdir()
-    real = shutil.which("git")
-    (shim / "git").write_text(f'#!/bin/sh\n[ "$1" = blame ] && sleep 2.5\nexec {real} "$@"\n')
-    (shim / "git").chmod(0o755)
-    env = {**os.environ, "PATH": f"{shim}{os.pathsep}{os.environ['PATH']}"}
+    env = git_shim(tmp_path / "shim", '[ "$1" = blame ] && sleep 2.5')
     argv = [sys.executable, "-m", "ctx", "--no-pager", "why", "app.py:2"]
     term = PtyTerminal(argv, cwd=repo, env=env, cols=100)
     try:
