@@ -266,19 +266,11 @@ def _decode(root: Path, data: dict[str, Any]) -> Inputs | None:
     raw_files = data["files"]
     if not isinstance(raw_files, dict):
         return None
+    from ctx.core.shapes import touch_entries_ok
+
     for sid, entries in raw_files.items():
-        if sid not in seen or not isinstance(entries, list):
+        if sid not in seen or not touch_entries_ok(entries):
             return None
-        for e in entries:
-            if not (
-                isinstance(e, list)
-                and len(e) == 3
-                and isinstance(e[0], str)
-                and isinstance(e[1], str)
-                and isinstance(e[2], int)
-                and not isinstance(e[2], bool)
-            ):
-                return None
         files[sid] = entries
     memories: list[MemoryRow] = []
     for r in data["memories"]:

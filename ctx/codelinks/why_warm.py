@@ -27,7 +27,6 @@ One warmer per store at a time (a lock); a burst of writes costs one run
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -193,35 +192,16 @@ def warm_blame(
 
 def committed_files(worktree: Path) -> list[str]:
     """The files HEAD's commit changed (against its first parent; all of a root commit)."""
-    try:
-        proc = subprocess.run(
-            ["git", "diff-tree", "-r", "--root", "--no-commit-id", "--name-only", "-z", "HEAD"],
-            cwd=worktree,
-            capture_output=True,
-            stdin=subprocess.DEVNULL,
-            timeout=60,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return []
-    if proc.returncode != 0:
-        return []
-    return [n for n in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if n]
+    from ctx.core.gitcmd import git_paths
+
+    args = ("diff-tree", "-r", "--root", "--no-commit-id", "--name-only", "-z", "HEAD")
+    return git_paths(worktree, *args) or []
 
 
 def _head_files(worktree: Path) -> set[str]:
-    try:
-        proc = subprocess.run(
-            ["git", "ls-tree", "-r", "-z", "--name-only", "HEAD"],
-            cwd=worktree,
-            capture_output=True,
-            stdin=subprocess.DEVNULL,
-            timeout=60,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return set()
-    if proc.returncode != 0:
-        return set()
-    return {n for n in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if n}
+    from ctx.core.gitcmd import git_paths
+
+    return set(git_paths(worktree, "ls-tree", "-r", "-z", "--name-only", "HEAD") or [])
 
 
 def _repo_path(tool_path: str, in_head: set[str]) -> str | None:

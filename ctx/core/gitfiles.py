@@ -227,3 +227,22 @@ def _value(text: str) -> str:
     for mark in "#;":
         text = text.split(mark, 1)[0]
     return text.strip()
+
+
+def add_exclude(common: Path, pattern: str, comment: str = "") -> None:
+    """`pattern` in this clone's `info/exclude` (under git's shared directory `common`; git
+    reads it, no pull writes it), unless it is there already. OSError when it cannot be."""
+    exclude = common / "info" / "exclude"
+    if os.path.islink(exclude):
+        raise OSError(f"{exclude} is a symbolic link")
+    try:
+        text = exclude.read_text(encoding="utf-8", errors="surrogateescape")
+    except FileNotFoundError:
+        text = ""
+    if pattern in text.splitlines():
+        return
+    exclude.parent.mkdir(parents=True, exist_ok=True)
+    sep = "" if not text or text.endswith("\n") else "\n"
+    note = f"# {comment}\n" if comment else ""
+    with open(exclude, "a", encoding="utf-8") as fh:
+        fh.write(f"{sep}{note}{pattern}\n")

@@ -177,11 +177,9 @@ def _keep_out_of_git(project: Project, path: Path) -> list[str]:
         common = gitdir / "commondir"  # a linked worktree: git reads the main info/exclude
         if common.is_file():
             gitdir = (gitdir / common.read_text(encoding="utf-8").strip()).resolve()
-        exclude = gitdir / "info" / "exclude"
-        exclude.parent.mkdir(parents=True, exist_ok=True)
-        text = exclude.read_text(encoding="utf-8") if exclude.exists() else ""
-        sep = "" if not text or text.endswith("\n") else "\n"
-        exclude.write_text(f"{text}{sep}/{rel}\n", encoding="utf-8")
+        from ctx.core.gitfiles import add_exclude
+
+        add_exclude(gitdir, f"/{rel}")
     except (pygit2.GitError, OSError) as exc:
         return [f"{rel}: note: could not exclude it from git ({exc}); do not commit it"]
     return [f"{rel}: excluded from git in this clone (.git/info/exclude)"]

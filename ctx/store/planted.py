@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import subprocess
 from pathlib import Path
 
 from ctx.core.errors import CtxError
@@ -93,24 +92,11 @@ INDEX_EXCLUDE = "/.contextfs/index.db*"
 def _exclude_index(root: Path) -> None:
     """The search index in git's own `info/exclude` too (never pulled): where a pulled
     `.contextfs/.gitignore` no longer lists it, `git add .contextfs` still leaves it out."""
-    from ctx.core.gitfiles import locate
+    from ctx.core.gitfiles import add_exclude, locate
 
     repo = locate(root.resolve())
-    if repo is None or repo.root != root.resolve():
-        return
-    exclude = repo.common / "info" / "exclude"
-    if os.path.islink(exclude):
-        return
-    try:
-        text = exclude.read_text(encoding="utf-8") if exclude.exists() else ""
-    except (OSError, UnicodeDecodeError):
-        return
-    if INDEX_EXCLUDE in text.splitlines():
-        return
-    exclude.parent.mkdir(parents=True, exist_ok=True)
-    sep = "" if not text or text.endswith("\n") else "\n"
-    with open(exclude, "a", encoding="utf-8") as fh:
-        fh.write(f"{sep}# ctx: the search index is this clone's own\n{INDEX_EXCLUDE}\n")
+    if repo is not None and repo.root == root.resolve():
+        add_exclude(repo.common, INDEX_EXCLUDE, "ctx: the search index is this clone's own")
 
 
 QUARANTINE = "ctx-planted"  # in git's directory: the files a refusal named, one per line
@@ -132,8 +118,9 @@ def _remember(root: Path, found: list[str]) -> None:
     file = _quarantine(root)
     if file is None:
         return
-    names = [n for n in dict.fromkeys([*_listed(file), *found]) if "\n" not in n]
-    if names == _listed(file):
+    listed = _listed(file)
+    names = [n for n in dict.fromkeys([*listed, *found]) if "\n" not in n]
+    if names == listed:
         return
     from ctx.store.locking import atomic_write
 
@@ -206,20 +193,10 @@ def tracked(root: Path, store: Path) -> list[str]:
 
 
 def _ask_git(root: Path) -> list[str] | None:
-    try:
-        proc = subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--", *MACHINE_LOCAL],
-            cwd=root,
-            capture_output=True,
-            stdin=subprocess.DEVNULL,
-            timeout=30,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if proc.returncode != 0:
-        return None
-    names = proc.stdout.decode("utf-8", "surrogateescape").split("\0")
-    return sorted(n for n in names if n)
+    from ctx.core.gitcmd import git_paths
+
+    found = git_paths(root, "ls-files", "-z", "--cached", "--", *MACHINE_LOCAL, timeout=30)
+    return sorted(found) if found is not None else None
 
 
 def _cache(store: Path) -> Path:

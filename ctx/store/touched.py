@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from ctx.core.errors import CtxError
 from ctx.core.models import Session, Turn
+from ctx.core.shapes import touch_entries_ok
 from ctx.store.cites import normalise
 from ctx.store.layout import Layout
 from ctx.store.locking import write_cache
@@ -164,7 +165,7 @@ def session_files(project: SessionStore, sessions: list[Session]) -> dict[str, l
         parts = int(s.meta.get("parts") or 0) if isinstance(s.meta, dict) else 0
         key = f"{s.turn_count}:{parts}"
         hit = entries.get(s.id)
-        if isinstance(hit, dict) and hit.get("key") == key and _entries_ok(hit.get("files")):
+        if isinstance(hit, dict) and hit.get("key") == key and touch_entries_ok(hit.get("files")):
             out[s.id] = hit["files"]
             continue
         try:
@@ -178,20 +179,6 @@ def session_files(project: SessionStore, sessions: list[Session]) -> dict[str, l
     if changed and confine.link_in(project.layout.store, path.parent) is None:
         write_cache(path, {"v": CACHE_VERSION, "key": mine, "sessions": entries})
     return out
-
-
-def _entries_ok(files: object) -> bool:
-    """[[path, action, turn], …] as session_files writes them. (why_inputs._decode checks the
-    same shape itself: the fast `ctx why` path must not import this module, ~12 ms.)"""
-    return isinstance(files, list) and all(
-        isinstance(e, list)
-        and len(e) == 3
-        and isinstance(e[0], str)
-        and isinstance(e[1], str)
-        and isinstance(e[2], int)
-        and not isinstance(e[2], bool)
-        for e in files
-    )
 
 
 def _in_repo(root: Path, raw: str) -> str | None:
