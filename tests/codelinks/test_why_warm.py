@@ -5,6 +5,7 @@ and its answer is the one a cold `ctx why` gives."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -53,19 +55,61 @@ def wait_warm(repo: Path, path: str) -> None:
     time.sleep(0.3)  # (its process exits after writing)
 
 
+@contextlib.contextmanager
+def warmers_held(repo: Path) -> Iterator[None]:
+    """Waits for a warmer at work to finish, then keeps any other from starting (each skips a
+    held lock): a background process writing the caches while a test moves them aside made
+    `rmtree` fail with 'Directory not empty' on a loaded CI host."""
+    (repo / CACHE).mkdir(parents=True, exist_ok=True)
+    fd = confine.open_lock(repo / CACHE / "why-warm.lock")
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "a background warmer held its lock for 2 min"
+                time.sleep(0.1)
+        yield
+    finally:
+        os.close(fd)
+
+
 def cold_answer(repo: Path, *args: str) -> str:
-    """`ctx why` with none of its caches: the truth to compare with."""
+    """`ctx why` with none of its caches: the truth to compare with. The caches are put back
+    as they were, entry by entry (the lock file stays: it is held meanwhile)."""
     cache = repo / CACHE
     saved = repo.parent / "caches-saved"
-    shutil.copytree(cache, saved)
-    shutil.rmtree(cache / "blame", ignore_errors=True)
-    shutil.rmtree(cache / "why", ignore_errors=True)
-    for name in ("why-inputs.json", "trailers.json"):
-        (cache / name).unlink(missing_ok=True)
-    out = ctx_in(repo, "why", *args)
-    shutil.rmtree(cache)
-    shutil.copytree(saved, cache)
-    shutil.rmtree(saved)
+    keep = {"why-warm.lock"}
+
+    def clear() -> None:
+        for entry in cache.iterdir():
+            if entry.name in keep:
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+
+    with warmers_held(repo):
+        shutil.copytree(cache, saved, ignore=lambda _d, names: [n for n in names if n in keep])
+        shutil.rmtree(cache / "blame", ignore_errors=True)
+        shutil.rmtree(cache / "why", ignore_errors=True)
+        for name in ("why-inputs.json", "trailers.json"):
+            (cache / name).unlink(missing_ok=True)
+        before = os.environ.get(why_warm.WARM_ENV)
+        os.environ[why_warm.WARM_ENV] = "0"  # the cold question starts no warmer of its own
+        try:
+            out = ctx_in(repo, "why", *args)
+        finally:
+            if before is None:
+                os.environ.pop(why_warm.WARM_ENV, None)
+            else:
+                os.environ[why_warm.WARM_ENV] = before
+        clear()
+        shutil.copytree(saved, cache, dirs_exist_ok=True)
+        shutil.rmtree(saved)
     return out
 
 
