@@ -66,8 +66,8 @@ def test_local_and_private_files_are_created_owner_only(
         local / "sync" / "last.json",
         local / "sync" / "lost-edits.jsonl",
         *(local / "private" / "sessions").rglob("*.jsonl"),
-        store / ".contextfs" / "index.db",
-        *(store / ".contextfs").glob("index.db-*"),
+        local / "index.db",
+        *local.glob("index.db-*"),
         paths.registry_file(),
     ]
     assert len([f for f in private_files if f.name.endswith(".jsonl")]) >= 2
@@ -97,16 +97,16 @@ def test_world_readable_files_of_an_older_ctx_are_tightened_on_the_next_write(
         local / "private" / "state.log",
         local / "replica.json",
         local / "write.lock",
-        store / ".contextfs" / "index.db",
+        local / "index.db",
         paths.registry_file(),
     ]
     for f in loose:
         f.chmod(0o644)
     for d in (local, local / "private"):
         d.chmod(0o755)
-    (store / ".contextfs" / "index.db").unlink()  # an index an older ctx made for everyone
-    (store / ".contextfs" / "index.db").write_bytes(b"")
-    (store / ".contextfs" / "index.db").chmod(0o644)
+    (local / "index.db").unlink()  # an index an older ctx made for everyone
+    (local / "index.db").write_bytes(b"")
+    (local / "index.db").chmod(0o644)
     from ctx.search.service import close_all
 
     close_all()  # a new process opens the index

@@ -1,8 +1,8 @@
 """One index builder at a time, and what counts as a damaged index.
 
 Refreshing the index reads the store, compares fingerprints and writes: two processes doing
-that at once both insert the same documents. An flock on ``index.db.lock`` (gitignored with
-every ``*.lock``) serializes builders; readers never take it (SQLite's WAL lets them read
+that at once both insert the same documents. An flock on ``index.db.lock`` (beside the index,
+in ``local/``) serializes builders; readers never take it (SQLite's WAL lets them read
 while a builder writes). The lock is re-entrant within a process, so a builder that finds the
 file damaged can reset it without deadlocking on itself.
 """

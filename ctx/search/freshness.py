@@ -249,7 +249,9 @@ def _refresh(
 
 def index_status(project: Project) -> dict[str, Any]:
     """For `ctx status`: cheap (no model, no reading of transcripts)."""
-    path = project.layout.index_db
+    from ctx.search.place import index_path
+
+    path = index_path(project.layout)
     if not path.exists():
         return {"state": "not built", "detail": "built on the first search, or run `ctx index`"}
     try:

@@ -133,11 +133,18 @@ CLONE_KEY = "clone"  # meta: the clone's key over the file's place (ctx/core/mac
 
 
 def _clone_tag(db_path: Path) -> str:
-    """What an index built in this clone carries (the store's project root is two levels up:
-    `.contextfs/index.db`): an index file a pull brought in never has it."""
+    """What an index built in this clone carries: an index file a pull brought in never has
+    it. The project root is the folder holding `.contextfs/` (the index is in its `local/`;
+    older ctx kept it at the store's top, and the tag is the same for both, so a moved index
+    stays trusted)."""
     from ctx.core.machine_key import tag
 
-    return tag(db_path.parent.parent, "search-index", db_path.name)
+    root = db_path.parent.parent
+    for parent in db_path.parents:
+        if parent.name == ".contextfs":
+            root = parent.parent
+            break
+    return tag(root, "search-index", db_path.name)
 
 
 class SearchIndex:

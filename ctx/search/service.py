@@ -85,8 +85,9 @@ def load_model(project: Project) -> tuple[Any, str | None]:
 def open_index(project: Project, *, semantic: bool = True) -> SearchIndex:
     """The project's index; with `semantic`, the embedding model is loaded (once per process)."""
     from ctx.search.index import SearchIndex
+    from ctx.search.place import index_path
 
-    key = (str(project.layout.index_db), semantic)
+    key = (str(index_path(project.layout)), semantic)
     idx = _CACHE.get(key)
     if idx is not None and Path(idx.db_path).exists():
         if idx.replaced():  # another process rebuilt the file: read the new one
@@ -98,7 +99,7 @@ def open_index(project: Project, *, semantic: bool = True) -> SearchIndex:
         embedder, reason_or_none = load_model(project)
         reason = reason_or_none or ""
     idx = SearchIndex(
-        project.layout.index_db,
+        index_path(project.layout),
         embedder,
         ranking=ranking_from_config(project),
         embedder_reason=reason or None,
@@ -131,8 +132,9 @@ def ensure_fresh(
     if rebuild:
         from ctx.search.buildlock import build_lock
         from ctx.search.db import remove_db_files
+        from ctx.search.place import index_path
 
-        path = project.layout.index_db
+        path = index_path(project.layout)
         with build_lock(path):
             for flag in (semantic, not semantic):
                 idx = _CACHE.pop((str(path), flag), None)

@@ -55,6 +55,10 @@ STRUCTURE: tuple[tuple[str, bool], ...] = (
     ("local/sync", False),
     ("local/hooks.log", False),
     ("local/index-hook.lock", False),
+    ("local/index.db", False),
+    ("local/index.db-wal", False),
+    ("local/index.db-shm", False),
+    ("local/index.db-journal", False),
 )
 
 

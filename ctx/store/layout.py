@@ -105,7 +105,9 @@ class Layout:
 
     @property
     def index_db(self) -> Path:
-        return self.store / "index.db"
+        """The search index (derived): in `local/`, whose own `.gitignore` no pulled line
+        can undo (ctx/search/place.py moves one an older ctx left at the store's top)."""
+        return self.local / "index.db"
 
     @property
     def lock_file(self) -> Path:

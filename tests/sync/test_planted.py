@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import subprocess
 
+import pytest
+
 from tests.sync.conftest import Team, ctx_in, git
 from tests.wrap.conftest import run_ctx
 
@@ -64,12 +66,14 @@ def test_tracked_machine_local_files_are_refused_until_removed(team: Team) -> No
     assert left.exists()
 
 
+@pytest.mark.parametrize("left_at", ["index.db", "local/index.db"])
 def test_a_search_index_left_on_disk_after_untracking_is_rebuilt_not_searched(
-    team: Team,
+    team: Team, left_at: str
 ) -> None:
     """`index.db` forced in by a commit, untracked, and left on disk: its rows carry the real
     memory's id and fingerprint (so a refresh would keep them) but an attacker's words. The
-    index carries its clone's key, so this one is rebuilt from the store, never searched."""
+    index carries its clone's key, so this one is rebuilt from the store, never searched:
+    in `local/`, or where an older ctx kept it (whence it is moved on first use)."""
     import dataclasses
 
     from ctx.search.freshness import memory_docs
@@ -85,14 +89,15 @@ def test_a_search_index_left_on_disk_after_untracking_is_rebuilt_not_searched(
     ctx_in(alice, "search", "RS256", "--mode", "keyword")  # alice's index, built
     [real] = memory_docs(Project.open(alice))
     forged = dataclasses.replace(real, text="tokens are signed with HS256 and a shared secret")
-    idx = SearchIndex(alice / ".contextfs" / "index.db", None, embedding_cache=None)
+    idx = SearchIndex(alice / ".contextfs" / "local" / "index.db", None, embedding_cache=None)
     idx.upsert([forged])  # (upsert skips a known fingerprint: drop the real row first)
     idx.conn.execute("delete from docs where doc_id = ?", (real.doc_id,))
     idx.upsert([forged])
     idx.conn.execute("pragma wal_checkpoint(TRUNCATE)")  # all of it in the one file committed
     idx.close()
-    planted = (alice / ".contextfs" / "index.db").read_bytes()
-    (bob / ".contextfs" / "index.db").write_bytes(planted)  # what the pull, then untracking, left
+    planted = (alice / ".contextfs" / "local" / "index.db").read_bytes()
+    (bob / ".contextfs" / "local").mkdir(exist_ok=True)
+    (bob / ".contextfs" / left_at).write_bytes(planted)  # what the pull, then untracking, left
 
     r = run_ctx(bob, "search", "shared secret", "--mode", "keyword", "--json")
     assert r.code == 0, r
@@ -100,6 +105,7 @@ def test_a_search_index_left_on_disk_after_untracking_is_rebuilt_not_searched(
     r = run_ctx(bob, "search", "RS256", "--mode", "keyword", "--json")
     [hit] = json.loads(r.out)["hits"]
     assert "RS256" in json.dumps(hit) and "HS256" not in json.dumps(hit)
+    assert not (bob / ".contextfs" / "index.db").exists()  # nothing left at the store's top
     # alice's own index is hers: searched as it is (the forged row is what she wrote there)
     r = run_ctx(alice, "search", "shared secret", "--mode", "keyword", "--json")
     assert len(json.loads(r.out)["hits"]) == 1
@@ -147,7 +153,7 @@ def test_a_pulled_gitignore_that_stops_ignoring_local_files_leaks_nothing(team: 
     ctx_in(bob, "memory", "add", "a shared fact")
     ctx_in(bob, "search", "staging", "--mode", "keyword")  # builds bob's index.db
     assert (bob / ".contextfs" / "local" / ".gitignore").is_file()
-    assert (bob / ".contextfs" / "index.db").exists()
+    assert (bob / ".contextfs" / "local" / "index.db").exists()
     ctx_in(bob, "sync")
     tracked = git(bob, "ls-files", ".contextfs").stdout.split()
     assert not [p for p in tracked if p.startswith(".contextfs/local") or "index.db" in p]
@@ -161,12 +167,12 @@ def test_a_pulled_gitignore_that_stops_ignoring_local_files_leaks_nothing(team: 
     staged = git(bob, "diff", "--cached", "--name-only").stdout.split()
     assert not [p for p in staged if p.startswith(".contextfs/local") or "index.db" in p]
     ctx_in(bob, "hooks", "install")
-    git(bob, "add", "-f", ".contextfs/index.db")  # forced: the pre-commit hook refuses it
+    git(bob, "add", "-f", ".contextfs/local/index.db")  # forced: the pre-commit hook refuses it
     r = subprocess.run(
         ["git", "commit", "-qm", "ctx"], cwd=bob, capture_output=True, text=True, check=False
     )
     assert r.returncode != 0 and "adds machine-local ctx files" in r.stderr, r
-    assert ".contextfs/index.db" in r.stderr
+    assert ".contextfs/local/index.db" in r.stderr
     committed = git(bob, "ls-tree", "-r", "--name-only", "HEAD", ".contextfs").stdout
     assert "index.db" not in committed  # refused: staged only, until bob unstages it
 
@@ -193,3 +199,46 @@ def test_a_gitignore_that_negates_local_lines_is_named_and_mended(team: Team) ->
     assert "index.db" in mended.splitlines() and "local/" in mended.splitlines()
     assert "store-ignores" in run_ctx(bob, "doctor").out  # (ok now)
     assert "!index.db" not in run_ctx(bob, "doctor").out
+
+
+def test_a_gitignore_that_negates_everything_still_leaves_the_index_out_of_a_plain_add(
+    team: Team,
+) -> None:
+    """The gap the lines above could not close: a pulled `.gitignore` that un-ignores the index
+    and `local/` (`!index.db`, `!local/`) beats `.git/info/exclude`, and a clone with no ctx
+    hooks that never runs `ctx doctor` commits with a plain `git add -A`. The index lives in
+    `local/`, whose own `.gitignore` wins over every line above it: nothing private is staged."""
+    alice, bob = team.clone("alice"), team.clone("bob")
+    ignore = alice / ".contextfs" / ".gitignore"
+    ignore.write_text(ignore.read_text() + "!index.db\n!index.db-*\n!local/\n!local/*\n")
+    git(alice, "add", str(ignore))
+    git(alice, "commit", "-qm", "share more")
+    git(alice, "push", "-q", "origin", "HEAD:main")
+
+    git(bob, "pull", "-q", "--no-rebase")
+    ctx_in(bob, "memory", "add", "--private", "bob's private note about the staging password")
+    ctx_in(bob, "search", "staging", "--mode", "keyword")  # builds bob's index
+    assert list((bob / ".contextfs").rglob("index.db"))
+    git(bob, "add", "-A")
+    staged = git(bob, "diff", "--cached", "--name-only").stdout.split()
+    assert not [p for p in staged if p.startswith(".contextfs/local") or "index.db" in p], staged
+
+
+def test_an_index_an_older_ctx_left_at_the_top_is_moved_into_local_and_kept(
+    team: Team,
+) -> None:
+    """Upgrading: the index (and its WAL) at `.contextfs/index.db` moves into `local/` on the
+    first command that opens it; being this clone's own, it is kept, not rebuilt."""
+    bob = team.clone("bob")
+    ctx_in(bob, "memory", "add", "tokens are signed with RS256")
+    ctx_in(bob, "search", "RS256", "--mode", "keyword")
+    local, top = bob / ".contextfs" / "local", bob / ".contextfs"
+    for suffix in ("", "-wal", "-shm"):  # where an older ctx had them
+        if (local / f"index.db{suffix}").exists():
+            (local / f"index.db{suffix}").rename(top / f"index.db{suffix}")
+    inode = (top / "index.db").stat().st_ino
+    r = run_ctx(bob, "search", "RS256", "--mode", "keyword", "--json")
+    assert r.code == 0 and len(json.loads(r.out)["hits"]) == 1, r
+    assert "rebuilt" not in r.err, r
+    assert (local / "index.db").stat().st_ino == inode  # the same file, moved
+    assert not list(top.glob("index.db*"))
