@@ -128,3 +128,55 @@ def test_import_of_hostile_export_refuses_bad_ids(
     assert r.json()["export"]["memories_added"] == 0
     assert any("'tags' must be a list of strings" in x for x in r.json()["skipped_lines"])
     assert not (tmp_path / "etc").exists()
+
+
+def test_export_to_a_bad_place_says_so_and_keeps_an_earlier_export(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`-o` a folder, a missing folder or a path under a file: one line, exit 1, never 70. An
+    export that fails half-way (here: a damaged record raises) leaves the earlier file whole,
+    and no temporary file behind; a FIFO is written as it is."""
+    import os
+    import threading
+
+    a = _clone(tmp_path / "a", "Ada Lovelace", "ada@example.com")
+    monkeypatch.chdir(a)
+    assert run_ctx(capsys, "init").code == 0
+    assert run_ctx(capsys, "memory", "add", "tokens live 15 minutes").code == 0
+    plain = tmp_path / "plain.txt"
+    plain.write_text("a file, not a folder")
+    for target in (tmp_path, tmp_path / "no" / "such.jsonl", plain / "x.jsonl"):
+        r = run_ctx(capsys, "export", "-o", str(target))
+        assert r.code == 1, (target, r)
+        [line] = r.err.splitlines()
+        assert line.startswith(f"ctx: error: cannot write the export to {target}"), line
+
+    out = tmp_path / "backup.jsonl"
+    assert run_ctx(capsys, "export", "-o", str(out)).code == 0
+    before = out.read_bytes()
+    assert b"tokens live 15 minutes" in before
+
+    from ctx.store.project import Project
+
+    def broken(self: object, fp: object, **kw: object) -> int:
+        fp.write('{"kind": "memory", "half": ')  # type: ignore[attr-defined]
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Project, "export", broken)
+    r = run_ctx(capsys, "export", "-o", str(out))
+    assert r.code == 1, r
+    [line] = r.err.splitlines()
+    assert line.startswith(f"ctx: error: disk full while writing the export to {out} ("), line
+    assert out.read_bytes() == before  # the earlier export, whole
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".backup")) == []
+    monkeypatch.undo()
+    monkeypatch.chdir(a)
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    assert run_ctx(capsys, "export", "-o", str(fifo)).code == 0
+    reader.join(10)
+    assert got and got[0] == before

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import stat
 import sys
+import tempfile
 from pathlib import Path
-from typing import IO, cast
+from typing import IO, TYPE_CHECKING, cast
 
 import typer
 
@@ -20,6 +24,9 @@ from ctx.cli.common import (
     warn,
 )
 from ctx.core.errors import CtxError
+
+if TYPE_CHECKING:
+    from ctx.store.project import Project
 
 SOURCES = (
     "jsonl",
@@ -149,8 +156,7 @@ def export(
         out = cast("IO[str]", SafeStream(sys.stdout, json_safe))
         project.export(out, include_private=include_private)
     else:
-        with _open_output(output, private=include_private) as fh:
-            n = project.export(fh, include_private=include_private)
+        n = _export_to(project, output, private=include_private)
         sys.stderr.write(f"exported {n} records to {output}\n")
     report_problems(project)
 
@@ -176,13 +182,73 @@ def forget(
         print(f"note: {done[0].note}")
 
 
-def _open_output(path: Path, *, private: bool) -> IO[str]:
-    """An export with private data is readable by its owner only (0600, tightened when the
-    file already existed)."""
-    if not private:
-        return open(path, "w", encoding="utf-8")
-    from ctx.store.confine import tighten_fd
+def _export_to(project: Project, path: Path, *, private: bool) -> int:
+    """Write the export to `path` whole or not at all: into a temporary file beside it, renamed
+    over it at the end, so a failure (a full disk, a damaged store) keeps an earlier export.
+    A FIFO or a device (`-o /dev/stdout`) is written as it is. With private data, the file is
+    its owner's only (0600)."""
+    try:
+        try:
+            st: os.stat_result | None = os.stat(path)
+        except FileNotFoundError:
+            st = None
+        if st is not None and stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+        if st is not None and not stat.S_ISREG(st.st_mode):
+            with open(path, "w", encoding="utf-8") as fh:
+                return project.export(fh, include_private=private)
+        return _replace_with_export(project, path, st, private)
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
 
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    tighten_fd(fd)
-    return open(fd, "w", encoding="utf-8")
+
+def _replace_with_export(
+    project: Project, path: Path, st: os.stat_result | None, private: bool
+) -> int:
+    target = Path(os.path.realpath(path))  # a link to a file: the file it names is replaced
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        if private:
+            os.fchmod(fd, 0o600)
+        elif st is not None:
+            os.fchmod(fd, stat.S_IMODE(st.st_mode))
+        else:  # a new file gets the mode `open()` would give it (the umask applies)
+            umask = os.umask(0o022)
+            os.umask(umask)
+            os.fchmod(fd, 0o666 & ~umask)
+        with open(fd, "w", encoding="utf-8") as fh:
+            n = project.export(fh, include_private=private)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):  # the rename itself, durable
+        dfd = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    return n
+
+
+def _cannot_write(path: Path, exc: OSError) -> CtxError:
+    """One line naming the file asked for (never the temporary one); a full disk and the
+    like keep their code and advice (ctx.core.oserrors)."""
+    from ctx.core.oserrors import KEPT, resource_error
+
+    resource = resource_error(exc)
+    if resource is not None:
+        what = resource.message.split(":", 1)[0].split(" (", 1)[0]
+        return CtxError(
+            f"{what} while writing the export to {path} ({KEPT}, nor an earlier file there)",
+            resource.advice,
+            code=resource.code,
+        )
+    return CtxError(
+        f"cannot write the export to {path}: {exc.strerror or exc}",
+        "give a file in a folder you can write (-o FILE), or leave -o out for stdout",
+        code="export_failed",
+    )
