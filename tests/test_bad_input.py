@@ -146,6 +146,23 @@ def test_aider_history_with_broken_bytes(store: Path, capsys: pytest.CaptureFixt
     assert _turns(capsys)[: len(want)] == want
 
 
+def test_a_file_that_is_not_an_aider_history_is_refused(
+    store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Any text file parsed as one long aider reply: `ctx import aider /etc/passwd` made a
+    session of it, to be committed for the team. Now one line, exit 1, nothing stored."""
+    other = store / "notes.txt"
+    other.write_text("root:x:0:0:root:/root:/bin/bash\n# a heading\n### not a user line\n")
+    r = run_ctx(capsys, "import", "aider", str(other))
+    assert r.code == 1, r
+    [line] = r.err.splitlines()
+    assert "is not an aider chat history" in line
+    assert run_ctx(capsys, "sessions", "list", "--json").out.strip() == "[]"
+    only_turns = store / "turns-only.md"  # a history whose header was cut off: still aider's
+    only_turns.write_text("#### how do I run the tests?\n\nRun `make test`.\n")
+    assert run_ctx(capsys, "import", "aider", str(only_turns)).code == 0
+
+
 def test_export_file_bad_lines(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run_ctx(capsys, "memory", "add", "exported memory one").code == 0
     assert run_ctx(capsys, "memory", "add", "exported memory two").code == 0

@@ -23,6 +23,9 @@ def test_capture_append_complete_show(store: Path, capsys: pytest.CaptureFixture
         run_ctx(capsys, "append", "--role", "tool", "--id", "call-7", "kubectl get secrets").code
         == 0
     )
+    for empty in ("", "  \n"):  # nothing to store: refused, one line, no empty turn
+        r = run_ctx(capsys, "append", "--role", "tool", empty)
+        assert r.code == 1 and r.err.startswith("ctx: error: a turn needs some text"), r
     listed = run_ctx(capsys, "sessions", "list", "--json").json()
     assert listed[0]["status"] == "open" and listed[0]["turn_count"] == 3
     r = run_ctx(capsys, "complete", "--exit-status", "0")

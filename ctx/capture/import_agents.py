@@ -242,12 +242,18 @@ def import_codex(r: _Request) -> None:
 def import_aider(
     project: Project, path: Path | None, private: bool, summary: ImportSummary
 ) -> None:
-    from ctx.capture.adapters.aider import history_path, parse_aider_history
+    from ctx.capture.adapters.aider import history_path, looks_like_history, parse_aider_history
 
     hist = path or history_path(project.git.worktree)
     if not hist.is_file():
         raise CtxError(
             f"no aider history at {hist}", "run aider in this repository first, or pass the file"
+        )
+    if not looks_like_history(hist.read_bytes()):
+        raise CtxError(
+            f"{hist} is not an aider chat history (no '# aider chat started at' or '#### ' line)",
+            "give aider's .aider.chat.history.md (or leave PATH out to use this repository's)",
+            code="not_aider_history",
         )
     for header, turns in parse_aider_history(hist):
         _add(

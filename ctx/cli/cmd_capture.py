@@ -15,6 +15,7 @@ from ctx.cli.common import (
     warn,
     warn_large,
 )
+from ctx.core.errors import CtxError
 
 
 def register(app: typer.Typer) -> None:
@@ -58,6 +59,12 @@ def append(
     """Add a turn to an open session (redacted before it is written)."""
     project = open_project()
     body = read_text(text, "turn text")
+    if not body.strip():
+        raise CtxError(  # (`cmd </dev/null | ctx append` would store an empty turn)
+            "a turn needs some text (it was empty)",
+            "pass the text, or `-` to read it from stdin",
+            code="empty_turn",
+        )
     turn = project.append_turn(body, role, session_id=session, ext_id=turn_id)
     say_redacted(body)
     from ctx.search.types import EMBED_MAX_CHARS

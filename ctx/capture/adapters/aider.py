@@ -182,6 +182,16 @@ class _Parser:
         return self.sessions
 
 
+_MARK_RE = re.compile(rb"^(# aider chat started at \d{4}-|#### |####\r?$)", re.MULTILINE)
+
+
+def looks_like_history(data: bytes) -> bool:
+    """Whether `data` has anything aider writes: a session header or a user line. Any other
+    text file would parse as one long reply (`ctx import aider /etc/passwd` made a session of
+    it), then be committed for the team."""
+    return _MARK_RE.search(data) is not None
+
+
 def parse_aider_history(path: str | os.PathLike[str]) -> list[Session]:
     """Every session in a history file, oldest first: ``[(header, turns), ...]``."""
     p = Path(path)
