@@ -497,7 +497,9 @@ def _cast_in_background(journal: Path, cast: Path, include_input: bool) -> bool:
             return False
         if pending != journal:
             os.replace(journal, pending)
-        argv = [sys.executable, "-m", "ctx.capture.asciicast", str(pending), str(cast)]
+        from ctx.core.safe_launch import module_main
+
+        argv = [sys.executable, "-c", module_main("ctx.capture.asciicast"), str(pending), str(cast)]
         subprocess.Popen(
             [*argv, *([] if include_input else ["--no-input"])],
             stdin=subprocess.DEVNULL,

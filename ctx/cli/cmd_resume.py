@@ -59,7 +59,9 @@ def resume(
     plan = plan_resume(project, session, agent=agent, cwd=cwd, prompt=prompt)
     argv = [*plan.command, *ctx.args]
     if run:
-        wrap = [sys.executable, "-m", "ctx", "wrap", "--", *argv]
+        from ctx.core.safe_launch import ctx_argv
+
+        wrap = ctx_argv("wrap", "--", *argv)  # (never a `ctx/` in the repository: safe_launch)
         sys.stdout.flush()
         os.chdir(cwd)
         os.execv(sys.executable, wrap)

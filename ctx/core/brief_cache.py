@@ -230,7 +230,6 @@ def write_cache(
 
 #: ``python -c`` bootstrap for a detached job: drop the working directory from sys.path (a
 #: checkout with its own ``ctx/`` must not shadow the installed one), then run ``MODULE.main``.
-_BOOT = "import sys; del sys.path[0]; from {0} import main; sys.exit(main(sys.argv[1:]))"
 
 
 #: Waits (at most 15 s) until process $1 is gone, then runs the rest of its arguments: so a
@@ -254,7 +253,9 @@ def spawn_detached(module: str, args: list[str], after_pid: int | None = None) -
         (os.POSIX_SPAWN_OPEN, 1, devnull, os.O_WRONLY, 0),
         (os.POSIX_SPAWN_OPEN, 2, devnull, os.O_WRONLY, 0),
     ]
-    argv = [sys.executable, "-c", _BOOT.format(module), *args]
+    from ctx.core.safe_launch import module_main
+
+    argv = [sys.executable, "-c", module_main(module), *args]  # nothing from the cwd
     path = sys.executable
     if after_pid and os.path.exists("/bin/sh"):
         path = "/bin/sh"

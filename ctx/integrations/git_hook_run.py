@@ -108,8 +108,10 @@ def _log_losses(cwd: Path) -> bool:
 
 
 def _post(name: str, args: list[str], cwd: Path | None) -> None:
+    from ctx.integrations.git_hooks import refresh_outdated
     from ctx.store.project import Project
 
+    refresh_outdated(cwd or Path.cwd())  # an older template ran `python -m ctx` (see there)
     try:
         project = Project.open(cwd)
     except CtxError as exc:

@@ -112,6 +112,42 @@ def install(project: Project, session_trailer: bool = False) -> list[str]:
     return done
 
 
+def outdated(hdir: Path) -> list[str]:
+    """Our hooks in `hdir` whose text is not what this ctx writes for the Python they run
+    (a hook from an older ctx)."""
+    found = []
+    for hook in (*HOOKS, *TRAILER_HOOKS):
+        path = hdir / hook
+        if not is_ours(path):
+            continue
+        python = _python_of(path)
+        try:
+            if python is not None and path.read_text() != render(hook, python):
+                found.append(hook)
+        except (OSError, CtxError):
+            continue
+    return found
+
+
+def refresh_outdated(cwd: Path) -> list[str]:
+    """Rewrite our hooks that an older ctx wrote, for the same Python, from the background part
+    of a hook: hooks before v2 ran `python -m ctx` in the repository, which imports a `ctx/`
+    folder a pulled commit could put there (ctx/core/safe_launch.py). A user who upgraded ctx
+    is covered after one hook run, without running `ctx hooks install` again."""
+    from ctx.sync import gitrun
+
+    try:
+        hdir = gitrun.git_path(cwd, "hooks")
+        stale = outdated(hdir)
+        for hook in stale:
+            python = _python_of(hdir / hook)
+            if python == sys.executable:  # (a hook for another Python: `ctx doctor` says so)
+                _write_executable(hdir / hook, render(hook, python))
+    except (OSError, CtxError):
+        return []
+    return stale
+
+
 def uninstall(project: Project) -> list[str]:
     """Remove our hooks, put back the ones we had set aside; never touch anyone else's."""
     hdir = hooks_dir(project)
@@ -167,6 +203,17 @@ def hook_status(project: object) -> list[Check]:
         ]
     if missing:
         return [Check("git-hooks", "warn", f"ctx git hooks missing: {', '.join(missing)}", fix)]
+    old = outdated(hdir)
+    if old:
+        return [
+            Check(
+                "git-hooks",
+                "warn",
+                f"ctx git hooks from an older ctx: {', '.join(old)} (they run `python -m ctx` in "
+                "the repository, which would import a `ctx/` folder a commit put there)",
+                fix,
+            )
+        ]
     detail = f"ctx git hooks installed in {hdir}"
     if all(is_ours(hdir / h) for h in TRAILER_HOOKS):
         detail += "; Ctx-Session trailers on"

@@ -38,7 +38,9 @@ def ctx_command() -> str:
         return "ctx"
     if here.exists() and os.access(here, os.X_OK):
         return shlex.quote(str(here))
-    return f"{shlex.quote(sys.executable)} -m ctx"
+    from ctx.core.safe_launch import MAIN
+
+    return f"{shlex.quote(sys.executable)} -c {shlex.quote(MAIN)}"  # not -m: safe_launch.py
 
 
 def load(path: Path) -> dict[str, Any]:

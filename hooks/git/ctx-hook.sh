@@ -1,5 +1,5 @@
 #!/bin/sh
-# ctx-managed-hook v1 (@HOOK@)
+# ctx-managed-hook v2 (@HOOK@)
 # Written by `ctx hooks install`; `ctx hooks uninstall` removes it. Template: hooks/git/ctx-hook.sh
 # in the ctx sources. A hook that was here before ctx was kept as "@HOOK@.legacy" and still runs.
 #
@@ -14,6 +14,9 @@
 #                it; nothing otherwise, and never failing git.
 CTX_HOOK='@HOOK@'
 CTX_PYTHON='@PYTHON@'
+# `python -m ctx` would import a `ctx/` folder at the repository's root (git runs hooks there),
+# which any pulled commit can add: this drops the current directory from the path first.
+CTX_MAIN="import sys; sys.path[:1] == [''] and sys.path.pop(0); from ctx.launch import main; sys.exit(main())"
 HOOK_DIR=$(dirname "$0")
 
 if [ "$CTX_HOOK" = post-rewrite ]; then
@@ -40,7 +43,7 @@ case "$CTX_HOOK" in
 prepare-commit-msg|commit-msg)
     # only inside a captured session; fails open (no trailer) whatever happens
     if [ -n "${CTX_SESSION:-}" ] && [ -x "$CTX_PYTHON" ]; then
-        "$CTX_PYTHON" -m ctx hooks run "$CTX_HOOK" "$@" || true
+        "$CTX_PYTHON" -c "$CTX_MAIN" hooks run "$CTX_HOOK" "$@" || true
     fi
     exit 0
     ;;
@@ -64,7 +67,7 @@ if [ ! -x "$CTX_PYTHON" ]; then
 fi
 
 if [ "$CTX_HOOK" = pre-commit ]; then
-    "$CTX_PYTHON" -m ctx hooks run pre-commit "$@"
+    "$CTX_PYTHON" -c "$CTX_MAIN" hooks run pre-commit "$@"
     status=$?
     if [ $status -eq 3 ]; then
         exit 1  # a secret: the hook already said which and how to get out
@@ -83,7 +86,7 @@ post-merge|post-rewrite)  # remember what was merged now: the background run sta
 esac
 
 if [ -n "$CTX_HOOKS_FOREGROUND" ]; then
-    printf '%s\n' "${CTX_STDIN:-}" | "$CTX_PYTHON" -m ctx hooks run "$CTX_HOOK" "$@" >&2
+    printf '%s\n' "${CTX_STDIN:-}" | "$CTX_PYTHON" -c "$CTX_MAIN" hooks run "$CTX_HOOK" "$@" >&2
     exit 0
 fi
 # detached: git returns at once; output goes nowhere, so git never waits on our pipes
@@ -91,5 +94,5 @@ CTX_NICE=
 if [ "$CTX_HOOK" = post-commit ] && command -v nice >/dev/null 2>&1; then
     CTX_NICE="nice -n 10"  # only a speed-up for later: never in the way of what comes next
 fi
-( printf '%s\n' "${CTX_STDIN:-}" | $CTX_NICE "$CTX_PYTHON" -m ctx hooks run "$CTX_HOOK" "$@" >/dev/null 2>&1 & ) </dev/null >/dev/null 2>&1
+( printf '%s\n' "${CTX_STDIN:-}" | $CTX_NICE "$CTX_PYTHON" -c "$CTX_MAIN" hooks run "$CTX_HOOK" "$@" >/dev/null 2>&1 & ) </dev/null >/dev/null 2>&1
 exit 0
