@@ -15,6 +15,7 @@ from tests.helpers import Result, ctx_proc, run_ctx
 
 PAYLOAD = "\x1b]0;pwned\x07\x1b[2J\x1b[H"  # retitle the terminal, clear it, home the cursor
 C1_CSI = "\x9b2J"  # the one-byte CSI of C1
+BIDI = "rm -rf build \u202e\u2066 # safe \u2069"  # reorders what follows on the line
 
 
 def _add(capsys: pytest.CaptureFixture[str], text: str = "keep me") -> str:
@@ -147,7 +148,7 @@ def test_user_mistakes_are_one_line_errors(store: Path, capsys: pytest.CaptureFi
 def test_stored_escape_sequences_never_reach_the_terminal(
     store: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    hostile = f"deploy notes {PAYLOAD} and {C1_CSI} end"
+    hostile = f"deploy notes {PAYLOAD} and {C1_CSI} end {BIDI}"
     mid = _add(capsys, hostile)
     sid = run_ctx(capsys, "capture", "--title", f"title {PAYLOAD}").out.strip()
     run_ctx(capsys, "append", f"deploy turn {PAYLOAD}")
@@ -169,15 +170,17 @@ def test_stored_escape_sequences_never_reach_the_terminal(
         for stream in (r.out, r.err):
             assert "\x1b]" not in stream and "\x1b[2J" not in stream and "\x07" not in stream
             assert "\x9b" not in stream, args
+            assert not {"\u202e", "\u2066", "\u2069"} & set(stream), args
         if "--color" not in args:
             assert "\x1b" not in r.out, args
     shown = ctx_proc(store, "memory", "show", mid, input="").out  # and one real process
     assert "\\x1b]0;pwned\\x07\\x1b[2J\\x1b[H" in shown and "\\x9b2J" in shown
+    assert "\\u202e\\u2066 # safe \\u2069" in shown
     coloured = run_ctx(capsys, "--color", "always", "search", "deploy", "--mode", "keyword")
     assert "\x1b[1;33m" in coloured.out  # ctx's own colour still works
     # JSON stays exact: the text comes back byte for byte, every control escaped
     data = run_ctx(capsys, "memory", "show", mid, "--json")
-    assert "\x1b" not in data.out and "\x9b" not in data.out
+    assert "\x1b" not in data.out and "\x9b" not in data.out and "\u202e" not in data.out
     assert data.json()["content"] == hostile
     exported = run_ctx(capsys, "export").out
     assert "\x1b" not in exported and "\x9b" not in exported

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import os
-import re
 import shlex
 import shutil
 import subprocess
@@ -19,22 +18,19 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import IO, Any
 
-# C0 controls but \t and \n, DEL, C1 controls (U+0080-U+009F: 0x9b is a one-byte CSI).
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def _visible(m: re.Match[str]) -> str:
-    return f"\\x{ord(m.group()):02x}"
+from ctx.core.visible import JSON_EXTRA, visible
 
 
 def sanitize(text: str) -> str:
-    """Control characters become visible escapes (`\\x1b`): nothing can drive the terminal."""
-    return _CONTROL.sub(_visible, text)
+    """Control characters become visible escapes (`\\x1b`, and the bidi overrides `\\u202e`):
+    nothing can drive the terminal or reorder what it shows (ctx/core/visible.py)."""
+    return visible(text)
 
 
 def json_safe(text: str) -> str:
-    """JSON text (json.dumps already escapes C0) with DEL and C1 escaped as \\u00XX too."""
-    return re.sub("[\x7f-\x9f]", lambda m: f"\\u{ord(m.group()):04x}", text)
+    """JSON text (json.dumps already escapes C0) with DEL, C1 and the bidi controls escaped
+    as \\uXXXX too: the same data for a parser, nothing raw for a terminal."""
+    return JSON_EXTRA.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def json_text(data: Any) -> str:

@@ -612,13 +612,12 @@ def _check_transcript(
 
 
 # ---- text helpers -----------------------------------------------------------------------------
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
 def _show(value: Any) -> str:
     """Pulled text, safe for a terminal: control characters become visible escapes."""
+    from ctx.core.visible import visible
+
     s = value if isinstance(value, str) else json.dumps(value, default=str)
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", s)
+    return visible(s)
 
 
 def _preview(value: Any) -> str:

@@ -8,7 +8,6 @@ refreshed in place, so a read must not interleave with a refresh).
 from __future__ import annotations
 
 import os
-import re
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import Any, TypeVar
 
 from ctx.core.models import Memory, Session
 from ctx.core.timeutil import parse_iso, to_unix
+from ctx.core.visible import visible as _visible
 from ctx.store.project import Project
 
 T = TypeVar("T")
@@ -87,14 +87,11 @@ def is_terminal_session(s: Session) -> bool:
     )
 
 
-# C0 controls but \t and \n, DEL, C1 controls (0x9b is a one-byte CSI): as `ctx` prints them
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
 def visible(text: str) -> str:
-    """Control characters as visible escapes (`\\x1b`). Textual passes them to the terminal
-    as they are, and stored text is hostile: a title must not retitle or clear the screen."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    """Control characters as visible escapes (`\\x1b`, `\\u202e`), as `ctx` prints them.
+    Textual passes them to the terminal as they are, and stored text is hostile: a title must
+    not retitle or clear the screen, nor reorder what it shows."""
+    return _visible(text)
 
 
 def one_line(text: str, width: int = 100) -> str:
