@@ -9,7 +9,6 @@ memories that mention them or come from those sessions), author, time and type.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -182,10 +181,9 @@ def filter_entries(
     `trailers`: the session ids in the trailers of the commits that changed the paths."""
     keep = entries
     if author:
-        rx = re.compile(author, re.IGNORECASE) if _is_regex(author) else None
-        keep = [
-            e for e in keep if (rx.search(e.author) if rx else author.lower() in e.author.lower())
-        ]
+        from ctx.core.author_match import author_matches
+
+        keep = [e for e in keep if author_matches(author, e.author)]
     if since is not None:
         stamp = since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         keep = [e for e in keep if e.commit is None or e.date >= stamp]
@@ -205,10 +203,6 @@ def filter_entries(
     if paths and inputs is not None:
         keep = _by_paths(project.git.worktree, inputs, keep, paths, trailers)
     return keep
-
-
-def _is_regex(s: str) -> bool:
-    return any(c in s for c in "^$*+?[](){}|\\")
 
 
 def _by_paths(

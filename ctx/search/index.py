@@ -12,7 +12,6 @@ import dataclasses
 import functools
 import json
 import os
-import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -963,20 +962,14 @@ class SearchIndex:
         )
 
 
-@functools.lru_cache(maxsize=32)
-def _author_pattern(pattern: str) -> re.Pattern[str]:
-    try:
-        return re.compile(pattern, re.IGNORECASE)
-    except re.error:  # not a valid regex: a plain substring
-        return re.compile(re.escape(pattern), re.IGNORECASE)
-
-
 def _author_match(*args: Any) -> int:
     """SQL function ctx_author_match(pattern, author)."""
+    from ctx.core.author_match import author_matches
+
     pattern, author = args
     if not pattern or not author:
         return 0
-    return int(_author_pattern(str(pattern)).search(str(author)) is not None)
+    return int(author_matches(str(pattern), str(author)))
 
 
 def _now() -> float:

@@ -84,6 +84,9 @@ def test_log_is_the_audit_trail_with_authors_and_filters(tmp_path: Path) -> None
     assert log[0]["commit"] is None and log[0]["summary"] == "[fact] uncommitted note"
     only_ada = json.loads(ctx_in(bob, "log", "--author", "ada", "--json"))
     assert {e["action"] for e in only_ada} == {"added"}
+    for pattern in ("^ada", "[", "ada ("):  # a regex, as git log --author; not one: plain text
+        got = json.loads(ctx_in(bob, "log", "--author", pattern, "--json"))
+        assert got == (only_ada if pattern == "^ada" else []), pattern
     facts = json.loads(ctx_in(bob, "log", "--type", "fact", "--json"))
     assert [e["summary"] for e in facts] == ["[fact] uncommitted note"]
     text = ctx_in(bob, "log", "-n", "1")
