@@ -9,6 +9,7 @@ from typing import Any
 from ctx.core.errors import CtxError
 from ctx.core.ids import MEMORY_PREFIX, is_memory_id, new_id
 from ctx.core.models import MEMORY_TYPES, Memory
+from ctx.core.shapes import text, text_or_none, texts, whole
 from ctx.core.timeutil import now_iso, parse_iso
 from ctx.store.base import ProjectBase
 from ctx.store.cites import clean_stored, normalise
@@ -79,20 +80,21 @@ def _content(text: str) -> str:
 
 
 def to_memory(mid: str, rec: dict[str, Any], private: bool) -> Memory:
-    turn = rec.get("source_turn")
+    """The record as a Memory; a field of the wrong type (pulled: anything) as if missing."""
     sup = rec.get("supersedes")
+    created = text(rec.get("created_at"))
     return Memory(
         id=mid,
-        type=str(rec.get("type") or "fact"),
-        content=str(rec.get("content") or ""),
-        tags=list(rec.get("tags") or []),
-        author=str(rec.get("author") or ""),
-        branch=rec.get("branch"),
-        commit=rec.get("commit"),
-        created_at=str(rec.get("created_at") or ""),
-        updated_at=str(rec.get("updated_at") or rec.get("created_at") or ""),
-        source_session=rec.get("source_session"),
-        source_turn=int(turn) if isinstance(turn, (int, float)) else None,
+        type=text(rec.get("type")) or "fact",
+        content=text(rec.get("content")),
+        tags=texts(rec.get("tags")),
+        author=text(rec.get("author")),
+        branch=text_or_none(rec.get("branch")),
+        commit=text_or_none(rec.get("commit")),
+        created_at=created,
+        updated_at=text(rec.get("updated_at")) or created,
+        source_session=text_or_none(rec.get("source_session")),
+        source_turn=whole(rec.get("source_turn")),
         private=private,
         cites=clean_stored(rec.get("cites")),
         supersedes=sup if isinstance(sup, str) and is_memory_id(sup) else None,

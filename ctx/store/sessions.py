@@ -13,6 +13,7 @@ from typing import Any
 from ctx.core.errors import CtxError
 from ctx.core.ids import SESSION_PREFIX, derived_id, is_session_id, new_id
 from ctx.core.models import ROLES, ImportResult, Session, TranscriptHeader, TranscriptTurn, Turn
+from ctx.core.shapes import text, text_or_none, texts, whole
 from ctx.core.timeutil import normalize_iso, now_iso, parse_iso
 from ctx.store import confine
 from ctx.store import transcripts as tx
@@ -72,27 +73,26 @@ def _clean_turn(t: TranscriptTurn | Turn, n: int, root: Path | str | None) -> Tu
 
 
 def to_session(sid: str, rec: dict[str, Any], private: bool) -> Session:
-    tc = rec.get("turn_count")
-    es = rec.get("exit_status")
+    """The record as a Session; a field of the wrong type (pulled: anything) as if missing."""
     cmd = rec.get("command")
     return Session(
         id=sid,
-        tool=str(rec.get("tool") or "unknown"),
-        title=str(rec.get("title") or ""),
-        status=str(rec.get("status") or "complete"),
-        started_at=str(rec.get("started_at") or ""),
-        ended_at=rec.get("ended_at"),
-        cwd=rec.get("cwd"),
-        branch=rec.get("branch"),
-        commit=rec.get("commit"),
-        commit_end=rec.get("commit_end"),
-        author=str(rec.get("author") or ""),
-        command=list(cmd) if isinstance(cmd, list) else None,
-        exit_status=int(es) if isinstance(es, (int, float)) else None,
-        external_id=rec.get("external_id"),
-        tags=list(rec.get("tags") or []),
+        tool=text(rec.get("tool")) or "unknown",
+        title=text(rec.get("title")),
+        status=text(rec.get("status")) or "complete",
+        started_at=text(rec.get("started_at")),
+        ended_at=text_or_none(rec.get("ended_at")),
+        cwd=text_or_none(rec.get("cwd")),
+        branch=text_or_none(rec.get("branch")),
+        commit=text_or_none(rec.get("commit")),
+        commit_end=text_or_none(rec.get("commit_end")),
+        author=text(rec.get("author")),
+        command=texts(cmd) if isinstance(cmd, list) else None,
+        exit_status=whole(rec.get("exit_status")),
+        external_id=text_or_none(rec.get("external_id")),
+        tags=texts(rec.get("tags")),
         private=private,
-        turn_count=int(tc) if isinstance(tc, (int, float)) else 0,
+        turn_count=max(0, whole(rec.get("turn_count"), 0) or 0),
         meta=_plain_numbers(rec["meta"]) if isinstance(rec.get("meta"), dict) else {},
     )
 

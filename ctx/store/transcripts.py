@@ -19,6 +19,7 @@ from typing import Any
 from ctx.core.ids import is_part_name
 from ctx.core.jsonline import loads_line
 from ctx.core.models import Turn
+from ctx.core.shapes import clean_header, text, text_or_none, whole
 from ctx.store import confine
 from ctx.store.locking import atomic_write
 from ctx.store.problems import Problem
@@ -42,13 +43,16 @@ def turn_record(turn: Turn) -> dict[str, Any]:
 
 
 def turn_from_record(rec: dict[str, Any], default_n: int) -> Turn:
-    n = rec.get("n")
+    """A turn as read; a field of the wrong type (pulled: anything) as if missing."""
+    n = whole(rec.get("n"))
+    turn_id = rec.get("id")
+    plain_id = isinstance(turn_id, (str, int)) and not isinstance(turn_id, bool)
     return Turn(
-        n=n if isinstance(n, int) else default_n,
-        role=str(rec.get("role") or "assistant"),
-        text=str(rec.get("text") or ""),
-        ts=rec.get("ts"),
-        id=str(rec["id"]) if rec.get("id") is not None else None,
+        n=n if n is not None and 0 <= n < 2**31 else default_n,
+        role=text(rec.get("role")) or "assistant",
+        text=text(rec.get("text")),
+        ts=text_or_none(rec.get("ts")),
+        id=str(turn_id) if plain_id else None,
         meta=dict(rec["meta"]) if isinstance(rec.get("meta"), dict) else {},
     )
 
@@ -170,7 +174,7 @@ def read_transcript(session_dir: Path, root: Path | None = None) -> Transcript:
         for rec in records:
             kind = rec.get("type")
             if kind == "session" and not header:
-                header = rec
+                header = clean_header(rec)
                 bad = format_problem(rec.get("format"))
                 if bad is not None:  # a newer ctx wrote it: report it, read none of it
                     problems.append(Problem(display, 1, bad))
