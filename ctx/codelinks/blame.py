@@ -78,7 +78,7 @@ def run_porcelain(root: Path, path: str, args: list[str]) -> str:
         raise CtxError("the git command is not on PATH", "install git", code="no_git") from None
     finally:
         done()
-    return _checked(path, proc.returncode, proc.stdout, proc.stderr)
+    return _checked(path, proc.returncode, proc.stdout, proc.stderr, root)
 
 
 def _what(path: str, args: list[str] | tuple[str, ...]) -> str:
@@ -88,7 +88,15 @@ def _what(path: str, args: list[str] | tuple[str, ...]) -> str:
     return f"blaming {path} (its whole history, this once)"
 
 
-def _checked(path: str, code: int, stdout: str, stderr: str) -> str:
+def _checked(path: str, code: int, stdout: str, stderr: str, root: Path | None = None) -> str:
+    if code != 0 and root is not None and (root / path).is_dir():  # (git: "no such path ''")
+        shown = "the repository's root" if path in ("", ".") else path
+        raise CtxError(
+            f"{shown} is a folder: ctx why answers for the lines of a file",
+            f"give a file (ctx why FILE[:LINE]); about a folder: ctx log {path or '.'}",
+            exit_code=2,
+            code="usage",
+        )
     if code != 0:
         said = (stderr.strip().splitlines() or [f"exit {code}"])[-1]
         said = said.removeprefix("fatal: ")
@@ -114,6 +122,7 @@ class _Early:
         import tempfile
 
         self.path = path
+        self.root = root
         self.args = list(args)
         self.out = tempfile.TemporaryFile()  # noqa: SIM115 (closed by result or discard)
         self.err = tempfile.TemporaryFile()  # noqa: SIM115
@@ -149,7 +158,7 @@ class _Early:
             done()
             self.out.close()
             self.err.close()
-        return _checked(self.path, code, text, said)
+        return _checked(self.path, code, text, said, self.root)
 
     def discard(self) -> None:
         if self.proc.poll() is None:

@@ -59,6 +59,10 @@ def test_why_reports_bad_input_as_user_errors(tmp_path: Path) -> None:
     assert r.code == 2
     r = run_ctx(repo, "why", "/etc/passwd")
     assert r.code == 2 and "outside this repository" in r.err
+    (repo / "src").mkdir()
+    for folder, named in ((".", "the repository's root"), ("src", "src")):
+        r = run_ctx(repo, "why", folder)  # git said "no such path ''": a folder, and what to do
+        assert r.code == 2 and f"{named} is a folder" in r.err and "ctx log" in r.err, r
     out = run_ctx(repo, "why", "README.md")
     assert out.code == 0 and "no session is linked" in out.out
 
