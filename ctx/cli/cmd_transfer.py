@@ -7,7 +7,6 @@ import errno
 import os
 import stat
 import sys
-import tempfile
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, cast
 
@@ -205,6 +204,8 @@ def _export_to(project: Project, path: Path, *, private: bool) -> int:
 def _replace_with_export(
     project: Project, path: Path, st: os.stat_result | None, private: bool
 ) -> int:
+    import tempfile
+
     target = Path(os.path.realpath(path))  # a link to a file: the file it names is replaced
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
