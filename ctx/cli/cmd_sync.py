@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ctx.cli.common import JSON_OPT, emit_json, open_project, report_problems
+from ctx.cli.common import JSON_OPT, emit_json, open_project, report_problems, warn
 
 
 def register(app: typer.Typer) -> None:
@@ -73,13 +73,18 @@ def sync(
             print(f"  {e}")
     if result.pushed:
         print(f"pushed to {result.upstream}")
+    for w in result.written_as_you:
+        warn(w)
     report_problems(project)
 
 
 def gc(
     dry_run: bool = typer.Option(False, "--dry-run", "-n", help="Only say what would shrink."),
     force: bool = typer.Option(
-        False, "--force", help="Compact even if some records are unreadable (they are dropped)."
+        False,
+        "--force",
+        help="Compact even if some records are unreadable (they are dropped), or lines a pull"
+        " added to this clone's log are in it (they become part of your history).",
     ),
     yes: bool = typer.Option(False, "--yes", "-y", help="With --force: do not ask first."),
     as_json: bool = JSON_OPT,
@@ -96,7 +101,12 @@ def gc(
     if force and not dry_run:
         from ctx.cli.common import confirm
 
-        confirm("Compact and drop the unreadable records of this clone's log?", yes, "gc --force")
+        confirm(
+            "Compact this clone's log, dropping unreadable records and keeping lines others"
+            " wrote into it as yours?",
+            yes,
+            "gc --force",
+        )
     result = run_gc(project, dry_run=dry_run, force=force)
     if as_json:
         emit_json(result.to_dict())

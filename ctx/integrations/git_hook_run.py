@@ -206,6 +206,8 @@ def _after_merge(project: Project, name: str) -> None:
     result = after_pull(project, ours, theirs)
     for e in result.lost:
         sys.stderr.write(f"ctx: {e}\n")
+    if result.foreign_own is not None:  # (recorded: `ctx status` says it too)
+        sys.stderr.write(f"ctx: warning: {result.foreign_own}\n")
     for p in dict.fromkeys(str(p) for p in project.problems):  # refused entries, bad lines
         sys.stderr.write(f"ctx: warning: {p}\n")
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ctx.sync import conflicts, gitrun
+from ctx.sync import conflicts, gitrun, own_log
 from ctx.sync.changes import ChangeSummary
 from ctx.sync.forgotten import purge_forgotten
+from ctx.sync.own_log import ForeignLines
 
 if TYPE_CHECKING:
     from ctx.store.project import Project
@@ -19,6 +20,7 @@ class AfterPull:
     lost: list[conflicts.LostEdit] = field(default_factory=list)
     arrived: ChangeSummary | None = None  # what the other side brought
     purged: list[str] = field(default_factory=list)
+    foreign_own: ForeignLines | None = None  # lines the pull added to this clone's own log
 
 
 def after_pull(project: Project, ours: str | None, theirs: str | None) -> AfterPull:
@@ -31,5 +33,6 @@ def after_pull(project: Project, ours: str | None, theirs: str | None) -> AfterP
         result.arrived = merge.theirs_changed
         label = f"{(base or '')[:12]}..{ours[:12]}+{theirs[:12]}"
         result.lost = conflicts.record(project, conflicts.lost_edits(merge, label))
+    result.foreign_own = own_log.after_pull(project, ours, theirs)
     result.purged = purge_forgotten(project)
     return result

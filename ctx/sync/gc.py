@@ -142,6 +142,17 @@ def gc(project: Project, *, dry_run: bool = False, force: bool = False) -> GcRes
                 "compaction would drop them for good; fix them, or run `ctx gc --force`",
                 code="store_damaged",
             )
+        from ctx.sync.own_log import still_there
+
+        foreign = still_there(project)
+        if foreign is not None and not force:
+            raise CtxError(
+                f"not compacting: {len(foreign.digests)} line(s) of this clone's log {foreign.log} "
+                f"came with a pull (up to {foreign.commit[:10]}), written by someone else as you",
+                f"see what they do with {foreign.review} and `ctx forget` what is not yours, "
+                "then `ctx gc --force`",
+                code="written_as_you",
+            )
         logs = history.logs_in_worktree(project)
         own_name = project.own_log.name
         own = history.updates({own_name: logs[own_name]}) if own_name in logs else []

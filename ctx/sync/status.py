@@ -54,7 +54,18 @@ def sync_status(project: Project, *, uncommitted: list[str] | None = None) -> di
         "arrived_since_last_sync": None,
         "lost_edits": 0,
         "in_progress": None,
+        "written_as_you": None,
     }
+    from ctx.sync.own_log import still_there
+
+    foreign = still_there(project)  # (one failed stat when nothing was recorded)
+    if foreign is not None:
+        out["written_as_you"] = {
+            "log": foreign.log,
+            "lines": len(foreign.digests),
+            "commit": foreign.commit,
+            "message": str(foreign),
+        }
     from ctx.store.pending import git_busy
 
     busy = git_busy(project.root)
@@ -150,4 +161,6 @@ def lines(st: dict[str, Any]) -> list[str]:
             f"replaced  {st['lost_edits']} edit(s) lost to a concurrent edit of the same field "
             "(see .contextfs/local/sync/lost-edits.jsonl)"
         )
+    if st.get("written_as_you"):
+        out.append(f"as you    {st['written_as_you']['message']}")
     return out

@@ -54,6 +54,7 @@ class SyncResult:
     purged: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     head: str | None = None
+    written_as_you: list[str] = field(default_factory=list)  # see ctx/sync/own_log.py
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -74,6 +75,7 @@ class SyncResult:
             "purged": self.purged,
             "notes": self.notes,
             "head": self.head,
+            "written_as_you": self.written_as_you,
         }
 
 
@@ -265,6 +267,8 @@ def _pull(project: Project, target: _Target, rebase: bool | None, result: SyncRe
     result.arrived = after.arrived
     result.lost.extend(after.lost)
     result.purged.extend(after.purged)
+    if after.foreign_own is not None:
+        result.written_as_you.append(str(after.foreign_own))
 
 
 def _merge_or_rebase(
