@@ -169,6 +169,7 @@ SCHEMAS: dict[str, Any] = {
         "purged": [STR],
         "notes": [STR],
         "head": OPT_STR,
+        "written_as_you": [STR],
     },
     "hooks install": {"done": [STR]},
     "hooks uninstall": {"done": [STR]},
