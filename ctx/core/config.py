@@ -96,9 +96,16 @@ class Config:
     data: dict[str, Any] = field(default_factory=lambda: copy.deepcopy(DEFAULTS))
     sources: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)  # settings a project file may not make
+    user: dict[str, Any] = field(default_factory=dict)  # what the user's own file says
 
     def get(self, section: str, key: str, default: Any = None) -> Any:
         return self.data.get(section, {}).get(key, default)
+
+    def user_says(self, section: str, key: str) -> Any:
+        """The value the user's own config file gives (not the project's, which any pull
+        may change), or None."""
+        part = self.user.get(section)
+        return part.get(key) if isinstance(part, dict) else None
 
     @property
     def embed_model(self) -> str:
@@ -145,7 +152,8 @@ def load_config(project_config: Path | None = None) -> Config:
         cfg.sources.append(str(project_config))
     user = paths.user_config_file()
     if user.exists():
-        _merge(cfg.data, validated(user))
+        cfg.user = validated(user)
+        _merge(cfg.data, copy.deepcopy(cfg.user))
         cfg.sources.append(str(user))
     for env, (section, key) in ENV_KEYS.items():
         if os.environ.get(env):

@@ -8,6 +8,11 @@ the setting itself is read by the detached :func:`main`, which takes a lock so t
 never run at once, has a time budget, and reports to the hooks log (`ctx hooks log`). Every
 failure is logged and swallowed: the agent and git never see it.
 
+Consent: the project's config comes with every pull, so a teammate's commit can turn the
+setting on for everyone. What it imports then is private (kept on this machine, searchable by
+its user); it is shared like any session only when the user's own config says
+``all_agents = true`` too. Nobody's conversations are published by somebody else's commit.
+
 The hook's hot path (:func:`start`) is in ``auto_import_start``: standard library only, and
 not importing the hook runtime that this worker logs through.
 """
@@ -48,12 +53,23 @@ def run_import(root: str, trigger: str) -> str | None:
     if not project.exists or not enabled(project.config):
         return None  # off (the default): nothing to say, nothing done
     private = bool(project.config.get("sessions", "default_private", False))
+    consented = project.config.user_says("import", "all_agents") is True
+    if not consented:
+        private = True  # only the project's file asked: kept here, published by no one but you
     summary = ImportSummary("all-agents")
     read = import_all(project, private, summary)
     created = sum(1 for _, r in summary.results if r.created)
     turns = sum(r.added_turns for _, r in summary.results)
     per = ", ".join(f"{agent} {n}" for agent, n in read.items()) or "no agent files"
     lines = [f"after {trigger}: {created} new session(s), {turns} new turn(s) (read {per})"]
+    if created and not consented:
+        from ctx.core.paths import user_config_file
+
+        lines.append(
+            "imported as private (kept on this machine): the project's config asks for every "
+            "agent's history, and only you can decide to share yours: set all_agents = true "
+            f"under [import] in {user_config_file()}"
+        )
     lines += [f"warning: {p}" for p in summary.problems]
     return "\n".join(lines)
 

@@ -152,6 +152,14 @@ def test_a_pull_that_turns_it_on_imports_after_the_merge(team: Team) -> None:
     subprocess.run(["git", "pull", "-q", "--no-rebase"], cwd=bob, env=env, check=True)
     wait_until(lambda: "auto-import: after post-merge" in _log(bob), what="the import")
     assert _tools(bob) == ["codex"]
+    # only the project's file asked (a teammate's commit): bob's history is kept for him,
+    # private, and nothing of it is staged for the team
+    [session] = Project.open(bob).list_sessions()
+    assert session.private, session
+    assert "imported as private" in _log(bob) and str(user_config_file()) in _log(bob)
+    assert ctx_proc(bob, "sync", "--no-push").code == 0
+    committed = git(bob, "ls-tree", "-r", "--name-only", "HEAD", ".contextfs/sessions").stdout
+    assert session.id not in committed
 
 
 def test_ctx_sync_that_pulls_imports_in_the_background_too(team: Team) -> None:
@@ -169,6 +177,10 @@ def test_ctx_sync_that_pulls_imports_in_the_background_too(team: Team) -> None:
         fh.write(ON)
     git(alice, "commit", "-qam", "keep every agent's history")
     git(alice, "push", "-q", "origin", "HEAD:main")
+    user_config_file().parent.mkdir(parents=True, exist_ok=True)
+    user_config_file().write_text(ON)  # bob agrees: what is imported is shared
     assert ctx_proc(bob, "sync", "--no-push").code == 0  # the pull brings the setting
     wait_until(lambda: "auto-import: after ctx sync" in _log(bob), what="the import")
     assert _tools(bob) == ["codex"]
+    assert not Project.open(bob).list_sessions()[0].private
+    assert "imported as private" not in _log(bob)
