@@ -26,13 +26,16 @@ def register(app: typer.Typer) -> None:
 
 
 def _review(spec: str | None, staged: bool) -> Review:
+    from ctx.sync.log_owners import foreign_appends
     from ctx.sync.review import attribute, review
     from ctx.sync.snapshots import commits_between, pick_sides
 
     project = open_project(require_store=False)
     sides = pick_sides(project.root, spec, staged=staged)
     result = review(sides.base, sides.head)
-    attribute(result.findings, commits_between(project.root, sides), sides.head)
+    commits = commits_between(project.root, sides)
+    attribute(result.findings, commits, sides.head)
+    result.findings.extend(foreign_appends(project.root, commits, result.logs))
     return result
 
 

@@ -39,6 +39,15 @@ def test_lines_added_to_this_clones_log_are_named_and_never_compacted(team: Team
     git(alice, "commit", "-qm", "tidy")
     git(alice, "push", "-q", "origin", "HEAD:main")
 
+    # a reviewer (or CI) sees it in the range too: alice's commit adds to a log bob started
+    code, out, _ = ctx_run(alice, "verify", "origin/main~1..origin/main")
+    assert code == 0, out  # a warning: git authors prove nothing, they only disagree here
+    [warned] = [x for x in out.splitlines() if "adds lines to a replica log" in x]
+    assert warned.startswith(f"warning: {bobs_log.as_posix()}")
+    assert "alice" in warned.lower() and "that bob" in warned.lower(), warned
+    code, out, _ = ctx_run(alice, "verify", "origin/main~2..origin/main~1")  # bob's own sync
+    assert code == 0 and "adds lines to a replica log" not in out, out
+
     code, _out, err = ctx_run(bob, "sync")
     assert code == 0, err
     [line] = [x for x in err.splitlines() if "as you" in x]
