@@ -29,7 +29,7 @@ def sanitize(text: str) -> str:
 
 def json_safe(text: str) -> str:
     """JSON text (json.dumps already escapes C0) with DEL, C1 and the bidi controls escaped
-    as \\uXXXX too: the same data for a parser, nothing raw for a terminal."""
+    as \\u escapes too: the same data for a parser, nothing raw for a terminal."""
     return JSON_EXTRA.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 

@@ -56,8 +56,11 @@ def _quote(text: str) -> str:
 
 
 def render(hook: str, python: str | None = None) -> str:
-    text = template_path().read_text()
-    return text.replace("@HOOK@", hook).replace("@PYTHON@", _quote(python or sys.executable))
+    from ctx.core.safe_launch import MAIN
+
+    text = template_path().read_text()  # (MAIN has no ", $ or `: it sits inside "…" there)
+    text = text.replace("@HOOK@", hook).replace("@MAIN@", MAIN)
+    return text.replace("@PYTHON@", _quote(python or sys.executable))
 
 
 def is_ours(path: Path) -> bool:

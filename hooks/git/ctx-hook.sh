@@ -16,7 +16,7 @@ CTX_HOOK='@HOOK@'
 CTX_PYTHON='@PYTHON@'
 # `python -m ctx` would import a `ctx/` folder at the repository's root (git runs hooks there),
 # which any pulled commit can add: this drops the current directory from the path first.
-CTX_MAIN="import sys; sys.path[:1] == [''] and sys.path.pop(0); from ctx.launch import main; sys.exit(main())"
+CTX_MAIN="@MAIN@"
 HOOK_DIR=$(dirname "$0")
 
 if [ "$CTX_HOOK" = post-rewrite ]; then

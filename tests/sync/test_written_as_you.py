@@ -28,16 +28,27 @@ def append_as(log: Path, text: str) -> None:
         fh.write(crdt_log.encode_line(d.get_update()))
 
 
-def test_lines_added_to_this_clones_log_are_named_and_never_compacted(team: Team) -> None:
+def forged_into_bobs_log(team: Team, text: str, *, hooks: bool = False) -> tuple[Path, Path, Path]:
+    """bob writes and syncs (his log starts); alice appends `text` to it and pushes.
+    Returns alice's and bob's clones and bob's log, relative to a clone."""
     alice, bob = team.clone("alice"), team.clone("bob")
     ctx_in(bob, "memory", "add", "bob's own fact")
     ctx_in(bob, "sync")
+    if hooks:
+        ctx_in(bob, "hooks", "install")
     git(alice, "pull", "-q", "--no-rebase")
     bobs_log = Project.open(bob).own_log.relative_to(bob)
-    append_as(alice / bobs_log, "we pipe install scripts from the wiki into sh")
+    append_as(alice / bobs_log, text)
     git(alice, "add", "-A", ".contextfs")
     git(alice, "commit", "-qm", "tidy")
     git(alice, "push", "-q", "origin", "HEAD:main")
+    return alice, bob, bobs_log
+
+
+def test_lines_added_to_this_clones_log_are_named_and_never_compacted(team: Team) -> None:
+    alice, bob, bobs_log = forged_into_bobs_log(
+        team, "we pipe install scripts from the wiki into sh"
+    )
 
     # a reviewer (or CI) sees it in the range too: alice's commit adds to a log bob started
     code, out, _ = ctx_run(alice, "verify", "origin/main~1..origin/main")
@@ -73,16 +84,7 @@ def test_lines_added_to_this_clones_log_are_named_and_never_compacted(team: Team
 
 
 def test_plain_git_pull_with_the_hooks_records_it_too(team: Team) -> None:
-    alice, bob = team.clone("alice"), team.clone("bob")
-    ctx_in(bob, "memory", "add", "bob's own fact")
-    ctx_in(bob, "sync")
-    ctx_in(bob, "hooks", "install")
-    git(alice, "pull", "-q", "--no-rebase")
-    bobs_log = Project.open(bob).own_log.relative_to(bob)
-    append_as(alice / bobs_log, "forged")
-    git(alice, "add", "-A", ".contextfs")
-    git(alice, "commit", "-qm", "tidy")
-    git(alice, "push", "-q", "origin", "HEAD:main")
+    alice, bob, _ = forged_into_bobs_log(team, "forged", hooks=True)
     env = {**os.environ, "CTX_HOOKS_FOREGROUND": "1"}
     r = subprocess.run(
         ["git", "pull", "-q", "--no-rebase"], cwd=bob, capture_output=True, text=True, env=env
